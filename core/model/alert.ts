@@ -1,0 +1,32 @@
+import type { MetricScope } from "./metrics.ts";
+
+export type AlertState = "firing" | "resolved";
+
+/** Evidence behind a verdict: metric changes, error samples, traces, probe runs. */
+export interface Evidence {
+  kind: "metric" | "sample" | "trace" | "probe";
+  summary: string;
+  ref: string;
+}
+
+export interface RootCause {
+  service: string;
+  instance: string;
+  score: number;
+  reason: string;
+  evidence: Evidence[];
+}
+
+export interface Alert {
+  id: string;
+  rule: string;
+  scope: MetricScope | "probe";
+  entity: string;
+  state: AlertState;
+  message: string;
+  labels: Record<string, string>;
+  startsAtMs: number;
+  /** 0 while firing. */
+  endsAtMs: number;
+  rootCause: RootCause | null;
+}

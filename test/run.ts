@@ -1,0 +1,43 @@
+/**
+ * `npm test`'s runner: starts one real ClickHouse, Redis and Alertmanager for the whole run, runs every
+ * test file with Node's test runner (so CI counts the tests), and stops the servers whatever happens.
+ * Arguments narrow the files: `tsx test/run.ts test/core` runs only the tests under test/core.
+ */
+import { spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startAlertmanager, startClickHouse, startRedis, type RunningService } from "./services/index.ts";
+
+function testFiles(root: string): string[] {
+  if (statSync(root).isFile()) return [root];
+  return readdirSync(root)
+    .sort()
+    .flatMap((entry) => {
+      const path = join(root, entry);
+      if (statSync(path).isDirectory()) return entry === "artifacts" ? [] : testFiles(path);
+      return entry.endsWith(".test.ts") ? [path] : [];
+    });
+}
+
+const roots = process.argv.slice(2);
+const files = (roots.length > 0 ? roots : ["test"]).flatMap(testFiles);
+const started: RunningService[] = [];
+let exitCode = 1;
+try {
+  const [clickhouse, redis, alertmanager] = await Promise.all([startClickHouse(), startRedis(), startAlertmanager()]);
+  started.push(clickhouse, redis, alertmanager);
+  process.stdout.write(`test services: clickhouse ${clickhouse.url}, redis ${redis.url}, alertmanager ${alertmanager.url}\n`);
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=300000", ...files], {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      MESHSIGHT_TEST_CLICKHOUSE_URL: clickhouse.url,
+      MESHSIGHT_TEST_REDIS_URL: redis.url,
+      MESHSIGHT_TEST_ALERTMANAGER_URL: alertmanager.url,
+    },
+  });
+  exitCode = await new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
+} finally {
+  await Promise.allSettled(started.map((service) => service.stop()));
+}
+process.exit(exitCode);
