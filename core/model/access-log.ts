@@ -94,3 +94,10 @@ export interface MeshCall {
   traceId: string;
   responseFlags: string;
 }
+
+/** An Envoy node as carried in the first ALS message (`identifier.node`), metadata as plain JSON. */
+export interface NodeInfo {
+  id: string;
+  cluster: string;
+  metadata: Record<string, unknown>;
+}

@@ -1,0 +1,13 @@
+import type { AccessLogEntry, ProxyIdentity } from "../core/model/access-log.ts";
+
+/**
+ * What access-log receivers hand decoded entries to. Receivers stay thin: they decode, attach the
+ * identity of the proxy that logged the entries, and hand over; resolution and aggregation happen behind.
+ */
+export interface AccessLogIngest {
+  /**
+   * Accepts a batch. Returns false when the pipeline is over its bound and the batch was NOT taken:
+   * the receiver must push back on its client (gRPC RESOURCE_EXHAUSTED, HTTP 429/503, pause the file).
+   */
+  ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean;
+}
