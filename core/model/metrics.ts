@@ -1,5 +1,5 @@
 import type { Component, DetectPoint } from "./dimensions.ts";
-import { percentileMs, totalCount, type SparseHistogram } from "./histogram.ts";
+import { mergeSparse, percentileMs, totalCount, type SparseHistogram } from "./histogram.ts";
 
 /**
  * Per-minute metrics of one entity (ARCHITECTURE.md, "Metrics model"). All counters are additive, so
@@ -80,4 +80,20 @@ export function deriveMetric(values: MetricValues, metric: DerivedMetric, minute
       return q === undefined || totalCount(values.histogram) === 0 ? 0 : percentileMs(values.histogram, q);
     }
   }
+}
+
+/** Sums metric values, histograms bucket by bucket: the merge rule of every writer and reader. */
+export function sumMetricValues(rows: readonly MetricValues[]): MetricValues {
+  const total: MetricValues = { calls: 0, errors: 0, latencySumMs: 0, apdexSatisfied: 0, apdexTolerating: 0, bytesIn: 0, bytesOut: 0, histogram: { buckets: [], counts: [] } };
+  for (const row of rows) {
+    total.calls += row.calls;
+    total.errors += row.errors;
+    total.latencySumMs += row.latencySumMs;
+    total.apdexSatisfied += row.apdexSatisfied;
+    total.apdexTolerating += row.apdexTolerating;
+    total.bytesIn += row.bytesIn;
+    total.bytesOut += row.bytesOut;
+  }
+  total.histogram = mergeSparse(...rows.map((row) => row.histogram));
+  return total;
 }
