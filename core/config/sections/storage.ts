@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { identifierField, integerField, optionalUrlField, textField } from "../fields.ts";
+import { defineSection } from "../section.ts";
+
+const days = (defaultDays: number) => integerField(1, 3_650).default(defaultDays);
+
+export const storageSection = defineSection(
+  z.strictObject({
+    dataDir: textField("./data"),
+    clickhouse: z
+      .strictObject({
+        url: optionalUrlField(["http", "https"]),
+        database: identifierField("meshsight"),
+      })
+      .prefault({}),
+    retention: z
+      .strictObject({
+        minuteDays: days(7),
+        hourDays: days(30),
+        dayDays: days(365),
+        samplesDays: days(3),
+      })
+      .prefault({}),
+  }),
+  [
+    {
+      key: "dataDir",
+      env: "MESHSIGHT_DATA_DIR",
+      flag: "data-dir",
+      description: "Directory of the embedded DuckDB file (meshsight.duckdb); unused when ClickHouse is configured.",
+    },
+    {
+      key: "clickhouse.url",
+      env: "MESHSIGHT_CLICKHOUSE_URL",
+      flag: "clickhouse-url",
+      description: "ClickHouse HTTP URL (http://user:password@host:8123); when set, ClickHouse replaces the embedded DuckDB.",
+    },
+    { key: "clickhouse.database", env: "MESHSIGHT_CLICKHOUSE_DATABASE", flag: "clickhouse-database", description: "ClickHouse database, created at start when missing." },
+    { key: "retention.minuteDays", env: "MESHSIGHT_RETENTION_MINUTE_DAYS", flag: "retention-minute-days", description: "Days minute metrics are kept." },
+    { key: "retention.hourDays", env: "MESHSIGHT_RETENTION_HOUR_DAYS", flag: "retention-hour-days", description: "Days hourly rollups are kept." },
+    { key: "retention.dayDays", env: "MESHSIGHT_RETENTION_DAY_DAYS", flag: "retention-day-days", description: "Days daily rollups are kept." },
+    { key: "retention.samplesDays", env: "MESHSIGHT_RETENTION_SAMPLES_DAYS", flag: "retention-samples-days", description: "Days sampled raw records are kept." },
+  ],
+);

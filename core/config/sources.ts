@@ -1,0 +1,125 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { ConfigError } from "./config-error.ts";
+import type { ConfigSections } from "./section.ts";
+
+/**
+ * Collects raw values from the three operator-facing sources (YAML file, environment, flags) into one
+ * nested object, remembering for every key where its value came from so errors can point at it.
+ */
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+type PlainObject = Record<string, unknown>;
+
+export interface RawConfig {
+  values: PlainObject;
+  /** Dotted key path -> "MESHSIGHT_HTTP_PORT", "--http-port" or the config file path. */
+  origins: Map<string, string>;
+}
+
+export const CONFIG_FILE_ENV = "MESHSIGHT_CONFIG";
+export const CONFIG_FILE_FLAG = "config";
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function getPath(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (!isPlainObject(current) || !Object.hasOwn(current, segment)) return undefined;
+    current = current[String(segment)];
+  }
+  return current;
+}
+
+function setPath(root: PlainObject, path: readonly string[], value: unknown): void {
+  let current = root;
+  for (const segment of path.slice(0, -1)) {
+    const next = current[segment];
+    if (isPlainObject(next)) {
+      current = next;
+    } else {
+      const created: PlainObject = {};
+      current[segment] = created;
+      current = created;
+    }
+  }
+  const last = path.at(-1);
+  if (last !== undefined) current[last] = value;
+}
+
+function recordLeafOrigins(value: unknown, prefix: string[], origin: string, origins: Map<string, string>): void {
+  if (isPlainObject(value)) {
+    for (const [key, child] of Object.entries(value)) recordLeafOrigins(child, [...prefix, key], origin, origins);
+    return;
+  }
+  if (prefix.length > 0) origins.set(prefix.join("."), origin);
+}
+
+function readConfigFile(path: string, pointedBy: string): PlainObject {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`invalid config: cannot read config file "${path}" (from ${pointedBy}): ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`invalid config: config file "${path}" is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlainObject(parsed)) throw new ConfigError(`invalid config: config file "${path}" must hold a YAML mapping of sections (http:, storage:, ...)`);
+  return parsed;
+}
+
+function parseFlags(argv: readonly string[], sections: ConfigSections): Record<string, string | undefined> {
+  const options: Record<string, { type: "string" }> = { [CONFIG_FILE_FLAG]: { type: "string" } };
+  for (const section of Object.values(sections)) for (const binding of section.bindings) options[binding.flag] = { type: "string" };
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return values;
+  } catch (error) {
+    throw new ConfigError(`invalid command line: ${(error as Error).message} (see meshsight --help)`);
+  }
+}
+
+/** Layers file < env < flags; an empty env variable counts as unset, as shells make clearing hard. */
+export function collectRawConfig(argv: readonly string[], env: Environment, sections: ConfigSections): RawConfig {
+  const flags = parseFlags(argv, sections);
+  const origins = new Map<string, string>();
+  let values: PlainObject = {};
+
+  const flagFile = flags[CONFIG_FILE_FLAG];
+  const envFile = env[CONFIG_FILE_ENV];
+  const configFile = flagFile ?? (envFile === "" ? undefined : envFile);
+  if (configFile !== undefined) {
+    values = readConfigFile(configFile, flagFile !== undefined ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_ENV);
+    recordLeafOrigins(values, [], configFile, origins);
+  }
+
+  for (const [sectionName, section] of Object.entries(sections)) {
+    for (const binding of section.bindings) {
+      const path = [sectionName, ...binding.key.split(".")];
+      const envValue = env[binding.env];
+      if (envValue !== undefined && envValue !== "") {
+        setPath(values, path, envValue);
+        origins.set(path.join("."), binding.env);
+      }
+    }
+  }
+  for (const [sectionName, section] of Object.entries(sections)) {
+    for (const binding of section.bindings) {
+      const flagValue = flags[binding.flag];
+      if (flagValue !== undefined) {
+        const path = [sectionName, ...binding.key.split(".")];
+        setPath(values, path, flagValue);
+        origins.set(path.join("."), `--${binding.flag}`);
+      }
+    }
+  }
+  return { values, origins };
+}
