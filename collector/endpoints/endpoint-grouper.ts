@@ -1,0 +1,203 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import { groupIdSegments } from "./auto-grouping.ts";
+import { CompiledEndpointRules, type EndpointRule } from "./endpoint-rules.ts";
+import { pathSegments } from "./path-pattern-trie.ts";
+import { TwoGenerationCache } from "./two-generation-cache.ts";
+
+/** What every endpoint beyond a service's cap is folded into, whatever its method or protocol. */
+export const OVERFLOW_ENDPOINT = "{overflow}";
+const TRUNCATED_SEGMENT = "{truncated}";
+
+export type EndpointProtocol = "http" | "grpc";
+
+export interface EndpointGrouperOptions {
+  registry: Registry;
+  rules?: readonly EndpointRule[];
+  /** Distinct endpoints one service may have per window; the rest fold into OVERFLOW_ENDPOINT. */
+  maxEndpointsPerService?: number;
+  /** The cap resets at the start of every window, so a service can grow new endpoints, but slowly. */
+  windowMs?: number;
+  /** Services tracked at once; beyond it the least recently used one is forgotten. */
+  maxServices?: number;
+  /** Raw path -> name results cached per service (per generation, see TwoGenerationCache). */
+  cacheEntriesPerService?: number;
+  /** Longer paths are cut at a segment boundary and end in `/{truncated}`. */
+  maxPathLength?: number;
+  clock?: () => number;
+}
+
+export interface ServiceAtCap {
+  service: string;
+  endpoints: number;
+  /** Calls folded into the overflow endpoint in the current window. */
+  overflowedCalls: number;
+}
+
+/** Sizes of every structure the grouper holds, for tests and self-monitoring: all are bounded. */
+export interface EndpointGrouperStats {
+  services: number;
+  knownEndpoints: number;
+  cachedPaths: number;
+}
+
+interface ServiceEndpoints {
+  readonly service: string;
+  readonly known: Set<string>;
+  readonly cache: TwoGenerationCache<string, string>;
+  overflowedCalls: number;
+  lastUsedTick: number;
+}
+
+const DEFAULTS = {
+  maxEndpointsPerService: 1000,
+  windowMs: 3_600_000,
+  maxServices: 2000,
+  cacheEntriesPerService: 512,
+  maxPathLength: 512,
+};
+
+/**
+ * Names endpoints the way ARCHITECTURE.md ("Dimensions") says: user rules first (per service, then global,
+ * first match wins), then automatic grouping of id-like segments, then a hard cap per service and window.
+ * Memory is bounded by maxServices x (maxEndpointsPerService + 2 x cacheEntriesPerService), never by the
+ * number of raw URLs seen.
+ */
+export class EndpointGrouper {
+  private readonly rules: CompiledEndpointRules;
+  private readonly maxEndpointsPerService: number;
+  private readonly windowMs: number;
+  private readonly maxServices: number;
+  private readonly cacheEntriesPerService: number;
+  private readonly maxPathLength: number;
+  private readonly clock: () => number;
+  private readonly services = new Map<string, ServiceEndpoints>();
+  private readonly overflowCounter: Counter;
+  private readonly atCapGauge: Gauge;
+  private windowEndMs = Number.NEGATIVE_INFINITY;
+  private tick = 0;
+
+  constructor(options: EndpointGrouperOptions) {
+    this.rules = new CompiledEndpointRules(options.rules ?? []);
+    this.maxEndpointsPerService = positive("maxEndpointsPerService", options.maxEndpointsPerService ?? DEFAULTS.maxEndpointsPerService);
+    this.windowMs = positive("windowMs", options.windowMs ?? DEFAULTS.windowMs);
+    this.maxServices = positive("maxServices", options.maxServices ?? DEFAULTS.maxServices);
+    this.cacheEntriesPerService = positive("cacheEntriesPerService", options.cacheEntriesPerService ?? DEFAULTS.cacheEntriesPerService);
+    this.maxPathLength = positive("maxPathLength", options.maxPathLength ?? DEFAULTS.maxPathLength);
+    this.clock = options.clock ?? Date.now;
+    this.overflowCounter = new Counter({
+      name: "meshsight_endpoint_overflow_total",
+      help: "Calls whose endpoint was folded into the overflow endpoint because its service reached its endpoint cap.",
+      registers: [options.registry],
+    });
+    this.atCapGauge = new Gauge({
+      name: "meshsight_endpoint_services_at_cap",
+      help: "Services that reached their distinct-endpoint cap in the current window.",
+      registers: [options.registry],
+    });
+  }
+
+  /**
+   * The endpoint name of a call to `service`: `METHOD:/grouped/path` for HTTP, the path as is for gRPC
+   * (`/pkg.Service/Method`), OVERFLOW_ENDPOINT once the service is at its cap.
+   */
+  nameEndpoint(service: string, method: string, path: string, protocol: EndpointProtocol): string {
+    const state = this.serviceState(service);
+    const cleanPath = protocol === "http" ? withoutQuery(path) : path;
+    const cacheKey = protocol === "http" ? `${method} ${cleanPath}` : cleanPath;
+    const cached = state.cache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const name = this.admit(state, this.groupedName(service, method, cleanPath, protocol));
+    state.cache.set(cacheKey, name);
+    return name;
+  }
+
+  /** Services at their cap in the current window, most overflowed first. */
+  servicesAtCap(): ServiceAtCap[] {
+    const atCap: ServiceAtCap[] = [];
+    for (const state of this.services.values()) {
+      if (state.known.size >= this.maxEndpointsPerService) {
+        atCap.push({ service: state.service, endpoints: state.known.size, overflowedCalls: state.overflowedCalls });
+      }
+    }
+    return atCap.sort((a, b) => b.overflowedCalls - a.overflowedCalls || a.service.localeCompare(b.service));
+  }
+
+  stats(): EndpointGrouperStats {
+    let knownEndpoints = 0;
+    let cachedPaths = 0;
+    for (const state of this.services.values()) {
+      knownEndpoints += state.known.size;
+      cachedPaths += state.cache.size;
+    }
+    return { services: this.services.size, knownEndpoints, cachedPaths };
+  }
+
+  private groupedName(service: string, method: string, path: string, protocol: EndpointProtocol): string {
+    const boundedPath = this.truncate(path === "" ? "/" : path);
+    if (protocol === "grpc") return boundedPath;
+    const ruleMatch = this.rules.isEmpty ? undefined : this.rules.match(service, pathSegments(boundedPath));
+    const grouped = ruleMatch ?? groupIdSegments(boundedPath);
+    return method === "" ? grouped : `${method}:${grouped}`;
+  }
+
+  private admit(state: ServiceEndpoints, name: string): string {
+    if (state.known.has(name)) return name;
+    if (state.known.size < this.maxEndpointsPerService) {
+      state.known.add(name);
+      if (state.known.size === this.maxEndpointsPerService) this.atCapGauge.inc();
+      return name;
+    }
+    state.overflowedCalls++;
+    this.overflowCounter.inc();
+    return OVERFLOW_ENDPOINT;
+  }
+
+  private truncate(path: string): string {
+    if (path.length <= this.maxPathLength) return path;
+    const cut = path.lastIndexOf("/", this.maxPathLength);
+    return `${path.slice(0, Math.max(cut, 0))}/${TRUNCATED_SEGMENT}`;
+  }
+
+  private serviceState(service: string): ServiceEndpoints {
+    const nowMs = this.clock();
+    if (nowMs >= this.windowEndMs) this.startWindow(nowMs);
+    let state = this.services.get(service);
+    if (state === undefined) {
+      if (this.services.size >= this.maxServices) this.forgetLeastRecentlyUsedService();
+      state = { service, known: new Set(), cache: new TwoGenerationCache(this.cacheEntriesPerService), overflowedCalls: 0, lastUsedTick: 0 };
+      this.services.set(service, state);
+    }
+    state.lastUsedTick = ++this.tick;
+    return state;
+  }
+
+  private startWindow(nowMs: number): void {
+    this.windowEndMs = nowMs - (nowMs % this.windowMs) + this.windowMs;
+    this.services.clear();
+    this.atCapGauge.set(0);
+  }
+
+  /** A linear scan, but it only runs when a new service arrives with the table full, which is rare. */
+  private forgetLeastRecentlyUsedService(): void {
+    let oldest: ServiceEndpoints | undefined;
+    for (const state of this.services.values()) {
+      if (oldest === undefined || state.lastUsedTick < oldest.lastUsedTick) oldest = state;
+    }
+    if (oldest === undefined) return;
+    if (oldest.known.size >= this.maxEndpointsPerService) this.atCapGauge.dec();
+    this.services.delete(oldest.service);
+  }
+}
+
+function withoutQuery(path: string): string {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code === 63 || code === 35) return path.slice(0, i); // ? or #
+  }
+  return path;
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 1)) throw new RangeError(`EndpointGrouper: ${name} must be a number >= 1, got ${value}`);
+  return value;
+}

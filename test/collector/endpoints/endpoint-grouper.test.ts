@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Registry } from "prom-client";
+import { EndpointGrouper, OVERFLOW_ENDPOINT, type EndpointGrouperOptions } from "../../../collector/endpoints/endpoint-grouper.ts";
+
+function grouper(options: Partial<EndpointGrouperOptions> = {}): { grouper: EndpointGrouper; registry: Registry } {
+  const registry = new Registry();
+  return { grouper: new EndpointGrouper({ registry, ...options }), registry };
+}
+
+async function overflowTotal(registry: Registry): Promise<number> {
+  const metric = await registry.getSingleMetric("meshsight_endpoint_overflow_total")?.get();
+  return metric?.values[0]?.value ?? Number.NaN;
+}
+
+void test("HTTP endpoints are METHOD:/grouped/path without the query; gRPC paths stay as they are", () => {
+  const { grouper: g } = grouper();
+  assert.equal(g.nameEndpoint("shop.default", "GET", "/api/products/42?color=red#top", "http"), "GET:/api/products/{id}");
+  assert.equal(g.nameEndpoint("shop.default", "POST", "/api/carts/507f1f77bcf86cd799439011/items", "http"), "POST:/api/carts/{hex}/items");
+  assert.equal(g.nameEndpoint("shop.default", "GET", "", "http"), "GET:/");
+  assert.equal(g.nameEndpoint("cart.default", "POST", "/hipstershop.CartService/AddItem", "grpc"), "/hipstershop.CartService/AddItem");
+});
+
+void test("user rules win over automatic grouping, a service's own rules over global ones", () => {
+  const { grouper: g } = grouper({
+    rules: [
+      { pattern: "/api/products/{sku}", service: "shop.default" },
+      { pattern: "/api/products/{name}" },
+      { pattern: "/users/{uid}/orders/{*}" },
+    ],
+  });
+  assert.equal(g.nameEndpoint("shop.default", "GET", "/api/products/red-shirt", "http"), "GET:/api/products/{sku}");
+  assert.equal(g.nameEndpoint("other.default", "GET", "/api/products/red-shirt", "http"), "GET:/api/products/{name}");
+  assert.equal(g.nameEndpoint("other.default", "GET", "/users/jane/orders/12/items", "http"), "GET:/users/{uid}/orders/{*}");
+  assert.equal(g.nameEndpoint("other.default", "GET", "/users/jane/profile/12", "http"), "GET:/users/jane/profile/{id}");
+});
+
+void test("overlong paths are cut at a segment boundary", () => {
+  const { grouper: g } = grouper({ maxPathLength: 20 });
+  assert.equal(g.nameEndpoint("s", "GET", "/abcdef/ghijkl/mnopqr/stuvwx", "http"), "GET:/abcdef/ghijkl/{truncated}");
+});
+
+void test("THE CAP: a million distinct URLs from one client keep the endpoint count and every structure bounded", async () => {
+  const cap = 1000;
+  const cacheEntriesPerService = 256;
+  const { grouper: g, registry } = grouper({ maxEndpointsPerService: cap, cacheEntriesPerService, clock: () => 1_700_000_000_000 });
+  const names = new Set<string>();
+  let overflowed = 0;
+  for (let i = 0; i < 1_000_000; i++) {
+    // Letters only, so automatic grouping cannot fold them: the cap is what has to hold.
+    const name = g.nameEndpoint("victim.default", "GET", `/search/${i.toString(26).replace(/[0-9]/g, (d) => "qrstuvwxyz"[Number(d)] ?? "q")}`, "http");
+    names.add(name);
+    if (name === OVERFLOW_ENDPOINT) overflowed++;
+  }
+  assert.equal(names.size, cap + 1, "cap distinct names plus the overflow endpoint");
+  assert.equal(overflowed, 1_000_000 - cap);
+  const stats = g.stats();
+  assert.equal(stats.services, 1);
+  assert.equal(stats.knownEndpoints, cap);
+  assert.ok(stats.cachedPaths <= 2 * cacheEntriesPerService, `cache holds ${stats.cachedPaths}`);
+  assert.deepEqual(g.servicesAtCap(), [{ service: "victim.default", endpoints: cap, overflowedCalls: 1_000_000 - cap }]);
+  assert.equal(await overflowTotal(registry), 1_000_000 - cap);
+  // Known endpoints keep their names at the cap; other services are unaffected.
+  assert.equal(g.nameEndpoint("victim.default", "GET", "/search/a", "http"), "GET:/search/a");
+  assert.equal(g.nameEndpoint("calm.default", "GET", "/health", "http"), "GET:/health");
+});
+
+void test("the cap resets each window, and the number of tracked services is bounded", () => {
+  let nowMs = 0;
+  const { grouper: g } = grouper({ maxEndpointsPerService: 2, windowMs: 60_000, maxServices: 3, clock: () => nowMs });
+  assert.equal(g.nameEndpoint("a", "GET", "/one", "http"), "GET:/one");
+  assert.equal(g.nameEndpoint("a", "GET", "/two", "http"), "GET:/two");
+  assert.equal(g.nameEndpoint("a", "GET", "/three", "http"), OVERFLOW_ENDPOINT);
+  nowMs = 60_000;
+  assert.equal(g.nameEndpoint("a", "GET", "/three", "http"), "GET:/three");
+  assert.deepEqual(g.servicesAtCap(), []);
+  for (const service of ["b", "c", "d", "e"]) g.nameEndpoint(service, "GET", "/x", "http");
+  assert.equal(g.stats().services, 3);
+});
+
+void test("bad options fail at construction", () => {
+  assert.throws(() => grouper({ maxEndpointsPerService: 0 }), /maxEndpointsPerService/);
+  assert.throws(() => grouper({ rules: [{ pattern: "no-slash" }] }), /must start with/);
+});
