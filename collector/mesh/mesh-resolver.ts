@@ -1,0 +1,165 @@
+import type { AccessLogEntry, MeshCall, PeerMetadata, ProxyIdentity } from "../../core/model/access-log.ts";
+import { UNKNOWN_SERVICE, type Component, type DetectPoint, type ServiceRef } from "../../core/model/dimensions.ts";
+import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { ipOfAddress } from "./addresses.ts";
+import { BoundedMap } from "./bounded-map.ts";
+import { callComponent, callLatencyMs, effectiveResponseCode, isErrorCall, pathWithoutQuery } from "./call-rules.ts";
+import { parseClusterName, type ParsedClusterName } from "./cluster-name.ts";
+import { PeerRefCache } from "./peer-refs.ts";
+import type { PeerResolver } from "./peer-resolver.ts";
+
+/** Names an endpoint of `service`; grouping and cardinality caps live with the caller (collector/endpoints). */
+export type EndpointNamer = (service: string, method: string, path: string, protocol: "http" | "grpc") => string;
+
+export interface MeshResolverOptions {
+  peers: PeerResolver;
+  nameEndpoint: EndpointNamer;
+  rejects: RejectCounter;
+}
+
+const REJECT_SOURCE = "mesh";
+const UNKNOWN_PEER: ServiceRef = Object.freeze({ service: UNKNOWN_SERVICE, instance: "" });
+
+/** Distinct cluster names per mesh are few (services x ports x subsets); this bounds hostile input. */
+const MAX_CLUSTER_NAMES = 8_192;
+const MAX_ADDRESSES = 65_536;
+
+/**
+ * Maps one access-log entry, logged by a known proxy, to the calls it describes (ARCHITECTURE.md,
+ * "Dimensions"; SkyWalking's k8s-mesh analysis):
+ *
+ * - sidecar + `inbound|...` cluster: one server-side call, downstream peer -> this proxy's workload;
+ * - sidecar + any other cluster: one client-side call, this workload -> upstream peer;
+ * - sidecar without a cluster (NR, UH: no upstream selected): nothing, counted as a reject, because it is
+ *   unknowable which direction the request went;
+ * - gateway (`router~`), waypoint and plain Envoy: both legs, caller -> proxy (server side) and, when an
+ *   upstream was selected, proxy -> upstream (client side).
+ *
+ * Peers are named from filter-state peer metadata first (what Istio itself says), then the PeerResolver by
+ * IP, then the cluster's host name (`reviews.default.svc.cluster.local` -> `reviews.default`).
+ *
+ * The hot path allocates only the MeshCall objects: cluster names, addresses and peer refs are memoized
+ * in bounded maps and the same frozen ServiceRef objects are shared between calls (never mutate them).
+ */
+export class MeshResolver {
+  private readonly peers: PeerResolver;
+  private readonly nameEndpoint: EndpointNamer;
+  private readonly rejects: RejectCounter;
+  private readonly clusters = new BoundedMap<string, ParsedClusterName>(MAX_CLUSTER_NAMES);
+  private readonly ipByAddress = new BoundedMap<string, string>(MAX_ADDRESSES);
+  /** Host-named peers by upstream address: instance is `ip:port` as for any non-Kubernetes peer. */
+  private readonly hostPeerByAddress = new BoundedMap<string, ServiceRef>(MAX_ADDRESSES);
+  private readonly peerRefs = new PeerRefCache();
+
+  constructor(options: MeshResolverOptions) {
+    this.peers = options.peers;
+    this.nameEndpoint = options.nameEndpoint;
+    this.rejects = options.rejects;
+  }
+
+  /** Appends the calls `entry` describes to `out` and returns how many (0, 1 or 2). */
+  resolve(proxy: ProxyIdentity, entry: AccessLogEntry, out: MeshCall[]): number {
+    const cluster = this.clusterOf(entry.upstreamCluster);
+    const component = callComponent(entry);
+
+    if (proxy.role === "sidecar") {
+      if (cluster.kind === "blank") {
+        this.rejects.reject(REJECT_SOURCE, "sidecar_entry_without_cluster", 1, entry.responseFlags);
+        return 0;
+      }
+      if (cluster.direction === "inbound") {
+        out.push(this.call(entry, "server", this.downstreamPeer(entry), proxy.self, component));
+      } else {
+        out.push(this.call(entry, "client", proxy.self, this.upstreamPeer(entry, cluster), component));
+      }
+      return 1;
+    }
+
+    // A gateway is both the server of its caller and the client of its upstream.
+    out.push(this.call(entry, "server", this.downstreamPeer(entry), proxy.self, component));
+    if (cluster.kind === "blank") return 1;
+    out.push(this.call(entry, "client", proxy.self, this.upstreamPeer(entry, cluster), component));
+    return 2;
+  }
+
+  private call(entry: AccessLogEntry, detectPoint: DetectPoint, source: ServiceRef, destination: ServiceRef, component: Component): MeshCall {
+    return {
+      timeMs: entry.startTimeMs,
+      detectPoint,
+      source,
+      destination,
+      endpoint: this.endpointOf(entry, destination, component),
+      component,
+      responseCode: effectiveResponseCode(entry),
+      isError: isErrorCall(entry, detectPoint),
+      latencyMs: callLatencyMs(entry, detectPoint),
+      bytesIn: entry.bytesReceived,
+      bytesOut: entry.bytesSent,
+      requestId: entry.requestId,
+      traceId: entry.traceId,
+      responseFlags: entry.responseFlags,
+    };
+  }
+
+  private endpointOf(entry: AccessLogEntry, destination: ServiceRef, component: Component): string {
+    if (entry.protocol === "tcp") return "";
+    const protocol = component === "grpc" ? "grpc" : "http";
+    return this.nameEndpoint(destination.service, entry.method, pathWithoutQuery(entry.path), protocol);
+  }
+
+  /** The caller. The direct remote address is the physical peer; the plain one may come from X-Forwarded-For. */
+  private downstreamPeer(entry: AccessLogEntry): ServiceRef {
+    return (
+      this.fromMetadata(entry.downstreamPeer) ??
+      this.fromIp(entry.downstreamDirectRemoteAddress || entry.downstreamRemoteAddress) ??
+      UNKNOWN_PEER
+    );
+  }
+
+  private upstreamPeer(entry: AccessLogEntry, cluster: ParsedClusterName): ServiceRef {
+    return (
+      this.fromMetadata(entry.upstreamPeer) ??
+      this.fromIp(entry.upstreamRemoteAddress) ??
+      this.fromClusterHost(entry, cluster) ??
+      UNKNOWN_PEER
+    );
+  }
+
+  private fromMetadata(peer: PeerMetadata | null): ServiceRef | null {
+    return peer ? this.peerRefs.refOf(peer) : null;
+  }
+
+  private fromIp(address: string): ServiceRef | null {
+    if (address === "") return null;
+    let ip = this.ipByAddress.get(address);
+    if (ip === undefined) {
+      ip = ipOfAddress(address);
+      this.ipByAddress.set(address, ip);
+    }
+    return ip === "" ? null : this.peers.byIp(ip);
+  }
+
+  /**
+   * Last resort for the upstream: the host in the cluster name. A plain-Envoy cluster (`backend`) is taken
+   * as the service name itself, Envoy's own convention.
+   */
+  private fromClusterHost(entry: AccessLogEntry, cluster: ParsedClusterName): ServiceRef | null {
+    const service = cluster.serviceFromHost || (cluster.kind === "other" ? entry.upstreamCluster : "");
+    if (service === "") return null;
+    const address = entry.upstreamRemoteAddress;
+    const cached = this.hostPeerByAddress.get(address);
+    if (cached && cached.service === service) return cached;
+    const ref = Object.freeze({ service, instance: address });
+    this.hostPeerByAddress.set(address, ref);
+    return ref;
+  }
+
+  private clusterOf(name: string): ParsedClusterName {
+    let cluster = this.clusters.get(name);
+    if (cluster === undefined) {
+      cluster = parseClusterName(name);
+      this.clusters.set(name, cluster);
+    }
+    return cluster;
+  }
+}
