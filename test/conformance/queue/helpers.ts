@@ -1,0 +1,39 @@
+/** Small helpers for the queue conformance suite: deadline polling and a manual gate, no sleeps. */
+import type { Job, JobHandler } from "../../../core/queue/port.ts";
+
+const POLL_INTERVAL_MS = 10;
+
+/** Polls `check` until it returns true; fails naming `what` and the last observed state. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8_000, describe?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? ` (${describe()})` : ""}`);
+}
+
+/** A latch handlers await, so a test decides when running jobs may finish. */
+export class Gate {
+  private release: () => void = () => {};
+  readonly opened = new Promise<void>((resolve) => (this.release = resolve));
+
+  open(): void {
+    this.release();
+  }
+}
+
+/** Clocks of node and Redis can disagree by a millisecond or two; timers may fire a bit early. */
+export const TIMING_TOLERANCE_MS = 15;
+
+/** Wraps a synchronous observer as a JobHandler, for handlers that only record what they saw. */
+export function recordJob<T>(observe: (job: Job<T>) => unknown): JobHandler<T> {
+  return (job) => {
+    try {
+      observe(job);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+}
