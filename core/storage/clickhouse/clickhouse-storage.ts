@@ -1,0 +1,156 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { Logger } from "pino";
+import type { EntityRecord } from "../../model/dimensions.ts";
+import type { MetricAggregate, MinuteMetrics } from "../../model/metrics.ts";
+import type { SampledRecord } from "../../model/sample.ts";
+import {
+  StorageUnavailableError,
+  type EntityQuery,
+  type MetricsQuery,
+  type RetentionPolicy,
+  type SampleQuery,
+  type StorageAdapter,
+  type TopNQuery,
+} from "../port.ts";
+import { capabilitiesOf, parseServerVersion, type ClickHouseCapabilities } from "./capabilities.ts";
+import { createClickHouseClient, redactUrl } from "./client-factory.ts";
+import { ClickHouseConnection } from "./connection.ts";
+import { applyMigrations } from "./migrations.ts";
+import { ClickHouseReader } from "./reader.ts";
+import { applyTtl, dropExpiredPartitions, validateRetention } from "./retention.ts";
+import { identifier } from "./sql-literals.ts";
+import { ClickHouseWriter } from "./writer.ts";
+
+export interface ClickHouseStorageOptions {
+  /** HTTP interface, e.g. `http://user:password@clickhouse:8123`. */
+  url: string;
+  /** Created at start when missing. */
+  database: string;
+  retention: RetentionPolicy;
+  logger: Logger;
+  /** Per request; also bounds how long start() waits on a server that does not answer. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+interface Started {
+  connection: ClickHouseConnection;
+  writer: ClickHouseWriter;
+  reader: ClickHouseReader;
+}
+
+/**
+ * The ClickHouse storage adapter: detects the server version at start, applies the versioned schema
+ * (sql/NNN_name.sql), and serves the storage port from minute tables with hour and day rollups kept by
+ * materialized views. Works on 18.16 (tests) and current releases (users): see capabilities.ts.
+ */
+export class ClickHouseStorage implements StorageAdapter {
+  readonly name = "clickhouse";
+  private readonly client: ClickHouseClient;
+  private readonly database: string;
+  private readonly retention: RetentionPolicy;
+  private readonly logger: Logger;
+  private readonly displayUrl: string;
+  private started: Started | undefined;
+
+  constructor(options: ClickHouseStorageOptions) {
+    this.database = identifier(options.database);
+    this.retention = validateRetention(options.retention);
+    this.logger = options.logger;
+    this.displayUrl = redactUrl(options.url);
+    this.client = createClickHouseClient(options.url, options.requestTimeoutMs ?? 30_000, options.logger);
+  }
+
+  /** What the server supports; known after start(). */
+  get capabilities(): ClickHouseCapabilities | undefined {
+    return this.started?.connection.capabilities;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const capabilities = capabilitiesOf(parseServerVersion(await this.serverVersion()));
+    const connection = new ClickHouseConnection(this.client, capabilities);
+    await applyMigrations(connection, this.database, this.logger);
+    if (capabilities.ttl) await applyTtl(connection, this.database, this.retention, this.logger);
+    this.started = {
+      connection,
+      writer: new ClickHouseWriter(connection, this.database),
+      reader: new ClickHouseReader(connection, this.database),
+    };
+    this.logger.info(
+      {
+        url: this.displayUrl,
+        database: this.database,
+        version: capabilities.version.text,
+        queryParameters: capabilities.queryParameters,
+        ttl: capabilities.ttl,
+        lowCardinality: capabilities.lowCardinality,
+      },
+      "clickhouse storage started",
+    );
+  }
+
+  /** The first request: any failure here means the server cannot be used, whatever the cause. */
+  private async serverVersion(): Promise<string> {
+    try {
+      const result = await this.client.query({ query: "SELECT version() AS version", format: "JSONEachRow" });
+      const rows = await result.json<{ version: string }>();
+      return rows[0]?.version ?? "";
+    } catch (error) {
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new StorageUnavailableError(`ClickHouse at ${this.displayUrl} is unreachable: ${cause}`, { cause: error });
+    }
+  }
+
+  private use(): Started {
+    if (!this.started) throw new Error("ClickHouseStorage used before start()");
+    return this.started;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const result = await this.client.ping();
+      return result.success;
+    } catch {
+      return false;
+    }
+  }
+
+  async enforceRetention(nowMs: number): Promise<void> {
+    const { connection } = this.use();
+    if (connection.capabilities.ttl) return; // the server expires data itself
+    await dropExpiredPartitions(connection, this.database, this.retention, nowMs, this.logger);
+  }
+
+  async close(): Promise<void> {
+    this.started = undefined;
+    await this.client.close();
+  }
+
+  async writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
+    return await this.use().writer.writeMetrics(rows);
+  }
+
+  async writeEntities(rows: readonly EntityRecord[]): Promise<void> {
+    return await this.use().writer.writeEntities(rows);
+  }
+
+  async writeSamples(rows: readonly SampledRecord[]): Promise<void> {
+    return await this.use().writer.writeSamples(rows);
+  }
+
+  async queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
+    return await this.use().reader.queryMetrics(query);
+  }
+
+  async topN(query: TopNQuery): Promise<MetricAggregate[]> {
+    return await this.use().reader.topN(query);
+  }
+
+  async listEntities(query: EntityQuery): Promise<EntityRecord[]> {
+    return await this.use().reader.listEntities(query);
+  }
+
+  async querySamples(query: SampleQuery): Promise<SampledRecord[]> {
+    return await this.use().reader.querySamples(query);
+  }
+}

@@ -1,0 +1,34 @@
+import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client";
+import type { ClickHouseCapabilities } from "./capabilities.ts";
+import { bindQuery, type QueryParams } from "./query-binding.ts";
+
+/**
+ * The few ways the adapter talks to ClickHouse, with value binding chosen by the server's capabilities:
+ * callers write `{name:Type}` placeholders and never build SQL from values themselves.
+ */
+export class ClickHouseConnection {
+  private readonly readSettings: ClickHouseSettings;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    readonly capabilities: ClickHouseCapabilities,
+  ) {
+    // 64-bit counters as JSON numbers rather than strings: counts stay far below 2^53.
+    this.readSettings = { output_format_json_quote_64bit_integers: 0 };
+  }
+
+  async select<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {
+    const bound = bindQuery(sql, params, this.capabilities.queryParameters);
+    const result = await this.client.query({ ...bound, format: "JSONEachRow", clickhouse_settings: this.readSettings });
+    return result.json<Row>();
+  }
+
+  async command(sql: string, params: QueryParams = {}): Promise<void> {
+    await this.client.command({ ...bindQuery(sql, params, this.capabilities.queryParameters) });
+  }
+
+  async insert(table: string, rows: readonly object[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({ table, values: [...rows], format: "JSONEachRow" });
+  }
+}

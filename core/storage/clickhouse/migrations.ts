@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import type { ClickHouseCapabilities } from "./capabilities.ts";
+import type { ClickHouseConnection } from "./connection.ts";
+import { identifier } from "./sql-literals.ts";
+
+/**
+ * Versioned schema: `sql/NNN_name.sql`, applied in order at start and recorded in
+ * `<database>.schema_migrations`. Every statement is idempotent (`IF NOT EXISTS`), so two processes
+ * starting at once, or a start that died half way, converge to the same schema. Files use two
+ * placeholders: `{{database}}` and `{{lowCardinalityString}}` (LowCardinality(String) where the server
+ * has it without experimental settings, plain String on 18.x).
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+const MIGRATION_FILE = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+const SQL_DIR = new URL("./sql/", import.meta.url);
+
+/** Splits a file into statements: `;` at the end of a line ends one; `--` comment lines are dropped. */
+export function splitStatements(sql: string): string[] {
+  const withoutComments = sql
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("--"))
+    .join("\n");
+  return withoutComments
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}
+
+export function loadMigrations(dir: URL = SQL_DIR): Migration[] {
+  const migrations = readdirSync(dir)
+    .filter((file) => file.endsWith(".sql"))
+    .map((file) => {
+      const match = MIGRATION_FILE.exec(file);
+      if (!match) throw new Error(`migration file ${file} must be named NNN_name.sql`);
+      return { version: Number(match[1]), name: match[2] ?? "", statements: splitStatements(readFileSync(new URL(file, dir), "utf8")) };
+    })
+    .sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]?.version === migrations[i - 1]?.version) throw new Error(`two migrations share version ${migrations[i]?.version}`);
+  }
+  return migrations;
+}
+
+export function renderStatement(statement: string, database: string, capabilities: ClickHouseCapabilities): string {
+  return statement
+    .replaceAll("{{database}}", identifier(database))
+    .replaceAll("{{lowCardinalityString}}", capabilities.lowCardinality ? "LowCardinality(String)" : "String");
+}
+
+/** Applies the migrations not yet recorded; returns the versions it applied. */
+export async function applyMigrations(
+  connection: ClickHouseConnection,
+  database: string,
+  logger: Logger,
+  migrations: readonly Migration[] = loadMigrations(),
+): Promise<number[]> {
+  const db = identifier(database);
+  await connection.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+  await connection.command(
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at DateTime('UTC'))
+     ENGINE = ReplacingMergeTree() ORDER BY version`,
+  );
+  const applied = new Set(
+    (await connection.select<{ version: number }>(`SELECT DISTINCT version FROM ${db}.schema_migrations`)).map((row) => Number(row.version)),
+  );
+  const newlyApplied: number[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements) {
+      try {
+        await connection.command(renderStatement(statement, database, connection.capabilities));
+      } catch (error) {
+        throw new Error(`ClickHouse migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    await connection.insert(`${db}.schema_migrations`, [
+      { version: migration.version, name: migration.name, applied_at: Math.floor(Date.now() / 1000) },
+    ]);
+    newlyApplied.push(migration.version);
+    logger.info({ database, migration: `${migration.version}_${migration.name}` }, "clickhouse migration applied");
+  }
+  return newlyApplied;
+}
