@@ -1,0 +1,184 @@
+/**
+ * Reads `envoy.data.accesslog.v3.AccessLogCommon` (v2 is the same up to field 21) into an entry.
+ * Field numbers: envoy/data/accesslog/v3/accesslog.proto in collector/proto.
+ */
+import type { AccessLogEntry } from "../../../core/model/access-log.ts";
+import { readFilterStateEntry } from "./peer-metadata.ts";
+import { readResponseFlags } from "./response-flags.ts";
+import {
+  type Reader,
+  readSecondsNanosAsMs,
+  readString,
+  readSubmessageEnd,
+  readTag,
+  readVarintAsNumber,
+  skipField,
+  WIRE_LENGTH_DELIMITED,
+  WIRE_VARINT,
+} from "./wire.ts";
+
+const tagOf = (field: number): number => (field << 3) | WIRE_LENGTH_DELIMITED;
+const DOWNSTREAM_REMOTE_ADDRESS = tagOf(2);
+const DOWNSTREAM_LOCAL_ADDRESS = tagOf(3);
+const TLS_PROPERTIES = tagOf(4);
+const START_TIME = tagOf(5);
+const TIME_TO_FIRST_UPSTREAM_TX_BYTE = tagOf(7);
+const TIME_TO_LAST_UPSTREAM_RX_BYTE = tagOf(10);
+const TIME_TO_LAST_DOWNSTREAM_TX_BYTE = tagOf(12);
+const UPSTREAM_REMOTE_ADDRESS = tagOf(13);
+const UPSTREAM_LOCAL_ADDRESS = tagOf(14);
+const UPSTREAM_CLUSTER = tagOf(15);
+const RESPONSE_FLAGS = tagOf(16);
+const DOWNSTREAM_DIRECT_REMOTE_ADDRESS = tagOf(20);
+const FILTER_STATE_OBJECTS = tagOf(21);
+const DURATION = tagOf(23);
+
+const ADDRESS_SOCKET = tagOf(1);
+const ADDRESS_PIPE = tagOf(2);
+const ADDRESS_ENVOY_INTERNAL = tagOf(3);
+const SOCKET_ADDRESS = tagOf(2);
+const SOCKET_PORT_VALUE = (3 << 3) | WIRE_VARINT;
+const SOCKET_NAMED_PORT = tagOf(4);
+const PIPE_PATH = tagOf(1);
+const INTERNAL_ENDPOINT_ID = tagOf(2);
+
+const TLS_SNI_HOSTNAME = tagOf(3);
+const TLS_LOCAL_CERTIFICATE = tagOf(4);
+const TLS_PEER_CERTIFICATE = tagOf(5);
+const CERT_SUBJECT_ALT_NAME = tagOf(1);
+const CERT_SUBJECT = tagOf(2);
+const SAN_URI = tagOf(1);
+
+/** Reads AccessLogCommon (the reader stands on its length) into `entry`. */
+export function readCommonProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let firstUpstreamTxMs = -1;
+  let lastUpstreamRxMs = -1;
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    switch (tag) {
+      case DOWNSTREAM_REMOTE_ADDRESS:
+        entry.downstreamRemoteAddress = readAddress(reader, end);
+        break;
+      case DOWNSTREAM_LOCAL_ADDRESS:
+        entry.downstreamLocalAddress = readAddress(reader, end);
+        break;
+      case TLS_PROPERTIES:
+        readTlsProperties(reader, end, entry);
+        break;
+      case START_TIME:
+        entry.startTimeMs = readSecondsNanosAsMs(reader, end);
+        break;
+      case TIME_TO_FIRST_UPSTREAM_TX_BYTE:
+        firstUpstreamTxMs = readSecondsNanosAsMs(reader, end);
+        break;
+      case TIME_TO_LAST_UPSTREAM_RX_BYTE:
+        lastUpstreamRxMs = readSecondsNanosAsMs(reader, end);
+        break;
+      case TIME_TO_LAST_DOWNSTREAM_TX_BYTE:
+        entry.timeToLastDownstreamTxMs = readSecondsNanosAsMs(reader, end);
+        break;
+      case UPSTREAM_REMOTE_ADDRESS:
+        entry.upstreamRemoteAddress = readAddress(reader, end);
+        break;
+      case UPSTREAM_LOCAL_ADDRESS:
+        entry.upstreamLocalAddress = readAddress(reader, end);
+        break;
+      case UPSTREAM_CLUSTER:
+        entry.upstreamCluster = readString(reader, end);
+        break;
+      case RESPONSE_FLAGS:
+        entry.responseFlags = readResponseFlags(reader, end);
+        break;
+      case DOWNSTREAM_DIRECT_REMOTE_ADDRESS:
+        entry.downstreamDirectRemoteAddress = readAddress(reader, end);
+        break;
+      case FILTER_STATE_OBJECTS:
+        readFilterStateEntry(reader, end, entry);
+        break;
+      case DURATION:
+        entry.durationMs = readSecondsNanosAsMs(reader, end);
+        break;
+      default:
+        skipField(reader, tag & 7);
+    }
+  }
+  if (firstUpstreamTxMs >= 0 && lastUpstreamRxMs >= 0) entry.upstreamLatencyMs = lastUpstreamRxMs - firstUpstreamTxMs;
+  // v2 has no `duration` (field 23); Envoy's %DURATION% is the time to the last downstream byte sent.
+  if (entry.durationMs < 0) entry.durationMs = entry.timeToLastDownstreamTxMs;
+}
+
+/**
+ * Reads `config.core.v3.Address` as text the way Envoy prints it: `ip:port` (`[ip]:port` for IPv6), a
+ * pipe path, or an internal address's `endpoint_id` (which Istio sets to the `ip:port` behind HBONE).
+ */
+function readAddress(reader: Reader, parentEnd: number): string {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let text = "";
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === ADDRESS_SOCKET) text = readSocketAddress(reader, end);
+    else if (tag === ADDRESS_PIPE) text = readStringField(reader, end, PIPE_PATH);
+    else if (tag === ADDRESS_ENVOY_INTERNAL) text = readStringField(reader, end, INTERNAL_ENDPOINT_ID);
+    else skipField(reader, tag & 7);
+  }
+  return text;
+}
+
+function readSocketAddress(reader: Reader, parentEnd: number): string {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let address = "";
+  let port = "";
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === SOCKET_ADDRESS) address = readString(reader, end);
+    else if (tag === SOCKET_PORT_VALUE) port = String(readVarintAsNumber(reader));
+    else if (tag === SOCKET_NAMED_PORT) port = readString(reader, end);
+    else skipField(reader, tag & 7);
+  }
+  if (port === "") return address;
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Reads a sub-message (the reader stands on its length) and returns its string field `wantedTag`. */
+function readStringField(reader: Reader, parentEnd: number, wantedTag: number): string {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let value = "";
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === wantedTag) value = readString(reader, end);
+    else skipField(reader, tag & 7);
+  }
+  return value;
+}
+
+/**
+ * TLSProperties describe the downstream connection. The mode follows SkyWalking's rule: a local
+ * certificate alone is TLS, local and peer certificates are mTLS; a certificate counts when it has a
+ * subject or a URI SAN (Istio's SPIFFE identities have only the latter).
+ */
+function readTlsProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let hasLocalCertificate = false;
+  let hasPeerCertificate = false;
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === TLS_SNI_HOSTNAME) entry.requestedServerName = readString(reader, end);
+    else if (tag === TLS_LOCAL_CERTIFICATE) hasLocalCertificate = readCertificateHasIdentity(reader, end) || hasLocalCertificate;
+    else if (tag === TLS_PEER_CERTIFICATE) hasPeerCertificate = readCertificateHasIdentity(reader, end) || hasPeerCertificate;
+    else skipField(reader, tag & 7);
+  }
+  entry.tlsMode = hasLocalCertificate ? (hasPeerCertificate ? "mtls" : "tls") : "none";
+}
+
+function readCertificateHasIdentity(reader: Reader, parentEnd: number): boolean {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let hasIdentity = false;
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === CERT_SUBJECT) hasIdentity = readString(reader, end) !== "" || hasIdentity;
+    else if (tag === CERT_SUBJECT_ALT_NAME) hasIdentity = readStringField(reader, end, SAN_URI) !== "" || hasIdentity;
+    else skipField(reader, tag & 7);
+  }
+  return hasIdentity;
+}

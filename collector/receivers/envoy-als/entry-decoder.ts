@@ -1,0 +1,189 @@
+/**
+ * Decodes one `HTTPAccessLogEntry` or `TCPAccessLogEntry` into meshsight's AccessLogEntry, reading only
+ * the fields meshsight uses. Field numbers: envoy/data/accesslog/v3/accesslog.proto (v2 is a prefix).
+ */
+import type { AccessLogEntry } from "../../../core/model/access-log.ts";
+import { readCommonProperties } from "./common-properties.ts";
+import {
+  type Reader,
+  readString,
+  readSubmessageEnd,
+  readTag,
+  readUnsignedWrapper,
+  readVarintAsNumber,
+  skipField,
+  WIRE_LENGTH_DELIMITED,
+  WIRE_VARINT,
+} from "./wire.ts";
+
+const bytesTag = (field: number): number => (field << 3) | WIRE_LENGTH_DELIMITED;
+const varintTag = (field: number): number => (field << 3) | WIRE_VARINT;
+
+const ENTRY_COMMON_PROPERTIES = bytesTag(1);
+const HTTP_REQUEST = bytesTag(3);
+const HTTP_RESPONSE = bytesTag(4);
+const TCP_CONNECTION_PROPERTIES = bytesTag(2);
+
+const REQUEST_METHOD = varintTag(1);
+const REQUEST_SCHEME = bytesTag(2);
+const REQUEST_AUTHORITY = bytesTag(3);
+const REQUEST_PATH = bytesTag(5);
+const REQUEST_USER_AGENT = bytesTag(6);
+const REQUEST_ID = bytesTag(9);
+const REQUEST_ORIGINAL_PATH = bytesTag(10);
+const REQUEST_BODY_BYTES = varintTag(12);
+const REQUEST_HEADERS = bytesTag(13);
+const MAP_KEY = bytesTag(1);
+const MAP_VALUE = bytesTag(2);
+
+const RESPONSE_CODE = bytesTag(1);
+const RESPONSE_BODY_BYTES = varintTag(3);
+
+const CONNECTION_RECEIVED_BYTES = varintTag(1);
+const CONNECTION_SENT_BYTES = varintTag(2);
+
+/** `config.core.v3.RequestMethod` by number. */
+const METHOD_NAMES: readonly string[] = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
+/** A fresh entry with every field at its "absent" value, always built in the same order (one object shape). */
+export function emptyEntry(protocol: "http" | "tcp"): AccessLogEntry {
+  return {
+    startTimeMs: 0,
+    protocol,
+    upstreamCluster: "",
+    downstreamRemoteAddress: "",
+    downstreamDirectRemoteAddress: "",
+    downstreamLocalAddress: "",
+    upstreamRemoteAddress: "",
+    upstreamLocalAddress: "",
+    method: "",
+    scheme: "",
+    authority: "",
+    path: "",
+    responseCode: 0,
+    responseFlags: "",
+    durationMs: -1,
+    timeToLastDownstreamTxMs: -1,
+    upstreamLatencyMs: -1,
+    bytesReceived: 0,
+    bytesSent: 0,
+    requestId: "",
+    userAgent: "",
+    traceId: "",
+    tlsMode: "none",
+    requestedServerName: "",
+    downstreamPeer: null,
+    upstreamPeer: null,
+  };
+}
+
+/** Decodes an HTTPAccessLogEntry spanning [reader.pos, end). */
+export function decodeHttpEntry(reader: Reader, end: number): AccessLogEntry {
+  const entry = emptyEntry("http");
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry);
+    else if (tag === HTTP_REQUEST) readRequest(reader, end, entry);
+    else if (tag === HTTP_RESPONSE) readResponse(reader, end, entry);
+    else skipField(reader, tag & 7);
+  }
+  return entry;
+}
+
+/** Decodes a TCPAccessLogEntry spanning [reader.pos, end). */
+export function decodeTcpEntry(reader: Reader, end: number): AccessLogEntry {
+  const entry = emptyEntry("tcp");
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry);
+    else if (tag === TCP_CONNECTION_PROPERTIES) readConnectionProperties(reader, end, entry);
+    else skipField(reader, tag & 7);
+  }
+  return entry;
+}
+
+function readRequest(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let originalPath = "";
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    switch (tag) {
+      case REQUEST_METHOD:
+        entry.method = METHOD_NAMES[readVarintAsNumber(reader)] ?? "";
+        break;
+      case REQUEST_SCHEME:
+        entry.scheme = readString(reader, end);
+        break;
+      case REQUEST_AUTHORITY:
+        entry.authority = readString(reader, end);
+        break;
+      case REQUEST_PATH:
+        entry.path = readString(reader, end);
+        break;
+      case REQUEST_USER_AGENT:
+        entry.userAgent = readString(reader, end);
+        break;
+      case REQUEST_ID:
+        entry.requestId = readString(reader, end);
+        break;
+      case REQUEST_ORIGINAL_PATH:
+        originalPath = readString(reader, end);
+        break;
+      case REQUEST_BODY_BYTES:
+        entry.bytesReceived = readVarintAsNumber(reader);
+        break;
+      case REQUEST_HEADERS:
+        readTraceHeader(reader, end, entry);
+        break;
+      default:
+        skipField(reader, tag & 7);
+    }
+  }
+  // Same choice as Istio's text format (%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%): the path the caller asked
+  // for, before any rewrite, so ALS and text logs name endpoints alike.
+  if (originalPath !== "") entry.path = originalPath;
+}
+
+/**
+ * Takes the trace id from a logged request header when Envoy was asked to log one
+ * (`additional_request_headers_to_log`): W3C `traceparent` (`00-<trace-id>-<span-id>-<flags>`) or B3.
+ */
+function readTraceHeader(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let name = "";
+  let value = "";
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === MAP_KEY) name = readString(reader, end);
+    else if (tag === MAP_VALUE) value = readString(reader, end);
+    else skipField(reader, tag & 7);
+  }
+  const lowerName = name.toLowerCase();
+  if (lowerName === "traceparent") {
+    const traceId = value.split("-")[1] ?? "";
+    if (traceId.length === 32) entry.traceId = traceId;
+  } else if (lowerName === "x-b3-traceid" && entry.traceId === "") {
+    // traceparent wins when both are logged: it is the header the mesh propagates end to end today.
+    entry.traceId = value;
+  }
+}
+
+function readResponse(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+  const end = readSubmessageEnd(reader, parentEnd);
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === RESPONSE_CODE) entry.responseCode = readUnsignedWrapper(reader, end);
+    else if (tag === RESPONSE_BODY_BYTES) entry.bytesSent = readVarintAsNumber(reader);
+    else skipField(reader, tag & 7);
+  }
+}
+
+function readConnectionProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+  const end = readSubmessageEnd(reader, parentEnd);
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === CONNECTION_RECEIVED_BYTES) entry.bytesReceived = readVarintAsNumber(reader);
+    else if (tag === CONNECTION_SENT_BYTES) entry.bytesSent = readVarintAsNumber(reader);
+    else skipField(reader, tag & 7);
+  }
+}
