@@ -46,7 +46,7 @@ const cases: Array<[string, Partial<ParsedClusterName>]> = [
 ];
 
 for (const [name, expected] of cases) {
-  test(`cluster name ${JSON.stringify(name)}`, () => {
+  void test(`cluster name ${JSON.stringify(name)}`, () => {
     const parsed = parseClusterName(name);
     for (const [key, value] of Object.entries(expected)) {
       assert.equal(parsed[key as keyof ParsedClusterName], value, `${key} of ${name}`);
@@ -54,7 +54,7 @@ for (const [name, expected] of cases) {
   });
 }
 
-test("serviceFromHost shortens only Kubernetes service hosts", () => {
+void test("serviceFromHost shortens only Kubernetes service hosts", () => {
   assert.equal(serviceFromHost("reviews.default.svc.cluster.local"), "reviews.default");
   assert.equal(serviceFromHost("reviews.default.svc.mesh.example"), "reviews.default");
   assert.equal(serviceFromHost("reviews.default.svc"), "reviews.default");

@@ -27,7 +27,7 @@ const reviewsSidecar: NodeInfo = {
   },
 };
 
-test("a modern Istio sidecar is named from its canonical-name label and pod", () => {
+void test("a modern Istio sidecar is named from its canonical-name label and pod", () => {
   const identity = resolveProxyIdentity(reviewsSidecar);
   assert.equal(identity.role, "sidecar");
   assert.deepEqual(identity.self, { service: "reviews.default", instance: "reviews-v1-d66dcfdc5-kh6v7.default" });
@@ -40,7 +40,7 @@ test("a modern Istio sidecar is named from its canonical-name label and pod", ()
   assert.equal(identity.attributes["label.pod-template-hash"], "d66dcfdc5");
 });
 
-test("label precedence: canonical-name, then app.kubernetes.io/name, then app, then WORKLOAD_NAME", () => {
+void test("label precedence: canonical-name, then app.kubernetes.io/name, then app, then WORKLOAD_NAME", () => {
   const withLabels = (labels: Record<string, string>): string =>
     resolveProxyIdentity({ ...reviewsSidecar, metadata: { ...reviewsSidecar.metadata, LABELS: labels } }).self.service;
   assert.equal(withLabels({ "service.istio.io/canonical-name": "canon", "app.kubernetes.io/name": "k8sname", app: "app" }), "canon.default");
@@ -49,7 +49,7 @@ test("label precedence: canonical-name, then app.kubernetes.io/name, then app, t
   assert.equal(withLabels({}), "reviews-v1.default");
 });
 
-test("an ingress gateway is a router named after its app label", () => {
+void test("an ingress gateway is a router named after its app label", () => {
   const identity = resolveProxyIdentity({
     id: "router~10.44.2.56~istio-ingressgateway-699c7dc774-hjxq5.istio-system~istio-system.svc.cluster.local",
     cluster: "istio-ingressgateway",
@@ -64,7 +64,7 @@ test("an ingress gateway is a router named after its app label", () => {
   assert.equal(identity.ip, "10.44.2.56");
 });
 
-test("a waypoint is recognized by its prefix", () => {
+void test("a waypoint is recognized by its prefix", () => {
   const identity = resolveProxyIdentity({
     id: "waypoint~10.44.3.9~waypoint-5d8f7-abcde.bookinfo~bookinfo.svc.cluster.local",
     cluster: "waypoint.bookinfo",
@@ -75,7 +75,7 @@ test("a waypoint is recognized by its prefix", () => {
   assert.deepEqual(identity.self, { service: "waypoint.bookinfo", instance: "waypoint-5d8f7-abcde.bookinfo" });
 });
 
-test("Istio 1.1 flat metadata: POD_NAME, CONFIG_NAMESPACE, inline labels, ISTIO_META_INSTANCE_IPS", () => {
+void test("Istio 1.1 flat metadata: POD_NAME, CONFIG_NAMESPACE, inline labels, ISTIO_META_INSTANCE_IPS", () => {
   const identity = resolveProxyIdentity({
     id: "sidecar~10.1.2.3~productpage-v1-abc.bookinfo~bookinfo.svc.cluster.local",
     cluster: "productpage",
@@ -96,7 +96,7 @@ test("Istio 1.1 flat metadata: POD_NAME, CONFIG_NAMESPACE, inline labels, ISTIO_
   assert.equal(identity.attributes["label.POD_NAME"], undefined, "upper-case Istio keys are not labels");
 });
 
-test("the IP falls back to INSTANCE_IPS when the node id carries none", () => {
+void test("the IP falls back to INSTANCE_IPS when the node id carries none", () => {
   const identity = resolveProxyIdentity({
     id: "sidecar~~reviews-v2-x.default~default.svc.cluster.local",
     cluster: "",
@@ -106,18 +106,18 @@ test("the IP falls back to INSTANCE_IPS when the node id carries none", () => {
   assert.equal(identity.self.service, "reviews.default");
 });
 
-test("plain Envoy uses node.cluster as the service and node.id as the instance", () => {
+void test("plain Envoy uses node.cluster as the service and node.id as the instance", () => {
   const identity = resolveProxyIdentity({ id: "front-envoy-1", cluster: "front-proxy", metadata: {} });
   assert.equal(identity.role, "none");
   assert.deepEqual(identity.self, { service: "front-proxy", instance: "front-envoy-1" });
 });
 
-test("an unresolvable node is UNKNOWN, and malformed metadata does not throw", () => {
+void test("an unresolvable node is UNKNOWN, and malformed metadata does not throw", () => {
   assert.equal(resolveProxyIdentity({ id: "", cluster: "", metadata: {} }).self.service, UNKNOWN_SERVICE);
   const broken = resolveProxyIdentity({
     id: "sidecar~10.0.0.1~pod.ns~ns.svc.cluster.local",
     cluster: "",
-    metadata: { LABELS: "not an object", NAME: 42, NAMESPACE: ["x"] } as unknown as Record<string, unknown>,
+    metadata: { LABELS: "not an object", NAME: 42, NAMESPACE: ["x"] },
   });
   assert.equal(broken.self.service, UNKNOWN_SERVICE);
   assert.equal(broken.self.instance, "pod.ns");
@@ -125,7 +125,7 @@ test("an unresolvable node is UNKNOWN, and malformed metadata does not throw", (
   assert.equal(ztunnel.role, "none");
 });
 
-test("attributes are bounded even for huge label sets", () => {
+void test("attributes are bounded even for huge label sets", () => {
   const labels: Record<string, string> = {};
   for (let i = 0; i < 500; i++) labels[`l${i}`] = "x".repeat(10_000);
   const identity = resolveProxyIdentity({ ...reviewsSidecar, metadata: { ...reviewsSidecar.metadata, LABELS: labels } });
