@@ -1,0 +1,72 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { StorageUnavailableError } from "../port.ts";
+
+export const IN_MEMORY = ":memory:";
+
+/**
+ * Opens (creating if needed) the database file and its directory. Every failure becomes a
+ * StorageUnavailableError naming the path and the cause, because "IO Error" alone tells an operator
+ * nothing about which file, or that a second process may be holding its lock.
+ */
+export async function openDatabase(path: string): Promise<DuckDBInstance> {
+  if (path !== IN_MEMORY) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (cause) {
+      throw new StorageUnavailableError(`cannot create the directory for DuckDB database ${path}: ${describe(cause)}`, { cause });
+    }
+  }
+  try {
+    return await DuckDBInstance.create(path);
+  } catch (cause) {
+    throw new StorageUnavailableError(`cannot open DuckDB database ${path}: ${describe(cause)}`, { cause });
+  }
+}
+
+/** Runs `work` inside one transaction on `connection`, rolling back if it throws. */
+export async function inTransaction<T>(connection: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+  await connection.run("BEGIN TRANSACTION");
+  try {
+    const result = await work();
+    await connection.run("COMMIT");
+    return result;
+  } catch (error) {
+    // A failed statement already aborts DuckDB's transaction; ROLLBACK then only clears the state.
+    await connection.run("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Integer columns come back as bigint (BIGINT, HUGEINT sums); the model speaks JS numbers. */
+export function toNumber(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  if (value === null || value === undefined) return 0;
+  throw new TypeError(`expected a number from DuckDB, got ${typeof value}`);
+}
+
+export function toNumberList(value: unknown): number[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`expected a list from DuckDB, got ${typeof value}`);
+  return value.map(toNumber);
+}
+
+export function toText(value: unknown): string {
+  if (typeof value === "string") return value;
+  throw new TypeError(`expected a string from DuckDB, got ${value === null ? "null" : typeof value}`);
+}
+
+/**
+ * A time or limit as a BIGINT parameter (a JS number would bind as DOUBLE). Fractional bounds round
+ * outwards so the half-open range over integer milliseconds stays the one asked for.
+ */
+export function integerParam(what: string, value: number, round: (value: number) => number): bigint {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number, got ${value}`);
+  return BigInt(round(value));
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

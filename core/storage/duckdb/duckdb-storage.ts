@@ -1,0 +1,226 @@
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { Logger } from "pino";
+import type { EntityRecord } from "../../model/dimensions.ts";
+import { RESOLUTION_MS, type MetricAggregate, type MinuteMetrics } from "../../model/metrics.ts";
+import type { SampledRecord } from "../../model/sample.ts";
+import type { RejectCounter } from "../../telemetry/rejects.ts";
+import {
+  StorageUnavailableError,
+  type EntityQuery,
+  type MetricsQuery,
+  type RetentionPolicy,
+  type SampleQuery,
+  type StorageAdapter,
+  type TopNQuery,
+} from "../port.ts";
+import { describe, inTransaction, openDatabase } from "./database.ts";
+import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
+import { METRICS_TABLE } from "./histogram-sql.ts";
+import { invalidMetricReason } from "./metric-rollup.ts";
+import { MetricsReader } from "./metrics-reader.ts";
+import { MetricsWriter } from "./metrics-writer.ts";
+import { applyMigrations } from "./migrations.ts";
+import { appendSamples, invalidSampleReason, querySamples } from "./sample-store.ts";
+import { WriteSerializer } from "./write-serializer.ts";
+
+const DAY_MS = RESOLUTION_MS.day;
+const REJECT_SOURCE = "storage.duckdb";
+/** Writes allowed to wait behind the running one before callers are told to back off. */
+const DEFAULT_MAX_WAITING_WRITES = 64;
+
+export interface DuckDbStorageOptions {
+  /** The database file, e.g. `./data/meshsight.duckdb` (its directory is created); ":memory:" for tests. */
+  path: string;
+  retention: RetentionPolicy;
+  logger: Logger;
+  /** Counts rows refused as invalid; without it they are still logged. */
+  rejects?: RejectCounter;
+  maxWaitingWrites?: number;
+}
+
+interface OpenState {
+  instance: DuckDBInstance;
+  writer: DuckDBConnection;
+  metricsWriter: MetricsWriter;
+  entityWriter: EntityWriter;
+}
+
+/**
+ * The embedded storage: one DuckDB file, no server. Writes go through one connection, one at a time, so
+ * read-modify-write upserts cannot lose each other's sums; each read gets its own short-lived connection,
+ * so reads run beside writes on DuckDB's snapshot isolation.
+ */
+export class DuckDbStorage implements StorageAdapter {
+  readonly name = "duckdb";
+  private state: OpenState | undefined;
+  private starting: Promise<OpenState> | undefined;
+  private readonly writes: WriteSerializer;
+  private readonly metricsReader = new MetricsReader(() => this.connect());
+
+  constructor(private readonly options: DuckDbStorageOptions) {
+    for (const [setting, days] of Object.entries(options.retention)) {
+      if (!(typeof days === "number" && days > 0 && Number.isFinite(days))) throw new RangeError(`retention.${setting} must be a positive number of days, got ${String(days)}`);
+    }
+    this.writes = new WriteSerializer(options.maxWaitingWrites ?? DEFAULT_MAX_WAITING_WRITES);
+  }
+
+  async start(): Promise<void> {
+    // Concurrent or repeated start() calls share one open; the file must not be opened twice in a process.
+    this.starting ??= this.open().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    this.state = await this.starting;
+  }
+
+  private async open(): Promise<OpenState> {
+    const { path, logger } = this.options;
+    const instance = await openDatabase(path);
+    try {
+      const writer = await instance.connect();
+      const applied = await applyMigrations(writer);
+      if (applied.length > 0) logger.info({ path, versions: applied }, "DuckDB schema migrated");
+      const metricsWriter = new MetricsWriter(writer);
+      const entityWriter = new EntityWriter(writer);
+      await metricsWriter.prepare();
+      await entityWriter.prepare();
+      logger.info({ path }, "DuckDB storage started");
+      return { instance, writer, metricsWriter, entityWriter };
+    } catch (cause) {
+      instance.closeSync();
+      if (cause instanceof StorageUnavailableError) throw cause;
+      throw new StorageUnavailableError(`cannot prepare DuckDB database ${path}: ${describe(cause)}`, { cause });
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const connection = await this.connect();
+      try {
+        await connection.run("SELECT 1");
+        return true;
+      } finally {
+        connection.closeSync();
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  async writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
+    const valid = this.keepValid(rows, invalidMetricReason, "invalid_metric_row");
+    if (valid.length === 0) return;
+    await this.writes.run(async () => {
+      const { writer, metricsWriter } = this.requireOpen();
+      await inTransaction(writer, () => metricsWriter.write(valid));
+    });
+  }
+
+  async writeEntities(rows: readonly EntityRecord[]): Promise<void> {
+    const valid = this.keepValid(rows, invalidEntityReason, "invalid_entity_row");
+    if (valid.length === 0) return;
+    await this.writes.run(async () => {
+      const { writer, entityWriter } = this.requireOpen();
+      await inTransaction(writer, () => entityWriter.write(valid));
+    });
+  }
+
+  async writeSamples(rows: readonly SampledRecord[]): Promise<void> {
+    const valid = this.keepValid(rows, invalidSampleReason, "invalid_sample_row");
+    if (valid.length === 0) return;
+    await this.writes.run(async () => {
+      const { writer } = this.requireOpen();
+      await inTransaction(writer, () => appendSamples(writer, valid));
+    });
+  }
+
+  queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
+    return this.metricsReader.queryMetrics(query);
+  }
+
+  topN(query: TopNQuery): Promise<MetricAggregate[]> {
+    return this.metricsReader.topN(query);
+  }
+
+  listEntities(query: EntityQuery): Promise<EntityRecord[]> {
+    return this.withReadConnection((connection) => listEntities(connection, query));
+  }
+
+  querySamples(query: SampleQuery): Promise<SampledRecord[]> {
+    return this.withReadConnection((connection) => querySamples(connection, query));
+  }
+
+  async enforceRetention(nowMs: number): Promise<void> {
+    const { minuteDays, hourDays, dayDays, samplesDays } = this.options.retention;
+    const cutoffs: [string, number][] = [
+      [METRICS_TABLE.minute, minuteDays],
+      [METRICS_TABLE.hour, hourDays],
+      [METRICS_TABLE.day, dayDays],
+      ["samples", samplesDays],
+    ];
+    await this.writes.run(async () => {
+      const { writer } = this.requireOpen();
+      await inTransaction(writer, async () => {
+        for (const [table, days] of cutoffs) {
+          await writer.run(`DELETE FROM ${table} WHERE time_ms < $1`, [BigInt(Math.floor(nowMs - days * DAY_MS))]);
+        }
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const state = this.state;
+    if (!state) return;
+    // Let accepted writes finish: close() is part of a graceful stop, which flushes.
+    await this.writes.drain();
+    this.state = undefined;
+    this.starting = undefined;
+    state.writer.closeSync();
+    state.instance.closeSync();
+    this.options.logger.info({ path: this.options.path }, "DuckDB storage closed");
+  }
+
+  private requireOpen(): OpenState {
+    if (!this.state) throw new StorageUnavailableError(`DuckDB storage ${this.options.path} is not started (call start() first) or was closed`);
+    return this.state;
+  }
+
+  private async connect(): Promise<DuckDBConnection> {
+    return this.requireOpen().instance.connect();
+  }
+
+  private async withReadConnection<T>(read: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.connect();
+    try {
+      return await read(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** Drops rows that would corrupt stored sums, counting and logging them instead of failing the batch. */
+  private keepValid<T>(rows: readonly T[], invalidReason: (row: T) => string | undefined, reason: string): T[] {
+    const valid: T[] = [];
+    let firstProblem: string | undefined;
+    for (const row of rows) {
+      const problem = describeProblem(row, invalidReason);
+      if (problem === undefined) valid.push(row);
+      else firstProblem ??= problem;
+    }
+    const rejected = rows.length - valid.length;
+    if (rejected > 0) {
+      if (this.options.rejects) this.options.rejects.reject(REJECT_SOURCE, reason, rejected, firstProblem);
+      else this.options.logger.warn({ reason, rejected, firstProblem }, "DuckDB storage rejected invalid rows");
+    }
+    return valid;
+  }
+}
+
+/** Rows arrive from other components at run time; a row too malformed even to inspect is a problem too. */
+function describeProblem<T>(row: T, invalidReason: (row: T) => string | undefined): string | undefined {
+  try {
+    return invalidReason(row);
+  } catch (error) {
+    return `malformed row: ${describe(error)}`;
+  }
+}

@@ -1,0 +1,72 @@
+import { BIGINT, DOUBLE, DuckDBDataChunk, LIST, listValue, UBIGINT, USMALLINT, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
+import type { MinuteMetrics, Resolution } from "../../model/metrics.ts";
+import { METRICS_TABLE, upsertAddSql } from "./histogram-sql.ts";
+import { rollUp, type RollupRow } from "./metric-rollup.ts";
+
+const STAGING_TABLE = "metrics_staging";
+const RESOLUTIONS: readonly Resolution[] = ["minute", "hour", "day"];
+/** DuckDB's vector size: the most rows one data chunk holds. */
+const CHUNK_ROWS = 2048;
+
+/** The staging table's columns in order (it is a copy of metrics_minute's shape), with how to fill each. */
+const STAGING_SHAPE: [DuckDBType, (row: RollupRow) => DuckDBValue][] = [
+  [VARCHAR, (row) => row.scope],
+  [VARCHAR, (row) => row.service],
+  [VARCHAR, (row) => row.name],
+  [VARCHAR, (row) => row.detectPoint],
+  [VARCHAR, (row) => row.component],
+  [BIGINT, (row) => BigInt(row.timeMs)],
+  [BIGINT, (row) => BigInt(row.calls)],
+  [BIGINT, (row) => BigInt(row.errors)],
+  [DOUBLE, (row) => row.latencySumMs],
+  [BIGINT, (row) => BigInt(row.apdexSatisfied)],
+  [BIGINT, (row) => BigInt(row.apdexTolerating)],
+  [BIGINT, (row) => BigInt(row.bytesIn)],
+  [BIGINT, (row) => BigInt(row.bytesOut)],
+  [LIST(USMALLINT), (row) => listValue(row.histogram.buckets)],
+  [LIST(UBIGINT), (row) => listValue(row.histogram.counts.map(BigInt))],
+];
+const STAGING_TYPES = STAGING_SHAPE.map(([type]) => type);
+const STAGING_COLUMNS = STAGING_SHAPE.map(([, value]) => value);
+
+/**
+ * Writes minute rows into the minute table and the hour and day rollups. Rows are summed per key in
+ * memory first, appended to a connection-private staging table (the appender is far faster than
+ * row-by-row INSERTs), then added into each table by one INSERT ... ON CONFLICT DO UPDATE.
+ * The caller runs `write` inside a transaction on a connection no one else writes on.
+ */
+export class MetricsWriter {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  /** Creates the staging table; temporary tables live per connection, so this runs once per connection. */
+  async prepare(): Promise<void> {
+    await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE} AS SELECT * FROM metrics_minute WITH NO DATA`);
+  }
+
+  async write(rows: readonly MinuteMetrics[]): Promise<void> {
+    for (const resolution of RESOLUTIONS) {
+      await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
+      await this.stage(rollUp(rows, resolution));
+      await this.connection.run(upsertAddSql(METRICS_TABLE[resolution], STAGING_TABLE));
+    }
+  }
+
+  private async stage(rows: readonly RollupRow[]): Promise<void> {
+    const appender = await this.connection.createAppender(STAGING_TABLE, "main", "temp");
+    try {
+      // Whole columns per data chunk: a handful of native calls per 2048 rows instead of 15 per row.
+      for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+        const slice = rows.slice(start, start + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(STAGING_TYPES, slice.length);
+        chunk.setColumns(STAGING_COLUMNS.map((column) => slice.map(column)));
+        appender.appendDataChunk(chunk);
+      }
+    } catch (error) {
+      // A half-appended batch must not reach the table: drop it before closing (closing flushes).
+      appender.clear();
+      throw error;
+    } finally {
+      appender.closeSync();
+    }
+  }
+}
