@@ -1,0 +1,171 @@
+import type { AccessLogEntry } from "../../../core/model/access-log.ts";
+import { newAccessLogEntry, type LineParser, type LineRejectReason } from "./entry.ts";
+import { isUnsetValue } from "./field-values.ts";
+
+/** Writes one field's value, read from `text[start, end)`, into the entry; returns a reject reason when invalid. */
+export type FieldSetter = (entry: AccessLogEntry, text: string, start: number, end: number) => LineRejectReason | null;
+
+/** What an operator means to the compiler: where its value goes (null = recognised or not, but unused). */
+export interface OperatorSpec {
+  setter: FieldSetter | null;
+  /**
+   * Characters the value always has before the next separator may occur; lets values that contain the
+   * separator themselves (MOSN's `2006/01/02 15:04:05.000` start time) be scanned like any other field.
+   */
+  minWidth: number;
+}
+
+/** `%%` escapes a percent in Envoy formats, `\%` in MOSN formats. */
+export type FormatDialect = "envoy" | "mosn";
+
+export interface CompileOptions {
+  dialect: FormatDialect;
+  resolveOperator(token: string): OperatorSpec;
+  /** Start time for entries whose format has no start-time operator (the receive time). */
+  now: () => number;
+}
+
+interface CompiledField {
+  spec: OperatorSpec;
+  /** The literal text that follows this field ("" only for a trailing field). */
+  followedBy: string;
+  /** A quoted field may hold spaces, so it ends at the whole closing literal, not its first character. */
+  isQuoted: boolean;
+}
+
+const UNUSED_FIELD: OperatorSpec = { setter: null, minWidth: 0 };
+
+/** Splits a format string into literal text and operator tokens (`%NAME%`, `%NAME(ARG)%`, `%NAME(ARG):LEN%`). */
+function tokenize(format: string, dialect: FormatDialect): { literals: string[]; tokens: string[] } {
+  const literals: string[] = [];
+  const tokens: string[] = [];
+  let literal = "";
+  let i = 0;
+  while (i < format.length) {
+    const char = format[i];
+    if (dialect === "mosn" && char === "\\" && format[i + 1] === "%") {
+      literal += "%";
+      i += 2;
+    } else if (char === "%" && dialect === "envoy" && format[i + 1] === "%") {
+      literal += "%";
+      i += 2;
+    } else if (char === "%") {
+      const close = format.indexOf("%", i + 1);
+      if (close < 0) throw new Error(`access-log format: unterminated operator at offset ${i} in ${JSON.stringify(format)}`);
+      literals.push(literal);
+      tokens.push(format.slice(i + 1, close));
+      literal = "";
+      i = close + 1;
+    } else {
+      literal += char;
+      i++;
+    }
+  }
+  literals.push(literal);
+  return { literals, tokens };
+}
+
+/** Formats end in a newline (real or the two characters `\n` from a YAML/JSON config); lines arrive without one. */
+function withoutTrailingNewline(format: string): string {
+  if (format.endsWith("\\n")) return format.slice(0, -2);
+  return format.replace(/\r?\n$/, "");
+}
+
+/**
+ * Compiles an Envoy (or MOSN) format string ONCE into a parser that walks each line with the literal
+ * separators between operators: a field ends at the next occurrence of the following literal's first
+ * character (or the whole literal for quoted fields), `-` means unset, and only fields some operator maps to
+ * an entry field are ever decoded. No regular expression runs per line.
+ */
+export function compileFormat(format: string, options: CompileOptions): LineParser {
+  const { literals, tokens } = tokenize(withoutTrailingNewline(format), options.dialect);
+  if (tokens.length === 0) throw new Error(`access-log format has no operators: ${JSON.stringify(format)}`);
+  const fields: CompiledField[] = tokens.map((token, index) => {
+    const before = literals[index] ?? "";
+    const after = literals[index + 1] ?? "";
+    if (after === "" && index < tokens.length - 1) {
+      throw new Error(`access-log format: operators %${token}% and %${tokens[index + 1] ?? ""}% have no separator between them`);
+    }
+    return { spec: options.resolveOperator(token) ?? UNUSED_FIELD, followedBy: after, isQuoted: before.endsWith('"') && after.startsWith('"') };
+  });
+  const hasStartTime = tokens.some((token) => /^START_TIME\b/i.test(token));
+  return new CompiledFormatParser(literals[0] ?? "", fields, hasStartTime, options.now);
+}
+
+class CompiledFormatParser implements LineParser {
+  constructor(
+    private readonly prefix: string,
+    private readonly fields: readonly CompiledField[],
+    private readonly hasStartTime: boolean,
+    private readonly now: () => number,
+  ) {}
+
+  parse(text: string, start: number, end: number): AccessLogEntry | LineRejectReason {
+    if (!text.startsWith(this.prefix, start)) return "field_count";
+    const entry = newAccessLogEntry();
+    const fields = this.fields;
+    const lastIndex = fields.length - 1;
+    let position = start + this.prefix.length;
+    for (let index = 0; index <= lastIndex; index++) {
+      const field = fields[index] as CompiledField;
+      const separator = field.followedBy;
+      let fieldEnd: number;
+      if (index === lastIndex) {
+        // The last field runs to the line end; an unquoted one must not contain its own separator, or the
+        // line had more fields than the format (another version's format, or two lines glued together).
+        fieldEnd = end - separator.length;
+        if (fieldEnd < position || !text.startsWith(separator, fieldEnd)) return "field_count";
+        const previous = index > 0 ? (fields[index - 1] as CompiledField).followedBy : this.prefix;
+        if (!field.isQuoted && previous.length > 0 && indexWithin(text, previous, position + field.spec.minWidth, fieldEnd) >= 0) {
+          return "field_count";
+        }
+      } else if (field.isQuoted) {
+        fieldEnd = text.indexOf(separator, position);
+        if (fieldEnd < 0 || fieldEnd + separator.length > end) return "field_count";
+      } else {
+        fieldEnd = text.indexOf(separator[0] as string, position + field.spec.minWidth);
+        if (fieldEnd < 0 || fieldEnd + separator.length > end || !text.startsWith(separator, fieldEnd)) return "field_count";
+      }
+      const setter = field.spec.setter;
+      if (setter !== null && !isUnsetValue(text, position, fieldEnd)) {
+        const rejected = setter(entry, text, position, fieldEnd);
+        if (rejected !== null) return rejected;
+      }
+      position = fieldEnd + separator.length;
+    }
+    if (!this.hasStartTime) entry.startTimeMs = this.now();
+    else if (entry.startTimeMs < 0) return "bad_start_time";
+    return entry;
+  }
+}
+
+function indexWithin(text: string, needle: string, from: number, to: number): number {
+  const found = text.indexOf(needle, from);
+  return found >= 0 && found + needle.length <= to ? found : -1;
+}
+
+/**
+ * Tries several compiled formats (versions of one product's default) and remembers which one matched last,
+ * so a stream of lines from one proxy version costs one attempt per line.
+ */
+export class FirstMatchParser implements LineParser {
+  private preferred = 0;
+
+  constructor(private readonly parsers: readonly LineParser[]) {
+    if (parsers.length === 0) throw new Error("FirstMatchParser needs at least one parser");
+  }
+
+  parse(text: string, start: number, end: number): AccessLogEntry | LineRejectReason {
+    const first = (this.parsers[this.preferred] as LineParser).parse(text, start, end);
+    if (typeof first !== "string") return first;
+    for (let index = 0; index < this.parsers.length; index++) {
+      if (index === this.preferred) continue;
+      const result = (this.parsers[index] as LineParser).parse(text, start, end);
+      if (typeof result !== "string") {
+        this.preferred = index;
+        return result;
+      }
+    }
+    return first;
+  }
+}

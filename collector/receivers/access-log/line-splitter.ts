@@ -1,0 +1,133 @@
+import { isAscii, isUtf8 } from "node:buffer";
+import type { LineRejectReason } from "./entry.ts";
+
+/** Receives what the splitter finds: each complete line (decoded, without its newline) or why one was dropped. */
+export interface LineSink {
+  line(text: string): void;
+  reject(reason: LineRejectReason): void;
+}
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const SPACE = 32;
+const TAB = 9;
+
+const enum Decoding {
+  /** The region is ASCII: latin1 decoding is exact and the cheapest. */
+  Ascii,
+  /** The region is valid UTF-8 as a whole, so every line in it is. */
+  Utf8,
+  /** Some line in the region is not UTF-8: check each one and reject the bad ones only. */
+  CheckEachLine,
+}
+
+/**
+ * Splits large byte chunks into lines. Line ends are found with Buffer#indexOf (native memchr), the
+ * encoding is validated once per chunk (per line only when the chunk has invalid UTF-8), and each line is
+ * decoded into its own small string: fields sliced from it keep ~a line alive, never the whole chunk.
+ *
+ * A line longer than `maxLineBytes` is rejected as `line_too_long` without being decoded or kept: the
+ * partial-line carry stops growing at the cap and the rest of that line is skipped up to its newline.
+ */
+export class LineSplitter {
+  private carry: Buffer | null = null;
+  private isSkippingLongLine = false;
+
+  constructor(private readonly maxLineBytes: number) {
+    if (!(maxLineBytes > 0)) throw new Error("maxLineBytes must be positive");
+  }
+
+  /** Bytes held for an unfinished last line (so a tailer can save an offset at a line boundary). */
+  get pendingBytes(): number {
+    return this.carry?.length ?? 0;
+  }
+
+  /** Feeds a chunk; the chunk may be reused by the caller afterwards (the carry is a copy). */
+  push(chunk: Buffer, sink: LineSink): void {
+    let position = 0;
+    if (this.carry !== null || this.isSkippingLongLine) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        this.keepUnfinished(chunk, 0);
+        return;
+      }
+      this.finishCarriedLine(chunk, newline, sink);
+      position = newline + 1;
+    }
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    if (lastNewline >= position) {
+      const region = chunk.subarray(position, lastNewline);
+      const decoding = isAscii(region) ? Decoding.Ascii : isUtf8(region) ? Decoding.Utf8 : Decoding.CheckEachLine;
+      while (position <= lastNewline) {
+        const newline = chunk.indexOf(NEWLINE, position);
+        this.emit(chunk, position, newline, decoding, sink);
+        position = newline + 1;
+      }
+    }
+    if (position < chunk.length) this.keepUnfinished(chunk, position);
+  }
+
+  /** End of input: an unterminated last line is still a line (stdin, HTTP bodies). */
+  end(sink: LineSink): void {
+    if (this.isSkippingLongLine) sink.reject("line_too_long");
+    else if (this.carry !== null) this.emit(this.carry, 0, this.carry.length, Decoding.CheckEachLine, sink);
+    this.reset();
+  }
+
+  /** Forgets any unfinished line (after a file was truncated or replaced). */
+  reset(): void {
+    this.carry = null;
+    this.isSkippingLongLine = false;
+  }
+
+  private finishCarriedLine(chunk: Buffer, newline: number, sink: LineSink): void {
+    const carry = this.carry;
+    const wasSkipping = this.isSkippingLongLine;
+    this.reset();
+    if (wasSkipping || carry === null || carry.length + newline > this.maxLineBytes) {
+      sink.reject("line_too_long");
+      return;
+    }
+    const line = Buffer.concat([carry, chunk.subarray(0, newline)]);
+    this.emit(line, 0, line.length, Decoding.CheckEachLine, sink);
+  }
+
+  private keepUnfinished(chunk: Buffer, from: number): void {
+    if (this.isSkippingLongLine) return;
+    const carriedLength = (this.carry?.length ?? 0) + chunk.length - from;
+    if (carriedLength > this.maxLineBytes) {
+      this.carry = null;
+      this.isSkippingLongLine = true;
+      return;
+    }
+    const rest = chunk.subarray(from);
+    this.carry = this.carry === null ? Buffer.from(rest) : Buffer.concat([this.carry, rest]);
+  }
+
+  private emit(buffer: Buffer, start: number, end: number, decoding: Decoding, sink: LineSink): void {
+    if (end > start && buffer[end - 1] === CARRIAGE_RETURN) end--;
+    if (isBlank(buffer, start, end)) {
+      sink.reject("empty_line");
+      return;
+    }
+    if (end - start > this.maxLineBytes) {
+      sink.reject("line_too_long");
+      return;
+    }
+    if (decoding === Decoding.Ascii) {
+      sink.line(buffer.toString("latin1", start, end));
+    } else if (decoding === Decoding.Utf8 || isUtf8(buffer.subarray(start, end))) {
+      sink.line(buffer.toString("utf8", start, end));
+    } else {
+      sink.reject("invalid_utf8");
+    }
+  }
+}
+
+function isBlank(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = buffer[i];
+    if (byte !== SPACE && byte !== TAB) return false;
+  }
+  return true;
+}
