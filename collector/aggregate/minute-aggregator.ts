@@ -1,0 +1,237 @@
+import { Gauge, type Registry } from "prom-client";
+import type { MeshCall } from "../../core/model/access-log.ts";
+import { UNKNOWN_SERVICE, type EntityRecord, type ServiceRef } from "../../core/model/dimensions.ts";
+import { DEFAULT_APDEX_THRESHOLD_MS, RESOLUTION_MS, type MinuteMetrics } from "../../core/model/metrics.ts";
+import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { EntitySet } from "./entity-set.ts";
+import { InstanceRegistry } from "./instance-registry.ts";
+import { MetricAccumulator } from "./metric-accumulator.ts";
+import { MinuteBucket, newRelationCells, relationCellIndex, ServiceMinute } from "./minute-bucket.ts";
+
+const MINUTE_MS = RESOLUTION_MS.minute;
+const REJECT_SOURCE = "aggregate";
+/** Above this share of the bound the aggregator asks for backpressure; the rest absorbs batches in flight. */
+const OVERLOAD_HIGH_WATERMARK = 0.9;
+
+export interface MinuteAggregatorOptions {
+  registry: Registry;
+  rejects: RejectCounter;
+  /** How long after its end a minute stays open for late records. */
+  latenessMs?: number;
+  /**
+   * How far ahead of the local clock a record may be (proxy clock skew). Records further ahead are
+   * rejected, not clamped: clamping would book them into a minute where they did not happen.
+   */
+  maxFutureMs?: number;
+  /** Bound on accumulators (entity x minute) held at once; each holds a 2 KiB histogram. */
+  maxOpenEntityMinutes?: number;
+  /** Per service (destination of the calls); others use defaultApdexThresholdMs. */
+  apdexThresholdsMs?: ReadonlyMap<string, number>;
+  defaultApdexThresholdMs?: number;
+  /** Instances whose attributes are remembered. */
+  maxInstances?: number;
+  clock?: () => number;
+}
+
+export interface DrainResult {
+  metrics: MinuteMetrics[];
+  entities: EntityRecord[];
+}
+
+const DEFAULTS = {
+  latenessMs: 120_000,
+  maxFutureMs: 120_000,
+  maxOpenEntityMinutes: 100_000,
+  maxInstances: 50_000,
+};
+
+/**
+ * Aggregates MeshCalls in place per minute and entity (ARCHITECTURE.md, "Metrics model"): service,
+ * instance and endpoint from server-side calls only (for the destination), relations from every call.
+ * Minutes close `latenessMs` after their end; `drain` hands closed minutes over as MinuteMetrics rows.
+ */
+export class MinuteAggregator {
+  private readonly rejects: RejectCounter;
+  private readonly latenessMs: number;
+  private readonly maxFutureMs: number;
+  private readonly maxOpenEntityMinutes: number;
+  private readonly apdexThresholdsMs: ReadonlyMap<string, number>;
+  private readonly defaultApdexThresholdMs: number;
+  private readonly clock: () => number;
+  private readonly instances: InstanceRegistry;
+  private readonly minutes = new Map<number, MinuteBucket>();
+  /** Records of minutes before this were already handed over: they are late whatever the clock says. */
+  private drainedBeforeMs = Number.NEGATIVE_INFINITY;
+  /** Calls arrive mostly in time order, so the last minute used is remembered to skip the minute lookup. */
+  private lastMinute: MinuteBucket | null = null;
+  private openAccumulators = 0;
+  private readonly openGauge: Gauge;
+
+  constructor(options: MinuteAggregatorOptions) {
+    this.rejects = options.rejects;
+    this.latenessMs = nonNegative("latenessMs", options.latenessMs ?? DEFAULTS.latenessMs);
+    this.maxFutureMs = nonNegative("maxFutureMs", options.maxFutureMs ?? DEFAULTS.maxFutureMs);
+    this.maxOpenEntityMinutes = nonNegative("maxOpenEntityMinutes", options.maxOpenEntityMinutes ?? DEFAULTS.maxOpenEntityMinutes);
+    this.apdexThresholdsMs = options.apdexThresholdsMs ?? new Map();
+    this.defaultApdexThresholdMs = nonNegative("defaultApdexThresholdMs", options.defaultApdexThresholdMs ?? DEFAULT_APDEX_THRESHOLD_MS);
+    this.instances = new InstanceRegistry(options.maxInstances ?? DEFAULTS.maxInstances);
+    this.clock = options.clock ?? Date.now;
+    this.openGauge = new Gauge({
+      name: "meshsight_aggregate_open_entity_minutes",
+      help: "Entity-minutes (accumulators) held in memory by the minute aggregator.",
+      registers: [options.registry],
+      // Read at scrape time so the hot path never touches the gauge.
+      collect: () => this.openGauge.set(this.openAccumulators),
+    });
+  }
+
+  /** Entity-minutes held now. */
+  get openEntityMinutes(): number {
+    return this.openAccumulators;
+  }
+
+  /** True when callers should stop handing over records until the next drain. */
+  isOverloaded(): boolean {
+    return this.openAccumulators >= this.maxOpenEntityMinutes * OVERLOAD_HIGH_WATERMARK;
+  }
+
+  /** Adds one call; false (and a counted reject) when it is late, too far ahead, malformed or over the bound. */
+  add(call: MeshCall): boolean {
+    const latencyMs = call.latencyMs;
+    if (!(latencyMs >= 0 && latencyMs !== Number.POSITIVE_INFINITY && call.bytesIn >= 0 && call.bytesOut >= 0)) {
+      this.rejects.reject(REJECT_SOURCE, "invalid-values", 1, `latencyMs=${latencyMs} bytesIn=${call.bytesIn} bytesOut=${call.bytesOut}`);
+      return false;
+    }
+    const cellIndex = relationCellIndex(call.detectPoint, call.component);
+    if (cellIndex < 0) {
+      this.rejects.reject(REJECT_SOURCE, "invalid-dimension", 1, `detectPoint=${String(call.detectPoint)} component=${String(call.component)}`);
+      return false;
+    }
+    const minute = this.minuteFor(call.timeMs);
+    if (minute === null) return false;
+    const destination = call.destination.service || UNKNOWN_SERVICE;
+    if (call.detectPoint === "server") this.addServerSide(minute, destination, call);
+    const sourceMinute = this.serviceMinute(minute, call.source.service || UNKNOWN_SERVICE);
+    if (sourceMinute === null) return false;
+    let cells = sourceMinute.relationsTo.get(destination);
+    if (cells === undefined) {
+      cells = newRelationCells();
+      sourceMinute.relationsTo.set(destination, cells);
+    }
+    const relation = cells[cellIndex] ?? this.newAccumulator(minute, this.apdexThresholdOf(destination));
+    if (relation === null) return false;
+    cells[cellIndex] = relation;
+    relation.add(call);
+    return true;
+  }
+
+  /** Remembers the instance a proxy runs as, with its attributes, for the instance entity rows. */
+  noteInstance(ref: ServiceRef, attributes: Record<string, string>, timeMs: number): void {
+    this.instances.note(ref.service, ref.instance, attributes, timeMs);
+  }
+
+  /**
+   * Hands over every minute closed at `nowMs` (ended more than latenessMs ago), or every open minute with
+   * `force`, as rows with sparse histograms, plus the entities seen in them and the instances noted since
+   * the last drain.
+   */
+  drain(nowMs: number, force = false): DrainResult {
+    const metrics: MinuteMetrics[] = [];
+    const entities = new EntitySet();
+    for (const [startMs, minute] of this.minutes) {
+      if (!force && startMs + MINUTE_MS + this.latenessMs > nowMs) continue;
+      minute.emit(metrics, entities, this.instances);
+      this.minutes.delete(startMs);
+      this.openAccumulators -= minute.accumulators;
+      this.drainedBeforeMs = Math.max(this.drainedBeforeMs, startMs + MINUTE_MS);
+    }
+    this.lastMinute = null;
+    for (const noted of this.instances.drainSeen()) {
+      entities.add("instance", noted.service, noted.instance, noted.lastSeenMs, noted.attributes);
+      entities.add("service", noted.service, "", noted.lastSeenMs, {});
+    }
+    return { metrics, entities: entities.toArray() };
+  }
+
+  private addServerSide(minute: MinuteBucket, destination: string, call: MeshCall): void {
+    const serviceMinute = this.serviceMinute(minute, destination);
+    if (serviceMinute === null) return;
+    const server = serviceMinute.server ?? this.newAccumulator(minute, serviceMinute.apdexThresholdMs);
+    if (server === null) return;
+    serviceMinute.server = server;
+    server.add(call);
+    const instance = call.destination.instance;
+    if (instance !== "") this.addTo(minute, serviceMinute, serviceMinute.instances, instance, call);
+    if (call.endpoint !== "") this.addTo(minute, serviceMinute, serviceMinute.endpoints, call.endpoint, call);
+  }
+
+  private addTo(minute: MinuteBucket, serviceMinute: ServiceMinute, map: Map<string, MetricAccumulator>, name: string, call: MeshCall): void {
+    let accumulator: MetricAccumulator | null | undefined = map.get(name);
+    if (accumulator === undefined) {
+      accumulator = this.newAccumulator(minute, serviceMinute.apdexThresholdMs);
+      if (accumulator === null) return;
+      map.set(name, accumulator);
+    }
+    accumulator.add(call);
+  }
+
+  private serviceMinute(minute: MinuteBucket, service: string): ServiceMinute | null {
+    let serviceMinute = minute.services.get(service);
+    if (serviceMinute === undefined) {
+      // Every ServiceMinute gets an accumulator right away, so bounding accumulators bounds these too.
+      if (this.isFull()) return null;
+      serviceMinute = new ServiceMinute(this.apdexThresholdOf(service));
+      minute.services.set(service, serviceMinute);
+    }
+    return serviceMinute;
+  }
+
+  private newAccumulator(minute: MinuteBucket, apdexThresholdMs: number): MetricAccumulator | null {
+    if (this.isFull()) return null;
+    minute.accumulators++;
+    this.openAccumulators++;
+    return new MetricAccumulator(apdexThresholdMs);
+  }
+
+  private isFull(): boolean {
+    if (this.openAccumulators < this.maxOpenEntityMinutes) return false;
+    this.rejects.reject(REJECT_SOURCE, "overload", 1, `${this.openAccumulators} open entity-minutes`);
+    return true;
+  }
+
+  private apdexThresholdOf(service: string): number {
+    return this.apdexThresholdsMs.get(service) ?? this.defaultApdexThresholdMs;
+  }
+
+  private minuteFor(timeMs: number): MinuteBucket | null {
+    const startMs = timeMs - (timeMs % MINUTE_MS);
+    const last = this.lastMinute;
+    if (last !== null && last.startMs === startMs) return last;
+    let minute = this.minutes.get(startMs);
+    if (minute === undefined) {
+      if (!(timeMs >= 0 && Number.isSafeInteger(startMs))) {
+        this.rejects.reject(REJECT_SOURCE, "invalid-time", 1, `timeMs=${timeMs}`);
+        return null;
+      }
+      // The clock is read only when a new minute opens, not per record.
+      const nowMs = this.clock();
+      if (startMs < this.drainedBeforeMs || startMs + MINUTE_MS + this.latenessMs <= nowMs) {
+        this.rejects.reject(REJECT_SOURCE, "late", 1, `record at ${new Date(timeMs).toISOString()}, now ${new Date(nowMs).toISOString()}`);
+        return null;
+      }
+      if (timeMs > nowMs + this.maxFutureMs) {
+        this.rejects.reject(REJECT_SOURCE, "future", 1, `record at ${new Date(timeMs).toISOString()}, now ${new Date(nowMs).toISOString()}`);
+        return null;
+      }
+      minute = new MinuteBucket(startMs);
+      this.minutes.set(startMs, minute);
+    }
+    this.lastMinute = minute;
+    return minute;
+  }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`MinuteAggregator: ${name} must be a number >= 0, got ${value}`);
+  return value;
+}
