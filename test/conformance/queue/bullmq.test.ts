@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { BullMqQueue } from "../../../core/queue/bullmq.ts";
+import { QueueUnavailableError } from "../../../core/queue/redis-connection.ts";
+import { freePort, useRedis, type RunningService } from "../../services/index.ts";
+import { CONFORMANCE_MAX_PENDING, runQueueConformance } from "./suite.ts";
+
+let redis: RunningService | undefined;
+before(async () => {
+  redis = await useRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+
+runQueueConformance("bullmq", () => {
+  if (!redis) throw new Error("redis did not start");
+  // A unique prefix per case keeps cases apart on the shared Redis without flushing it.
+  const queue = new BullMqQueue({ url: redis.url, prefix: `conformance-${randomUUID()}`, maxPending: CONFORMANCE_MAX_PENDING, logger: pino({ level: "silent" }) });
+  return Promise.resolve({ queue, cleanup: () => queue.close() });
+});
+
+void describe("BullMqQueue with Redis unreachable", () => {
+  void it("fails add() with a clear error, answers ping false and logs the outage once", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const port = await freePort();
+    const queue = new BullMqQueue({ url: `redis://:secret@127.0.0.1:${port}`, prefix: "unreachable", maxPending: 10, logger: pino({ level: "warn" }, sink) });
+    try {
+      const startedAtMs = Date.now();
+      await assert.rejects(queue.add("q", {}), (error: unknown) => {
+        assert.ok(error instanceof QueueUnavailableError, String(error));
+        assert.match(error.message, /127\.0\.0\.1/);
+        assert.doesNotMatch(error.message, /secret/);
+        return true;
+      });
+      assert.ok(Date.now() - startedAtMs < 5_000, "add() must fail fast, not hang while reconnecting");
+      assert.equal(await queue.ping(), false);
+      const outageLines = lines.filter((line) => line.includes("redis unavailable"));
+      assert.equal(outageLines.length, 1, `expected one rate-limited log line, got ${outageLines.length}`);
+      assert.doesNotMatch(outageLines[0] ?? "", /secret/);
+    } finally {
+      await queue.close();
+    }
+  });
+});
