@@ -1,0 +1,218 @@
+import type { EntityRecord, Layer } from "../../core/model/dimensions.ts";
+import {
+  deriveMetric,
+  RESOLUTION_MS,
+  sumMetricValues,
+  type DerivedMetric,
+  type MetricAggregate,
+  type MetricScope,
+  type MetricValues,
+  type Resolution,
+} from "../../core/model/metrics.ts";
+import type { SampledRecord } from "../../core/model/sample.ts";
+import type { SampleQuery, StorageReader } from "../../core/storage/port.ts";
+import { defaultResolution, rangeMinutes, type TimeRange } from "./time-range.ts";
+
+/** The API's read model (ARCHITECTURE.md "API contract"): storage aggregates turned into what users read. */
+
+export interface ServiceSummary {
+  name: string;
+  layer: Layer;
+  cpm: number;
+  sla: number;
+  p95: number;
+  apdex: number;
+  calls: number;
+  errors: number;
+}
+
+export interface InstanceSummary {
+  name: string;
+  cpm: number;
+  sla: number;
+  p95: number;
+  attributes: Record<string, string>;
+}
+
+export interface EndpointSummary {
+  name: string;
+  cpm: number;
+  sla: number;
+  p95: number;
+}
+
+export interface TopologyNode {
+  name: string;
+  /** false for peers meshsight could not resolve (UNKNOWN, external hosts seen only as callees). */
+  isReal: boolean;
+  cpm: number;
+  sla: number;
+}
+
+export interface TopologyEdge {
+  source: string;
+  target: string;
+  detectPoints: string[];
+  components: string[];
+  cpm: number;
+  sla: number;
+  p95: number;
+}
+
+export interface SeriesQuery {
+  scope: MetricScope;
+  service?: string;
+  name?: string;
+  detectPoint?: "client" | "server";
+  metric: DerivedMetric;
+  step?: Resolution;
+}
+
+export interface SeriesPoint {
+  t: number;
+  /** null where a ratio or percentile has no calls to be computed from. */
+  v: number | null;
+}
+
+/** Entities seen this long before a window still count as belonging to it (their last write may predate it). */
+const ENTITY_LOOKBACK_MS = 24 * RESOLUTION_MS.hour;
+const MAX_LISTED_ENTITIES = 10_000;
+const COUNT_METRICS: ReadonlySet<DerivedMetric> = new Set(["cpm", "calls", "errors"]);
+
+export class QueryService {
+  constructor(private readonly reader: StorageReader) {}
+
+  async services(range: TimeRange): Promise<ServiceSummary[]> {
+    const [rows, entities] = await Promise.all([
+      this.aggregates("service", range, {}),
+      this.entities("service", range),
+    ]);
+    const minutes = rangeMinutes(range);
+    const layers = new Map(entities.map((entity) => [entity.service, entity.layer]));
+    return rows
+      .map((row) => ({
+        name: row.service,
+        layer: layers.get(row.service) ?? "MESH",
+        ...summarize(row, minutes),
+        apdex: deriveMetric(row, "apdex", minutes),
+        calls: row.calls,
+        errors: row.errors,
+      }))
+      .sort(byName);
+  }
+
+  async instances(service: string, range: TimeRange): Promise<InstanceSummary[]> {
+    const [rows, entities] = await Promise.all([
+      this.aggregates("instance", range, { service }),
+      this.entities("instance", range, service),
+    ]);
+    const minutes = rangeMinutes(range);
+    const attributes = new Map(entities.map((entity) => [entity.name, entity.attributes]));
+    return rows.map((row) => ({ name: row.name, ...summarize(row, minutes), attributes: attributes.get(row.name) ?? {} })).sort(byName);
+  }
+
+  async endpoints(service: string, range: TimeRange): Promise<EndpointSummary[]> {
+    const minutes = rangeMinutes(range);
+    const rows = await this.aggregates("endpoint", range, { service });
+    return rows.map((row) => ({ name: row.name, ...summarize(row, minutes) })).sort(byName);
+  }
+
+  /**
+   * Edges merge both detect points of a pair. The server side measured the callee's own view, so its
+   * numbers win when both exist; the client side is the only view of calls to services outside the mesh.
+   */
+  async topology(range: TimeRange, service?: string): Promise<{ nodes: TopologyNode[]; edges: TopologyEdge[] }> {
+    const minutes = rangeMinutes(range);
+    const [relations, services] = await Promise.all([this.aggregates("relation", range, {}), this.aggregates("service", range, {})]);
+    const pairs = new Map<string, { source: string; target: string; rows: MetricAggregate[] }>();
+    for (const row of relations) {
+      if (service !== undefined && row.service !== service && row.name !== service) continue;
+      const key = `${row.service}\u0000${row.name}`;
+      const pair = pairs.get(key) ?? { source: row.service, target: row.name, rows: [] };
+      pair.rows.push(row);
+      pairs.set(key, pair);
+    }
+    const edges = [...pairs.values()].map(({ source, target, rows }) => {
+      const serverRows = rows.filter((row) => row.detectPoint === "server");
+      const measured = sumMetricValues(serverRows.length > 0 ? serverRows : rows);
+      return {
+        source,
+        target,
+        detectPoints: unique(rows.map((row) => row.detectPoint)),
+        components: unique(rows.map((row) => row.component)),
+        ...summarize(measured, minutes),
+      };
+    });
+    const serviceRows = new Map(services.map((row) => [row.service, row]));
+    const names = unique(edges.flatMap((edge) => [edge.source, edge.target]).concat(service === undefined ? [...serviceRows.keys()] : [service]));
+    const nodes = names.map((name) => {
+      const row = serviceRows.get(name);
+      return { name, isReal: row !== undefined, cpm: row ? deriveMetric(row, "cpm", minutes) : 0, sla: row ? deriveMetric(row, "sla", minutes) : 100 };
+    });
+    return { nodes, edges: edges.sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target)) };
+  }
+
+  /** One point per step over the range, gaps included, so charts show silence as silence. */
+  async series(query: SeriesQuery, range: TimeRange): Promise<SeriesPoint[]> {
+    const step = query.step ?? defaultResolution(range);
+    const stepMs = RESOLUTION_MS[step];
+    const rows = await this.reader.queryMetrics({
+      scope: query.scope,
+      fromMs: range.fromMs,
+      toMs: range.toMs,
+      resolution: step,
+      groupByTime: true,
+      ...filters(query),
+    });
+    const byTime = new Map<number, MetricAggregate[]>();
+    for (const row of rows) byTime.set(row.timeMs, [...(byTime.get(row.timeMs) ?? []), row]);
+    const points: SeriesPoint[] = [];
+    const first = Math.floor(range.fromMs / stepMs) * stepMs;
+    for (let t = first; t < range.toMs; t += stepMs) {
+      const bucket = byTime.get(t);
+      if (bucket === undefined) {
+        points.push({ t, v: COUNT_METRICS.has(query.metric) ? 0 : null });
+        continue;
+      }
+      points.push({ t, v: deriveMetric(sumMetricValues(bucket), query.metric, stepMs / RESOLUTION_MS.minute) });
+    }
+    return points;
+  }
+
+  logs(query: SampleQuery): Promise<SampledRecord[]> {
+    return this.reader.querySamples(query);
+  }
+
+  private aggregates(scope: MetricScope, range: TimeRange, filter: { service?: string }): Promise<MetricAggregate[]> {
+    return this.reader.queryMetrics({ scope, fromMs: range.fromMs, toMs: range.toMs, resolution: "minute", groupByTime: false, ...filter });
+  }
+
+  private entities(kind: EntityRecord["kind"], range: TimeRange, service?: string): Promise<EntityRecord[]> {
+    return this.reader.listEntities({
+      kind,
+      seenSinceMs: range.fromMs - ENTITY_LOOKBACK_MS,
+      limit: MAX_LISTED_ENTITIES,
+      ...(service === undefined ? {} : { service }),
+    });
+  }
+}
+
+function filters(query: SeriesQuery): { service?: string; name?: string; detectPoint?: "client" | "server" } {
+  return {
+    ...(query.service === undefined ? {} : { service: query.service }),
+    ...(query.name === undefined ? {} : { name: query.name }),
+    ...(query.detectPoint === undefined ? {} : { detectPoint: query.detectPoint }),
+  };
+}
+
+function summarize(values: MetricValues, minutes: number): { cpm: number; sla: number; p95: number } {
+  return { cpm: deriveMetric(values, "cpm", minutes), sla: deriveMetric(values, "sla", minutes), p95: deriveMetric(values, "p95", minutes) };
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name.localeCompare(b.name);
+}
