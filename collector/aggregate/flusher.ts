@@ -1,0 +1,224 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { Logger } from "pino";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { EntityRecord } from "../../core/model/dimensions.ts";
+import type { MinuteMetrics } from "../../core/model/metrics.ts";
+import type { SampledRecord } from "../../core/model/sample.ts";
+import type { StorageWriter } from "../../core/storage/port.ts";
+import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import type { DrainResult } from "./minute-aggregator.ts";
+
+export interface FlusherOptions {
+  aggregator: { drain(nowMs: number, force?: boolean): DrainResult };
+  sampler: { drain(): SampledRecord[] };
+  writer: StorageWriter;
+  registry: Registry;
+  rejects: RejectCounter;
+  logger: Logger;
+  intervalMs?: number;
+  /** Rows per write call. */
+  batchRows?: number;
+  /** Rows kept for retry while storage fails; beyond, the oldest batches are dropped (counted, logged). */
+  maxPendingRows?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Write attempts per batch on stop before giving up on it. */
+  stopAttempts?: number;
+  clock?: () => number;
+}
+
+type PendingBatch =
+  | { kind: "metrics"; rows: readonly MinuteMetrics[] }
+  | { kind: "entities"; rows: readonly EntityRecord[] }
+  | { kind: "samples"; rows: readonly SampledRecord[] };
+
+const DEFAULTS = {
+  intervalMs: 10_000,
+  batchRows: 5_000,
+  maxPendingRows: 500_000,
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 60_000,
+  stopAttempts: 3,
+};
+/** Share of maxPendingRows at which the pipeline is asked to push back, before anything must be dropped. */
+const OVERLOAD_HIGH_WATERMARK = 0.8;
+/** On stop, retries wait at most this long: shutdown must not hang on a dead storage. */
+const MAX_STOP_BACKOFF_MS = 1_000;
+const REJECT_SOURCE = "flush";
+
+/**
+ * Moves closed minutes, entities and samples to storage every `intervalMs`. A failed write keeps its batch
+ * and retries later with exponential backoff; the retry buffer is bounded in rows, and when it overflows the
+ * OLDEST rows are dropped with a counted reject and an error log, so memory stays bounded whatever storage
+ * does. Writes are serialized, so batches reach storage in drain order.
+ */
+export class Flusher {
+  private readonly options: Required<Omit<FlusherOptions, "clock">>;
+  private readonly clock: () => number;
+  private readonly pending: PendingBatch[] = [];
+  private pendingRowCount = 0;
+  private consecutiveFailures = 0;
+  private nextAttemptMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private busy: Promise<void> = Promise.resolve();
+  private isBusy = false;
+  private readonly duration: Histogram;
+  private readonly rowsWritten: Counter<"kind">;
+  private readonly failures: Counter;
+  private readonly pendingGauge: Gauge;
+
+  constructor(options: FlusherOptions) {
+    this.options = { ...DEFAULTS, ...options };
+    for (const name of ["intervalMs", "batchRows", "maxPendingRows", "stopAttempts"] as const) {
+      if (!(this.options[name] >= 1)) throw new RangeError(`Flusher: ${name} must be >= 1, got ${this.options[name]}`);
+    }
+    this.clock = options.clock ?? Date.now;
+    this.duration = new Histogram({
+      name: "meshsight_flush_duration_seconds",
+      help: "Time to drain the aggregator and write to storage, per flush.",
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [options.registry],
+    });
+    this.rowsWritten = new Counter({
+      name: "meshsight_flush_rows_written_total",
+      help: "Rows written to storage by the collector, by kind.",
+      labelNames: ["kind"],
+      registers: [options.registry],
+    });
+    this.failures = new Counter({
+      name: "meshsight_flush_failures_total",
+      help: "Storage writes that failed and will be retried.",
+      registers: [options.registry],
+    });
+    this.pendingGauge = new Gauge({
+      name: "meshsight_flush_pending_rows",
+      help: "Rows drained but not yet written (waiting or retrying).",
+      registers: [options.registry],
+    });
+  }
+
+  get pendingRows(): number {
+    return this.pendingRowCount;
+  }
+
+  /** True when the retry buffer is filling up: the pipeline should stop taking input. */
+  isOverloaded(): boolean {
+    return this.pendingRowCount >= this.options.maxPendingRows * OVERLOAD_HIGH_WATERMARK;
+  }
+
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => {
+      // A slow storage must not stack flushes; the next tick picks up whatever is left.
+      if (!this.isBusy) void this.flush();
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Drains closed minutes (all with `force`) and writes what it can; never throws. */
+  flush(force = false): Promise<void> {
+    this.busy = this.busy.then(() => this.flushOnce(force, false));
+    return this.busy;
+  }
+
+  /** Stops the timer, drains everything and writes it, retrying a few times; what still fails is dropped loudly. */
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.busy;
+    await this.flushOnce(true, true);
+    for (let attempt = 1; attempt < this.options.stopAttempts && this.pending.length > 0; attempt++) {
+      await delay(Math.min(this.backoffMs(), MAX_STOP_BACKOFF_MS));
+      await this.writePending();
+    }
+    if (this.pendingRowCount > 0) {
+      this.options.rejects.reject(REJECT_SOURCE, "dropped-on-stop", this.pendingRowCount, "storage kept failing during shutdown");
+      this.options.logger.error({ rows: this.pendingRowCount }, "collector stopped with rows storage would not take: they are lost");
+      this.pending.length = 0;
+      this.pendingRowCount = 0;
+    }
+  }
+
+  private async flushOnce(force: boolean, ignoreBackoff: boolean): Promise<void> {
+    this.isBusy = true;
+    const endTimer = this.duration.startTimer();
+    try {
+      const nowMs = this.clock();
+      const drained = this.options.aggregator.drain(nowMs, force);
+      this.enqueue({ kind: "metrics", rows: drained.metrics });
+      this.enqueue({ kind: "entities", rows: drained.entities });
+      this.enqueue({ kind: "samples", rows: this.options.sampler.drain() });
+      this.dropOldestBeyondBound();
+      if (ignoreBackoff || nowMs >= this.nextAttemptMs) await this.writePending();
+    } catch (error) {
+      // Draining is our own code; if it throws, log and keep the timer alive rather than kill the collector.
+      this.options.logger.error({ err: error }, "flush failed");
+    } finally {
+      this.pendingGauge.set(this.pendingRowCount);
+      endTimer();
+      this.isBusy = false;
+    }
+  }
+
+  private enqueue(batch: PendingBatch): void {
+    const { batchRows } = this.options;
+    for (let start = 0; start < batch.rows.length; start += batchRows) {
+      const rows = batch.rows.slice(start, start + batchRows);
+      this.pending.push({ kind: batch.kind, rows } as PendingBatch);
+      this.pendingRowCount += rows.length;
+    }
+  }
+
+  private dropOldestBeyondBound(): void {
+    let droppedRows = 0;
+    while (this.pendingRowCount > this.options.maxPendingRows) {
+      const oldest = this.pending.shift();
+      if (oldest === undefined) break;
+      this.pendingRowCount -= oldest.rows.length;
+      droppedRows += oldest.rows.length;
+    }
+    if (droppedRows === 0) return;
+    this.options.rejects.reject(REJECT_SOURCE, "dropped-oldest", droppedRows, "storage is failing and the retry buffer is full");
+    this.options.logger.error({ droppedRows, pendingRows: this.pendingRowCount }, "storage keeps failing: dropped the oldest unwritten rows");
+  }
+
+  /** Writes batches in order until one fails; the failed one stays first in line. */
+  private async writePending(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending[0];
+      if (batch === undefined) return;
+      try {
+        await this.write(batch);
+      } catch (error) {
+        this.consecutiveFailures++;
+        this.failures.inc();
+        this.nextAttemptMs = this.clock() + this.backoffMs();
+        this.options.logger.warn(
+          { err: error, kind: batch.kind, consecutiveFailures: this.consecutiveFailures, retryInMs: this.backoffMs(), pendingRows: this.pendingRowCount },
+          "storage write failed, will retry",
+        );
+        return;
+      }
+      this.pending.shift();
+      this.pendingRowCount -= batch.rows.length;
+      this.rowsWritten.inc({ kind: batch.kind }, batch.rows.length);
+      this.consecutiveFailures = 0;
+    }
+  }
+
+  private write(batch: PendingBatch): Promise<void> {
+    switch (batch.kind) {
+      case "metrics":
+        return this.options.writer.writeMetrics(batch.rows);
+      case "entities":
+        return this.options.writer.writeEntities(batch.rows);
+      case "samples":
+        return this.options.writer.writeSamples(batch.rows);
+    }
+  }
+
+  private backoffMs(): number {
+    const exponent = Math.max(0, this.consecutiveFailures - 1);
+    return Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** Math.min(exponent, 30));
+  }
+}

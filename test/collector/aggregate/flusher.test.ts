@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { pino } from "pino";
+import { Flusher, type FlusherOptions } from "../../../collector/aggregate/flusher.ts";
+import { MinuteAggregator } from "../../../collector/aggregate/minute-aggregator.ts";
+import { Sampler } from "../../../collector/aggregate/sampler.ts";
+import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
+import { meshCall, telemetry, type Telemetry } from "./fixtures.ts";
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650 };
+
+interface Rig {
+  flusher: Flusher;
+  aggregator: MinuteAggregator;
+  sampler: Sampler;
+  storage: DuckDbStorage;
+  telemetry: Telemetry;
+  clock: { nowMs: number };
+  written(kind: string): Promise<number>;
+}
+
+/** A flusher over real components and a real (in-memory) DuckDB, NOT started: writes fail until start(). */
+function rig(options: Partial<FlusherOptions> = {}): Rig {
+  const t = telemetry();
+  const clock = { nowMs: T0 + 30_000 };
+  const logger = pino({ level: "silent" });
+  const aggregator = new MinuteAggregator({ registry: t.registry, rejects: t.rejects, clock: () => clock.nowMs });
+  const sampler = new Sampler({ registry: t.registry, clock: () => clock.nowMs });
+  const storage = new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger });
+  const flusher = new Flusher({
+    aggregator,
+    sampler,
+    writer: storage,
+    registry: t.registry,
+    rejects: t.rejects,
+    logger,
+    initialBackoffMs: 1_000,
+    stopAttempts: 2,
+    clock: () => clock.nowMs,
+    ...options,
+  });
+  return {
+    flusher,
+    aggregator,
+    sampler,
+    storage,
+    telemetry: t,
+    clock,
+    async written(kind) {
+      const metric = await t.registry.getSingleMetric("meshsight_flush_rows_written_total")?.get();
+      return metric?.values.find((value) => value.labels.kind === kind)?.value ?? 0;
+    },
+  };
+}
+
+async function serviceCalls(storage: DuckDbStorage, service: string): Promise<number> {
+  const rows = await storage.queryMetrics({ scope: "service", fromMs: T0 - 60 * MINUTE, toMs: T0 + 600 * MINUTE, resolution: "minute", service, groupByTime: false });
+  return rows.reduce((sum, row) => sum + row.calls, 0);
+}
+
+void test("closed minutes, entities and samples reach storage; open minutes wait", async () => {
+  const r = rig();
+  await r.storage.start();
+  try {
+    for (let i = 0; i < 10; i++) {
+      const call = meshCall({ timeMs: T0 + i * 1000, isError: i === 0 });
+      r.aggregator.add(call);
+      r.sampler.offer(call, { i });
+    }
+    await r.flusher.flush();
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 0, "the minute is still open");
+    assert.equal(await r.written("samples"), 1, "samples do not wait for minutes to close");
+    r.clock.nowMs = T0 + 3 * MINUTE;
+    await r.flusher.flush();
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 10);
+    const entities = await r.storage.listEntities({ kind: "endpoint", seenSinceMs: 0, limit: 10 });
+    assert.deepEqual(entities.map((e) => `${e.service} ${e.name}`), ["reviews.default GET:/reviews/{id}"]);
+    const samples = await r.storage.querySamples({ fromMs: T0, toMs: T0 + MINUTE, limit: 10 });
+    assert.equal(samples.length, 1);
+    assert.equal(samples[0]?.reason, "error");
+    assert.equal(r.flusher.pendingRows, 0);
+  } finally {
+    await r.storage.close();
+  }
+});
+
+void test("a failing storage keeps the rows and retries with backoff until it works", async () => {
+  const r = rig({ batchRows: 2 });
+  try {
+    for (let i = 0; i < 5; i++) r.aggregator.add(meshCall({ timeMs: T0 + i * 1000, endpoint: `GET:/e${i}` }));
+    r.clock.nowMs = T0 + 3 * MINUTE;
+    await r.flusher.flush(); // storage not started: StorageUnavailableError
+    const pending = r.flusher.pendingRows;
+    assert.ok(pending > 0);
+    await r.storage.start();
+    await r.flusher.flush();
+    assert.equal(r.flusher.pendingRows, pending, "no attempt before the backoff has passed");
+    r.clock.nowMs += 1_000;
+    await r.flusher.flush();
+    assert.equal(r.flusher.pendingRows, 0);
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 5);
+    assert.equal(await r.written("metrics"), pending - (await r.written("entities")));
+    const failures = await r.telemetry.registry.getSingleMetric("meshsight_flush_failures_total")?.get();
+    assert.equal(failures?.values[0]?.value, 1);
+  } finally {
+    await r.storage.close();
+  }
+});
+
+void test("beyond maxPendingRows the OLDEST rows are dropped, counted, and backpressure starts before that", async () => {
+  const r = rig({ maxPendingRows: 40, batchRows: 5 });
+  try {
+    // Minute 0: one service with 9 endpoints -> relation + service + instance + 9 endpoints = 12 metric rows.
+    for (let i = 0; i < 9; i++) r.aggregator.add(meshCall({ timeMs: T0 + 1000, endpoint: `GET:/old${i}` }));
+    r.clock.nowMs = T0 + 3 * MINUTE;
+    await r.flusher.flush();
+    assert.equal(r.flusher.isOverloaded(), false);
+    for (let minute = 1; minute <= 3; minute++) {
+      for (let i = 0; i < 9; i++) r.aggregator.add(meshCall({ timeMs: T0 + 3 * MINUTE + minute * MINUTE, endpoint: `GET:/new${i}` }));
+    }
+    r.clock.nowMs = T0 + 10 * MINUTE;
+    await r.flusher.flush();
+    assert.ok(r.flusher.pendingRows <= 40, `pending ${r.flusher.pendingRows}`);
+    assert.equal(r.flusher.isOverloaded(), true);
+    const dropped = await r.telemetry.rejected("flush", "dropped-oldest");
+    assert.ok(dropped >= 12, `dropped ${dropped}`);
+    await r.storage.start();
+    r.clock.nowMs += 60 * MINUTE;
+    await r.flusher.flush();
+    const endpoints = await r.storage.listEntities({ kind: "endpoint", seenSinceMs: 0, limit: 100 });
+    assert.ok(endpoints.some((e) => e.name.startsWith("GET:/new")), "the newest rows survived");
+    const oldRows = await r.storage.queryMetrics({ scope: "endpoint", fromMs: T0, toMs: T0 + MINUTE, resolution: "minute", groupByTime: false });
+    assert.equal(oldRows.length, 0, "the oldest rows were the ones dropped");
+  } finally {
+    await r.storage.close();
+  }
+});
+
+void test("stop drains open minutes and writes them; what storage refuses on stop is dropped loudly", async () => {
+  const ok = rig();
+  await ok.storage.start();
+  try {
+    ok.flusher.start();
+    ok.aggregator.add(meshCall({ timeMs: T0 + 1000 }));
+    await ok.flusher.stop();
+    assert.equal(await serviceCalls(ok.storage, "reviews.default"), 1, "an open minute is written on stop");
+  } finally {
+    await ok.storage.close();
+  }
+  const failing = rig({ initialBackoffMs: 1 });
+  failing.aggregator.add(meshCall({ timeMs: T0 + 1000 }));
+  await failing.flusher.stop();
+  assert.equal(failing.flusher.pendingRows, 0);
+  assert.ok((await failing.telemetry.rejected("flush", "dropped-on-stop")) > 0);
+});
