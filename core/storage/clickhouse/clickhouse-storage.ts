@@ -51,6 +51,7 @@ export class ClickHouseStorage implements StorageAdapter {
   private readonly logger: Logger;
   private readonly displayUrl: string;
   private started: Started | undefined;
+  private starting: Promise<void> | undefined;
 
   constructor(options: ClickHouseStorageOptions) {
     this.database = identifier(options.database);
@@ -65,8 +66,16 @@ export class ClickHouseStorage implements StorageAdapter {
     return this.started?.connection.capabilities;
   }
 
+  /** Idempotent, also when called concurrently: every caller awaits the same attempt; a failed one may be retried. */
   async start(): Promise<void> {
-    if (this.started) return;
+    this.starting ??= this.connectAndMigrate().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    await this.starting;
+  }
+
+  private async connectAndMigrate(): Promise<void> {
     const capabilities = capabilitiesOf(parseServerVersion(await this.serverVersion()));
     const connection = new ClickHouseConnection(this.client, capabilities);
     await applyMigrations(connection, this.database, this.logger);
@@ -115,14 +124,20 @@ export class ClickHouseStorage implements StorageAdapter {
     }
   }
 
+  /**
+   * Drops expired day partitions relative to `nowMs`, also where the server has TTL: TTL works on merges,
+   * eventually and against the server's clock, while callers (and tests) expect the cut at `nowMs` now.
+   * Listing partitions is one small system.parts query, so the double duty costs little.
+   */
   async enforceRetention(nowMs: number): Promise<void> {
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a finite number, got ${nowMs}`);
     const { connection } = this.use();
-    if (connection.capabilities.ttl) return; // the server expires data itself
     await dropExpiredPartitions(connection, this.database, this.retention, nowMs, this.logger);
   }
 
   async close(): Promise<void> {
     this.started = undefined;
+    this.starting = undefined;
     await this.client.close();
   }
 

@@ -4,8 +4,9 @@ import type { ClickHouseConnection } from "./connection.ts";
 import { identifier, integerLiteral } from "./sql-literals.ts";
 
 /**
- * Retention: a table TTL where the server has TTL (19.11+), else whole day partitions dropped on a
- * timer (18.x). Every table is partitioned by `toYYYYMMDD(time)`, so a partition id is a UTC day.
+ * Retention: whole day partitions dropped by enforceRetention (run on a timer; the only way on 18.x),
+ * plus a table TTL where the server has TTL (19.11+), so data still expires when no process runs the
+ * timer. Every table is partitioned by `toYYYYMMDD(time)`, so a partition id is a UTC day.
  */
 
 const DAY_MS = 86_400_000;
