@@ -1,0 +1,61 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { installErrorHandlers } from "./error-handler.ts";
+import { createError, errorBody } from "./errors.ts";
+import { registerHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
+import { instrumentRequests } from "./request-telemetry.ts";
+
+/** Decides whether a request may use the API; receives the bearer token (undefined when absent). */
+export type AuthorizeRequest = (token: string | undefined, request: FastifyRequest) => Promise<boolean>;
+
+export interface AppDeps {
+  logger: Logger;
+  registry: Registry;
+  /** What /readyz asks (storage, queue, ...). */
+  readinessChecks: readonly ReadinessCheck[];
+  bodyLimitBytes: number;
+  /** Components' routes (query API, receivers over HTTP, ...); each runs in its own Fastify scope. */
+  routes?: readonly FastifyPluginAsync[];
+  /** Optional bearer-token check for everything except /healthz, /readyz and /metrics; no auth when absent. */
+  authorize?: AuthorizeRequest;
+  readinessTimeoutMs?: number;
+}
+
+/** Probes and scrapers must keep working when an operator turns auth on. */
+const OPEN_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * Builds the HTTP app without listening: tests call `inject` or listen on port 0, cli.ts listens through
+ * httpServerComponent. buildApp knows no component; they bring their routes through `deps.routes`.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  // Typed as Fastify's base logger so the app is a plain FastifyInstance that components' plugins accept.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: deps.bodyLimitBytes,
+    // Probes hit /healthz every few seconds; per-request logs would drown everything else.
+    disableRequestLogging: true,
+    // Closing must not wait for idle keep-alive clients, or shutdown would miss its deadline.
+    forceCloseConnections: true,
+  });
+  // Handlers first: child scopes registered below inherit them.
+  installErrorHandlers(app, deps.bodyLimitBytes);
+  instrumentRequests(app, deps.registry);
+  const { authorize } = deps;
+  if (authorize) {
+    app.addHook("onRequest", async (request, reply) => {
+      if (OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
+      const header = request.headers.authorization;
+      const token = header?.startsWith("Bearer ") ? header.slice("Bearer ".length) : undefined;
+      if (await authorize(token, request)) return;
+      const error = createError("MS_UNAUTHORIZED");
+      return reply.code(error.statusCode).header("www-authenticate", "Bearer").send(errorBody(error));
+    });
+  }
+  registerHealthRoutes(app, deps.readinessChecks, deps.readinessTimeoutMs ?? 2_000);
+  app.get("/metrics", async (_request, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+  for (const routes of deps.routes ?? []) void app.register(routes);
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from "fastify";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Component } from "../lifecycle.ts";
+
+export interface HttpServerOptions {
+  app: FastifyInstance;
+  host: string;
+  /** 0 picks a free port; the chosen one is logged and readable through boundPort(). */
+  port: number;
+  logger: Logger;
+}
+
+export interface HttpServerComponent extends Component {
+  boundPort(): number | undefined;
+}
+
+/** Listens with a built app; the "listening" log line carries the real address so port 0 is usable. */
+export function httpServerComponent(options: HttpServerOptions): HttpServerComponent {
+  const { app, host, port, logger } = options;
+  let bound: number | undefined;
+  return {
+    name: "http",
+    async start() {
+      try {
+        await app.listen({ host, port });
+      } catch (error) {
+        // Fastify has already booted the plugins; close them so nothing keeps the process alive.
+        await app.close();
+        throw new Error(`cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
+      }
+      bound = (app.server.address() as AddressInfo).port;
+      logger.info({ component: "http", host, port: bound, url: `http://${host}:${bound}` }, "listening");
+    },
+    async stop() {
+      await app.close();
+    },
+    boundPort: () => bound,
+  };
+}
