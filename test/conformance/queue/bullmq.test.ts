@@ -4,8 +4,10 @@ import { after, before, describe, it } from "node:test";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { BullMqQueue } from "../../../core/queue/bullmq.ts";
+import { PermanentJobError } from "../../../core/queue/port.ts";
 import { QueueUnavailableError } from "../../../core/queue/redis-connection.ts";
 import { freePort, useRedis, type RunningService } from "../../services/index.ts";
+import { recordJob, waitFor } from "./helpers.ts";
 import { CONFORMANCE_MAX_PENDING, runQueueConformance } from "./suite.ts";
 
 let redis: RunningService | undefined;
@@ -21,6 +23,30 @@ runQueueConformance("bullmq", () => {
   // A unique prefix per case keeps cases apart on the shared Redis without flushing it.
   const queue = new BullMqQueue({ url: redis.url, prefix: `conformance-${randomUUID()}`, maxPending: CONFORMANCE_MAX_PENDING, logger: pino({ level: "silent" }) });
   return Promise.resolve({ queue, cleanup: () => queue.close() });
+});
+
+void describe("BullMqQueue", () => {
+  void it("keeps only the newest maxDeadLetters failures in Redis", async () => {
+    if (!redis) throw new Error("redis did not start");
+    const queue = new BullMqQueue({ url: redis.url, prefix: `dead-letters-${randomUUID()}`, maxPending: 10, maxDeadLetters: 2, logger: pino({ level: "silent" }) });
+    try {
+      queue.work<{ order: number }>(
+        "q",
+        recordJob((job) => {
+          throw new PermanentJobError(`failure ${job.data.order}`);
+        }),
+        { concurrency: 1 },
+      );
+      for (const order of [1, 2, 3]) {
+        await queue.add("q", { order });
+        await waitFor(`failure ${order}`, async () => (await queue.deadLetters("q", 10)).some((failed) => failed.error === `failure ${order}`));
+      }
+      assert.deepEqual((await queue.deadLetters("q", 10)).map((failed) => failed.error), ["failure 3", "failure 2"]);
+      assert.equal((await queue.counts("q")).failed, 2);
+    } finally {
+      await queue.close();
+    }
+  });
 });
 
 void describe("BullMqQueue with Redis unreachable", () => {
@@ -47,6 +73,8 @@ void describe("BullMqQueue with Redis unreachable", () => {
       const outageLines = lines.filter((line) => line.includes("redis unavailable"));
       assert.equal(outageLines.length, 1, `expected one rate-limited log line, got ${outageLines.length}`);
       assert.doesNotMatch(outageLines[0] ?? "", /secret/);
+      // A worker waiting for Redis must not keep close() from finishing.
+      queue.work("q", () => Promise.resolve(), { concurrency: 1 });
     } finally {
       await queue.close();
     }

@@ -158,6 +158,42 @@ export function runQueueConformance(name: string, open: Open): void {
         assert.deepEqual(copies, [1, 3]);
       }));
 
+    void it("accepts any non-empty string as jobId and hands it back unchanged", () =>
+      withQueue(async (queue) => {
+        const oddIds = ["42", "probe:checkout:eu-west", "100%:done", "id-already-prefixed"];
+        for (const jobId of oddIds) assert.equal(await queue.add("q", { jobId }, { jobId }), jobId);
+        const seen: string[] = [];
+        queue.work<{ jobId: string }>(
+          "q",
+          recordJob((job) => {
+            assert.equal(job.id, job.data.jobId);
+            seen.push(job.id);
+          }),
+          { concurrency: 1 },
+        );
+        await waitFor("every job to complete", async () => (await queue.counts("q")).completed === oddIds.length);
+        assert.deepEqual([...seen].sort(), [...oddIds].sort());
+      }));
+
+    void it("lists dead letters newest first, up to the limit", () =>
+      withQueue(async (queue) => {
+        queue.work<{ order: number }>(
+          "q",
+          recordJob((job) => {
+            throw new PermanentJobError(`failure ${job.data.order}`);
+          }),
+          { concurrency: 1 },
+        );
+        for (const order of [1, 2, 3]) {
+          await queue.add("q", { order });
+          await waitFor(`failure ${order}`, async () => (await queue.counts("q")).failed === order);
+        }
+        const newestTwo = await queue.deadLetters("q", 2);
+        assert.deepEqual(newestTwo.map((failed) => failed.error), ["failure 3", "failure 2"]);
+        assert.deepEqual(await queue.deadLetters("q", 0), []);
+        assert.equal((await queue.deadLetters("q", 10)).length, 3);
+      }));
+
     void it("runs an everyMs schedule repeatedly and an upsert replaces it", () =>
       withQueue(async (queue) => {
         const versions: number[] = [];
@@ -245,6 +281,14 @@ export function runQueueConformance(name: string, open: Open): void {
         await assert.rejects(queue.upsertSchedule("q", "s", { everyMs: 0 }, {}), /everyMs/);
         assert.throws(() => queue.work("q", recordJob(() => {}), { concurrency: 0 }), /concurrency/);
         assert.deepEqual(await queue.counts("q"), { waiting: 0, delayed: 0, active: 0, failed: 0, completed: 0 });
+      }));
+
+    void it("refuses a second worker for the same queue", () =>
+      withQueue(async (queue) => {
+        queue.work("q", recordJob(() => {}), { concurrency: 1 });
+        assert.throws(() => queue.work("q", recordJob(() => {}), { concurrency: 1 }), /already has a worker/);
+        await queue.add("q", {});
+        await waitFor("the first worker to still run jobs", async () => (await queue.counts("q")).completed === 1);
       }));
 
     void it("answers ping while open", () =>
