@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync, InjectOptions } from "fastify";
 import { buildApp, type AppDeps } from "../../../core/http/app.ts";
 import { createError } from "../../../core/http/errors.ts";
 import type { ReadinessCheck } from "../../../core/http/health-routes.ts";
@@ -90,7 +90,7 @@ void describe("buildApp probes", () => {
 });
 
 void describe("buildApp errors", () => {
-  async function errorOf(app: FastifyInstance, request: Parameters<FastifyInstance["inject"]>[0]): Promise<{ status: number; code: string; message: string }> {
+  async function errorOf(app: FastifyInstance, request: InjectOptions): Promise<{ status: number; code: string; message: string }> {
     const response = await app.inject(request);
     const body = response.json<{ error: { code: string; message: string } }>();
     return { status: response.statusCode, code: body.error.code, message: body.error.message };
@@ -106,7 +106,7 @@ void describe("buildApp errors", () => {
 
   void it("maps Fastify's body and validation errors to MS_ codes", async () => {
     const app = appWith();
-    const post = (payload: string, contentType = "application/json") => ({ method: "POST" as const, url: "/echo", payload, headers: { "content-type": contentType } });
+    const post = (payload: string, contentType = "application/json"): InjectOptions => ({ method: "POST" as const, url: "/echo", payload, headers: { "content-type": contentType } });
     assert.equal((await app.inject(post('{"name":"a"}'))).statusCode, 200);
     const invalid = await errorOf(app, post('{"other":1}'));
     assert.equal(invalid.code, "MS_VALIDATION_FAILED");
