@@ -4,7 +4,7 @@ import type { SampledRecord, SampleReason } from "../../model/sample.ts";
 import type { EntityQuery, MetricsQuery, SampleQuery, StorageReader, TopNOrder, TopNQuery } from "../port.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import type { QueryParams } from "./query-binding.ts";
-import { identifier } from "./sql-literals.ts";
+import { identifier, integerLiteral } from "./sql-literals.ts";
 
 /**
  * Reads. Background merges are eventual, so every read aggregates (GROUP BY with sum / sumMap /
@@ -76,6 +76,10 @@ function msRange(fromMs: number, toMs: number): { from: number; to: number } | n
   return from < to ? { from, to } : null;
 }
 
+/**
+ * A validated row limit. It goes into SQL as a literal even where the server binds parameters:
+ * parameters in LIMIT came to ClickHouse much later than parameters elsewhere.
+ */
 function rowLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
   return Math.min(limit, MAX_READ_ROWS);
@@ -169,8 +173,8 @@ export class ClickHouseReader implements StorageReader {
     const rows = await this.connection.select<MetricsRow>(
       `SELECT ${METRIC_KEY}, ${METRIC_SUMS}, if(sum_calls = 0, 0, sum_latency_sum_ms / sum_calls) AS latency_avg
        FROM ${this.db}.${table} WHERE ${where}
-       GROUP BY ${METRIC_KEY} ORDER BY ${order} DESC, service, name, detect_point, component LIMIT {limit:UInt32}`,
-      { ...params, limit },
+       GROUP BY ${METRIC_KEY} ORDER BY ${order} DESC, service, name, detect_point, component LIMIT ${integerLiteral(limit, "UInt32")}`,
+      params,
     );
     return rows.map((row) => toAggregate(row, query.fromMs));
   }
@@ -182,7 +186,6 @@ export class ClickHouseReader implements StorageReader {
     const params: Record<string, string | number> = {
       kind: query.kind,
       seenSince: Math.min(Math.max(Math.ceil(query.seenSinceMs), 0), Number.MAX_SAFE_INTEGER),
-      limit,
     };
     let serviceFilter = "";
     if (query.service !== undefined) {
@@ -194,7 +197,7 @@ export class ClickHouseReader implements StorageReader {
          argMax(attributes, last_seen_ms) AS latest_attributes, max(last_seen_ms) AS latest_seen_ms
        FROM ${this.db}.entities WHERE kind = {kind:String} ${serviceFilter}
        GROUP BY kind, service, name HAVING latest_seen_ms >= {seenSince:UInt64}
-       ORDER BY service, name LIMIT {limit:UInt32}`,
+       ORDER BY service, name LIMIT ${integerLiteral(limit, "UInt32")}`,
       params,
     );
     return rows.map((row) => ({
@@ -223,7 +226,6 @@ export class ClickHouseReader implements StorageReader {
       toSec: Math.ceil(range.to / 1000),
       fromMs: range.from,
       toMs: range.to,
-      limit,
     };
     const optional: Array<[column: string, param: string, value: string | undefined]> = [
       ["service", "service", query.service],
@@ -240,7 +242,7 @@ export class ClickHouseReader implements StorageReader {
       `SELECT time_ms, service, instance, endpoint, detect_point, peer_service, response_code, response_flags,
          is_error, latency_ms, reason, request_id, trace_id, raw
        FROM ${this.db}.samples WHERE ${conditions.join(" AND ")}
-       ORDER BY time_ms DESC, request_id LIMIT {limit:UInt32}`,
+       ORDER BY time_ms DESC, request_id LIMIT ${integerLiteral(limit, "UInt32")}`,
       params,
     );
     return rows.map((row) => ({
