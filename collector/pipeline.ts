@@ -1,0 +1,119 @@
+import { Counter, type Registry } from "prom-client";
+import type { AccessLogEntry, MeshCall, ProxyIdentity } from "../core/model/access-log.ts";
+import type { ServiceRef } from "../core/model/dimensions.ts";
+import type { RejectCounter } from "../core/telemetry/rejects.ts";
+import type { AccessLogIngest } from "./ingest.ts";
+
+/** Maps one entry logged by `proxy` to the calls it describes: appends them to `out`, returns how many. */
+export type CallResolver = (proxy: ProxyIdentity, entry: AccessLogEntry, out: MeshCall[]) => number;
+
+/** Something that can ask the pipeline to stop taking input (the aggregator, the flusher). */
+export interface OverloadSource {
+  isOverloaded(): boolean;
+}
+
+export interface CollectorPipelineOptions {
+  resolve: CallResolver;
+  aggregator: OverloadSource & {
+    add(call: MeshCall): boolean;
+    noteInstance(ref: ServiceRef, attributes: Record<string, string>, timeMs: number): void;
+  };
+  sampler: { offer(call: MeshCall, raw: unknown): unknown };
+  /** Further bounds to respect, typically the flusher's retry buffer. */
+  backpressure?: readonly OverloadSource[];
+  registry: Registry;
+  rejects: RejectCounter;
+  clock?: () => number;
+}
+
+const REJECT_SOURCE = "pipeline";
+
+/**
+ * Where decoded records meet aggregation: each entry is resolved to calls, which feed the minute aggregator
+ * and the sampler. Input is refused whole (false) while any bound is reached, so receivers push back on
+ * their clients instead of the collector growing without bound.
+ */
+export class CollectorPipeline implements AccessLogIngest {
+  private readonly resolve: CallResolver;
+  private readonly aggregator: CollectorPipelineOptions["aggregator"];
+  private readonly sampler: CollectorPipelineOptions["sampler"];
+  private readonly overloadSources: readonly OverloadSource[];
+  private readonly rejects: RejectCounter;
+  private readonly clock: () => number;
+  /** Reused for every entry: the resolver appends into it, so resolving allocates only the calls. */
+  private readonly resolved: MeshCall[] = [];
+  private readonly callsAccepted: Counter;
+  private readonly batchesRefused: Counter;
+
+  constructor(options: CollectorPipelineOptions) {
+    this.resolve = options.resolve;
+    this.aggregator = options.aggregator;
+    this.sampler = options.sampler;
+    this.overloadSources = [options.aggregator, ...(options.backpressure ?? [])];
+    this.rejects = options.rejects;
+    this.clock = options.clock ?? Date.now;
+    this.callsAccepted = new Counter({
+      name: "meshsight_pipeline_calls_total",
+      help: "Calls (resolved from access-log entries or traces) taken into aggregation.",
+      registers: [options.registry],
+    });
+    this.batchesRefused = new Counter({
+      name: "meshsight_pipeline_refused_batches_total",
+      help: "Batches refused because the aggregator or the flusher was over its bound; the receiver pushed back.",
+      registers: [options.registry],
+    });
+  }
+
+  isOverloaded(): boolean {
+    for (const source of this.overloadSources) if (source.isOverloaded()) return true;
+    return false;
+  }
+
+  ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean {
+    if (this.refuseWhenOverloaded()) return false;
+    this.aggregator.noteInstance(proxy.self, proxy.attributes, this.clock());
+    const out = this.resolved;
+    let accepted = 0;
+    for (const entry of entries) {
+      out.length = 0;
+      let count: number;
+      try {
+        count = Math.min(this.resolve(proxy, entry, out), out.length);
+      } catch (error) {
+        // One entry the resolver chokes on must not cost the rest of the batch (nor the process).
+        this.rejects.reject(REJECT_SOURCE, "resolve-error", 1, (error as Error).message);
+        continue;
+      }
+      for (let i = 0; i < count; i++) {
+        const call = out[i];
+        if (call !== undefined && this.aggregator.add(call)) {
+          this.sampler.offer(call, entry);
+          accepted++;
+        }
+      }
+    }
+    out.length = 0;
+    this.callsAccepted.inc(accepted);
+    return true;
+  }
+
+  /** Calls already resolved elsewhere (derived from traces); same bounds, same aggregation. */
+  ingestCalls(calls: readonly MeshCall[]): boolean {
+    if (this.refuseWhenOverloaded()) return false;
+    let accepted = 0;
+    for (const call of calls) {
+      if (this.aggregator.add(call)) {
+        this.sampler.offer(call, call);
+        accepted++;
+      }
+    }
+    this.callsAccepted.inc(accepted);
+    return true;
+  }
+
+  private refuseWhenOverloaded(): boolean {
+    if (!this.isOverloaded()) return false;
+    this.batchesRefused.inc();
+    return true;
+  }
+}
