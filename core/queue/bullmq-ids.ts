@@ -6,8 +6,13 @@
  */
 const CUSTOM_ID_PREFIX = "id-";
 
+/** Percent-encodes ":" (and "%" so the encoding stays reversible); also used for scheduler ids. */
+export function escapeColons(id: string): string {
+  return id.replace(/[%:]/g, (char) => (char === "%" ? "%25" : "%3A"));
+}
+
 export function toBullJobId(jobId: string): string {
-  return CUSTOM_ID_PREFIX + jobId.replace(/[%:]/g, (char) => (char === "%" ? "%25" : "%3A"));
+  return CUSTOM_ID_PREFIX + escapeColons(jobId);
 }
 
 export function fromBullJobId(bullJobId: string | undefined): string {

@@ -28,8 +28,8 @@ import {
   validateWorkerOptions,
   type ResolvedJobOptions,
 } from "./job-options.ts";
-import { fromBullJobId, toBullJobId } from "./bullmq-ids.ts";
-import { ControlConnection, workerConnectionOptions } from "./redis-connection.ts";
+import { escapeColons, fromBullJobId, toBullJobId } from "./bullmq-ids.ts";
+import { ControlConnection, QueueUnavailableError, redactRedisUrl, workerConnectionOptions } from "./redis-connection.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 
 export interface BullMqQueueOptions {
@@ -65,6 +65,9 @@ export class BullMqQueue implements JobQueue {
   constructor(private readonly options: BullMqQueueOptions) {
     if (!Number.isInteger(options.maxPending) || options.maxPending < 1) {
       throw new InvalidQueueOptionError(`maxPending must be an integer >= 1, got ${String(options.maxPending)}`);
+    }
+    if (!/^rediss?:\/\/[^/]/.test(options.url)) {
+      throw new InvalidQueueOptionError(`url must be a redis:// or rediss:// URL, got ${JSON.stringify(redactRedisUrl(options.url))}`);
     }
     if (!options.prefix || options.prefix.includes(":")) {
       throw new InvalidQueueOptionError(`prefix must be a non-empty string without ":", got ${JSON.stringify(options.prefix)}`);
@@ -130,7 +133,7 @@ export class BullMqQueue implements JobQueue {
     await this.guard(async () => {
       const bullQueue = await this.queueFor(queue);
       const repeat = "everyMs" in schedule ? { every: schedule.everyMs } : { pattern: schedule.pattern };
-      await bullQueue.upsertJobScheduler(scheduleId, repeat, { name: queue, data, opts: this.retryOptions(resolved) });
+      await bullQueue.upsertJobScheduler(escapeColons(scheduleId), repeat, { name: queue, data, opts: this.retryOptions(resolved) });
     });
   }
 
@@ -138,7 +141,7 @@ export class BullMqQueue implements JobQueue {
     this.assertOpen();
     validateQueueName(queue);
     await this.guard(async () => {
-      await (await this.queueFor(queue)).removeJobScheduler(scheduleId);
+      await (await this.queueFor(queue)).removeJobScheduler(escapeColons(scheduleId));
     });
   }
 
@@ -186,9 +189,16 @@ export class BullMqQueue implements JobQueue {
 
   private async shutdown(): Promise<void> {
     // Workers first: Worker.close() waits for the jobs it is running, which may still add follow-up jobs.
-    await Promise.allSettled([...this.workers.values()].map((worker) => worker.close()));
-    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    this.logCloseFailures(await Promise.allSettled([...this.workers.values()].map((worker) => worker.close())));
+    this.logCloseFailures(await Promise.allSettled([...this.queues.values()].map((queue) => queue.close())));
     await this.control.close();
+  }
+
+  /** Shutdown goes on past a failing close (Redis may be gone), but the failure must be visible. */
+  private logCloseFailures(results: PromiseSettledResult<void>[]): void {
+    for (const result of results) {
+      if (result.status === "rejected") this.options.logger.warn({ error: errorText(result.reason) }, "closing a BullMQ queue or worker failed");
+    }
   }
 
   private assertOpen(): void {
@@ -232,7 +242,7 @@ export class BullMqQueue implements JobQueue {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof QueueFullError || error instanceof InvalidQueueOptionError) throw error;
+      if (error instanceof QueueFullError || error instanceof InvalidQueueOptionError || error instanceof QueueUnavailableError) throw error;
       if (this.control.client.status !== "ready") throw this.control.unavailable(errorText(error));
       throw error;
     }

@@ -72,8 +72,8 @@ export function retryDelayMs(backoff: Backoff | undefined, failedAttempt: number
 
 /** Checks a schedule up front so a typo in a cron pattern fails upsertSchedule, not a timer later. */
 export function validateSchedule(queue: string, scheduleId: string, schedule: Schedule): void {
-  if (typeof scheduleId !== "string" || scheduleId.length === 0 || scheduleId.includes(":")) {
-    throw new InvalidQueueOptionError(`queue "${queue}": schedule id must be a non-empty string without ":", got ${JSON.stringify(scheduleId)}`);
+  if (typeof scheduleId !== "string" || scheduleId.length === 0) {
+    throw new InvalidQueueOptionError(`queue "${queue}": schedule id must be a non-empty string, got ${JSON.stringify(scheduleId)}`);
   }
   if ("everyMs" in schedule) {
     if (!Number.isFinite(schedule.everyMs) || schedule.everyMs < 1) {

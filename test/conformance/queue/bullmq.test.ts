@@ -26,6 +26,13 @@ runQueueConformance("bullmq", () => {
 });
 
 void describe("BullMqQueue", () => {
+  void it("rejects a URL that is not redis:// without leaking its password", () => {
+    assert.throws(
+      () => new BullMqQueue({ url: "http://user:hunter2@example.com", prefix: "p", maxPending: 1, logger: pino({ level: "silent" }) }),
+      (error: unknown) => error instanceof Error && /redis:\/\//.test(error.message) && !error.message.includes("hunter2"),
+    );
+  });
+
   void it("keeps only the newest maxDeadLetters failures in Redis", async () => {
     if (!redis) throw new Error("redis did not start");
     const queue = new BullMqQueue({ url: redis.url, prefix: `dead-letters-${randomUUID()}`, maxPending: 10, maxDeadLetters: 2, logger: pino({ level: "silent" }) });
@@ -65,6 +72,7 @@ void describe("BullMqQueue with Redis unreachable", () => {
       await assert.rejects(queue.add("q", {}), (error: unknown) => {
         assert.ok(error instanceof QueueUnavailableError, String(error));
         assert.match(error.message, /127\.0\.0\.1/);
+        assert.equal(error.message.match(/unreachable/g)?.length, 1, error.message);
         assert.doesNotMatch(error.message, /secret/);
         return true;
       });

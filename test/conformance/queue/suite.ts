@@ -218,9 +218,9 @@ export function runQueueConformance(name: string, open: Open): void {
           }),
           { concurrency: 1 },
         );
-        await queue.upsertSchedule("q", "probe-b", { everyMs: 50 }, {});
+        await queue.upsertSchedule("q", "probe:b", { everyMs: 50 }, {});
         await waitFor("two scheduled runs", () => scheduledRuns >= 2);
-        await queue.removeSchedule("q", "probe-b");
+        await queue.removeSchedule("q", "probe:b");
         const runsAtRemoval = scheduledRuns;
         // The marker job is the clock: by the time it runs, 8 more ticks would have fired.
         await queue.add("q", { marker: true }, { delayMs: 400 });
@@ -232,9 +232,10 @@ export function runQueueConformance(name: string, open: Open): void {
       withQueue(async (queue) => {
         const runs: string[] = [];
         queue.work<{ probe: string }>("q", recordJob((job) => runs.push(job.data.probe)), { concurrency: 1 });
-        await queue.upsertSchedule("q", "every-second", { pattern: "* * * * * *" }, { probe: "dns" });
+        await queue.upsertSchedule("q", "probe:dns:every-second", { pattern: "* * * * * *" }, { probe: "dns" });
         await waitFor("the cron schedule to fire", () => runs.length >= 1, 5_000);
         assert.equal(runs[0], "dns");
+        await queue.removeSchedule("q", "probe:dns:every-second");
         await assert.rejects(queue.upsertSchedule("q", "broken", { pattern: "not a cron" }, {}), /cron/i);
       }));
 
