@@ -22,7 +22,7 @@ export const RETENTION_BY_TABLE: Readonly<Record<string, keyof RetentionPolicy>>
 export function validateRetention(retention: RetentionPolicy): RetentionPolicy {
   for (const key of ["minuteDays", "hourDays", "dayDays", "samplesDays"] as const) {
     const days = retention[key];
-    if (!Number.isSafeInteger(days) || days < 1) throw new RangeError(`retention.${key} must be a whole number of days >= 1, got ${String(days)}`);
+    if (typeof days !== "number" || !Number.isFinite(days) || days <= 0) throw new RangeError(`retention.${key} must be a positive number of days, got ${String(days)}`);
   }
   return retention;
 }
@@ -35,7 +35,8 @@ export async function applyTtl(connection: ClickHouseConnection, database: strin
     { database },
   );
   for (const [table, setting] of Object.entries(RETENTION_BY_TABLE)) {
-    const days = retention[setting];
+    // TTL intervals are whole days; rounding up never deletes what the policy keeps.
+    const days = Math.ceil(retention[setting]);
     const current = tables.find((row) => row.name === table)?.engine_full ?? "";
     // Servers print the stored TTL normalised, as `time + toIntervalDay(N)`.
     if (current.includes(`toIntervalDay(${days})`)) continue;

@@ -21,10 +21,13 @@ void describe("which day partitions are expired", () => {
     assert.equal(isPartitionExpired("all", 2, now), false);
   });
 
-  void test("retention must be whole days of at least one", () => {
-    assert.throws(() => validateRetention({ ...RETENTION, samplesDays: 1.5 }), /retention\.samplesDays/);
+  void test("retention must be a positive number of days; fractions cut inside a day's window", () => {
+    assert.throws(() => validateRetention({ ...RETENTION, samplesDays: 0 }), /retention\.samplesDays/);
     assert.throws(() => validateRetention({ ...RETENTION, hourDays: Number.NaN }), /retention\.hourDays/);
-    assert.deepEqual(validateRetention(RETENTION), RETENTION);
+    assert.throws(() => validateRetention({ ...RETENTION, dayDays: "7" as unknown as number }), /retention\.dayDays/);
+    assert.deepEqual(validateRetention({ ...RETENTION, samplesDays: 0.5 }), { ...RETENTION, samplesDays: 0.5 });
+    assert.equal(isPartitionExpired("20261122", 0.5, day(23, 11)), false); // ends 23rd 00:00, window starts 22nd 23:00
+    assert.equal(isPartitionExpired("20261122", 0.5, day(23, 12)), true);
   });
 });
 
