@@ -62,7 +62,9 @@ export class Lifecycle {
         await component.start();
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        logger.error({ component: component.name, err: error }, "component failed to start");
+        // An expected failure (unreachable server) is told in words; only surprises carry a stack.
+        if (error instanceof StartupError) logger.error({ component: component.name, reason: message }, "component failed to start");
+        else logger.error({ component: component.name, err: error }, "component failed to start");
         await this.stopStarted();
         throw error instanceof StartupError ? error : new StartupError(component.name, `${component.name} failed to start: ${message}`, { cause: error });
       }
@@ -166,7 +168,8 @@ export interface BackingServiceOptions {
   name: string;
   /** How operators know it: "ClickHouse at http://127.0.0.1:8123/" (without passwords). */
   target: string;
-  connect: () => Promise<void>;
+  /** Connects and prepares (migrations); omitted for clients that connect lazily. */
+  connect?: () => Promise<void>;
   isReachable: () => Promise<boolean>;
   close: () => Promise<void>;
   connectTimeoutMs: number;
@@ -181,11 +184,11 @@ export function backingServiceComponent(options: BackingServiceOptions): Compone
   return {
     name,
     async start() {
-      const connected = await withDeadline(options.connect(), connectTimeoutMs);
+      const connected = await withDeadline(options.connect?.() ?? Promise.resolve(), connectTimeoutMs);
       let cause: string | undefined;
       if (connected.kind === "timeout") cause = `no answer within ${connectTimeoutMs} ms`;
-      else if (connected.kind === "error") cause = connected.error instanceof Error ? connected.error.message : String(connected.error);
-      else if (!(await options.isReachable().catch(() => false))) cause = "connected, but the reachability check failed";
+      else if (connected.kind === "error") cause = rootCauseMessage(connected.error);
+      else if (!(await options.isReachable().catch(() => false))) cause = "it does not answer a ping";
       if (cause === undefined) return;
       // Client libraries keep reconnecting in the background; close so the process can exit.
       await withDeadline(options.close(), 1_000);
@@ -193,4 +196,11 @@ export function backingServiceComponent(options: BackingServiceOptions): Compone
     },
     stop: options.close,
   };
+}
+
+/** Adapters wrap the client's error in their own sentence; the operator line wants the innermost reason once. */
+function rootCauseMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { installErrorHandlers } from "./error-handler.ts";
@@ -36,7 +36,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     loggerInstance,
     bodyLimit: deps.bodyLimitBytes,
     // Probes hit /healthz every few seconds; per-request logs would drown everything else.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Closing must not wait for idle keep-alive clients, or shutdown would miss its deadline.
     forceCloseConnections: true,
   });

@@ -1,11 +1,15 @@
 import { z } from "zod";
-import { integerField, optionalUrlField, textField } from "../fields.ts";
+import { integerField, optionalUrlField } from "../fields.ts";
 import { defineSection } from "../section.ts";
 
 export const queueSection = defineSection(
   z.strictObject({
     redisUrl: optionalUrlField(["redis", "rediss"]),
-    prefix: textField("meshsight"),
+    // BullMQ joins key parts with ":", so a prefix containing one would collide with other key names.
+    prefix: z
+      .string({ error: "expected a non-empty prefix without ':' or spaces" })
+      .regex(/^[^:\s]{1,64}$/, { error: "expected a non-empty prefix without ':' or spaces" })
+      .default("meshsight"),
     maxPending: integerField(1, 10_000_000).default(10_000),
   }),
   [
