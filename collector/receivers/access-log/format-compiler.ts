@@ -50,7 +50,11 @@ function tokenize(format: string, dialect: FormatDialect): { literals: string[];
       literal += "%";
       i += 2;
     } else if (char === "%") {
-      const close = format.indexOf("%", i + 1);
+      // An argument may hold `%` itself (`%START_TIME(%s.%3f)%`), so the operator closes after its `)`.
+      const open = format.indexOf("(", i + 1);
+      const nextPercent = format.indexOf("%", i + 1);
+      const argumentEnd = open >= 0 && open < nextPercent ? format.indexOf(")", open) : -1;
+      const close = format.indexOf("%", argumentEnd >= 0 ? argumentEnd : i + 1);
       if (close < 0) throw new Error(`access-log format: unterminated operator at offset ${i} in ${JSON.stringify(format)}`);
       literals.push(literal);
       tokens.push(format.slice(i + 1, close));
@@ -106,6 +110,9 @@ class CompiledFormatParser implements LineParser {
     const fields = this.fields;
     const lastIndex = fields.length - 1;
     let position = start + this.prefix.length;
+    // A bad value only decides the reason once the whole line proved to have this format's shape; a line of
+    // another format is a field_count reject, whatever value happened to land where a number was expected.
+    let badValue: LineRejectReason | null = null;
     for (let index = 0; index <= lastIndex; index++) {
       const field = fields[index] as CompiledField;
       const separator = field.followedBy;
@@ -127,12 +134,12 @@ class CompiledFormatParser implements LineParser {
         if (fieldEnd < 0 || fieldEnd + separator.length > end || !text.startsWith(separator, fieldEnd)) return "field_count";
       }
       const setter = field.spec.setter;
-      if (setter !== null && !isUnsetValue(text, position, fieldEnd)) {
-        const rejected = setter(entry, text, position, fieldEnd);
-        if (rejected !== null) return rejected;
+      if (setter !== null && badValue === null && !isUnsetValue(text, position, fieldEnd)) {
+        badValue = setter(entry, text, position, fieldEnd);
       }
       position = fieldEnd + separator.length;
     }
+    if (badValue !== null) return badValue;
     if (!this.hasStartTime) entry.startTimeMs = this.now();
     else if (entry.startTimeMs < 0) return "bad_start_time";
     return entry;
@@ -158,6 +165,7 @@ export class FirstMatchParser implements LineParser {
   parse(text: string, start: number, end: number): AccessLogEntry | LineRejectReason {
     const first = (this.parsers[this.preferred] as LineParser).parse(text, start, end);
     if (typeof first !== "string") return first;
+    let reason = first;
     for (let index = 0; index < this.parsers.length; index++) {
       if (index === this.preferred) continue;
       const result = (this.parsers[index] as LineParser).parse(text, start, end);
@@ -165,7 +173,9 @@ export class FirstMatchParser implements LineParser {
         this.preferred = index;
         return result;
       }
+      // A version whose shape matched explains the reject better than "wrong field count".
+      if (reason === "field_count") reason = result;
     }
-    return first;
+    return reason;
   }
 }

@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { AccessLogEntry, ProxyIdentity, ProxyRole } from "../../../core/model/access-log.ts";
+import type { AccessLogIngest } from "../../ingest.ts";
+import { readLogBody, type BodyLimits } from "./body-reader.ts";
+import type { LineParser } from "./entry.ts";
+import { LOG_INGEST_ERRORS, LogIngestError } from "./errors.ts";
+import { createLineParser, type LineFormatOptions } from "./formats.ts";
+import { ACCESS_LOG_REJECT_SOURCE, AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectSink } from "./line-decoder.ts";
+import { identityFromStatic } from "./source-identity.ts";
+
+export interface LogIngestRouteDeps {
+  ingest: AccessLogIngest;
+  rejects: RejectSink;
+  /** Format when the request names none; default `istio`. */
+  defaultFormat?: string;
+  formatOptions?: LineFormatOptions;
+  /** Default 16 MiB each. A request is handed to ingest as one batch, so these also bound its memory. */
+  maxCompressedBytes?: number;
+  maxDecompressedBytes?: number;
+  maxLineBytes?: number;
+}
+
+export interface LogIngestResponse {
+  accepted: number;
+  rejected: number;
+  reasons: Record<string, number>;
+}
+
+const DEFAULT_BODY_BYTES = 16 * 1024 * 1024;
+const ACCEPTED_MEDIA_TYPES = new Set(["text/plain", "application/x-ndjson", "application/jsonl", "application/json", "application/octet-stream"]);
+const ROLES: ReadonlySet<string> = new Set<ProxyRole>(["sidecar", "router", "waypoint", "none"]);
+
+/** A request setting, from the query string (`?service=`) or else its header (`x-meshsight-service`). */
+function setting(request: FastifyRequest, name: string): string | undefined {
+  const fromQuery = (request.query as Record<string, unknown> | undefined)?.[name];
+  if (typeof fromQuery === "string") return fromQuery;
+  const fromHeader = request.headers[`x-meshsight-${name}`];
+  return typeof fromHeader === "string" ? fromHeader : undefined;
+}
+
+function checkContentType(request: FastifyRequest): void {
+  const header = request.headers["content-type"] ?? "";
+  const mediaType = header.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!ACCEPTED_MEDIA_TYPES.has(mediaType)) {
+    throw new LogIngestError(
+      LOG_INGEST_ERRORS.unsupportedMediaType,
+      `unsupported content type ${JSON.stringify(header)}; send newline-delimited lines as text/plain or application/x-ndjson`,
+    );
+  }
+}
+
+function contentEncoding(request: FastifyRequest): "identity" | "gzip" {
+  const header = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  if (header === "identity" || header === "") return "identity";
+  if (header === "gzip" || header === "x-gzip") return "gzip";
+  throw new LogIngestError(LOG_INGEST_ERRORS.unsupportedEncoding, `unsupported content encoding ${JSON.stringify(header)}; send gzip or none`);
+}
+
+function parserFor(request: FastifyRequest, deps: LogIngestRouteDeps): LineParser {
+  const format = setting(request, "format") ?? deps.defaultFormat ?? "istio";
+  try {
+    return createLineParser(format, deps.formatOptions);
+  } catch (error) {
+    throw new LogIngestError(LOG_INGEST_ERRORS.invalidParameter, `invalid parameter format: ${(error as Error).message}`);
+  }
+}
+
+function proxyFor(request: FastifyRequest): ProxyIdentity {
+  const role = setting(request, "role") ?? "sidecar";
+  if (!ROLES.has(role)) throw new LogIngestError(LOG_INGEST_ERRORS.invalidParameter, `invalid parameter role: ${JSON.stringify(role)} is not one of ${[...ROLES].join(", ")}`);
+  return identityFromStatic({
+    service: setting(request, "service") ?? "",
+    instance: setting(request, "instance") ?? "",
+    namespace: setting(request, "namespace") ?? "",
+    ip: setting(request, "ip") ?? "",
+    role: role as ProxyRole,
+  });
+}
+
+async function handleLogIngest(request: FastifyRequest, reply: FastifyReply, deps: LogIngestRouteDeps, limits: BodyLimits): Promise<FastifyReply> {
+  try {
+    checkContentType(request);
+    const encoding = contentEncoding(request);
+    const decoder = new AccessLogLineDecoder(parserFor(request, deps), deps.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    const proxy = proxyFor(request);
+    const entries: AccessLogEntry[] = [];
+    await readLogBody(request.raw, encoding, limits, (chunk) => decoder.decode(chunk, entries));
+    decoder.finish(entries);
+    // One batch per request: a 429 then means "none of it was taken", so the client can resend it as is.
+    if (entries.length > 0 && !deps.ingest.ingest(proxy, entries)) {
+      void reply.header("retry-after", "1");
+      throw new LogIngestError(LOG_INGEST_ERRORS.ingestBusy, "the collector is over capacity and took none of these lines; retry later");
+    }
+    decoder.tally.reportTo(deps.rejects);
+    const body: LogIngestResponse = { accepted: entries.length, rejected: decoder.tally.total, reasons: decoder.tally.byReason() };
+    return await reply.code(200).send(body);
+  } catch (error) {
+    if (!(error instanceof LogIngestError)) throw error;
+    if (error.kind === LOG_INGEST_ERRORS.bodyTooLarge) deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "body_too_large");
+    if (error.kind === LOG_INGEST_ERRORS.badGzip) deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "invalid_gzip");
+    return await reply.code(error.kind.status).send(error.toBody());
+  }
+}
+
+/**
+ * `POST /api/v1/logs`: newline-delimited access-log lines (`?format=istio|envoy|json|mosn|custom:...`), with
+ * the writing proxy's identity in `service`, `instance`, `namespace`, `role`, `ip` query parameters or
+ * `x-meshsight-*` headers; `Content-Encoding: gzip` accepted under a decompressed-size cap. Replies
+ * `{ accepted, rejected, reasons }`, 429 `MS_INGEST_BUSY` when the pipeline refuses.
+ *
+ * Registered in its own encapsulated scope so its raw-body parser does not change how other routes parse.
+ */
+export function registerLogIngestRoutes(app: FastifyInstance, deps: LogIngestRouteDeps): void {
+  const limits: BodyLimits = {
+    maxCompressedBytes: deps.maxCompressedBytes ?? DEFAULT_BODY_BYTES,
+    maxDecompressedBytes: deps.maxDecompressedBytes ?? DEFAULT_BODY_BYTES,
+  };
+  void app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers();
+    // Leave the body unread: the handler streams request.raw itself, with its own caps and gunzip.
+    scope.addContentTypeParser("*", (_request, _payload, parsed) => parsed(null));
+    scope.post("/api/v1/logs", (request, reply) => handleLogIngest(request, reply, deps, limits));
+    done();
+  });
+}

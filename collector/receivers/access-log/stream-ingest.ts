@@ -1,0 +1,93 @@
+import type { Readable } from "node:stream";
+import type { AccessLogEntry, ProxyIdentity } from "../../../core/model/access-log.ts";
+import type { AccessLogIngest } from "../../ingest.ts";
+import { DEFAULT_BACKPRESSURE, deliverWithBackpressure, type BackpressureOptions } from "./deliver.ts";
+import { createLineParser, type LineFormatOptions } from "./formats.ts";
+import { AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectSink } from "./line-decoder.ts";
+
+export interface IngestProgress {
+  lines: number;
+  accepted: number;
+  rejected: number;
+  elapsedMs: number;
+  /** Lines per second of wall time since the start, for a progress bar. */
+  linesPerSecond: number;
+  rejectsByReason: Record<string, number>;
+}
+
+export interface IngestTotals extends IngestProgress {
+  /** False when the signal stopped the run before the input ended. */
+  isComplete: boolean;
+}
+
+export interface StreamIngestOptions {
+  /** `istio`, `envoy`, `json`, `mosn`, `custom:<format>` or `mosn:<format>`. */
+  format: string;
+  formatOptions?: LineFormatOptions;
+  /** Who wrote the lines (from the command line: `--service reviews --namespace default`). */
+  proxy: ProxyIdentity;
+  ingest: AccessLogIngest;
+  rejects: RejectSink;
+  maxLineBytes?: number;
+  backpressure?: Partial<BackpressureOptions>;
+  onProgress?: (progress: IngestProgress) => void;
+  progressIntervalMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * Ingests a stream of log lines (`meshsight ingest --format istio < access.log`): reads chunks as the stream
+ * yields them, decodes, and delivers with backpressure, which pauses reading while the pipeline refuses.
+ * Reports progress at most every `progressIntervalMs` and once at the end; resolves with the totals.
+ */
+export async function ingestStream(input: Readable, options: StreamIngestOptions): Promise<IngestTotals> {
+  const now = options.now ?? Date.now;
+  const decoder = new AccessLogLineDecoder(createLineParser(options.format, options.formatOptions), options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  const backpressure: BackpressureOptions = { ...DEFAULT_BACKPRESSURE, ...options.backpressure, signal: options.signal };
+  const progressIntervalMs = options.progressIntervalMs ?? 1000;
+  const startedMs = now();
+  let lastProgressMs = startedMs;
+  let accepted = 0;
+  let isComplete = true;
+
+  const progress = (): IngestProgress => {
+    const elapsedMs = now() - startedMs;
+    return {
+      lines: decoder.linesSeen,
+      accepted,
+      rejected: decoder.tally.total,
+      elapsedMs,
+      linesPerSecond: elapsedMs > 0 ? (decoder.linesSeen * 1000) / elapsedMs : 0,
+      rejectsByReason: decoder.tally.byReason(),
+    };
+  };
+  const deliver = async (entries: AccessLogEntry[]): Promise<boolean> => {
+    const taken = await deliverWithBackpressure(options.ingest, options.proxy, entries, backpressure);
+    accepted += taken;
+    decoder.tally.reportTo(options.rejects);
+    return taken === entries.length;
+  };
+
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    const entries: AccessLogEntry[] = [];
+    decoder.decode(typeof chunk === "string" ? Buffer.from(chunk) : chunk, entries);
+    if (!(await deliver(entries)) || options.signal?.aborted === true) {
+      isComplete = false;
+      break;
+    }
+    if (options.onProgress !== undefined && now() - lastProgressMs >= progressIntervalMs) {
+      lastProgressMs = now();
+      options.onProgress(progress());
+    }
+  }
+  if (isComplete) {
+    const last: AccessLogEntry[] = [];
+    decoder.finish(last);
+    isComplete = await deliver(last);
+  }
+  const totals = { ...progress(), isComplete };
+  options.onProgress?.(totals);
+  return totals;
+}
+
