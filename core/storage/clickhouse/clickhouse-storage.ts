@@ -111,7 +111,8 @@ export class ClickHouseStorage implements StorageAdapter {
   }
 
   private use(): Started {
-    if (!this.started) throw new Error("ClickHouseStorage used before start()");
+    // The same error as the DuckDB adapter's, so callers treat "not started yet" like "not reachable yet".
+    if (!this.started) throw new StorageUnavailableError(`ClickHouse storage ${this.displayUrl} (${this.database}) is not started (call start() first) or was closed`);
     return this.started;
   }
 
