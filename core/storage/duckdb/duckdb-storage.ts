@@ -56,6 +56,8 @@ export class DuckDbStorage implements StorageAdapter {
   private starting: Promise<OpenState> | undefined;
   private readonly writes: WriteSerializer;
   private readonly metricsReader = new MetricsReader(() => this.connect());
+  /** Reads under way, so close() can wait for them rather than pull the database from under them. */
+  private readonly readsInFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: DuckDbStorageOptions) {
     for (const [setting, days] of Object.entries(options.retention)) {
@@ -135,19 +137,19 @@ export class DuckDbStorage implements StorageAdapter {
   }
 
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
-    return this.metricsReader.queryMetrics(query);
+    return this.trackRead(this.metricsReader.queryMetrics(query));
   }
 
   topN(query: TopNQuery): Promise<MetricAggregate[]> {
-    return this.metricsReader.topN(query);
+    return this.trackRead(this.metricsReader.topN(query));
   }
 
   listEntities(query: EntityQuery): Promise<EntityRecord[]> {
-    return this.withReadConnection((connection) => listEntities(connection, query));
+    return this.trackRead(this.withReadConnection((connection) => listEntities(connection, query)));
   }
 
   querySamples(query: SampleQuery): Promise<SampledRecord[]> {
-    return this.withReadConnection((connection) => querySamples(connection, query));
+    return this.trackRead(this.withReadConnection((connection) => querySamples(connection, query)));
   }
 
   async enforceRetention(nowMs: number): Promise<void> {
@@ -173,6 +175,7 @@ export class DuckDbStorage implements StorageAdapter {
     if (!state) return;
     // Let accepted writes finish: close() is part of a graceful stop, which flushes.
     await this.writes.drain();
+    await Promise.allSettled([...this.readsInFlight]);
     this.state = undefined;
     this.starting = undefined;
     state.writer.closeSync();
@@ -187,6 +190,16 @@ export class DuckDbStorage implements StorageAdapter {
 
   private async connect(): Promise<DuckDBConnection> {
     return this.requireOpen().instance.connect();
+  }
+
+  private trackRead<T>(read: Promise<T>): Promise<T> {
+    this.readsInFlight.add(read);
+    // The caller handles the read's failure; this chain only forgets the read once it settles.
+    read.then(
+      () => this.readsInFlight.delete(read),
+      () => this.readsInFlight.delete(read),
+    );
+    return read;
   }
 
   private async withReadConnection<T>(read: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
