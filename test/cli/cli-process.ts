@@ -1,0 +1,86 @@
+/**
+ * Runs the real CLI (`node --import tsx cli.ts ...`) as a child process, the way operators run it, and
+ * reads its JSON log lines. Not a test file itself: the *.test.ts files next to it use it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DEADLINE_MS = 90_000;
+
+export interface CliRun {
+  child: ChildProcess;
+  stdoutLines(): string[];
+  stderr(): string;
+  /** Resolves with the exit code (or throws after the deadline). */
+  exited(): Promise<number | null>;
+}
+
+/** The parent's environment without meshsight/OTel settings, so a developer's shell cannot change a test. */
+function cleanEnvironment(overrides: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith("MESHSIGHT_") && !name.startsWith("OTEL_")) env[name] = value;
+  }
+  return { ...env, ...overrides };
+}
+
+export function runCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
+  const child = spawn(process.execPath, ["--import", "tsx", "cli.ts", ...args], { cwd: REPO_ROOT, env: cleanEnvironment(env), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    stdoutLines: () => stdout.split("\n").filter((line) => line !== ""),
+    stderr: () => stderr,
+    exited: () => withDeadline(exit, `meshsight ${args.join(" ")} did not exit`),
+  };
+}
+
+async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface LogLine {
+  msg?: string;
+  port?: number;
+  component?: string;
+}
+
+/** Polls the log for the HTTP "listening" line (port 0 makes the CLI pick one) and returns its port. */
+export async function waitForHttpPort(run: CliRun): Promise<number> {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (Date.now() < deadline) {
+    for (const line of run.stdoutLines()) {
+      const parsed = JSON.parse(line) as LogLine;
+      if (parsed.msg === "listening" && parsed.component === "http" && parsed.port !== undefined) return parsed.port;
+    }
+    if (run.child.exitCode !== null) throw new Error(`meshsight exited with ${run.child.exitCode}:\n${run.stderr()}\n${run.stdoutLines().join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`meshsight did not log a listening HTTP port within ${DEADLINE_MS} ms:\n${run.stderr()}`);
+}
+
+/** Sends `signal` and measures how long the process takes to exit. */
+export async function stopWith(run: CliRun, signal: NodeJS.Signals): Promise<{ code: number | null; elapsedMs: number }> {
+  const sentAt = Date.now();
+  run.child.kill(signal);
+  const code = await run.exited();
+  return { code, elapsedMs: Date.now() - sentAt };
+}
+
+/** Makes sure no child outlives a failed test. */
+export function killIfRunning(run: CliRun | undefined): void {
+  if (run && run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+}
