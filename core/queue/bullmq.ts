@@ -22,6 +22,7 @@ import {
 import {
   InvalidQueueOptionError,
   errorText,
+  jsonCopy,
   resolveJobOptions,
   validateQueueName,
   validateSchedule,
@@ -83,6 +84,7 @@ export class BullMqQueue implements JobQueue {
     this.assertOpen();
     validateQueueName(queue);
     const resolved = resolveJobOptions(queue, options);
+    const payload = jsonCopy(queue, data);
     return this.guard(async () => {
       const bullQueue = await this.queueFor(queue);
       if (resolved.jobId !== undefined) {
@@ -93,7 +95,7 @@ export class BullMqQueue implements JobQueue {
       if ((pending.waiting ?? 0) + (pending.prioritized ?? 0) + (pending.delayed ?? 0) >= this.options.maxPending) {
         throw new QueueFullError(queue, this.options.maxPending);
       }
-      const job = await bullQueue.add(queue, data, {
+      const job = await bullQueue.add(queue, payload, {
         ...this.retryOptions(resolved),
         ...(resolved.delayMs > 0 ? { delay: resolved.delayMs } : {}),
         ...(resolved.jobId !== undefined ? { jobId: toBullJobId(resolved.jobId) } : {}),
@@ -130,10 +132,11 @@ export class BullMqQueue implements JobQueue {
     validateQueueName(queue);
     validateSchedule(queue, scheduleId, schedule);
     const resolved = resolveJobOptions(queue, { ...options, delayMs: 0, jobId: undefined });
+    const template = jsonCopy(queue, data);
     await this.guard(async () => {
       const bullQueue = await this.queueFor(queue);
       const repeat = "everyMs" in schedule ? { every: schedule.everyMs } : { pattern: schedule.pattern };
-      await bullQueue.upsertJobScheduler(escapeColons(scheduleId), repeat, { name: queue, data, opts: this.retryOptions(resolved) });
+      await bullQueue.upsertJobScheduler(escapeColons(scheduleId), repeat, { name: queue, data: template, opts: this.retryOptions(resolved) });
     });
   }
 

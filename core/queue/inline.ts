@@ -18,7 +18,8 @@ import {
 import {
   InvalidQueueOptionError,
   errorText,
-  nextCronFireMs,
+  delayUntilNextFireMs,
+  jsonCopy,
   resolveJobOptions,
   retryDelayMs,
   validateQueueName,
@@ -101,7 +102,7 @@ export class InlineQueue implements JobQueue {
       if (resolved.jobId !== undefined && state.liveIds.has(resolved.jobId)) return resolved.jobId;
       this.assertRoom(state);
       const id = resolved.jobId ?? this.nextJobId(state);
-      this.enqueue(state, { id, data, attempt: 1, options: resolved, scheduleId: undefined }, resolved.delayMs);
+      this.enqueue(state, { id, data: jsonCopy(queue, data), attempt: 1, options: resolved, scheduleId: undefined }, resolved.delayMs);
       return id;
     });
   }
@@ -123,6 +124,7 @@ export class InlineQueue implements JobQueue {
       validateQueueName(queue);
       validateSchedule(queue, scheduleId, schedule);
       const resolved = resolveJobOptions(queue, { ...options, delayMs: 0, jobId: undefined });
+      const template = jsonCopy(queue, data);
       const state = this.stateFor(queue);
       const existing = state.schedules.get(scheduleId);
       if (!existing && state.schedules.size >= MAX_SCHEDULES_PER_QUEUE) {
@@ -132,10 +134,17 @@ export class InlineQueue implements JobQueue {
       const entry = { cancel: (() => {}) as CancelTimer };
       state.schedules.set(scheduleId, entry);
       const arm = (): void => {
-        entry.cancel = runAfter(this.delayUntilNextFire(queue, scheduleId, schedule), () => {
+        entry.cancel = runAfter(delayUntilNextFireMs(schedule, this.now(), `queue "${queue}" schedule "${scheduleId}"`), () => {
           if (this.closing || state.schedules.get(scheduleId) !== entry) return;
-          this.fireSchedule(state, scheduleId, data, resolved);
-          arm();
+          // Each run gets its own copy, so a handler mutating its data cannot change the next run.
+          this.fireSchedule(state, scheduleId, jsonCopy(queue, template), resolved);
+          try {
+            arm();
+          } catch (error) {
+            // A timer callback must not throw (it would crash the process); a pattern with no next time ends.
+            state.schedules.delete(scheduleId);
+            this.logger.warn({ queue, scheduleId, error: errorText(error) }, "schedule has no next run; removed");
+          }
         });
       };
       arm();
@@ -218,15 +227,6 @@ export class InlineQueue implements JobQueue {
     do id = String(++this.sequence);
     while (state.liveIds.has(id));
     return id;
-  }
-
-  private delayUntilNextFire(queue: string, scheduleId: string, schedule: Schedule): number {
-    const nowMs = this.now();
-    if ("everyMs" in schedule) {
-      // Aligned to multiples of everyMs like BullMQ, so both adapters fire at the same wall-clock times.
-      return Math.floor(nowMs / schedule.everyMs) * schedule.everyMs + schedule.everyMs - nowMs;
-    }
-    return nextCronFireMs(schedule.pattern, nowMs, `queue "${queue}" schedule "${scheduleId}"`) - nowMs;
   }
 
   private fireSchedule(state: QueueState, scheduleId: string, data: unknown, options: ResolvedJobOptions): void {

@@ -87,12 +87,32 @@ export function validateSchedule(queue: string, scheduleId: string, schedule: Sc
   nextCronFireMs(schedule.pattern, Date.now(), `queue "${queue}" schedule "${scheduleId}"`);
 }
 
+/** Time until a schedule's next run. `everyMs` aligns to its multiples, as BullMQ does, so both adapters fire alike. */
+export function delayUntilNextFireMs(schedule: Schedule, nowMs: number, context: string): number {
+  if ("everyMs" in schedule) return Math.floor(nowMs / schedule.everyMs) * schedule.everyMs + schedule.everyMs - nowMs;
+  return nextCronFireMs(schedule.pattern, nowMs, context) - nowMs;
+}
+
 /** The first fire time of `pattern` strictly after `afterMs`; throws a clear error for a bad pattern. */
 export function nextCronFireMs(pattern: string, afterMs: number, context: string): number {
   try {
     return CronExpressionParser.parse(pattern, { currentDate: afterMs }).next().getTime();
   } catch (error) {
     throw new InvalidQueueOptionError(`${context}: invalid cron pattern ${JSON.stringify(pattern)}: ${errorText(error)}`);
+  }
+}
+
+/**
+ * Job data as a handler will see it: a JSON copy, because that is what BullMQ stores. Doing the same
+ * in memory makes a payload that only works in-process (a Date, a Map, a shared mutable object) fail
+ * or change identically on both adapters, and rejects what cannot be stored with a clear error.
+ */
+export function jsonCopy<T>(queue: string, data: T): T {
+  if (data === undefined) return data;
+  try {
+    return JSON.parse(JSON.stringify(data)) as T;
+  } catch (error) {
+    throw new InvalidQueueOptionError(`queue "${queue}": job data must be JSON-serializable: ${errorText(error)}`);
   }
 }
 

@@ -36,6 +36,20 @@ export function runQueueConformance(name: string, open: Open): void {
         assert.equal(seen.length, 1);
       }));
 
+    void it("hands job data over as JSON, as a stored job would be", () =>
+      withQueue(async (queue) => {
+        const seen: unknown[] = [];
+        queue.work("q", recordJob((job) => seen.push(job.data)), { concurrency: 1 });
+        const payload = { at: new Date(Date.UTC(2024, 0, 2)), nested: { list: [1, "two"] }, skipped: undefined };
+        await queue.add("q", payload);
+        payload.nested.list.push(3);
+        await waitFor("the job to run", () => seen.length === 1);
+        assert.deepEqual(seen[0], { at: "2024-01-02T00:00:00.000Z", nested: { list: [1, "two"] } });
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        await assert.rejects(queue.add("q", cyclic), /JSON-serializable/);
+      }));
+
     void it("does not run a delayed job before its delay", () =>
       withQueue(async (queue) => {
         let ranAtMs = 0;
