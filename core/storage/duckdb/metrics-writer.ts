@@ -44,10 +44,14 @@ export class MetricsWriter {
   }
 
   async write(rows: readonly MinuteMetrics[]): Promise<void> {
+    // Each coarser rollup is summed from the finer one: fewer rows to fold than the raw batch.
+    let summed: readonly MinuteMetrics[] = rows;
     for (const resolution of RESOLUTIONS) {
+      const rolled = rollUp(summed, resolution);
       await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
-      await this.stage(rollUp(rows, resolution));
+      await this.stage(rolled);
       await this.connection.run(upsertAddSql(METRICS_TABLE[resolution], STAGING_TABLE));
+      summed = rolled;
     }
   }
 
