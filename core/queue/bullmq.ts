@@ -5,6 +5,10 @@
  * Mapping: one BullMQ Queue per queue name (created on first use, sharing one control connection), one
  * BullMQ Worker per work() call (with its own connections, as BullMQ's blocking fetch requires),
  * PermanentJobError -> UnrecoverableError, schedules -> job schedulers, dead letters -> the failed set.
+ *
+ * Differences from the in-process queue that the port allows: counts().completed and failed are what
+ * Redis still keeps (bounded by maxCompletedKept / maxDeadLetters), not totals since start; a schedule
+ * keeps one delayed job of its own, which counts toward maxPending but is never refused by it.
  */
 import { Queue, UnrecoverableError, Worker, type Job as BullJob, type JobsOptions, type KeepJobs } from "bullmq";
 import type { Logger } from "pino";
@@ -55,6 +59,12 @@ const DEFAULT_KEPT_JOBS = 1_000;
 /** States in which a job with the same id still counts as pending for jobId dedupe. */
 const LIVE_STATES = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
 
+function keptJobsCount(option: string, value: number | undefined): number {
+  const count = value ?? DEFAULT_KEPT_JOBS;
+  if (!Number.isInteger(count) || count < 0) throw new InvalidQueueOptionError(`${option} must be an integer >= 0, got ${String(count)}`);
+  return count;
+}
+
 export class BullMqQueue implements JobQueue {
   readonly name = "bullmq";
   private readonly queues = new Map<string, Queue>();
@@ -74,8 +84,8 @@ export class BullMqQueue implements JobQueue {
       throw new InvalidQueueOptionError(`prefix must be a non-empty string without ":", got ${JSON.stringify(options.prefix)}`);
     }
     this.keepJobs = {
-      removeOnComplete: { count: options.maxCompletedKept ?? DEFAULT_KEPT_JOBS },
-      removeOnFail: { count: options.maxDeadLetters ?? DEFAULT_KEPT_JOBS },
+      removeOnComplete: { count: keptJobsCount("maxCompletedKept", options.maxCompletedKept) },
+      removeOnFail: { count: keptJobsCount("maxDeadLetters", options.maxDeadLetters) },
     };
     this.control = new ControlConnection(options.url, new RateLimitedLog(options.logger));
   }
