@@ -15,13 +15,13 @@ export async function openDatabase(path: string): Promise<DuckDBInstance> {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (cause) {
-      throw new StorageUnavailableError(`cannot create the directory for DuckDB database ${path}: ${describe(cause)}`, { cause });
+      throw new StorageUnavailableError(`cannot create the directory for DuckDB database ${path}: ${errorMessage(cause)}`, { cause });
     }
   }
   try {
     return await DuckDBInstance.create(path);
   } catch (cause) {
-    throw new StorageUnavailableError(`cannot open DuckDB database ${path}: ${describe(cause)}`, { cause });
+    throw new StorageUnavailableError(`cannot open DuckDB database ${path}: ${errorMessage(cause)}`, { cause });
   }
 }
 
@@ -67,6 +67,6 @@ export function integerParam(what: string, value: number, round: (value: number)
   return BigInt(round(value));
 }
 
-export function describe(error: unknown): string {
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

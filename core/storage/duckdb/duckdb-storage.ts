@@ -13,7 +13,7 @@ import {
   type StorageAdapter,
   type TopNQuery,
 } from "../port.ts";
-import { describe, inTransaction, openDatabase } from "./database.ts";
+import { errorMessage, inTransaction, openDatabase } from "./database.ts";
 import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
 import { METRICS_TABLE } from "./histogram-sql.ts";
 import { invalidMetricReason } from "./metric-rollup.ts";
@@ -91,7 +91,7 @@ export class DuckDbStorage implements StorageAdapter {
     } catch (cause) {
       instance.closeSync();
       if (cause instanceof StorageUnavailableError) throw cause;
-      throw new StorageUnavailableError(`cannot prepare DuckDB database ${path}: ${describe(cause)}`, { cause });
+      throw new StorageUnavailableError(`cannot prepare DuckDB database ${path}: ${errorMessage(cause)}`, { cause });
     }
   }
 
@@ -234,6 +234,6 @@ function describeProblem<T>(row: T, invalidReason: (row: T) => string | undefine
   try {
     return invalidReason(row);
   } catch (error) {
-    return `malformed row: ${describe(error)}`;
+    return `malformed row: ${errorMessage(error)}`;
   }
 }
