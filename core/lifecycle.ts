@@ -105,8 +105,9 @@ type Outcome = { kind: "done" } | { kind: "error"; error: unknown } | { kind: "t
 async function withDeadline(work: Promise<void>, timeoutMs: number): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Outcome>((resolve) => {
+    // Not unref'd: if the work hangs on nothing that keeps the loop alive, the process must still reach
+    // the deadline and its exit code instead of ending silently mid-shutdown. Cleared below either way.
     timer = setTimeout(() => resolve({ kind: "timeout" }), timeoutMs);
-    timer.unref();
   });
   try {
     return await Promise.race([work.then((): Outcome => ({ kind: "done" }), (error: unknown): Outcome => ({ kind: "error", error })), timeout]);
