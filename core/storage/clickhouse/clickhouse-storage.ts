@@ -19,6 +19,7 @@ import { applyMigrations } from "./migrations.ts";
 import { ClickHouseReader } from "./reader.ts";
 import { applyTtl, dropExpiredPartitions, validateRetention } from "./retention.ts";
 import { identifier } from "./sql-literals.ts";
+import type { RejectCounter } from "../../telemetry/rejects.ts";
 import { ClickHouseWriter } from "./writer.ts";
 
 export interface ClickHouseStorageOptions {
@@ -30,6 +31,8 @@ export interface ClickHouseStorageOptions {
   logger: Logger;
   /** Per request; also bounds how long start() waits on a server that does not answer. Default 30 s. */
   requestTimeoutMs?: number;
+  /** Counts rows refused as invalid; without it they are still logged. */
+  rejects?: RejectCounter;
 }
 
 interface Started {
@@ -53,12 +56,17 @@ export class ClickHouseStorage implements StorageAdapter {
   private started: Started | undefined;
   private starting: Promise<void> | undefined;
 
-  constructor(options: ClickHouseStorageOptions) {
+  constructor(private readonly options: ClickHouseStorageOptions) {
     this.database = identifier(options.database);
     this.retention = validateRetention(options.retention);
     this.logger = options.logger;
     this.displayUrl = redactUrl(options.url);
     this.client = createClickHouseClient(options.url, options.requestTimeoutMs ?? 30_000, options.logger);
+  }
+
+  private reportInvalidRows(reason: string, rejected: number, firstProblem: string): void {
+    if (this.options.rejects) this.options.rejects.reject("storage.clickhouse", reason, rejected, firstProblem);
+    else this.logger.warn({ reason, rejected, firstProblem }, "ClickHouse storage rejected invalid rows");
   }
 
   /** What the server supports; known after start(). */
@@ -82,7 +90,7 @@ export class ClickHouseStorage implements StorageAdapter {
     if (capabilities.ttl) await applyTtl(connection, this.database, this.retention, this.logger);
     this.started = {
       connection,
-      writer: new ClickHouseWriter(connection, this.database),
+      writer: new ClickHouseWriter(connection, this.database, (reason, rejected, firstProblem) => this.reportInvalidRows(reason, rejected, firstProblem)),
       reader: new ClickHouseReader(connection, this.database),
     };
     this.logger.info(

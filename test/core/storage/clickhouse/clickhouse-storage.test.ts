@@ -4,8 +4,10 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { percentileMs } from "../../../../core/model/histogram.ts";
 import type { SampledRecord } from "../../../../core/model/sample.ts";
 import { ClickHouseStorage } from "../../../../core/storage/clickhouse/clickhouse-storage.ts";
-import { InvalidStorageRowError } from "../../../../core/storage/clickhouse/rows.ts";
+import { InvalidStorageRowError, toMetricsRow } from "../../../../core/storage/clickhouse/rows.ts";
 import { StorageUnavailableError } from "../../../../core/storage/port.ts";
+import { RejectCounter } from "../../../../core/telemetry/rejects.ts";
+import { Registry } from "prom-client";
 import { freePort, useClickHouse, type RunningService } from "../../../services/index.ts";
 import { capturingLogger, freshDatabaseName, minuteRow, RETENTION, rawClient, rawSelect } from "./helpers.ts";
 
@@ -192,7 +194,11 @@ void describe("ClickHouseStorage on a real server", () => {
     assert.deepEqual(await storage.querySamples({ fromMs: 0, toMs: T0 + HOUR, service: hostile, limit: 10 }), []);
   });
 
-  void test("an invalid row rejects the whole batch with a clear error, writing nothing", async () => {
+  void test("an invalid row is refused and counted; the valid rows of its batch are written", async () => {
+    const registry = new Registry();
+    const rejects = new RejectCounter(registry, capturingLogger().logger);
+    const checked = new ClickHouseStorage({ url: service.url, database, retention: RETENTION, logger: capturingLogger().logger, rejects });
+    await checked.start();
     const good = minuteRow({ service: "bad.default" });
     const cases: Array<[string, Parameters<ClickHouseStorage["writeMetrics"]>[0]]> = [
       ["calls", [good, minuteRow({ service: "bad.default", calls: -1 })]],
@@ -201,14 +207,20 @@ void describe("ClickHouseStorage on a real server", () => {
       ["histogram", [good, minuteRow({ service: "bad.default", histogram: { buckets: [1, 2], counts: [1] } })]],
       ["timeMs", [good, minuteRow({ service: "bad.default", timeMs: Number.POSITIVE_INFINITY })]],
     ];
-    for (const [field, rows] of cases) {
-      await assert.rejects(storage.writeMetrics(rows), (error: unknown) => {
-        assert.ok(error instanceof InvalidStorageRowError);
-        assert.match(error.message, new RegExp(`^metrics row 1: ${field.replace(".", "\\.")} is invalid`));
-        return true;
-      });
-    }
+    for (const [, rows] of cases) await checked.writeMetrics(rows);
+    await checked.close();
+    const counted = await registry.getSingleMetricAsString("meshsight_rejected_total");
+    assert.match(counted, /meshsight_rejected_total\{source="storage.clickhouse",reason="invalid_metric_row"\} 5/);
     const found = await storage.queryMetrics({ scope: "service", service: "bad.default", fromMs: 0, toMs: T0 + HOUR, resolution: "minute", groupByTime: false });
-    assert.deepEqual(found, []);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.calls, good.calls * cases.length);
+  });
+
+  void test("invalid rows name the row and field that is wrong", () => {
+    assert.throws(() => toMetricsRow(minuteRow({ calls: -1 }), 3), (error: unknown) => {
+      assert.ok(error instanceof InvalidStorageRowError);
+      assert.match(error.message, /^metrics row 3: calls is invalid/);
+      return true;
+    });
   });
 });
