@@ -7,7 +7,7 @@ import type { Component, DetectPoint, ServiceRef } from "./dimensions.ts";
  * path keeps one object shape.
  */
 export interface AccessLogEntry {
-  /** Epoch ms of the first downstream byte. */
+  /** Epoch ms (whole) of the first downstream byte. */
   startTimeMs: number;
   protocol: "http" | "tcp";
   /** Raw Envoy cluster name, e.g. `inbound|9080||` or `outbound|9080||reviews.default.svc.cluster.local`. */

@@ -67,7 +67,8 @@ export function readCommonProperties(reader: Reader, parentEnd: number, entry: A
         readTlsProperties(reader, end, entry);
         break;
       case START_TIME:
-        entry.startTimeMs = readSecondsNanosAsMs(reader, end);
+        // Whole milliseconds: storage keys and sample times are integer ms; sub-ms start times add nothing.
+        entry.startTimeMs = Math.floor(readSecondsNanosAsMs(reader, end));
         break;
       case TIME_TO_FIRST_UPSTREAM_TX_BYTE:
         firstUpstreamTxMs = readSecondsNanosAsMs(reader, end);
