@@ -156,10 +156,14 @@ export class QueryService {
   async series(query: SeriesQuery, range: TimeRange): Promise<SeriesPoint[]> {
     const step = query.step ?? defaultResolution(range);
     const stepMs = RESOLUTION_MS[step];
+    // Rollup rows are labelled by the start of their hour or day: widen the range to whole steps so a
+    // bucket that starts before `from` is still read.
+    const first = Math.floor(range.fromMs / stepMs) * stepMs;
+    const end = Math.ceil(range.toMs / stepMs) * stepMs;
     const rows = await this.reader.queryMetrics({
       scope: query.scope,
-      fromMs: range.fromMs,
-      toMs: range.toMs,
+      fromMs: first,
+      toMs: end,
       resolution: step,
       groupByTime: true,
       ...filters(query),
@@ -167,8 +171,7 @@ export class QueryService {
     const byTime = new Map<number, MetricAggregate[]>();
     for (const row of rows) byTime.set(row.timeMs, [...(byTime.get(row.timeMs) ?? []), row]);
     const points: SeriesPoint[] = [];
-    const first = Math.floor(range.fromMs / stepMs) * stepMs;
-    for (let t = first; t < range.toMs; t += stepMs) {
+    for (let t = first; t < end; t += stepMs) {
       const bucket = byTime.get(t);
       if (bucket === undefined) {
         points.push({ t, v: COUNT_METRICS.has(query.metric) ? 0 : null });
