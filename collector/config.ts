@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { enumField, integerField } from "../core/config/fields.ts";
+import { defineSection } from "../core/config/section.ts";
+
+/** A share 0..1; env values and flags arrive as text. */
+function shareField(defaultValue: number) {
+  const expected = "expected a number from 0 to 1";
+  return z.preprocess(
+    (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
+    z.number({ error: expected }).min(0, { error: expected }).max(1, { error: expected }),
+  ).default(defaultValue);
+}
+
+/** An optional file path; empty means unset so an env variable can switch it off. */
+const optionalPath = () =>
+  z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
+
+/** A list from YAML, or comma-separated from env and flags. */
+const pathList = () =>
+  z
+    .preprocess(
+      (value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value),
+      z.array(z.string({ error: "expected a list of file paths" })),
+    )
+    .default([]);
+
+/** The collector's settings: ingest bounds, naming, aggregation and sampling (docs/configuration.md). */
+export const collectorSection = defineSection(
+  z.strictObject({
+    alsMaxStreams: integerField(1, 1_000_000).default(10_000),
+    endpointRulesFile: optionalPath(),
+    maxEndpointsPerService: integerField(1, 1_000_000).default(1_000),
+    latenessSeconds: integerField(0, 3_600).default(120),
+    flushIntervalSeconds: integerField(1, 3_600).default(10),
+    apdexThresholdMs: integerField(1, 3_600_000).default(500),
+    slowThresholdMs: integerField(1, 3_600_000).default(1_000),
+    samplesPerServicePerSecond: integerField(0, 1_000_000).default(10),
+    uniformSampleRate: shareField(0.01),
+    kubernetes: enumField(["auto", "off"], "auto"),
+    staticMappingFile: optionalPath(),
+    accessLogFiles: pathList(),
+    accessLogFormat: z.string({ error: "expected a format name or custom:<format string>" }).default("istio"),
+    accessLogOffsetsFile: optionalPath(),
+  }),
+  [
+    { key: "alsMaxStreams", env: "MESHSIGHT_ALS_MAX_STREAMS", flag: "als-max-streams", description: "Concurrent ALS streams accepted; more are refused with RESOURCE_EXHAUSTED." },
+    { key: "endpointRulesFile", env: "MESHSIGHT_ENDPOINT_RULES_FILE", flag: "endpoint-rules-file", description: "YAML file of endpoint grouping rules such as /api/products/{id}." },
+    { key: "maxEndpointsPerService", env: "MESHSIGHT_MAX_ENDPOINTS_PER_SERVICE", flag: "max-endpoints-per-service", description: "Distinct endpoints per service per hour; the rest fold into {overflow}." },
+    { key: "latenessSeconds", env: "MESHSIGHT_LATENESS_SECONDS", flag: "lateness-seconds", description: "How long after its end a minute still takes late records." },
+    { key: "flushIntervalSeconds", env: "MESHSIGHT_FLUSH_INTERVAL_SECONDS", flag: "flush-interval-seconds", description: "How often closed minutes are written to storage." },
+    { key: "apdexThresholdMs", env: "MESHSIGHT_APDEX_THRESHOLD_MS", flag: "apdex-threshold-ms", description: "Apdex threshold T: satisfied <= T, tolerating <= 4T." },
+    { key: "slowThresholdMs", env: "MESHSIGHT_SLOW_THRESHOLD_MS", flag: "slow-threshold-ms", description: "Calls at least this slow are sampled like errors." },
+    { key: "samplesPerServicePerSecond", env: "MESHSIGHT_SAMPLES_PER_SERVICE_PER_SECOND", flag: "samples-per-service-per-second", description: "Error and slow records kept per service per second." },
+    { key: "uniformSampleRate", env: "MESHSIGHT_UNIFORM_SAMPLE_RATE", flag: "uniform-sample-rate", description: "Share (0..1) of the other records kept as samples." },
+    { key: "kubernetes", env: "MESHSIGHT_KUBERNETES", flag: "kubernetes", description: "auto: resolve peer IPs through the Kubernetes API when a kubeconfig or service account is found; off: never." },
+    { key: "staticMappingFile", env: "MESHSIGHT_STATIC_MAPPING_FILE", flag: "static-mapping-file", description: "YAML mapping of IPs/CIDRs to services, used without Kubernetes." },
+    { key: "accessLogFiles", env: "MESHSIGHT_ACCESS_LOG_FILES", flag: "access-log-files", description: "Access-log files to tail (comma-separated)." },
+    { key: "accessLogFormat", env: "MESHSIGHT_ACCESS_LOG_FORMAT", flag: "access-log-format", description: "Format of tailed files: envoy, istio, json, mosn or custom:<format string>." },
+    { key: "accessLogOffsetsFile", env: "MESHSIGHT_ACCESS_LOG_OFFSETS_FILE", flag: "access-log-offsets-file", description: "Where tail offsets are saved (default <dataDir>/access-log-offsets.json)." },
+  ],
+);
