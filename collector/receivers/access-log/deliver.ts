@@ -8,6 +8,11 @@ export interface BackpressureOptions {
   /** First wait after a refusal; doubles per refusal up to maxRetryDelayMs. */
   initialRetryDelayMs: number;
   maxRetryDelayMs: number;
+  /**
+   * Whether a wait keeps the process alive: no for long-running receivers (their timers are unref'd so
+   * shutdown is never held up), yes for a one-shot `meshsight ingest` that must finish its input.
+   */
+  keepsProcessAlive?: boolean;
   /** Stops waiting (stop(), a cancelled command); the undelivered rest is reported, not lost silently. */
   signal?: AbortSignal;
 }
@@ -36,7 +41,7 @@ export async function deliverWithBackpressure(
     }
     if (options.signal?.aborted === true) return delivered;
     try {
-      await sleep(delayMs, undefined, { ref: false, signal: options.signal });
+      await sleep(delayMs, undefined, { ref: options.keepsProcessAlive === true, signal: options.signal });
     } catch {
       return delivered; // aborted while waiting
     }

@@ -137,38 +137,52 @@ export function parseMosnTimeMs(text: string, start: number, end: number, utcOff
   return i === end ? ms - utcOffsetMinutes * 60_000 : Number.NaN;
 }
 
-/** Milliseconds per unit of Go's `time.Duration.String()`; `µ` is U+00B5, Go also accepts U+03BC. */
-function goUnitMs(text: string, at: number, end: number): [number, number] {
+/**
+ * A Go duration unit at `at` as [multiplier, divisor] to milliseconds, so sub-millisecond units divide
+ * (1.329µs = 1329 / 1e6 ms, correctly rounded) instead of multiplying by an inexact 1e-3. `µ` is U+00B5;
+ * Go also accepts U+03BC.
+ */
+function goUnit(text: string, at: number, end: number): [number, number, number] {
   const first = text.charCodeAt(at);
   const second = at + 1 < end ? text.charCodeAt(at + 1) : 0;
-  if (first === 110 && second === 115) return [1e-6, 2]; // ns
-  if ((first === 117 || first === 0xb5 || first === 0x3bc) && second === 115) return [1e-3, 2]; // us, µs
-  if (first === 109 && second === 115) return [1, 2]; // ms
-  if (first === 115) return [1000, 1]; // s
-  if (first === 109) return [60_000, 1]; // m
-  if (first === 104) return [3_600_000, 1]; // h
-  return [Number.NaN, 0];
+  if (first === 110 && second === 115) return [1, 1e6, 2]; // ns
+  if ((first === 117 || first === 0xb5 || first === 0x3bc) && second === 115) return [1, 1e3, 2]; // us, µs
+  if (first === 109 && second === 115) return [1, 1, 2]; // ms
+  if (first === 115) return [1000, 1, 1]; // s
+  if (first === 109) return [60_000, 1, 1]; // m
+  if (first === 104) return [3_600_000, 1, 1]; // h
+  return [Number.NaN, 1, 0];
 }
 
 /** Go `time.Duration.String()` (`1.329µs`, `2.00000227s`, `1m30.5s`, `0s`) in milliseconds; NaN when invalid. */
 export function parseGoDurationMs(text: string, start: number, end: number): number {
   if (end - start === 1 && text.charCodeAt(start) === CHAR_0) return 0;
+  if (end === start) return Number.NaN;
   let total = 0;
   let i = start;
-  if (i < end && text.charCodeAt(i) === CHAR_DASH) return Number.NaN; // negative durations mean a clock bug upstream
   while (i < end) {
-    const numberStart = i;
-    while (i < end) {
+    // The number as an integer mantissa and a power of ten, divided once at the end for exact rounding.
+    let mantissa = 0;
+    let fractionScale = 1;
+    let digits = 0;
+    let hasDot = false;
+    for (; i < end; i++) {
       const code = text.charCodeAt(i);
-      if ((code < CHAR_0 || code > 57) && code !== 46) break;
-      i++;
+      if (code === 46 && !hasDot) {
+        hasDot = true;
+        continue;
+      }
+      const digit = code - CHAR_0;
+      if (digit < 0 || digit > 9) break;
+      mantissa = mantissa * 10 + digit;
+      if (hasDot) fractionScale *= 10;
+      digits++;
     }
-    if (i === numberStart || i === end) return Number.NaN;
-    const amount = parseUnsignedDecimal(text, numberStart, i);
-    const [unitMs, unitLength] = goUnitMs(text, i, end);
-    if (Number.isNaN(amount) || Number.isNaN(unitMs)) return Number.NaN;
-    total += amount * unitMs;
+    if (digits === 0 || i === end || digits > 17) return Number.NaN;
+    const [multiplier, divisor, unitLength] = goUnit(text, i, end);
+    if (Number.isNaN(multiplier)) return Number.NaN;
+    total += (mantissa * multiplier) / (fractionScale * divisor);
     i += unitLength;
   }
-  return end > start ? total : Number.NaN;
+  return total;
 }

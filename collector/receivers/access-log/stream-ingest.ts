@@ -44,7 +44,7 @@ export interface StreamIngestOptions {
 export async function ingestStream(input: Readable, options: StreamIngestOptions): Promise<IngestTotals> {
   const now = options.now ?? Date.now;
   const decoder = new AccessLogLineDecoder(createLineParser(options.format, options.formatOptions), options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
-  const backpressure: BackpressureOptions = { ...DEFAULT_BACKPRESSURE, ...options.backpressure, signal: options.signal };
+  const backpressure: BackpressureOptions = { ...DEFAULT_BACKPRESSURE, keepsProcessAlive: true, ...options.backpressure, signal: options.signal };
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
   const startedMs = now();
   let lastProgressMs = startedMs;

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseGoDurationMs, parseRfc3339Ms } from "../../../../collector/receivers/access-log/field-values.ts";
+import { identityFromPath, resolveSourceIdentity, workloadNameFromPod } from "../../../../collector/receivers/access-log/source-identity.ts";
+
+function duration(text: string): number {
+  return parseGoDurationMs(text, 0, text.length);
+}
+
+function time(text: string): number {
+  return parseRfc3339Ms(text, 0, text.length);
+}
+
+describe("value decoders", () => {
+  it("reads Go durations as MOSN prints them", () => {
+    assert.equal(duration("1.329µs"), 0.001329);
+    assert.equal(duration("1.329μs"), 0.001329); // Greek mu, which Go also accepts
+    assert.equal(duration("2.00000227s"), 2000.00227);
+    assert.equal(duration("126.868µs"), 0.126868);
+    assert.equal(duration("1h2m3.5s"), 3_723_500);
+    assert.equal(duration("15ms"), 15);
+    assert.equal(duration("250ns"), 0.00025);
+    assert.equal(duration("0s"), 0);
+    assert.equal(duration("0"), 0);
+    for (const bad of ["", "5", "s", "1.2.3s", "-1s", "3 s", "1d"]) assert.ok(Number.isNaN(duration(bad)), bad);
+  });
+
+  it("reads RFC 3339 times with Z, offsets or none, and epochs", () => {
+    assert.equal(time("2020-11-25T21:26:18.409Z"), Date.UTC(2020, 10, 25, 21, 26, 18, 409));
+    assert.equal(time("2020-11-25T21:26:18Z"), Date.UTC(2020, 10, 25, 21, 26, 18));
+    assert.equal(time("2020-11-25T21:26:18.409123Z"), Date.UTC(2020, 10, 25, 21, 26, 18, 409));
+    assert.equal(time("2020-11-25T23:26:18.409+02:00"), Date.UTC(2020, 10, 25, 21, 26, 18, 409));
+    assert.equal(time("1606339578"), 1_606_339_578_000);
+    assert.equal(time("1606339578409"), 1_606_339_578_409);
+    for (const bad of ["2020-11-25", "2020-11-25T21:26:18.409Q", "2020-1x-25T21:26:18Z", "yesterday"]) assert.ok(Number.isNaN(time(bad)), bad);
+  });
+});
+
+describe("source identity", () => {
+  it("derives workload names from pod names", () => {
+    assert.equal(workloadNameFromPod("reviews-v1-d66dcfdc5-kh6v7"), "reviews-v1");
+    assert.equal(workloadNameFromPod("istio-ingressgateway-699c7dc774-hjxq5"), "istio-ingressgateway");
+    assert.equal(workloadNameFromPod("fluentd-x7k2p"), "fluentd");
+    assert.equal(workloadNameFromPod("web-0"), "web");
+    assert.equal(workloadNameFromPod("standalone"), "standalone");
+    assert.equal(workloadNameFromPod("my-app"), "my-app"); // "app" has a vowel: not a random suffix
+  });
+
+  it("reads kubelet's pod and container log paths; gateways become routers", () => {
+    const pod = identityFromPath("/var/log/pods/default_reviews-v1-d66dcfdc5-kh6v7_5f1c/istio-proxy/0.log", "kubernetes");
+    assert.deepEqual(pod?.self, { service: "reviews-v1.default", instance: "reviews-v1-d66dcfdc5-kh6v7.default" });
+    assert.equal(pod?.role, "sidecar");
+    const container = identityFromPath(
+      `/var/log/containers/istio-ingressgateway-699c7dc774-hjxq5_istio-system_istio-proxy-${"ab".repeat(32)}.log`,
+      "kubernetes",
+    );
+    assert.deepEqual(container?.self, { service: "istio-ingressgateway.istio-system", instance: "istio-ingressgateway-699c7dc774-hjxq5.istio-system" });
+    assert.equal(container?.role, "router");
+    assert.equal(identityFromPath("/tmp/access.log", "kubernetes"), null);
+  });
+
+  it("uses custom patterns, static identities and the fallback for unmatched paths", () => {
+    const custom = resolveSourceIdentity({ kind: "path", pattern: /\/logs\/(?<namespace>[^/]+)\/(?<service>[^/]+)\.log$/, role: "waypoint" }, "/srv/logs/shop/cart.log");
+    assert.deepEqual(custom.self, { service: "cart.shop", instance: "" });
+    assert.equal(custom.role, "waypoint");
+    const fallback = resolveSourceIdentity({ kind: "path", pattern: "kubernetes", fallback: { service: "edge", ip: "10.0.0.1" } }, "/tmp/x.log");
+    assert.deepEqual(fallback.self, { service: "edge", instance: "" });
+    assert.equal(fallback.ip, "10.0.0.1");
+    assert.equal(resolveSourceIdentity({ kind: "path", pattern: "kubernetes" }, "/tmp/x.log").self.service, "UNKNOWN");
+  });
+});
