@@ -1,6 +1,6 @@
 import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { SlimmingWatch } from "./slim-objects.ts";
+import { SlimmingWatch } from "./slimming-watch.ts";
 
 export interface ReconnectBackoff {
   initialMs: number;
