@@ -35,10 +35,10 @@ function isLetter(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
 }
 
-function isUuid(segment: string): boolean {
-  if (segment.length !== 36) return false;
+function isUuid(text: string, start: number, end: number): boolean {
+  if (end - start !== 36) return false;
   for (let i = 0; i < 36; i++) {
-    const code = segment.charCodeAt(i);
+    const code = text.charCodeAt(start + i);
     if (i === 8 || i === 13 || i === 18 || i === 23) {
       if (code !== 45) return false;
     } else if (!isDigit(code) && !isHexLetter(code)) {
@@ -48,21 +48,30 @@ function isUuid(segment: string): boolean {
   return true;
 }
 
-function isEmail(segment: string): boolean {
-  const at = segment.indexOf("@");
-  if (at <= 0 || at !== segment.lastIndexOf("@")) return false;
-  const dot = segment.lastIndexOf(".");
-  if (dot < at + 2 || dot === segment.length - 1) return false;
-  for (let i = 0; i < segment.length; i++) {
-    const code = segment.charCodeAt(i);
+function isEmail(text: string, start: number, end: number): boolean {
+  let at = -1;
+  let lastDot = -1;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
     if (code <= 32 || code === 47) return false;
+    if (code === 64) {
+      if (at !== -1) return false;
+      at = i;
+    } else if (code === 46) {
+      lastDot = i;
+    }
   }
-  return true;
+  return at > start && lastDot >= at + 2 && lastDot < end - 1;
 }
 
 /** The placeholder replacing `segment`, or null when the segment looks like a name, not an id. */
 export function placeholderFor(segment: string): string | null {
-  const length = segment.length;
+  return placeholderForRange(segment, 0, segment.length);
+}
+
+/** placeholderFor on `text[start, end)`, so a path is classified without cutting it into substrings. */
+function placeholderForRange(text: string, start: number, end: number): string | null {
+  const length = end - start;
   if (length === 0) return null;
   let digits = 0;
   let hexLetters = 0;
@@ -71,8 +80,8 @@ export function placeholderFor(segment: string): string | null {
   let others = 0;
   let unbrokenRun = 0;
   let longestUnbrokenRun = 0;
-  for (let i = 0; i < length; i++) {
-    const code = segment.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
     if (isDigit(code)) digits++;
     else if (isHexLetter(code)) hexLetters++;
     else if (isLetter(code)) otherLetters++;
@@ -82,8 +91,10 @@ export function placeholderFor(segment: string): string | null {
     unbrokenRun = isBreak ? 0 : unbrokenRun + 1;
     if (unbrokenRun > longestUnbrokenRun) longestUnbrokenRun = unbrokenRun;
   }
+  // A plain word (no digit, no @) is the common case and is never an id unless it is a long hex string.
+  if (digits === 0 && others === 0 && (otherLetters > 0 || length < MIN_LETTERS_ONLY_HEX_LENGTH)) return null;
   if (digits === length) return PLACEHOLDERS.integer;
-  if (others === 0 && otherLetters === 0 && isUuid(segment)) return PLACEHOLDERS.uuid;
+  if (others === 0 && otherLetters === 0 && isUuid(text, start, end)) return PLACEHOLDERS.uuid;
   if (digits + hexLetters === length && length >= MIN_HEX_LENGTH && (digits > 0 || length >= MIN_LETTERS_ONLY_HEX_LENGTH)) {
     return PLACEHOLDERS.hex;
   }
@@ -92,23 +103,30 @@ export function placeholderFor(segment: string): string | null {
   if (others === 0 && length >= MIN_TOKEN_LENGTH && digits > 0 && letters > 0 && (longestUnbrokenRun >= MIN_TOKEN_UNBROKEN_RUN || mixesCase)) {
     return PLACEHOLDERS.token;
   }
-  if (others > 0 && isEmail(segment)) return PLACEHOLDERS.email;
+  if (others > 0 && isEmail(text, start, end)) return PLACEHOLDERS.email;
   return null;
 }
 
 /**
  * Replaces id-like segments of `path` (no query string). Returns `path` itself when nothing changes,
- * which is the common case, so the caller can cache one string for both.
+ * which is the common case, so the caller can cache one string for both. Segments are classified in
+ * place; a new string is built only when one is replaced.
  */
 export function groupIdSegments(path: string): string {
-  const segments = path.split("/");
-  let changed = false;
-  for (let i = 0; i < segments.length; i++) {
-    const placeholder = placeholderFor(segments[i] ?? "");
+  let result: string | null = null;
+  let copiedUpTo = 0;
+  let start = 0;
+  const length = path.length;
+  while (start <= length) {
+    let end = path.indexOf("/", start);
+    if (end === -1) end = length;
+    const placeholder = placeholderForRange(path, start, end);
     if (placeholder !== null) {
-      segments[i] = placeholder;
-      changed = true;
+      result = (result ?? "") + path.slice(copiedUpTo, start) + placeholder;
+      copiedUpTo = end;
     }
+    start = end + 1;
   }
-  return changed ? segments.join("/") : path;
+  if (result === null) return path;
+  return copiedUpTo < length ? result + path.slice(copiedUpTo) : result;
 }

@@ -7,6 +7,8 @@ import { TwoGenerationCache } from "./two-generation-cache.ts";
 /** What every endpoint beyond a service's cap is folded into, whatever its method or protocol. */
 export const OVERFLOW_ENDPOINT = "{overflow}";
 const TRUNCATED_SEGMENT = "{truncated}";
+/** HTTP has a handful of methods; anything beyond this many per service is hostile input and goes uncached. */
+const MAX_CACHED_METHODS_PER_SERVICE = 16;
 
 export type EndpointProtocol = "http" | "grpc";
 
@@ -42,8 +44,10 @@ export interface EndpointGrouperStats {
 
 interface ServiceEndpoints {
   readonly service: string;
-  readonly known: Set<string>;
-  readonly cache: TwoGenerationCache<string, string>;
+  /** Name -> the same name: returning the stored string lets later map lookups reuse its cached hash. */
+  readonly known: Map<string, string>;
+  /** Per method, raw path -> name, so no `method + path` key string is built per call. */
+  readonly cacheByMethod: Map<string, TwoGenerationCache<string, string>>;
   overflowedCalls: number;
   lastUsedTick: number;
 }
@@ -59,8 +63,8 @@ const DEFAULTS = {
 /**
  * Names endpoints the way ARCHITECTURE.md ("Dimensions") says: user rules first (per service, then global,
  * first match wins), then automatic grouping of id-like segments, then a hard cap per service and window.
- * Memory is bounded by maxServices x (maxEndpointsPerService + 2 x cacheEntriesPerService), never by the
- * number of raw URLs seen.
+ * Memory is bounded by maxServices x (maxEndpointsPerService + 16 methods x 2 x cacheEntriesPerService),
+ * never by the number of raw URLs seen.
  */
 export class EndpointGrouper {
   private readonly rules: CompiledEndpointRules;
@@ -103,11 +107,13 @@ export class EndpointGrouper {
   nameEndpoint(service: string, method: string, path: string, protocol: EndpointProtocol): string {
     const state = this.serviceState(service);
     const cleanPath = protocol === "http" ? withoutQuery(path) : path;
-    const cacheKey = protocol === "http" ? `${method} ${cleanPath}` : cleanPath;
-    const cached = state.cache.get(cacheKey);
+    const cache = this.cacheFor(state, protocol === "http" ? method : "");
+    const cached = cache?.get(cleanPath);
     if (cached !== undefined) return cached;
-    const name = this.admit(state, this.groupedName(service, method, cleanPath, protocol));
-    state.cache.set(cacheKey, name);
+    const grouped = this.groupedName(service, method, cleanPath, protocol);
+    const name = this.admit(state, grouped.name);
+    // A path that carried ids rarely comes again; caching it would only churn the cache.
+    if (!grouped.hadIds) cache?.set(cleanPath, name);
     return name;
   }
 
@@ -127,23 +133,34 @@ export class EndpointGrouper {
     let cachedPaths = 0;
     for (const state of this.services.values()) {
       knownEndpoints += state.known.size;
-      cachedPaths += state.cache.size;
+      for (const cache of state.cacheByMethod.values()) cachedPaths += cache.size;
     }
     return { services: this.services.size, knownEndpoints, cachedPaths };
   }
 
-  private groupedName(service: string, method: string, path: string, protocol: EndpointProtocol): string {
+  private groupedName(service: string, method: string, path: string, protocol: EndpointProtocol): { name: string; hadIds: boolean } {
     const boundedPath = this.truncate(path === "" ? "/" : path);
-    if (protocol === "grpc") return boundedPath;
+    if (protocol === "grpc") return { name: boundedPath, hadIds: false };
     const ruleMatch = this.rules.isEmpty ? undefined : this.rules.match(service, pathSegments(boundedPath));
     const grouped = ruleMatch ?? groupIdSegments(boundedPath);
-    return method === "" ? grouped : `${method}:${grouped}`;
+    return { name: method === "" ? grouped : `${method}:${grouped}`, hadIds: grouped !== boundedPath };
+  }
+
+  /** The raw-path cache for one method; undefined (no caching) for methods beyond the bound. */
+  private cacheFor(state: ServiceEndpoints, method: string): TwoGenerationCache<string, string> | undefined {
+    let cache = state.cacheByMethod.get(method);
+    if (cache === undefined && state.cacheByMethod.size < MAX_CACHED_METHODS_PER_SERVICE) {
+      cache = new TwoGenerationCache(this.cacheEntriesPerService);
+      state.cacheByMethod.set(method, cache);
+    }
+    return cache;
   }
 
   private admit(state: ServiceEndpoints, name: string): string {
-    if (state.known.has(name)) return name;
+    const known = state.known.get(name);
+    if (known !== undefined) return known;
     if (state.known.size < this.maxEndpointsPerService) {
-      state.known.add(name);
+      state.known.set(name, name);
       if (state.known.size === this.maxEndpointsPerService) this.atCapGauge.inc();
       return name;
     }
@@ -164,7 +181,7 @@ export class EndpointGrouper {
     let state = this.services.get(service);
     if (state === undefined) {
       if (this.services.size >= this.maxServices) this.forgetLeastRecentlyUsedService();
-      state = { service, known: new Set(), cache: new TwoGenerationCache(this.cacheEntriesPerService), overflowedCalls: 0, lastUsedTick: 0 };
+      state = { service, known: new Map(), cacheByMethod: new Map(), overflowedCalls: 0, lastUsedTick: 0 };
       this.services.set(service, state);
     }
     state.lastUsedTick = ++this.tick;

@@ -65,6 +65,23 @@ void test("THE CAP: a million distinct URLs from one client keep the endpoint co
   assert.equal(g.nameEndpoint("calm.default", "GET", "/health", "http"), "GET:/health");
 });
 
+void test("ids are grouped without filling the cap or the cache", () => {
+  const { grouper: g } = grouper({ maxEndpointsPerService: 10, cacheEntriesPerService: 16 });
+  for (let i = 0; i < 100_000; i++) {
+    assert.equal(g.nameEndpoint("shop.default", "GET", `/orders/${i}/items/f${i.toString(16).padStart(7, "0")}`, "http"), "GET:/orders/{id}/items/{hex}");
+  }
+  assert.deepEqual(g.stats(), { services: 1, knownEndpoints: 1, cachedPaths: 0 });
+  assert.deepEqual(g.servicesAtCap(), []);
+});
+
+void test("the same name comes back as the same string, so later map lookups reuse its hash", () => {
+  const { grouper: g } = grouper();
+  const first = g.nameEndpoint("s", "GET", "/a/1", "http");
+  const second = g.nameEndpoint("s", "GET", "/a/2", "http");
+  assert.equal(first, second);
+  assert.ok(Object.is(first, second));
+});
+
 void test("the cap resets each window, and the number of tracked services is bounded", () => {
   let nowMs = 0;
   const { grouper: g } = grouper({ maxEndpointsPerService: 2, windowMs: 60_000, maxServices: 3, clock: () => nowMs });
