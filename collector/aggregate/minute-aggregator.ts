@@ -72,6 +72,7 @@ export class MinuteAggregator {
     this.latenessMs = nonNegative("latenessMs", options.latenessMs ?? DEFAULTS.latenessMs);
     this.maxFutureMs = nonNegative("maxFutureMs", options.maxFutureMs ?? DEFAULTS.maxFutureMs);
     this.maxOpenEntityMinutes = nonNegative("maxOpenEntityMinutes", options.maxOpenEntityMinutes ?? DEFAULTS.maxOpenEntityMinutes);
+    if (this.maxOpenEntityMinutes < 1) throw new RangeError("MinuteAggregator: maxOpenEntityMinutes must be >= 1");
     this.apdexThresholdsMs = options.apdexThresholdsMs ?? new Map();
     this.defaultApdexThresholdMs = nonNegative("defaultApdexThresholdMs", options.defaultApdexThresholdMs ?? DEFAULT_APDEX_THRESHOLD_MS);
     this.instances = new InstanceRegistry(options.maxInstances ?? DEFAULTS.maxInstances);
@@ -216,11 +217,12 @@ export class MinuteAggregator {
       // The clock is read only when a new minute opens, not per record.
       const nowMs = this.clock();
       if (startMs < this.drainedBeforeMs || startMs + MINUTE_MS + this.latenessMs <= nowMs) {
-        this.rejects.reject(REJECT_SOURCE, "late", 1, `record at ${new Date(timeMs).toISOString()}, now ${new Date(nowMs).toISOString()}`);
+        // Details stay cheap to build: a replaying proxy can send floods of late records.
+        this.rejects.reject(REJECT_SOURCE, "late", 1, `timeMs=${timeMs} nowMs=${nowMs}`);
         return null;
       }
       if (timeMs > nowMs + this.maxFutureMs) {
-        this.rejects.reject(REJECT_SOURCE, "future", 1, `record at ${new Date(timeMs).toISOString()}, now ${new Date(nowMs).toISOString()}`);
+        this.rejects.reject(REJECT_SOURCE, "future", 1, `timeMs=${timeMs} nowMs=${nowMs}`);
         return null;
       }
       minute = new MinuteBucket(startMs);

@@ -155,3 +155,20 @@ void test("a resolver that throws costs one counted reject, not the batch", asyn
   const service = aggregator.drain(T0 + 10 * MINUTE).metrics.find((row) => row.scope === "service");
   assert.equal(service?.calls, 2);
 });
+
+void test("distinct URLs from one client leave at most cap + 1 endpoint rows per minute", () => {
+  const { pipeline, aggregator } = build();
+  const batch: AccessLogEntry[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    // Letters only, so automatic grouping cannot help: the per-service cap (1000 by default) must hold.
+    batch.push(inboundEntry({ path: `/search/${i.toString(26).replace(/\d/g, (d) => "qrstuvwxyz"[Number(d)] ?? "q")}` }));
+    if (batch.length === 1000) {
+      assert.equal(pipeline.ingest(reviewsProxy, batch), true);
+      batch.length = 0;
+    }
+  }
+  const endpoints = aggregator.drain(T0 + 10 * MINUTE).metrics.filter((row) => row.scope === "endpoint");
+  assert.equal(endpoints.length, 1001);
+  const overflow = endpoints.find((row) => row.name === "{overflow}");
+  assert.equal(overflow?.calls, 100_000 - 1000);
+});
