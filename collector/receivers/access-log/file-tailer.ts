@@ -18,7 +18,11 @@ export interface FileTailerOptions {
   rejects: RejectSink;
   /** JSON file holding the offsets, written atomically; reading resumes from it after a restart. */
   statePath: string;
-  /** Read size; one buffer of this size is shared by all files. Default 4 MiB. */
+  /**
+   * Read size; one buffer of this size is shared by all files. Default 1 MiB: every entry of a chunk is alive
+   * until the chunk is delivered, and ~3k entries stay in V8's young generation where 4 MiB's ~12k get
+   * promoted (bench/access-log-parse.ts measures ~30% more lines per CPU-second at 1 MiB).
+   */
   chunkBytes?: number;
   maxLineBytes?: number;
   pollIntervalMs?: number;
@@ -67,7 +71,7 @@ export class FileTailer {
   private isStateDirty = false;
 
   constructor(private readonly options: FileTailerOptions) {
-    this.buffer = Buffer.allocUnsafe(options.chunkBytes ?? 4 * 1024 * 1024);
+    this.buffer = Buffer.allocUnsafe(options.chunkBytes ?? 1024 * 1024);
     createLineParser(options.format, options.formatOptions); // a bad format fails here, at construction
   }
 
