@@ -3,7 +3,6 @@ import type { Logger } from "pino";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { KubernetesPeerResolverOptions } from "./k8s/kubernetes-peer-resolver.ts";
 
-import { kubernetesClientRuntimeProblem } from "./k8s/runtime-support.ts";
 import { NullPeerResolver, StaticPeerResolver, type ManagedPeerResolver } from "./peer-resolver.ts";
 
 export interface PeerResolverInputs {
@@ -27,10 +26,8 @@ export interface PeerResolverInputs {
  * one is given, else none (peers are then named from cluster host names only). Not started: the caller
  * owns start/stop through the lifecycle.
  *
- * The Kubernetes client is imported lazily, and only after checking the runtime can load it
- * (`@kubernetes/client-node` 2.x needs Node >= 22.19 through undici 8; see runtime-support.ts), so a
- * process that does not use it never loads it and an unsuitable runtime degrades to the next source with a
- * clear log line instead of failing to start.
+ * The Kubernetes client is imported lazily, so a process that does not use it never loads it, and a
+ * client that fails to set up degrades to the next source with a clear log line instead of failing start.
  */
 export async function createPeerResolver(inputs: PeerResolverInputs): Promise<ManagedPeerResolver> {
   if (inputs.kubernetes === "auto") {
@@ -49,8 +46,6 @@ export async function createPeerResolver(inputs: PeerResolverInputs): Promise<Ma
 
 async function tryKubernetes(inputs: PeerResolverInputs): Promise<ManagedPeerResolver | null> {
   try {
-    const runtimeProblem = kubernetesClientRuntimeProblem();
-    if (runtimeProblem) throw new Error(`the Kubernetes client cannot run here: ${runtimeProblem}`);
     const { KubernetesPeerResolver } = await import("./k8s/kubernetes-peer-resolver.ts");
     const loadKubeConfig = inputs.loadKubeConfig ?? (await import("./k8s/kube-config.ts")).loadDefaultKubeConfig;
     const kubeConfig = await loadKubeConfig();

@@ -45,10 +45,7 @@ export class ResourceWatcher<T extends KubernetesObject> {
 
   constructor(private readonly options: ResourceWatcherOptions<T>) {
     this.watch = new SlimmingWatch(options.kubeConfig, options.slim, options.onBadObject);
-    this.informer = new ListWatch<T>(options.path, this.watch, () => this.listSlim(), false, undefined, undefined, {
-      // The informer's own delay between clean reconnects: capped like ours, and never holding the process.
-      delayFn: (ms) => unrefDelay(Math.min(ms, options.backoff.maxMs)),
-    });
+    this.informer = new ListWatch<T>(options.path, this.watch, () => this.listSlim(), false);
     this.informer.on("add", (object) => this.onEvent(object, options.onUpsert));
     this.informer.on("update", (object) => this.onEvent(object, options.onUpsert));
     this.informer.on("delete", (object) => this.onEvent(object, options.onDelete));
@@ -140,9 +137,6 @@ export class ResourceWatcher<T extends KubernetesObject> {
   }
 }
 
-function unrefDelay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {

@@ -8,9 +8,8 @@ import { Registry } from "prom-client";
 import { createPeerResolver, type PeerResolverInputs } from "../../../collector/mesh/peer-resolver-factory.ts";
 import { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import { FakeKubeApi, podObject } from "./k8s/fake-kube-api.ts";
-import { loadKubernetesClient } from "./k8s/load-client.ts";
+import { kubeConfigFor } from "./k8s/kube-config-for.ts";
 
-const client = await loadKubernetesClient();
 let dir = "";
 let mappingFile = "";
 
@@ -69,26 +68,20 @@ void test("a mapping file that cannot be read is a startup error naming the file
   await assert.rejects(createPeerResolver(inputs({ staticMappingFile: join(dir, "missing.yaml") }).inputs), /missing\.yaml/);
 });
 
-void test("with a Kubernetes configuration the Kubernetes resolver is picked (or, where the client cannot load, the fallback)", async () => {
+void test("with a Kubernetes configuration the Kubernetes resolver is picked", async () => {
   const api = new FakeKubeApi();
   api.upsert("pods", podObject({ name: "reviews-v1-abc", namespace: "default", ip: "10.44.1.27", labels: { app: "reviews" } }));
   await api.start();
-  const { inputs: auto, logs } = inputs({
+  const { inputs: auto } = inputs({
     kubernetes: "auto",
     staticMappingFile: mappingFile,
-    loadKubeConfig: () => (client.loaded ? client.kubeConfigFor(api.url) : null),
+    loadKubeConfig: () => kubeConfigFor(api.url),
   });
   const resolver = await createPeerResolver(auto);
   try {
-    if (client.loaded) {
-      assert.equal(resolver.kind, "kubernetes");
-      await resolver.start();
-      assert.deepEqual(resolver.byIp("10.44.1.27"), { service: "reviews.default", instance: "reviews-v1-abc.default" });
-    } else {
-      // This runtime cannot load @kubernetes/client-node: the collector must still start, on the mapping file.
-      assert.equal(resolver.kind, "static");
-      assert.ok(logs.some((line) => line.includes("cannot use the Kubernetes API") && line.includes(process.versions.node)), logs.join("\n"));
-    }
+    assert.equal(resolver.kind, "kubernetes");
+    await resolver.start();
+    assert.deepEqual(resolver.byIp("10.44.1.27"), { service: "reviews.default", instance: "reviews-v1-abc.default" });
   } finally {
     await resolver.stop();
     await api.stop();

@@ -3,12 +3,11 @@ import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import type { KubernetesPeerResolver } from "../../../../collector/mesh/k8s/kubernetes-peer-resolver.ts";
+import { KubernetesPeerResolver } from "../../../../collector/mesh/k8s/kubernetes-peer-resolver.ts";
 import { RejectCounter } from "../../../../core/telemetry/rejects.ts";
 import { endpointSliceObject, FakeKubeApi, podObject, serviceObject } from "./fake-kube-api.ts";
-import { loadKubernetesClient } from "./load-client.ts";
+import { kubeConfigFor } from "./kube-config-for.ts";
 
-const client = await loadKubernetesClient();
 const api = new FakeKubeApi();
 const logLines: string[] = [];
 const registry = new Registry();
@@ -29,16 +28,11 @@ async function rejectedCount(reason: string): Promise<number> {
   return values.filter((value) => value.labels.reason === reason).reduce((sum, value) => sum + value.value, 0);
 }
 
-/** Runs on every runtime; where the client cannot load, the test fails with the load error, marked TODO. */
 function kubernetesTest(name: string, body: () => Promise<void>): void {
-  void test(name, client.testOptions, async () => {
-    if (!client.loaded) throw client.error;
-    await body();
-  });
+  test(name, body);
 }
 
 before(async () => {
-  if (!client.loaded) return;
   api.upsert("pods", podObject({ name: "reviews-v1-d66dcfdc5-kh6v7", namespace: "default", ip: "10.44.1.27", labels: { app: "reviews", "service.istio.io/canonical-name": "reviews" } }));
   // No naming labels: the Service whose EndpointSlice lists it names it.
   api.upsert("pods", podObject({ name: "productpage-v1-6b746f74dc-9stvs", namespace: "default", ip: "10.44.1.23", labels: { "pod-template-hash": "6b746f74dc" } }));
@@ -51,8 +45,8 @@ before(async () => {
   await api.start();
 
   const logger = pino({ level: "info" }, { write: (line: string) => void logLines.push(line) });
-  resolver = new client.resolverModule.KubernetesPeerResolver({
-    kubeConfig: client.kubeConfigFor(api.url),
+  resolver = new KubernetesPeerResolver({
+    kubeConfig: kubeConfigFor(api.url),
     logger,
     rejects: new RejectCounter(registry, logger),
     // A long TTL proves that watch events, not expiry, refresh the answers.
@@ -63,7 +57,6 @@ before(async () => {
 });
 
 after(async () => {
-  if (!client.loaded) return;
   await resolver.stop();
   await api.stop();
 });
