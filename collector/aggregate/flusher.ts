@@ -27,10 +27,14 @@ export interface FlusherOptions {
   clock?: () => number;
 }
 
-type PendingBatch =
-  | { kind: "metrics"; rows: readonly MinuteMetrics[] }
-  | { kind: "entities"; rows: readonly EntityRecord[] }
-  | { kind: "samples"; rows: readonly SampledRecord[] };
+type BatchKind = "metrics" | "entities" | "samples";
+
+/** A batch bound to its write call, so retrying it needs no knowledge of its row type. */
+interface PendingBatch {
+  kind: BatchKind;
+  rowCount: number;
+  write(): Promise<void>;
+}
 
 const DEFAULTS = {
   intervalMs: 10_000,
@@ -145,9 +149,10 @@ export class Flusher {
     try {
       const nowMs = this.clock();
       const drained = this.options.aggregator.drain(nowMs, force);
-      this.enqueue({ kind: "metrics", rows: drained.metrics });
-      this.enqueue({ kind: "entities", rows: drained.entities });
-      this.enqueue({ kind: "samples", rows: this.options.sampler.drain() });
+      const { writer } = this.options;
+      this.enqueue<MinuteMetrics>("metrics", drained.metrics, (rows) => writer.writeMetrics(rows));
+      this.enqueue<EntityRecord>("entities", drained.entities, (rows) => writer.writeEntities(rows));
+      this.enqueue<SampledRecord>("samples", this.options.sampler.drain(), (rows) => writer.writeSamples(rows));
       this.dropOldestBeyondBound();
       if (ignoreBackoff || nowMs >= this.nextAttemptMs) await this.writePending();
     } catch (error) {
@@ -160,12 +165,12 @@ export class Flusher {
     }
   }
 
-  private enqueue(batch: PendingBatch): void {
+  private enqueue<Row>(kind: BatchKind, rows: readonly Row[], write: (rows: readonly Row[]) => Promise<void>): void {
     const { batchRows } = this.options;
-    for (let start = 0; start < batch.rows.length; start += batchRows) {
-      const rows = batch.rows.slice(start, start + batchRows);
-      this.pending.push({ kind: batch.kind, rows } as PendingBatch);
-      this.pendingRowCount += rows.length;
+    for (let start = 0; start < rows.length; start += batchRows) {
+      const chunk = rows.slice(start, start + batchRows);
+      this.pending.push({ kind, rowCount: chunk.length, write: () => write(chunk) });
+      this.pendingRowCount += chunk.length;
     }
   }
 
@@ -174,8 +179,8 @@ export class Flusher {
     while (this.pendingRowCount > this.options.maxPendingRows) {
       const oldest = this.pending.shift();
       if (oldest === undefined) break;
-      this.pendingRowCount -= oldest.rows.length;
-      droppedRows += oldest.rows.length;
+      this.pendingRowCount -= oldest.rowCount;
+      droppedRows += oldest.rowCount;
     }
     if (droppedRows === 0) return;
     this.options.rejects.reject(REJECT_SOURCE, "dropped-oldest", droppedRows, "storage is failing and the retry buffer is full");
@@ -188,7 +193,7 @@ export class Flusher {
       const batch = this.pending[0];
       if (batch === undefined) return;
       try {
-        await this.write(batch);
+        await batch.write();
       } catch (error) {
         this.consecutiveFailures++;
         this.failures.inc();
@@ -200,20 +205,9 @@ export class Flusher {
         return;
       }
       this.pending.shift();
-      this.pendingRowCount -= batch.rows.length;
-      this.rowsWritten.inc({ kind: batch.kind }, batch.rows.length);
+      this.pendingRowCount -= batch.rowCount;
+      this.rowsWritten.inc({ kind: batch.kind }, batch.rowCount);
       this.consecutiveFailures = 0;
-    }
-  }
-
-  private write(batch: PendingBatch): Promise<void> {
-    switch (batch.kind) {
-      case "metrics":
-        return this.options.writer.writeMetrics(batch.rows);
-      case "entities":
-        return this.options.writer.writeEntities(batch.rows);
-      case "samples":
-        return this.options.writer.writeSamples(batch.rows);
     }
   }
 
