@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { createGunzip, type Gunzip } from "node:zlib";
-import { LOG_INGEST_ERRORS, LogIngestError } from "./errors.ts";
+import { badRequest, bodyTooLarge, invalidGzip, type LogIngestError } from "./errors.ts";
 
 export interface BodyLimits {
   /** Bytes on the wire. */
@@ -19,7 +19,7 @@ export function readLogBody(request: IncomingMessage, encoding: "identity" | "gz
   const declaredLength = Number(request.headers["content-length"] ?? Number.NaN);
   if (declaredLength > limits.maxCompressedBytes) {
     request.resume();
-    return Promise.reject(tooLarge(`body of ${declaredLength} bytes exceeds the ${limits.maxCompressedBytes}-byte limit`));
+    return Promise.reject(bodyTooLarge(limits.maxCompressedBytes));
   }
   return new Promise((resolve, reject) => {
     let compressedBytes = 0;
@@ -38,7 +38,7 @@ export function readLogBody(request: IncomingMessage, encoding: "identity" | "gz
       if (isSettled) return;
       decompressedBytes += chunk.length;
       if (decompressedBytes > limits.maxDecompressedBytes) {
-        fail(tooLarge(`decompressed body exceeds the ${limits.maxDecompressedBytes}-byte limit`));
+        fail(bodyTooLarge(limits.maxDecompressedBytes));
         return;
       }
       onChunk(chunk);
@@ -57,14 +57,14 @@ export function readLogBody(request: IncomingMessage, encoding: "identity" | "gz
         return;
       }
       if (compressedBytes > limits.maxCompressedBytes) {
-        fail(tooLarge(`body exceeds the ${limits.maxCompressedBytes}-byte limit`));
+        fail(bodyTooLarge(limits.maxCompressedBytes));
         return;
       }
       if (gunzip === null) consume(chunk);
       else if (!gunzip.write(chunk)) request.pause();
     });
-    request.on("error", () => fail(new LogIngestError(LOG_INGEST_ERRORS.badRequest, "the request body could not be read")));
-    request.on("aborted", () => fail(new LogIngestError(LOG_INGEST_ERRORS.badRequest, "the client aborted the upload")));
+    request.on("error", () => fail(badRequest("the request body could not be read")));
+    request.on("aborted", () => fail(badRequest("the client aborted the upload")));
     if (gunzip === null) {
       request.on("end", succeed);
       return;
@@ -77,10 +77,6 @@ export function readLogBody(request: IncomingMessage, encoding: "identity" | "gz
     });
     gunzip.on("data", consume);
     gunzip.on("end", succeed);
-    gunzip.on("error", (error: Error) => fail(new LogIngestError(LOG_INGEST_ERRORS.badGzip, `the gzip body is malformed: ${error.message}`)));
+    gunzip.on("error", (error: Error) => fail(invalidGzip(error.message)));
   });
-}
-
-function tooLarge(message: string): LogIngestError {
-  return new LogIngestError(LOG_INGEST_ERRORS.bodyTooLarge, message);
 }

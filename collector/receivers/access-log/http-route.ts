@@ -3,7 +3,7 @@ import type { AccessLogEntry, ProxyIdentity, ProxyRole } from "../../../core/mod
 import type { AccessLogIngest } from "../../ingest.ts";
 import { readLogBody, type BodyLimits } from "./body-reader.ts";
 import type { LineParser } from "./entry.ts";
-import { LOG_INGEST_ERRORS, LogIngestError } from "./errors.ts";
+import { ingestBusy, invalidParameter, LogIngestError, unsupportedEncoding, unsupportedMediaType } from "./errors.ts";
 import { createLineParser, type LineFormatOptions } from "./formats.ts";
 import { ACCESS_LOG_REJECT_SOURCE, AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectSink } from "./line-decoder.ts";
 import { identityFromStatic } from "./source-identity.ts";
@@ -42,10 +42,7 @@ function checkContentType(request: FastifyRequest): void {
   const header = request.headers["content-type"] ?? "";
   const mediaType = header.split(";")[0]?.trim().toLowerCase() ?? "";
   if (!ACCEPTED_MEDIA_TYPES.has(mediaType)) {
-    throw new LogIngestError(
-      LOG_INGEST_ERRORS.unsupportedMediaType,
-      `unsupported content type ${JSON.stringify(header)}; send newline-delimited lines as text/plain or application/x-ndjson`,
-    );
+    throw unsupportedMediaType(header);
   }
 }
 
@@ -53,7 +50,7 @@ function contentEncoding(request: FastifyRequest): "identity" | "gzip" {
   const header = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase();
   if (header === "identity" || header === "") return "identity";
   if (header === "gzip" || header === "x-gzip") return "gzip";
-  throw new LogIngestError(LOG_INGEST_ERRORS.unsupportedEncoding, `unsupported content encoding ${JSON.stringify(header)}; send gzip or none`);
+  throw unsupportedEncoding(header);
 }
 
 function parserFor(request: FastifyRequest, deps: LogIngestRouteDeps): LineParser {
@@ -61,13 +58,13 @@ function parserFor(request: FastifyRequest, deps: LogIngestRouteDeps): LineParse
   try {
     return createLineParser(format, deps.formatOptions);
   } catch (error) {
-    throw new LogIngestError(LOG_INGEST_ERRORS.invalidParameter, `invalid parameter format: ${(error as Error).message}`);
+    throw invalidParameter("format", (error as Error).message);
   }
 }
 
 function proxyFor(request: FastifyRequest): ProxyIdentity {
   const role = setting(request, "role") ?? "sidecar";
-  if (!ROLES.has(role)) throw new LogIngestError(LOG_INGEST_ERRORS.invalidParameter, `invalid parameter role: ${JSON.stringify(role)} is not one of ${[...ROLES].join(", ")}`);
+  if (!ROLES.has(role)) throw invalidParameter("role", `${JSON.stringify(role)} is not one of ${[...ROLES].join(", ")}`);
   return identityFromStatic({
     service: setting(request, "service") ?? "",
     instance: setting(request, "instance") ?? "",
@@ -89,16 +86,16 @@ async function handleLogIngest(request: FastifyRequest, reply: FastifyReply, dep
     // One batch per request: a 429 then means "none of it was taken", so the client can resend it as is.
     if (entries.length > 0 && !deps.ingest.ingest(proxy, entries)) {
       void reply.header("retry-after", "1");
-      throw new LogIngestError(LOG_INGEST_ERRORS.ingestBusy, "the collector is over capacity and took none of these lines; retry later");
+      throw ingestBusy();
     }
     decoder.tally.reportTo(deps.rejects);
     const body: LogIngestResponse = { accepted: entries.length, rejected: decoder.tally.total, reasons: decoder.tally.byReason() };
     return await reply.code(200).send(body);
   } catch (error) {
     if (!(error instanceof LogIngestError)) throw error;
-    if (error.kind === LOG_INGEST_ERRORS.bodyTooLarge) deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "body_too_large");
-    if (error.kind === LOG_INGEST_ERRORS.badGzip) deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "invalid_gzip");
-    return await reply.code(error.kind.status).send(error.toBody());
+    if (error.code === "MS_BODY_TOO_LARGE") deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "body_too_large");
+    if (error.code === "MS_INVALID_GZIP_BODY") deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "invalid_gzip");
+    return await reply.code(error.statusCode).send(error.toBody());
   }
 }
 
