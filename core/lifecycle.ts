@@ -129,22 +129,33 @@ export interface ShutdownOnSignalsOptions {
   exit: (code: number) => void;
   logger: Logger;
   signals?: readonly NodeJS.Signals[];
+  now?: () => number;
 }
 
 /**
+ * Ctrl-C reaches every process of the terminal's process group, and `npm start` / tsx also forward the
+ * signal to this process: one keypress arrives as two signals within milliseconds. Repeats inside this
+ * window are that echo, not an operator insisting, and must not cut the flush short.
+ */
+const REPEATED_SIGNAL_WINDOW_MS = 1_000;
+
+/**
  * First SIGTERM/SIGINT: graceful shutdown, then exit 0 (1 if a component failed to stop in time).
- * A second signal while shutting down: exit 1 at once, for operators who do not want to wait.
- * Returns a function that removes the handlers.
+ * Another signal later than REPEATED_SIGNAL_WINDOW_MS while shutting down: exit 1 at once, for
+ * operators who do not want to wait. Returns a function that removes the handlers.
  */
 export function shutdownOnSignals(options: ShutdownOnSignalsOptions): () => void {
-  const { source, shutdown, exit, logger, signals = ["SIGTERM", "SIGINT"] } = options;
+  const { source, shutdown, exit, logger, signals = ["SIGTERM", "SIGINT"], now = Date.now } = options;
+  let firstSignalAtMs = 0;
   const forceExit = (): void => {
+    if (now() - firstSignalAtMs < REPEATED_SIGNAL_WINDOW_MS) return;
     logger.warn("second signal during shutdown: exiting without waiting");
     exit(1);
   };
   const onFirstSignal = (signal: NodeJS.Signals) => (): void => {
+    firstSignalAtMs = now();
     for (const [other, listener] of listeners) source.removeListener(other, listener);
-    for (const other of signals) source.once(other, forceExit);
+    for (const other of signals) source.on(other, forceExit);
     logger.info({ signal }, "shutting down");
     void shutdown().then(
       (isClean) => {

@@ -90,11 +90,25 @@ void describe("shutdownOnSignals", () => {
   void it("forces exit 1 on a second signal while shutdown is still running", () => {
     const source = new EventEmitter();
     const exits: number[] = [];
-    shutdownOnSignals({ source, logger, shutdown: () => new Promise<boolean>(() => undefined), exit: (code) => void exits.push(code) });
+    const clock = { nowMs: 1_000 };
+    shutdownOnSignals({ source, logger, shutdown: () => new Promise<boolean>(() => undefined), exit: (code) => void exits.push(code), now: () => clock.nowMs });
     source.emit("SIGINT");
     assert.deepEqual(exits, []);
+    clock.nowMs += 5_000;
     source.emit("SIGINT");
     assert.deepEqual(exits, [1]);
+  });
+
+  void it("ignores the echo of one Ctrl-C (group signal plus npm/tsx forwarding) so the flush completes", () => {
+    const source = new EventEmitter();
+    const exits: number[] = [];
+    const clock = { nowMs: 1_000 };
+    shutdownOnSignals({ source, logger, shutdown: () => new Promise<boolean>(() => undefined), exit: (code) => void exits.push(code), now: () => clock.nowMs });
+    source.emit("SIGINT");
+    clock.nowMs += 5;
+    source.emit("SIGINT");
+    source.emit("SIGTERM");
+    assert.deepEqual(exits, []);
   });
 
   void it("exits 1 when a component failed to stop in time", async () => {
