@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import packageJson from "./package.json" with { type: "json" };
 import { ConfigError, redactUrlPassword } from "./core/config/config-error.ts";
-import type { CoreConfig } from "./core/config/core-sections.ts";
+import { coreSections } from "./core/config/core-sections.ts";
+import type { ConfigOf } from "./core/config/section.ts";
 import { formatHelp } from "./core/config/describe.ts";
 import { loadConfig } from "./core/config/load.ts";
 import { buildApp } from "./core/http/app.ts";
@@ -20,8 +21,17 @@ import { DuckDbStorage } from "./core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "./core/storage/port.ts";
 import { createLogger } from "./core/telemetry/logger.ts";
 import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
+import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
+import { createCollector } from "./collector/collector.ts";
+import { collectorSection } from "./collector/config.ts";
+import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
+import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
 import type { Logger } from "pino";
+
+/** Every component's config section: the kernel's plus each component's own. */
+const sections = { ...coreSections, collector: collectorSection };
+type MeshsightConfig = ConfigOf<typeof sections>;
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -34,15 +44,15 @@ function fail(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
-function storageComponent(config: CoreConfig, logger: Logger): { storage: StorageAdapter; component: Component } {
+function storageComponent(config: MeshsightConfig, logger: Logger, rejects: RejectCounter): { storage: StorageAdapter; component: Component } {
   const { clickhouse, dataDir, retention } = config.storage;
   if (clickhouse.url !== undefined) {
-    const storage = new ClickHouseStorage({ url: clickhouse.url, database: clickhouse.database, retention, logger });
+    const storage = new ClickHouseStorage({ url: clickhouse.url, database: clickhouse.database, retention, logger, rejects });
     const target = `ClickHouse at ${redactUrlPassword(clickhouse.url)}`;
     return { storage, component: storageAsComponent(storage, target) };
   }
   const path = join(dataDir, "meshsight.duckdb");
-  const storage = new DuckDbStorage({ path, retention, logger });
+  const storage = new DuckDbStorage({ path, retention, logger, rejects });
   return { storage, component: storageAsComponent(storage, `DuckDB file ${path}`) };
 }
 
@@ -57,7 +67,7 @@ function storageAsComponent(storage: StorageAdapter, target: string): Component 
   });
 }
 
-function queueComponent(config: CoreConfig, logger: Logger): { queue: JobQueue; component: Component } {
+function queueComponent(config: MeshsightConfig, logger: Logger): { queue: JobQueue; component: Component } {
   const { redisUrl, prefix, maxPending } = config.queue;
   const queue: JobQueue = redisUrl !== undefined ? new BullMqQueue({ url: redisUrl, prefix, maxPending, logger }) : new InlineQueue({ maxPending, logger });
   const target = redisUrl !== undefined ? `Redis at ${redactUrlPassword(redisUrl)}` : "the in-process queue";
@@ -71,11 +81,22 @@ function queueComponent(config: CoreConfig, logger: Logger): { queue: JobQueue; 
   return { queue, component };
 }
 
-async function start(config: CoreConfig): Promise<void> {
+async function start(config: MeshsightConfig): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const registry = createMetricsRegistry({ version: packageJson.version });
-  const { storage, component: storageRunner } = storageComponent(config, logger);
+  const rejects = new RejectCounter(registry, logger);
+  const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
+  const collector = await createCollector({
+    config: config.collector,
+    host: config.server.host,
+    alsPort: config.receivers.alsPort,
+    writer: storage,
+    reader: storage,
+    registry,
+    rejects,
+    logger,
+  }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
   const app = buildApp({
     logger,
     registry,
@@ -85,7 +106,7 @@ async function start(config: CoreConfig): Promise<void> {
       { name: "queue", isReady: () => queue.ping() },
     ],
     // Components (collector receivers and query API, prober, analyzer) add their route plugins here.
-    routes: [],
+    routes: [...collector.routes],
   });
   const tracing = createSelfTracing({
     otlpEndpoint: config.tracing.otlpEndpoint,
@@ -95,7 +116,13 @@ async function start(config: CoreConfig): Promise<void> {
   });
   const lifecycle = new Lifecycle({
     // Storage and queue before anything that writes to them; HTTP last so /readyz never lies.
-    components: [tracing, storageRunner, queueRunner, httpServerComponent({ app, host: config.server.host, port: config.http.port, logger })],
+    components: [
+      tracing,
+      storageRunner,
+      queueRunner,
+      ...collector.components,
+      httpServerComponent({ app, host: config.server.host, port: config.http.port, logger }),
+    ],
     logger,
     stopTimeoutMs: config.server.shutdownTimeoutMs,
   });
@@ -109,17 +136,33 @@ async function start(config: CoreConfig): Promise<void> {
   logger.info({ version: packageJson.version, storage: storage.name, queue: queue.name }, "meshsight started");
 }
 
+async function simulate(args: readonly string[]): Promise<void> {
+  if (args.includes("--help")) return void process.stdout.write(SIMULATE_USAGE);
+  let options;
+  try {
+    options = parseSimulateArgs(args);
+  } catch (error) {
+    if (error instanceof SimulateUsageError) fail(`${error.message}\n${SIMULATE_USAGE}`, EXIT_USAGE);
+    throw error;
+  }
+  process.stdout.write(`simulating bookinfo into ${options.target} at ${options.ratePerSecond} requests/s for ${(options.durationMs ?? 0) / 1000} s\n`);
+  const report = await simulateBookinfo(options);
+  process.stdout.write(`sent ${report.requests} requests as ${report.entries.http} HTTP and ${report.entries.tcp} TCP entries\n`);
+  if (report.streamErrors.length > 0) fail(`streams failed: ${report.streamErrors.join("; ")}`, EXIT_FAILURE);
+}
+
 async function main(args: readonly string[]): Promise<void> {
   const [command, ...rest] = args;
+  if (command === "simulate") return simulate(rest);
   if (command === undefined || command === "help" || args.includes("--help") || args.includes("-h")) {
     process.stdout.write(formatHelp());
     if (command === undefined) process.exitCode = EXIT_USAGE;
     return;
   }
-  if (command !== "start") fail(`unknown command ${JSON.stringify(command)} (commands: start, help; see meshsight --help)`, EXIT_USAGE);
-  let config: CoreConfig;
+  if (command !== "start") fail(`unknown command ${JSON.stringify(command)} (commands: start, simulate, help; see meshsight --help)`, EXIT_USAGE);
+  let config: MeshsightConfig;
   try {
-    config = loadConfig(rest, process.env);
+    config = loadConfig(rest, process.env, sections);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, EXIT_USAGE);
     throw error;

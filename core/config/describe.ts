@@ -39,6 +39,7 @@ export function formatHelp(sections: ConfigSections = coreSections): string {
     "",
     "Commands:",
     "  start    run every component (receivers, storage, queue, HTTP API) in this process",
+    "  simulate play a bookinfo-like mesh into an ALS receiver (meshsight simulate --help)",
     "  help     print this text (also --help, -h)",
     "",
     "Flags (each also settable by the environment variable shown; flags win over env, env over the file):",

@@ -1,0 +1,73 @@
+import { parseArgs } from "node:util";
+import type { BookinfoService } from "./bookinfo-mesh.ts";
+import type { BookinfoFault } from "./bookinfo-traffic.ts";
+import type { BookinfoSimulationOptions } from "./simulate-bookinfo.ts";
+
+/**
+ * `meshsight simulate`: plays the bookinfo mesh into a running meshsight (or any ALS receiver) in real
+ * time, for demos and for trying alarm rules. Faults are `service:abort:fraction`,
+ * `service:delay:ms` or `pod-down:<pod name>`.
+ */
+export const SIMULATE_USAGE = `usage: meshsight simulate [--target host:port] [--rate requests/s] [--duration seconds]
+                          [--fault SERVICE:abort:FRACTION | SERVICE:delay:MS | pod-down:POD]... [--tcp] [--v2]
+  Plays a bookinfo-like mesh (ingress gateway -> productpage -> details, reviews v1/v2/v3 -> ratings)
+  into an Envoy ALS receiver over gRPC, the way Istio sidecars report, in real time.
+  Defaults: --target 127.0.0.1:11800 --rate 20 --duration 300
+`;
+
+const SERVICES: readonly BookinfoService[] = ["istio-ingressgateway", "productpage", "details", "reviews", "ratings", "mysqldb"];
+
+export class SimulateUsageError extends Error {
+  override readonly name = "SimulateUsageError";
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new SimulateUsageError(`--${flag} expects a positive number, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+export function parseFault(text: string): BookinfoFault {
+  const [head = "", kind = "", value = ""] = text.split(":");
+  if (head === "pod-down" && kind !== "") return { kind: "pod-down", pod: kind };
+  const service = SERVICES.find((name) => name === head);
+  if (service === undefined) throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: unknown service ${JSON.stringify(head)} (one of ${SERVICES.join(", ")})`);
+  if (kind === "abort") {
+    const fraction = Number(value);
+    if (!(fraction > 0 && fraction <= 1)) throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: abort expects a fraction in (0, 1]`);
+    return { kind: "abort", service, fraction };
+  }
+  if (kind === "delay") return { kind: "delay", service, delayMs: positiveNumber(value, "fault delay") };
+  throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: expected SERVICE:abort:FRACTION, SERVICE:delay:MS or pod-down:POD`);
+}
+
+export function parseSimulateArgs(args: readonly string[]): BookinfoSimulationOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        target: { type: "string", default: "127.0.0.1:11800" },
+        rate: { type: "string", default: "20" },
+        duration: { type: "string", default: "300" },
+        fault: { type: "string", multiple: true, default: [] },
+        tcp: { type: "boolean", default: false },
+        v2: { type: "boolean", default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new SimulateUsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  return {
+    target: values.target,
+    ratePerSecond: positiveNumber(values.rate, "rate"),
+    durationMs: positiveNumber(values.duration, "duration") * 1000,
+    startTimeMs: Date.now(),
+    realTime: true,
+    faults: values.fault.map(parseFault),
+    tcp: values.tcp,
+    version: values.v2 ? "v2" : "v3",
+  };
+}
