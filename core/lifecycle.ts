@@ -119,6 +119,7 @@ async function withDeadline(work: Promise<void>, timeoutMs: number): Promise<Out
 /** The part of `process` signal handling needs; tests pass an EventEmitter. */
 export interface SignalSource {
   once(signal: NodeJS.Signals, listener: () => void): unknown;
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
   removeListener(signal: NodeJS.Signals, listener: () => void): unknown;
 }
 
