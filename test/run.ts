@@ -22,7 +22,7 @@ function testFiles(root: string): string[] {
 const roots = process.argv.slice(2);
 const files = (roots.length > 0 ? roots : ["test"]).flatMap(testFiles);
 const started: RunningService[] = [];
-let exitCode = 1;
+let exitCode: number;
 try {
   const [clickhouse, redis, alertmanager] = await Promise.all([startClickHouse(), startRedis(), startAlertmanager()]);
   started.push(clickhouse, redis, alertmanager);
