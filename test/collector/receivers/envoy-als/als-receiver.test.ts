@@ -42,7 +42,8 @@ const FULL_HTTP_ENTRY: HttpEntrySpec = {
 };
 
 const EXPECTED_HTTP_ENTRY: AccessLogEntry = {
-  startTimeMs: 1_700_000_000_123.5,
+  // Start times are kept in whole milliseconds (storage keys and sample times are integer ms).
+  startTimeMs: 1_700_000_000_123,
   protocol: "http",
   upstreamCluster: "outbound|9080||ratings.default.svc.cluster.local",
   downstreamRemoteAddress: "10.44.2.55:41234",
