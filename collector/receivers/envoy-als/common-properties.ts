@@ -3,7 +3,7 @@
  * Field numbers: envoy/data/accesslog/v3/accesslog.proto in collector/proto.
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { readFilterStateEntry } from "./peer-metadata.ts";
+import { readFilterStateEntry, type PeerMemo } from "./peer-metadata.ts";
 import { readResponseFlags } from "./response-flags.ts";
 import {
   type Reader,
@@ -50,7 +50,7 @@ const CERT_SUBJECT = tagOf(2);
 const SAN_URI = tagOf(1);
 
 /** Reads AccessLogCommon (the reader stands on its length) into `entry`. */
-export function readCommonProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+export function readCommonProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry, peers: PeerMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
   let firstUpstreamTxMs = -1;
   let lastUpstreamRxMs = -1;
@@ -95,7 +95,7 @@ export function readCommonProperties(reader: Reader, parentEnd: number, entry: A
         entry.downstreamDirectRemoteAddress = readAddress(reader, end);
         break;
       case FILTER_STATE_OBJECTS:
-        readFilterStateEntry(reader, end, entry);
+        readFilterStateEntry(reader, end, entry, peers);
         break;
       case DURATION:
         entry.durationMs = readSecondsNanosAsMs(reader, end);

@@ -4,6 +4,7 @@
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 import { readCommonProperties } from "./common-properties.ts";
+import type { PeerMemo } from "./peer-metadata.ts";
 import {
   type Reader,
   readString,
@@ -78,11 +79,11 @@ export function emptyEntry(protocol: "http" | "tcp"): AccessLogEntry {
 }
 
 /** Decodes an HTTPAccessLogEntry spanning [reader.pos, end). */
-export function decodeHttpEntry(reader: Reader, end: number): AccessLogEntry {
+export function decodeHttpEntry(reader: Reader, end: number, peers: PeerMemo): AccessLogEntry {
   const entry = emptyEntry("http");
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry);
+    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, peers);
     else if (tag === HTTP_REQUEST) readRequest(reader, end, entry);
     else if (tag === HTTP_RESPONSE) readResponse(reader, end, entry);
     else skipField(reader, tag & 7);
@@ -91,11 +92,11 @@ export function decodeHttpEntry(reader: Reader, end: number): AccessLogEntry {
 }
 
 /** Decodes a TCPAccessLogEntry spanning [reader.pos, end). */
-export function decodeTcpEntry(reader: Reader, end: number): AccessLogEntry {
+export function decodeTcpEntry(reader: Reader, end: number, peers: PeerMemo): AccessLogEntry {
   const entry = emptyEntry("tcp");
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry);
+    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, peers);
     else if (tag === TCP_CONNECTION_PROPERTIES) readConnectionProperties(reader, end, entry);
     else skipField(reader, tag & 7);
   }

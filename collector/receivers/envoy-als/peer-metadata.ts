@@ -6,6 +6,7 @@
  * Istio <= 1.23 logs `wasm.downstream_peer` / `wasm.upstream_peer` as a FlatBuffer (see flat-node.ts).
  */
 import type { PeerMetadata } from "../../../core/model/access-log.ts";
+import { TwoGenerationCache } from "../../endpoints/two-generation-cache.ts";
 import { readFlatNode } from "./flat-node.ts";
 import { type JsonObject, type JsonValue, readStructBody } from "./struct.ts";
 import { type Reader, readBytesView, readString, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
@@ -28,6 +29,32 @@ export interface PeerSlots {
   upstreamPeer: PeerMetadata | null;
 }
 
+const DEFAULT_PEER_MEMO_ENTRIES = 4096;
+
+/**
+ * Decoded peers by their encoded bytes. A proxy logs the same few peers (its callers and callees) on
+ * entry after entry, and decoding a peer Struct costs more than the rest of the entry; comparing bytes
+ * through a string key is far cheaper. Peers handed out are frozen because entries share them.
+ */
+export class PeerMemo {
+  private readonly cache: TwoGenerationCache<string, PeerMetadata>;
+
+  constructor(generationSize = DEFAULT_PEER_MEMO_ENTRIES) {
+    this.cache = new TwoGenerationCache(generationSize);
+  }
+
+  /** Returns the peer encoded in [reader.pos, end), decoding it with `decode` only on a miss. */
+  decode(form: "struct" | "flat", reader: Reader, end: number, decode: () => PeerMetadata): PeerMetadata {
+    const key = form + Buffer.from(reader.buf.buffer, reader.buf.byteOffset + reader.pos, end - reader.pos).toString("latin1");
+    const known = this.cache.get(key);
+    if (known !== undefined) return known;
+    const peer = decode();
+    Object.freeze(peer.labels);
+    this.cache.set(key, Object.freeze(peer));
+    return peer;
+  }
+}
+
 type PeerKey = "downstream_peer" | "upstream_peer" | "wasm.downstream_peer" | "wasm.upstream_peer";
 
 function asPeerKey(key: string): PeerKey | null {
@@ -39,7 +66,7 @@ function asPeerKey(key: string): PeerKey | null {
  * Istio logs, stores it in `slots`. Other filter state (`wasm.*_peer_id`, custom objects) is skipped.
  * The Struct form wins over the older FlatBuffer one when a proxy logs both.
  */
-export function readFilterStateEntry(reader: Reader, parentEnd: number, slots: PeerSlots): void {
+export function readFilterStateEntry(reader: Reader, parentEnd: number, slots: PeerSlots, memo: PeerMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
   let key = "";
   let typeUrl = "";
@@ -70,12 +97,12 @@ export function readFilterStateEntry(reader: Reader, parentEnd: number, slots: P
   try {
     if (peerKey === "downstream_peer" || peerKey === "upstream_peer") {
       if (!typeUrl.endsWith(STRUCT_TYPE_SUFFIX)) return;
-      const peer = peerMetadataFromStruct(readStructBody(reader, valueEnd));
+      const peer = memo.decode("struct", reader, valueEnd, () => peerMetadataFromStruct(readStructBody(reader, valueEnd)));
       if (peerKey === "downstream_peer") slots.downstreamPeer = peer;
       else slots.upstreamPeer = peer;
     } else {
       if (!typeUrl.endsWith(BYTES_VALUE_TYPE_SUFFIX)) return;
-      const peer = readFlatNode(readBytesValue(reader, valueEnd));
+      const peer = memo.decode("flat", reader, valueEnd, () => readFlatNode(readBytesValue(reader, valueEnd)));
       if (peerKey === "wasm.downstream_peer") slots.downstreamPeer ??= peer;
       else slots.upstreamPeer ??= peer;
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readFlatNode } from "../../../../collector/receivers/envoy-als/flat-node.ts";
 import { decodeAlsMessage } from "../../../../collector/receivers/envoy-als/message-decoder.ts";
+import { PeerMemo } from "../../../../collector/receivers/envoy-als/peer-metadata.ts";
 import { peerMetadataFromStruct } from "../../../../collector/receivers/envoy-als/peer-metadata.ts";
 import { httpEntry, streamMessage } from "../../../../collector/simulator/envoy-entries.ts";
 import { protocol } from "./harness.ts";
@@ -84,7 +85,7 @@ test("Istio <= 1.23 wasm.* FlatBuffer peers decode, and the Struct form wins whe
       httpEntry({ startTimeMs: 0, method: "GET", authority: "details", path: "/b", extraFilterState: { "wasm.upstream_peer": wasmPeer }, upstreamPeer: { name: "from-struct", namespace: "default" } }),
     ],
   });
-  const decoded = decodeAlsMessage(protocol.encode(message, "v3"));
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new PeerMemo());
   assert.equal(decoded.badEntries, 0);
   assert.equal(decoded.entries[0]?.upstreamPeer?.name, "details-v1-xyz");
   assert.equal(decoded.entries[1]?.upstreamPeer?.name, "from-struct");
@@ -98,14 +99,14 @@ test("a corrupt FlatBuffer peer drops only its entry, counted as bad", () => {
       httpEntry({ startTimeMs: 0, method: "GET", authority: "x", path: "/fine" }),
     ],
   });
-  const decoded = decodeAlsMessage(protocol.encode(message, "v3"));
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new PeerMemo());
   assert.equal(decoded.badEntries, 1);
   assert.deepEqual(decoded.entries.map((entry) => entry.path), ["/fine"]);
 });
 
 test("node metadata keys from the wire never touch an object's prototype", () => {
   const message = streamMessage({ identifier: { node: { id: "n", metadata: { fields: { ["__proto__"]: { structValue: { fields: { polluted: { boolValue: true } } } } } } } } });
-  const decoded = decodeAlsMessage(protocol.encode(message, "v3"));
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new PeerMemo());
   const metadata = decoded.node?.metadata as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(metadata), Object.prototype);
   assert.deepEqual(Object.getOwnPropertyDescriptor(metadata, "__proto__")?.value, { polluted: true });
@@ -120,3 +121,23 @@ function varint(value: number): Buffer {
   } while (value > 0);
   return Buffer.from(out);
 }
+
+test("the peer memo decodes each distinct peer once and hands out frozen, shared objects", () => {
+  const ratings = { name: "ratings-v1-abc", namespace: "default", service: "ratings" };
+  const details = { name: "details-v1-xyz", namespace: "default", service: "details" };
+  const message = streamMessage({
+    http: [
+      httpEntry({ startTimeMs: 0, method: "GET", authority: "ratings", path: "/1", upstreamPeer: ratings }),
+      httpEntry({ startTimeMs: 0, method: "GET", authority: "ratings", path: "/2", upstreamPeer: ratings }),
+      httpEntry({ startTimeMs: 0, method: "GET", authority: "details", path: "/3", upstreamPeer: details }),
+    ],
+  });
+  const memo = new PeerMemo();
+  const first = decodeAlsMessage(protocol.encode(message, "v3"), memo).entries;
+  const again = decodeAlsMessage(protocol.encode(message, "v3"), memo).entries;
+  assert.equal(first[0]?.upstreamPeer, first[1]?.upstreamPeer);
+  assert.equal(first[0]?.upstreamPeer, again[0]?.upstreamPeer);
+  assert.notEqual(first[0]?.upstreamPeer, first[2]?.upstreamPeer);
+  assert.equal(first[2]?.upstreamPeer?.name, "details-v1-xyz");
+  assert.ok(Object.isFrozen(first[0]?.upstreamPeer) && Object.isFrozen(first[0]?.upstreamPeer?.labels));
+});

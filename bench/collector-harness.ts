@@ -1,0 +1,62 @@
+/**
+ * Shared by the end-to-end collector benchmarks: the collector exactly as `meshsight start` builds it, on
+ * in-memory DuckDB, and the figures every benchmark prints. CPU is this process's own (user + system),
+ * so load generators run in other processes and do not count.
+ */
+import { cpus, loadavg } from "node:os";
+import { pino } from "pino";
+import { createCollector, type Collector } from "../collector/collector.ts";
+import { collectorSection } from "../collector/config.ts";
+import { DuckDbStorage } from "../core/storage/duckdb/duckdb-storage.ts";
+import { createMetricsRegistry } from "../core/telemetry/metrics.ts";
+import { RejectCounter } from "../core/telemetry/rejects.ts";
+
+export interface RunningCollector {
+  collector: Collector;
+  registry: ReturnType<typeof createMetricsRegistry>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchCollector(): Promise<RunningCollector> {
+  const logger = pino({ level: "warn" });
+  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3 }, logger });
+  await storage.start();
+  const registry = createMetricsRegistry({ version: "bench", collectDefaults: false });
+  const collector = await createCollector({
+    config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 5 }),
+    host: "127.0.0.1",
+    alsPort: 0,
+    writer: process.env.BENCH_NULL_WRITER ? { writeMetrics: async () => {}, writeEntities: async () => {}, writeSamples: async () => {} } : storage,
+    reader: storage,
+    registry,
+    rejects: new RejectCounter(registry, logger),
+    logger,
+  });
+  for (const component of collector.components) await component.start();
+  return {
+    collector,
+    registry,
+    async stop() {
+      for (const component of [...collector.components].reverse()) await component.stop();
+      await storage.close();
+    },
+  };
+}
+
+/** CPU seconds this process used since `since` (from process.cpuUsage()). */
+export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+export async function rejectedTotal(registry: RunningCollector["registry"]): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === "meshsight_rejected_total");
+  return (metric?.values ?? []).reduce((sum, value) => sum + value.value, 0);
+}
+
+export function printFigures(title: string, figures: Record<string, string | number>): void {
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load ${loadavg()[0]?.toFixed(1)}`;
+  process.stdout.write(`${title}\n  machine: ${machine}\n`);
+  for (const [name, value] of Object.entries(figures)) process.stdout.write(`  ${name}: ${typeof value === "number" ? value.toLocaleString("en-US", { maximumFractionDigits: 1 }) : value}\n`);
+  process.stdout.write(`  max RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
+}
