@@ -51,7 +51,7 @@ const MAX_STOP_BACKOFF_MS = 1_000;
 const REJECT_SOURCE = "flush";
 
 /**
- * Moves closed minutes, entities and samples to storage every `intervalMs`. A failed write keeps its batch
+ * Moves minute sums (open minutes as partial sums), entities and samples to storage every `intervalMs`. A failed write keeps its batch
  * and retries later with exponential backoff; the retry buffer is bounded in rows, and when it overflows the
  * OLDEST rows are dropped with a counted reject and an error log, so memory stays bounded whatever storage
  * does. Writes are serialized, so batches reach storage in drain order.
@@ -119,7 +119,7 @@ export class Flusher {
     this.timer.unref();
   }
 
-  /** Drains closed minutes (all with `force`) and writes what it can; never throws. */
+  /** Drains the aggregator (retiring every minute with `force`) and writes what it can; never throws. */
   flush(force = false): Promise<void> {
     this.busy = this.busy.then(() => this.flushOnce(force, false));
     return this.busy;

@@ -48,7 +48,7 @@ const DEFAULTS = {
 /**
  * Aggregates MeshCalls in place per minute and entity (ARCHITECTURE.md, "Metrics model"): service,
  * instance and endpoint from server-side calls only (for the destination), relations from every call.
- * Minutes close `latenessMs` after their end; `drain` hands closed minutes over as MinuteMetrics rows.
+ * Minutes close `latenessMs` after their end; `drain` hands over what each minute gathered since the last drain as MinuteMetrics rows (see drain).
  */
 export class MinuteAggregator {
   private readonly rejects: RejectCounter;
@@ -132,19 +132,23 @@ export class MinuteAggregator {
   }
 
   /**
-   * Hands over every minute closed at `nowMs` (ended more than latenessMs ago), or every open minute with
-   * `force`, as rows with sparse histograms, plus the entities seen in them and the instances noted since
-   * the last drain.
+   * Hands over everything aggregated since the last drain, as rows with sparse histograms, plus the
+   * entities seen and the instances noted since then.
+   *
+   * Open minutes are handed over too, as partial sums: storage adds rows of the same key and minute, so
+   * users see the current minute within one flush interval instead of after the lateness window. A minute
+   * still open keeps taking late records (they start a fresh partial sum); a minute closed at `nowMs`
+   * (ended more than latenessMs ago), or every minute with `force`, is retired: its records are late.
    */
   drain(nowMs: number, force = false): DrainResult {
     const metrics: MinuteMetrics[] = [];
     const entities = new EntitySet();
     for (const [startMs, minute] of this.minutes) {
-      if (!force && startMs + MINUTE_MS + this.latenessMs > nowMs) continue;
       minute.emit(metrics, entities, this.instances);
       this.minutes.delete(startMs);
       this.openAccumulators -= minute.accumulators;
-      this.drainedBeforeMs = Math.max(this.drainedBeforeMs, startMs + MINUTE_MS);
+      const isClosed = force || startMs + MINUTE_MS + this.latenessMs <= nowMs;
+      if (isClosed) this.drainedBeforeMs = Math.max(this.drainedBeforeMs, startMs + MINUTE_MS);
     }
     this.lastMinute = null;
     for (const noted of this.instances.drainSeen()) {

@@ -82,17 +82,25 @@ void test("relations keep both detect points and components apart, and an unknow
   assert.equal(row(metrics, "service", "reviews.default").calls, 3);
 });
 
-void test("minutes close latenessMs after their end; force drains everything", () => {
+void test("open minutes are handed over as partial sums and keep taking records until they close", () => {
   const { aggregator: a } = aggregator({ latenessMs: 2 * MINUTE });
+  const serviceCalls = (rows: { scope: string; timeMs: number; calls: number }[], timeMs: number): number =>
+    rows.filter((r) => r.scope === "service" && r.timeMs === timeMs).reduce((sum, r) => sum + r.calls, 0);
   a.add(meshCall({ timeMs: T0 + 1000 }));
   a.add(meshCall({ timeMs: T0 + MINUTE + 1000 }));
-  assert.equal(a.drain(T0 + 3 * MINUTE - 1).metrics.length, 0, "minute 0 is still open 1 ms before its close");
-  const first = a.drain(T0 + 3 * MINUTE);
-  assert.deepEqual([...new Set(first.metrics.map((r) => r.timeMs))], [T0]);
+  const partial = a.drain(T0 + 3 * MINUTE - 1);
+  assert.equal(serviceCalls(partial.metrics, T0), 1, "minute 0 is handed over while still open");
+  assert.equal(serviceCalls(partial.metrics, T0 + MINUTE), 1);
+  assert.equal(a.openEntityMinutes, 0, "what was handed over is not held");
+  assert.equal(a.add(meshCall({ timeMs: T0 + 2000 })), true, "minute 0 is still open 1 ms before its close");
+  const closing = a.drain(T0 + 3 * MINUTE);
+  assert.equal(serviceCalls(closing.metrics, T0), 1, "only the record added since the last drain");
+  assert.equal(a.add(meshCall({ timeMs: T0 + 3000 })), false, "minute 0 closed: its records are late now");
+  assert.equal(a.add(meshCall({ timeMs: T0 + MINUTE + 2000 })), true, "minute 1 is still open");
   const forced = a.drain(T0 + 3 * MINUTE, true);
-  assert.deepEqual([...new Set(forced.metrics.map((r) => r.timeMs))], [T0 + MINUTE]);
-  assert.equal(a.openEntityMinutes, 0);
-  assert.equal(a.drain(T0 + 100 * MINUTE, true).metrics.length, 0, "a drained minute is not handed over twice");
+  assert.equal(serviceCalls(forced.metrics, T0 + MINUTE), 1);
+  assert.equal(a.add(meshCall({ timeMs: T0 + MINUTE + 3000 })), false, "a forced drain closes every minute");
+  assert.equal(a.drain(T0 + 100 * MINUTE, true).metrics.length, 0, "nothing is handed over twice");
 });
 
 void test("late, future and malformed records are counted rejects, not crashes", async () => {
