@@ -4,6 +4,7 @@ import type { SampledRecord, SampleReason } from "../../model/sample.ts";
 import type { EntityQuery, MetricsQuery, SampleQuery, StorageReader, TopNOrder, TopNQuery } from "../port.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import type { QueryParams } from "./query-binding.ts";
+import type { SampleRow as InsertedSampleRow } from "./rows.ts";
 import { identifier, integerLiteral } from "./sql-literals.ts";
 
 /**
@@ -51,22 +52,8 @@ interface EntityRow {
   latest_seen_ms: number;
 }
 
-interface SampleRow {
-  time_ms: number;
-  service: string;
-  instance: string;
-  endpoint: string;
-  detect_point: string;
-  peer_service: string;
-  response_code: number;
-  response_flags: string;
-  is_error: number;
-  latency_ms: number;
-  reason: string;
-  request_id: string;
-  trace_id: string;
-  raw: string;
-}
+/** Samples as read back: the insert row without its day-partition `time` column. */
+type SampleRow = Omit<InsertedSampleRow, "time">;
 
 /** A query's [fromMs, toMs) as whole milliseconds inside what DateTime can hold; null when empty. */
 function msRange(fromMs: number, toMs: number): { from: number; to: number } | null {

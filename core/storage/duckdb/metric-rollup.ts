@@ -1,16 +1,9 @@
 import { BUCKET_COUNT, LAST_BUCKET, mergeSparse, type SparseHistogram } from "../../model/histogram.ts";
-import { RESOLUTION_MS, type MetricKey, type MetricScope, type MinuteMetrics, type Resolution } from "../../model/metrics.ts";
+import { RESOLUTION_MS, type MetricKey, type MetricScope, type MetricValues, type MinuteMetrics, type Resolution } from "../../model/metrics.ts";
 
 /** One row to add into a metrics table: a key, a bucket start and summed values. */
-export interface RollupRow extends MetricKey {
+export interface RollupRow extends MetricKey, MetricValues {
   timeMs: number;
-  calls: number;
-  errors: number;
-  latencySumMs: number;
-  apdexSatisfied: number;
-  apdexTolerating: number;
-  bytesIn: number;
-  bytesOut: number;
   /** Ascending, unique buckets, as the merge SQL expects. */
   histogram: SparseHistogram;
 }
