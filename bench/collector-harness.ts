@@ -19,7 +19,7 @@ export interface RunningCollector {
 
 export async function startBenchCollector(): Promise<RunningCollector> {
   const logger = pino({ level: "warn" });
-  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3 }, logger });
+  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3, spansDays: 7, probeResultsDays: 14 }, logger });
   await storage.start();
   const registry = createMetricsRegistry({ version: "bench", collectDefaults: false });
   const collector = await createCollector({

@@ -1,6 +1,8 @@
 import type { EntityKind, EntityRecord } from "../model/dimensions.ts";
 import type { MetricAggregate, MetricScope, MinuteMetrics, Resolution } from "../model/metrics.ts";
+import type { ProbeResult, ProbeStatus } from "../model/probe.ts";
 import type { SampledRecord } from "../model/sample.ts";
+import type { Span } from "../model/span.ts";
 
 /**
  * The storage port. Writers and readers are separate interfaces (a collector only writes, the API only
@@ -14,6 +16,9 @@ export interface StorageWriter {
   /** Upserts entities; the row with the latest lastSeenMs wins. */
   writeEntities(rows: readonly EntityRecord[]): Promise<void>;
   writeSamples(rows: readonly SampledRecord[]): Promise<void>;
+  /** Appends spans; a span written twice (same trace id and span id) is kept once. */
+  writeSpans(spans: readonly Span[]): Promise<void>;
+  writeProbeResults(rows: readonly ProbeResult[]): Promise<void>;
 }
 
 export interface MetricsQuery {
@@ -61,12 +66,81 @@ export interface SampleQuery {
   limit: number;
 }
 
+export interface TraceQuery {
+  fromMs: number;
+  toMs: number;
+  /** A trace matches when any of its spans matches every given filter. */
+  service?: string;
+  /** Span name or endpoint. */
+  name?: string;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  onlyErrors?: boolean;
+  /** Every pair must equal one of the span's attributes. */
+  attributes?: Readonly<Record<string, string>>;
+  /** Newest first, at most this many traces. */
+  limit: number;
+}
+
+export interface TraceSummary {
+  traceId: string;
+  /** The span without a parent (or the earliest span when the root is missing). */
+  rootService: string;
+  rootName: string;
+  startTimeMs: number;
+  durationMs: number;
+  spanCount: number;
+  errorCount: number;
+  services: string[];
+}
+
+export interface ProbeResultQuery {
+  fromMs: number;
+  toMs: number;
+  probe?: string;
+  target?: string;
+  service?: string;
+  status?: ProbeStatus;
+  /** Newest first, at most this many. */
+  limit: number;
+}
+
+export interface ProbeSeriesQuery {
+  fromMs: number;
+  toMs: number;
+  probe?: string;
+  target?: string;
+  service?: string;
+  /** Bucket width of the series. */
+  resolution: Resolution;
+}
+
+/** Runs of one probe case against one target within one time bucket. */
+export interface ProbeSeriesPoint {
+  probe: string;
+  target: string;
+  timeMs: number;
+  runs: number;
+  failures: number;
+  durationSumMs: number;
+  maxDurationMs: number;
+}
+
 export interface StorageReader {
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]>;
   /** Entities ordered by `orderBy` descending, ties by service then name. */
   topN(query: TopNQuery): Promise<MetricAggregate[]>;
   listEntities(query: EntityQuery): Promise<EntityRecord[]>;
   querySamples(query: SampleQuery): Promise<SampledRecord[]>;
+  /** Every span of the trace, ordered by start time; [] when unknown. */
+  getTrace(traceId: string): Promise<Span[]>;
+  searchTraces(query: TraceQuery): Promise<TraceSummary[]>;
+  /** Services and span names seen in spans of the range (what Zipkin's query API lists). */
+  listSpanServices(fromMs: number, toMs: number): Promise<string[]>;
+  listSpanNames(service: string, fromMs: number, toMs: number): Promise<string[]>;
+  queryProbeResults(query: ProbeResultQuery): Promise<ProbeResult[]>;
+  /** One point per probe, target and time bucket that had runs, ordered by time. */
+  probeSeries(query: ProbeSeriesQuery): Promise<ProbeSeriesPoint[]>;
 }
 
 /** How long each kind of data is kept, in days. */
@@ -75,6 +149,8 @@ export interface RetentionPolicy {
   hourDays: number;
   dayDays: number;
   samplesDays: number;
+  spansDays: number;
+  probeResultsDays: number;
 }
 
 export interface StorageAdapter extends StorageWriter, StorageReader {

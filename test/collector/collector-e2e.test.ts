@@ -24,7 +24,7 @@ import { useClickHouse } from "../services/index.ts";
  * storage, read back through the HTTP API and compared with exactly what the simulator sent.
  */
 
-const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650 };
+const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
 const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? "silent" });
 const RATINGS_DELAY_MS = 2_000;
 

@@ -74,7 +74,7 @@ function build(options: { maxOpenEntityMinutes?: number } = {}) {
   const resolver = new MeshResolver({ peers: new NullPeerResolver(), nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects: t.rejects });
   const aggregator = new MinuteAggregator({ registry: t.registry, rejects: t.rejects, clock: () => clock.nowMs, ...options });
   const sampler = new Sampler({ registry: t.registry, clock: () => clock.nowMs, uniformRate: 0 });
-  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650 }, logger });
+  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 }, logger });
   const flusher = new Flusher({ aggregator, sampler, writer: storage, registry: t.registry, rejects: t.rejects, logger, clock: () => clock.nowMs });
   const pipeline = new CollectorPipeline({
     resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),

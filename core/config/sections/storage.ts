@@ -19,6 +19,8 @@ export const storageSection = defineSection(
         hourDays: days(30),
         dayDays: days(365),
         samplesDays: days(3),
+        spansDays: days(7),
+        probeResultsDays: days(14),
       })
       .prefault({}),
   }),
@@ -40,5 +42,12 @@ export const storageSection = defineSection(
     { key: "retention.hourDays", env: "MESHSIGHT_RETENTION_HOUR_DAYS", flag: "retention-hour-days", description: "Days hourly rollups are kept." },
     { key: "retention.dayDays", env: "MESHSIGHT_RETENTION_DAY_DAYS", flag: "retention-day-days", description: "Days daily rollups are kept." },
     { key: "retention.samplesDays", env: "MESHSIGHT_RETENTION_SAMPLES_DAYS", flag: "retention-samples-days", description: "Days sampled raw records are kept." },
+    { key: "retention.spansDays", env: "MESHSIGHT_RETENTION_SPANS_DAYS", flag: "retention-spans-days", description: "Days trace spans are kept." },
+    {
+      key: "retention.probeResultsDays",
+      env: "MESHSIGHT_RETENTION_PROBE_RESULTS_DAYS",
+      flag: "retention-probe-results-days",
+      description: "Days probe results are kept.",
+    },
   ],
 );

@@ -2,16 +2,23 @@ import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { Logger } from "pino";
 import type { EntityRecord } from "../../model/dimensions.ts";
 import { RESOLUTION_MS, type MetricAggregate, type MinuteMetrics } from "../../model/metrics.ts";
+import type { ProbeResult } from "../../model/probe.ts";
 import type { SampledRecord } from "../../model/sample.ts";
+import type { Span } from "../../model/span.ts";
 import type { RejectCounter } from "../../telemetry/rejects.ts";
 import {
   StorageUnavailableError,
   type EntityQuery,
   type MetricsQuery,
+  type ProbeResultQuery,
+  type ProbeSeriesPoint,
+  type ProbeSeriesQuery,
   type RetentionPolicy,
   type SampleQuery,
   type StorageAdapter,
   type TopNQuery,
+  type TraceQuery,
+  type TraceSummary,
 } from "../port.ts";
 import { errorMessage, inTransaction, openDatabase } from "./database.ts";
 import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
@@ -20,7 +27,10 @@ import { invalidMetricReason } from "./metric-rollup.ts";
 import { MetricsReader } from "./metrics-reader.ts";
 import { MetricsWriter } from "./metrics-writer.ts";
 import { applyMigrations } from "./migrations.ts";
+import { appendProbeResults, invalidProbeResultReason, probeSeries, queryProbeResults } from "./probe-store.ts";
 import { appendSamples, invalidSampleReason, querySamples } from "./sample-store.ts";
+import { getTrace, listSpanNames, listSpanServices, searchTraces } from "./span-reader.ts";
+import { invalidSpanReason, SpanWriter } from "./span-store.ts";
 import { WriteSerializer } from "./write-serializer.ts";
 
 const DAY_MS = RESOLUTION_MS.day;
@@ -43,6 +53,7 @@ interface OpenState {
   writer: DuckDBConnection;
   metricsWriter: MetricsWriter;
   entityWriter: EntityWriter;
+  spanWriter: SpanWriter;
 }
 
 /**
@@ -85,9 +96,11 @@ export class DuckDbStorage implements StorageAdapter {
       const metricsWriter = new MetricsWriter(writer);
       const entityWriter = new EntityWriter(writer);
       await metricsWriter.prepare();
+      const spanWriter = new SpanWriter(writer);
       await entityWriter.prepare();
+      await spanWriter.prepare();
       logger.info({ path }, "DuckDB storage started");
-      return { instance, writer, metricsWriter, entityWriter };
+      return { instance, writer, metricsWriter, entityWriter, spanWriter };
     } catch (cause) {
       instance.closeSync();
       if (cause instanceof StorageUnavailableError) throw cause;
@@ -136,6 +149,24 @@ export class DuckDbStorage implements StorageAdapter {
     });
   }
 
+  async writeSpans(spans: readonly Span[]): Promise<void> {
+    const valid = this.keepValid(spans, invalidSpanReason, "invalid_span_row");
+    if (valid.length === 0) return;
+    await this.writes.run(async () => {
+      const { writer, spanWriter } = this.requireOpen();
+      await inTransaction(writer, () => spanWriter.write(valid));
+    });
+  }
+
+  async writeProbeResults(rows: readonly ProbeResult[]): Promise<void> {
+    const valid = this.keepValid(rows, invalidProbeResultReason, "invalid_probe_result_row");
+    if (valid.length === 0) return;
+    await this.writes.run(async () => {
+      const { writer } = this.requireOpen();
+      await inTransaction(writer, () => appendProbeResults(writer, valid));
+    });
+  }
+
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
     return this.trackRead(this.metricsReader.queryMetrics(query));
   }
@@ -152,19 +183,48 @@ export class DuckDbStorage implements StorageAdapter {
     return this.trackRead(this.withReadConnection((connection) => querySamples(connection, query)));
   }
 
+  getTrace(traceId: string): Promise<Span[]> {
+    return this.trackRead(this.withReadConnection((connection) => getTrace(connection, traceId)));
+  }
+
+  searchTraces(query: TraceQuery): Promise<TraceSummary[]> {
+    return this.trackRead(this.withReadConnection((connection) => searchTraces(connection, query)));
+  }
+
+  listSpanServices(fromMs: number, toMs: number): Promise<string[]> {
+    return this.trackRead(this.withReadConnection((connection) => listSpanServices(connection, fromMs, toMs)));
+  }
+
+  listSpanNames(service: string, fromMs: number, toMs: number): Promise<string[]> {
+    return this.trackRead(this.withReadConnection((connection) => listSpanNames(connection, service, fromMs, toMs)));
+  }
+
+  queryProbeResults(query: ProbeResultQuery): Promise<ProbeResult[]> {
+    return this.trackRead(this.withReadConnection((connection) => queryProbeResults(connection, query)));
+  }
+
+  probeSeries(query: ProbeSeriesQuery): Promise<ProbeSeriesPoint[]> {
+    return this.trackRead(this.withReadConnection((connection) => probeSeries(connection, query)));
+  }
+
   async enforceRetention(nowMs: number): Promise<void> {
-    const { minuteDays, hourDays, dayDays, samplesDays } = this.options.retention;
-    const cutoffs: [string, number][] = [
-      [METRICS_TABLE.minute, minuteDays],
-      [METRICS_TABLE.hour, hourDays],
-      [METRICS_TABLE.day, dayDays],
-      ["samples", samplesDays],
+    if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a finite number, got ${nowMs}`);
+    const { minuteDays, hourDays, dayDays, samplesDays, spansDays, probeResultsDays } = this.options.retention;
+    const cutoffMs = (days: number): bigint => BigInt(Math.floor(nowMs - days * DAY_MS));
+    // Table, time column and cutoff in that column's unit (spans keep nanoseconds).
+    const cutoffs: [string, string, bigint][] = [
+      [METRICS_TABLE.minute, "time_ms", cutoffMs(minuteDays)],
+      [METRICS_TABLE.hour, "time_ms", cutoffMs(hourDays)],
+      [METRICS_TABLE.day, "time_ms", cutoffMs(dayDays)],
+      ["samples", "time_ms", cutoffMs(samplesDays)],
+      ["spans", "start_time_ns", cutoffMs(spansDays) * 1_000_000n],
+      ["probe_results", "started_ms", cutoffMs(probeResultsDays)],
     ];
     await this.writes.run(async () => {
       const { writer } = this.requireOpen();
       await inTransaction(writer, async () => {
-        for (const [table, days] of cutoffs) {
-          await writer.run(`DELETE FROM ${table} WHERE time_ms < $1`, [BigInt(Math.floor(nowMs - days * DAY_MS))]);
+        for (const [table, column, cutoff] of cutoffs) {
+          await writer.run(`DELETE FROM ${table} WHERE ${column} < $1`, [cutoff]);
         }
       });
     });

@@ -9,7 +9,7 @@ import { meshCall, telemetry, type Telemetry } from "./fixtures.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
-const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650 };
+const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
 
 interface Rig {
   flusher: Flusher;

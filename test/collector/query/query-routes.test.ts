@@ -34,7 +34,7 @@ function row(key: Partial<MetricKey> & Pick<MetricKey, "scope" | "service">, min
 }
 
 describe("query API over DuckDB", () => {
-  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 400, samplesDays: 3 }, logger });
+  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 400, samplesDays: 3, spansDays: 7, probeResultsDays: 14 }, logger });
   const app = buildApp({
     logger,
     registry: createMetricsRegistry({ version: "test", collectDefaults: false }),

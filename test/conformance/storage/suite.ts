@@ -39,7 +39,7 @@ export interface ConformanceOptions {
 }
 
 /** The retention every conformance store must be built with; the retention case relies on these numbers. */
-export const CONFORMANCE_RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 40, samplesDays: 1 };
+export const CONFORMANCE_RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 40, samplesDays: 1, spansDays: 3, probeResultsDays: 5 };
 
 /** What each group of cases receives. */
 export interface ConformanceContext {

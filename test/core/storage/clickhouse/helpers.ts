@@ -22,7 +22,7 @@ export function capturingLogger(level = "debug"): { logger: Logger; lines: Array
   return { logger: pino({ level }, sink), lines };
 }
 
-export const RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 30, samplesDays: 3 };
+export const RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 30, samplesDays: 3, spansDays: 5, probeResultsDays: 6 };
 
 /** A raw client for checks the adapter's API does not offer (OPTIMIZE, system tables). */
 export function rawClient(url: string): ClickHouseClient {

@@ -12,7 +12,7 @@ import { applyMigrations, loadMigrations } from "../../../../core/storage/duckdb
 import { StorageUnavailableError, type RetentionPolicy } from "../../../../core/storage/port.ts";
 import { RejectCounter } from "../../../../core/telemetry/rejects.ts";
 
-const RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 30, samplesDays: 3 };
+const RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 30, samplesDays: 3, spansDays: 5, probeResultsDays: 6 };
 const BASE_MS = Date.UTC(2024, 0, 15);
 const logger = pino({ level: "silent" });
 

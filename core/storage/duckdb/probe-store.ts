@@ -1,0 +1,115 @@
+import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
+import { RESOLUTION_MS } from "../../model/metrics.ts";
+import type { ProbeResult, ProbeStatus } from "../../model/probe.ts";
+import type { ProbeResultQuery, ProbeSeriesPoint, ProbeSeriesQuery } from "../port.ts";
+import { integerParam, toNumber, toText } from "./database.ts";
+import { invalidRecordReason, NUMBER_MAP, TEXT_MAP, toMapValue, toNumberRecord, toTextRecord } from "./map-values.ts";
+import { MAX_READ_ROWS } from "./span-reader.ts";
+
+const PROBE_STATUSES: ReadonlySet<ProbeStatus> = new Set(["success", "failure", "timeout", "error"]);
+const TEXT_FIELDS = ["runId", "probe", "kind", "target", "service", "status", "message"] as const;
+
+/** Why a probe result cannot be stored, or undefined when it can. */
+export function invalidProbeResultReason(row: ProbeResult): string | undefined {
+  for (const field of TEXT_FIELDS) {
+    if (typeof row[field] !== "string") return `${field} is not a string`;
+  }
+  if (!PROBE_STATUSES.has(row.status)) return `status ${JSON.stringify(row.status)} is not a probe status`;
+  if (!Number.isSafeInteger(row.startedMs) || row.startedMs < 0) return "startedMs is not a non-negative integer";
+  if (typeof row.durationMs !== "number" || !Number.isFinite(row.durationMs) || row.durationMs < 0) return "durationMs is not a non-negative number";
+  if (!Number.isInteger(row.attempt) || row.attempt < 0 || row.attempt > 2 ** 31 - 1) return "attempt is not a non-negative integer";
+  return invalidRecordReason("phases", row.phases, "number") ?? invalidRecordReason("labels", row.labels, "string");
+}
+
+/** Appends probe results; the caller provides the transaction. */
+export async function appendProbeResults(connection: DuckDBConnection, rows: readonly ProbeResult[]): Promise<void> {
+  const appender = await connection.createAppender("probe_results");
+  let isComplete = false;
+  try {
+    for (const row of rows) {
+      appender.appendVarchar(row.runId);
+      appender.appendVarchar(row.probe);
+      appender.appendVarchar(row.kind);
+      appender.appendVarchar(row.target);
+      appender.appendVarchar(row.service);
+      appender.appendVarchar(row.status);
+      appender.appendBigInt(BigInt(row.startedMs));
+      appender.appendDouble(row.durationMs);
+      appender.appendMap(toMapValue(row.phases), NUMBER_MAP);
+      appender.appendVarchar(row.message);
+      appender.appendInteger(row.attempt);
+      appender.appendMap(toMapValue(row.labels), TEXT_MAP);
+      appender.endRow();
+    }
+    isComplete = true;
+  } finally {
+    if (!isComplete) appender.clear();
+    appender.closeSync();
+  }
+}
+
+/** Shared WHERE of both probe reads: the range plus exact-match filters. */
+function probeFilter(query: ProbeResultQuery | ProbeSeriesQuery): { where: string; values: DuckDBValue[] } {
+  const values: DuckDBValue[] = [integerParam("fromMs", query.fromMs, Math.ceil), integerParam("toMs", query.toMs, Math.ceil)];
+  const conditions = ["started_ms >= $1", "started_ms < $2"];
+  const optional: [string, string | undefined][] = [
+    ["probe", query.probe],
+    ["target", query.target],
+    ["service", query.service],
+    ["status", "status" in query ? query.status : undefined],
+  ];
+  for (const [column, value] of optional) {
+    if (value === undefined) continue;
+    values.push(value);
+    conditions.push(`${column} = $${values.length}`);
+  }
+  return { where: conditions.join(" AND "), values };
+}
+
+export async function queryProbeResults(connection: DuckDBConnection, query: ProbeResultQuery): Promise<ProbeResult[]> {
+  const { where, values } = probeFilter(query);
+  values.push(integerParam("limit", Math.min(Math.max(0, query.limit), MAX_READ_ROWS), Math.floor));
+  const sql = `SELECT * FROM probe_results WHERE ${where} ORDER BY started_ms DESC, probe, target, run_id, attempt LIMIT $${values.length}`;
+  const reader = await connection.runAndReadAll(sql, values);
+  return reader.getRowObjectsJS().map(toProbeResult);
+}
+
+export async function probeSeries(connection: DuckDBConnection, query: ProbeSeriesQuery): Promise<ProbeSeriesPoint[]> {
+  const bucketMs = RESOLUTION_MS[query.resolution];
+  if (bucketMs === undefined) throw new RangeError(`unknown resolution ${String(query.resolution)}`);
+  const { where, values } = probeFilter(query);
+  values.push(BigInt(bucketMs));
+  const bucket = `$${values.length}`;
+  const sql = `SELECT probe, target, (started_ms // ${bucket}) * ${bucket} AS time_ms,
+  count(*) AS runs, count(*) FILTER (WHERE status <> 'success') AS failures,
+  sum(duration_ms) AS duration_sum_ms, max(duration_ms) AS max_duration_ms
+FROM probe_results WHERE ${where}
+GROUP BY probe, target, time_ms ORDER BY time_ms, probe, target LIMIT ${MAX_READ_ROWS}`;
+  const reader = await connection.runAndReadAll(sql, values);
+  return reader.getRowObjectsJS().map((row) => ({
+    probe: toText(row.probe),
+    target: toText(row.target),
+    timeMs: toNumber(row.time_ms),
+    runs: toNumber(row.runs),
+    failures: toNumber(row.failures),
+    durationSumMs: toNumber(row.duration_sum_ms),
+    maxDurationMs: toNumber(row.max_duration_ms),
+  }));
+}
+
+function toProbeResult(row: Record<string, unknown>): ProbeResult {
+  return {
+    runId: toText(row.run_id),
+    probe: toText(row.probe),
+    kind: toText(row.kind),
+    target: toText(row.target),
+    service: toText(row.service),
+    status: toText(row.status) as ProbeStatus,
+    startedMs: toNumber(row.started_ms),
+    durationMs: toNumber(row.duration_ms),
+    phases: toNumberRecord(row.phases),
+    message: toText(row.message),
+    attempt: toNumber(row.attempt),
+    labels: toTextRecord(row.labels),
+  };
+}
