@@ -17,7 +17,7 @@ export function toMeshsightError(error: FastifyError | Error, request: FastifyRe
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return createError("MS_BODY_TOO_LARGE", { limitBytes: bodyLimitBytes });
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return createError("MS_UNSUPPORTED_MEDIA_TYPE", { contentType: request.headers["content-type"] ?? "(none)" });
+      return createError("MS_UNSUPPORTED_MEDIA_TYPE", { contentType: request.headers["content-type"] ?? "(none)", accepted: "application/json" });
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return createError("MS_INVALID_JSON_BODY", { detail: error.message });

@@ -10,15 +10,19 @@ export const ERROR_DEFINITIONS = {
   MS_VALIDATION_FAILED: { status: 400, message: "invalid request: {detail}" },
   MS_INVALID_JSON_BODY: { status: 400, message: "request body is not valid JSON: {detail}" },
   MS_BODY_TOO_LARGE: { status: 413, message: "request body is larger than the limit of {limitBytes} bytes" },
-  MS_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "unsupported content type {contentType}; send application/json" },
+  MS_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "unsupported content type {contentType}; send {accepted}" },
   MS_BAD_REQUEST: { status: 400, message: "bad request: {detail}" },
   MS_INVALID_PARAMETER: { status: 400, message: "invalid parameter {name}: {detail}" },
   MS_NOT_FOUND: { status: 404, message: "{kind} {name} not found" },
   MS_UNAUTHORIZED: { status: 401, message: "missing or invalid bearer token" },
+  MS_UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: "unsupported content encoding {encoding}; send {accepted}" },
+  MS_INVALID_GZIP_BODY: { status: 400, message: "the gzip body is malformed: {detail}" },
   // Server state: retrying later can help.
   MS_NOT_READY: { status: 503, message: "not ready: {detail}" },
   MS_OVERLOADED: { status: 503, message: "{what} is over capacity; retry later" },
   MS_STORAGE_UNAVAILABLE: { status: 503, message: "storage is unavailable: {detail}" },
+  // 429, not 503: the receiver itself is healthy, this one batch was refused whole and can be resent as is.
+  MS_INGEST_BUSY: { status: 429, message: "the collector is over capacity and took none of these lines; retry later" },
   // Bugs: the log line with the same request id has the details.
   MS_INTERNAL: { status: 500, message: "internal error; see the server log for request {requestId}" },
 } as const satisfies Record<`MS_${string}`, { status: number; message: string }>;

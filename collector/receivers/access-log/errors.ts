@@ -1,62 +1,39 @@
-import { createError, type ErrorCode, type MeshsightError } from "../../../core/http/errors.ts";
+import { createError, type MeshsightError } from "../../../core/http/errors.ts";
 
 /**
- * The HTTP errors of the log-ingest route. Codes core/http/errors.ts defines come from it (createError);
- * three it does not define yet are local until added there with the same code and status:
- * MS_INGEST_BUSY (429), MS_INVALID_GZIP_BODY (400), MS_UNSUPPORTED_CONTENT_ENCODING (415). The registry's
- * MS_UNSUPPORTED_MEDIA_TYPE message says "send application/json", wrong for this route, so that code is
- * used with a message of its own.
+ * The HTTP errors of the log-ingest route, all built from the registry in core/http/errors.ts so every
+ * MS_* code, status and message lives in one place (and in docs/errors.md).
  */
-export type LogIngestErrorCode = ErrorCode | "MS_INGEST_BUSY" | "MS_INVALID_GZIP_BODY" | "MS_UNSUPPORTED_CONTENT_ENCODING";
+export type LogIngestError = MeshsightError;
 
-/** An error that becomes `{ "error": { "code", "message" } }` with its status. */
-export class LogIngestError extends Error {
-  override readonly name = "LogIngestError";
-  constructor(
-    readonly code: LogIngestErrorCode,
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-
-  toBody(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message } };
-  }
-}
-
-function fromRegistry(error: MeshsightError): LogIngestError {
-  return new LogIngestError(error.code, error.statusCode, error.message);
-}
+/** What the route accepts, named in the 415 replies so the client knows what to send instead. */
+const ACCEPTED_MEDIA_TYPES_HINT = "newline-delimited lines as text/plain or application/x-ndjson";
+const ACCEPTED_ENCODINGS_HINT = "gzip or none";
 
 export function bodyTooLarge(limitBytes: number): LogIngestError {
-  return fromRegistry(createError("MS_BODY_TOO_LARGE", { limitBytes }));
+  return createError("MS_BODY_TOO_LARGE", { limitBytes });
 }
 
 export function badRequest(detail: string): LogIngestError {
-  return fromRegistry(createError("MS_BAD_REQUEST", { detail }));
+  return createError("MS_BAD_REQUEST", { detail });
 }
 
 export function invalidParameter(name: string, detail: string): LogIngestError {
-  return fromRegistry(createError("MS_INVALID_PARAMETER", { name, detail }));
+  return createError("MS_INVALID_PARAMETER", { name, detail });
 }
 
 export function unsupportedMediaType(contentType: string): LogIngestError {
-  return new LogIngestError(
-    "MS_UNSUPPORTED_MEDIA_TYPE",
-    415,
-    `unsupported content type ${JSON.stringify(contentType)}; send newline-delimited lines as text/plain or application/x-ndjson`,
-  );
+  return createError("MS_UNSUPPORTED_MEDIA_TYPE", { contentType: JSON.stringify(contentType), accepted: ACCEPTED_MEDIA_TYPES_HINT });
 }
 
 export function unsupportedEncoding(encoding: string): LogIngestError {
-  return new LogIngestError("MS_UNSUPPORTED_CONTENT_ENCODING", 415, `unsupported content encoding ${JSON.stringify(encoding)}; send gzip or none`);
+  return createError("MS_UNSUPPORTED_CONTENT_ENCODING", { encoding: JSON.stringify(encoding), accepted: ACCEPTED_ENCODINGS_HINT });
 }
 
 export function invalidGzip(detail: string): LogIngestError {
-  return new LogIngestError("MS_INVALID_GZIP_BODY", 400, `the gzip body is malformed: ${detail}`);
+  return createError("MS_INVALID_GZIP_BODY", { detail });
 }
 
 export function ingestBusy(): LogIngestError {
-  return new LogIngestError("MS_INGEST_BUSY", 429, "the collector is over capacity and took none of these lines; retry later");
+  return createError("MS_INGEST_BUSY");
 }

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { errorBody, MeshsightError } from "../../../core/http/errors.ts";
 import type { AccessLogEntry, ProxyIdentity, ProxyRole } from "../../../core/model/access-log.ts";
 import type { AccessLogIngest } from "../../ingest.ts";
 import { readLogBody, type BodyLimits } from "./body-reader.ts";
 import type { LineParser } from "./entry.ts";
-import { ingestBusy, invalidParameter, LogIngestError, unsupportedEncoding, unsupportedMediaType } from "./errors.ts";
+import { ingestBusy, invalidParameter, unsupportedEncoding, unsupportedMediaType } from "./errors.ts";
 import { createLineParser, type LineFormatOptions } from "./formats.ts";
 import { ACCESS_LOG_REJECT_SOURCE, AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectSink } from "./line-decoder.ts";
 import { identityFromStatic } from "./source-identity.ts";
@@ -92,10 +93,10 @@ async function handleLogIngest(request: FastifyRequest, reply: FastifyReply, dep
     const body: LogIngestResponse = { accepted: entries.length, rejected: decoder.tally.total, reasons: decoder.tally.byReason() };
     return await reply.code(200).send(body);
   } catch (error) {
-    if (!(error instanceof LogIngestError)) throw error;
+    if (!(error instanceof MeshsightError)) throw error;
     if (error.code === "MS_BODY_TOO_LARGE") deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "body_too_large");
     if (error.code === "MS_INVALID_GZIP_BODY") deps.rejects.reject(ACCESS_LOG_REJECT_SOURCE, "invalid_gzip");
-    return await reply.code(error.statusCode).send(error.toBody());
+    return await reply.code(error.statusCode).send(errorBody(error));
   }
 }
 

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createError, ERROR_DEFINITIONS, type ErrorCode } from "../../../core/http/errors.ts";
 
+const repoRoot = new URL("../../../", import.meta.url);
 const docs = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
 
 /** Rows of the docs tables: | `MS_X` | status | message | when | */
@@ -38,6 +39,33 @@ void describe("error registry", () => {
     assert.equal(error.statusCode, 404);
     assert.equal(error.message, "no route for GET /nope");
     assert.equal(createError("MS_UNAUTHORIZED").message, "missing or invalid bearer token");
+  });
+
+  void it("is the only place MS_ codes come from: product sources name no code it lacks", () => {
+    const sourceDirs = ["core", "collector", "prober", "analyzer", "dashboards"];
+    const sources = sourceDirs
+      .filter((dir) => existsSync(new URL(dir, repoRoot)))
+      .flatMap((dir) =>
+      readdirSync(new URL(dir, repoRoot), { recursive: true, encoding: "utf8" })
+        .filter((path) => path.endsWith(".ts"))
+        .map((path) => `${dir}/${path}`),
+    );
+    sources.push("cli.ts");
+    assert.ok(sources.length > 20, "the source scan found the product's files");
+    const unknown = sources.flatMap((path) =>
+      [...readFileSync(new URL(path, repoRoot), "utf8").matchAll(/["'`](MS_[A-Z_]+)["'`]/g)]
+        .map((match) => match[1]!)
+        .filter((code) => !(code in ERROR_DEFINITIONS))
+        .map((code) => `${path}: ${code}`),
+    );
+    assert.deepEqual(unknown, []);
+  });
+
+  void it("names what a 415 route accepts in its message", () => {
+    const error = createError("MS_UNSUPPORTED_MEDIA_TYPE", { contentType: "text/xml", accepted: "application/json" });
+    assert.equal(error.statusCode, 415);
+    assert.equal(error.message, "unsupported content type text/xml; send application/json");
+    assert.equal(createError("MS_INGEST_BUSY").statusCode, 429);
   });
 
   void it("uses only MS_ codes and statuses of errors", () => {
