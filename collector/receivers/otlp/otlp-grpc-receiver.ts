@@ -1,0 +1,94 @@
+/**
+ * OTLP/gRPC trace receiver: `opentelemetry.proto.collector.trace.v1.TraceService/Export`. Raw bytes in
+ * (no proto-loader object conversion), decoded once, handed to SpanIngest. Status codes follow the OTLP
+ * spec (https://opentelemetry.io/docs/specs/otlp/#failures): INVALID_ARGUMENT for requests that will never
+ * succeed, UNAVAILABLE when retrying later can help; bad spans inside a good request are a partial success.
+ */
+import { type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, status } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
+import type { SpanIngest } from "../../traces/span-ingest.ts";
+import { decodeOtlpProtobuf, OtlpDecodeError } from "./otlp-decoder.ts";
+import { encodeExportResponse, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
+
+export interface OtlpGrpcReceiverOptions {
+  host: string;
+  /** 0 picks a free port; start() returns the bound one. */
+  port: number;
+  ingest: Pick<SpanIngest, "ingest">;
+  rejects: RejectCounter;
+  logger: Logger;
+  /** Largest request accepted, in bytes (grpc-js refuses bigger ones with RESOURCE_EXHAUSTED). */
+  maxRequestBytes: number;
+  /** Most spans one request may carry; more is INVALID_ARGUMENT (exporters split batches). */
+  maxSpansPerRequest: number;
+}
+
+const REJECT_SOURCE = "otlp";
+
+function traceServiceDefinition(): ServiceDefinition {
+  return {
+    Export: {
+      path: EXPORT_METHOD_PATH,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (message: Buffer) => message,
+      requestDeserialize: (bytes: Buffer) => bytes,
+      responseSerialize: (message: Uint8Array) => Buffer.from(message.buffer, message.byteOffset, message.byteLength),
+      responseDeserialize: (bytes: Buffer) => bytes,
+      originalName: "export",
+    },
+  };
+}
+
+export class OtlpGrpcReceiver {
+  private readonly server: Server;
+  private isStopping = false;
+
+  constructor(private readonly options: OtlpGrpcReceiverOptions) {
+    this.server = new Server({ "grpc.max_receive_message_length": options.maxRequestBytes });
+    this.server.addService(traceServiceDefinition(), { Export: this.handleExport.bind(this) });
+  }
+
+  start(): Promise<number> {
+    const { host, port } = this.options;
+    const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
+        if (error) reject(new Error(`OTLP gRPC receiver cannot listen on ${address}: ${error.message}`));
+        else resolve(boundPort);
+      });
+    });
+  }
+
+  /** Unary calls are short: finish those in flight, then close. */
+  async stop(): Promise<void> {
+    this.isStopping = true;
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+
+  private handleExport(call: ServerUnaryCall<Buffer, Uint8Array>, respond: sendUnaryData<Uint8Array>): void {
+    const { rejects } = this.options;
+    if (this.isStopping) {
+      respond({ code: status.UNAVAILABLE, details: "meshsight collector is shutting down; retry" });
+      return;
+    }
+    let spans;
+    try {
+      spans = decodeOtlpProtobuf(call.request, this.options.maxSpansPerRequest);
+    } catch (error) {
+      const isDecodeError = error instanceof OtlpDecodeError;
+      rejects.reject(REJECT_SOURCE, isDecodeError ? "malformed-request" : "decode-failed", 1, (error as Error).message);
+      if (!isDecodeError) this.options.logger.error({ err: error }, "OTLP decode failed unexpectedly");
+      respond({ code: status.INVALID_ARGUMENT, details: (error as Error).message });
+      return;
+    }
+    const result = this.options.ingest.ingest("otlp", spans);
+    if (result.outcome === "overloaded") {
+      rejects.reject(REJECT_SOURCE, "overloaded", spans.length);
+      respond({ code: status.UNAVAILABLE, details: "meshsight collector is over capacity; retry later" });
+      return;
+    }
+    respond(null, encodeExportResponse(result.rejected, result.rejectMessage));
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * OTLP/HTTP trace receiver: POST /v1/traces with `application/x-protobuf` or `application/json`, optionally
+ * gzip. Answers per https://opentelemetry.io/docs/specs/otlp/#otlphttp-response: 200 with an
+ * ExportTraceServiceResponse (partial_success when spans were rejected) in the request's encoding, 400
+ * with a google.rpc.Status for requests that will never succeed, 503 + Retry-After when overloaded.
+ */
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
+import { acceptRawBodies, mediaTypeOf } from "../../traces/raw-body-scope.ts";
+import type { SpanIngest } from "../../traces/span-ingest.ts";
+import type { SpanInput } from "../../traces/span-input.ts";
+import { decodeOtlpJson, decodeOtlpProtobuf, OtlpDecodeError } from "./otlp-decoder.ts";
+import { encodeExportResponse, encodeRpcStatus } from "./otlp-protos.ts";
+
+export interface OtlpHttpRouteOptions {
+  ingest: Pick<SpanIngest, "ingest">;
+  rejects: RejectCounter;
+  maxSpansPerRequest: number;
+}
+
+const REJECT_SOURCE = "otlp";
+const PROTOBUF = "application/x-protobuf";
+const JSON_TYPE = "application/json";
+/** google.rpc.Code values used in Status bodies. */
+const CODE_INVALID_ARGUMENT = 3;
+const CODE_UNAVAILABLE = 14;
+
+export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsync {
+  const { ingest, rejects, maxSpansPerRequest } = options;
+  return async (app) => {
+    acceptRawBodies(app);
+    app.post("/v1/traces", async (request, reply) => {
+      const mediaType = mediaTypeOf(request.headers["content-type"]);
+      const isJson = mediaType === JSON_TYPE;
+      if (!isJson && mediaType !== PROTOBUF) {
+        rejects.reject(REJECT_SOURCE, "unsupported-content-type", 1, mediaType);
+        return sendStatus(reply, 415, false, CODE_INVALID_ARGUMENT, `unsupported content type "${mediaType || "(none)"}"; send ${PROTOBUF} or ${JSON_TYPE}`);
+      }
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      let spans: SpanInput[];
+      try {
+        spans = isJson ? decodeOtlpJson(body.toString("utf8"), maxSpansPerRequest) : decodeOtlpProtobuf(body, maxSpansPerRequest);
+      } catch (error) {
+        if (!(error instanceof OtlpDecodeError)) throw error;
+        rejects.reject(REJECT_SOURCE, "malformed-request", 1, error.message);
+        return sendStatus(reply, 400, isJson, CODE_INVALID_ARGUMENT, error.message);
+      }
+      const result = ingest.ingest("otlp", spans);
+      if (result.outcome === "overloaded") {
+        void reply.header("retry-after", "1");
+        return sendStatus(reply, 503, isJson, CODE_UNAVAILABLE, "meshsight collector is over capacity; retry later");
+      }
+      if (isJson) {
+        const partial = result.rejected === 0 ? {} : { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.rejectMessage } };
+        return reply.code(200).type(JSON_TYPE).send(partial);
+      }
+      return reply.code(200).type(PROTOBUF).send(Buffer.from(encodeExportResponse(result.rejected, result.rejectMessage)));
+    });
+  };
+}
+
+function sendStatus(reply: FastifyReply, httpStatus: number, isJson: boolean, code: number, message: string): FastifyReply {
+  if (isJson) return reply.code(httpStatus).type(JSON_TYPE).send({ code, message });
+  return reply.code(httpStatus).type(PROTOBUF).send(Buffer.from(encodeRpcStatus(code, message)));
+}

@@ -1,0 +1,75 @@
+import { Counter, type Registry } from "prom-client";
+import type { MeshCall } from "../../core/model/access-log.ts";
+import type { Span } from "../../core/model/span.ts";
+import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { validateSpanInput, type SpanInput } from "./span-input.ts";
+import { mapSpan, type NameEndpoint } from "./span-mapping.ts";
+import type { SpanCallDeriver } from "./span-metrics.ts";
+
+/** The part of the collector pipeline spans feed (CollectorPipeline.ingestCalls). */
+export interface CallIngest {
+  isOverloaded(): boolean;
+  ingestCalls(calls: readonly MeshCall[]): boolean;
+}
+
+/** What happened to one receiver request; receivers turn it into their protocol's answer. */
+export type SpanIngestResult =
+  | { outcome: "accepted"; accepted: number; rejected: number; rejectMessage: string }
+  /** Nothing was taken; the client should retry later (gRPC UNAVAILABLE, HTTP 503). */
+  | { outcome: "overloaded" };
+
+export interface SpanIngestOptions {
+  nameEndpoint: NameEndpoint;
+  deriver: SpanCallDeriver;
+  pipeline: CallIngest;
+  sampler: { offer(spans: readonly Span[]): void };
+  registry: Registry;
+  rejects: RejectCounter;
+}
+
+/**
+ * Where every trace receiver hands decoded spans: validates them (bad ones are counted rejects, the rest
+ * of the request still counts: OTLP partial success), maps them to mesh dimensions, feeds span metrics to
+ * the collector pipeline and the spans to tail sampling and storage.
+ */
+export class SpanIngest {
+  private readonly spansAccepted: Counter<"protocol">;
+  private readonly calls: MeshCall[] = [];
+
+  constructor(private readonly options: SpanIngestOptions) {
+    this.spansAccepted = new Counter({
+      name: "meshsight_spans_received_total",
+      help: "Spans taken from trace receivers, by protocol.",
+      labelNames: ["protocol"],
+      registers: [options.registry],
+    });
+  }
+
+  ingest(protocol: "otlp" | "zipkin", inputs: readonly SpanInput[]): SpanIngestResult {
+    const { pipeline, rejects } = this.options;
+    if (pipeline.isOverloaded()) return { outcome: "overloaded" };
+    const spans: Span[] = [];
+    let rejected = 0;
+    let firstReason = "";
+    for (const input of inputs) {
+      const reason = validateSpanInput(input);
+      if (reason !== null) {
+        rejected++;
+        if (firstReason === "") firstReason = reason;
+        rejects.reject(protocol, reason, 1, `trace ${input.traceId || "(none)"} span ${input.spanId || "(none)"}`);
+        continue;
+      }
+      spans.push(mapSpan(input, this.options.nameEndpoint));
+    }
+    const calls = this.calls;
+    calls.length = 0;
+    this.options.deriver.derive(spans, calls);
+    // Checked above; a refusal here (a bound reached in between) is rare and only costs the span metrics.
+    if (calls.length > 0 && !pipeline.ingestCalls(calls)) rejects.reject(protocol, "span-metrics-overloaded", calls.length);
+    calls.length = 0;
+    this.options.sampler.offer(spans);
+    this.spansAccepted.inc({ protocol }, spans.length);
+    const rejectMessage = rejected === 0 ? "" : `${rejected} span(s) rejected, first reason: ${firstReason} (ids must be non-zero hex: 16-byte trace id, 8-byte span id)`;
+    return { outcome: "accepted", accepted: spans.length, rejected, rejectMessage };
+  }
+}

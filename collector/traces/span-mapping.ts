@@ -1,0 +1,141 @@
+import type { Component } from "../../core/model/dimensions.ts";
+import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
+import type { Span } from "../../core/model/span.ts";
+import type { EndpointProtocol } from "../endpoints/endpoint-grouper.ts";
+import type { SpanInput } from "./span-input.ts";
+
+/** The collector's endpoint naming (EndpointGrouper.nameEndpoint), so spans and access logs share names. */
+export type NameEndpoint = (service: string, method: string, path: string, protocol: EndpointProtocol) => string;
+
+/**
+ * Semantic-convention names, newest first: OpenTelemetry renamed HTTP and network attributes in semconv
+ * 1.21+ (http.method -> http.request.method, http.status_code -> http.response.status_code,
+ * net.peer.name -> server.address, ...); instrumentations of both generations are in the field.
+ */
+const HTTP_METHOD = ["http.request.method", "http.method"];
+const HTTP_STATUS = ["http.response.status_code", "http.status_code"];
+const URL_PATH = ["url.path", "http.target"];
+const FULL_URL = ["url.full", "http.url"];
+const PEER_HOST = ["server.address", "net.peer.name", "http.host", "net.host.name", "network.peer.address", "net.peer.ip"];
+
+function first(attributes: Record<string, string>, keys: readonly string[]): string {
+  for (const key of keys) {
+    const value = attributes[key];
+    if (value !== undefined && value !== "") return value;
+  }
+  return "";
+}
+
+/**
+ * Service name as the mesh names it, `<name>.<namespace>` (ARCHITECTURE.md "Dimensions"), so a service's
+ * spans and its sidecar's access logs land on the same entity. A name that already ends in its namespace
+ * is kept as is.
+ */
+export function serviceOf(resource: Record<string, string>): string {
+  const name = resource["service.name"] ?? "";
+  if (name === "") return UNKNOWN_SERVICE;
+  const namespace = resource["k8s.namespace.name"] ?? "";
+  if (namespace === "" || name.endsWith(`.${namespace}`)) return name;
+  return `${name}.${namespace}`;
+}
+
+/** Instance: service.instance.id, else `<pod>.<namespace>` like mesh instances, else the host name. */
+export function instanceOf(resource: Record<string, string>): string {
+  const id = resource["service.instance.id"];
+  if (id !== undefined && id !== "") return id;
+  const pod = resource["k8s.pod.name"];
+  if (pod !== undefined && pod !== "") {
+    const namespace = resource["k8s.namespace.name"] ?? "";
+    return namespace === "" ? pod : `${pod}.${namespace}`;
+  }
+  return resource["host.name"] ?? resource["host.id"] ?? "";
+}
+
+/** `reviews.default.svc.cluster.local` -> `reviews.default`, the way cluster host names map (ARCHITECTURE.md). */
+export function serviceFromHost(host: string): string {
+  const withoutPort = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  const match = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(withoutPort);
+  return match ? `${match[1]}.${match[2]}` : withoutPort;
+}
+
+/** The service a client or producer span calls: peer.service first (set by the caller on purpose), then the host. */
+export function peerServiceOf(attributes: Record<string, string>): string {
+  const peer = attributes["peer.service"];
+  if (peer !== undefined && peer !== "") return peer;
+  const host = first(attributes, PEER_HOST) || hostOfUrl(first(attributes, FULL_URL));
+  if (host !== "") return serviceFromHost(host);
+  return attributes["messaging.destination.name"] ?? attributes["messaging.destination"] ?? "";
+}
+
+export function componentOf(attributes: Record<string, string>): Component {
+  if (attributes["rpc.system"] === "grpc") return "grpc";
+  if (first(attributes, HTTP_METHOD) !== "" || first(attributes, HTTP_STATUS) !== "") return "http";
+  return "tcp";
+}
+
+export function httpStatusOf(attributes: Record<string, string>): number {
+  const status = Number(first(attributes, HTTP_STATUS));
+  return Number.isInteger(status) ? status : 0;
+}
+
+/**
+ * Endpoint of the called side: `/pkg.Service/Method` for RPC, `METHOD:/route` for HTTP (route template,
+ * else the grouped path), else the span name. Names go through the collector's grouping and per-service cap.
+ */
+export function endpointOf(span: SpanInput, calledService: string, nameEndpoint: NameEndpoint): string {
+  const attributes = span.attributes;
+  const rpcService = attributes["rpc.service"];
+  const rpcMethod = attributes["rpc.method"];
+  if (rpcService && rpcMethod) return nameEndpoint(calledService, "", `/${rpcService}/${rpcMethod}`, "grpc");
+  const method = first(attributes, HTTP_METHOD);
+  if (method !== "") {
+    const path = attributes["http.route"] || first(attributes, URL_PATH) || pathOfUrl(first(attributes, FULL_URL));
+    if (path !== "") return nameEndpoint(calledService, method.toUpperCase(), path, "http");
+  }
+  // Span names are meant to be low-cardinality already, but the cap still applies to them.
+  return nameEndpoint(calledService, "", span.name, "grpc");
+}
+
+/** Error: OTLP status ERROR; else HTTP >= 500 on the server side, >= 400 on the client side (as for access logs). */
+export function isErrorSpan(span: SpanInput): boolean {
+  if (span.hasErrorStatus) return true;
+  const status = httpStatusOf(span.attributes);
+  const isClientSide = span.kind === "client" || span.kind === "producer";
+  return status >= (isClientSide ? 400 : 500);
+}
+
+/** Maps a decoded span to the store's span with mesh dimensions. */
+export function mapSpan(span: SpanInput, nameEndpoint: NameEndpoint): Span {
+  const service = serviceOf(span.resourceAttributes);
+  const isOutgoing = span.kind === "client" || span.kind === "producer";
+  const peerService = isOutgoing ? peerServiceOf(span.attributes) : "";
+  // A client span's endpoint is the callee's, named within the callee's service like its own server spans.
+  const endpointService = isOutgoing && peerService !== "" ? peerService : service;
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    durationNs: span.durationNs,
+    service,
+    instance: instanceOf(span.resourceAttributes),
+    endpoint: endpointOf(span, endpointService, nameEndpoint),
+    peerService,
+    isError: isErrorSpan(span),
+    statusMessage: span.statusMessage,
+    attributes: span.attributes,
+    resourceAttributes: span.resourceAttributes,
+  };
+}
+
+function hostOfUrl(url: string): string {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]*@)?([^/?#]+)/i.exec(url);
+  return match?.[2] ?? "";
+}
+
+function pathOfUrl(url: string): string {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(url);
+  return match ? (match[1] ?? "/") : "";
+}
