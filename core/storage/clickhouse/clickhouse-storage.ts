@@ -2,22 +2,31 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "pino";
 import type { EntityRecord } from "../../model/dimensions.ts";
 import type { MetricAggregate, MinuteMetrics } from "../../model/metrics.ts";
+import type { ProbeResult } from "../../model/probe.ts";
 import type { SampledRecord } from "../../model/sample.ts";
+import type { Span } from "../../model/span.ts";
 import {
   StorageUnavailableError,
   type EntityQuery,
   type MetricsQuery,
+  type ProbeResultQuery,
+  type ProbeSeriesPoint,
+  type ProbeSeriesQuery,
   type RetentionPolicy,
   type SampleQuery,
   type StorageAdapter,
   type TopNQuery,
+  type TraceQuery,
+  type TraceSummary,
 } from "../port.ts";
 import { capabilitiesOf, parseServerVersion, type ClickHouseCapabilities } from "./capabilities.ts";
 import { createClickHouseClient, redactUrl } from "./client-factory.ts";
 import { ClickHouseConnection } from "./connection.ts";
 import { applyMigrations } from "./migrations.ts";
+import { ClickHouseProbeReader } from "./probe-reader.ts";
 import { ClickHouseReader } from "./reader.ts";
 import { applyTtl, dropExpiredPartitions, validateRetention } from "./retention.ts";
+import { ClickHouseSpanReader } from "./span-reader.ts";
 import { identifier } from "./sql-literals.ts";
 import type { RejectCounter } from "../../telemetry/rejects.ts";
 import { ClickHouseWriter } from "./writer.ts";
@@ -39,6 +48,8 @@ interface Started {
   connection: ClickHouseConnection;
   writer: ClickHouseWriter;
   reader: ClickHouseReader;
+  spanReader: ClickHouseSpanReader;
+  probeReader: ClickHouseProbeReader;
 }
 
 /**
@@ -92,6 +103,8 @@ export class ClickHouseStorage implements StorageAdapter {
       connection,
       writer: new ClickHouseWriter(connection, this.database, (reason, rejected, firstProblem) => this.reportInvalidRows(reason, rejected, firstProblem)),
       reader: new ClickHouseReader(connection, this.database),
+      spanReader: new ClickHouseSpanReader(connection, this.database),
+      probeReader: new ClickHouseProbeReader(connection, this.database),
     };
     this.logger.info(
       {
@@ -176,5 +189,37 @@ export class ClickHouseStorage implements StorageAdapter {
 
   async querySamples(query: SampleQuery): Promise<SampledRecord[]> {
     return await this.use().reader.querySamples(query);
+  }
+
+  async writeSpans(spans: readonly Span[]): Promise<void> {
+    return await this.use().writer.writeSpans(spans);
+  }
+
+  async writeProbeResults(rows: readonly ProbeResult[]): Promise<void> {
+    return await this.use().writer.writeProbeResults(rows);
+  }
+
+  async getTrace(traceId: string): Promise<Span[]> {
+    return await this.use().spanReader.getTrace(traceId);
+  }
+
+  async searchTraces(query: TraceQuery): Promise<TraceSummary[]> {
+    return await this.use().spanReader.searchTraces(query);
+  }
+
+  async listSpanServices(fromMs: number, toMs: number): Promise<string[]> {
+    return await this.use().spanReader.listSpanServices(fromMs, toMs);
+  }
+
+  async listSpanNames(service: string, fromMs: number, toMs: number): Promise<string[]> {
+    return await this.use().spanReader.listSpanNames(service, fromMs, toMs);
+  }
+
+  async queryProbeResults(query: ProbeResultQuery): Promise<ProbeResult[]> {
+    return await this.use().probeReader.queryProbeResults(query);
+  }
+
+  async probeSeries(query: ProbeSeriesQuery): Promise<ProbeSeriesPoint[]> {
+    return await this.use().probeReader.probeSeries(query);
   }
 }

@@ -56,7 +56,7 @@ interface EntityRow {
 type SampleRow = Omit<InsertedSampleRow, "time">;
 
 /** A query's [fromMs, toMs) as whole milliseconds inside what DateTime can hold; null when empty. */
-function msRange(fromMs: number, toMs: number): { from: number; to: number } | null {
+export function msRange(fromMs: number, toMs: number): { from: number; to: number } | null {
   if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) throw new RangeError(`time range must be finite numbers, got [${fromMs}, ${toMs})`);
   const from = Math.min(Math.max(Math.ceil(fromMs), 0), MAX_TIME_MS);
   const to = Math.min(Math.max(Math.ceil(toMs), 0), MAX_TIME_MS);
@@ -67,7 +67,7 @@ function msRange(fromMs: number, toMs: number): { from: number; to: number } | n
  * A validated row limit. It goes into SQL as a literal even where the server binds parameters:
  * parameters in LIMIT came to ClickHouse much later than parameters elsewhere.
  */
-function rowLimit(limit: number): number {
+export function rowLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
   return Math.min(limit, MAX_READ_ROWS);
 }
@@ -100,7 +100,7 @@ function parseAttributes(json: string): Record<string, string> {
   }
 }
 
-export class ClickHouseReader implements StorageReader {
+export class ClickHouseReader implements Pick<StorageReader, "queryMetrics" | "topN" | "listEntities" | "querySamples"> {
   private readonly db: string;
 
   constructor(

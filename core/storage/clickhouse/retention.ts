@@ -17,10 +17,13 @@ export const RETENTION_BY_TABLE: Readonly<Record<string, keyof RetentionPolicy>>
   metrics_hour: "hourDays",
   metrics_day: "dayDays",
   samples: "samplesDays",
+  spans: "spansDays",
+  trace_index: "spansDays",
+  probe_results: "probeResultsDays",
 };
 
 export function validateRetention(retention: RetentionPolicy): RetentionPolicy {
-  for (const key of ["minuteDays", "hourDays", "dayDays", "samplesDays"] as const) {
+  for (const key of ["minuteDays", "hourDays", "dayDays", "samplesDays", "spansDays", "probeResultsDays"] as const) {
     const days = retention[key];
     if (typeof days !== "number" || !Number.isFinite(days) || days <= 0) throw new RangeError(`retention.${key} must be a positive number of days, got ${String(days)}`);
   }

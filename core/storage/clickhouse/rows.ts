@@ -17,16 +17,25 @@ const MINUTE_MS = 60_000;
 /** DateTime is a UInt32 of seconds. */
 const MAX_TIME_MS = 4_294_967_295_000;
 
-function fail(what: string, index: number, field: string, value: unknown): never {
-  throw new InvalidStorageRowError(`${what} row ${index}: ${field} is invalid (${JSON.stringify(value) ?? String(value)})`);
+export function fail(what: string, index: number, field: string, value: unknown): never {
+  throw new InvalidStorageRowError(`${what} row ${index}: ${field} is invalid (${shown(value)})`);
 }
 
-function count(what: string, index: number, field: string, value: number): number {
+/** JSON where it can (strings show their quotes), else String(): a bigint must not turn one bad row into a crash. */
+function shown(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function count(what: string, index: number, field: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) fail(what, index, field, value);
   return value;
 }
 
-function nonNegative(what: string, index: number, field: string, value: number): number {
+export function nonNegative(what: string, index: number, field: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) fail(what, index, field, value);
   return value;
 }
@@ -36,12 +45,12 @@ function finite(what: string, index: number, field: string, value: number): numb
   return value;
 }
 
-function text(what: string, index: number, field: string, value: string): string {
+export function text(what: string, index: number, field: string, value: string): string {
   if (typeof value !== "string") fail(what, index, field, value);
   return value;
 }
 
-function timeMs(what: string, index: number, value: number): number {
+export function timeMs(what: string, index: number, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0 || value > MAX_TIME_MS) fail(what, index, "timeMs", value);
   return value;
 }

@@ -1,9 +1,12 @@
 import type { EntityRecord } from "../../model/dimensions.ts";
 import type { MinuteMetrics } from "../../model/metrics.ts";
+import type { ProbeResult } from "../../model/probe.ts";
 import type { SampledRecord } from "../../model/sample.ts";
+import type { Span } from "../../model/span.ts";
 import type { StorageWriter } from "../port.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import { InvalidStorageRowError, toEntityRow, toMetricsRow, toSampleRow } from "./rows.ts";
+import { toProbeResultRow, toSpanRow } from "./span-rows.ts";
 import { identifier } from "./sql-literals.ts";
 
 /** Told about rows refused as invalid: how many, why, and the first problem found. */
@@ -37,6 +40,15 @@ export class ClickHouseWriter implements StorageWriter {
 
   async writeSamples(rows: readonly SampledRecord[]): Promise<void> {
     await this.insert("samples", this.convert(rows, toSampleRow, "invalid_sample_row"));
+  }
+
+  /** Duplicates are left to the table (ReplacingMergeTree) and to reads, which see each span once. */
+  async writeSpans(spans: readonly Span[]): Promise<void> {
+    await this.insert("spans", this.convert(spans, toSpanRow, "invalid_span_row"));
+  }
+
+  async writeProbeResults(rows: readonly ProbeResult[]): Promise<void> {
+    await this.insert("probe_results", this.convert(rows, toProbeResultRow, "invalid_probe_result_row"));
   }
 
   private async insert(table: string, rows: readonly object[]): Promise<void> {
