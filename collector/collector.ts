@@ -1,14 +1,15 @@
+import { join } from "node:path";
 import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { z } from "zod";
 import type { Component } from "../core/lifecycle.ts";
 import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { Flusher } from "./aggregate/flusher.ts";
 import { MinuteAggregator } from "./aggregate/minute-aggregator.ts";
 import { Sampler } from "./aggregate/sampler.ts";
-import type { collectorSection } from "./config.ts";
+import { fileSourceIdentity } from "./access-log-source.ts";
+import type { CollectorConfig } from "./config.ts";
 import { EndpointGrouper } from "./endpoints/endpoint-grouper.ts";
 import { readEndpointRulesFile } from "./endpoints/endpoint-rules.ts";
 import { MeshResolver } from "./mesh/mesh-resolver.ts";
@@ -17,10 +18,14 @@ import { resolveProxyIdentity } from "./mesh/proxy-identity.ts";
 import { CollectorPipeline } from "./pipeline.ts";
 import { queryRoutes } from "./query/query-routes.ts";
 import { QueryService } from "./query/query-service.ts";
+import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
 
-export type CollectorConfig = z.output<(typeof collectorSection)["schema"]>;
+export type { CollectorConfig };
+
+/** Where tail offsets go when collector.accessLogOffsetsFile is unset: next to the rest of the local state. */
+const DEFAULT_OFFSETS_FILE_NAME = "access-log-offsets.json";
 
 export interface CollectorDeps {
   config: CollectorConfig;
@@ -31,12 +36,19 @@ export interface CollectorDeps {
   registry: Registry;
   rejects: RejectCounter;
   logger: Logger;
+  /** storage.dataDir: the default home of the tail offsets file. Needed only when files are tailed without accessLogOffsetsFile. */
+  dataDir?: string;
   clock?: () => number;
 }
 
 /** The collector as the process runs it: lifecycle components in start order, and HTTP routes. */
 export interface Collector {
   components: Component[];
+  /**
+   * The part of `components` that turns handed-over entries into stored rows (flusher, peer resolver), without
+   * listeners or file tailers: what a one-shot `meshsight ingest` runs. Same start order as `components`.
+   */
+  pipelineComponents: Component[];
   routes: FastifyPluginAsync[];
   pipeline: CollectorPipeline;
   /** The ALS port actually bound, once started (the configured one may be 0). */
@@ -92,13 +104,16 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
   });
   let alsPort: number | undefined;
 
-  const components: Component[] = [
+  const pipelineComponents: Component[] = [
     {
       name: "collector.flusher",
       start: async () => flusher.start(),
       stop: () => flusher.stop(),
     },
     { name: "collector.peers", start: () => peers.start(), stop: () => peers.stop() },
+  ];
+  const components: Component[] = [
+    ...pipelineComponents,
     {
       name: "collector.als",
       start: async () => {
@@ -108,9 +123,63 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
       stop: () => als.stop(),
     },
   ];
+  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, pipeline));
   const routes: FastifyPluginAsync[] = [
     queryRoutes(new QueryService(deps.reader), clock),
     async (app) => registerLogIngestRoutes(app, { ingest: pipeline, rejects, defaultFormat: config.accessLogFormat }),
   ];
-  return { components, routes, pipeline, alsPort: () => alsPort };
+  return { components, pipelineComponents, routes, pipeline, alsPort: () => alsPort };
+}
+
+/** Tails collector.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */
+function fileTailerComponent(deps: CollectorDeps, pipeline: CollectorPipeline): Component {
+  const { config, logger, rejects } = deps;
+  const statePath = config.accessLogOffsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
+  if (statePath === undefined) throw new Error("collector.accessLogFiles is set but neither collector.accessLogOffsetsFile nor a data directory says where to keep tail offsets");
+  const warnings = new ThrottledWarning(logger, "cannot read an access-log file");
+  // Constructing checks the format, so a bad collector.accessLogFormat fails createCollector (exit 2), not a later poll.
+  const tailer = new FileTailer({
+    paths: config.accessLogFiles,
+    format: config.accessLogFormat,
+    identity: fileSourceIdentity(config),
+    ingest: pipeline,
+    rejects,
+    statePath,
+    startAt: config.accessLogStartAt,
+    onError: (error) => warnings.warn(error),
+  });
+  return {
+    name: "collector.access-log-files",
+    start: async () => {
+      await tailer.start();
+      logger.info({ component: "access-log-files", paths: config.accessLogFiles, format: config.accessLogFormat, statePath }, "tailing access-log files");
+    },
+    stop: () => tailer.stop(),
+  };
+}
+
+/**
+ * A file the process cannot read is the operator's to see, not a reason to stop tailing the others; but the
+ * tailer retries every poll, so the warning is logged at most every 10 s with how many were suppressed.
+ */
+class ThrottledWarning {
+  private lastLoggedMs = Number.NEGATIVE_INFINITY;
+  private suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly message: string,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  warn(error: Error): void {
+    const nowMs = Date.now();
+    if (nowMs - this.lastLoggedMs < this.intervalMs) {
+      this.suppressed++;
+      return;
+    }
+    this.logger.warn({ component: "access-log-files", err: error, suppressedSinceLastLog: this.suppressed }, this.message);
+    this.lastLoggedMs = nowMs;
+    this.suppressed = 0;
+  }
 }

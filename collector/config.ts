@@ -24,6 +24,15 @@ const pathList = () =>
     )
     .default([]);
 
+/** An optional name matching `pattern`; empty means unset so an env variable can switch it off. */
+const optionalName = (pattern: RegExp, expected: string) =>
+  z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: expected }).regex(pattern, { error: expected }).optional());
+
+/** `service` or `service.namespace`: the namespace is split off at the one dot. */
+export const SERVICE_NAME_PATTERN = /^[^\s.]+(\.[^\s.]+)?$/;
+/** `pod`, `pod.namespace` or `ip:port`, which has dots of its own, so only spaces are refused. */
+export const INSTANCE_NAME_PATTERN = /^\S+$/;
+
 /** The collector's settings: ingest bounds, naming, aggregation and sampling (docs/configuration.md). */
 export const collectorSection = defineSection(
   z.strictObject({
@@ -41,6 +50,11 @@ export const collectorSection = defineSection(
     accessLogFiles: pathList(),
     accessLogFormat: z.string({ error: "expected a format name or custom:<format string>" }).default("istio"),
     accessLogOffsetsFile: optionalPath(),
+    accessLogIdentity: enumField(["static", "kubernetes"], "static"),
+    accessLogService: optionalName(SERVICE_NAME_PATTERN, "expected service or service.namespace (no spaces, at most one dot)"),
+    accessLogInstance: optionalName(INSTANCE_NAME_PATTERN, "expected pod, pod.namespace or ip:port (no spaces)"),
+    accessLogRole: enumField(["auto", "sidecar", "router", "waypoint"], "auto"),
+    accessLogStartAt: enumField(["beginning", "end"], "beginning"),
   }),
   [
     { key: "alsMaxStreams", env: "MESHSIGHT_ALS_MAX_STREAMS", flag: "als-max-streams", description: "Concurrent ALS streams accepted; more are refused with RESOURCE_EXHAUSTED." },
@@ -54,8 +68,15 @@ export const collectorSection = defineSection(
     { key: "uniformSampleRate", env: "MESHSIGHT_UNIFORM_SAMPLE_RATE", flag: "uniform-sample-rate", description: "Share (0..1) of the other records kept as samples." },
     { key: "kubernetes", env: "MESHSIGHT_KUBERNETES", flag: "kubernetes", description: "auto: resolve peer IPs through the Kubernetes API when a kubeconfig or service account is found; off: never." },
     { key: "staticMappingFile", env: "MESHSIGHT_STATIC_MAPPING_FILE", flag: "static-mapping-file", description: "YAML mapping of IPs/CIDRs to services, used without Kubernetes." },
-    { key: "accessLogFiles", env: "MESHSIGHT_ACCESS_LOG_FILES", flag: "access-log-files", description: "Access-log files to tail (comma-separated)." },
+    { key: "accessLogFiles", env: "MESHSIGHT_ACCESS_LOG_FILES", flag: "access-log-files", description: "Access-log files or glob patterns to tail (comma-separated; a list in YAML); none: no tailing." },
     { key: "accessLogFormat", env: "MESHSIGHT_ACCESS_LOG_FORMAT", flag: "access-log-format", description: "Format of tailed files: envoy, istio, json, mosn or custom:<format string>." },
     { key: "accessLogOffsetsFile", env: "MESHSIGHT_ACCESS_LOG_OFFSETS_FILE", flag: "access-log-offsets-file", description: "Where tail offsets are saved (default <dataDir>/access-log-offsets.json)." },
+    { key: "accessLogIdentity", env: "MESHSIGHT_ACCESS_LOG_IDENTITY", flag: "access-log-identity", description: "Who wrote the tailed lines: static (accessLogService/accessLogInstance) or kubernetes (pod and namespace from kubelet log paths such as /var/log/pods/<ns>_<pod>_<uid>/istio-proxy/0.log)." },
+    { key: "accessLogService", env: "MESHSIGHT_ACCESS_LOG_SERVICE", flag: "access-log-service", description: "service[.namespace] of the proxy writing the tailed files; with kubernetes identity, used for paths that name no pod." },
+    { key: "accessLogInstance", env: "MESHSIGHT_ACCESS_LOG_INSTANCE", flag: "access-log-instance", description: "pod[.namespace] or ip:port of that proxy (static identity)." },
+    { key: "accessLogRole", env: "MESHSIGHT_ACCESS_LOG_ROLE", flag: "access-log-role", description: "sidecar, router (gateway) or waypoint; auto: router for gateway pods, else sidecar." },
+    { key: "accessLogStartAt", env: "MESHSIGHT_ACCESS_LOG_START_AT", flag: "access-log-start-at", description: "Where to start a file with no saved offset when meshsight starts: beginning or end (skip its history)." },
   ],
 );
+
+export type CollectorConfig = z.output<(typeof collectorSection)["schema"]>;
