@@ -27,7 +27,8 @@ function rig(options: Partial<FlusherOptions> = {}): Rig {
   const clock = { nowMs: T0 + 30_000 };
   const logger = pino({ level: "silent" });
   const aggregator = new MinuteAggregator({ registry: t.registry, rejects: t.rejects, clock: () => clock.nowMs });
-  const sampler = new Sampler({ registry: t.registry, clock: () => clock.nowMs });
+  // No uniform sample: the tests count exactly the error samples they cause.
+  const sampler = new Sampler({ registry: t.registry, clock: () => clock.nowMs, uniformRate: 0 });
   const storage = new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger });
   const flusher = new Flusher({
     aggregator,
