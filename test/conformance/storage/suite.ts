@@ -14,7 +14,9 @@ import { registerEntityAndSampleCases } from "./entity-sample-cases.ts";
 import { registerHostileNameCases } from "./hostile-name-cases.ts";
 import { registerLifecycleCases } from "./lifecycle-cases.ts";
 import { registerMetricsCases } from "./metrics-cases.ts";
+import { registerProbeCases } from "./probe-cases.ts";
 import { registerRollupCases } from "./rollup-cases.ts";
+import { registerSpanCases } from "./span-cases.ts";
 
 export interface OpenedStorage {
   adapter: StorageAdapter;
@@ -72,5 +74,7 @@ export function runStorageConformance(
     registerEntityAndSampleCases(context);
     registerLifecycleCases(context);
     registerHostileNameCases(context);
+    registerSpanCases(context);
+    registerProbeCases(context);
   });
 }
