@@ -14,7 +14,8 @@ export type NameEndpoint = (service: string, method: string, path: string, proto
  */
 const HTTP_METHOD = ["http.request.method", "http.method"];
 const HTTP_STATUS = ["http.response.status_code", "http.status_code"];
-const URL_PATH = ["url.path", "http.target"];
+/** `http.path` is what Zipkin instrumentations (Brave, zipkin-js) record. */
+const URL_PATH = ["url.path", "http.target", "http.path"];
 const FULL_URL = ["url.full", "http.url"];
 const PEER_HOST = ["server.address", "net.peer.name", "http.host", "net.host.name", "network.peer.address", "net.peer.ip"];
 

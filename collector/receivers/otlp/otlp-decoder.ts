@@ -85,7 +85,7 @@ export function decodeOtlpJson(text: string, maxSpans: number): SpanInput[] {
   const resourceSpans = (parsed as ExportRequest).resourceSpans;
   if (resourceSpans !== undefined && resourceSpans !== null && !Array.isArray(resourceSpans)) throw new OtlpDecodeError("resourceSpans must be an array");
   try {
-    return spansOf(parsed as ExportRequest, maxSpans);
+    return spansOf(parsed, maxSpans);
   } catch (error) {
     if (error instanceof OtlpDecodeError) throw error;
     // A field of the wrong JSON type surfaces as a TypeError somewhere below: it is the client's mistake.

@@ -1,0 +1,131 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { buildApp } from "../../core/http/app.ts";
+import { httpServerComponent } from "../../core/http/server-component.ts";
+import type { Component } from "../../core/lifecycle.ts";
+import type { StorageReader, StorageWriter } from "../../core/storage/port.ts";
+import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { traceRoutes } from "../query/trace-routes.ts";
+import { zipkinQueryRoutes } from "../query/trace-zipkin-routes.ts";
+import { OtlpGrpcReceiver } from "../receivers/otlp/otlp-grpc-receiver.ts";
+import { otlpHttpRoutes } from "../receivers/otlp/otlp-http-routes.ts";
+import { zipkinIngestRoutes } from "../receivers/zipkin/zipkin-routes.ts";
+import type { TracesConfig } from "./config.ts";
+import { SpanIngest, type CallIngest } from "./span-ingest.ts";
+import type { NameEndpoint } from "./span-mapping.ts";
+import { MeshServiceSet, SpanCallDeriver } from "./span-metrics.ts";
+import { TailSampler } from "./tail-sampler.ts";
+
+export interface TracePorts {
+  otlpGrpc: number;
+  otlpHttp: number;
+  zipkin: number;
+}
+
+export interface TraceComponentsDeps {
+  config: TracesConfig;
+  host: string;
+  /** 0 picks free ports; the bound ones are logged and readable through boundPorts(). */
+  ports: TracePorts;
+  /** The collector pipeline: span metrics join the access-log minute aggregates. */
+  pipeline: CallIngest;
+  /** The collector's endpoint grouper, so span endpoints and access-log endpoints share names and caps. */
+  grouper: { nameEndpoint: NameEndpoint };
+  writer: Pick<StorageWriter, "writeSpans">;
+  reader: StorageReader;
+  registry: Registry;
+  rejects: RejectCounter;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export interface TraceComponents {
+  /** Start order: sampler (flushes to storage), then the receivers; stop runs in reverse. */
+  components: Component[];
+  /** The v1 trace API for the main HTTP app. */
+  routes: FastifyPluginAsync[];
+  /**
+   * Services measured by mesh sidecars (spanMetrics "non-mesh" skips them). Envoy's own spans fill it;
+   * the collector should also note the service of every proxy it receives access logs from.
+   */
+  meshServices: MeshServiceSet;
+  spanIngest: SpanIngest;
+  sampler: TailSampler;
+  boundPorts(): Partial<TracePorts>;
+}
+
+/**
+ * Assembles trace ingestion (docs/traces.md): OTLP/gRPC, OTLP/HTTP and Zipkin receivers decode and hand
+ * spans to SpanIngest, which maps them to mesh dimensions, feeds span metrics to the pipeline and spans to
+ * tail sampling and storage. OTLP/HTTP and Zipkin each get their own HTTP server on their own port; the
+ * Zipkin port also serves the Zipkin query API, as a Zipkin server does.
+ */
+export function createTraceComponents(deps: TraceComponentsDeps): TraceComponents {
+  const { config, registry, rejects, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const meshServices = new MeshServiceSet();
+  const sampler = new TailSampler({
+    policy: {
+      decisionWaitMs: config.decisionWaitSeconds * 1000,
+      slowTraceMs: config.slowTraceMs,
+      sampleRate: config.sampleRate,
+      maxBufferedSpans: config.maxBufferedSpans,
+    },
+    writer: deps.writer,
+    registry,
+    rejects,
+    logger,
+    clock,
+  });
+  const spanIngest = new SpanIngest({
+    nameEndpoint: (...args) => deps.grouper.nameEndpoint(...args),
+    deriver: new SpanCallDeriver(config.spanMetrics, meshServices),
+    pipeline: deps.pipeline,
+    sampler,
+    registry,
+    rejects,
+  });
+  const limits = { ingest: spanIngest, rejects, maxSpansPerRequest: config.maxSpansPerRequest };
+  const grpc = new OtlpGrpcReceiver({ ...limits, host: deps.host, port: deps.ports.otlpGrpc, logger, maxRequestBytes: config.maxRequestBytes });
+  // The receiver apps expose /healthz, /readyz and /metrics too (buildApp), which load balancers in front of them use.
+  const appDeps = { logger, registry, readinessChecks: [], bodyLimitBytes: config.maxRequestBytes };
+  const otlpHttp = httpServerComponent({ app: buildApp({ ...appDeps, routes: [otlpHttpRoutes(limits)] }), host: deps.host, port: deps.ports.otlpHttp, logger });
+  const zipkin = httpServerComponent({
+    app: buildApp({ ...appDeps, routes: [zipkinIngestRoutes(limits), zipkinQueryRoutes(deps.reader, clock)] }),
+    host: deps.host,
+    port: deps.ports.zipkin,
+    logger,
+  });
+  let grpcPort: number | undefined;
+
+  const components: Component[] = [
+    { name: "traces.sampler", start: async () => sampler.start(), stop: () => sampler.stop() },
+    {
+      name: "traces.otlp-grpc",
+      start: async () => {
+        grpcPort = await grpc.start();
+        logger.info({ component: "otlp-grpc", host: deps.host, port: grpcPort }, "listening");
+      },
+      stop: () => grpc.stop(),
+    },
+    { ...otlpHttp, name: "traces.otlp-http" },
+    { ...zipkin, name: "traces.zipkin" },
+  ];
+  return {
+    components,
+    routes: [traceRoutes(deps.reader, clock)],
+    meshServices,
+    spanIngest,
+    sampler,
+    boundPorts: () => ({
+      ...(grpcPort === undefined ? {} : { otlpGrpc: grpcPort }),
+      ...optionalPort("otlpHttp", otlpHttp.boundPort()),
+      ...optionalPort("zipkin", zipkin.boundPort()),
+    }),
+  };
+}
+
+function optionalPort(key: "otlpHttp" | "zipkin", port: number | undefined): Partial<TracePorts> {
+  return port === undefined ? {} : { [key]: port };
+}
