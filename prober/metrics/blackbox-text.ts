@@ -1,0 +1,34 @@
+import type { ProbeOutcome } from "../kinds/kind.ts";
+import { OUTCOME_METRIC_NAME, httpPhaseSeconds, outcomeMetricHelp } from "./blackbox-names.ts";
+
+/**
+ * The body of a blackbox-exporter `/probe` answer for one run: unlabelled `probe_*` gauges (Prometheus
+ * adds `instance` from the scrape config's relabelling), in the text exposition format 0.0.4.
+ */
+export function renderBlackboxMetrics(kind: string, outcome: ProbeOutcome, durationMs: number): string {
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, samples: Array<[labels: string, value: number]>): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${formatValue(value)}`);
+  };
+  if (kind === "http") {
+    const phases = httpPhaseSeconds(outcome.phases);
+    if (phases.length > 0) gauge("probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", phases.map(([phase, seconds]) => [`{phase="${phase}"}`, seconds]));
+  }
+  const dnsMs = outcome.phases.dns ?? outcome.phases.resolve;
+  if (dnsMs !== undefined) gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", [["", dnsMs / 1000]]);
+  for (const [key, value] of Object.entries(outcome.metrics).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!OUTCOME_METRIC_NAME.test(key) || key === "success" || key === "duration_seconds" || key === "dns_lookup_time_seconds") continue;
+    gauge(`probe_${key}`, outcomeMetricHelp(key), [["", value]]);
+  }
+  gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds", [["", durationMs / 1000]]);
+  gauge("probe_success", "Displays whether or not the probe was a success", [["", outcome.status === "success" ? 1 : 0]]);
+  return `${lines.join("\n")}\n`;
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}

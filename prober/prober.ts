@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import type { FastifyPluginAsync } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Component } from "../core/lifecycle.ts";
+import type { JobQueue } from "../core/queue/port.ts";
+import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
+import type { KindLookup } from "./case.ts";
+import { ProbeCaseService } from "./case-service.ts";
+import { JsonCaseStore } from "./case-store.ts";
+import { ProbeCatalog } from "./catalog.ts";
+import type { ProberConfig } from "./config.ts";
+import { blackboxRoute } from "./api/blackbox-route.ts";
+import { eventRoutes } from "./api/event-routes.ts";
+import { probeRoutes } from "./api/probe-routes.ts";
+import { ProbeMetrics } from "./metrics/probe-metrics.ts";
+import { ResidentLoops } from "./resident/resident-loops.ts";
+import { OnDemandRuns } from "./runner/on-demand.ts";
+import { ProbeRunner } from "./runner/probe-runner.ts";
+import { ResultBatcher } from "./runner/result-batcher.ts";
+import { CentralScheduler } from "./scheduler/central-scheduler.ts";
+
+export interface ProberDeps {
+  config: ProberConfig;
+  /** The data dir; the API-defined cases file defaults to <dataDir>/probe-cases.json. */
+  dataDir: string;
+  storage: Pick<StorageWriter, "writeProbeResults"> & Pick<StorageReader, "queryProbeResults" | "probeSeries">;
+  /** The process's queue; its owner closes it after the prober's components stopped (that stops the worker). */
+  queue: JobQueue;
+  kinds: KindLookup;
+  registry: Registry;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface Prober {
+  /** In start order: results writer, cases, central scheduler, resident loops. */
+  components: Component[];
+  routes: FastifyPluginAsync[];
+  /** For tests and benchmarks: the parts behind the components. */
+  internals: { catalog: ProbeCatalog; runner: ProbeRunner; results: ResultBatcher; scheduler: CentralScheduler; resident: ResidentLoops; cases: ProbeCaseService };
+}
+
+/** Wires the prober; cli.ts adds the components to the lifecycle and the routes to the HTTP app. */
+export function createProber(deps: ProberDeps): Prober {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const metrics = new ProbeMetrics(deps.registry);
+  const catalog = new ProbeCatalog(config.maxCases);
+  const results = new ResultBatcher({
+    writer: deps.storage,
+    batchSize: config.resultBatchSize,
+    flushIntervalMs: config.resultFlushIntervalMs,
+    maxBuffered: Math.max(config.maxBufferedResults, config.resultBatchSize),
+    logger,
+    onDropped: (count, reason) => metrics.countDroppedResults(count, reason),
+  });
+  const runner = new ProbeRunner({
+    kinds: deps.kinds,
+    now,
+    onResult: (record, probe) => {
+      results.push(record.result);
+      metrics.record(probe, record);
+    },
+  });
+  catalog.onChange(async (change) => metrics.forget(change.probe.name, change.type === "upsert" ? change.probe.targets : []));
+  const limits = { maxTargetsPerCase: config.maxTargetsPerCase, minIntervalMs: config.minIntervalMs, minResidentIntervalMs: config.minIntervalMs, maxTimeoutMs: 300_000 };
+  const cases = new ProbeCaseService({
+    catalog,
+    kinds: deps.kinds,
+    limits,
+    maxCases: config.maxCases,
+    casePaths: config.caseFiles,
+    store: new JsonCaseStore(config.casesStoreFile ?? join(deps.dataDir, "probe-cases.json")),
+    logger,
+  });
+  const onScheduleDelay = (delayMs: number): void => metrics.observeScheduleDelay(delayMs);
+  const scheduler = new CentralScheduler({ queue: deps.queue, catalog, runner, concurrency: config.workerConcurrency, logger, onScheduleDelay, now });
+  const resident = new ResidentLoops({ catalog, runner, logger, onScheduleDelay, now });
+  const onDemand = new OnDemandRuns(runner, config.maxOnDemandRuns, logger);
+  const caseLoader: Component = { name: "probe-cases", start: () => cases.load(), stop: async () => undefined };
+  return {
+    components: [results, caseLoader, scheduler, resident],
+    routes: [
+      probeRoutes({ cases, catalog, onDemand, reader: deps.storage, now }),
+      eventRoutes(catalog, onDemand),
+      blackboxRoute({ catalog, kinds: deps.kinds, runner, maxConcurrent: config.maxBlackboxProbes }),
+    ],
+    internals: { catalog, runner, results, scheduler, resident, cases },
+  };
+}
