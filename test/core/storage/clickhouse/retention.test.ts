@@ -25,6 +25,8 @@ void describe("which day partitions are expired", () => {
     assert.throws(() => validateRetention({ ...RETENTION, samplesDays: 0 }), /retention\.samplesDays/);
     assert.throws(() => validateRetention({ ...RETENTION, hourDays: Number.NaN }), /retention\.hourDays/);
     assert.throws(() => validateRetention({ ...RETENTION, dayDays: "7" as unknown as number }), /retention\.dayDays/);
+    assert.throws(() => validateRetention({ ...RETENTION, spansDays: 0 }), /retention\.spansDays/);
+    assert.throws(() => validateRetention({ ...RETENTION, probeResultsDays: -1 }), /retention\.probeResultsDays/);
     assert.deepEqual(validateRetention({ ...RETENTION, samplesDays: 0.5 }), { ...RETENTION, samplesDays: 0.5 });
     assert.equal(isPartitionExpired("20261122", 0.5, day(23, 11)), false); // ends 23rd 00:00, window starts 22nd 23:00
     assert.equal(isPartitionExpired("20261122", 0.5, day(23, 12)), true);
