@@ -1,0 +1,44 @@
+import { isDeepStrictEqual } from "node:util";
+import { evaluateJsonPath } from "./json-path.ts";
+import type { HttpSpec } from "./http-spec.ts";
+import { describeRanges, isStatusAccepted } from "./status-codes.ts";
+import type { HttpExchange } from "./http-exchange.ts";
+
+/** The first assertion the final response breaks, as an actionable message; "" when all hold. */
+export function checkResponse(spec: HttpSpec, response: HttpExchange, url: string, totalMs: number): string {
+  if (!isStatusAccepted(response.status, spec.expectedStatus)) {
+    return `expected status ${describeRanges(spec.expectedStatus)} from ${url}, got ${response.status}${bodyHint(response)}`;
+  }
+  if (spec.maxLatencyMs !== undefined && totalMs > spec.maxLatencyMs) {
+    return `took ${Math.round(totalMs)}ms, more than maxLatency ${spec.maxLatencyMs}ms`;
+  }
+  const text = response.body.toString("utf8");
+  if (spec.bodyRegex && !spec.bodyRegex.test(text)) {
+    return `body does not match bodyRegex /${spec.bodyRegex.source}/${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
+  }
+  if (spec.json.length === 0) return "";
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return `body is not JSON, so the json assertions cannot hold${bodyHint(response)}`;
+  }
+  for (const assertion of spec.json) {
+    const result = evaluateJsonPath(document, assertion.path);
+    if (!result.found) {
+      if (assertion.exists || assertion.hasEquals) return `${assertion.path.text} is missing from the body`;
+      continue;
+    }
+    if (!assertion.exists && !assertion.hasEquals) return `${assertion.path.text} is present but expected absent`;
+    if (assertion.hasEquals && !isDeepStrictEqual(result.value, assertion.equals)) {
+      return `${assertion.path.text} is ${JSON.stringify(result.value)}, expected ${JSON.stringify(assertion.equals)}`;
+    }
+  }
+  return "";
+}
+
+/** The start of the body helps most with 5xx pages; kept short so messages stay readable in alerts. */
+function bodyHint(response: HttpExchange): string {
+  const text = response.body.subarray(0, 120).toString("utf8").replace(/\s+/g, " ").trim();
+  return text === "" ? "" : ` (body: ${JSON.stringify(text)}${response.body.length > 120 ? "..." : ""})`;
+}

@@ -1,0 +1,162 @@
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { isIP, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { performance } from "node:perf_hooks";
+import { readTlsFacts, type TlsFacts } from "../tls-info.ts";
+
+/** One HTTP request/response, timed by phase from the socket's own events (fetch hides them). */
+export interface HttpExchangeRequest {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  verifyTls: boolean;
+  /** Body bytes kept for matching; the rest is read and counted but not kept. */
+  maxBodyBytes: number;
+  signal: AbortSignal;
+}
+
+/** Durations in ms; blackbox names: resolve=dns, connect, tls, processing (to first byte), transfer. */
+export interface HopPhases {
+  dns: number;
+  connect: number;
+  tls: number;
+  processing: number;
+  transfer: number;
+}
+
+export interface HttpExchange {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** Every body byte received, kept or not. */
+  bodyBytes: number;
+  bodyTruncated: boolean;
+  phases: HopPhases;
+  /** Since the request started, to the first response byte. */
+  firstByteMs: number;
+  tls: TlsFacts | undefined;
+}
+
+/** A failed exchange that says in which step it stopped, so the message can point at DNS, TCP, TLS or the server. */
+export class HttpExchangeError extends Error {
+  override readonly name = "HttpExchangeError";
+  constructor(
+    readonly step: string,
+    override readonly cause: unknown,
+    readonly code: string,
+    readonly phases: HopPhases,
+  ) {
+    super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+interface Marks {
+  start: number;
+  lookup?: number;
+  connect?: number;
+  secure?: number;
+  firstByte?: number;
+  end?: number;
+}
+
+export function exchange(request: HttpExchangeRequest): Promise<HttpExchange> {
+  const { url } = request;
+  const isHttps = url.protocol === "https:";
+  const marks: Marks = { start: performance.now() };
+  let tls: TlsFacts | undefined;
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  return new Promise<HttpExchange>((resolve, reject) => {
+    let settled = false;
+    const fail = (cause: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(new HttpExchangeError(stepOf(marks, isHttps, hostname, url), cause, errorCode(cause), phasesOf(marks)));
+    };
+    const options = {
+      method: request.method,
+      headers: request.headers,
+      // A fresh socket per probe: reusing one would hide the connect and TLS phases being measured.
+      agent: false as const,
+      signal: request.signal,
+      rejectUnauthorized: request.verifyTls,
+      servername: isIP(hostname) === 0 ? hostname : undefined,
+    };
+    let client: ClientRequest;
+    try {
+      client = isHttps ? httpsRequest(url, options) : httpRequest(url, options);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    client.on("socket", (socket: Socket) => {
+      socket.once("lookup", () => (marks.lookup = performance.now()));
+      socket.once("connect", () => (marks.connect = performance.now()));
+      socket.once("secureConnect", () => {
+        marks.secure = performance.now();
+        tls = readTlsFacts(socket as TLSSocket);
+      });
+    });
+    client.on("error", fail);
+    client.on("response", (response: IncomingMessage) => {
+      marks.firstByte = performance.now();
+      const kept: Buffer[] = [];
+      let keptBytes = 0;
+      let bodyBytes = 0;
+      response.on("data", (chunk: Buffer) => {
+        bodyBytes += chunk.length;
+        if (keptBytes < request.maxBodyBytes) {
+          const slice = chunk.subarray(0, request.maxBodyBytes - keptBytes);
+          kept.push(slice);
+          keptBytes += slice.length;
+        }
+      });
+      response.on("error", fail);
+      response.on("aborted", () => fail(new Error("the server closed the connection before the body ended")));
+      response.on("end", () => {
+        if (settled) return;
+        settled = true;
+        marks.end = performance.now();
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(kept),
+          bodyBytes,
+          bodyTruncated: bodyBytes > keptBytes,
+          phases: phasesOf(marks),
+          firstByteMs: marks.firstByte! - marks.start,
+          tls,
+        });
+      });
+    });
+    client.end(request.body);
+  });
+}
+
+function phasesOf(marks: Marks): HopPhases {
+  const afterDns = marks.lookup ?? marks.start;
+  const connected = marks.connect ?? afterDns;
+  const secured = marks.secure ?? connected;
+  return {
+    dns: (marks.lookup ?? marks.start) - marks.start,
+    connect: marks.connect === undefined ? 0 : marks.connect - afterDns,
+    tls: marks.secure === undefined ? 0 : marks.secure - connected,
+    processing: marks.firstByte === undefined ? 0 : marks.firstByte - secured,
+    transfer: marks.end === undefined || marks.firstByte === undefined ? 0 : marks.end - marks.firstByte,
+  };
+}
+
+function stepOf(marks: Marks, isHttps: boolean, hostname: string, url: URL): string {
+  const port = url.port === "" ? (isHttps ? "443" : "80") : url.port;
+  if (marks.lookup === undefined && marks.connect === undefined && isIP(hostname) === 0) return `resolving ${hostname}`;
+  if (marks.connect === undefined) return `connecting to ${hostname}:${port}`;
+  if (isHttps && marks.secure === undefined) return `TLS handshake with ${hostname}:${port}`;
+  if (marks.firstByte === undefined) return `waiting for the response of ${url.origin}`;
+  return `reading the body of ${url.href}`;
+}
+
+function errorCode(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : "";
+}

@@ -1,0 +1,112 @@
+import { performance } from "node:perf_hooks";
+import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
+import { failed, roundMs, succeeded } from "../outcome.ts";
+import { describeCertificateError } from "../tls-info.ts";
+import { checkResponse } from "./http-assertions.ts";
+import { exchange, HttpExchangeError, type HopPhases, type HttpExchange } from "./http-exchange.ts";
+import { parseHttpSpec, type HttpSpec } from "./http-spec.ts";
+
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/;
+
+/**
+ * `http`: one request to the target URL (following redirects when asked), checked against the status,
+ * body, JSON and latency assertions. Phases are summed over redirect hops, as blackbox exporter does.
+ */
+export const httpKind: ProbeKind<HttpSpec> = {
+  name: "http",
+  parseSpec: parseHttpSpec,
+  run: runHttp,
+};
+
+async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return failed(`target ${JSON.stringify(target)} is not a URL; an http case's targets look like http://host:port/path`, {}, {});
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return failed(`target ${target} must be http:// or https://`, {}, {});
+  const started = performance.now();
+  const totals: HopPhases = { dns: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
+  const metrics: Record<string, number> = { http_redirects: 0, http_ssl: 0 };
+  const visited = [url.href];
+  let method = spec.method;
+  let body = spec.body;
+  let firstByteMs = 0;
+  for (;;) {
+    const hopStarted = performance.now();
+    let response: HttpExchange;
+    try {
+      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, maxBodyBytes: spec.maxBodyBytes, signal: context.signal });
+    } catch (error) {
+      if (error instanceof HttpExchangeError) addPhases(totals, error.phases);
+      return failed(describeFailure(error, url, context), phasesOf(totals, firstByteMs, started), metrics);
+    }
+    addPhases(totals, response.phases);
+    firstByteMs = hopStarted - started + response.firstByteMs;
+    metrics.http_status_code = response.status;
+    metrics.http_content_length = response.bodyBytes;
+    metrics.http_ssl = url.protocol === "https:" ? 1 : 0;
+    if (response.tls) metrics.ssl_earliest_cert_expiry = response.tls.earliestExpirySeconds;
+    else delete metrics.ssl_earliest_cert_expiry;
+    const location = response.headers.location;
+    if (spec.followRedirects && isRedirect(response.status) && location !== undefined) {
+      if (metrics.http_redirects! >= spec.maxRedirects) {
+        return failed(`stopped after ${spec.maxRedirects} redirects (maxRedirects): ${visited.join(" -> ")}`, phasesOf(totals, firstByteMs, started), metrics);
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return failed(`${url.href} redirected to an invalid Location ${JSON.stringify(location)}`, phasesOf(totals, firstByteMs, started), metrics);
+      }
+      if (visited.includes(next.href)) {
+        return failed(`redirect loop: ${[...visited, next.href].join(" -> ")}`, phasesOf(totals, firstByteMs, started), { ...metrics, http_redirects: metrics.http_redirects! + 1 });
+      }
+      metrics.http_redirects! += 1;
+      visited.push(next.href);
+      // Browsers and curl turn a redirected POST into a GET for 301/302/303; 307/308 keep method and body.
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method !== "GET" && method !== "HEAD")) {
+        method = response.status === 303 && method === "HEAD" ? "HEAD" : "GET";
+        body = undefined;
+      }
+      url = next;
+      continue;
+    }
+    const phases = phasesOf(totals, firstByteMs, started);
+    const problem = checkResponse(spec, response, url.href, phases.total!);
+    return problem === "" ? succeeded(phases, metrics) : failed(problem, phases, metrics);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function addPhases(totals: HopPhases, hop: HopPhases): void {
+  totals.dns += hop.dns;
+  totals.connect += hop.connect;
+  totals.tls += hop.tls;
+  totals.processing += hop.processing;
+  totals.transfer += hop.transfer;
+}
+
+function phasesOf(totals: HopPhases, firstByteMs: number, started: number): Record<string, number> {
+  return {
+    dns: roundMs(totals.dns),
+    connect: roundMs(totals.connect),
+    tls: roundMs(totals.tls),
+    processing: roundMs(totals.processing),
+    transfer: roundMs(totals.transfer),
+    firstByte: roundMs(firstByteMs),
+    total: roundMs(performance.now() - started),
+  };
+}
+
+function describeFailure(error: unknown, url: URL, context: ProbeContext): string {
+  if (!(error instanceof HttpExchangeError)) return `request to ${url.href} failed: ${error instanceof Error ? error.message : String(error)}`;
+  if (context.signal.aborted) return `timed out after ${context.timeoutMs}ms ${error.step}`;
+  if (CERTIFICATE_ERROR.test(error.code)) return `${error.step}: ${describeCertificateError(error.code, url.hostname)}`;
+  const detail = error.cause instanceof Error ? error.cause.message : String(error.cause);
+  return `${error.step} failed: ${detail}`;
+}
