@@ -77,6 +77,12 @@ export class TailSampler {
     await this.writing;
   }
 
+  /** Decides every waiting trace now and resolves once the kept spans are written (tests, admin flush). */
+  async flush(): Promise<void> {
+    this.decideDue(true);
+    await this.writing;
+  }
+
   offer(spans: readonly Span[]): void {
     const nowMs = this.clock();
     const toWrite: Span[] = [];

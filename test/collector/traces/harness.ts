@@ -1,0 +1,109 @@
+/**
+ * A real collector for trace tests: pipeline, aggregator, flusher, in-memory DuckDB, the trace components
+ * on free ports, and the main API app with the v1 query and trace routes. Nothing is mocked.
+ */
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { Flusher } from "../../../collector/aggregate/flusher.ts";
+import { MinuteAggregator } from "../../../collector/aggregate/minute-aggregator.ts";
+import { Sampler } from "../../../collector/aggregate/sampler.ts";
+import { EndpointGrouper } from "../../../collector/endpoints/endpoint-grouper.ts";
+import { MeshResolver } from "../../../collector/mesh/mesh-resolver.ts";
+import { NullPeerResolver } from "../../../collector/mesh/peer-resolver.ts";
+import { CollectorPipeline } from "../../../collector/pipeline.ts";
+import { queryRoutes } from "../../../collector/query/query-routes.ts";
+import { QueryService } from "../../../collector/query/query-service.ts";
+import { tracesSection, type TracesConfig } from "../../../collector/traces/config.ts";
+import { createTraceComponents, type TraceComponents } from "../../../collector/traces/trace-components.ts";
+import { buildApp } from "../../../core/http/app.ts";
+import type { Component } from "../../../core/lifecycle.ts";
+import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
+import { telemetry, type Telemetry } from "../aggregate/fixtures.ts";
+
+export interface TraceHarness {
+  traces: TraceComponents;
+  storage: DuckDbStorage;
+  api: FastifyInstance;
+  telemetry: Telemetry;
+  ports: { otlpGrpc: number; otlpHttp: number; zipkin: number };
+  /** Decides every waiting trace, writes kept spans, and flushes span metrics to storage. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const LONG_RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
+
+export async function startTraceHarness(overrides: Partial<TracesConfig> = {}): Promise<TraceHarness> {
+  const t = telemetry();
+  const logger = pino({ level: "silent" });
+  const storage = new DuckDbStorage({ path: ":memory:", retention: LONG_RETENTION, logger });
+  await storage.start();
+  const grouper = new EndpointGrouper({ registry: t.registry });
+  const resolver = new MeshResolver({ peers: new NullPeerResolver(), nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects: t.rejects });
+  const aggregator = new MinuteAggregator({ registry: t.registry, rejects: t.rejects });
+  const sampler = new Sampler({ registry: t.registry, uniformRate: 0 });
+  const flusher = new Flusher({ aggregator, sampler, writer: storage, registry: t.registry, rejects: t.rejects, logger });
+  const pipeline = new CollectorPipeline({
+    resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),
+    aggregator,
+    sampler,
+    backpressure: [flusher],
+    registry: t.registry,
+    rejects: t.rejects,
+  });
+  const config: TracesConfig = { ...tracesSection.schema.parse({}), decisionWaitSeconds: 600, sampleRate: 1, ...overrides };
+  const traces = createTraceComponents({
+    config,
+    host: "127.0.0.1",
+    ports: { otlpGrpc: 0, otlpHttp: 0, zipkin: 0 },
+    pipeline,
+    grouper,
+    writer: storage,
+    reader: storage,
+    registry: t.registry,
+    rejects: t.rejects,
+    logger,
+  });
+  const started: Component[] = [];
+  for (const component of traces.components) {
+    await component.start();
+    started.push(component);
+  }
+  const api = buildApp({
+    logger,
+    registry: t.registry,
+    readinessChecks: [],
+    bodyLimitBytes: 1024 * 1024,
+    routes: [queryRoutes(new QueryService(storage)), ...traces.routes],
+  });
+  const bound = traces.boundPorts();
+  return {
+    traces,
+    storage,
+    api,
+    telemetry: t,
+    ports: { otlpGrpc: bound.otlpGrpc ?? 0, otlpHttp: bound.otlpHttp ?? 0, zipkin: bound.zipkin ?? 0 },
+    async flush() {
+      await traces.sampler.flush();
+      await flusher.flush();
+    },
+    async stop() {
+      for (const component of started.reverse()) await component.stop();
+      await api.close();
+      await flusher.stop();
+      await storage.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after the deadline. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 10_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    // Polling, not sleeping: a short pause between checks so the servers under test get the CPU.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
