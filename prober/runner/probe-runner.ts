@@ -55,6 +55,11 @@ export class ProbeRunner {
     return this.inFlight.size;
   }
 
+  /** Resolves once every run in flight now has finished (stop paths call it so no result is lost). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   isRunning(probe: string, target: string): boolean {
     return this.inFlight.has(runKey(probe, target));
   }
@@ -118,5 +123,5 @@ export function runKey(probe: string, target: string): string {
 }
 
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -66,6 +66,7 @@ export class CentralScheduler implements Component {
    */
   async stop(): Promise<void> {
     this.isStopped = true;
+    await this.options.runner.drain();
   }
 
   private async apply(change: CatalogChange): Promise<void> {
