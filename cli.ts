@@ -25,9 +25,10 @@ import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
 import { createCollector } from "./collector/collector.ts";
 import { collectorSection } from "./collector/config.ts";
+import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
 import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
 import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
-import type { Logger } from "pino";
+import { pino, type Logger } from "pino";
 
 /** Every component's config section: the kernel's plus each component's own. */
 const sections = { ...coreSections, collector: collectorSection };
@@ -96,6 +97,7 @@ async function start(config: MeshsightConfig): Promise<void> {
     registry,
     rejects,
     logger,
+    dataDir: config.storage.dataDir,
   }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
   const app = buildApp({
     logger,
@@ -136,6 +138,48 @@ async function start(config: MeshsightConfig): Promise<void> {
   logger.info({ version: packageJson.version, storage: storage.name, queue: queue.name }, "meshsight started");
 }
 
+async function ingest(args: readonly string[]): Promise<void> {
+  if (args.includes("--help")) return void process.stdout.write(INGEST_USAGE);
+  let parsed;
+  try {
+    parsed = parseIngestArgs(args);
+  } catch (error) {
+    if (error instanceof IngestUsageError) fail(`ingest: ${error.message} (see meshsight ingest --help)`, EXIT_USAGE);
+    throw error;
+  }
+  const config = loadConfigOrExit(parsed.configArgs);
+  // stdout carries the totals, so logs go to stderr; and at the default level the lifecycle's info lines
+  // would interleave with the progress line, so only warnings show unless debug is asked for.
+  const level = config.log.level === "info" ? "warn" : config.log.level;
+  const logger = createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
+  const registry = createMetricsRegistry({ version: packageJson.version, collectDefaults: false });
+  const rejects = new RejectCounter(registry, logger);
+  const { storage, component } = storageComponent(config, logger, rejects);
+  const interrupt = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => interrupt.abort());
+  try {
+    process.exit(
+      await runIngestCommand({
+        options: parsed.options,
+        collectorConfig: config.collector,
+        storage: { writer: storage, reader: storage, component },
+        dataDir: config.storage.dataDir,
+        registry,
+        rejects,
+        logger,
+        input: process.stdin,
+        progress: process.stderr,
+        output: process.stdout,
+        signal: interrupt.signal,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof IngestUsageError) fail(error.message, EXIT_USAGE);
+    if (error instanceof StartupError) fail(error.message, EXIT_FAILURE);
+    throw error;
+  }
+}
+
 async function simulate(args: readonly string[]): Promise<void> {
   if (args.includes("--help")) return void process.stdout.write(SIMULATE_USAGE);
   let options;
@@ -151,23 +195,26 @@ async function simulate(args: readonly string[]): Promise<void> {
   if (report.streamErrors.length > 0) fail(`streams failed: ${report.streamErrors.join("; ")}`, EXIT_FAILURE);
 }
 
-async function main(args: readonly string[]): Promise<void> {
-  const [command, ...rest] = args;
-  if (command === "simulate") return simulate(rest);
-  if (command === undefined || command === "help" || args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(formatHelp());
-    if (command === undefined) process.exitCode = EXIT_USAGE;
-    return;
-  }
-  if (command !== "start") fail(`unknown command ${JSON.stringify(command)} (commands: start, simulate, help; see meshsight --help)`, EXIT_USAGE);
-  let config: MeshsightConfig;
+function loadConfigOrExit(args: readonly string[]): MeshsightConfig {
   try {
-    config = loadConfig(rest, process.env, sections);
+    return loadConfig(args, process.env, sections);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, EXIT_USAGE);
     throw error;
   }
-  await start(config);
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (command === "simulate") return simulate(rest);
+  if (command === "ingest") return ingest(rest);
+  if (command === undefined || command === "help" || args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(formatHelp(sections));
+    if (command === undefined) process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (command !== "start") fail(`unknown command ${JSON.stringify(command)} (commands: start, ingest, simulate, help; see meshsight --help)`, EXIT_USAGE);
+  await start(loadConfigOrExit(rest));
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -39,6 +39,7 @@ export function formatHelp(sections: ConfigSections = coreSections): string {
     "",
     "Commands:",
     "  start    run every component (receivers, storage, queue, HTTP API) in this process",
+    "  ingest   read access-log lines from stdin into storage, then print totals (meshsight ingest --help)",
     "  simulate play a bookinfo-like mesh into an ALS receiver (meshsight simulate --help)",
     "  help     print this text (also --help, -h)",
     "",

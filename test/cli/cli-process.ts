@@ -25,8 +25,16 @@ function cleanEnvironment(overrides: Record<string, string>): Record<string, str
   return { ...env, ...overrides };
 }
 
-export function runCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli.ts", ...args], { cwd: REPO_ROOT, env: cleanEnvironment(env), stdio: ["ignore", "pipe", "pipe"] });
+/** `stdin`: text written to the child's stdin, which is then closed (`meshsight ingest < file`). */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, stdin?: string): CliRun {
+  const child = spawn(process.execPath, ["--import", "tsx", "cli.ts", ...args], {
+    cwd: REPO_ROOT,
+    env: cleanEnvironment(env),
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  // A child that exits without reading (a usage error) closes the pipe: EPIPE is expected then, not a failure.
+  child.stdin?.on("error", () => undefined);
+  child.stdin?.end(stdin);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

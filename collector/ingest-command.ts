@@ -1,0 +1,185 @@
+import type { Readable } from "node:stream";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { ProxyRole } from "../core/model/access-log.ts";
+import { Lifecycle, type Component } from "../core/lifecycle.ts";
+import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
+import type { RejectCounter } from "../core/telemetry/rejects.ts";
+import { staticIdentityFrom, type OperatorIdentity } from "./access-log-source.ts";
+import { createCollector } from "./collector.ts";
+import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN, type CollectorConfig } from "./config.ts";
+import { formatSummary, ProgressLine, type ProgressTerminal, type RejectsBySourceAndReason } from "./ingest-report.ts";
+import { createLineParser } from "./receivers/access-log/formats.ts";
+import { identityFromStatic } from "./receivers/access-log/source-identity.ts";
+import { ingestStream } from "./receivers/access-log/stream-ingest.ts";
+
+/**
+ * `meshsight ingest`: loads access-log lines from stdin through the collector pipeline into the configured
+ * storage, for backfills, demos and trying a format, without running listeners. cli.ts parses and
+ * dispatches; this module owns the run.
+ */
+export const INGEST_USAGE = `usage: meshsight ingest --format FORMAT [--service SERVICE[.NAMESPACE]] [--instance POD[.NAMESPACE]]
+                        [--role sidecar|router|waypoint] [config flags, e.g. --data-dir DIR] < access.log
+  Reads access-log lines from stdin into storage (the one meshsight start uses with the same settings),
+  then flushes and prints the totals. FORMAT: istio, envoy, json, mosn, custom:<format> or mosn:<format>.
+  --service and --instance name the proxy that wrote the lines (default role: sidecar).
+  Lines older than --lateness-seconds (default 120, at most 3600) are rejected as late.
+  Exit codes: 0 all read lines handed to storage, 1 storage failed or the run was interrupted, 2 bad command line.
+`;
+
+export class IngestUsageError extends Error {
+  override readonly name = "IngestUsageError";
+}
+
+export interface IngestCommandOptions {
+  format: string;
+  identity: OperatorIdentity;
+}
+
+export interface ParsedIngestArgs {
+  options: IngestCommandOptions;
+  /** Everything that is not this command's own flag: config flags (`--data-dir`, `--clickhouse-url`, ...). */
+  configArgs: string[];
+}
+
+const OWN_FLAGS = new Set(["format", "service", "instance", "role"]);
+const ROLES: readonly ProxyRole[] = ["sidecar", "router", "waypoint"];
+
+/** Splits this command's flags (`--format x` or `--format=x`) from the config flags loadConfig reads. */
+export function parseIngestArgs(args: readonly string[]): ParsedIngestArgs {
+  const own = new Map<string, string>();
+  const configArgs: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (match === null || !OWN_FLAGS.has(match[1] as string)) {
+      configArgs.push(arg);
+      continue;
+    }
+    const name = match[1] as string;
+    const value = match[2] ?? args[++index];
+    if (value === undefined || value === "") throw new IngestUsageError(`--${name} needs a value`);
+    if (own.has(name)) throw new IngestUsageError(`--${name} is given twice`);
+    own.set(name, value);
+  }
+  return { options: { format: checkedFormat(own.get("format")), identity: checkedIdentity(own) }, configArgs };
+}
+
+function checkedFormat(format: string | undefined): string {
+  if (format === undefined) throw new IngestUsageError("--format is required (istio, envoy, json, mosn, custom:<format> or mosn:<format>)");
+  try {
+    createLineParser(format);
+  } catch (error) {
+    throw new IngestUsageError(`--format: ${(error as Error).message}`);
+  }
+  return format;
+}
+
+function checkedIdentity(own: ReadonlyMap<string, string>): OperatorIdentity {
+  const identity: OperatorIdentity = {};
+  const service = own.get("service");
+  if (service !== undefined) {
+    if (!SERVICE_NAME_PATTERN.test(service)) throw new IngestUsageError(`--service ${JSON.stringify(service)}: expected SERVICE or SERVICE.NAMESPACE`);
+    identity.service = service;
+  }
+  const instance = own.get("instance");
+  if (instance !== undefined) {
+    if (!INSTANCE_NAME_PATTERN.test(instance)) throw new IngestUsageError(`--instance ${JSON.stringify(instance)}: expected POD, POD.NAMESPACE or IP:PORT`);
+    identity.instance = instance;
+  }
+  const role = own.get("role");
+  if (role !== undefined) {
+    const known = ROLES.find((candidate) => candidate === role);
+    if (known === undefined) throw new IngestUsageError(`--role ${JSON.stringify(role)}: expected one of ${ROLES.join(", ")}`);
+    identity.role = known;
+  }
+  return identity;
+}
+
+export interface IngestCommandDeps {
+  options: IngestCommandOptions;
+  collectorConfig: CollectorConfig;
+  /** Storage as `meshsight start` builds it: the adapter and the lifecycle component that opens and closes it. */
+  storage: { writer: StorageWriter; reader: StorageReader; component: Component };
+  dataDir: string;
+  registry: Registry;
+  rejects: RejectCounter;
+  logger: Logger;
+  input: Readable;
+  /** stderr: the progress line, when it is a terminal. */
+  progress: ProgressTerminal;
+  /** stdout: the totals. */
+  output: { write(text: string): unknown };
+  /** Ctrl-C: stop reading, flush what was taken, report. */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** At most this often the progress line is redrawn: faster is unreadable and costs CPU. */
+const PROGRESS_INTERVAL_MS = 250;
+/** The final flush writes every open minute; unlike a pod's shutdown, nobody is waiting to kill us. */
+const STOP_TIMEOUT_MS = 120_000;
+/** The flusher's reject source: rows it counts there never reached storage. */
+const FLUSH_REJECT_SOURCE = "flush";
+
+/**
+ * Runs the pipeline and storage (no listeners, no tailers), ingests `input`, flushes by stopping, prints the
+ * totals and returns the exit code: 0 when every read line was handed over and storage took every row, else 1.
+ * Throws IngestUsageError when the collector cannot be set up from the config, and lets the lifecycle's
+ * StartupError through when storage cannot be reached.
+ */
+export async function runIngestCommand(deps: IngestCommandDeps): Promise<number> {
+  const { logger } = deps;
+  const collector = await createCollector({
+    config: deps.collectorConfig,
+    host: "127.0.0.1",
+    alsPort: 0,
+    writer: deps.storage.writer,
+    reader: deps.storage.reader,
+    registry: deps.registry,
+    rejects: deps.rejects,
+    logger,
+    dataDir: deps.dataDir,
+  }).catch((error: unknown) => {
+    throw new IngestUsageError(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const lifecycle = new Lifecycle({ components: [deps.storage.component, ...collector.pipelineComponents], logger, stopTimeoutMs: STOP_TIMEOUT_MS });
+  await lifecycle.start();
+
+  const progressLine = new ProgressLine(deps.progress);
+  const stop = (): Promise<boolean> => {
+    progressLine.finish();
+    // Stopping is what flushes: every open minute is written before storage closes.
+    return lifecycle.stop();
+  };
+  const totals = await ingestStream(deps.input, {
+    format: deps.options.format,
+    proxy: identityFromStatic(staticIdentityFrom(deps.options.identity)),
+    ingest: collector.pipeline,
+    rejects: deps.rejects,
+    onProgress: (progress) => progressLine.update(progress),
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  const isClean = await stop();
+  const rejects = await rejectsByReason(deps.registry);
+  const droppedRows = Object.entries(rejects)
+    .filter(([key]) => key.startsWith(`${FLUSH_REJECT_SOURCE}/`))
+    .reduce((sum, [, value]) => sum + value, 0);
+  const wasInterrupted = !totals.isComplete;
+  deps.output.write(formatSummary({ totals, rejects, droppedRows, wasInterrupted }));
+  if (!isClean) deps.output.write("storage failed: the final flush did not finish; see the log on stderr\n");
+  return droppedRows > 0 || wasInterrupted || !isClean ? 1 : 0;
+}
+
+/** Reads meshsight_rejected_total back: the pipeline's rejects (late, future, caps) are counted only there. */
+async function rejectsByReason(registry: Registry): Promise<RejectsBySourceAndReason> {
+  const metric = await registry.getSingleMetric("meshsight_rejected_total")?.get();
+  const byReason: RejectsBySourceAndReason = {};
+  for (const value of metric?.values ?? []) byReason[`${String(value.labels.source)}/${String(value.labels.reason)}`] = value.value;
+  return byReason;
+}

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { killIfRunning, runCli, stopWith, waitForHttpPort, type CliRun } from "./cli-process.ts";
+
+/**
+ * `meshsight ingest` as an operator runs it: lines on stdin into the storage of a data directory, then
+ * `meshsight start` on the same directory serves what was ingested.
+ */
+
+const dataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-ingest-"));
+let server: CliRun | undefined;
+after(() => {
+  killIfRunning(server);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/**
+ * The two Istio default-format examples of /work/shared/reference/envoy-access-logs.md §2.2 (the client
+ * sidecar's outbound line, then the server sidecar's inbound line), stamped a few seconds ago so they fall
+ * inside the aggregator's lateness window and the API's default time range.
+ */
+function istioExampleLines(timeMs: number): string {
+  const time = new Date(timeMs).toISOString();
+  return [
+    `[${time}] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default`,
+    `[${time}] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 3 1 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "127.0.0.1:80" inbound|8000|| 127.0.0.1:41854 10.44.1.27:80 10.44.1.23:37652 outbound_.8000_._.httpbin.foo.svc.cluster.local default`,
+  ].join("\n");
+}
+
+void describe("meshsight ingest", () => {
+  void it("reads stdin into the data directory's storage, prints the totals and exits 0", async () => {
+    const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n${istioExampleLines(Date.now() - 5_000)}\n`;
+    const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default"], { MESHSIGHT_DATA_DIR: dataDir }, stdin);
+    const code = await run.exited();
+    assert.equal(code, 0, run.stderr());
+    const output = run.stdoutLines();
+    assert.match(output[0] ?? "", /^ingested 5 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 1 rejected$/);
+    assert.deepEqual(output.slice(1), ["rejects by reason: access-log/field_count 1"]);
+    assert.doesNotMatch(run.stderr(), /\r/, "no progress line when stderr is not a terminal");
+  });
+
+  void it("leaves what it ingested for meshsight start on the same data directory", async () => {
+    server = runCli(["start", "--http-port", "0", "--host", "127.0.0.1", "--als-port", "0"], { MESHSIGHT_DATA_DIR: dataDir });
+    const port = await waitForHttpPort(server);
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/services`);
+    assert.equal(response.status, 200);
+    const services = (await response.json()) as { name: string; calls: number; errors: number }[];
+    // Only the inbound (server-side) lines count for the service; both 418s are client errors, not server errors.
+    const productpage = services.find((service) => service.name === "productpage.default");
+    assert.deepEqual({ calls: productpage?.calls, errors: productpage?.errors }, { calls: 2, errors: 0 }, JSON.stringify(services));
+    const { code } = await stopWith(server, "SIGINT");
+    assert.equal(code, 0, server.stderr());
+  });
+
+  void it("refuses an unknown --format with exit 2 and one line naming the formats", async () => {
+    const run = runCli(["ingest", "--format", "nginx"], { MESHSIGHT_DATA_DIR: dataDir }, "whatever\n");
+    assert.equal(await run.exited(), 2);
+    const lines = run.stderr().trimEnd().split("\n");
+    assert.equal(lines.length, 1, run.stderr());
+    assert.match(lines[0] ?? "", /^meshsight: ingest: --format: unknown access-log format "nginx": use .*istio.*$/);
+    assert.deepEqual(run.stdoutLines(), []);
+  });
+
+  void it("refuses a malformed --role and a config error with exit 2", async () => {
+    const role = runCli(["ingest", "--format", "istio", "--role", "mesh"], { MESHSIGHT_DATA_DIR: dataDir }, "");
+    assert.equal(await role.exited(), 2);
+    assert.match(role.stderr(), /--role "mesh": expected one of sidecar, router, waypoint/);
+    const config = runCli(["ingest", "--format", "istio", "--lateness-seconds", "never"], { MESHSIGHT_DATA_DIR: dataDir }, "");
+    assert.equal(await config.exited(), 2);
+    assert.match(config.stderr(), /collector\.latenessSeconds = "never"/);
+  });
+});
