@@ -48,6 +48,10 @@ export function connectSocket(options: SocketConnectOptions): Promise<ConnectedS
           rejectUnauthorized: options.rejectUnauthorized,
           servername: options.serverName ?? (isIP(options.host) === 0 ? options.host : undefined),
           ca: options.ca,
+          // Without verification the caller judges the certificate; Node would otherwise fold a name
+          // mismatch into `authorized`, and the chain and the name could not be told apart.
+          // (An explicit `undefined` would replace Node's default check, so the key is left out instead.)
+          ...(options.rejectUnauthorized ? {} : { checkServerIdentity: () => undefined }),
         })
       : connectTcp({ host: options.host, port: options.port });
     const onAbort = () => socket.destroy(new Error("aborted"));
