@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { collectorSection } from "../../collector/config.ts";
+import { describeSettings } from "../../core/config/describe.ts";
+import { coreSections } from "../../core/config/core-sections.ts";
+import { runCli } from "./cli-process.ts";
+
+/** The sections cli.ts loads: the kernel's and the collector's. core/ cannot import the collector, so it is checked here. */
+const settings = describeSettings({ ...coreSections, collector: collectorSection });
+const docs = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+
+void describe("meshsight --help and docs/configuration.md", () => {
+  void it("documents every collector key with its env name and flag", () => {
+    const collectorSettings = settings.filter((setting) => setting.path.startsWith("collector."));
+    assert.ok(collectorSettings.length >= 19, "the collector section is described");
+    const missing = collectorSettings.flatMap((setting) => [setting.path, setting.env, setting.flag]).filter((name) => !docs.includes(`\`${name}\``));
+    assert.deepEqual(missing, [], "add these to docs/configuration.md");
+  });
+
+  void it("prints every command and every flag of every section, the collector's included", async () => {
+    const run = runCli(["--help"]);
+    assert.equal(await run.exited(), 0, run.stderr());
+    const help = run.stdoutLines().join("\n");
+    for (const command of ["start", "ingest", "simulate", "help"]) assert.match(help, new RegExp(`^  ${command} `, "m"));
+    const missing = settings.filter((setting) => !help.includes(setting.flag) || !help.includes(setting.env)).map((setting) => setting.path);
+    assert.deepEqual(missing, []);
+    assert.match(help, /--access-log-identity <value>\s+MESHSIGHT_ACCESS_LOG_IDENTITY .*\[default: static\]/);
+  });
+
+  void it("prints the ingest usage for meshsight ingest --help", async () => {
+    const run = runCli(["ingest", "--help"]);
+    assert.equal(await run.exited(), 0, run.stderr());
+    assert.match(run.stdoutLines()[0] ?? "", /^usage: meshsight ingest --format FORMAT/);
+  });
+});
