@@ -1,0 +1,90 @@
+import { connect as connectTcp, isIP, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { connect as connectTls, type TLSSocket } from "node:tls";
+
+export interface SocketConnectOptions {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** With tls: false here, the handshake completes and the caller judges `authorized` itself. */
+  rejectUnauthorized: boolean;
+  serverName: string | undefined;
+  ca: string | undefined;
+  signal: AbortSignal;
+}
+
+export interface ConnectedSocket {
+  socket: Socket | TLSSocket;
+  /** Durations in ms. */
+  phases: { dns: number; connect: number; tls: number };
+}
+
+/** A connect that failed, with the step it stopped in ("connecting to db:5432") for the message. */
+export class SocketConnectError extends Error {
+  override readonly name = "SocketConnectError";
+  constructor(
+    readonly step: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opens a TCP (optionally TLS) connection timed by its socket events, destroyed when `signal` aborts.
+ * The caller owns the socket on success and must destroy it.
+ */
+export function connectSocket(options: SocketConnectOptions): Promise<ConnectedSocket> {
+  const started = performance.now();
+  let lookupAt: number | undefined;
+  let connectAt: number | undefined;
+  return new Promise<ConnectedSocket>((resolve, reject) => {
+    const address = `${options.host}:${options.port}`;
+    const socket = options.tls
+      ? connectTls({
+          host: options.host,
+          port: options.port,
+          rejectUnauthorized: options.rejectUnauthorized,
+          servername: options.serverName ?? (isIP(options.host) === 0 ? options.host : undefined),
+          ca: options.ca,
+          // Without verification the caller judges the certificate; Node would otherwise fold a name
+          // mismatch into `authorized`, and the chain and the name could not be told apart.
+          // (An explicit `undefined` would replace Node's default check, so the key is left out instead.)
+          ...(options.rejectUnauthorized ? {} : { checkServerIdentity: () => undefined }),
+        })
+      : connectTcp({ host: options.host, port: options.port });
+    const onAbort = () => socket.destroy(new Error("aborted"));
+    const cleanup = () => {
+      options.signal.removeEventListener("abort", onAbort);
+      socket.removeListener("error", onError);
+    };
+    const step = () => {
+      if (lookupAt === undefined && connectAt === undefined && isIP(options.host) === 0) return `resolving ${options.host}`;
+      if (connectAt === undefined) return `connecting to ${address}`;
+      return `TLS handshake with ${address}`;
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      socket.destroy();
+      const code = "code" in error && typeof error.code === "string" ? error.code : "";
+      reject(new SocketConnectError(step(), code, error.message));
+    };
+    const done = () => {
+      cleanup();
+      const finished = performance.now();
+      const afterDns = lookupAt ?? started;
+      const connected = connectAt ?? finished;
+      resolve({ socket, phases: { dns: afterDns - started, connect: connected - afterDns, tls: options.tls ? finished - connected : 0 } });
+    };
+    if (options.signal.aborted) onAbort();
+    options.signal.addEventListener("abort", onAbort, { once: true });
+    socket.on("error", onError);
+    socket.once("lookup", () => (lookupAt = performance.now()));
+    socket.once("connect", () => {
+      connectAt = performance.now();
+      if (!options.tls) done();
+    });
+    if (options.tls) socket.once("secureConnect", done);
+  });
+}

@@ -1,0 +1,113 @@
+import { performance } from "node:perf_hooks";
+import type { Socket } from "node:net";
+import { z } from "zod";
+import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
+import { failed, roundMs, succeeded } from "./outcome.ts";
+import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
+import { connectSocket, SocketConnectError } from "./socket-connect.ts";
+import { describeCertificateError, readTlsFacts } from "./tls-info.ts";
+import type { TLSSocket } from "node:tls";
+
+export interface TcpSpec {
+  send: string | undefined;
+  expect: RegExp | undefined;
+  tls: boolean;
+  tlsVerify: boolean;
+  serverName: string | undefined;
+  maxReplyBytes: number;
+}
+
+const schema = z.strictObject({
+  send: z.string({ error: "expected the text to send" }).optional(),
+  expect: z.string({ error: "expected a regular expression for the reply" }).optional(),
+  tls: z.boolean({ error: "expected true or false" }).optional(),
+  tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
+  serverName: z.string({ error: "expected a host name for TLS SNI" }).optional(),
+  maxReplyBytes: z.int({ error: "expected an integer 1..1048576" }).min(1).max(1024 * 1024).optional(),
+});
+
+/** `tcp`: connects to host:port (optionally over TLS), optionally sends a line and expects a reply matching a regex. */
+export const tcpKind: ProbeKind<TcpSpec> = {
+  name: "tcp",
+  parseSpec(raw) {
+    const spec = parseSpecWith(schema, raw);
+    return {
+      send: spec.send,
+      expect: spec.expect === undefined ? undefined : compileRegex(spec.expect, "expect"),
+      tls: spec.tls ?? false,
+      tlsVerify: spec.tlsVerify ?? true,
+      serverName: spec.serverName,
+      maxReplyBytes: spec.maxReplyBytes ?? 64 * 1024,
+    };
+  },
+  run: runTcp,
+};
+
+async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
+  const address = parseHostPort(target);
+  if (!address) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
+  const started = performance.now();
+  const metrics: Record<string, number> = {};
+  const phasesSoFar = (extra: Record<string, number> = {}) => ({ ...extra, total: roundMs(performance.now() - started) });
+  let socket: Socket;
+  let connectPhases: Record<string, number>;
+  try {
+    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, signal: context.signal });
+    socket = connected.socket;
+    connectPhases = { dns: roundMs(connected.phases.dns), connect: roundMs(connected.phases.connect), ...(spec.tls ? { tls: roundMs(connected.phases.tls) } : {}) };
+  } catch (error) {
+    return failed(describeConnectFailure(error, address.host, context), phasesSoFar(), metrics);
+  }
+  try {
+    if (spec.tls) {
+      const facts = readTlsFacts(socket as TLSSocket);
+      metrics.ssl_earliest_cert_expiry = facts.earliestExpirySeconds;
+      metrics.tls_version_info = facts.version;
+    }
+    if (spec.send !== undefined) socket.write(spec.send);
+    if (!spec.expect) return succeeded(phasesSoFar(connectPhases), metrics);
+    const replyStarted = performance.now();
+    const reply = await readUntil(socket, spec.expect, spec.maxReplyBytes, context.signal);
+    const phases = phasesSoFar({ ...connectPhases, reply: roundMs(performance.now() - replyStarted) });
+    if (reply.matched) return succeeded(phases, metrics);
+    const received = JSON.stringify(reply.text.slice(0, 200));
+    if (context.signal.aborted) return failed(`timed out after ${context.timeoutMs}ms waiting for a reply matching /${spec.expect.source}/; received ${received}`, phases, metrics);
+    return failed(`reply did not match /${spec.expect.source}/ before ${reply.why}; received ${received}`, phases, metrics);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Reads until the accumulated text matches, the peer closes, the byte cap is reached or the signal aborts. */
+function readUntil(socket: Socket, pattern: RegExp, maxBytes: number, signal: AbortSignal): Promise<{ matched: boolean; text: string; why: string }> {
+  return new Promise((resolve) => {
+    let text = "";
+    const finish = (matched: boolean, why: string) => {
+      socket.removeListener("data", onData);
+      socket.removeListener("end", onEnd);
+      socket.removeListener("error", onError);
+      signal.removeEventListener("abort", onAbort);
+      resolve({ matched, text, why });
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      if (pattern.test(text)) finish(true, "");
+      else if (Buffer.byteLength(text) >= maxBytes) finish(false, `${maxBytes} bytes (maxReplyBytes)`);
+    };
+    const onEnd = () => finish(false, "the server closed the connection");
+    const onError = (error: Error) => finish(false, `a socket error (${error.message})`);
+    const onAbort = () => finish(false, "the timeout");
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("error", onError);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export function describeConnectFailure(error: unknown, host: string, context: ProbeContext): string {
+  if (!(error instanceof SocketConnectError)) return error instanceof Error ? error.message : String(error);
+  if (context.signal.aborted) return `timed out after ${context.timeoutMs}ms ${error.step}`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(error.code)) return `${error.step}: ${describeCertificateError(error.code, host)}`;
+  return `${error.step} failed: ${error.message}`;
+}
