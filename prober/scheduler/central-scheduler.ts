@@ -109,8 +109,9 @@ export class CentralScheduler implements Component {
     let dueMs = nowMs;
     let delayMs = 0;
     if (probe.schedule.type === "every") {
-      // The tick fired at the interval boundary; the run is due at boundary + this pair's stable jitter offset.
-      const boundaryMs = Math.floor(nowMs / probe.schedule.everyMs) * probe.schedule.everyMs;
+      // Ticks fire on interval boundaries (a timer may fire a millisecond early, so round to the nearest);
+      // the run is due at boundary + this pair's stable jitter offset.
+      const boundaryMs = Math.round(nowMs / probe.schedule.everyMs) * probe.schedule.everyMs;
       dueMs = boundaryMs + jitterOffsetMs(probe.name, target, probe.schedule.jitterMs);
       delayMs = Math.max(0, dueMs - nowMs);
     }
