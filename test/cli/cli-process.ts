@@ -37,8 +37,9 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   child.stdin?.end(stdin);
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  // Both are pipes (stdio below); the conditional stdin makes TypeScript see them as possibly null.
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     child,
