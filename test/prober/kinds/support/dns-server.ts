@@ -1,5 +1,4 @@
 import { createSocket, type RemoteInfo } from "node:dgram";
-import type { AddressInfo } from "node:net";
 import dnsPacket, { type Answer } from "dns-packet";
 
 /** Records the test DNS server knows, by lower-case name; other names get NXDOMAIN. */
@@ -25,6 +24,6 @@ export async function startDnsServer(zone: Zone, silentNames: readonly string[] 
     socket.send(reply, peer.port, peer.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
   return { server: `127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }
