@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ProxyRole } from "../core/model/access-log.ts";
@@ -152,7 +152,7 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
     // Stopping is what flushes: every open minute is written before storage closes.
     return lifecycle.stop();
   };
-  const totals = await ingestStream(deps.input, {
+  const totals = await ingestStream(interruptible(deps.input, deps.signal), {
     format: deps.options.format,
     proxy: identityFromStatic(staticIdentityFrom(deps.options.identity)),
     ingest: collector.pipeline,
@@ -170,10 +170,29 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
   const droppedRows = Object.entries(rejects)
     .filter(([key]) => key.startsWith(`${FLUSH_REJECT_SOURCE}/`))
     .reduce((sum, [, value]) => sum + value, 0);
-  const wasInterrupted = !totals.isComplete;
+  const wasInterrupted = !totals.isComplete || deps.signal?.aborted === true;
   deps.output.write(formatSummary({ totals, rejects, droppedRows, wasInterrupted }));
   if (!isClean) deps.output.write("storage failed: the final flush did not finish; see the log on stderr\n");
   return droppedRows > 0 || wasInterrupted || !isClean ? 1 : 0;
+}
+
+/**
+ * The input as a stream that ends when `signal` fires: ingestStream looks at the signal only between chunks,
+ * and a Ctrl-C while stdin is idle (a slow pipe, a terminal) must still end the run with what was taken.
+ */
+function interruptible(input: Readable, signal: AbortSignal | undefined): Readable {
+  if (signal === undefined) return input;
+  const output = new PassThrough();
+  input.pipe(output);
+  signal.addEventListener(
+    "abort",
+    () => {
+      input.unpipe(output);
+      output.end();
+    },
+    { once: true },
+  );
+  return output;
 }
 
 /** Reads meshsight_rejected_total back: the pipeline's rejects (late, future, caps) are counted only there. */

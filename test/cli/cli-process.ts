@@ -25,8 +25,11 @@ function cleanEnvironment(overrides: Record<string, string>): Record<string, str
   return { ...env, ...overrides };
 }
 
-/** `stdin`: text written to the child's stdin, which is then closed (`meshsight ingest < file`). */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, stdin?: string): CliRun {
+/**
+ * `stdin`: text written to the child's stdin, which is then closed (`meshsight ingest < file`), or kept
+ * open with `keepOpen` (a pipe whose writer is still running).
+ */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, stdin?: { text: string; keepOpen?: boolean }): CliRun {
   const child = spawn(process.execPath, ["--import", "tsx", "cli.ts", ...args], {
     cwd: REPO_ROOT,
     env: cleanEnvironment(env),
@@ -34,7 +37,8 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   });
   // A child that exits without reading (a usage error) closes the pipe: EPIPE is expected then, not a failure.
   child.stdin?.on("error", () => undefined);
-  child.stdin?.end(stdin);
+  if (stdin?.keepOpen === true) child.stdin?.write(stdin.text);
+  else child.stdin?.end(stdin?.text);
   let stdout = "";
   let stderr = "";
   // Both are pipes (stdio below); the conditional stdin makes TypeScript see them as possibly null.

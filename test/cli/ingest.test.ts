@@ -30,16 +30,40 @@ function istioExampleLines(timeMs: number): string {
   ].join("\n");
 }
 
+async function waitFor(condition: () => boolean, failure: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(failure());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 void describe("meshsight ingest", () => {
   void it("reads stdin into the data directory's storage, prints the totals and exits 0", async () => {
     const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n${istioExampleLines(Date.now() - 5_000)}\n`;
-    const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default"], { MESHSIGHT_DATA_DIR: dataDir }, stdin);
+    const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default"], { MESHSIGHT_DATA_DIR: dataDir }, { text: stdin });
     const code = await run.exited();
     assert.equal(code, 0, run.stderr());
     const output = run.stdoutLines();
     assert.match(output[0] ?? "", /^ingested 5 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 1 rejected$/);
     assert.deepEqual(output.slice(1), ["rejects by reason: access-log/field_count 1"]);
     assert.doesNotMatch(run.stderr(), /\r/, "no progress line when stderr is not a terminal");
+  });
+
+  void it("stops at Ctrl-C while stdin is still open, keeps what it took, and exits 1", async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-ingest-interrupt-"));
+    try {
+      const stdin = { text: `${istioExampleLines(Date.now() - 5_000)}\n`, keepOpen: true };
+      const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default", "--log-level", "debug"], { MESHSIGHT_DATA_DIR: ownDataDir }, stdin);
+      // The last pipeline component started: from here on the command is reading stdin, which stays open.
+      await waitFor(() => /"component":"collector.peers","msg":"component started"/.test(run.stderr()), () => `ingest did not start:\n${run.stderr()}`);
+      const { code } = await stopWith(run, "SIGINT");
+      assert.equal(code, 1, run.stderr());
+      assert.match(run.stdoutLines()[0] ?? "", /^interrupted after [02] lines in /);
+      assert.match(run.stderr(), /"msg":"DuckDB storage closed"/, "storage was flushed and closed, not abandoned");
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
   });
 
   void it("leaves what it ingested for meshsight start on the same data directory", async () => {
@@ -56,7 +80,7 @@ void describe("meshsight ingest", () => {
   });
 
   void it("refuses an unknown --format with exit 2 and one line naming the formats", async () => {
-    const run = runCli(["ingest", "--format", "nginx"], { MESHSIGHT_DATA_DIR: dataDir }, "whatever\n");
+    const run = runCli(["ingest", "--format", "nginx"], { MESHSIGHT_DATA_DIR: dataDir }, { text: "whatever\n" });
     assert.equal(await run.exited(), 2);
     const lines = run.stderr().trimEnd().split("\n");
     assert.equal(lines.length, 1, run.stderr());
@@ -65,10 +89,10 @@ void describe("meshsight ingest", () => {
   });
 
   void it("refuses a malformed --role and a config error with exit 2", async () => {
-    const role = runCli(["ingest", "--format", "istio", "--role", "mesh"], { MESHSIGHT_DATA_DIR: dataDir }, "");
+    const role = runCli(["ingest", "--format", "istio", "--role", "mesh"], { MESHSIGHT_DATA_DIR: dataDir }, { text: "" });
     assert.equal(await role.exited(), 2);
     assert.match(role.stderr(), /--role "mesh": expected one of sidecar, router, waypoint/);
-    const config = runCli(["ingest", "--format", "istio", "--lateness-seconds", "never"], { MESHSIGHT_DATA_DIR: dataDir }, "");
+    const config = runCli(["ingest", "--format", "istio", "--lateness-seconds", "never"], { MESHSIGHT_DATA_DIR: dataDir }, { text: "" });
     assert.equal(await config.exited(), 2);
     assert.match(config.stderr(), /collector\.latenessSeconds = "never"/);
   });
