@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -151,6 +152,8 @@ function fileTailerComponent(deps: CollectorDeps, pipeline: CollectorPipeline): 
   return {
     name: "collector.access-log-files",
     start: async () => {
+      // With ClickHouse nothing else creates the data directory, and offsets that cannot be saved mean replays.
+      await mkdir(dirname(statePath), { recursive: true });
       await tailer.start();
       logger.info({ component: "access-log-files", paths: config.accessLogFiles, format: config.accessLogFormat, statePath }, "tailing access-log files");
     },

@@ -149,10 +149,12 @@ void describe("collector tailing access-log files", () => {
     const collector = await startCollector({
       accessLogFiles: `${join(dir, "pods")}/*/istio-proxy/*.log`,
       accessLogIdentity: "kubernetes",
-      accessLogOffsetsFile: join(dir, "kubernetes-offsets.json"),
+      // In a directory nobody created yet, as with ClickHouse storage where no DuckDB file makes the data directory.
+      accessLogOffsetsFile: join(dir, "state", "kubernetes-offsets.json"),
     });
     await waitForCalls(collector.collector, "reviews-v1.default", 2);
     await collector.stop();
+    assert.match(readFileSync(join(dir, "state", "kubernetes-offsets.json"), "utf8"), /0\.log/);
   });
 
   void it("refuses an unknown access-log format when the collector is created", async () => {
