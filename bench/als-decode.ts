@@ -5,7 +5,7 @@
  * Usage: npx tsx bench/als-decode.ts [requests=5000] [rounds=5]
  */
 import { decodeAlsMessage } from "../collector/receivers/envoy-als/message-decoder.ts";
-import { PeerMemo } from "../collector/receivers/envoy-als/peer-metadata.ts";
+import { DecoderMemo } from "../collector/receivers/envoy-als/decoder-memo.ts";
 import { loadAlsProtocol } from "../collector/simulator/als-protocol.ts";
 import { BookinfoTraffic } from "../collector/simulator/bookinfo-traffic.ts";
 import { streamMessage } from "../collector/simulator/envoy-entries.ts";
@@ -39,12 +39,12 @@ for (const pending of pendingByProxy.values()) {
 const totalBytes = messages.reduce((sum, message) => sum + message.length, 0);
 process.stdout.write(`${messages.length} messages, ${entryCount} entries, ${(totalBytes / entryCount).toFixed(0)} bytes/entry\n`);
 
-// One memo for the run, as one receiver keeps one: real proxies log the same peers over and over.
-const peers = new PeerMemo();
+// One memo for the run, as one receiver keeps one: real proxies log the same peers and addresses over and over.
+const memo = new DecoderMemo();
 for (let round = 0; round < rounds; round++) {
   const cpuBefore = process.cpuUsage();
   let decoded = 0;
-  for (const message of messages) decoded += decodeAlsMessage(message, peers).entries.length;
+  for (const message of messages) decoded += decodeAlsMessage(message, memo).entries.length;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   process.stdout.write(`round ${round + 1}: ${decoded} entries in ${(cpuSeconds * 1000).toFixed(1)} ms CPU = ${Math.round(decoded / cpuSeconds).toLocaleString("en")} entries/CPU-s (${((cpuSeconds * 1e6) / decoded).toFixed(2)} µs/entry)\n`);

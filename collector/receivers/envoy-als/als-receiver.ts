@@ -10,7 +10,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { AccessLogEntry, NodeInfo, ProxyIdentity } from "../../../core/model/access-log.ts";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { AccessLogIngest } from "../../ingest.ts";
-import { PeerMemo } from "./peer-metadata.ts";
+import { DecoderMemo } from "./decoder-memo.ts";
 import { AlsStream, REJECT_SOURCE } from "./als-stream.ts";
 import { ALS_V2_METHOD_PATH, ALS_V3_METHOD_PATH, alsServiceDefinition, type EmptyResponse } from "./service-definition.ts";
 
@@ -37,7 +37,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export class AlsReceiver {
   private readonly server: Server;
   private readonly streams = new Set<AlsStream>();
-  private readonly peers = new PeerMemo();
+  private readonly memo = new DecoderMemo();
   private readonly streamsGauge: Gauge;
   private readonly entriesCounter: Counter<"type">;
   private isStopping = false;
@@ -105,7 +105,7 @@ export class AlsReceiver {
       return;
     }
     const stream = new AlsStream(call, respond, {
-      peers: this.peers,
+      memo: this.memo,
       ingest: this.options.ingest,
       identify: this.options.identify,
       rejects: this.options.rejects,

@@ -11,7 +11,7 @@ import type { AccessLogEntry, NodeInfo, ProxyIdentity } from "../../../core/mode
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { AccessLogIngest } from "../../ingest.ts";
 import { decodeAlsMessage } from "./message-decoder.ts";
-import type { PeerMemo } from "./peer-metadata.ts";
+import type { DecoderMemo } from "./decoder-memo.ts";
 import type { EmptyResponse } from "./service-definition.ts";
 
 export const REJECT_SOURCE = "als";
@@ -26,8 +26,8 @@ export interface AlsStreamDeps {
   logger: Logger;
   /** How long a refused batch is retried before the stream gives up on it. */
   handoverTimeoutMs: number;
-  /** Shared by every stream: peers repeat across proxies too. */
-  peers: PeerMemo;
+  /** Shared by every stream: peers, clusters and addresses repeat across proxies too. */
+  memo: DecoderMemo;
   /** Called for every batch the pipeline took, to count entries by type. */
   onHandedOver: (entries: readonly AccessLogEntry[]) => void;
 }
@@ -82,7 +82,7 @@ export class AlsStream {
   /** Decodes and hands over one message; returns a promise only when the batch must wait for the pipeline. */
   private processMessage(bytes: Buffer): Promise<boolean> | null {
     const { rejects } = this.deps;
-    const decoded = decodeAlsMessage(bytes, this.deps.peers);
+    const decoded = decodeAlsMessage(bytes, this.deps.memo);
     if (decoded.badEntries > 0) rejects.reject(REJECT_SOURCE, "bad_entry", decoded.badEntries);
     if (decoded.malformedReason !== "") rejects.reject(REJECT_SOURCE, "malformed_message", 1, decoded.malformedReason);
     if (decoded.node !== null) this.identity = this.identifyOrNull(decoded.node, decoded.entries.length);

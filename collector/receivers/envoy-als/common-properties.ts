@@ -3,10 +3,14 @@
  * Field numbers: envoy/data/accesslog/v3/accesslog.proto in collector/proto.
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { readFilterStateEntry, type PeerMemo } from "./peer-metadata.ts";
+import { hashBytes } from "./byte-keyed-cache.ts";
+import type { DecoderMemo } from "./decoder-memo.ts";
+import { readFilterStateEntry } from "./peer-metadata.ts";
 import { readResponseFlags } from "./response-flags.ts";
 import {
   type Reader,
+  readBytesEnd,
+  readInternedString,
   readSecondsNanosAsMs,
   readString,
   readSubmessageEnd,
@@ -50,7 +54,7 @@ const CERT_SUBJECT = tagOf(2);
 const SAN_URI = tagOf(1);
 
 /** Reads AccessLogCommon (the reader stands on its length) into `entry`. */
-export function readCommonProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry, peers: PeerMemo): void {
+export function readCommonProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry, memo: DecoderMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
   let firstUpstreamTxMs = -1;
   let lastUpstreamRxMs = -1;
@@ -58,13 +62,13 @@ export function readCommonProperties(reader: Reader, parentEnd: number, entry: A
     const tag = readTag(reader);
     switch (tag) {
       case DOWNSTREAM_REMOTE_ADDRESS:
-        entry.downstreamRemoteAddress = readAddress(reader, end);
+        entry.downstreamRemoteAddress = readAddress(reader, end, memo);
         break;
       case DOWNSTREAM_LOCAL_ADDRESS:
-        entry.downstreamLocalAddress = readAddress(reader, end);
+        entry.downstreamLocalAddress = readAddress(reader, end, memo);
         break;
       case TLS_PROPERTIES:
-        readTlsProperties(reader, end, entry);
+        readTlsProperties(reader, end, entry, memo);
         break;
       case START_TIME:
         // Whole milliseconds: storage keys and sample times are integer ms; sub-ms start times add nothing.
@@ -80,22 +84,22 @@ export function readCommonProperties(reader: Reader, parentEnd: number, entry: A
         entry.timeToLastDownstreamTxMs = readSecondsNanosAsMs(reader, end);
         break;
       case UPSTREAM_REMOTE_ADDRESS:
-        entry.upstreamRemoteAddress = readAddress(reader, end);
+        entry.upstreamRemoteAddress = readAddress(reader, end, memo);
         break;
       case UPSTREAM_LOCAL_ADDRESS:
-        entry.upstreamLocalAddress = readAddress(reader, end);
+        entry.upstreamLocalAddress = readAddress(reader, end, memo);
         break;
       case UPSTREAM_CLUSTER:
-        entry.upstreamCluster = readString(reader, end);
+        entry.upstreamCluster = readInternedString(reader, end, memo.strings);
         break;
       case RESPONSE_FLAGS:
         entry.responseFlags = readResponseFlags(reader, end);
         break;
       case DOWNSTREAM_DIRECT_REMOTE_ADDRESS:
-        entry.downstreamDirectRemoteAddress = readAddress(reader, end);
+        entry.downstreamDirectRemoteAddress = readAddress(reader, end, memo);
         break;
       case FILTER_STATE_OBJECTS:
-        readFilterStateEntry(reader, end, entry, peers);
+        readFilterStateEntry(reader, end, entry, memo.peers);
         break;
       case DURATION:
         entry.durationMs = readSecondsNanosAsMs(reader, end);
@@ -109,16 +113,19 @@ export function readCommonProperties(reader: Reader, parentEnd: number, entry: A
   if (entry.durationMs < 0) entry.durationMs = entry.timeToLastDownstreamTxMs;
 }
 
+/** Linux's default ephemeral range starts here: a port from it names one connection, rarely seen twice. */
+const FIRST_EPHEMERAL_PORT = 32_768;
+
 /**
  * Reads `config.core.v3.Address` as text the way Envoy prints it: `ip:port` (`[ip]:port` for IPv6), a
  * pipe path, or an internal address's `endpoint_id` (which Istio sets to the `ip:port` behind HBONE).
  */
-function readAddress(reader: Reader, parentEnd: number): string {
+function readAddress(reader: Reader, parentEnd: number, memo: DecoderMemo): string {
   const end = readSubmessageEnd(reader, parentEnd);
   let text = "";
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === ADDRESS_SOCKET) text = readSocketAddress(reader, end);
+    if (tag === ADDRESS_SOCKET) text = readSocketAddress(reader, end, memo);
     else if (tag === ADDRESS_PIPE) text = readStringField(reader, end, PIPE_PATH);
     else if (tag === ADDRESS_ENVOY_INTERNAL) text = readStringField(reader, end, INTERNAL_ENDPOINT_ID);
     else skipField(reader, tag & 7);
@@ -126,19 +133,38 @@ function readAddress(reader: Reader, parentEnd: number): string {
   return text;
 }
 
-function readSocketAddress(reader: Reader, parentEnd: number): string {
+/**
+ * Pod and service addresses repeat on entry after entry: their text is memoized by the SocketAddress
+ * bytes. Per-connection addresses (an ephemeral port) are built from the interned IP and never cached, so
+ * they cannot push the repeating ones out.
+ */
+function readSocketAddress(reader: Reader, parentEnd: number, memo: DecoderMemo): string {
   const end = readSubmessageEnd(reader, parentEnd);
+  const bytes = reader.buf as Buffer;
+  const start = reader.pos;
+  const hash = end - start <= memo.addresses.maxKeyBytes ? hashBytes(bytes, start, end) : 0;
+  const known = memo.addresses.get(bytes, start, end, hash);
+  if (known !== undefined) {
+    reader.pos = end;
+    return known;
+  }
   let address = "";
   let port = "";
+  let portNumber = -1;
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === SOCKET_ADDRESS) address = readString(reader, end);
-    else if (tag === SOCKET_PORT_VALUE) port = String(readVarintAsNumber(reader));
-    else if (tag === SOCKET_NAMED_PORT) port = readString(reader, end);
-    else skipField(reader, tag & 7);
+    if (tag === SOCKET_ADDRESS) address = readInternedString(reader, end, memo.strings);
+    else if (tag === SOCKET_PORT_VALUE) {
+      portNumber = readVarintAsNumber(reader);
+      port = String(portNumber);
+    } else if (tag === SOCKET_NAMED_PORT) {
+      portNumber = -1;
+      port = readString(reader, end);
+    } else skipField(reader, tag & 7);
   }
-  if (port === "") return address;
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  const text = port === "" ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  if (portNumber < FIRST_EPHEMERAL_PORT) memo.addresses.set(bytes, start, end, hash, text);
+  return text;
 }
 
 /** Reads a sub-message (the reader stands on its length) and returns its string field `wantedTag`. */
@@ -153,18 +179,38 @@ function readStringField(reader: Reader, parentEnd: number, wantedTag: number): 
   return value;
 }
 
+/** Like readStringField, but only says whether the field's last occurrence is non-empty (no string built). */
+function readStringFieldIsSet(reader: Reader, parentEnd: number, wantedTag: number): boolean {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let isSet = false;
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === wantedTag) isSet = readNonEmptyBytes(reader, end);
+    else skipField(reader, tag & 7);
+  }
+  return isSet;
+}
+
+/** Skips a string or bytes field, returning whether it had any bytes (a UTF-8 string is "" only when it has none). */
+function readNonEmptyBytes(reader: Reader, end: number): boolean {
+  const stop = readBytesEnd(reader, end);
+  const isNonEmpty = stop > reader.pos;
+  reader.pos = stop;
+  return isNonEmpty;
+}
+
 /**
  * TLSProperties describe the downstream connection. The mode follows SkyWalking's rule: a local
  * certificate alone is TLS, local and peer certificates are mTLS; a certificate counts when it has a
  * subject or a URI SAN (Istio's SPIFFE identities have only the latter).
  */
-function readTlsProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+function readTlsProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry, memo: DecoderMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
   let hasLocalCertificate = false;
   let hasPeerCertificate = false;
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === TLS_SNI_HOSTNAME) entry.requestedServerName = readString(reader, end);
+    if (tag === TLS_SNI_HOSTNAME) entry.requestedServerName = readInternedString(reader, end, memo.strings);
     else if (tag === TLS_LOCAL_CERTIFICATE) hasLocalCertificate = readCertificateHasIdentity(reader, end) || hasLocalCertificate;
     else if (tag === TLS_PEER_CERTIFICATE) hasPeerCertificate = readCertificateHasIdentity(reader, end) || hasPeerCertificate;
     else skipField(reader, tag & 7);
@@ -177,8 +223,8 @@ function readCertificateHasIdentity(reader: Reader, parentEnd: number): boolean 
   let hasIdentity = false;
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === CERT_SUBJECT) hasIdentity = readString(reader, end) !== "" || hasIdentity;
-    else if (tag === CERT_SUBJECT_ALT_NAME) hasIdentity = readStringField(reader, end, SAN_URI) !== "" || hasIdentity;
+    if (tag === CERT_SUBJECT) hasIdentity = readNonEmptyBytes(reader, end) || hasIdentity;
+    else if (tag === CERT_SUBJECT_ALT_NAME) hasIdentity = readStringFieldIsSet(reader, end, SAN_URI) || hasIdentity;
     else skipField(reader, tag & 7);
   }
   return hasIdentity;

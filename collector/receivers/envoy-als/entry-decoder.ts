@@ -4,9 +4,11 @@
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 import { readCommonProperties } from "./common-properties.ts";
-import type { PeerMemo } from "./peer-metadata.ts";
+import type { DecoderMemo } from "./decoder-memo.ts";
+import { readTraceHeader } from "./trace-header.ts";
 import {
   type Reader,
+  readInternedString,
   readString,
   readSubmessageEnd,
   readTag,
@@ -34,8 +36,6 @@ const REQUEST_ID = bytesTag(9);
 const REQUEST_ORIGINAL_PATH = bytesTag(10);
 const REQUEST_BODY_BYTES = varintTag(12);
 const REQUEST_HEADERS = bytesTag(13);
-const MAP_KEY = bytesTag(1);
-const MAP_VALUE = bytesTag(2);
 
 const RESPONSE_CODE = bytesTag(1);
 const RESPONSE_BODY_BYTES = varintTag(3);
@@ -79,12 +79,12 @@ export function emptyEntry(protocol: "http" | "tcp"): AccessLogEntry {
 }
 
 /** Decodes an HTTPAccessLogEntry spanning [reader.pos, end). */
-export function decodeHttpEntry(reader: Reader, end: number, peers: PeerMemo): AccessLogEntry {
+export function decodeHttpEntry(reader: Reader, end: number, memo: DecoderMemo): AccessLogEntry {
   const entry = emptyEntry("http");
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, peers);
-    else if (tag === HTTP_REQUEST) readRequest(reader, end, entry);
+    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, memo);
+    else if (tag === HTTP_REQUEST) readRequest(reader, end, entry, memo);
     else if (tag === HTTP_RESPONSE) readResponse(reader, end, entry);
     else skipField(reader, tag & 7);
   }
@@ -92,18 +92,19 @@ export function decodeHttpEntry(reader: Reader, end: number, peers: PeerMemo): A
 }
 
 /** Decodes a TCPAccessLogEntry spanning [reader.pos, end). */
-export function decodeTcpEntry(reader: Reader, end: number, peers: PeerMemo): AccessLogEntry {
+export function decodeTcpEntry(reader: Reader, end: number, memo: DecoderMemo): AccessLogEntry {
   const entry = emptyEntry("tcp");
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, peers);
+    if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, memo);
     else if (tag === TCP_CONNECTION_PROPERTIES) readConnectionProperties(reader, end, entry);
     else skipField(reader, tag & 7);
   }
   return entry;
 }
 
-function readRequest(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+/** Request fields that repeat (scheme, authority, path, user agent) are interned; the request id never repeats. */
+function readRequest(reader: Reader, parentEnd: number, entry: AccessLogEntry, memo: DecoderMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
   let originalPath = "";
   while (reader.pos < end) {
@@ -113,22 +114,22 @@ function readRequest(reader: Reader, parentEnd: number, entry: AccessLogEntry): 
         entry.method = METHOD_NAMES[readVarintAsNumber(reader)] ?? "";
         break;
       case REQUEST_SCHEME:
-        entry.scheme = readString(reader, end);
+        entry.scheme = readInternedString(reader, end, memo.strings);
         break;
       case REQUEST_AUTHORITY:
-        entry.authority = readString(reader, end);
+        entry.authority = readInternedString(reader, end, memo.strings);
         break;
       case REQUEST_PATH:
-        entry.path = readString(reader, end);
+        entry.path = readInternedString(reader, end, memo.strings);
         break;
       case REQUEST_USER_AGENT:
-        entry.userAgent = readString(reader, end);
+        entry.userAgent = readInternedString(reader, end, memo.strings);
         break;
       case REQUEST_ID:
         entry.requestId = readString(reader, end);
         break;
       case REQUEST_ORIGINAL_PATH:
-        originalPath = readString(reader, end);
+        originalPath = readInternedString(reader, end, memo.strings);
         break;
       case REQUEST_BODY_BYTES:
         entry.bytesReceived = readVarintAsNumber(reader);
@@ -143,30 +144,6 @@ function readRequest(reader: Reader, parentEnd: number, entry: AccessLogEntry): 
   // Same choice as Istio's text format (%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%): the path the caller asked
   // for, before any rewrite, so ALS and text logs name endpoints alike.
   if (originalPath !== "") entry.path = originalPath;
-}
-
-/**
- * Takes the trace id from a logged request header when Envoy was asked to log one
- * (`additional_request_headers_to_log`): W3C `traceparent` (`00-<trace-id>-<span-id>-<flags>`) or B3.
- */
-function readTraceHeader(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
-  const end = readSubmessageEnd(reader, parentEnd);
-  let name = "";
-  let value = "";
-  while (reader.pos < end) {
-    const tag = readTag(reader);
-    if (tag === MAP_KEY) name = readString(reader, end);
-    else if (tag === MAP_VALUE) value = readString(reader, end);
-    else skipField(reader, tag & 7);
-  }
-  const lowerName = name.toLowerCase();
-  if (lowerName === "traceparent") {
-    const traceId = value.split("-")[1] ?? "";
-    if (traceId.length === 32) entry.traceId = traceId;
-  } else if (lowerName === "x-b3-traceid" && entry.traceId === "") {
-    // traceparent wins when both are logged: it is the header the mesh propagates end to end today.
-    entry.traceId = value;
-  }
 }
 
 function readResponse(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {

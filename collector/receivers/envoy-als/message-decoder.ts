@@ -6,7 +6,7 @@
  */
 import type { AccessLogEntry, NodeInfo } from "../../../core/model/access-log.ts";
 import { decodeHttpEntry, decodeTcpEntry } from "./entry-decoder.ts";
-import type { PeerMemo } from "./peer-metadata.ts";
+import type { DecoderMemo } from "./decoder-memo.ts";
 import { readStructField } from "./struct.ts";
 import { createReader, type Reader, readString, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
 
@@ -32,7 +32,7 @@ export interface DecodedAlsMessage {
   malformedReason: string;
 }
 
-export function decodeAlsMessage(bytes: Uint8Array, peers: PeerMemo): DecodedAlsMessage {
+export function decodeAlsMessage(bytes: Uint8Array, memo: DecoderMemo): DecodedAlsMessage {
   const decoded: DecodedAlsMessage = { node: null, logName: "", entries: [], badEntries: 0, malformedReason: "" };
   const reader = createReader(bytes);
   const end = reader.len;
@@ -40,8 +40,8 @@ export function decodeAlsMessage(bytes: Uint8Array, peers: PeerMemo): DecodedAls
     while (reader.pos < end) {
       const tag = readTag(reader);
       if (tag === MESSAGE_IDENTIFIER) readIdentifier(reader, end, decoded);
-      else if (tag === MESSAGE_HTTP_LOGS) readEntries(reader, end, decoded, decodeHttpEntry, peers);
-      else if (tag === MESSAGE_TCP_LOGS) readEntries(reader, end, decoded, decodeTcpEntry, peers);
+      else if (tag === MESSAGE_HTTP_LOGS) readEntries(reader, end, decoded, decodeHttpEntry, memo);
+      else if (tag === MESSAGE_TCP_LOGS) readEntries(reader, end, decoded, decodeTcpEntry, memo);
       else skipField(reader, tag & 7);
     }
   } catch (error) {
@@ -54,8 +54,8 @@ function readEntries(
   reader: Reader,
   parentEnd: number,
   decoded: DecodedAlsMessage,
-  decodeEntry: (reader: Reader, end: number, peers: PeerMemo) => AccessLogEntry,
-  peers: PeerMemo,
+  decodeEntry: (reader: Reader, end: number, memo: DecoderMemo) => AccessLogEntry,
+  memo: DecoderMemo,
 ): void {
   const end = readSubmessageEnd(reader, parentEnd);
   while (reader.pos < end) {
@@ -66,7 +66,7 @@ function readEntries(
     }
     const entryEnd = readSubmessageEnd(reader, end);
     try {
-      decoded.entries.push(decodeEntry(reader, entryEnd, peers));
+      decoded.entries.push(decodeEntry(reader, entryEnd, memo));
     } catch {
       // The entry's length framed it correctly, so the next entry is still readable.
       decoded.badEntries++;

@@ -6,10 +6,10 @@
  * Istio <= 1.23 logs `wasm.downstream_peer` / `wasm.upstream_peer` as a FlatBuffer (see flat-node.ts).
  */
 import type { PeerMetadata } from "../../../core/model/access-log.ts";
-import { TwoGenerationCache } from "../../endpoints/two-generation-cache.ts";
+import { ByteKeyedCache, hashBytes } from "./byte-keyed-cache.ts";
 import { readFlatNode } from "./flat-node.ts";
 import { type JsonObject, type JsonValue, readStructBody } from "./struct.ts";
-import { type Reader, readBytesView, readString, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
+import { endsWithBytes, equalsBytes, type Reader, readBytesEnd, readBytesView, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
 
 const ENTRY_KEY = (1 << 3) | WIRE_LENGTH_DELIMITED;
 const ENTRY_VALUE = (2 << 3) | WIRE_LENGTH_DELIMITED;
@@ -29,81 +29,110 @@ export interface PeerSlots {
   upstreamPeer: PeerMetadata | null;
 }
 
-const DEFAULT_PEER_MEMO_ENTRIES = 4096;
+const DEFAULT_PEER_MEMO_ENTRIES = 8192;
+/** Istio peer Structs are a few hundred bytes; one far larger is decoded every time rather than held. */
+const MAX_MEMO_PEER_BYTES = 4096;
 
 /**
  * Decoded peers by their encoded bytes. A proxy logs the same few peers (its callers and callees) on
- * entry after entry, and decoding a peer Struct costs more than the rest of the entry; comparing bytes
- * through a string key is far cheaper. Peers handed out are frozen because entries share them.
+ * entry after entry, and decoding a peer Struct costs more than the rest of the entry; recognising its
+ * bytes (a hash and a memcmp, see ByteKeyedCache) is far cheaper. Peers handed out are frozen because
+ * entries share them.
  */
 export class PeerMemo {
-  private readonly cache: TwoGenerationCache<string, PeerMetadata>;
+  private readonly structPeers: ByteKeyedCache<PeerMetadata>;
+  private readonly flatPeers: ByteKeyedCache<PeerMetadata>;
 
-  constructor(generationSize = DEFAULT_PEER_MEMO_ENTRIES) {
-    this.cache = new TwoGenerationCache(generationSize);
+  constructor(entriesPerForm = DEFAULT_PEER_MEMO_ENTRIES) {
+    this.structPeers = new ByteKeyedCache(entriesPerForm, MAX_MEMO_PEER_BYTES);
+    this.flatPeers = new ByteKeyedCache(entriesPerForm, MAX_MEMO_PEER_BYTES);
   }
 
   /** Returns the peer encoded in [reader.pos, end), decoding it with `decode` only on a miss. */
   decode(form: "struct" | "flat", reader: Reader, end: number, decode: () => PeerMetadata): PeerMetadata {
-    const key = form + Buffer.from(reader.buf.buffer, reader.buf.byteOffset + reader.pos, end - reader.pos).toString("latin1");
-    const known = this.cache.get(key);
+    const cache = form === "struct" ? this.structPeers : this.flatPeers;
+    const bytes = reader.buf as Buffer;
+    const start = reader.pos;
+    const hash = end - start <= MAX_MEMO_PEER_BYTES ? hashBytes(bytes, start, end) : 0;
+    const known = cache.get(bytes, start, end, hash);
     if (known !== undefined) return known;
     const peer = decode();
     Object.freeze(peer.labels);
-    this.cache.set(key, Object.freeze(peer));
+    cache.set(bytes, start, end, hash, Object.freeze(peer));
     return peer;
   }
 }
 
-type PeerKey = "downstream_peer" | "upstream_peer" | "wasm.downstream_peer" | "wasm.upstream_peer";
+/** Which peer a filter-state key names (0: none). Keys are ASCII, so comparing their bytes is exact. */
+const NOT_A_PEER = 0;
+const DOWNSTREAM_PEER = 1;
+const UPSTREAM_PEER = 2;
+const WASM_DOWNSTREAM_PEER = 3;
+const WASM_UPSTREAM_PEER = 4;
+const PEER_KEYS: readonly (readonly [Uint8Array, number])[] = [
+  [Buffer.from("downstream_peer"), DOWNSTREAM_PEER],
+  [Buffer.from("upstream_peer"), UPSTREAM_PEER],
+  [Buffer.from("wasm.downstream_peer"), WASM_DOWNSTREAM_PEER],
+  [Buffer.from("wasm.upstream_peer"), WASM_UPSTREAM_PEER],
+];
+const STRUCT_TYPE_SUFFIX_BYTES = Buffer.from(STRUCT_TYPE_SUFFIX);
+const BYTES_VALUE_TYPE_SUFFIX_BYTES = Buffer.from(BYTES_VALUE_TYPE_SUFFIX);
 
-function asPeerKey(key: string): PeerKey | null {
-  return key === "downstream_peer" || key === "upstream_peer" || key === "wasm.downstream_peer" || key === "wasm.upstream_peer" ? key : null;
+function peerKeyOf(bytes: Uint8Array, start: number, end: number): number {
+  for (const [key, peerKey] of PEER_KEYS) if (equalsBytes(bytes, start, end, key)) return peerKey;
+  return NOT_A_PEER;
 }
 
 /**
  * Reads one `filter_state_objects` map entry (the reader stands on its length) and, when it is a peer
  * Istio logs, stores it in `slots`. Other filter state (`wasm.*_peer_id`, custom objects) is skipped.
- * The Struct form wins over the older FlatBuffer one when a proxy logs both.
+ * The Struct form wins over the older FlatBuffer one when a proxy logs both. Key and type URL are only
+ * compared, never turned into strings: most filter state is not a peer.
  */
 export function readFilterStateEntry(reader: Reader, parentEnd: number, slots: PeerSlots, memo: PeerMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
-  let key = "";
-  let typeUrl = "";
+  const bytes = reader.buf;
+  let peerKey = NOT_A_PEER;
+  let typeUrlStart = 0;
+  let typeUrlEnd = 0;
   let valueStart = -1;
   let valueEnd = -1;
   while (reader.pos < end) {
     const tag = readTag(reader);
     if (tag === ENTRY_KEY) {
-      key = readString(reader, end);
+      const keyEnd = readBytesEnd(reader, end);
+      peerKey = peerKeyOf(bytes, reader.pos, keyEnd);
+      reader.pos = keyEnd;
     } else if (tag === ENTRY_VALUE) {
       const anyEnd = readSubmessageEnd(reader, end);
       while (reader.pos < anyEnd) {
         const anyTag = readTag(reader);
-        if (anyTag === ANY_TYPE_URL) typeUrl = readString(reader, anyEnd);
-        else if (anyTag === ANY_VALUE) {
+        if (anyTag === ANY_TYPE_URL) {
+          typeUrlEnd = readBytesEnd(reader, anyEnd);
+          typeUrlStart = reader.pos;
+          reader.pos = typeUrlEnd;
+        } else if (anyTag === ANY_VALUE) {
           // Map entries may put the key after the value: remember where the value is, decode it once the key is known.
-          const view = readBytesView(reader, anyEnd);
-          valueEnd = reader.pos;
-          valueStart = valueEnd - view.length;
+          valueEnd = readBytesEnd(reader, anyEnd);
+          valueStart = reader.pos;
+          reader.pos = valueEnd;
         } else skipField(reader, anyTag & 7);
       }
     } else skipField(reader, tag & 7);
   }
-  const peerKey = asPeerKey(key);
-  if (peerKey === null || valueStart < 0) return;
+  if (peerKey === NOT_A_PEER || valueStart < 0) return;
   const resumeAt = reader.pos;
   reader.pos = valueStart;
   try {
-    if (peerKey === "downstream_peer" || peerKey === "upstream_peer") {
-      if (!typeUrl.endsWith(STRUCT_TYPE_SUFFIX)) return;
+    if (peerKey === DOWNSTREAM_PEER || peerKey === UPSTREAM_PEER) {
+      if (!endsWithBytes(bytes, typeUrlStart, typeUrlEnd, STRUCT_TYPE_SUFFIX_BYTES)) return;
       const peer = memo.decode("struct", reader, valueEnd, () => peerMetadataFromStruct(readStructBody(reader, valueEnd)));
-      if (peerKey === "downstream_peer") slots.downstreamPeer = peer;
+      if (peerKey === DOWNSTREAM_PEER) slots.downstreamPeer = peer;
       else slots.upstreamPeer = peer;
     } else {
-      if (!typeUrl.endsWith(BYTES_VALUE_TYPE_SUFFIX)) return;
+      if (!endsWithBytes(bytes, typeUrlStart, typeUrlEnd, BYTES_VALUE_TYPE_SUFFIX_BYTES)) return;
       const peer = memo.decode("flat", reader, valueEnd, () => readFlatNode(readBytesValue(reader, valueEnd)));
-      if (peerKey === "wasm.downstream_peer") slots.downstreamPeer ??= peer;
+      if (peerKey === WASM_DOWNSTREAM_PEER) slots.downstreamPeer ??= peer;
       else slots.upstreamPeer ??= peer;
     }
   } finally {

@@ -5,6 +5,7 @@
  * a counted reject.
  */
 import protobuf from "protobufjs/minimal.js";
+import type { StringInterner } from "./string-interner.ts";
 
 export type Reader = protobuf.Reader;
 
@@ -85,6 +86,37 @@ export function readString(reader: Reader, end: number): string {
   const text = (reader.buf as Buffer).toString("utf8", reader.pos, stop);
   reader.pos = stop;
   return text;
+}
+
+/**
+ * Reads the length of a string or bytes field and returns where the field ends, leaving the reader on its
+ * first byte: for callers that compare or cache the bytes instead of decoding them.
+ */
+export function readBytesEnd(reader: Reader, end: number): number {
+  const length = reader.size();
+  const stop = reader.pos + length;
+  if (stop > end) throw new RangeError(`string of ${length} bytes at offset ${reader.pos} overruns its message`);
+  return stop;
+}
+
+/** Reads a length-delimited string through `strings`, so repeated values come back as the same string. */
+export function readInternedString(reader: Reader, end: number, strings: StringInterner): string {
+  const stop = readBytesEnd(reader, end);
+  const start = reader.pos;
+  reader.pos = stop;
+  return strings.intern(reader.buf as Buffer, start, stop);
+}
+
+/** Whether bytes[start, end) is exactly `expected`. */
+export function equalsBytes(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let index = 0; index < expected.length; index++) if (bytes[start + index] !== expected[index]) return false;
+  return true;
+}
+
+/** Whether bytes[start, end) ends with `suffix`. */
+export function endsWithBytes(bytes: Uint8Array, start: number, end: number, suffix: Uint8Array): boolean {
+  return end - start >= suffix.length && equalsBytes(bytes, end - suffix.length, end, suffix);
 }
 
 /** Reads a length-delimited bytes field as a view on the message buffer (no copy). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readFlatNode } from "../../../../collector/receivers/envoy-als/flat-node.ts";
 import { decodeAlsMessage } from "../../../../collector/receivers/envoy-als/message-decoder.ts";
-import { PeerMemo } from "../../../../collector/receivers/envoy-als/peer-metadata.ts";
+import { DecoderMemo } from "../../../../collector/receivers/envoy-als/decoder-memo.ts";
 import { peerMetadataFromStruct } from "../../../../collector/receivers/envoy-als/peer-metadata.ts";
 import { httpEntry, streamMessage } from "../../../../collector/simulator/envoy-entries.ts";
 import { protocol } from "./harness.ts";
@@ -85,7 +85,7 @@ test("Istio <= 1.23 wasm.* FlatBuffer peers decode, and the Struct form wins whe
       httpEntry({ startTimeMs: 0, method: "GET", authority: "details", path: "/b", extraFilterState: { "wasm.upstream_peer": wasmPeer }, upstreamPeer: { name: "from-struct", namespace: "default" } }),
     ],
   });
-  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new PeerMemo());
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new DecoderMemo());
   assert.equal(decoded.badEntries, 0);
   assert.equal(decoded.entries[0]?.upstreamPeer?.name, "details-v1-xyz");
   assert.equal(decoded.entries[1]?.upstreamPeer?.name, "from-struct");
@@ -99,14 +99,14 @@ test("a corrupt FlatBuffer peer drops only its entry, counted as bad", () => {
       httpEntry({ startTimeMs: 0, method: "GET", authority: "x", path: "/fine" }),
     ],
   });
-  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new PeerMemo());
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new DecoderMemo());
   assert.equal(decoded.badEntries, 1);
   assert.deepEqual(decoded.entries.map((entry) => entry.path), ["/fine"]);
 });
 
 test("node metadata keys from the wire never touch an object's prototype", () => {
   const message = streamMessage({ identifier: { node: { id: "n", metadata: { fields: { ["__proto__"]: { structValue: { fields: { polluted: { boolValue: true } } } } } } } } });
-  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new PeerMemo());
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new DecoderMemo());
   const metadata = decoded.node?.metadata as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(metadata), Object.prototype);
   assert.deepEqual(Object.getOwnPropertyDescriptor(metadata, "__proto__")?.value, { polluted: true });
@@ -132,7 +132,7 @@ test("the peer memo decodes each distinct peer once and hands out frozen, shared
       httpEntry({ startTimeMs: 0, method: "GET", authority: "details", path: "/3", upstreamPeer: details }),
     ],
   });
-  const memo = new PeerMemo();
+  const memo = new DecoderMemo();
   const first = decodeAlsMessage(protocol.encode(message, "v3"), memo).entries;
   const again = decodeAlsMessage(protocol.encode(message, "v3"), memo).entries;
   assert.equal(first[0]?.upstreamPeer, first[1]?.upstreamPeer);
