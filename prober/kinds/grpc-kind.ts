@@ -1,0 +1,102 @@
+import { performance } from "node:perf_hooks";
+import { ChannelCredentials, credentials, Metadata, status as GrpcStatus, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { z } from "zod";
+import { loadHealthService, SERVING_STATUS_NUMBER, type HealthCheckRequest, type HealthCheckResponse } from "./grpc-health.ts";
+import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
+import { failed, roundMs, succeeded } from "./outcome.ts";
+import { parseHostPort, parseSpecWith } from "./spec-schema.ts";
+
+export interface GrpcSpec {
+  /** The service name asked about; "" asks for the server's overall health. */
+  service: string;
+  tls: boolean;
+  tlsVerify: boolean;
+  caPem: string | undefined;
+  serverName: string | undefined;
+}
+
+const schema = z.strictObject({
+  service: z.string({ error: "expected a service name such as grpc.health.v1.Health or \"\"" }).optional(),
+  tls: z.boolean({ error: "expected true or false" }).optional(),
+  tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
+  caPem: z.string({ error: "expected PEM text" }).includes("-----BEGIN CERTIFICATE-----", { error: "expected PEM text with -----BEGIN CERTIFICATE-----" }).optional(),
+  serverName: z.string({ error: "expected a host name" }).min(1).optional(),
+});
+
+type HealthClient = Client & {
+  Check(request: HealthCheckRequest, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response?: HealthCheckResponse) => void): ClientUnaryCall;
+};
+
+const health = loadHealthService();
+
+/** `grpc`: grpc.health.v1.Health/Check against host:port; passes only when the answer is SERVING. */
+export const grpcKind: ProbeKind<GrpcSpec> = {
+  name: "grpc",
+  parseSpec(raw) {
+    const spec = parseSpecWith(schema, raw);
+    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, caPem: spec.caPem, serverName: spec.serverName };
+  },
+  run: runGrpc,
+};
+
+async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
+  if (!parseHostPort(target)) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
+  const channelOptions = spec.serverName ? { "grpc.ssl_target_name_override": spec.serverName, "grpc.default_authority": spec.serverName } : {};
+  // A channel per run: a shared one would hide connection failures behind its reconnect backoff.
+  const client = new health.Client(target, channelCredentials(spec), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
+  const started = performance.now();
+  const asked = `grpc.health.v1.Health/Check${spec.service ? ` for "${spec.service}"` : ""} at ${target}`;
+  const metrics: Record<string, number> = { grpc_ssl: spec.tls ? 1 : 0 };
+  try {
+    const { error, response } = await check(client, spec.service, context);
+    const elapsed = roundMs(performance.now() - started);
+    const phases = { check: elapsed, total: elapsed };
+    if (error) {
+      metrics.grpc_status_code = error.code;
+      if (context.signal.aborted || error.code === GrpcStatus.CANCELLED) return failed(`timed out after ${context.timeoutMs}ms calling ${asked}`, phases, metrics);
+      return failed(`${asked} failed: ${describeGrpcError(error, spec.service)}`, phases, metrics);
+    }
+    metrics.grpc_status_code = GrpcStatus.OK;
+    const serving = response?.status ?? "UNKNOWN";
+    metrics.grpc_healthcheck_response = SERVING_STATUS_NUMBER[serving];
+    if (serving !== "SERVING") return failed(`${asked} answered ${serving}, expected SERVING`, phases, metrics);
+    return succeeded(phases, metrics);
+  } finally {
+    client.close();
+  }
+}
+
+function channelCredentials(spec: GrpcSpec): ChannelCredentials {
+  if (!spec.tls) return credentials.createInsecure();
+  const rootCerts = spec.caPem === undefined ? null : Buffer.from(spec.caPem);
+  if (spec.tlsVerify) return credentials.createSsl(rootCerts);
+  return credentials.createSsl(rootCerts, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+}
+
+function check(client: HealthClient, service: string, context: ProbeContext): Promise<{ error: ServiceError | null; response: HealthCheckResponse | undefined }> {
+  return new Promise((resolve) => {
+    const deadline = new Date(Date.now() + context.timeoutMs);
+    const call = client.Check({ service }, new Metadata(), { deadline }, (error, response) => {
+      context.signal.removeEventListener("abort", cancel);
+      resolve({ error, response });
+    });
+    const cancel = () => call.cancel();
+    if (context.signal.aborted) cancel();
+    else context.signal.addEventListener("abort", cancel, { once: true });
+  });
+}
+
+function describeGrpcError(error: ServiceError, service: string): string {
+  switch (error.code) {
+    case GrpcStatus.NOT_FOUND:
+      return `the server does not know the service "${service}" (NOT_FOUND)`;
+    case GrpcStatus.UNIMPLEMENTED:
+      return "the server does not implement grpc.health.v1.Health (UNIMPLEMENTED)";
+    case GrpcStatus.UNAVAILABLE:
+      return `the server is unreachable (UNAVAILABLE: ${error.details})`;
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return "no answer before the deadline (DEADLINE_EXCEEDED)";
+    default:
+      return `${GrpcStatus[error.code] ?? error.code}: ${error.details}`;
+  }
+}
