@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { ChannelCredentials, credentials, Metadata, status as GrpcStatus, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
 import { loadHealthService, SERVING_STATUS_NUMBER, type HealthCheckRequest, type HealthCheckResponse } from "./grpc-health.ts";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
