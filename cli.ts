@@ -25,13 +25,14 @@ import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
 import { createCollector } from "./collector/collector.ts";
 import { collectorSection } from "./collector/config.ts";
+import { tracesSection } from "./collector/traces/config.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
 import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
 import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
 import { pino, type Logger } from "pino";
 
 /** Every component's config section: the kernel's plus each component's own. */
-const sections = { ...coreSections, collector: collectorSection };
+const sections = { ...coreSections, collector: collectorSection, traces: tracesSection };
 type MeshsightConfig = ConfigOf<typeof sections>;
 
 const EXIT_FAILURE = 1;
@@ -98,6 +99,10 @@ async function start(config: MeshsightConfig): Promise<void> {
     rejects,
     logger,
     dataDir: config.storage.dataDir,
+    traces: {
+      config: config.traces,
+      ports: { otlpGrpc: config.receivers.otlpGrpcPort, otlpHttp: config.receivers.otlpHttpPort, zipkin: config.receivers.zipkinPort },
+    },
   }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
   const app = buildApp({
     logger,

@@ -22,6 +22,9 @@ import { QueryService } from "./query/query-service.ts";
 import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
+import type { TracesConfig } from "./traces/config.ts";
+import { createTraceComponents, type TracePorts } from "./traces/trace-components.ts";
+import type { AccessLogIngest } from "./ingest.ts";
 
 export type { CollectorConfig };
 
@@ -39,6 +42,8 @@ export interface CollectorDeps {
   logger: Logger;
   /** storage.dataDir: the default home of the tail offsets file. Needed only when files are tailed without accessLogOffsetsFile. */
   dataDir?: string;
+  /** Trace ingestion (OTLP, Zipkin) and its query APIs; without it the collector takes access logs only. */
+  traces?: { config: TracesConfig; ports: TracePorts };
   clock?: () => number;
 }
 
@@ -93,10 +98,24 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
     rejects,
     clock,
   });
+  const traces =
+    deps.traces === undefined
+      ? undefined
+      : createTraceComponents({ ...deps.traces, host: deps.host, pipeline, grouper, writer: deps.writer, reader: deps.reader, registry, rejects, logger, clock });
+  // Services whose sidecars send access logs are measured already: their spans must not count them again.
+  const accessLogs: AccessLogIngest =
+    traces === undefined
+      ? pipeline
+      : {
+          ingest: (proxy, entries) => {
+            traces.meshServices.note(proxy.self.service);
+            return pipeline.ingest(proxy, entries);
+          },
+        };
   const als = new AlsReceiver({
     host: deps.host,
     port: deps.alsPort,
-    ingest: pipeline,
+    ingest: accessLogs,
     identify: resolveProxyIdentity,
     rejects,
     logger,
@@ -124,16 +143,20 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
       stop: () => als.stop(),
     },
   ];
-  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, pipeline));
+  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, accessLogs));
   const routes: FastifyPluginAsync[] = [
     queryRoutes(new QueryService(deps.reader), clock),
-    async (app) => registerLogIngestRoutes(app, { ingest: pipeline, rejects, defaultFormat: config.accessLogFormat }),
+    async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects, defaultFormat: config.accessLogFormat }),
   ];
+  if (traces !== undefined) {
+    components.push(...traces.components);
+    routes.push(...traces.routes);
+  }
   return { components, pipelineComponents, routes, pipeline, alsPort: () => alsPort };
 }
 
 /** Tails collector.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */
-function fileTailerComponent(deps: CollectorDeps, pipeline: CollectorPipeline): Component {
+function fileTailerComponent(deps: CollectorDeps, ingest: AccessLogIngest): Component {
   const { config, logger, rejects } = deps;
   const statePath = config.accessLogOffsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
   if (statePath === undefined) throw new Error("collector.accessLogFiles is set but neither collector.accessLogOffsetsFile nor a data directory says where to keep tail offsets");
@@ -143,7 +166,7 @@ function fileTailerComponent(deps: CollectorDeps, pipeline: CollectorPipeline): 
     paths: config.accessLogFiles,
     format: config.accessLogFormat,
     identity: fileSourceIdentity(config),
-    ingest: pipeline,
+    ingest,
     rejects,
     statePath,
     startAt: config.accessLogStartAt,

@@ -61,7 +61,7 @@ export const collectorSection = defineSection(
     { key: "endpointRulesFile", env: "MESHSIGHT_ENDPOINT_RULES_FILE", flag: "endpoint-rules-file", description: "YAML file of endpoint grouping rules such as /api/products/{id}." },
     { key: "maxEndpointsPerService", env: "MESHSIGHT_MAX_ENDPOINTS_PER_SERVICE", flag: "max-endpoints-per-service", description: "Distinct endpoints per service per hour; the rest fold into {overflow}." },
     { key: "latenessSeconds", env: "MESHSIGHT_LATENESS_SECONDS", flag: "lateness-seconds", description: "How long after its end a minute still takes late records." },
-    { key: "flushIntervalSeconds", env: "MESHSIGHT_FLUSH_INTERVAL_SECONDS", flag: "flush-interval-seconds", description: "How often closed minutes are written to storage." },
+    { key: "flushIntervalSeconds", env: "MESHSIGHT_FLUSH_INTERVAL_SECONDS", flag: "flush-interval-seconds", description: "How often aggregated minutes are written to storage (the current minute as a partial sum)." },
     { key: "apdexThresholdMs", env: "MESHSIGHT_APDEX_THRESHOLD_MS", flag: "apdex-threshold-ms", description: "Apdex threshold T: satisfied <= T, tolerating <= 4T." },
     { key: "slowThresholdMs", env: "MESHSIGHT_SLOW_THRESHOLD_MS", flag: "slow-threshold-ms", description: "Calls at least this slow are sampled like errors." },
     { key: "samplesPerServicePerSecond", env: "MESHSIGHT_SAMPLES_PER_SERVICE_PER_SECOND", flag: "samples-per-service-per-second", description: "Error and slow records kept per service per second." },

@@ -90,8 +90,9 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
   const grpc = new OtlpGrpcReceiver({ ...limits, host: deps.host, port: deps.ports.otlpGrpc, logger, maxRequestBytes: config.maxRequestBytes });
   // The receiver apps expose /healthz, /readyz and /metrics too (buildApp), which load balancers in front of them use.
   const appDeps = { logger, registry, readinessChecks: [], bodyLimitBytes: config.maxRequestBytes };
-  const otlpHttp = httpServerComponent({ app: buildApp({ ...appDeps, routes: [otlpHttpRoutes(limits)] }), host: deps.host, port: deps.ports.otlpHttp, logger });
+  const otlpHttp = httpServerComponent({ name: "otlp-http", app: buildApp({ ...appDeps, routes: [otlpHttpRoutes(limits)] }), host: deps.host, port: deps.ports.otlpHttp, logger });
   const zipkin = httpServerComponent({
+    name: "zipkin",
     app: buildApp({ ...appDeps, routes: [zipkinIngestRoutes(limits), zipkinQueryRoutes(deps.reader, clock)] }),
     host: deps.host,
     port: deps.ports.zipkin,

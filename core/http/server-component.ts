@@ -4,6 +4,8 @@ import type { Logger } from "pino";
 import type { Component } from "../lifecycle.ts";
 
 export interface HttpServerOptions {
+  /** Component name in the lifecycle and the "listening" log line; "http" is the main API. */
+  name?: string;
   app: FastifyInstance;
   host: string;
   /** 0 picks a free port; the chosen one is logged and readable through boundPort(). */
@@ -17,10 +19,10 @@ export interface HttpServerComponent extends Component {
 
 /** Listens with a built app; the "listening" log line carries the real address so port 0 is usable. */
 export function httpServerComponent(options: HttpServerOptions): HttpServerComponent {
-  const { app, host, port, logger } = options;
+  const { app, host, port, logger, name = "http" } = options;
   let bound: number | undefined;
   return {
-    name: "http",
+    name,
     async start() {
       try {
         await app.listen({ host, port });
@@ -30,7 +32,7 @@ export function httpServerComponent(options: HttpServerOptions): HttpServerCompo
         throw new Error(`cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
       }
       bound = (app.server.address() as AddressInfo).port;
-      logger.info({ component: "http", host, port: bound, url: `http://${host}:${bound}` }, "listening");
+      logger.info({ component: name, host, port: bound, url: `http://${host}:${bound}` }, "listening");
     },
     async stop() {
       await app.close();
