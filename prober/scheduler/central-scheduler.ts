@@ -105,16 +105,11 @@ export class CentralScheduler implements Component {
   }
 
   private async enqueueRun(probe: ProbeCase, target: string): Promise<void> {
+    // The tick time is the schedule's fire time: BullMQ's `every` schedulers are not aligned to epoch
+    // boundaries, so the run is due at the tick plus this pair's stable jitter offset.
     const nowMs = this.now();
-    let dueMs = nowMs;
-    let delayMs = 0;
-    if (probe.schedule.type === "every") {
-      // Ticks fire on interval boundaries (a timer may fire a millisecond early, so round to the nearest);
-      // the run is due at boundary + this pair's stable jitter offset.
-      const boundaryMs = Math.round(nowMs / probe.schedule.everyMs) * probe.schedule.everyMs;
-      dueMs = boundaryMs + jitterOffsetMs(probe.name, target, probe.schedule.jitterMs);
-      delayMs = Math.max(0, dueMs - nowMs);
-    }
+    const delayMs = probe.schedule.type === "every" ? jitterOffsetMs(probe.name, target, probe.schedule.jitterMs) : 0;
+    const dueMs = nowMs + delayMs;
     const data: ProbeJobData = { type: "run", probe: probe.name, target, dueMs };
     await this.options.queue.add(PROBE_QUEUE, data, { jobId: runJobId(probe.name, target), delayMs });
   }

@@ -86,7 +86,8 @@ describe("central scheduling on the inline queue", () => {
       await catalog.upsert(testCase(lookup(flaky), { name: "hangs", targets: ["h"], schedule: { every: "1s" }, timeout: "200ms", spec: { durationMs: 10_000 } }));
       const stored = async (probe: string) => harness.storage.queryProbeResults({ fromMs: 0, toMs: Date.now() + 60_000, probe, limit: 10 });
       await until(async () => (await stored("flaky")).length >= 1 && (await stored("hangs")).length >= 1, "results of both cases stored", 10_000);
-      const [flakyResult] = await stored("flaky");
+      // Newest first: the oldest run is the one whose first attempt failed.
+      const flakyResult = (await stored("flaky")).at(-1);
       assert.equal(flakyResult?.status, "success");
       assert.equal(flakyResult?.attempt, 2, "the first attempt failed, the retry passed");
       const [hung] = await stored("hangs");

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { describe, it } from "node:test";
+import { BullMqQueue } from "../../../core/queue/bullmq.ts";
+import { useRedis } from "../../services/index.ts";
+import { RecordingKind, lookup, proberHarness, silentLogger, testCase, until, type KindCall, type ProberHarness } from "../helpers.ts";
+
+const TARGETS = ["a", "b", "c"];
+
+/** The interval slot a run belongs to (runs are due on whole seconds; a late start still rounds back). */
+const slotOf = (call: KindCall): number => Math.floor(call.startedMs / 1_000);
+
+function assertEachSlotOnce(calls: readonly KindCall[], label: string): void {
+  for (const target of TARGETS) {
+    const slots = calls.filter((call) => call.target === target).map(slotOf).sort((x, y) => x - y);
+    assert.equal(new Set(slots).size, slots.length, `${label}: no slot of target ${target} ran twice: ${slots.join(",")}`);
+    for (let index = 1; index < slots.length; index += 1) {
+      assert.equal((slots[index] ?? 0) - (slots[index - 1] ?? 0), 1, `${label}: no slot of target ${target} was skipped: ${slots.join(",")}`);
+    }
+  }
+}
+
+describe("central mode on BullMQ with two prober processes sharing one Redis", () => {
+  it("runs every scheduled run exactly once, and the survivor takes over when one worker closes", { timeout: 60_000 }, async () => {
+    const redis = await useRedis();
+    const prefix = `probetest${randomUUID().replaceAll("-", "")}`;
+    const kindA = new RecordingKind("test", "A");
+    const kindB = new RecordingKind("test", "B");
+    const queueFor = () => new BullMqQueue({ url: redis.url, prefix, maxPending: 10_000, logger: silentLogger });
+    const harnesses: ProberHarness[] = [];
+    let stoppedA = false;
+    try {
+      const a = await proberHarness(lookup(kindA), { workerConcurrency: 8 }, queueFor());
+      harnesses.push(a);
+      const b = await proberHarness(lookup(kindB), { workerConcurrency: 8 }, queueFor());
+      harnesses.push(b);
+      for (const [harness, kind] of [[a, kindA], [b, kindB]] as const) {
+        await harness.start();
+        await harness.prober.internals.catalog.upsert(testCase(lookup(kind), { name: "shared", targets: TARGETS, schedule: { every: "1s" } }));
+      }
+      const all = () => [...kindA.calls, ...kindB.calls];
+      await until(() => TARGETS.every((target) => all().filter((call) => call.target === target).length >= 5), "five runs of every target", 20_000);
+      assertEachSlotOnce(all(), "both workers");
+
+      await a.stop();
+      stoppedA = true;
+      const closedAtMs = Date.now();
+      const afterClose = () => kindB.calls.filter((call) => call.startedMs > closedAtMs + 1_000);
+      await until(() => TARGETS.every((target) => afterClose().filter((call) => call.target === target).length >= 3), "the survivor running every target", 20_000);
+      assert.equal(kindA.calls.filter((call) => call.startedMs > closedAtMs).length, 0, "the closed worker runs nothing");
+      assertEachSlotOnce(all(), "after takeover");
+    } finally {
+      for (const [index, harness] of harnesses.entries()) if (index > 0 || !stoppedA) await harness.stop();
+    }
+  });
+});
