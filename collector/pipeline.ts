@@ -40,7 +40,7 @@ export class CollectorPipeline implements AccessLogIngest {
   private readonly overloadSources: readonly OverloadSource[];
   private readonly rejects: RejectCounter;
   private readonly clock: () => number;
-  /** Reused for every entry: the resolver appends into it, so resolving allocates only the calls. */
+  /** Reused for every batch: the resolver appends into it, so resolving allocates only the calls. */
   private readonly resolved: MeshCall[] = [];
   private readonly callsAccepted: Counter;
   private readonly batchesRefused: Counter;
@@ -74,17 +74,21 @@ export class CollectorPipeline implements AccessLogIngest {
     this.aggregator.noteInstance(proxy.self, proxy.attributes, this.clock());
     const out = this.resolved;
     let accepted = 0;
+    // Calls accumulate for the whole batch and the array is emptied once at its end: emptying it per
+    // entry would make V8 drop and reallocate its backing store for every entry.
+    out.length = 0;
     for (const entry of entries) {
-      out.length = 0;
+      const first = out.length;
       let count: number;
       try {
-        count = Math.min(this.resolve(proxy, entry, out), out.length);
+        count = Math.min(this.resolve(proxy, entry, out), out.length - first);
       } catch (error) {
         // One entry the resolver chokes on must not cost the rest of the batch (nor the process).
+        out.length = first;
         this.rejects.reject(REJECT_SOURCE, "resolve-error", 1, (error as Error).message);
         continue;
       }
-      for (let i = 0; i < count; i++) {
+      for (let i = first; i < first + count; i++) {
         const call = out[i];
         if (call !== undefined && this.aggregator.add(call)) {
           this.sampler.offer(call, entry);

@@ -16,3 +16,23 @@ export function ipOfAddress(address: string): string {
   if (address.indexOf(":", colon + 1) >= 0) return address;
   return address.slice(0, colon);
 }
+
+/** Linux's default ephemeral range starts here; servers listen below it. */
+const FIRST_EPHEMERAL_PORT = 32_768;
+
+/**
+ * Whether `address` ends in a port from the ephemeral range (`10.44.1.23:37652`): such an address names
+ * one connection of a client rather than a listening workload, so it is not worth remembering.
+ */
+export function hasEphemeralPort(address: string): boolean {
+  let port = 0;
+  let digits = 0;
+  for (let index = address.length - 1; index >= 0; index--) {
+    const code = address.charCodeAt(index);
+    if (code === 58 /* : */) return digits > 0 && digits <= 5 && port >= FIRST_EPHEMERAL_PORT;
+    if (code < 48 || code > 57) return false;
+    port += (code - 48) * 10 ** digits;
+    digits++;
+  }
+  return false;
+}

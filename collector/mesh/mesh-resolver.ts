@@ -1,7 +1,7 @@
 import type { AccessLogEntry, MeshCall, PeerMetadata, ProxyIdentity } from "../../core/model/access-log.ts";
 import { UNKNOWN_SERVICE, type Component, type DetectPoint, type ServiceRef } from "../../core/model/dimensions.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
-import { ipOfAddress } from "./addresses.ts";
+import { hasEphemeralPort, ipOfAddress } from "./addresses.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { callComponent, callLatencyMs, effectiveResponseCode, isErrorCall, pathWithoutQuery } from "./call-rules.ts";
 import { parseClusterName, type ParsedClusterName } from "./cluster-name.ts";
@@ -134,7 +134,9 @@ export class MeshResolver {
     let ip = this.ipByAddress.get(address);
     if (ip === undefined) {
       ip = ipOfAddress(address);
-      this.ipByAddress.set(address, ip);
+      // A caller's address carries its ephemeral port: it names one connection and would only churn the
+      // memo (and the old generation of the heap) without ever being looked up again.
+      if (!hasEphemeralPort(address)) this.ipByAddress.set(address, ip);
     }
     return ip === "" ? null : this.peers.byIp(ip);
   }
