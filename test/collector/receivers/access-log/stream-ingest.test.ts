@@ -70,4 +70,19 @@ describe("ingestStream (stdin)", () => {
     assert.equal(totals.isComplete, false);
     assert.equal(totals.accepted, 0);
   });
+
+  it("delivers a large chunk in order, a part at a time, with no line lost or split at the part boundaries", async () => {
+    const lineCount = 4000; // ~1.3 MiB in ONE chunk, so lines straddle every internal boundary
+    const text = `${Array.from({ length: lineCount }, (_, index) => istioLine(index)).join("\n")}\n`;
+    const ingest = new RecordingIngest();
+    const { rejects } = rejectCounter();
+    const totals = await ingestStream(Readable.from([Buffer.from(text)]), { format: "istio", proxy, ingest, rejects });
+    assert.equal(totals.rejected, 0);
+    assert.equal(totals.accepted, lineCount);
+    assert.deepEqual(
+      ingest.entries.map((entry) => entry.requestId),
+      Array.from({ length: lineCount }, (_, index) => `req-${index}`),
+    );
+    assert.ok(ingest.batches.length > 10, `a 1.3 MiB chunk is delivered in parts, got ${ingest.batches.length} batches`);
+  });
 });
