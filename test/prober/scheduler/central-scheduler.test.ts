@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { jitterOffsetMs } from "../../../prober/case.ts";
+import { parsePromText, sampleValue } from "../api/prom-text.ts";
 import { RecordingKind, lookup, proberHarness, testCase, until, type KindCall } from "../helpers.ts";
 
 function callsOf(kind: RecordingKind, target: string): KindCall[] {
@@ -23,8 +24,7 @@ describe("central scheduling on the inline queue", () => {
         }
         for (const start of starts) assert.ok(start % 1_000 < 400, `a run starts shortly after its boundary, got +${start % 1_000} ms`);
       }
-      const delays = await harness.registry.getSingleMetric("meshsight_probe_schedule_delay_seconds")?.get();
-      const count = delays?.values.find((value) => value.metricName === "meshsight_probe_schedule_delay_seconds_count")?.value ?? 0;
+      const count = sampleValue(parsePromText(await harness.registry.metrics()), "meshsight_probe_schedule_delay_seconds_count") ?? 0;
       assert.ok(count >= 6, `schedule delay observed for every run, got ${count}`);
     } finally {
       await harness.stop();
