@@ -70,9 +70,26 @@ function fractionMs(text: string, at: number, end: number): [number, number] {
   return [i === at ? Number.NaN : Math.floor(ms), i];
 }
 
+/**
+ * Days from 1970-01-01 to `year-month-day` in the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil). Plain arithmetic because Date.UTC, called for every line, cost as much as the rest of
+ * the time decoding. Days past a month's end roll over into the next month exactly as Date.UTC's do, and a
+ * NaN part yields NaN, as it does there.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const marchBasedYear = month <= 2 ? year - 1 : year;
+  const era = Math.floor(marchBasedYear / 400);
+  const yearOfEra = marchBasedYear - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
 function utcMs(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC reads years 0-99 as 1900-1999; keep that for such (odd) input rather than differ from it.
+  if (year < 100) return Date.UTC(year, month - 1, day, hour, minute, second);
+  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000;
 }
 
 /**

@@ -34,6 +34,24 @@ describe("value decoders", () => {
     assert.equal(time("1606339578409"), 1_606_339_578_409);
     for (const bad of ["2020-11-25", "2020-11-25T21:26:18.409Q", "2020-1x-25T21:26:18Z", "yesterday"]) assert.ok(Number.isNaN(time(bad)), bad);
   });
+
+  it("computes calendar dates as Date.UTC does, leap years and rollover included", () => {
+    const pad = (value: number, width: number): string => String(value).padStart(width, "0");
+    // Every day of years around leap rules (1900 no, 2000 yes, 2024 yes, 2100 no), plus days past a month's end.
+    for (const year of [1600, 1899, 1900, 1970, 1999, 2000, 2023, 2024, 2100, 2400, 9999]) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 1; day <= 31; day++) {
+          const hour = (day * 7) % 24;
+          const text = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hour, 2)}:${pad(day, 2)}:${pad(day % 61, 2)}.250Z`;
+          assert.equal(time(text), Date.UTC(year, month - 1, day, hour, day, day % 61, 250), text);
+        }
+      }
+    }
+    assert.equal(time("0099-03-01T00:00:00Z"), Date.UTC(99, 2, 1), "two-digit years as Date.UTC reads them");
+    for (const bad of ["2020-13-01T00:00:00Z", "2020-00-10T00:00:00Z", "2020-01-32T00:00:00Z", "2020-01-01T24:00:00Z", "20x0-01-01T00:00:00Z"]) {
+      assert.ok(Number.isNaN(time(bad)), bad);
+    }
+  });
 });
 
 describe("source identity", () => {
