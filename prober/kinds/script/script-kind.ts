@@ -21,7 +21,7 @@ export interface ScriptKindOptions {
   /** Kept per run (the last ones win), so a chatty case cannot grow the parent's memory. */
   maxLogLines: number;
   maxChecks: number;
-  /** Receives each log line of a run (e.g. to forward to the logger); bounded by maxLogLines per run. */
+  /** Receives a run's log lines (e.g. to forward to the logger): the first maxLogLines of each run, the rest are dropped. */
   onLog?: (line: string, target: string) => void;
 }
 
@@ -74,10 +74,14 @@ function runScript(spec: ScriptSpec, target: string, context: ProbeContext, opti
   let done: Extract<FromScriptWorker, { type: "done" }> | undefined;
   let crash: Error | undefined;
   let timedOut = false;
+  let forwarded = 0;
   const remember = (line: string) => {
     logs.push(line);
     if (logs.length > options.maxLogLines) logs.shift();
-    options.onLog?.(line, target);
+    if (forwarded < options.maxLogLines) {
+      forwarded += 1;
+      options.onLog?.(line, target);
+    }
   };
   const workerData: ScriptWorkerData = { caseUrl: pathToFileURL(spec.file).href, target, maxLogLineChars: MAX_LOG_LINE_CHARS };
   const worker = new Worker(WORKER_BOOTSTRAP, {

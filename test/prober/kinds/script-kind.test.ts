@@ -78,6 +78,16 @@ describe("script probe kind", () => {
     assert.match(outcome.message, /not-a-probe\.ts: the case file does not default-export defineProbe\(\{ name, run \}\)$/);
   });
 
+  it("bounds what a chatty case can log, cutting long lines", async () => {
+    const chatty = createScriptKind({ ...DEFAULT_SCRIPT_KIND_OPTIONS, casesDir, maxLogLines: 5, onLog: (line) => lines.push(line) });
+    const lines: string[] = [];
+    const outcome = await chatty.run(chatty.parseSpec({ file: "chatty.ts" }), server.origin, contextWithTimeout(10_000));
+    assert.equal(outcome.status, "failure");
+    assert.deepEqual(lines.map((line) => line.slice(0, 8)), ["line 1 x", "line 2 x", "line 3 x", "line 4 x", "line 5 x"]);
+    assert.ok(lines.every((line) => line.length <= 503), "lines are cut at 500 characters");
+    assert.match(outcome.message, /^the script threw Error: done talking; last log: line 1000 x+\.\.\.$/);
+  });
+
   it("stops at the runner's signal before its own deadline", async () => {
     const controller = new AbortController();
     const running = kind.run(kind.parseSpec({ file: "loops-forever.ts" }), server.origin, { signal: controller.signal, timeoutMs: 60_000 });
