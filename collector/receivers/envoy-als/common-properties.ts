@@ -136,35 +136,44 @@ function readAddress(reader: Reader, parentEnd: number, memo: DecoderMemo): stri
 /**
  * Pod and service addresses repeat on entry after entry: their text is memoized by the SocketAddress
  * bytes. Per-connection addresses (an ephemeral port) are built from the interned IP and never cached, so
- * they cannot push the repeating ones out.
+ * they cost no lookup that would miss and cannot push the repeating ones out.
  */
 function readSocketAddress(reader: Reader, parentEnd: number, memo: DecoderMemo): string {
   const end = readSubmessageEnd(reader, parentEnd);
   const bytes = reader.buf as Buffer;
   const start = reader.pos;
-  const hash = end - start <= memo.addresses.maxKeyBytes ? hashBytes(bytes, start, end) : 0;
-  const known = memo.addresses.get(bytes, start, end, hash);
-  if (known !== undefined) {
-    reader.pos = end;
-    return known;
-  }
-  let address = "";
-  let port = "";
+  let ipStart = 0;
+  let ipEnd = 0;
+  // The last of port_value and named_port wins, as for any protobuf oneof read field by field.
   let portNumber = -1;
+  let namedPort = "";
   while (reader.pos < end) {
     const tag = readTag(reader);
-    if (tag === SOCKET_ADDRESS) address = readInternedString(reader, end, memo.strings);
-    else if (tag === SOCKET_PORT_VALUE) {
+    if (tag === SOCKET_ADDRESS) {
+      ipEnd = readBytesEnd(reader, end);
+      ipStart = reader.pos;
+      reader.pos = ipEnd;
+    } else if (tag === SOCKET_PORT_VALUE) {
       portNumber = readVarintAsNumber(reader);
-      port = String(portNumber);
+      namedPort = "";
     } else if (tag === SOCKET_NAMED_PORT) {
       portNumber = -1;
-      port = readString(reader, end);
+      namedPort = readString(reader, end);
     } else skipField(reader, tag & 7);
   }
-  const text = port === "" ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
-  if (portNumber < FIRST_EPHEMERAL_PORT) memo.addresses.set(bytes, start, end, hash, text);
+  if (portNumber >= FIRST_EPHEMERAL_PORT) return socketAddressText(memo.strings.intern(bytes, ipStart, ipEnd), String(portNumber));
+  const hash = end - start <= memo.addresses.maxKeyBytes ? hashBytes(bytes, start, end) : 0;
+  const known = memo.addresses.get(bytes, start, end, hash);
+  if (known !== undefined) return known;
+  const text = socketAddressText(memo.strings.intern(bytes, ipStart, ipEnd), portNumber >= 0 ? String(portNumber) : namedPort);
+  memo.addresses.set(bytes, start, end, hash, text);
   return text;
+}
+
+/** `ip:port`, `[v6]:port`, or the bare IP without a port. */
+function socketAddressText(ip: string, port: string): string {
+  if (port === "") return ip;
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** Reads a sub-message (the reader stands on its length) and returns its string field `wantedTag`. */

@@ -48,18 +48,24 @@ export class PeerMemo {
     this.flatPeers = new ByteKeyedCache(entriesPerForm, MAX_MEMO_PEER_BYTES);
   }
 
-  /** Returns the peer encoded in [reader.pos, end), decoding it with `decode` only on a miss. */
-  decode(form: "struct" | "flat", reader: Reader, end: number, decode: () => PeerMetadata): PeerMetadata {
-    const cache = form === "struct" ? this.structPeers : this.flatPeers;
-    const bytes = reader.buf as Buffer;
+  /** The peer already decoded from the bytes in [reader.pos, end), if any; the reader does not move. */
+  find(form: "struct" | "flat", reader: Reader, end: number): PeerMetadata | undefined {
     const start = reader.pos;
-    const hash = end - start <= MAX_MEMO_PEER_BYTES ? hashBytes(bytes, start, end) : 0;
-    const known = cache.get(bytes, start, end, hash);
-    if (known !== undefined) return known;
-    const peer = decode();
+    if (end - start > MAX_MEMO_PEER_BYTES) return undefined;
+    const bytes = reader.buf as Buffer;
+    return this.cacheOf(form).get(bytes, start, end, hashBytes(bytes, start, end));
+  }
+
+  /** Freezes `peer` (entries share it) and remembers it as decoded from bytes[start, end). */
+  remember(form: "struct" | "flat", bytes: Uint8Array, start: number, end: number, peer: PeerMetadata): PeerMetadata {
     Object.freeze(peer.labels);
-    cache.set(bytes, start, end, hash, Object.freeze(peer));
+    Object.freeze(peer);
+    if (end - start <= MAX_MEMO_PEER_BYTES) this.cacheOf(form).set(bytes as Buffer, start, end, hashBytes(bytes, start, end), peer);
     return peer;
+  }
+
+  private cacheOf(form: "struct" | "flat"): ByteKeyedCache<PeerMetadata> {
+    return form === "struct" ? this.structPeers : this.flatPeers;
   }
 }
 
@@ -79,7 +85,10 @@ const STRUCT_TYPE_SUFFIX_BYTES = Buffer.from(STRUCT_TYPE_SUFFIX);
 const BYTES_VALUE_TYPE_SUFFIX_BYTES = Buffer.from(BYTES_VALUE_TYPE_SUFFIX);
 
 function peerKeyOf(bytes: Uint8Array, start: number, end: number): number {
-  for (const [key, peerKey] of PEER_KEYS) if (equalsBytes(bytes, start, end, key)) return peerKey;
+  for (let index = 0; index < PEER_KEYS.length; index++) {
+    const [key, peerKey] = PEER_KEYS[index] as readonly [Uint8Array, number];
+    if (equalsBytes(bytes, start, end, key)) return peerKey;
+  }
   return NOT_A_PEER;
 }
 
@@ -126,12 +135,12 @@ export function readFilterStateEntry(reader: Reader, parentEnd: number, slots: P
   try {
     if (peerKey === DOWNSTREAM_PEER || peerKey === UPSTREAM_PEER) {
       if (!endsWithBytes(bytes, typeUrlStart, typeUrlEnd, STRUCT_TYPE_SUFFIX_BYTES)) return;
-      const peer = memo.decode("struct", reader, valueEnd, () => peerMetadataFromStruct(readStructBody(reader, valueEnd)));
+      const peer = memo.find("struct", reader, valueEnd) ?? memo.remember("struct", bytes, valueStart, valueEnd, peerMetadataFromStruct(readStructBody(reader, valueEnd)));
       if (peerKey === DOWNSTREAM_PEER) slots.downstreamPeer = peer;
       else slots.upstreamPeer = peer;
     } else {
       if (!endsWithBytes(bytes, typeUrlStart, typeUrlEnd, BYTES_VALUE_TYPE_SUFFIX_BYTES)) return;
-      const peer = memo.decode("flat", reader, valueEnd, () => readFlatNode(readBytesValue(reader, valueEnd)));
+      const peer = memo.find("flat", reader, valueEnd) ?? memo.remember("flat", bytes, valueStart, valueEnd, readFlatNode(readBytesValue(reader, valueEnd)));
       if (peerKey === WASM_DOWNSTREAM_PEER) slots.downstreamPeer ??= peer;
       else slots.upstreamPeer ??= peer;
     }
