@@ -47,8 +47,14 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     metrics.http_status_code = response.status;
     metrics.http_content_length = response.bodyBytes;
     metrics.http_ssl = url.protocol === "https:" ? 1 : 0;
-    if (response.tls) metrics.ssl_earliest_cert_expiry = response.tls.earliestExpirySeconds;
-    else delete metrics.ssl_earliest_cert_expiry;
+    if (response.tls) {
+      metrics.ssl_earliest_cert_expiry = response.tls.earliestExpirySeconds;
+      metrics.tls_version_info = response.tls.version;
+    } else {
+      // After a redirect from https to http the last hop decides, as in blackbox exporter.
+      delete metrics.ssl_earliest_cert_expiry;
+      delete metrics.tls_version_info;
+    }
     const location = response.headers.location;
     if (spec.followRedirects && isRedirect(response.status) && location !== undefined) {
       if (metrics.http_redirects! >= spec.maxRedirects) {

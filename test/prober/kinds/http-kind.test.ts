@@ -129,6 +129,7 @@ describe("http probe kind", () => {
     const unverified = await httpKind.run(httpKind.parseSpec({ tlsVerify: false }), `${selfSigned.origin}/`, contextWithTimeout(5_000));
     assert.equal(unverified.status, "success", unverified.message);
     assert.equal(unverified.metrics.http_ssl, 1);
+    assert.equal(unverified.metrics.tls_version_info, 1.3);
     const expiresIn = unverified.metrics.ssl_earliest_cert_expiry! - Date.now() / 1000;
     assert.ok(Math.abs(expiresIn - certificates.validDays * 86_400) < 3_600, `expiry ${expiresIn}s from now`);
     assert.ok(unverified.phases.tls! > 0);
