@@ -156,6 +156,29 @@ void test("a resolver that throws costs one counted reject, not the batch", asyn
   assert.equal(service?.calls, 2);
 });
 
+void test("calls a resolver pushed before throwing, or beyond the count it returned, are never aggregated", async () => {
+  const t = telemetry();
+  const aggregator = new MinuteAggregator({ registry: t.registry, rejects: t.rejects, clock: () => T0 + 30_000 });
+  const pipeline = new CollectorPipeline({
+    resolve: (_proxy, entry, out) => {
+      out.push(meshCall({ timeMs: entry.startTimeMs, endpoint: `GET:${entry.path}` }));
+      if (entry.path === "/half") throw new Error("failed after pushing one call");
+      // Pushes a second call but owns up to only one: the extra must not leak into the next entry.
+      out.push(meshCall({ timeMs: entry.startTimeMs, endpoint: "GET:/uncounted" }));
+      return 1;
+    },
+    aggregator,
+    sampler: new Sampler({ registry: t.registry }),
+    registry: t.registry,
+    rejects: t.rejects,
+  });
+  const paths = ["/a", "/half", "/b", "/half", "/c"];
+  assert.equal(pipeline.ingest(reviewsProxy, paths.map((path) => inboundEntry({ path }))), true);
+  assert.equal(await t.rejected("pipeline", "resolve-error"), 2);
+  const endpoints = aggregator.drain(T0 + 10 * MINUTE).metrics.filter((row) => row.scope === "endpoint");
+  assert.deepEqual(endpoints.map((row) => `${row.name} ${row.calls}`).sort(), ["GET:/a 1", "GET:/b 1", "GET:/c 1"]);
+});
+
 void test("distinct URLs from one client leave at most cap + 1 endpoint rows per minute", () => {
   const { pipeline, aggregator } = build();
   const batch: AccessLogEntry[] = [];
