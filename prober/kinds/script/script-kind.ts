@@ -23,6 +23,11 @@ export interface ScriptKindOptions {
   maxChecks: number;
   /** Receives a run's log lines (e.g. to forward to the logger): the first maxLogLines of each run, the rest are dropped. */
   onLog?: (line: string, target: string) => void;
+  /**
+   * The environment a case sees. Empty unless given: a case must not read the prober's own settings
+   * (storage URLs, tokens) just because it runs in the same process.
+   */
+  env?: Record<string, string>;
 }
 
 export const DEFAULT_SCRIPT_KIND_OPTIONS: Omit<ScriptKindOptions, "casesDir"> = { defaultMemoryMb: 64, maxMemoryMb: 512, abortGraceMs: 200, maxLogLines: 50, maxChecks: 100 };
@@ -88,6 +93,7 @@ function runScript(spec: ScriptSpec, target: string, context: ProbeContext, opti
     eval: true,
     execArgv: [],
     workerData,
+    env: { ...options.env },
     resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(4, Math.floor(spec.memoryMb / 4))), stackSizeMb: 4 },
     stdout: true,
     stderr: true,

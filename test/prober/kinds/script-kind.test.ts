@@ -88,6 +88,14 @@ describe("script probe kind", () => {
     assert.match(outcome.message, /^the script threw Error: done talking; last log: line 1000 x+\.\.\.$/);
   });
 
+  it("gives a case only the environment it is configured with", async () => {
+    const lines: string[] = [];
+    const isolated = createScriptKind({ ...DEFAULT_SCRIPT_KIND_OPTIONS, casesDir, env: { PROBE_REGION: "eu" }, onLog: (line) => lines.push(line) });
+    const outcome = await isolated.run(isolated.parseSpec({ file: "reads-env.ts" }), server.origin, contextWithTimeout(10_000));
+    assert.equal(outcome.status, "success", outcome.message);
+    assert.deepEqual(lines, ["env: PROBE_REGION"]);
+  });
+
   it("stops at the runner's signal before its own deadline", async () => {
     const controller = new AbortController();
     const running = kind.run(kind.parseSpec({ file: "loops-forever.ts" }), server.origin, { signal: controller.signal, timeoutMs: 60_000 });
