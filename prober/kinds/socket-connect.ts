@@ -72,6 +72,9 @@ export function connectSocket(options: SocketConnectOptions): Promise<ConnectedS
     };
     const done = () => {
       cleanup();
+      // Defensive: the caller listens for errors only while it reads. Should a reset ever be emitted
+      // outside that window, it must not become an unhandled 'error' event that takes the prober down.
+      socket.on("error", () => undefined);
       const finished = performance.now();
       const afterDns = lookupAt ?? started;
       const connected = connectAt ?? finished;

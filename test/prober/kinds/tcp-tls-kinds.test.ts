@@ -84,6 +84,22 @@ describe("tcp and tls probe kinds", () => {
     assert.equal(outcome.message, 'reply did not match /^OK/ before the server closed the connection; received "bye\\n"');
   });
 
+  it("tcp: a peer that resets right after accepting is reported, never thrown", async () => {
+    const resetting = await start(createServer((socket) => socket.resetAndDestroy()));
+    try {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const outcome = await tcpKind.run(tcpKind.parseSpec({ send: "x".repeat(100_000) }), resetting.target, contextWithTimeout(2_000));
+        assert.ok(outcome.status === "success" || outcome.status === "failure", outcome.message);
+      }
+      const outcome = await tcpKind.run(tcpKind.parseSpec({ send: "x", expect: "^OK" }), resetting.target, contextWithTimeout(2_000));
+      assert.equal(outcome.status, "failure");
+      // Depending on timing the reset is seen while connecting or while reading; either way it is named.
+      assert.match(outcome.message, /ECONNRESET|the server closed the connection/);
+    } finally {
+      await resetting.close();
+    }
+  });
+
   it("tcp over TLS: verifies unless told not to, and reports the TLS version", async () => {
     const verified = await tcpKind.run(tcpKind.parseSpec({ tls: true }), validTls.target, contextWithTimeout(5_000));
     assert.equal(verified.status, "failure");
