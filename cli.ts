@@ -26,13 +26,16 @@ import { createSelfTracing } from "./core/telemetry/tracing.ts";
 import { createCollector } from "./collector/collector.ts";
 import { collectorSection } from "./collector/config.ts";
 import { tracesSection } from "./collector/traces/config.ts";
+import { proberSection } from "./prober/config.ts";
+import { createProbeKindRegistry } from "./prober/kinds/registry.ts";
+import { createProber } from "./prober/prober.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
 import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
 import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
 import { pino, type Logger } from "pino";
 
 /** Every component's config section: the kernel's plus each component's own. */
-const sections = { ...coreSections, collector: collectorSection, traces: tracesSection };
+const sections = { ...coreSections, collector: collectorSection, traces: tracesSection, prober: proberSection };
 type MeshsightConfig = ConfigOf<typeof sections>;
 
 const EXIT_FAILURE = 1;
@@ -104,6 +107,17 @@ async function start(config: MeshsightConfig): Promise<void> {
       ports: { otlpGrpc: config.receivers.otlpGrpcPort, otlpHttp: config.receivers.otlpHttpPort, zipkin: config.receivers.zipkinPort },
     },
   }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
+  // Script and k8s-job cases need a cases directory and cluster access; until those are configurable only
+  // the built-in kinds (http, tcp, dns, grpc, tls) run.
+  const prober = createProber({
+    config: config.prober,
+    dataDir: config.storage.dataDir,
+    storage,
+    queue,
+    kinds: createProbeKindRegistry().lookup,
+    registry,
+    logger,
+  });
   const app = buildApp({
     logger,
     registry,
@@ -113,7 +127,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       { name: "queue", isReady: () => queue.ping() },
     ],
     // Components (collector receivers and query API, prober, analyzer) add their route plugins here.
-    routes: [...collector.routes],
+    routes: [...collector.routes, ...prober.routes],
   });
   const tracing = createSelfTracing({
     otlpEndpoint: config.tracing.otlpEndpoint,
@@ -128,6 +142,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       storageRunner,
       queueRunner,
       ...collector.components,
+      ...prober.components,
       httpServerComponent({ app, host: config.server.host, port: config.http.port, logger }),
     ],
     logger,

@@ -3,18 +3,19 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { collectorSection } from "../../collector/config.ts";
 import { tracesSection } from "../../collector/traces/config.ts";
+import { proberSection } from "../../prober/config.ts";
 import { describeSettings } from "../../core/config/describe.ts";
 import { coreSections } from "../../core/config/core-sections.ts";
 import { runCli } from "./cli-process.ts";
 
-/** The sections cli.ts loads: the kernel's, the collector's and the traces'. core/ cannot import the collector, so it is checked here. */
-const settings = describeSettings({ ...coreSections, collector: collectorSection, traces: tracesSection });
+/** The sections cli.ts loads: the kernel's and each component's. core/ cannot import the collector, so it is checked here. */
+const settings = describeSettings({ ...coreSections, collector: collectorSection, traces: tracesSection, prober: proberSection });
 const docs = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
 
 void describe("meshsight --help and docs/configuration.md", () => {
-  void it("documents every collector and traces key with its env name and flag", () => {
-    const collectorSettings = settings.filter((setting) => setting.path.startsWith("collector.") || setting.path.startsWith("traces."));
-    assert.ok(collectorSettings.length >= 26, "the collector and traces sections are described");
+  void it("documents every component key with its env name and flag", () => {
+    const collectorSettings = settings.filter((setting) => ["collector.", "traces.", "prober."].some((section) => setting.path.startsWith(section)));
+    assert.ok(collectorSettings.length >= 26, "the component sections are described");
     const missing = collectorSettings.flatMap((setting) => [setting.path, setting.env, setting.flag]).filter((name) => !docs.includes(`\`${name}\``));
     assert.deepEqual(missing, [], "add these to docs/configuration.md");
   });
