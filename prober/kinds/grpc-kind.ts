@@ -1,10 +1,13 @@
 import { performance } from "node:perf_hooks";
+import type { TLSSocket } from "node:tls";
 import { credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
 import { loadHealthService, SERVING_STATUS_NUMBER, type HealthCheckRequest, type HealthCheckResponse } from "./grpc-health.ts";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
+import { connectSocket } from "./socket-connect.ts";
 import { parseHostPort, parseSpecWith } from "./spec-schema.ts";
+import { readTlsFacts } from "./tls-info.ts";
 
 export interface GrpcSpec {
   /** The service name asked about; "" asks for the server's overall health. */
@@ -57,12 +60,33 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
       return failed(`${asked} failed: ${describeGrpcError(error, spec.service)}`, phases, metrics);
     }
     metrics.grpc_status_code = GrpcStatus.OK;
+    if (spec.tls) Object.assign(metrics, await certificateMetrics(spec, target, context));
     const serving = response?.status ?? "UNKNOWN";
     metrics.grpc_healthcheck_response = SERVING_STATUS_NUMBER[serving];
     if (serving !== "SERVING") return failed(`${asked} answered ${serving}, expected SERVING`, phases, metrics);
     return succeeded(phases, metrics);
   } finally {
     client.close();
+  }
+}
+
+/**
+ * grpc-js does not expose the peer certificate, so a TLS probe reads it over one extra handshake, for the
+ * same probe_ssl_earliest_cert_expiry alert the http and tls kinds feed. Best effort: no metrics on failure.
+ */
+async function certificateMetrics(spec: GrpcSpec, target: string, context: ProbeContext): Promise<Record<string, number>> {
+  const address = parseHostPort(target);
+  if (!address || context.signal.aborted) return {};
+  try {
+    const { socket } = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: spec.serverName, ca: spec.caPem, signal: context.signal });
+    try {
+      const facts = readTlsFacts(socket as TLSSocket);
+      return { ssl_earliest_cert_expiry: facts.earliestExpirySeconds, tls_version_info: facts.version };
+    } finally {
+      socket.destroy();
+    }
+  } catch {
+    return {};
   }
 }
 

@@ -89,6 +89,9 @@ describe("grpc probe kind", () => {
     const trusted = await grpcKind.run(grpcKind.parseSpec({ tls: true, caPem: certificates.valid.certPem, serverName: "localhost" }), secure.target, contextWithTimeout(5_000));
     assert.equal(trusted.status, "success", trusted.message);
     assert.equal(trusted.metrics.grpc_ssl, 1);
+    const daysLeft = (trusted.metrics.ssl_earliest_cert_expiry! - Date.now() / 1000) / 86_400;
+    assert.ok(daysLeft > 29 && daysLeft <= 30, `days left ${daysLeft}`);
+    assert.equal(trusted.metrics.tls_version_info, 1.3);
     const untrusted = await grpcKind.run(grpcKind.parseSpec({ tls: true }), secure.target, contextWithTimeout(5_000));
     assert.equal(untrusted.status, "failure");
     assert.match(untrusted.message, /UNAVAILABLE/);
