@@ -161,7 +161,7 @@ function readSocketAddress(reader: Reader, parentEnd: number, memo: DecoderMemo)
       namedPort = readString(reader, end);
     } else skipField(reader, tag & 7);
   }
-  if (portNumber >= FIRST_EPHEMERAL_PORT) return socketAddressText(memo.strings.intern(bytes, ipStart, ipEnd), String(portNumber));
+  if (portNumber >= FIRST_EPHEMERAL_PORT) return socketAddressText(memo.strings.intern(bytes, ipStart, ipEnd), memo.portText(portNumber));
   const hash = end - start <= memo.addresses.maxKeyBytes ? hashBytes(bytes, start, end) : 0;
   const known = memo.addresses.get(bytes, start, end, hash);
   if (known !== undefined) return known;
