@@ -31,6 +31,8 @@ export interface ProberDeps {
   registry: Registry;
   logger: Logger;
   now?: () => number;
+  /** Also told every scheduled run's start delay (benchmarks); the metric gets it either way. */
+  onScheduleDelay?: (delayMs: number) => void;
 }
 
 export interface Prober {
@@ -74,7 +76,10 @@ export function createProber(deps: ProberDeps): Prober {
     store: new JsonCaseStore(config.casesStoreFile ?? join(deps.dataDir, "probe-cases.json")),
     logger,
   });
-  const onScheduleDelay = (delayMs: number): void => metrics.observeScheduleDelay(delayMs);
+  const onScheduleDelay = (delayMs: number): void => {
+    metrics.observeScheduleDelay(delayMs);
+    deps.onScheduleDelay?.(delayMs);
+  };
   const scheduler = new CentralScheduler({ queue: deps.queue, catalog, runner, concurrency: config.workerConcurrency, logger, onScheduleDelay, now });
   const resident = new ResidentLoops({ catalog, runner, logger, onScheduleDelay, now });
   const onDemand = new OnDemandRuns(runner, config.maxOnDemandRuns, logger);

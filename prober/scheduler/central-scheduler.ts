@@ -5,11 +5,18 @@ import { jitterOffsetMs, type ProbeCase } from "../case.ts";
 import type { CatalogChange, ProbeCatalog } from "../catalog.ts";
 import type { ProbeRunner } from "../runner/probe-runner.ts";
 
-/** The queue probe work goes through (BullMQ when Redis is configured, the inline queue otherwise). */
+/** The queue the schedules fire into (BullMQ when Redis is configured, the inline queue otherwise). */
 export const PROBE_QUEUE = "probes";
+/**
+ * Runs go through their own queue and worker pool: a tick only adds a run, and must not wait for a
+ * worker slot behind slow probe runs (that wait would show up as scheduling delay).
+ */
+export const PROBE_RUN_QUEUE = "probe-runs";
+/** Ticks do no I/O but a queue add; a small pool keeps up with thousands per second. */
+const TICK_CONCURRENCY = 16;
 
 /**
- * Job data on the probe queue. A schedule fires a `tick`; the tick adds a `run` job with the jobId
+ * Job data on the probe queues. A schedule fires a `tick`; the tick adds a `run` job with the jobId
  * `run|<case>|<target>` (delayed by the case's jitter offset), so a run of one pair that is still
  * waiting or active absorbs the next tick: no duplicate concurrent runs across processes, and a slow
  * target never piles up runs. `dueMs` is when the run should start, to measure scheduling delay.
@@ -55,7 +62,8 @@ export class CentralScheduler implements Component {
 
   async start(): Promise<void> {
     const { queue, catalog, concurrency } = this.options;
-    queue.work<ProbeJobData>(PROBE_QUEUE, async (job) => this.handle(job.data), { concurrency });
+    queue.work<ProbeJobData>(PROBE_QUEUE, async (job) => this.handle(job.data), { concurrency: TICK_CONCURRENCY });
+    queue.work<ProbeJobData>(PROBE_RUN_QUEUE, async (job) => this.handle(job.data), { concurrency });
     catalog.onChange((change) => this.apply(change));
     for (const probe of catalog.list()) await this.scheduleCase(probe);
   }
@@ -111,7 +119,7 @@ export class CentralScheduler implements Component {
     const delayMs = probe.schedule.type === "every" ? jitterOffsetMs(probe.name, target, probe.schedule.jitterMs) : 0;
     const dueMs = nowMs + delayMs;
     const data: ProbeJobData = { type: "run", probe: probe.name, target, dueMs };
-    await this.options.queue.add(PROBE_QUEUE, data, { jobId: runJobId(probe.name, target), delayMs });
+    await this.options.queue.add(PROBE_RUN_QUEUE, data, { jobId: runJobId(probe.name, target), delayMs });
   }
 }
 

@@ -51,6 +51,8 @@ describe("central mode on BullMQ with two prober processes sharing one Redis", (
       assertEachSlotOnce(all(), "after takeover");
     } finally {
       for (const [index, harness] of harnesses.entries()) if (index > 0 || !stoppedA) await harness.stop();
+      // A private Redis (no shared one from test/run.ts) is a child process that would keep the test alive.
+      await redis.stop();
     }
   });
 });
