@@ -14,7 +14,7 @@ import { Registry, type Histogram } from "prom-client";
 import type { AccessLogEntry, ProxyIdentity } from "../core/model/access-log.ts";
 import { buildApp } from "../core/http/app.ts";
 import { DEFAULT_BACKPRESSURE, deliverWithBackpressure } from "../collector/receivers/access-log/deliver.ts";
-import { newAccessLogEntry } from "../collector/receivers/access-log/entry.ts";
+import { newAccessLogEntry } from "../core/model/access-log.ts";
 import { identityFromStatic } from "../collector/receivers/access-log/source-identity.ts";
 import { printFigures, startBenchCollector, type RunningCollector } from "./collector-harness.ts";
 
@@ -65,7 +65,7 @@ function url(n: number): { method: string; path: string } {
 
 function inboundEntry(n: number, proxy: ProxyIdentity, timeMs: number): AccessLogEntry {
   const { method, path } = url(n);
-  const entry = newAccessLogEntry();
+  const entry = newAccessLogEntry("http");
   entry.startTimeMs = timeMs;
   entry.protocol = "http";
   entry.upstreamCluster = "inbound|8080||";

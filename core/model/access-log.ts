@@ -7,7 +7,7 @@ import type { Component, DetectPoint, ServiceRef } from "./dimensions.ts";
  * path keeps one object shape.
  */
 export interface AccessLogEntry {
-  /** Epoch ms (whole) of the first downstream byte. */
+  /** Epoch ms (whole) of the first downstream byte; -1 when the record carries none. */
   startTimeMs: number;
   protocol: "http" | "tcp";
   /** Raw Envoy cluster name, e.g. `inbound|9080||` or `outbound|9080||reviews.default.svc.cluster.local`. */
@@ -100,4 +100,39 @@ export interface NodeInfo {
   id: string;
   cluster: string;
   metadata: Record<string, unknown>;
+}
+
+/**
+ * A fresh entry with every field at its "absent" value. Every decoder and parser starts from this one
+ * literal, so all entries share one hidden class and the aggregation hot path stays monomorphic.
+ */
+export function newAccessLogEntry(protocol: "http" | "tcp"): AccessLogEntry {
+  return {
+    startTimeMs: -1,
+    protocol,
+    upstreamCluster: "",
+    downstreamRemoteAddress: "",
+    downstreamDirectRemoteAddress: "",
+    downstreamLocalAddress: "",
+    upstreamRemoteAddress: "",
+    upstreamLocalAddress: "",
+    method: "",
+    scheme: "",
+    authority: "",
+    path: "",
+    responseCode: 0,
+    responseFlags: "",
+    durationMs: -1,
+    timeToLastDownstreamTxMs: -1,
+    upstreamLatencyMs: -1,
+    bytesReceived: 0,
+    bytesSent: 0,
+    requestId: "",
+    userAgent: "",
+    traceId: "",
+    tlsMode: "none",
+    requestedServerName: "",
+    downstreamPeer: null,
+    upstreamPeer: null,
+  };
 }

@@ -1,41 +1,5 @@
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 
-/**
- * A fresh entry with every field set to its "absent" value. Every parser starts from this literal so all
- * entries share one hidden class (core/model/access-log.ts: no undefined, fixed shape) and the aggregation
- * hot path stays monomorphic.
- */
-export function newAccessLogEntry(): AccessLogEntry {
-  return {
-    startTimeMs: -1,
-    protocol: "tcp",
-    upstreamCluster: "",
-    downstreamRemoteAddress: "",
-    downstreamDirectRemoteAddress: "",
-    downstreamLocalAddress: "",
-    upstreamRemoteAddress: "",
-    upstreamLocalAddress: "",
-    method: "",
-    scheme: "",
-    authority: "",
-    path: "",
-    responseCode: 0,
-    responseFlags: "",
-    durationMs: -1,
-    timeToLastDownstreamTxMs: -1,
-    upstreamLatencyMs: -1,
-    bytesReceived: 0,
-    bytesSent: 0,
-    requestId: "",
-    userAgent: "",
-    traceId: "",
-    tlsMode: "none",
-    requestedServerName: "",
-    downstreamPeer: null,
-    upstreamPeer: null,
-  };
-}
-
 /** Why a line was rejected; the `reason` label of `meshsight_rejected_total{source="access-log"}`. */
 export type LineRejectReason =
   | "empty_line"

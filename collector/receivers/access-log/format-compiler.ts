@@ -1,5 +1,6 @@
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { newAccessLogEntry, type LineParser, type LineRejectReason } from "./entry.ts";
+import { newAccessLogEntry } from "../../../core/model/access-log.ts";
+import type { LineParser, LineRejectReason } from "./entry.ts";
 import { isUnsetValue } from "./field-values.ts";
 
 /** Writes one field's value, read from `text[start, end)`, into the entry; returns a reject reason when invalid. */
@@ -106,7 +107,7 @@ class CompiledFormatParser implements LineParser {
 
   parse(text: string, start: number, end: number): AccessLogEntry | LineRejectReason {
     if (!text.startsWith(this.prefix, start)) return "field_count";
-    const entry = newAccessLogEntry();
+    const entry = newAccessLogEntry("tcp");
     const fields = this.fields;
     const lastIndex = fields.length - 1;
     let position = start + this.prefix.length;

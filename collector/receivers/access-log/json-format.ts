@@ -1,5 +1,6 @@
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { newAccessLogEntry, type LineParser, type LineRejectReason } from "./entry.ts";
+import { newAccessLogEntry } from "../../../core/model/access-log.ts";
+import type { LineParser, LineRejectReason } from "./entry.ts";
 import { resolveEnvoyOperator } from "./envoy-operators.ts";
 import type { FieldSetter } from "./format-compiler.ts";
 
@@ -56,7 +57,7 @@ export class IstioJsonParser implements LineParser {
     }
     if (typeof record !== "object" || record === null || Array.isArray(record)) return "malformed_json";
     const values = record as Record<string, unknown>;
-    const entry = newAccessLogEntry();
+    const entry = newAccessLogEntry("tcp");
     for (const { key, setter } of JSON_FIELDS) {
       const value = values[key];
       if (value === null || value === undefined || value === "-" || value === "") continue;

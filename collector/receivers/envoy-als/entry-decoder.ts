@@ -2,7 +2,7 @@
  * Decodes one `HTTPAccessLogEntry` or `TCPAccessLogEntry` into meshsight's AccessLogEntry, reading only
  * the fields meshsight uses. Field numbers: envoy/data/accesslog/v3/accesslog.proto (v2 is a prefix).
  */
-import type { AccessLogEntry } from "../../../core/model/access-log.ts";
+import { newAccessLogEntry, type AccessLogEntry } from "../../../core/model/access-log.ts";
 import { readCommonProperties } from "./common-properties.ts";
 import type { DecoderMemo } from "./decoder-memo.ts";
 import { readTraceHeader } from "./trace-header.ts";
@@ -46,41 +46,9 @@ const CONNECTION_SENT_BYTES = varintTag(2);
 /** `config.core.v3.RequestMethod` by number. */
 const METHOD_NAMES: readonly string[] = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
-/** A fresh entry with every field at its "absent" value, always built in the same order (one object shape). */
-export function emptyEntry(protocol: "http" | "tcp"): AccessLogEntry {
-  return {
-    startTimeMs: 0,
-    protocol,
-    upstreamCluster: "",
-    downstreamRemoteAddress: "",
-    downstreamDirectRemoteAddress: "",
-    downstreamLocalAddress: "",
-    upstreamRemoteAddress: "",
-    upstreamLocalAddress: "",
-    method: "",
-    scheme: "",
-    authority: "",
-    path: "",
-    responseCode: 0,
-    responseFlags: "",
-    durationMs: -1,
-    timeToLastDownstreamTxMs: -1,
-    upstreamLatencyMs: -1,
-    bytesReceived: 0,
-    bytesSent: 0,
-    requestId: "",
-    userAgent: "",
-    traceId: "",
-    tlsMode: "none",
-    requestedServerName: "",
-    downstreamPeer: null,
-    upstreamPeer: null,
-  };
-}
-
 /** Decodes an HTTPAccessLogEntry spanning [reader.pos, end). */
 export function decodeHttpEntry(reader: Reader, end: number, memo: DecoderMemo): AccessLogEntry {
-  const entry = emptyEntry("http");
+  const entry = newAccessLogEntry("http");
   while (reader.pos < end) {
     const tag = readTag(reader);
     if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, memo);
@@ -93,7 +61,7 @@ export function decodeHttpEntry(reader: Reader, end: number, memo: DecoderMemo):
 
 /** Decodes a TCPAccessLogEntry spanning [reader.pos, end). */
 export function decodeTcpEntry(reader: Reader, end: number, memo: DecoderMemo): AccessLogEntry {
-  const entry = emptyEntry("tcp");
+  const entry = newAccessLogEntry("tcp");
   while (reader.pos < end) {
     const tag = readTag(reader);
     if (tag === ENTRY_COMMON_PROPERTIES) readCommonProperties(reader, end, entry, memo);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AccessLogEntry } from "../../../../core/model/access-log.ts";
-import { newAccessLogEntry, type LineRejectReason } from "../../../../collector/receivers/access-log/entry.ts";
+import { newAccessLogEntry } from "../../../../core/model/access-log.ts";
+import type { LineRejectReason } from "../../../../collector/receivers/access-log/entry.ts";
 import { createLineParser } from "../../../../collector/receivers/access-log/formats.ts";
 import { MOSN_FAILURE_FLAG } from "../../../../collector/receivers/access-log/mosn-operators.ts";
 
@@ -17,7 +18,7 @@ function parsed(format: string, line: string): AccessLogEntry {
 
 /** Every field of the entry, so an unexpected value anywhere fails the test. */
 function expectEntry(actual: AccessLogEntry, changes: Partial<AccessLogEntry>): void {
-  assert.deepEqual(actual, { ...newAccessLogEntry(), ...changes });
+  assert.deepEqual(actual, { ...newAccessLogEntry("tcp"), ...changes });
 }
 
 // Exact lines from istio.io's access-log task (reference/envoy-access-logs.md 2.2).
