@@ -3,6 +3,7 @@ import type { TraceQuery, TraceSummary } from "../port.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import { MAX_READ_ROWS, msRange, rowLimit } from "./reader.ts";
 import { identifier, integerLiteral } from "./sql-literals.ts";
+import type { SpanRow as InsertedSpanRow } from "./span-rows.ts";
 
 /**
  * Trace reads. Merges are eventual, so a span written twice may still be stored twice: every read
@@ -16,25 +17,8 @@ const SPAN_COLUMNS = `toString(start_time_ns) AS start_ns_text, duration_ns, tra
 /** The earliest span without a parent is the root; the earliest span stands in when the root is missing. */
 const ROOT_ORDER = "tuple(parent_span_id != '', start_time_ns, span_id)";
 
-interface SpanRow {
-  start_ns_text: string;
-  duration_ns: number;
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  name: string;
-  kind: string;
-  service: string;
-  instance: string;
-  endpoint: string;
-  peer_service: string;
-  is_error: number;
-  status_message: string;
-  attr_keys: string[];
-  attr_values: string[];
-  resource_attr_keys: string[];
-  resource_attr_values: string[];
-}
+/** Spans as read back: the insert row with its start time selected as text (`start_ns_text`), without the partition `time`. */
+type SpanRow = Omit<InsertedSpanRow, "time" | "start_time_ns"> & { start_ns_text: string };
 
 interface SummaryRow {
   trace_id: string;
