@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../core/lifecycle.ts";
+import { RateLimitedLog } from "../core/telemetry/rate-limited-log.ts";
 import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { Flusher } from "./aggregate/flusher.ts";
@@ -160,7 +161,9 @@ function fileTailerComponent(deps: CollectorDeps, ingest: AccessLogIngest): Comp
   const { config, logger, rejects } = deps;
   const statePath = config.accessLogOffsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
   if (statePath === undefined) throw new Error("collector.accessLogFiles is set but neither collector.accessLogOffsetsFile nor a data directory says where to keep tail offsets");
-  const warnings = new ThrottledWarning(logger, "cannot read an access-log file");
+  // A file the process cannot read is the operator's to see, not a reason to stop tailing the others; but
+  // the tailer retries every poll, so the warning is rate limited.
+  const warnings = new RateLimitedLog(logger);
   // Constructing checks the format, so a bad collector.accessLogFormat fails createCollector (exit 2), not a later poll.
   const tailer = new FileTailer({
     paths: config.accessLogFiles,
@@ -170,7 +173,7 @@ function fileTailerComponent(deps: CollectorDeps, ingest: AccessLogIngest): Comp
     rejects,
     statePath,
     startAt: config.accessLogStartAt,
-    onError: (error) => warnings.warn(error),
+    onError: (error) => warnings.warn("unreadable-file", { component: "access-log-files", err: error }, "cannot read an access-log file"),
   });
   return {
     name: "collector.access-log-files",
@@ -182,30 +185,4 @@ function fileTailerComponent(deps: CollectorDeps, ingest: AccessLogIngest): Comp
     },
     stop: () => tailer.stop(),
   };
-}
-
-/**
- * A file the process cannot read is the operator's to see, not a reason to stop tailing the others; but the
- * tailer retries every poll, so the warning is logged at most every 10 s with how many were suppressed.
- */
-class ThrottledWarning {
-  private lastLoggedMs = Number.NEGATIVE_INFINITY;
-  private suppressed = 0;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly message: string,
-    private readonly intervalMs = 10_000,
-  ) {}
-
-  warn(error: Error): void {
-    const nowMs = Date.now();
-    if (nowMs - this.lastLoggedMs < this.intervalMs) {
-      this.suppressed++;
-      return;
-    }
-    this.logger.warn({ component: "access-log-files", err: error, suppressedSinceLastLog: this.suppressed }, this.message);
-    this.lastLoggedMs = nowMs;
-    this.suppressed = 0;
-  }
 }

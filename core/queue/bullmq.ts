@@ -35,7 +35,7 @@ import {
 } from "./job-options.ts";
 import { escapeColons, fromBullJobId, toBullJobId } from "./bullmq-ids.ts";
 import { ControlConnection, QueueUnavailableError, redactRedisUrl, workerConnectionOptions } from "./redis-connection.ts";
-import { RateLimitedLog } from "./rate-limited-log.ts";
+import { RateLimitedLog } from "../telemetry/rate-limited-log.ts";
 
 export interface BullMqQueueOptions {
   /** redis:// or rediss:// URL. */

@@ -28,7 +28,7 @@ import {
   type ResolvedJobOptions,
 } from "./job-options.ts";
 import { runAfter, type CancelTimer } from "./long-timer.ts";
-import { RateLimitedLog } from "./rate-limited-log.ts";
+import { RateLimitedLog } from "../telemetry/rate-limited-log.ts";
 
 export interface InlineQueueOptions {
   /** Per queue: add() throws QueueFullError once waiting + delayed jobs reach this. */

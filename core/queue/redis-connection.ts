@@ -3,7 +3,7 @@
  * clear error quickly and the log one line per interval, not hang add() or print a line per reconnect.
  */
 import { Redis } from "ioredis";
-import type { RateLimitedLog } from "./rate-limited-log.ts";
+import type { RateLimitedLog } from "../telemetry/rate-limited-log.ts";
 import { errorText } from "./job-options.ts";
 
 /** Reconnect forever (Redis restarts must heal by themselves) but back off to at most 5 s between tries. */

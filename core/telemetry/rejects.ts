@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
-
-const LOG_INTERVAL_MS = 10_000;
+import { RateLimitedLog } from "./rate-limited-log.ts";
 
 /**
  * Bad input is never dropped silently: every reject is counted by source and reason in
@@ -10,13 +9,10 @@ const LOG_INTERVAL_MS = 10_000;
  */
 export class RejectCounter {
   private readonly counter: Counter<"source" | "reason">;
-  private readonly lastLogged = new Map<string, { atMs: number; suppressed: number }>();
+  private readonly log: RateLimitedLog;
 
-  constructor(
-    registry: Registry,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(registry: Registry, logger: Logger, now: () => number = Date.now) {
+    this.log = new RateLimitedLog(logger, undefined, now);
     this.counter = new Counter({
       name: "meshsight_rejected_total",
       help: "Input records rejected, by source and reason.",
@@ -27,15 +23,6 @@ export class RejectCounter {
 
   reject(source: string, reason: string, count = 1, detail = ""): void {
     this.counter.inc({ source, reason }, count);
-    const key = `${source}\u0000${reason}`;
-    const state = this.lastLogged.get(key);
-    const nowMs = this.now();
-    if (state && nowMs - state.atMs < LOG_INTERVAL_MS) {
-      state.suppressed += count;
-      return;
-    }
-    // The key set is bounded by the code's fixed reasons, not by input, so this map cannot grow unbounded.
-    this.lastLogged.set(key, { atMs: nowMs, suppressed: 0 });
-    this.logger.warn({ source, reason, count, suppressedSinceLastLog: state?.suppressed ?? 0, detail: detail.slice(0, 200) }, "input rejected");
+    this.log.warn(`${source}\u0000${reason}`, { source, reason, count, detail: detail.slice(0, 200) }, "input rejected", count);
   }
 }
