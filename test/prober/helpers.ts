@@ -95,15 +95,6 @@ export function testCase(kinds: KindLookup, definition: Record<string, unknown>)
   return parseProbeCase({ kind: "test", targets: ["a"], ...definition }, kinds, "test");
 }
 
-/** Polls until `check` returns true or the deadline passes (no sleeps in tests). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export function proberConfig(overrides: Partial<ProberConfig> = {}): ProberConfig {
   return { ...proberSection.schema.parse({}), resultFlushIntervalMs: 50, ...overrides };
 }

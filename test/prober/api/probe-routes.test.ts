@@ -7,7 +7,8 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../../core/http/app.ts";
 import type { ProbeResult } from "../../../core/model/probe.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
-import { RecordingKind, lookup, proberHarness, silentLogger, until, type ProberHarness } from "../helpers.ts";
+import { waitFor as until } from "../../support/wait-for.ts";
+import { RecordingKind, lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
 import { parsePromText, sampleValue } from "./prom-text.ts";
 
 interface Setup {

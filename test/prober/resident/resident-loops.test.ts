@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RecordingKind, lookup, proberHarness, testCase, until } from "../helpers.ts";
+import { waitFor as until } from "../../support/wait-for.ts";
+import { RecordingKind, lookup, proberHarness, testCase } from "../helpers.ts";
 
 describe("resident loops", () => {
   it("run 1-second cases in-process without the queue, results batched into storage", async () => {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ProbeResult } from "../../../core/model/probe.ts";
 import { ResultBatcher } from "../../../prober/runner/result-batcher.ts";
-import { silentLogger, until } from "../helpers.ts";
+import { waitFor as until } from "../../support/wait-for.ts";
+import { silentLogger } from "../helpers.ts";
 
 function result(index: number): ProbeResult {
   return { runId: `r${index}`, probe: "p", kind: "test", target: "t", service: "", status: "success", startedMs: index, durationMs: 1, phases: {}, message: "", attempt: 1, labels: {} };

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { BullMqQueue } from "../../../core/queue/bullmq.ts";
 import { useRedis } from "../../services/index.ts";
-import { RecordingKind, lookup, proberHarness, silentLogger, testCase, until, type KindCall, type ProberHarness } from "../helpers.ts";
+import { waitFor as until } from "../../support/wait-for.ts";
+import { RecordingKind, lookup, proberHarness, silentLogger, testCase, type KindCall, type ProberHarness } from "../helpers.ts";
 
 const TARGETS = ["a", "b", "c"];
 

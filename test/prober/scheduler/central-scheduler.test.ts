@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { jitterOffsetMs } from "../../../prober/case.ts";
 import { parsePromText, sampleValue } from "../api/prom-text.ts";
-import { RecordingKind, lookup, proberHarness, testCase, until, type KindCall } from "../helpers.ts";
+import { waitFor as until } from "../../support/wait-for.ts";
+import { RecordingKind, lookup, proberHarness, testCase, type KindCall } from "../helpers.ts";
 
 function callsOf(kind: RecordingKind, target: string): KindCall[] {
   return kind.calls.filter((call) => call.target === target);

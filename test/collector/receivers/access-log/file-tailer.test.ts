@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { FileTailer, type FileTailerOptions } from "../../../../collector/receivers/access-log/file-tailer.ts";
-import { istioLine, RecordingIngest, rejectCounter, waitFor } from "./support.ts";
+import { waitFor } from "../../../support/wait-for.ts";
+import { istioLine, RecordingIngest, rejectCounter } from "./support.ts";
 
 const directories: string[] = [];
 after(() => {

@@ -3,7 +3,8 @@ import { PassThrough, Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { identityFromStatic } from "../../../../collector/receivers/access-log/source-identity.ts";
 import { ingestStream, type IngestProgress } from "../../../../collector/receivers/access-log/stream-ingest.ts";
-import { istioLine, RecordingIngest, rejectCounter, waitFor } from "./support.ts";
+import { waitFor } from "../../../support/wait-for.ts";
+import { istioLine, RecordingIngest, rejectCounter } from "./support.ts";
 
 const proxy = identityFromStatic({ service: "reviews", namespace: "default" });
 

@@ -37,16 +37,6 @@ export function rejectCounter(): { rejects: RejectCounter; counts: () => Promise
   return { rejects, counts };
 }
 
-/** Polls until `condition` holds or the deadline passes (tests never sleep a fixed time). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Real-looking Istio lines (current format), numbered through the request id and path. */
 export function istioLine(index: number, cluster = "inbound|9080||"): string {
   return `[2024-05-01T10:00:${String(index % 60).padStart(2, "0")}.123Z] "GET /reviews/${index} HTTP/1.1" 200 - via_upstream - "-" 0 295 7 6 "-" "curl/8.5.0" "req-${index}" "reviews:9080" "10.44.1.27:9080" ${cluster} 127.0.0.6:41854 10.44.1.27:9080 10.44.1.23:37652 outbound_.9080_._.reviews.default.svc.cluster.local default`;

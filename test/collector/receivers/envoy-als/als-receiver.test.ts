@@ -4,7 +4,8 @@ import { status } from "@grpc/grpc-js";
 import type { AccessLogEntry } from "../../../../core/model/access-log.ts";
 import { type HttpEntrySpec, httpEntry, identifier, streamMessage, tcpEntry } from "../../../../collector/simulator/envoy-entries.ts";
 import type { AlsVersion } from "../../../../collector/simulator/als-protocol.ts";
-import { type Harness, metricValue, openRawCall, protocol, rejectCount, startHarness, waitFor } from "./harness.ts";
+import { waitFor } from "../../../support/wait-for.ts";
+import { type Harness, metricValue, openRawCall, protocol, rejectCount, startHarness } from "./harness.ts";
 
 const REVIEWS_NODE = {
   id: "sidecar~10.44.2.55~reviews-v1-d66dcfdc5-kh6v7.default~default.svc.cluster.local",

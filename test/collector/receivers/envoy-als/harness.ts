@@ -108,15 +108,6 @@ export function openRawCall(client: Client, version: AlsVersion = "v3"): RawCall
   return { call, outcome };
 }
 
-/** Polls until `condition` holds, failing with `what` after the deadline (no fixed sleeps). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Current value of a counter or gauge series on the registry (0 when absent). */
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = registry.getSingleMetric(name);
