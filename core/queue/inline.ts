@@ -18,7 +18,7 @@ import {
 import {
   InvalidQueueOptionError,
   errorText,
-  delayUntilNextFireMs,
+  nextFireMs,
   jsonCopy,
   resolveJobOptions,
   retryDelayMs,
@@ -133,8 +133,12 @@ export class InlineQueue implements JobQueue {
       existing?.cancel();
       const entry = { cancel: (() => {}) as CancelTimer };
       state.schedules.set(scheduleId, entry);
+      let lastDueMs = -Infinity;
       const arm = (): void => {
-        entry.cancel = runAfter(delayUntilNextFireMs(schedule, this.now(), `queue "${queue}" schedule "${scheduleId}"`), () => {
+        const nowMs = this.now();
+        const dueMs = nextFireMs(schedule, Math.max(nowMs, lastDueMs), `queue "${queue}" schedule "${scheduleId}"`);
+        lastDueMs = dueMs;
+        entry.cancel = runAfter(dueMs - nowMs, () => {
           if (this.closing || state.schedules.get(scheduleId) !== entry) return;
           // Each run gets its own copy, so a handler mutating its data cannot change the next run.
           this.fireSchedule(state, scheduleId, jsonCopy(queue, template), resolved);

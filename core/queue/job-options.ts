@@ -87,10 +87,15 @@ export function validateSchedule(queue: string, scheduleId: string, schedule: Sc
   nextCronFireMs(schedule.pattern, Date.now(), `queue "${queue}" schedule "${scheduleId}"`);
 }
 
-/** Time until a schedule's next run. `everyMs` aligns to its multiples, as BullMQ does, so both adapters fire alike. */
-export function delayUntilNextFireMs(schedule: Schedule, nowMs: number, context: string): number {
-  if ("everyMs" in schedule) return Math.floor(nowMs / schedule.everyMs) * schedule.everyMs + schedule.everyMs - nowMs;
-  return nextCronFireMs(schedule.pattern, nowMs, context) - nowMs;
+/**
+ * The schedule's first fire time strictly after `afterMs`; `everyMs` aligns to its multiples, as BullMQ
+ * does, so both adapters fire alike. Callers pass the later of the clock and the
+ * fire time just served: a timer may fire a millisecond before its due time by the wall clock, and
+ * computing from the clock alone would then fire the same boundary twice.
+ */
+export function nextFireMs(schedule: Schedule, afterMs: number, context: string): number {
+  if ("everyMs" in schedule) return Math.floor(afterMs / schedule.everyMs) * schedule.everyMs + schedule.everyMs;
+  return nextCronFireMs(schedule.pattern, afterMs, context);
 }
 
 /** The first fire time of `pattern` strictly after `afterMs`; throws a clear error for a bad pattern. */

@@ -35,6 +35,28 @@ void describe("InlineQueue", () => {
     }
   });
 
+  void it("fires each schedule boundary once even when timers fire before the wall clock reaches it", async () => {
+    // Timers count from the event loop's cached time, so one can fire while the wall clock still reads
+    // a little before its due time. This clock reads 10 ms behind just after each 100 ms boundary.
+    const laggingClock = (): number => {
+      const wallMs = Date.now();
+      return wallMs % 100 < 10 ? wallMs - 10 : wallMs;
+    };
+    const queue = new InlineQueue({ maxPending: 10, logger: silent, now: laggingClock });
+    try {
+      const fired: number[] = [];
+      queue.work("q", recordJob(() => fired.push(Date.now())), { concurrency: 1 });
+      await queue.upsertSchedule("q", "tick", { everyMs: 100 }, {});
+      await waitFor("three ticks", () => fired.length >= 3);
+      for (let index = 1; index < fired.length; index += 1) {
+        const gap = (fired[index] ?? 0) - (fired[index - 1] ?? 0);
+        assert.ok(gap >= 50, `ticks are one interval apart, got ${gap} ms`);
+      }
+    } finally {
+      await queue.close();
+    }
+  });
+
   void it("drops pending timers on close so nothing runs afterwards", async () => {
     const queue = new InlineQueue({ maxPending: 10, logger: silent });
     let runs = 0;
