@@ -29,7 +29,7 @@ export const storageSection = defineSection(
       key: "dataDir",
       env: "MESHSIGHT_DATA_DIR",
       flag: "data-dir",
-      description: "Directory of the embedded DuckDB file (meshsight.duckdb); unused when ClickHouse is configured.",
+      description: "Directory of local state: the embedded DuckDB file (meshsight.duckdb, unused with ClickHouse), tailed-log offsets and probe cases defined through the API.",
     },
     {
       key: "clickhouse.url",
