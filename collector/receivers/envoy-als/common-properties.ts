@@ -3,7 +3,7 @@
  * Field numbers: envoy/data/accesslog/v3/accesslog.proto in collector/proto.
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { hashBytes } from "./byte-keyed-cache.ts";
+import { hashBytes } from "../wire/byte-keyed-cache.ts";
 import type { DecoderMemo } from "./decoder-memo.ts";
 import { readFilterStateEntry } from "./peer-metadata.ts";
 import { readResponseFlags } from "./response-flags.ts";
@@ -19,7 +19,7 @@ import {
   skipField,
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
-} from "./wire.ts";
+} from "../wire/protobuf-reader.ts";
 
 const tagOf = (field: number): number => (field << 3) | WIRE_LENGTH_DELIMITED;
 const DOWNSTREAM_REMOTE_ADDRESS = tagOf(2);

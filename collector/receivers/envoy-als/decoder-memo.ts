@@ -2,9 +2,9 @@
  * What the ALS decoder remembers between messages, shared by every stream of one receiver because peers,
  * clusters and pod addresses repeat across proxies too. Every part is bounded by construction.
  */
-import { ByteKeyedCache } from "./byte-keyed-cache.ts";
+import { ByteKeyedCache } from "../wire/byte-keyed-cache.ts";
 import { PeerMemo } from "./peer-metadata.ts";
-import { StringInterner } from "./string-interner.ts";
+import { StringInterner } from "../wire/string-interner.ts";
 
 /** Distinct `ip:port` texts kept: a mesh's pod and service addresses with their listening ports. */
 const ADDRESS_SLOTS = 16_384;

@@ -17,7 +17,7 @@ import {
   skipField,
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
-} from "./wire.ts";
+} from "../wire/protobuf-reader.ts";
 
 const bytesTag = (field: number): number => (field << 3) | WIRE_LENGTH_DELIMITED;
 const varintTag = (field: number): number => (field << 3) | WIRE_VARINT;

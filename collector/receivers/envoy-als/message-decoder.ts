@@ -8,7 +8,7 @@ import type { AccessLogEntry, NodeInfo } from "../../../core/model/access-log.ts
 import { decodeHttpEntry, decodeTcpEntry } from "./entry-decoder.ts";
 import type { DecoderMemo } from "./decoder-memo.ts";
 import { readStructField } from "./struct.ts";
-import { createReader, type Reader, readString, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
+import { createReader, type Reader, readString, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "../wire/protobuf-reader.ts";
 
 const bytesTag = (field: number): number => (field << 3) | WIRE_LENGTH_DELIMITED;
 const MESSAGE_IDENTIFIER = bytesTag(1);

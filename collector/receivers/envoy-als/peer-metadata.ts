@@ -6,10 +6,10 @@
  * Istio <= 1.23 logs `wasm.downstream_peer` / `wasm.upstream_peer` as a FlatBuffer (see flat-node.ts).
  */
 import type { PeerMetadata } from "../../../core/model/access-log.ts";
-import { ByteKeyedCache, hashBytes } from "./byte-keyed-cache.ts";
+import { ByteKeyedCache, hashBytes } from "../wire/byte-keyed-cache.ts";
 import { readFlatNode } from "./flat-node.ts";
 import { type JsonObject, type JsonValue, readStructBody } from "./struct.ts";
-import { endsWithBytes, equalsBytes, type Reader, readBytesEnd, readBytesView, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
+import { endsWithBytes, equalsBytes, type Reader, readBytesEnd, readBytesView, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "../wire/protobuf-reader.ts";
 
 const ENTRY_KEY = (1 << 3) | WIRE_LENGTH_DELIMITED;
 const ENTRY_VALUE = (2 << 3) | WIRE_LENGTH_DELIMITED;

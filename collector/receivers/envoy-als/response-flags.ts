@@ -3,7 +3,7 @@
  * lines report the same strings (`UH,UF`). Codes from envoyproxy/envoy `source/common/stream_info/utility.h`;
  * the index is the proto field number, which is also the order Envoy prints them in.
  */
-import { type Reader, readSubmessageEnd, readTag, readVarintAsNumber, skipField, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./wire.ts";
+import { type Reader, readSubmessageEnd, readTag, readVarintAsNumber, skipField, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "../wire/protobuf-reader.ts";
 
 const CODE_BY_FIELD: readonly string[] = [
   "", // 0: no field

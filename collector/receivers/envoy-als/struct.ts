@@ -14,7 +14,7 @@ import {
   WIRE_FIXED64,
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
-} from "./wire.ts";
+} from "../wire/protobuf-reader.ts";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {

@@ -5,7 +5,7 @@
  * names are only compared, and of a traceparent only the 32 trace-id bytes become a string.
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { type Reader, readBytesEnd, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "./wire.ts";
+import { type Reader, readBytesEnd, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "../wire/protobuf-reader.ts";
 
 const MAP_KEY = (1 << 3) | WIRE_LENGTH_DELIMITED;
 const MAP_VALUE = (2 << 3) | WIRE_LENGTH_DELIMITED;

@@ -1,6 +1,6 @@
 /**
  * Small helpers over protobufjs' `Reader` for a lazy, hand-written decoder: it reads only the fields
- * meshsight uses and skips the rest, so the ALS hot path never builds the full message object
+ * meshsight uses and skips the rest, so hot paths (Envoy ALS, OTLP traces) never build the full message object
  * (ARCHITECTURE.md, "Performance notes"). Every helper throws on malformed input; callers turn that into
  * a counted reject.
  */

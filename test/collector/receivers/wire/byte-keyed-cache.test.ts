@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ByteKeyedCache, hashBytes } from "../../../../collector/receivers/envoy-als/byte-keyed-cache.ts";
-import { StringInterner } from "../../../../collector/receivers/envoy-als/string-interner.ts";
+import { ByteKeyedCache, hashBytes } from "../../../../collector/receivers/wire/byte-keyed-cache.ts";
+import { StringInterner } from "../../../../collector/receivers/wire/string-interner.ts";
 
 /** `text` at `offset` inside a larger buffer, as fields sit inside a message. */
 function embedded(text: string, offset = 7): { bytes: Buffer; start: number; end: number } {
