@@ -92,6 +92,7 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
   const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000 });
   const pipeline = new CollectorPipeline({
     resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),
+    selfOf: (proxy) => resolver.selfOf(proxy),
     aggregator,
     sampler,
     backpressure: [flusher],
@@ -109,8 +110,9 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
       ? pipeline
       : {
           ingest: (proxy, entries) => {
-            traces.meshServices.note(proxy.self.service);
-            return pipeline.ingest(proxy, entries);
+            const accepted = pipeline.ingest(proxy, entries);
+            traces.meshServices.note(resolver.selfOf(proxy).service);
+            return accepted;
           },
         };
   const als = new AlsReceiver({

@@ -14,6 +14,8 @@ export interface OverloadSource {
 
 export interface CollectorPipelineOptions {
   resolve: CallResolver;
+  /** The proxy's own service as the resolver knows it after a batch (learned for guessed identities); default `proxy.self`. */
+  selfOf?: (proxy: ProxyIdentity) => ServiceRef;
   aggregator: OverloadSource & {
     add(call: MeshCall): boolean;
     noteInstance(ref: ServiceRef, attributes: Record<string, string>, timeMs: number): void;
@@ -35,6 +37,7 @@ const REJECT_SOURCE = "pipeline";
  */
 export class CollectorPipeline implements AccessLogIngest {
   private readonly resolve: CallResolver;
+  private readonly selfOf: (proxy: ProxyIdentity) => ServiceRef;
   private readonly aggregator: CollectorPipelineOptions["aggregator"];
   private readonly sampler: CollectorPipelineOptions["sampler"];
   private readonly overloadSources: readonly OverloadSource[];
@@ -47,6 +50,7 @@ export class CollectorPipeline implements AccessLogIngest {
 
   constructor(options: CollectorPipelineOptions) {
     this.resolve = options.resolve;
+    this.selfOf = options.selfOf ?? ((proxy) => proxy.self);
     this.aggregator = options.aggregator;
     this.sampler = options.sampler;
     this.overloadSources = [options.aggregator, ...(options.backpressure ?? [])];
@@ -71,7 +75,6 @@ export class CollectorPipeline implements AccessLogIngest {
 
   ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean {
     if (this.refuseWhenOverloaded()) return false;
-    this.aggregator.noteInstance(proxy.self, proxy.attributes, this.clock());
     const out = this.resolved;
     let accepted = 0;
     // Calls accumulate for the whole batch and the array is emptied once at its end: emptying it per
@@ -97,6 +100,8 @@ export class CollectorPipeline implements AccessLogIngest {
       }
     }
     out.length = 0;
+    // After the batch: its entries may have told the resolver the proxy's real service.
+    this.aggregator.noteInstance(this.selfOf(proxy), proxy.attributes, this.clock());
     this.callsAccepted.inc(accepted);
     return true;
   }

@@ -5,6 +5,7 @@ import { hasEphemeralPort, ipOfAddress } from "./addresses.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { callComponent, callLatencyMs, effectiveResponseCode, isErrorCall, pathWithoutQuery } from "./call-rules.ts";
 import { parseClusterName, type ParsedClusterName } from "./cluster-name.ts";
+import { LearnedSelfServices } from "./learned-self.ts";
 import { PeerRefCache } from "./peer-refs.ts";
 import type { PeerResolver } from "./peer-resolver.ts";
 
@@ -50,11 +51,17 @@ export class MeshResolver {
   /** Host-named peers by upstream address: instance is `ip:port` as for any non-Kubernetes peer. */
   private readonly hostPeerByAddress = new BoundedMap<string, ServiceRef>(MAX_ADDRESSES);
   private readonly peerRefs = new PeerRefCache();
+  private readonly selves = new LearnedSelfServices((address) => this.fromIp(address));
 
   constructor(options: MeshResolverOptions) {
     this.peers = options.peers;
     this.nameEndpoint = options.nameEndpoint;
     this.rejects = options.rejects;
+  }
+
+  /** The proxy's service and instance as far as its entries have told (see LearnedSelfServices). */
+  selfOf(proxy: ProxyIdentity): ServiceRef {
+    return this.selves.known(proxy);
   }
 
   /** Appends the calls `entry` describes to `out` and returns how many (0, 1 or 2). */
@@ -67,18 +74,20 @@ export class MeshResolver {
         this.rejects.reject(REJECT_SOURCE, "sidecar_entry_without_cluster", 1, entry.responseFlags);
         return 0;
       }
+      const self = this.selves.selfOf(proxy, entry, cluster);
       if (cluster.direction === "inbound") {
-        out.push(this.call(entry, "server", this.downstreamPeer(entry), proxy.self, component));
+        out.push(this.call(entry, "server", this.downstreamPeer(entry), self, component));
       } else {
-        out.push(this.call(entry, "client", proxy.self, this.upstreamPeer(entry, cluster), component));
+        out.push(this.call(entry, "client", self, this.upstreamPeer(entry, cluster), component));
       }
       return 1;
     }
 
     // A gateway is both the server of its caller and the client of its upstream.
-    out.push(this.call(entry, "server", this.downstreamPeer(entry), proxy.self, component));
+    const self = this.selves.selfOf(proxy, entry, cluster);
+    out.push(this.call(entry, "server", this.downstreamPeer(entry), self, component));
     if (cluster.kind === "blank") return 1;
-    out.push(this.call(entry, "client", proxy.self, this.upstreamPeer(entry, cluster), component));
+    out.push(this.call(entry, "client", self, this.upstreamPeer(entry, cluster), component));
     return 2;
   }
 

@@ -74,6 +74,11 @@ export interface ProxyIdentity {
   ip: string;
   /** Pod labels and other attributes worth keeping on the instance entity. */
   attributes: Record<string, string>;
+  /**
+   * True when `self.service` is only a guess from the pod name (tailed log files): the mesh resolver then
+   * learns the name callers use from the entries themselves (collector/mesh/learned-self.ts).
+   */
+  selfIsGuess?: boolean;
 }
 
 /** One call after identity resolution: what aggregation consumes. Receivers of traces produce it too. */

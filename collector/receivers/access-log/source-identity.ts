@@ -95,6 +95,7 @@ export function identityFromPath(path: string, pattern: "kubernetes" | RegExp, r
     namespace,
     ip: "",
     attributes,
+    selfIsGuess: groups.service === undefined,
   };
 }
 
