@@ -29,6 +29,7 @@ import { tracesSection } from "./collector/traces/config.ts";
 import { proberSection } from "./prober/config.ts";
 import { createProbeKindRegistry } from "./prober/kinds/registry.ts";
 import { createProber } from "./prober/prober.ts";
+import { overviewRoutes } from "./dashboards/overview/overview-routes.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
 import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
 import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
@@ -127,7 +128,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       { name: "queue", isReady: () => queue.ping() },
     ],
     // Components (collector receivers and query API, prober, analyzer) add their route plugins here.
-    routes: [...collector.routes, ...prober.routes],
+    routes: [...collector.routes, ...prober.routes, overviewRoutes()],
   });
   const tracing = createSelfTracing({
     otlpEndpoint: config.tracing.otlpEndpoint,
