@@ -1,13 +1,17 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { ANONYMOUS, type AuthDecision } from "./auth.ts";
 import { installErrorHandlers } from "./error-handler.ts";
 import { createError, errorBody } from "./errors.ts";
 import { registerHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
 import { instrumentRequests } from "./request-telemetry.ts";
 
-/** Decides whether a request may use the API; receives the bearer token (undefined when absent). */
-export type AuthorizeRequest = (token: string | undefined, request: FastifyRequest) => Promise<boolean>;
+/**
+ * Decides whether a request may use the API; receives the bearer token (undefined when absent). A decision
+ * (core/http/auth.ts) also names the caller and tells 401 (who are you?) from 403 (not allowed to).
+ */
+export type AuthorizeRequest = (token: string | undefined, request: FastifyRequest) => Promise<boolean | AuthDecision>;
 
 export interface AppDeps {
   logger: Logger;
@@ -43,13 +47,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Handlers first: child scopes registered below inherit them.
   installErrorHandlers(app, deps.bodyLimitBytes);
   instrumentRequests(app, deps.registry);
+  // Routes read the caller's name for audit records; without auth everyone is anonymous.
+  app.decorateRequest("principal", ANONYMOUS);
   const { authorize } = deps;
   if (authorize) {
     app.addHook("onRequest", async (request, reply) => {
       if (OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
-      const header = request.headers.authorization;
-      const token = header?.startsWith("Bearer ") ? header.slice("Bearer ".length) : undefined;
-      if (await authorize(token, request)) return;
+      // RFC 6750: the scheme name is case-insensitive.
+      const token = /^bearer +(.+)$/i.exec(request.headers.authorization ?? "")?.[1];
+      const outcome = await authorize(token, request);
+      const decision: AuthDecision = typeof outcome === "boolean" ? (outcome ? { isAllowed: true, principal: ANONYMOUS } : { isAllowed: false, status: 401, principal: ANONYMOUS, needed: "a valid token" }) : outcome;
+      if (decision.isAllowed) {
+        request.principal = decision.principal;
+        return;
+      }
+      if (decision.status === 403) {
+        const error = createError("MS_FORBIDDEN", { principal: decision.principal, scope: decision.needed });
+        return reply.code(error.statusCode).send(errorBody(error));
+      }
       const error = createError("MS_UNAUTHORIZED");
       return reply.code(error.statusCode).header("www-authenticate", "Bearer").send(errorBody(error));
     });

@@ -17,6 +17,7 @@ export const ERROR_DEFINITIONS = {
   MS_UNAUTHORIZED: { status: 401, message: "missing or invalid bearer token" },
   MS_UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: "unsupported content encoding {encoding}; send {accepted}" },
   MS_INVALID_GZIP_BODY: { status: 400, message: "the gzip body is malformed: {detail}" },
+  MS_FORBIDDEN: { status: 403, message: "token {principal} lacks the scope {scope} this API needs" },
   // Server state: retrying later can help.
   MS_NOT_READY: { status: 503, message: "not ready: {detail}" },
   MS_OVERLOADED: { status: 503, message: "{what} is over capacity; retry later" },
