@@ -96,7 +96,7 @@ interface KnownToken {
 
 export interface ApiAuth {
   /** Plug into buildApp's `authorize`. */
-  authorize(token: string | undefined, request: FastifyRequest): Promise<AuthDecision>;
+  readonly authorize: (token: string | undefined, request: FastifyRequest) => Promise<AuthDecision>;
   /** True when no token is configured and every API is open. */
   readonly isOpen: boolean;
 }
