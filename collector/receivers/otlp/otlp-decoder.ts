@@ -1,32 +1,25 @@
 /**
- * OTLP ExportTraceServiceRequest -> SpanInput[], from protobuf bytes or OTLP/JSON. Both arrive in the
- * same object shape (protobufjs decodes to lowerCamelCase fields, which is also the OTLP/JSON mapping);
- * only ids (bytes vs hex strings) and 64-bit integers (Long vs decimal strings) differ, handled below.
+ * OTLP/JSON ExportTraceServiceRequest -> SpanInput[] (protobuf bytes go through otlp-wire-decoder.ts,
+ * which must agree with this file). Ids are hex strings, 64-bit integers decimal strings.
  * Spec: https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
 import type { SpanKind } from "../../../core/model/span.ts";
 import { MAX_NAME_LENGTH, putAttribute, type SpanInput } from "../../traces/span-input.ts";
-import { otlpTypes } from "./otlp-protos.ts";
 
 /** The input is not an OTLP request at all: the whole request is refused (permanent error). */
 export class OtlpDecodeError extends Error {
   override readonly name = "OtlpDecodeError";
 }
 
-interface LongLike {
-  high: number;
-  low: number;
-  unsigned?: boolean;
-}
-type IntLike = number | string | LongLike | bigint | null | undefined;
-type IdLike = Uint8Array | string | null | undefined;
+type IntLike = number | string | null | undefined;
+type IdLike = string | null | undefined;
 
 interface AnyValue {
   stringValue?: string;
   boolValue?: boolean;
   intValue?: IntLike;
   doubleValue?: number;
-  bytesValue?: Uint8Array | string;
+  bytesValue?: string;
   arrayValue?: { values?: AnyValue[] | null } | null;
   kvlistValue?: { values?: KeyValue[] | null } | null;
 }
@@ -63,16 +56,6 @@ const KIND_NAMES: Record<string, SpanKind> = {
   SPAN_KIND_CONSUMER: "consumer",
 };
 const STATUS_CODE_ERROR = 2;
-
-export function decodeOtlpProtobuf(bytes: Uint8Array, maxSpans: number): SpanInput[] {
-  let message: ExportRequest;
-  try {
-    message = otlpTypes().request.decode(bytes) as ExportRequest;
-  } catch (error) {
-    throw new OtlpDecodeError(`malformed ExportTraceServiceRequest protobuf: ${(error as Error).message}`);
-  }
-  return spansOf(message, maxSpans);
-}
 
 export function decodeOtlpJson(text: string, maxSpans: number): SpanInput[] {
   let parsed: unknown;
@@ -150,7 +133,7 @@ function anyValueToString(value: AnyValue | null | undefined, depth: number): st
   if (Object.hasOwn(value, "intValue")) return toBigInt(value.intValue).toString();
   if (Object.hasOwn(value, "boolValue")) return String(value.boolValue);
   if (Object.hasOwn(value, "doubleValue")) return String(value.doubleValue);
-  if (Object.hasOwn(value, "bytesValue")) return typeof value.bytesValue === "string" ? value.bytesValue : Buffer.from(value.bytesValue ?? []).toString("base64");
+  if (Object.hasOwn(value, "bytesValue")) return String(value.bytesValue);
   if (Object.hasOwn(value, "arrayValue")) return JSON.stringify((value.arrayValue?.values ?? []).map((item) => anyValueToString(item, depth + 1)));
   if (Object.hasOwn(value, "kvlistValue")) {
     const entries = (value.kvlistValue?.values ?? []).map((entry) => [entry.key ?? "", anyValueToString(entry.value, depth + 1)]);
@@ -159,20 +142,17 @@ function anyValueToString(value: AnyValue | null | undefined, depth: number): st
   return "";
 }
 
-/** 64-bit times: protobufjs gives a Long, OTLP/JSON a decimal string (or a number from lenient clients). */
+/** 64-bit times: OTLP/JSON sends decimal strings (lenient clients send numbers). */
 function toBigInt(value: IntLike): bigint {
   if (value === undefined || value === null) return 0n;
-  if (typeof value === "bigint") return value;
   if (typeof value === "number") return Number.isFinite(value) ? BigInt(Math.trunc(value)) : 0n;
   if (typeof value === "string") return /^-?\d{1,20}$/.test(value) ? BigInt(value) : 0n;
-  const bits = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
-  return value.unsigned === true ? bits : BigInt.asIntN(64, bits);
+  return 0n;
 }
 
-/** Ids: bytes in protobuf, hex in OTLP/JSON (some older exporters sent base64: accepted when unambiguous). */
+/** Ids: hex in OTLP/JSON (some older exporters sent base64: accepted when unambiguous). */
 function idToHex(id: IdLike, byteLength: number): string {
-  if (id === undefined || id === null || id.length === 0) return "";
-  if (typeof id !== "string") return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex");
+  if (typeof id !== "string" || id.length === 0) return "";
   if (id.length === byteLength * 2) return id.toLowerCase();
   const fromBase64 = Buffer.from(id, "base64");
   return fromBase64.length === byteLength ? fromBase64.toString("hex") : id.toLowerCase();

@@ -8,8 +8,9 @@ import { type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, ty
 import type { Logger } from "pino";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { SpanIngest } from "../../traces/span-ingest.ts";
-import { decodeOtlpProtobuf, OtlpDecodeError } from "./otlp-decoder.ts";
+import { OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
+import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
 
 export interface OtlpGrpcReceiverOptions {
   host: string;
@@ -43,9 +44,11 @@ function traceServiceDefinition(): ServiceDefinition {
 
 export class OtlpGrpcReceiver {
   private readonly server: Server;
+  private readonly decoder: OtlpWireDecoder;
   private isStopping = false;
 
   constructor(private readonly options: OtlpGrpcReceiverOptions) {
+    this.decoder = new OtlpWireDecoder(options.maxSpansPerRequest);
     this.server = new Server({ "grpc.max_receive_message_length": options.maxRequestBytes });
     this.server.addService(traceServiceDefinition(), { Export: this.handleExport.bind(this) });
   }
@@ -75,7 +78,7 @@ export class OtlpGrpcReceiver {
     }
     let spans;
     try {
-      spans = decodeOtlpProtobuf(call.request, this.options.maxSpansPerRequest);
+      spans = this.decoder.decode(call.request);
     } catch (error) {
       const isDecodeError = error instanceof OtlpDecodeError;
       rejects.reject(REJECT_SOURCE, isDecodeError ? "malformed-request" : "decode-failed", 1, (error as Error).message);

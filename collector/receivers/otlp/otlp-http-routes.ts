@@ -9,8 +9,9 @@ import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import { acceptRawBodies, mediaTypeOf } from "../../traces/raw-body-scope.ts";
 import type { SpanIngest } from "../../traces/span-ingest.ts";
 import type { SpanInput } from "../../traces/span-input.ts";
-import { decodeOtlpJson, decodeOtlpProtobuf, OtlpDecodeError } from "./otlp-decoder.ts";
+import { decodeOtlpJson, OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, encodeRpcStatus } from "./otlp-protos.ts";
+import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
 
 export interface OtlpHttpRouteOptions {
   ingest: Pick<SpanIngest, "ingest">;
@@ -27,6 +28,7 @@ const CODE_UNAVAILABLE = 14;
 
 export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsync {
   const { ingest, rejects, maxSpansPerRequest } = options;
+  const protobufDecoder = new OtlpWireDecoder(maxSpansPerRequest);
   return async (app) => {
     acceptRawBodies(app);
     app.post("/v1/traces", async (request, reply) => {
@@ -39,7 +41,7 @@ export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsyn
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       let spans: SpanInput[];
       try {
-        spans = isJson ? decodeOtlpJson(body.toString("utf8"), maxSpansPerRequest) : decodeOtlpProtobuf(body, maxSpansPerRequest);
+        spans = isJson ? decodeOtlpJson(body.toString("utf8"), maxSpansPerRequest) : protobufDecoder.decode(body);
       } catch (error) {
         if (!(error instanceof OtlpDecodeError)) throw error;
         rejects.reject(REJECT_SOURCE, "malformed-request", 1, error.message);

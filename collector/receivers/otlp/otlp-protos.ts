@@ -1,7 +1,7 @@
 /**
- * The vendored OTLP trace protos (collector/proto/opentelemetry/README.md), loaded once with protobufjs.
- * protobufjs' reflection builds specialised decode functions per message type, which keeps decoding well
- * above the 50k spans per CPU-second the collector targets.
+ * The vendored OTLP trace protos (collector/proto/opentelemetry/README.md), loaded once with protobufjs,
+ * for the small responses the receivers encode (and for tests and benchmarks that build requests).
+ * Requests are decoded by otlp-wire-decoder.ts, which skips what meshsight does not use.
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
