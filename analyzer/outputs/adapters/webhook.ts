@@ -1,0 +1,71 @@
+import { createHmac } from "node:crypto";
+import type { Alert } from "../../../core/model/alert.ts";
+import { httpStatusVerdict, JSON_HEADERS, sendsFiringAndResolved, type OutputAdapter } from "./adapter.ts";
+import { alertLink, isoTime } from "./alert-text.ts";
+
+/** The generic webhook body, documented in docs/alerting.md ("Outputs"); `version` changes only on breaking changes. */
+export interface WebhookPayload {
+  version: "1";
+  source: "meshsight";
+  change: "firing" | "resolved" | "repeat";
+  sentAt: string;
+  alert: {
+    id: string;
+    rule: string;
+    scope: Alert["scope"];
+    entity: string;
+    state: Alert["state"];
+    message: string;
+    labels: Record<string, string>;
+    startsAt: string;
+    /** null while firing. */
+    endsAt: string | null;
+    url: string;
+    rootCause: Alert["rootCause"];
+  };
+}
+
+export const SIGNATURE_HEADER = "x-meshsight-signature";
+export const TIMESTAMP_HEADER = "x-meshsight-timestamp";
+
+/**
+ * hex(HMAC-SHA256(secret, "<unix seconds>." + body)), the scheme Stripe and Slack use: the timestamp inside
+ * the signed text lets a receiver refuse replays of an old body.
+ */
+export function webhookSignature(secret: string, timestampSeconds: number, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestampSeconds}.${body}`).digest("hex")}`;
+}
+
+export const webhookAdapter: OutputAdapter = {
+  sendsChange: sendsFiringAndResolved,
+  render({ alert, change }, { target, nowMs, publicUrl }) {
+    const payload: WebhookPayload = {
+      version: "1",
+      source: "meshsight",
+      change,
+      sentAt: isoTime(nowMs),
+      alert: {
+        id: alert.id,
+        rule: alert.rule,
+        scope: alert.scope,
+        entity: alert.entity,
+        state: alert.state,
+        message: alert.message,
+        labels: alert.labels,
+        startsAt: isoTime(alert.startsAtMs),
+        endsAt: alert.endsAtMs > 0 ? isoTime(alert.endsAtMs) : null,
+        url: alertLink(publicUrl, alert),
+        rootCause: alert.rootCause,
+      },
+    };
+    const body = JSON.stringify(payload);
+    if (target.secret === undefined) return { url: target.url, headers: { ...JSON_HEADERS }, body };
+    const timestampSeconds = Math.floor(nowMs / 1000);
+    return {
+      url: target.url,
+      headers: { ...JSON_HEADERS, [TIMESTAMP_HEADER]: String(timestampSeconds), [SIGNATURE_HEADER]: webhookSignature(target.secret, timestampSeconds, body) },
+      body,
+    };
+  },
+  readReply: httpStatusVerdict,
+};

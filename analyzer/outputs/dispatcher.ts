@@ -1,0 +1,67 @@
+import type { JobOptions, JobQueue } from "../../core/queue/port.ts";
+import type { AlertDispatcher, AlertNotification } from "../alerts/notification.ts";
+import { OUTPUT_ADAPTERS } from "./adapters/registry.ts";
+import type { OutputTarget } from "./config.ts";
+import type { DeliveryRecorder } from "./delivery-recorder.ts";
+import { ALERT_OUTPUTS_QUEUE, type DeliveryJob } from "./delivery-worker.ts";
+import { outputAlertKey, RecentMap } from "./recent-map.ts";
+
+export interface QueuedDispatcherOptions {
+  queue: JobQueue;
+  targets: ReadonlyMap<string, OutputTarget>;
+  recorder: DeliveryRecorder;
+  jobOptions: Required<Pick<JobOptions, "attempts" | "backoff">>;
+  /** A still-firing alert is re-sent to an output at most this often. */
+  resendIntervalMs: number;
+  maxTrackedAlerts: number;
+  now: () => number;
+}
+
+/**
+ * The analyzer's side of the outputs: turns one notification into one queued job per output that wants it,
+ * and returns as soon as they are queued. It never throws: a full queue or an unknown output is recorded
+ * and counted, and analysis goes on.
+ */
+export class QueuedAlertDispatcher implements AlertDispatcher {
+  /** Per output and alert: when a firing or repeat was last queued. */
+  private readonly lastQueued: RecentMap<number>;
+
+  constructor(private readonly options: QueuedDispatcherOptions) {
+    this.lastQueued = new RecentMap(options.maxTrackedAlerts);
+  }
+
+  async dispatch(notification: AlertNotification): Promise<void> {
+    const names = notification.outputs.length === 0 ? [...this.options.targets.keys()] : [...new Set(notification.outputs)];
+    await Promise.all(names.map((name) => this.enqueue(name, notification)));
+  }
+
+  private async enqueue(name: string, notification: AlertNotification): Promise<void> {
+    const { alert, change } = notification;
+    const { recorder, jobOptions } = this.options;
+    const target = this.options.targets.get(name);
+    if (target === undefined) {
+      recorder.record(notification, { output: name, type: null, attempt: 0, maxAttempts: 0, result: "unknown_output" });
+      return;
+    }
+    if (!OUTPUT_ADAPTERS[target.type].sendsChange(change) || !this.isDue(name, notification)) return;
+    const nowMs = this.options.now();
+    const job: DeliveryJob = { output: name, alert, change, enqueuedAtMs: nowMs };
+    try {
+      await this.options.queue.add(ALERT_OUTPUTS_QUEUE, job, jobOptions);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      recorder.record(notification, { output: name, type: target.type, attempt: 0, maxAttempts: jobOptions.attempts, result: "dropped", error: reason });
+      return;
+    }
+    const key = outputAlertKey(name, alert.id);
+    if (change === "resolved") this.lastQueued.delete(key);
+    else this.lastQueued.set(key, nowMs);
+  }
+
+  /** Repeats are spaced by the re-send interval; firing and resolved always go. */
+  private isDue(name: string, { alert, change }: AlertNotification): boolean {
+    if (change !== "repeat") return true;
+    const lastMs = this.lastQueued.get(outputAlertKey(name, alert.id));
+    return lastMs === undefined || this.options.now() - lastMs >= this.options.resendIntervalMs;
+  }
+}
