@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -13,6 +14,7 @@ import type { ProberConfig } from "./config.ts";
 import { blackboxRoute } from "./api/blackbox-route.ts";
 import { eventRoutes } from "./api/event-routes.ts";
 import { probeRoutes } from "./api/probe-routes.ts";
+import { kindsFromConfig } from "./kinds/kinds-from-config.ts";
 import { ProbeMetrics } from "./metrics/probe-metrics.ts";
 import { ResidentLoops } from "./resident/resident-loops.ts";
 import { OnDemandRuns } from "./runner/on-demand.ts";
@@ -27,7 +29,13 @@ export interface ProberDeps {
   storage: Pick<StorageWriter, "writeProbeResults"> & Pick<StorageReader, "queryProbeResults" | "probeSeries">;
   /** The process's queue; its owner closes it after the prober's components stopped (that stops the worker). */
   queue: JobQueue;
-  kinds: KindLookup;
+  /**
+   * Cluster access for k8s-job cases, loaded by cli.ts the standard way (in-cluster service account,
+   * KUBECONFIG, ~/.kube/config); with none the k8s-job kind is off.
+   */
+  kubeConfig?: KubeConfig | null;
+  /** Replaces the kinds built from config (tests inject their own); no Kuberhealthy report route then. */
+  kinds?: KindLookup;
   registry: Registry;
   logger: Logger;
   now?: () => number;
@@ -47,6 +55,8 @@ export interface Prober {
 export function createProber(deps: ProberDeps): Prober {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
+  const configured = deps.kinds ? { kinds: deps.kinds, routes: [] } : kindsFromConfig(config, deps.kubeConfig, logger);
+  const kinds = configured.kinds;
   const metrics = new ProbeMetrics(deps.registry);
   const catalog = new ProbeCatalog(config.maxCases);
   const results = new ResultBatcher({
@@ -58,7 +68,7 @@ export function createProber(deps: ProberDeps): Prober {
     onDropped: (count, reason) => metrics.countDroppedResults(count, reason),
   });
   const runner = new ProbeRunner({
-    kinds: deps.kinds,
+    kinds,
     now,
     onResult: (record, probe) => {
       results.push(record.result);
@@ -69,7 +79,7 @@ export function createProber(deps: ProberDeps): Prober {
   const limits = { maxTargetsPerCase: config.maxTargetsPerCase, minIntervalMs: config.minIntervalMs, minResidentIntervalMs: config.minIntervalMs, maxTimeoutMs: 300_000 };
   const cases = new ProbeCaseService({
     catalog,
-    kinds: deps.kinds,
+    kinds,
     limits,
     maxCases: config.maxCases,
     casePaths: config.caseFiles,
@@ -89,7 +99,8 @@ export function createProber(deps: ProberDeps): Prober {
     routes: [
       probeRoutes({ cases, catalog, onDemand, reader: deps.storage, now }),
       eventRoutes(catalog, onDemand),
-      blackboxRoute({ catalog, kinds: deps.kinds, runner, maxConcurrent: config.maxBlackboxProbes }),
+      blackboxRoute({ catalog, kinds, runner, maxConcurrent: config.maxBlackboxProbes }),
+      ...configured.routes,
     ],
     internals: { catalog, runner, results, scheduler, resident, cases },
   };

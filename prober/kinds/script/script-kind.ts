@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import type { CheckRecord } from "../../sdk/script-context.ts";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "../kind.ts";
 import { roundMs } from "../outcome.ts";
 import { parseSpecWith } from "../spec-schema.ts";
+import { CompiledScriptCases, ScriptCompileError } from "./compiled-cases.ts";
 import type { FromScriptWorker, ScriptWorkerData, ToScriptWorker } from "./worker-protocol.ts";
 
 export interface ScriptKindOptions {
@@ -21,6 +21,8 @@ export interface ScriptKindOptions {
   /** Kept per run (the last ones win), so a chatty case cannot grow the parent's memory. */
   maxLogLines: number;
   maxChecks: number;
+  /** Compiled cases kept for reuse; the least recently used beyond it are compiled again when next run. */
+  maxCompiledCases: number;
   /** Receives a run's log lines (e.g. to forward to the logger): the first maxLogLines of each run, the rest are dropped. */
   onLog?: (line: string, target: string) => void;
   /**
@@ -30,7 +32,7 @@ export interface ScriptKindOptions {
   env?: Record<string, string>;
 }
 
-export const DEFAULT_SCRIPT_KIND_OPTIONS: Omit<ScriptKindOptions, "casesDir"> = { defaultMemoryMb: 64, maxMemoryMb: 512, abortGraceMs: 200, maxLogLines: 50, maxChecks: 100 };
+export const DEFAULT_SCRIPT_KIND_OPTIONS: Omit<ScriptKindOptions, "casesDir"> = { defaultMemoryMb: 64, maxMemoryMb: 512, abortGraceMs: 200, maxLogLines: 50, maxChecks: 100, maxCompiledCases: 500 };
 
 export interface ScriptSpec {
   /** Absolute path of the case file. */
@@ -40,12 +42,6 @@ export interface ScriptSpec {
 
 const MAX_LOG_LINE_CHARS = 500;
 
-// The worker loads TypeScript through tsx's scoped loader: `execArgv: ["--import", "tsx"]` does not reach
-// a worker's entry module on Node 20, and tsImport needs no process-wide hooks in the worker either.
-const TSX_API_URL = import.meta.resolve("tsx/esm/api");
-const WORKER_ENTRY_URL = new URL("./script-worker.ts", import.meta.url).href;
-const WORKER_BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then(({ tsImport }) => tsImport(${JSON.stringify(WORKER_ENTRY_URL)}, ${JSON.stringify(WORKER_ENTRY_URL)}))`;
-
 /**
  * `script`: a case written in TypeScript against prober/sdk, run in its own worker thread with a heap
  * limit and a hard deadline. A case that loops forever, never settles or allocates without bound is
@@ -53,6 +49,7 @@ const WORKER_BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then(({ tsImpor
  */
 export function createScriptKind(options: ScriptKindOptions): ProbeKind<ScriptSpec> {
   const casesDir = resolve(options.casesDir);
+  const programs = new CompiledScriptCases(options.maxCompiledCases);
   const schema = z.strictObject({
     file: z.string({ error: "expected the case file, relative to the cases directory" }).min(1),
     memoryLimitMb: z.int({ error: `expected an integer 8..${options.maxMemoryMb}` }).min(8).max(options.maxMemoryMb).optional(),
@@ -68,11 +65,20 @@ export function createScriptKind(options: ScriptKindOptions): ProbeKind<ScriptSp
       if (!existsSync(file)) throw new InvalidProbeSpecError(`file: ${file} does not exist`);
       return { file, memoryMb: spec.memoryLimitMb ?? options.defaultMemoryMb };
     },
-    run: (spec, target, context) => runScript(spec, target, context, options),
+    async run(spec, target, context) {
+      let workerUrl: URL;
+      try {
+        workerUrl = await programs.workerUrlFor(spec.file);
+      } catch (error) {
+        if (error instanceof ScriptCompileError) return { status: "error", message: `${spec.file} does not compile: ${error.message}`, phases: {}, metrics: {} };
+        throw error;
+      }
+      return runScript(workerUrl, spec, target, context, options);
+    },
   };
 }
 
-function runScript(spec: ScriptSpec, target: string, context: ProbeContext, options: ScriptKindOptions): Promise<ProbeOutcome> {
+function runScript(workerUrl: URL, spec: ScriptSpec, target: string, context: ProbeContext, options: ScriptKindOptions): Promise<ProbeOutcome> {
   const started = performance.now();
   const checks: CheckRecord[] = [];
   const logs: string[] = [];
@@ -88,9 +94,8 @@ function runScript(spec: ScriptSpec, target: string, context: ProbeContext, opti
       options.onLog?.(line, target);
     }
   };
-  const workerData: ScriptWorkerData = { caseUrl: pathToFileURL(spec.file).href, target, maxLogLineChars: MAX_LOG_LINE_CHARS };
-  const worker = new Worker(WORKER_BOOTSTRAP, {
-    eval: true,
+  const workerData: ScriptWorkerData = { target, maxLogLineChars: MAX_LOG_LINE_CHARS };
+  const worker = new Worker(workerUrl, {
     execArgv: [],
     workerData,
     env: { ...options.env },

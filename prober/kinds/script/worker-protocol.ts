@@ -2,7 +2,6 @@ import type { CheckRecord } from "../../sdk/script-context.ts";
 
 /** What the script worker is started with (workerData). */
 export interface ScriptWorkerData {
-  caseUrl: string;
   target: string;
   maxLogLineChars: number;
 }
