@@ -1,0 +1,62 @@
+import { join } from "node:path";
+import type { FastifyPluginAsync } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Component } from "../../core/lifecycle.ts";
+import { AuditLog } from "./audit-log.ts";
+import { compatRoutes } from "./compat-routes.ts";
+import type { GateConfig } from "./config.ts";
+import { GateCatalog } from "./gate-catalog.ts";
+import { GateEvaluator } from "./gate-evaluator.ts";
+import { loadGateFiles } from "./gate-files.ts";
+import { gateRoutes } from "./gate-routes.ts";
+import { JsonGateStore } from "./gate-store.ts";
+import { ReleaseProbeCache, type RunReleaseProbes } from "./release-probes.ts";
+import type { SloReader } from "./slo-checks.ts";
+
+export interface GatesDeps {
+  config: GateConfig;
+  /** Default home of the store and audit files. */
+  dataDir: string;
+  /** Metrics for the SLO checks. */
+  reader: SloReader;
+  /** Runs the gate's probe cases now (cli.ts wires it to the prober). */
+  runReleaseProbes: RunReleaseProbes;
+  registry: Registry;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface Gates {
+  /** Audit log first (decisions need it), then the catalog (files and stored gates). */
+  components: Component[];
+  routes: FastifyPluginAsync[];
+  /** For tests and benchmarks. */
+  internals: { catalog: GateCatalog; evaluator: GateEvaluator; audit: AuditLog; probes: ReleaseProbeCache };
+}
+
+const MAX_CACHED_PROBE_RUNS = 1_000;
+
+export function createGates(deps: GatesDeps): Gates {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const audit = new AuditLog({ file: config.auditFile ?? join(deps.dataDir, "gate-audit.jsonl"), maxBytes: config.auditMaxBytes, maxPending: 10_000, recentLimit: 1_000 });
+  const catalog = new GateCatalog(new JsonGateStore(config.storeFile ?? join(deps.dataDir, "gates.json")), config.maxGates, logger);
+  const probes = new ReleaseProbeCache({ run: deps.runReleaseProbes, ttlMs: config.probeResultTtlMs, timeoutMs: config.probeTimeoutMs, maxEntries: MAX_CACHED_PROBE_RUNS, now });
+  const evaluator = new GateEvaluator({ catalog, probes, reader: deps.reader, audit, registry: deps.registry, now });
+  const auditComponent: Component = { name: "gate-audit", start: () => audit.start(), stop: () => audit.stop() };
+  const catalogComponent: Component = {
+    name: "gates",
+    start: async () => {
+      await catalog.load(await loadGateFiles(config.files, config.maxGates));
+      logger.info({ gates: catalog.list().length }, "release gates loaded");
+    },
+    stop: async () => undefined,
+  };
+  const overrideLimits = { defaultTtlMs: config.overrideDefaultTtlMs, maxTtlMs: config.overrideMaxTtlMs };
+  return {
+    components: [auditComponent, catalogComponent],
+    routes: [gateRoutes({ catalog, evaluator, audit, overrideLimits, now }), compatRoutes(catalog, evaluator)],
+    internals: { catalog, evaluator, audit, probes },
+  };
+}

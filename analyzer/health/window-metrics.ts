@@ -1,0 +1,48 @@
+import { deriveMetric, sumMetricValues, type MetricValues } from "../../core/model/metrics.ts";
+import type { RuleMetric } from "../rules/expression.ts";
+import type { EntityWindow } from "./analysis-window.ts";
+import type { ProbeMinute } from "./probe-window.ts";
+
+/**
+ * Reads rule metrics out of an entity's window, per minute or summed over a span of minutes. Missing
+ * data is undefined, never 0 or 100: "no calls" must not look like "all calls failed" nor "all fine".
+ */
+
+export function metricOfMinute(entity: EntityWindow, index: number, metric: RuleMetric): number | undefined {
+  return metricOf(entity, entity.minutes[index], entity.probes[index], metric, 1);
+}
+
+/** The metric over the last `minutes` minutes of the window (sums, then derives). */
+export function metricOfLast(entity: EntityWindow, minutes: number, metric: RuleMetric): number | undefined {
+  const start = Math.max(0, entity.minutes.length - minutes);
+  const values = entity.minutes.slice(start).filter((slot): slot is MetricValues => slot !== undefined);
+  const probes = entity.probes.slice(start).filter((slot): slot is ProbeMinute => slot !== undefined);
+  const summedProbes = probes.length === 0 ? undefined : probes.reduce((sum, slot) => ({ runs: sum.runs + slot.runs, failures: sum.failures + slot.failures, durationSumMs: sum.durationSumMs + slot.durationSumMs }));
+  return metricOf(entity, values.length === 0 ? undefined : sumMetricValues(values), summedProbes, metric, minutes);
+}
+
+function metricOf(entity: EntityWindow, values: MetricValues | undefined, probes: ProbeMinute | undefined, metric: RuleMetric, minutes: number): number | undefined {
+  if (metric === "probe_success_rate") return probes && probes.runs > 0 ? ((probes.runs - probes.failures) / probes.runs) * 100 : undefined;
+  if (entity.scope === "probe") return probes === undefined ? undefined : probeMetric(probes, metric, minutes);
+  if (values === undefined || values.calls === 0) return undefined;
+  return deriveMetric(values, metric, minutes);
+}
+
+/** A probe's runs read as calls: failures are errors, success rate is the SLA. */
+function probeMetric(probes: ProbeMinute, metric: RuleMetric, minutes: number): number | undefined {
+  if (probes.runs === 0) return undefined;
+  switch (metric) {
+    case "calls":
+      return probes.runs;
+    case "errors":
+      return probes.failures;
+    case "cpm":
+      return probes.runs / minutes;
+    case "sla":
+      return ((probes.runs - probes.failures) / probes.runs) * 100;
+    case "latency_avg":
+      return probes.durationSumMs / probes.runs;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The rules in force while no rules file exists, so `npm start` alerts out of the box. Kept as YAML text
+ * (not objects) so GET /api/v1/alarm-rules shows operators a file they can copy, edit and PUT back.
+ */
+export const DEFAULT_RULES_YAML = `# meshsight alarm rules (docs/alerting.md). Edit and PUT to /api/v1/alarm-rules, or write the rules file.
+rules:
+  - name: service_sla_low
+    expression: sla < 95
+    scope: service
+    period: 5
+    count: 2
+    message: "Success rate of service {name} is {value}% (below {threshold}%) in {count} of the last {period} minutes"
+    labels: { severity: critical }
+  - name: service_p99_high
+    expression: p99 > 1000
+    scope: service
+    period: 5
+    count: 2
+    message: "p99 latency of service {name} is {value} ms (above {threshold} ms) in {count} of the last {period} minutes"
+    labels: { severity: warning }
+  - name: probe_failing
+    expression: probe_success_rate < 100
+    scope: probe
+    period: 5
+    count: 2
+    message: "Probe {name} succeeded in {value}% of its runs (expected {threshold}%)"
+    labels: { severity: warning }
+`;
