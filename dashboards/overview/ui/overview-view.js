@@ -1,0 +1,52 @@
+// The landing view: services with health, the topology graph, firing alerts and probes.
+import { fetchFiringAlerts, fetchProbes, fetchServices, fetchTopology } from "./api.js";
+import { alertsPanel } from "./alerts-panel.js";
+import { formatCount, formatMs, formatPercent, h, panel, serviceHref, table } from "./dom.js";
+import { HEALTH_LABELS, healthOf, servicesWithAlerts } from "./health.js";
+import { probesPanel } from "./probes-panel.js";
+import { topologyGraph } from "./topology-view.js";
+
+const MAX_ALERT_ROWS = 50;
+
+/**
+ * @param {import("./api.js").ServiceSummary[]} services
+ * @param {Set<string>} alerted
+ */
+function servicesPanel(services, alerted) {
+  const rows = services.map((service) => {
+    const health = healthOf(service, alerted.has(service.name));
+    return [
+      h("span", { class: `badge ${health}` }, HEALTH_LABELS[health]),
+      h("a", { href: serviceHref(service.name), class: "service-link" }, service.name),
+      service.layer,
+      formatCount(service.cpm),
+      formatPercent(service.sla),
+      formatMs(service.p95),
+      service.apdex.toFixed(2),
+    ];
+  });
+  const section = panel(`Services (${services.length})`, table(["health", "service", "layer", "cpm", "SLA", "p95", "apdex"], rows, "No services yet: point Envoy's access-log service at meshsight (docs/mesh.md)."));
+  section.id = "services";
+  return section;
+}
+
+/**
+ * @param {import("./api.js").TimeRange} range
+ * @returns {Promise<{ element: HTMLElement, destroy: () => void }>}
+ */
+export async function overviewView(range) {
+  const [services, topology, alerts, probes] = await Promise.all([fetchServices(range), fetchTopology(range), fetchFiringAlerts(), fetchProbes().then(probesPanel)]);
+  const alerted = servicesWithAlerts(alerts ?? []);
+  const topologySection = panel("Topology", topologyGraph(topology, alerted));
+  topologySection.id = "topology";
+  const element = h(
+    "div",
+    { class: "overview" },
+    // No alerts API (404) means no analyzer in this process: hide the panel rather than show an error.
+    alerts === null ? null : alertsPanel(alerts, MAX_ALERT_ROWS),
+    servicesPanel(services, alerted),
+    topologySection,
+    probes,
+  );
+  return { element, destroy: () => undefined };
+}
