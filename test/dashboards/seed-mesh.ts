@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { createCollector } from "../../collector/collector.ts";
+import { collectorSection } from "../../collector/config.ts";
+import { buildBookinfoPods } from "../../collector/simulator/bookinfo-mesh.ts";
+import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
+import type { ProbeResult } from "../../core/model/probe.ts";
+import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
+import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
+import { RejectCounter } from "../../core/telemetry/rejects.ts";
+
+/**
+ * Fills a fresh ClickHouse database the way a running meshsight would: the real collector (ALS over real
+ * gRPC, resolution, aggregation, flushing) fed by the bookinfo simulator with a slow and a failing
+ * service, plus probe results as the prober stores them. Dashboards are then queried against it.
+ */
+
+const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
+/** Two whole minutes, so time series have more than one point; older minutes would be past the aggregator's lateness window. */
+const SIMULATED_MS = 2 * 60_000;
+const PROBE_RUNS = 4;
+
+export interface SeededMesh {
+  database: string;
+  fromMs: number;
+  toMs: number;
+  drop(): Promise<void>;
+}
+
+function staticMapping(dir: string): string {
+  const file = join(dir, "peers.yaml");
+  const peers = buildBookinfoPods().map((pod) => `  - ip: ${pod.ip}\n    service: ${pod.service}.${pod.namespace}\n    instance: ${pod.name}.${pod.namespace}\n`);
+  writeFileSync(file, `peers:\n${peers.join("")}`);
+  return file;
+}
+
+function probeResults(startMs: number): ProbeResult[] {
+  const results: ProbeResult[] = [];
+  for (let minute = 0; minute < PROBE_RUNS; minute++) {
+    for (const [target, failing] of [["http://productpage.default:9080/productpage", false], ["http://details.default:9080/details/0", true]] as const) {
+      const status = failing && minute % 2 === 0 ? "failure" : "success";
+      results.push({
+        runId: `run-${minute}-${target.length}`,
+        probe: "bookinfo-http",
+        kind: "http",
+        target,
+        service: failing ? "details.default" : "productpage.default",
+        status,
+        startedMs: startMs + minute * 30_000 + 5_000,
+        durationMs: 40 + minute,
+        phases: { dns: 1, connect: 2, tls: 0, firstByte: 30 + minute, total: 40 + minute },
+        message: status === "failure" ? "status 503, expected 200" : "",
+        attempt: 1,
+        labels: { team: "bookinfo" },
+      });
+    }
+  }
+  return results;
+}
+
+export async function seedSimulatedMesh(clickhouseUrl: string, database: string): Promise<SeededMesh> {
+  const logger = pino({ level: "silent" });
+  const dir = mkdtempSync(join(tmpdir(), "meshsight-dashboards-"));
+  const storage = new ClickHouseStorage({ url: clickhouseUrl, database, retention: RETENTION, logger });
+  // Whole minutes in the recent past: inside the aggregator's lateness window, and a clean query range.
+  const startMs = Math.floor(Date.now() / 60_000) * 60_000 - SIMULATED_MS;
+  try {
+    await storage.start();
+    const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
+    const collector = await createCollector({
+      config: collectorSection.schema.parse({ kubernetes: "off", staticMappingFile: staticMapping(dir), flushIntervalSeconds: 1 }),
+      host: "127.0.0.1",
+      alsPort: 0,
+      writer: storage,
+      reader: storage,
+      registry,
+      rejects: new RejectCounter(registry, logger),
+      logger,
+    });
+    for (const component of collector.components) await component.start();
+    const report = await simulateBookinfo({
+      target: `127.0.0.1:${collector.alsPort()}`,
+      startTimeMs: startMs,
+      durationMs: SIMULATED_MS - 10_000,
+      requests: 300,
+      tcp: true,
+      seed: 11,
+      faults: [
+        { kind: "delay", service: "ratings", delayMs: 800 },
+        { kind: "abort", service: "details", fraction: 0.3 },
+      ],
+    });
+    if (report.streamErrors.length > 0) throw new Error(`simulator streams failed: ${report.streamErrors.join("; ")}`);
+    // Stopping flushes every open minute, so everything sent is stored when this returns.
+    for (const component of [...collector.components].reverse()) await component.stop();
+    await storage.writeProbeResults(probeResults(startMs));
+  } finally {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    database,
+    fromMs: startMs - 60_000,
+    toMs: startMs + SIMULATED_MS + 60_000,
+    drop: async () => {
+      await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${database}`)}`, { method: "POST" });
+    },
+  };
+}
