@@ -41,7 +41,7 @@ export function parseFlaggerPayload(body: unknown): FlaggerPayload {
       metadata[key] = value;
     }
   }
-  return { name: fields.name as string, namespace: fields.namespace as string, phase: fields.phase as string, checksum: (fields.checksum as string | undefined) ?? "", metadata };
+  return { name: fields.name as string, namespace: fields.namespace as string, phase: fields.phase as string, checksum: (fields.checksum) ?? "", metadata };
 }
 
 /** The failing (or undecided) checks in one line: what Flagger shows in `kubectl describe canary`. */
@@ -68,7 +68,7 @@ export function compatRoutes(catalog: GateCatalog, evaluator: GateEvaluator): Fa
   };
 
   return async (app) => {
-    app.setErrorHandler((error) => {
+    app.setErrorHandler((error: Error) => {
       throw asApiError(error);
     });
 

@@ -73,7 +73,7 @@ export class InvalidGateError extends Error {
 export function parseGate(raw: unknown, where: string): GateDefinition {
   const result = gateDefinitionSchema.safeParse(raw);
   if (result.success) return result.data;
-  const name = typeof raw === "object" && raw !== null && "name" in raw ? ` "${String((raw as { name: unknown }).name)}"` : "";
+  const name = typeof raw === "object" && raw !== null && "name" in raw ? ` "${String((raw).name)}"` : "";
   const issues = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(gate)"}: ${issue.message}`);
   throw new InvalidGateError(`${where}: gate${name} ${issues.join("; ")}`);
 }

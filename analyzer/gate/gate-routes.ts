@@ -37,7 +37,7 @@ export function gateRoutes(deps: GateRoutesDeps): FastifyPluginAsync {
 
   return async (app) => {
     // Thrown from a scope's handler, the mapped error goes on to buildApp's handler, which renders it.
-    app.setErrorHandler((error) => {
+    app.setErrorHandler((error: Error) => {
       throw asApiError(error);
     });
 
