@@ -64,7 +64,7 @@ describe("chat outputs", () => {
           `<${PUBLIC_URL}/api/v1/alerts/a-1|Open in meshsight>`,
         ].join("\n"),
       });
-      assert.match(JSON.parse(slackResolved.body).text as string, /^\*\[RESOLVED\] service_sla_rule: productpage\.default\*\n[\s\S]*\nstarted 2026-01-01T10:00:00\.000Z, resolved 2026-01-01T10:07:00\.000Z\n/);
+      assert.match((JSON.parse(slackResolved.body) as { text: string }).text, /^\*\[RESOLVED\] service_sla_rule: productpage\.default\*\n[\s\S]*\nstarted 2026-01-01T10:00:00\.000Z, resolved 2026-01-01T10:07:00\.000Z\n/);
 
       const [dingFiring, dingResolved] = byPath("/dingtalk");
       assert.ok(dingFiring && dingResolved);
@@ -90,7 +90,7 @@ describe("chat outputs", () => {
           ].join("\n\n"),
         },
       });
-      assert.equal(JSON.parse(dingResolved.body).markdown.title, "[RESOLVED] service_sla_rule: productpage.default");
+      assert.equal((JSON.parse(dingResolved.body) as { markdown: { title: string } }).markdown.title, "[RESOLVED] service_sla_rule: productpage.default");
 
       const [feishuFiring, feishuResolved] = byPath("/feishu");
       assert.ok(feishuFiring && feishuResolved);
@@ -113,7 +113,7 @@ describe("chat outputs", () => {
           ].join("\n"),
         },
       });
-      assert.match(JSON.parse(feishuResolved.body).content.text as string, /^\[RESOLVED\] /);
+      assert.match((JSON.parse(feishuResolved.body) as { content: { text: string } }).content.text, /^\[RESOLVED\] /);
 
       // The receiver has all six before the worker records the last reply.
       await waitFor(async () => (await harness.deliveries("?result=delivered")).length === 6, "six delivered records");
