@@ -19,6 +19,10 @@ export type ProbeSchedule =
   /** Runs only on demand and on events. */
   | { type: "manual" };
 
+/** Which run queue a scheduled case uses: each priority has its own queue and workers. */
+export type ProbePriority = "high" | "normal" | "low";
+export const PROBE_PRIORITIES: readonly ProbePriority[] = ["high", "normal", "low"];
+
 export interface ProbeCase {
   name: string;
   kind: string;
@@ -31,6 +35,7 @@ export interface ProbeCase {
   retries: number;
   labels: Record<string, string>;
   resident: boolean;
+  priority: ProbePriority;
   /** The kind's parsed spec (opaque here; only the kind reads it). */
   spec: unknown;
   /** The definition as given, kept for GET and persistence. */
@@ -78,6 +83,7 @@ const definitionSchema = z.strictObject({
   retries: z.int({ error: "expected an integer 0..10" }).min(0, { error: "expected an integer 0..10" }).max(10, { error: "expected an integer 0..10" }).optional(),
   labels: z.record(z.string().regex(LABEL_NAME, { error: "label names are Prometheus label names" }), z.string({ error: "label values are strings" })).optional(),
   resident: z.boolean({ error: "expected true or false" }).optional(),
+  priority: z.enum(["high", "normal", "low"], { error: "expected high, normal or low" }).optional(),
   spec: z.unknown().optional(),
 });
 
@@ -129,6 +135,7 @@ export function parseProbeCase(raw: unknown, kinds: KindLookup, where: string, l
     retries: definition.retries ?? 0,
     labels: definition.labels ?? {},
     resident,
+    priority: definition.priority ?? "normal",
     spec,
     definition,
   };

@@ -90,7 +90,8 @@ export function createProber(deps: ProberDeps): Prober {
     metrics.observeScheduleDelay(delayMs);
     deps.onScheduleDelay?.(delayMs);
   };
-  const scheduler = new CentralScheduler({ queue: deps.queue, catalog, runner, concurrency: config.workerConcurrency, logger, onScheduleDelay, now });
+  const scheduler = new CentralScheduler({ queue: deps.queue, catalog, runner, concurrency: { high: config.highPriorityConcurrency, normal: config.workerConcurrency, low: config.lowPriorityConcurrency },
+    logger, onScheduleDelay, now });
   const resident = new ResidentLoops({ catalog, runner, logger, onScheduleDelay, now });
   const onDemand = new OnDemandRuns(runner, config.maxOnDemandRuns, logger);
   const caseLoader: Component = { name: "probe-cases", start: () => cases.load(), stop: async () => undefined };

@@ -76,6 +76,7 @@ function moduleCase(deps: BlackboxRouteDeps, module: string, scrapeTimeoutMs: nu
     retries: 0,
     labels: {},
     resident: false,
+    priority: "normal",
     spec,
     definition: { name: module, kind: kindName, targets: [] },
   };

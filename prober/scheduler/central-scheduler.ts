@@ -1,17 +1,23 @@
 import type { Logger } from "pino";
 import type { Component } from "../../core/lifecycle.ts";
 import type { JobQueue, Schedule } from "../../core/queue/port.ts";
-import { jitterOffsetMs, type ProbeCase } from "../case.ts";
+import { jitterOffsetMs, PROBE_PRIORITIES, type ProbeCase, type ProbePriority } from "../case.ts";
 import type { CatalogChange, ProbeCatalog } from "../catalog.ts";
 import type { ProbeRunner } from "../runner/probe-runner.ts";
 
-/** The queue the schedules fire into (BullMQ when Redis is configured, the inline queue otherwise). */
-export const PROBE_QUEUE = "probes";
 /**
- * Runs go through their own queue and worker pool: a tick only adds a run, and must not wait for a
- * worker slot behind slow probe runs (that wait would show up as scheduling delay).
+ * One queue pair per priority ("one queue per priority", as BullMQ users separate work): the schedules
+ * of a priority fire ticks into its tick queue, and its runs go through its run queue, each with its own
+ * workers. So a flood of low-priority runs (or their ticks) can fill only the low queues' slots; a
+ * high-priority run never waits behind them. Runs and ticks are separate as well: a tick only adds a
+ * run, and must not wait for a worker slot behind slow probe runs (that wait is scheduling delay).
+ * Normal keeps the original names, so existing schedules in Redis stay valid.
  */
-export const PROBE_RUN_QUEUE = "probe-runs";
+export const PROBE_QUEUES: Record<ProbePriority, { ticks: string; runs: string }> = {
+  high: { ticks: "probes-high", runs: "probe-runs-high" },
+  normal: { ticks: "probes", runs: "probe-runs" },
+  low: { ticks: "probes-low", runs: "probe-runs-low" },
+};
 /** Ticks do no I/O but a queue add; a small pool keeps up with thousands per second. */
 const TICK_CONCURRENCY = 16;
 
@@ -32,8 +38,8 @@ export interface CentralSchedulerOptions {
   queue: JobQueue;
   catalog: ProbeCatalog;
   runner: ProbeRunner;
-  /** Runs at once per process. */
-  concurrency: number;
+  /** Runs at once per process, per priority. */
+  concurrency: Record<ProbePriority, number>;
   logger: Logger;
   /** Gets the delay of every scheduled run (metrics, benchmarks). */
   onScheduleDelay?: (delayMs: number) => void;
@@ -62,8 +68,10 @@ export class CentralScheduler implements Component {
 
   async start(): Promise<void> {
     const { queue, catalog, concurrency } = this.options;
-    queue.work<ProbeJobData>(PROBE_QUEUE, async (job) => this.handle(job.data), { concurrency: TICK_CONCURRENCY });
-    queue.work<ProbeJobData>(PROBE_RUN_QUEUE, async (job) => this.handle(job.data), { concurrency });
+    for (const priority of PROBE_PRIORITIES) {
+      queue.work<ProbeJobData>(PROBE_QUEUES[priority].ticks, async (job) => this.handle(job.data), { concurrency: TICK_CONCURRENCY });
+      queue.work<ProbeJobData>(PROBE_QUEUES[priority].runs, async (job) => this.handle(job.data), { concurrency: concurrency[priority] });
+    }
     catalog.onChange((change) => this.apply(change));
     for (const probe of catalog.list()) await this.scheduleCase(probe);
   }
@@ -80,9 +88,11 @@ export class CentralScheduler implements Component {
   private async apply(change: CatalogChange): Promise<void> {
     const previous = change.type === "upsert" ? change.previous : change.probe;
     const current = change.type === "upsert" ? change.probe : undefined;
-    const keep = new Set(current && isCentrallyScheduled(current) ? current.targets : []);
+    // A schedule stays when the new version still runs that target on the same priority's queue.
+    const keep = new Set(current && isCentrallyScheduled(current) && current.priority === previous?.priority ? current.targets : []);
     if (previous && isCentrallyScheduled(previous)) {
-      for (const target of previous.targets) if (!keep.has(target)) await this.options.queue.removeSchedule(PROBE_QUEUE, scheduleId(previous.name, target));
+      const ticks = PROBE_QUEUES[previous.priority].ticks;
+      for (const target of previous.targets) if (!keep.has(target)) await this.options.queue.removeSchedule(ticks, scheduleId(previous.name, target));
     }
     if (current) await this.scheduleCase(current);
   }
@@ -92,7 +102,7 @@ export class CentralScheduler implements Component {
     const schedule: Schedule = probe.schedule.type === "every" ? { everyMs: probe.schedule.everyMs } : { pattern: probe.schedule.type === "cron" ? probe.schedule.pattern : "" };
     for (const target of probe.targets) {
       const data: ProbeJobData = { type: "tick", probe: probe.name, target };
-      await this.options.queue.upsertSchedule(PROBE_QUEUE, scheduleId(probe.name, target), schedule, data);
+      await this.options.queue.upsertSchedule(PROBE_QUEUES[probe.priority].ticks, scheduleId(probe.name, target), schedule, data);
     }
   }
 
@@ -119,7 +129,7 @@ export class CentralScheduler implements Component {
     const delayMs = probe.schedule.type === "every" ? jitterOffsetMs(probe.name, target, probe.schedule.jitterMs) : 0;
     const dueMs = nowMs + delayMs;
     const data: ProbeJobData = { type: "run", probe: probe.name, target, dueMs };
-    await this.options.queue.add(PROBE_RUN_QUEUE, data, { jobId: runJobId(probe.name, target), delayMs });
+    await this.options.queue.add(PROBE_QUEUES[probe.priority].runs, data, { jobId: runJobId(probe.name, target), delayMs });
   }
 }
 

@@ -8,12 +8,18 @@ import { RecordingKind, lookup, proberHarness, silentLogger, testCase, type Kind
 
 const TARGETS = ["a", "b", "c"];
 
-/** The interval slot a run belongs to (runs are due on whole seconds; a late start still rounds back). */
-const slotOf = (call: KindCall): number => Math.floor(call.startedMs / 1_000);
+/**
+ * The interval slot a run belongs to, counted from the target's first run: BullMQ's `every` schedulers
+ * fire at a phase of their own (not on whole seconds), so a phase near a second boundary plus a few ms of
+ * queue latency would move runs across whole-second slots although each fire ran exactly once.
+ */
+const slotOf = (call: KindCall, firstMs: number): number => Math.round((call.startedMs - firstMs) / 1_000);
 
 function assertEachSlotOnce(calls: readonly KindCall[], label: string): void {
   for (const target of TARGETS) {
-    const slots = calls.filter((call) => call.target === target).map(slotOf).sort((x, y) => x - y);
+    const starts = calls.filter((call) => call.target === target).sort((x, y) => x.startedMs - y.startedMs);
+    const firstMs = starts[0]?.startedMs ?? 0;
+    const slots = starts.map((call) => slotOf(call, firstMs));
     assert.equal(new Set(slots).size, slots.length, `${label}: no slot of target ${target} ran twice: ${slots.join(",")}`);
     for (let index = 1; index < slots.length; index += 1) {
       assert.equal((slots[index] ?? 0) - (slots[index - 1] ?? 0), 1, `${label}: no slot of target ${target} was skipped: ${slots.join(",")}`);
