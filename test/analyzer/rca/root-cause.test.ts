@@ -1,69 +1,15 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { pino } from "pino";
-import { createRootCauseFinder, type RankedRootCause } from "../../../analyzer/rca/root-cause.ts";
-import type { RcaLimits } from "../../../analyzer/rca/limits.ts";
-import type { RootCause } from "../../../core/model/alert.ts";
-import type { StorageReader } from "../../../core/storage/port.ts";
-import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
-import { MINUTE_MS, writeMeshWindow, type MeshWindow, type ServiceLoad } from "./mesh-fixtures.ts";
+import { assertVerdict, findRootCause as find, healthyBookinfo, MeshStores, REVIEWS_PODS } from "./bookinfo-cases.ts";
 
 /**
  * Root-cause verdicts on exact minute metrics written to a real (embedded DuckDB) store: a bookinfo
  * mesh whose baseline is healthy, and a current window with one fault at a time.
  */
 
-const logger = pino({ level: "silent" });
-const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
-const WINDOW_MINUTES = 5;
-const NOW_MS = Date.UTC(2024, 0, 15, 12, 0);
-const CURRENT_START = NOW_MS - WINDOW_MINUTES * MINUTE_MS;
-const BASELINE_START = NOW_MS - 2 * WINDOW_MINUTES * MINUTE_MS;
-
-const BOOKINFO_EDGES = [
-  ["istio-ingressgateway.istio-system", "productpage.default"],
-  ["productpage.default", "details.default"],
-  ["productpage.default", "reviews.default"],
-  ["reviews.default", "ratings.default"],
-  ["ratings.default", "mysqldb.default"],
-] as const;
-
-const REVIEWS_PODS = ["reviews-v1-d66dcfdc5-kh6v7.default", "reviews-v2-7b8f6d9c5-qz2lp.default", "reviews-v3-5c9f4b7d8-x8mwn.default"];
-
-function healthyBookinfo(): Record<string, ServiceLoad> {
-  return {
-    "productpage.default": { calls: 90, errors: 0, latencyMs: 25 },
-    "details.default": { calls: 90, errors: 0, latencyMs: 3 },
-    "reviews.default": { instances: Object.fromEntries(REVIEWS_PODS.map((pod) => [pod, { calls: 30, errors: 0, latencyMs: 9 }])) },
-    "ratings.default": { calls: 60, errors: 0, latencyMs: 3 },
-    "mysqldb.default": { calls: 60, errors: 0, latencyMs: 1 },
-  };
-}
-
-const stores: DuckDbStorage[] = [];
-after(async () => {
-  for (const store of stores) await store.close();
-});
-
-/** A fresh store holding a healthy baseline window and the given current window. */
-async function meshWith(current: Partial<MeshWindow> & { services: Record<string, ServiceLoad> }, baseline: Partial<MeshWindow> = {}): Promise<DuckDbStorage> {
-  const store = new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger });
-  stores.push(store);
-  await store.start();
-  await writeMeshWindow(store, { startMs: BASELINE_START, minutes: WINDOW_MINUTES, services: healthyBookinfo(), edges: BOOKINFO_EDGES, ...baseline });
-  await writeMeshWindow(store, { startMs: CURRENT_START, minutes: WINDOW_MINUTES, edges: BOOKINFO_EDGES, ...current });
-  return store;
-}
-
-async function find(reader: StorageReader, symptomaticServices: string[], limits: Partial<RcaLimits> = {}): Promise<RankedRootCause | null> {
-  const finder = createRootCauseFinder({ reader, logger, limits });
-  return (await finder.find({ symptomaticServices, nowMs: NOW_MS, windowMinutes: WINDOW_MINUTES })) as RankedRootCause | null;
-}
-
-function assertVerdict(verdict: RootCause | null, service: string): asserts verdict is RankedRootCause {
-  assert.ok(verdict, `a verdict naming ${service}`);
-  assert.equal(verdict.service, service, `verdict ${verdict.service}: ${verdict.reason}`);
-}
+const stores = new MeshStores();
+after(() => stores.closeAll());
+const meshWith = stores.open.bind(stores);
 
 describe("root cause on exact metrics (DuckDB)", () => {
   it("names ratings, not productpage or reviews, when ratings answers 503", async () => {
@@ -138,5 +84,26 @@ describe("root cause on exact metrics (DuckDB)", () => {
     chronic["details.default"] = { calls: 90, errors: 9, latencyMs: 3 };
     const store = await meshWith({ services: chronic }, { services: chronic });
     assert.equal(await find(store, ["productpage.default"]), null);
+  });
+
+  it("walks a call cycle once and still finds the service at its bottom", async () => {
+    const cycle = [["a.default", "b.default"], ["b.default", "c.default"], ["c.default", "a.default"], ["c.default", "d.default"]] as const;
+    const healthy = { "a.default": { calls: 60, errors: 0, latencyMs: 5 }, "b.default": { calls: 60, errors: 0, latencyMs: 5 }, "c.default": { calls: 60, errors: 0, latencyMs: 5 }, "d.default": { calls: 60, errors: 0, latencyMs: 5 } };
+    const store = await meshWith(
+      { services: { ...healthy, "a.default": { calls: 60, errors: 30, latencyMs: 5 }, "b.default": { calls: 60, errors: 30, latencyMs: 5 }, "d.default": { calls: 60, errors: 60, latencyMs: 5 } }, edges: cycle },
+      { services: healthy, edges: cycle },
+    );
+    const verdict = await find(store, ["a.default"]);
+    assertVerdict(verdict, "d.default");
+    assert.deepEqual(verdict.path, ["a.default", "b.default", "c.default", "d.default"]);
+  });
+
+  it("gives a verdict when every unhealthy service sits in one cycle", async () => {
+    const cycle = [["a.default", "b.default"], ["b.default", "a.default"]] as const;
+    const healthy = { "a.default": { calls: 60, errors: 0, latencyMs: 5 }, "b.default": { calls: 60, errors: 0, latencyMs: 5 } };
+    const store = await meshWith({ services: { "a.default": { calls: 60, errors: 20, latencyMs: 5 }, "b.default": { calls: 60, errors: 50, latencyMs: 5 } }, edges: cycle }, { services: healthy, edges: cycle });
+    const verdict = await find(store, ["a.default"]);
+    assertVerdict(verdict, "b.default");
+    assert.match(verdict.reason, /its dependencies a\.default are unhealthy too/);
   });
 });
