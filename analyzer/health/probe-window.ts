@@ -1,3 +1,4 @@
+import type { MetricValues } from "../../core/model/metrics.ts";
 import type { ProbeResult } from "../../core/model/probe.ts";
 import type { StorageReader } from "../../core/storage/port.ts";
 import { keepBusiest, minuteIndexOf, type AnalysisWindow, type EntityWindow } from "./analysis-window.ts";
@@ -40,7 +41,7 @@ export async function attachProbes(
         entity: `${point.probe} on ${point.target}`,
         service,
         labels: { probe: point.probe, target: point.target, ...(service === "" ? {} : { service }) },
-        minutes: new Array(window.minuteCount).fill(undefined),
+        minutes: new Array<MetricValues | undefined>(window.minuteCount).fill(undefined),
         probes: new Array<ProbeMinute | undefined>(window.minuteCount).fill(undefined),
         calls: 0,
       };

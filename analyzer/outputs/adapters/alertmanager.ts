@@ -1,6 +1,6 @@
 import type { Alert } from "../../../core/model/alert.ts";
 import { httpStatusVerdict, JSON_HEADERS, type OutputAdapter } from "./adapter.ts";
-import { alertLink, alertTitle, evidenceLines, isoTime, rootCauseLine } from "./alert-text.ts";
+import { alertLink, evidenceLines, isoTime, rootCauseLine } from "./alert-text.ts";
 
 /** postableAlert of Alertmanager's API v2 (api/v2/openapi.yaml). */
 export interface PostableAlert {
@@ -39,7 +39,7 @@ export function alertLabels(alert: Alert): Record<string, string> {
 }
 
 function annotations(alert: Alert, publicUrl: string): Record<string, string> {
-  const result: Record<string, string> = { summary: alert.message, description: alertTitle(alert, "firing"), alert_id: alert.id, url: alertLink(publicUrl, alert) };
+  const result: Record<string, string> = { summary: alert.message, description: `${alert.rule} on ${alert.scope} ${alert.entity}`, alert_id: alert.id, url: alertLink(publicUrl, alert) };
   if (alert.rootCause) {
     result.root_cause = rootCauseLine(alert.rootCause);
     result.root_cause_service = alert.rootCause.service;

@@ -1,0 +1,50 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { AlertRecord } from "./alert-book.ts";
+import type { Silence } from "./silences.ts";
+
+/**
+ * Alerts and silences survive restarts in one JSON file, replaced atomically (write a temp file, then
+ * rename) so a crash mid-write leaves the previous state, never half a file.
+ */
+
+export interface AlertState {
+  alerts: AlertRecord[];
+  silences: Silence[];
+}
+
+const FORMAT_VERSION = 1;
+
+export class AlertStateFile {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly path: string) {}
+
+  /** The saved state; empty when the file does not exist yet. A corrupt file is an error (not silently dropped). */
+  async load(): Promise<AlertState> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { alerts: [], silences: [] };
+      throw error;
+    }
+    const parsed = JSON.parse(text) as Partial<AlertState> & { version?: number };
+    if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.alerts) || !Array.isArray(parsed.silences)) {
+      throw new Error(`${this.path}: not an alert state file of version ${FORMAT_VERSION}`);
+    }
+    return { alerts: parsed.alerts, silences: parsed.silences };
+  }
+
+  /** Saves; calls are serialized so an older state never overwrites a newer one. */
+  save(state: AlertState): Promise<void> {
+    const text = JSON.stringify({ version: FORMAT_VERSION, ...state });
+    this.writing = this.writing.catch(() => undefined).then(async () => {
+      await mkdir(dirname(this.path), { recursive: true });
+      const temporary = `${this.path}.${process.pid}.tmp`;
+      await writeFile(temporary, text);
+      await rename(temporary, this.path);
+    });
+    return this.writing;
+  }
+}

@@ -1,0 +1,55 @@
+import type { AlarmRule } from "../rules/rule.ts";
+import type { AlertRecord, RoundChanges } from "./alert-book.ts";
+import type { AlertNotification } from "./notification.ts";
+
+export interface PendingNotification {
+  record: AlertRecord;
+  change: AlertNotification["change"];
+  /** Call once the outputs took it; an unsent one is retried by the next round's policy. */
+  markSent(): void;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Which notifications a round's changes call for:
+ * - "firing" for a new alert, and for a firing one no receiver has heard of yet (it was silenced, or
+ *   queueing failed);
+ * - "repeat" while firing, at most every silence-period minutes (every round when 0), so receivers that
+ *   expire alerts (Alertmanager) keep them;
+ * - "resolved" only for alerts whose firing went out: a receiver never hears of an alert only resolving.
+ */
+export function notificationsFor(changes: RoundChanges, rules: ReadonlyMap<string, AlarmRule>, nowMs: number): PendingNotification[] {
+  const pending: PendingNotification[] = [];
+  const firing = (record: AlertRecord): PendingNotification => ({
+    record,
+    change: "firing",
+    markSent: () => {
+      record.isFiringNotified = true;
+      record.lastNotifiedMs = nowMs;
+      record.timeline.push({ atMs: nowMs, event: "notified", detail: "firing" });
+    },
+  });
+  for (const record of changes.fired) pending.push(firing(record));
+  for (const record of changes.stillFiring) {
+    if (!record.isFiringNotified) {
+      pending.push(firing(record));
+      continue;
+    }
+    const silenceMs = (rules.get(record.alert.rule)?.silencePeriodMinutes ?? 0) * MINUTE_MS;
+    if (nowMs - record.lastNotifiedMs < silenceMs) continue;
+    pending.push({ record, change: "repeat", markSent: () => (record.lastNotifiedMs = nowMs) });
+  }
+  for (const record of changes.resolved) {
+    if (!record.isFiringNotified) continue;
+    pending.push({
+      record,
+      change: "resolved",
+      markSent: () => {
+        record.lastNotifiedMs = nowMs;
+        record.timeline.push({ atMs: nowMs, event: "notified", detail: "resolved" });
+      },
+    });
+  }
+  return pending;
+}

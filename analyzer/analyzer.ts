@@ -1,0 +1,115 @@
+import { join } from "node:path";
+import type { FastifyPluginAsync } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Component } from "../core/lifecycle.ts";
+import type { StorageReader } from "../core/storage/port.ts";
+import { AlertBook, type RoundChanges } from "./alerts/alert-book.ts";
+import { AlertStateFile } from "./alerts/alert-state-file.ts";
+import type { AlertDispatcher } from "./alerts/notification.ts";
+import { SilenceBook } from "./alerts/silences.ts";
+import { AnalysisLoop } from "./analysis-loop.ts";
+import { AnalysisRound, type RootCauseLookup } from "./analysis-round.ts";
+import { AnalyzerMetrics } from "./analyzer-metrics.ts";
+import { alertRoutes } from "./api/alert-routes.ts";
+import { healthRoutes } from "./api/health-routes.ts";
+import { ruleRoutes } from "./api/rule-routes.ts";
+import { silenceRoutes } from "./api/silence-routes.ts";
+import type { AnalyzerConfig } from "./config.ts";
+import { AlarmRuleStore } from "./rules/rule-store.ts";
+
+export interface AnalyzerDeps {
+  config: AnalyzerConfig;
+  /** storage.dataDir: default home of the rules file and the alert state file. */
+  dataDir: string;
+  reader: Pick<StorageReader, "queryMetrics" | "probeSeries" | "queryProbeResults">;
+  /** The alert outputs (analyzer/outputs); dispatch only enqueues. */
+  dispatcher: AlertDispatcher;
+  /** Root-cause analysis (analyzer/rca createRootCauseFinder). */
+  rootCauses: RootCauseLookup;
+  registry: Registry;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface Analyzer {
+  /** In start order: rules, alert state, analysis rounds. */
+  components: Component[];
+  routes: FastifyPluginAsync[];
+  /** For tests: the parts behind the components, and one round on demand. */
+  internals: {
+    rules: AlarmRuleStore;
+    book: AlertBook;
+    silences: SilenceBook;
+    round: AnalysisRound;
+    loop: AnalysisLoop;
+    runRound(nowMs: number): Promise<RoundChanges>;
+  };
+}
+
+/** Wires the analyzer (docs/alerting.md); cli.ts adds the components to the lifecycle and the routes to the app. */
+export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
+  const { config, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const metrics = new AnalyzerMetrics(deps.registry, config.maxHealthSeries);
+  const rules = new AlarmRuleStore({
+    file: config.rulesFile ?? join(deps.dataDir, "alarm-rules.yaml"),
+    logger,
+    debounceMs: config.reloadDebounceMs,
+    onReload: (result) => metrics.countRuleReload(result),
+    now,
+  });
+  const book = new AlertBook({ maxHistory: config.maxAlertHistory });
+  const silences = new SilenceBook(config.maxSilences);
+  const stateFile = new AlertStateFile(config.stateFile ?? join(deps.dataDir, "alerts-state.json"));
+  const saveState = async (): Promise<void> => {
+    try {
+      await stateFile.save({ alerts: book.snapshot(), silences: silences.snapshot() });
+    } catch (error) {
+      logger.warn({ component: "analyzer", err: error }, "could not save the alert state; it is kept in memory");
+    }
+  };
+  const round = new AnalysisRound({
+    reader: deps.reader,
+    rules: () => rules.current(),
+    book,
+    silences,
+    rootCauses: deps.rootCauses,
+    dispatcher: deps.dispatcher,
+    metrics,
+    logger,
+    limits: config,
+  });
+  const runRound = async (nowMs: number): Promise<RoundChanges> => {
+    const changes = await round.run(nowMs);
+    await saveState();
+    return changes;
+  };
+  const loop = new AnalysisLoop({ intervalMs: config.intervalMs, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
+  const onSilencesChanged = async (): Promise<void> => {
+    const nowMs = now();
+    for (const record of book.firing()) round.applySilences(record, nowMs);
+    metrics.setAlerts(book.snapshot());
+    await saveState();
+  };
+
+  const components: Component[] = [
+    { name: "analyzer.rules", start: () => rules.start(), stop: () => rules.stop() },
+    {
+      name: "analyzer.state",
+      start: async () => {
+        const state = await stateFile.load();
+        book.restore(state.alerts);
+        silences.restore(state.silences);
+        metrics.setAlerts(book.snapshot());
+      },
+      stop: saveState,
+    },
+    { name: "analyzer.rounds", start: async () => loop.start(), stop: () => loop.stop() },
+  ];
+  return {
+    components,
+    routes: [alertRoutes(book), silenceRoutes({ silences, onChange: onSilencesChanged, now }), ruleRoutes(rules), healthRoutes(() => round.latestHealth())],
+    internals: { rules, book, silences, round, loop, runRound },
+  };
+}

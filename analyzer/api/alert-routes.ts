@@ -1,0 +1,33 @@
+import type { FastifyPluginAsync } from "fastify";
+import { createError } from "../../core/http/errors.ts";
+import type { AlertState } from "../../core/model/alert.ts";
+import type { AlertBook } from "../alerts/alert-book.ts";
+import { alertDetail, alertSummary } from "./alert-views.ts";
+
+type QueryString = Record<string, string | undefined>;
+
+const STATES: readonly AlertState[] = ["firing", "resolved"];
+const MAX_LIMIT = 1_000;
+
+/** GET /api/v1/alerts?state=&service=&rule=&limit= and GET /api/v1/alerts/:id (docs/alerting.md "API"). */
+export function alertRoutes(book: AlertBook): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Querystring: QueryString }>("/api/v1/alerts", async (request) => {
+      const { state, service, rule } = request.query;
+      if (state !== undefined && !STATES.includes(state as AlertState)) throw createError("MS_INVALID_PARAMETER", { name: "state", detail: `expected one of ${STATES.join(", ")}` });
+      const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw createError("MS_INVALID_PARAMETER", { name: "limit", detail: `expected an integer 1..${MAX_LIMIT}` });
+      return book
+        .list(state as AlertState | undefined)
+        .filter((record) => (service === undefined || record.service === service) && (rule === undefined || record.alert.rule === rule))
+        .slice(0, limit)
+        .map(alertSummary);
+    });
+
+    app.get<{ Params: { id: string } }>("/api/v1/alerts/:id", async (request) => {
+      const record = book.get(request.params.id);
+      if (!record) throw createError("MS_NOT_FOUND", { kind: "alert", name: request.params.id });
+      return alertDetail(record);
+    });
+  };
+}
