@@ -22,7 +22,37 @@ export function allDashboards(): { file: string; dashboard: dashboard.Dashboard 
   ];
 }
 
+const INTERVAL_ONLY_FIELDS = ["auto", "auto_min", "auto_count"] as const;
+const BUILT_IN_ANNOTATION_FIELDS = ["limit", "matchAny", "tags"] as const;
+
+/**
+ * The SDK's model is wider than what Grafana's dashboard schema (@grafana/schema) accepts in two places:
+ * it gives every variable the interval variable's auto fields, and types an annotation's target as the
+ * built-in Grafana annotation only. Those fields are dropped where they do not apply. Panels get ids.
+ */
+function toSchemaShape(built: dashboard.Dashboard): dashboard.Dashboard {
+  // A JSON round trip, not structuredClone: query objects carry the SDK's marker method, which JSON drops.
+  const copy = JSON.parse(JSON.stringify(built)) as dashboard.Dashboard;
+  for (const variable of copy.templating.list ?? []) {
+    if (String(variable.type) === "interval") continue;
+    for (const field of INTERVAL_ONLY_FIELDS) delete variable[field];
+  }
+  for (const annotation of copy.annotations.list ?? []) {
+    if (annotation.builtIn === 1 || annotation.target === undefined) continue;
+    const target: Partial<dashboard.AnnotationTarget> = annotation.target;
+    for (const field of BUILT_IN_ANNOTATION_FIELDS) delete target[field];
+  }
+  // Grafana numbers panels without ids on load, differently each time; fixed ids keep panel links
+  // (viewPanel=N) and the committed JSON stable.
+  let nextId = 1;
+  for (const panel of copy.panels ?? []) {
+    panel.id = nextId++;
+    for (const nested of "panels" in panel ? (panel.panels ?? []) : []) nested.id = nextId++;
+  }
+  return copy;
+}
+
 /** The exact text written to disk, so the drift test compares what generate.ts would write. */
 export function renderDashboard(built: dashboard.Dashboard): string {
-  return `${JSON.stringify(built, null, 2)}\n`;
+  return `${JSON.stringify(toSchemaShape(built), null, 2)}\n`;
 }

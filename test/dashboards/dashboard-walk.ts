@@ -34,7 +34,7 @@ export interface ClickHouseVariable {
 export function clickHouseVariables(built: dashboard.Dashboard): ClickHouseVariable[] {
   return (built.templating?.list ?? []).flatMap((variable) => {
     const query = variable.query;
-    if (variable.type !== "query" || variable.datasource?.type !== "grafana-clickhouse-datasource" || typeof query !== "object") return [];
+    if (String(variable.type) !== "query" || variable.datasource?.type !== "grafana-clickhouse-datasource" || typeof query !== "object") return [];
     return [{ name: variable.name, sql: String((query as { rawSql?: unknown }).rawSql), multiWithAll: variable.multi === true && variable.includeAll === true }];
   });
 }

@@ -54,7 +54,9 @@ export function s(tag, attributes = {}, ...children) {
 export function formatCount(value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   if (value >= 10_000) return `${(value / 1000).toFixed(1)}k`;
-  return value >= 100 ? value.toFixed(0) : String(Math.round(value * 10) / 10);
+  if (value >= 100) return value.toFixed(0);
+  // A trickle (one call in half an hour) must not read as "0".
+  return value > 0 && value < 1 ? value.toPrecision(1) : String(Math.round(value * 10) / 10);
 }
 
 /** SLA and success rates arrive as percentages (0..100). @param {number | null | undefined} value */

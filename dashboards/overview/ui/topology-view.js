@@ -2,7 +2,7 @@
 // labelled with its calls per minute. Clicking a real service opens its page.
 import { formatCount, formatPercent, h, s, serviceHref } from "./dom.js";
 import { healthOf } from "./health.js";
-import { layoutTopology } from "./topology-layout.js";
+import { LAYER_SPACING, layoutTopology } from "./topology-layout.js";
 
 /** A graph this big is unreadable anyway; the busiest nodes are kept and the rest counted. */
 export const MAX_GRAPH_NODES = 120;
@@ -40,7 +40,8 @@ function edgeShape(edge, positions) {
   const to = positions.get(edge.target);
   if (!from || !to) return null;
   if (from === to) return null;
-  // Stop the line at the circles' rims so the arrow head stays visible; bend backward (cycle) edges.
+  // Stop the line at the circles' rims so the arrow head stays visible. Edges that skip layers or point
+  // back (cycles) bow out so they do not run through the nodes in between.
   const dx = to.x - from.x;
   const dy = to.y - from.y;
   const length = Math.hypot(dx, dy);
@@ -48,13 +49,16 @@ function edgeShape(edge, positions) {
   const uy = dy / length;
   const start = { x: from.x + ux * NODE_RADIUS, y: from.y + uy * NODE_RADIUS };
   const end = { x: to.x - ux * NODE_RADIUS, y: to.y - uy * NODE_RADIUS };
-  const bend = dx < 0 ? 40 : 0;
-  const middle = { x: (start.x + end.x) / 2 - uy * bend, y: (start.y + end.y) / 2 + ux * bend };
+  const layersSkipped = Math.abs(Math.round(dx / LAYER_SPACING)) - 1;
+  const bend = dx < 0 ? 50 : Math.max(0, layersSkipped) * 35;
+  const control = { x: (start.x + end.x) / 2 - uy * bend, y: (start.y + end.y) / 2 + ux * bend };
+  // The curve's own midpoint (t = 1/2 of the quadratic Bézier), where the label goes.
+  const middle = { x: (start.x + 2 * control.x + end.x) / 4, y: (start.y + 2 * control.y + end.y) / 4 };
   const failing = edge.sla < 99 ? " failing" : "";
   return s(
     "g",
     { class: `edge${failing}`, "data-source": edge.source, "data-target": edge.target },
-    s("path", { d: `M${start.x},${start.y} Q${middle.x},${middle.y} ${end.x},${end.y}`, "marker-end": "url(#arrow)" }),
+    s("path", { d: `M${start.x},${start.y} Q${control.x},${control.y} ${end.x},${end.y}`, "marker-end": "url(#arrow)" }),
     s("text", { x: middle.x, y: middle.y - 6, "text-anchor": "middle" }, `${formatCount(edge.cpm)} cpm`),
     s("title", {}, `${edge.source} → ${edge.target}\n${edge.components.join(", ")} seen by ${edge.detectPoints.join(" and ")}\n${formatCount(edge.cpm)} cpm, SLA ${formatPercent(edge.sla)}`),
   );
