@@ -106,6 +106,7 @@ function caseView(probe: ProbeCase): Record<string, unknown> {
     timeoutMs: probe.timeoutMs,
     retries: probe.retries,
     resident: probe.resident,
+    priority: probe.priority,
     labels: probe.labels,
   };
 }
