@@ -122,6 +122,15 @@ export async function seedCanaries(harness: GateHarness, targetUrl: string, nowM
   await probe("reviews-health", "reviews.default", "/healthy");
   await probe("ratings-health", "ratings.default", "/unhealthy");
   await probe("details-health", "details.default", "/healthy");
+  await writeCanaryTraffic(harness, nowMs);
+  const slo = { minSla: 99.5, maxP99Ms: 300, maxErrorRateIncrease: 1 };
+  for (const service of ["reviews", "ratings", "details"]) {
+    await harness.gates.internals.catalog.put(`${service}-canary`, { service: `${service}.default`, version: "v2", stableVersion: "v1", window: "5m", minCalls: 50, slo });
+  }
+}
+
+/** Two minutes before `nowMs`: the instances' minute metrics and their entity rows (with the version attribute). */
+export async function writeCanaryTraffic(harness: GateHarness, nowMs: number): Promise<void> {
   const minute = Math.floor(nowMs / 60_000) * 60_000 - 120_000;
   const instances = [
     { service: "reviews.default", pod: "reviews-v1-d66dcfdc5-kh6v7.default", version: "v1", calls: 900, errors: 2, latencyMs: 40 },
@@ -141,8 +150,4 @@ export async function seedCanaries(harness: GateHarness, targetUrl: string, nowM
     })),
   );
   await harness.prober.storage.writeMetrics(instances.map((instance) => instanceMinute(instance.service, instance.pod, minute, instance.calls, instance.errors, instance.latencyMs)));
-  const slo = { minSla: 99.5, maxP99Ms: 300, maxErrorRateIncrease: 1 };
-  for (const service of ["reviews", "ratings", "details"]) {
-    await harness.gates.internals.catalog.put(`${service}-canary`, { service: `${service}.default`, version: "v2", stableVersion: "v1", window: "5m", minCalls: 50, slo });
-  }
 }
