@@ -16,17 +16,18 @@ import { healthRoutes } from "./api/health-routes.ts";
 import { ruleRoutes } from "./api/rule-routes.ts";
 import { silenceRoutes } from "./api/silence-routes.ts";
 import type { AnalyzerConfig } from "./config.ts";
+import { createRootCauseFinder } from "./rca/root-cause.ts";
 import { AlarmRuleStore } from "./rules/rule-store.ts";
 
 export interface AnalyzerDeps {
   config: AnalyzerConfig;
   /** storage.dataDir: default home of the rules file and the alert state file. */
   dataDir: string;
-  reader: Pick<StorageReader, "queryMetrics" | "probeSeries" | "queryProbeResults">;
+  reader: StorageReader;
   /** The alert outputs (analyzer/outputs); dispatch only enqueues. */
   dispatcher: AlertDispatcher;
-  /** Root-cause analysis (analyzer/rca createRootCauseFinder). */
-  rootCauses: RootCauseLookup;
+  /** Root-cause analysis; default analyzer/rca's finder over `reader`. */
+  rootCauses?: RootCauseLookup;
   registry: Registry;
   logger: Logger;
   now?: () => number;
@@ -74,7 +75,7 @@ export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
     rules: () => rules.current(),
     book,
     silences,
-    rootCauses: deps.rootCauses,
+    rootCauses: deps.rootCauses ?? createRootCauseFinder({ reader: deps.reader, logger, now }),
     dispatcher: deps.dispatcher,
     metrics,
     logger,

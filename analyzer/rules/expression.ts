@@ -83,7 +83,7 @@ export function parseRuleExpression(source: string): RuleExpression {
   parser.next();
   const right = parser.sum(0);
   const end = parser.peek();
-  if (end.kind !== "end") throw new ExpressionError(`unexpected ${describe(end)} after the comparison`, end.column);
+  if (end.kind !== "end") throw new ExpressionError(`unexpected ${JSON.stringify(end.text)} after the comparison`, end.column);
   return { source, left, comparison: operator.text as Comparison, right, metrics: parser.metrics };
 }
 
