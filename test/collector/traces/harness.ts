@@ -1,6 +1,7 @@
 /**
- * A real collector for trace tests: pipeline, aggregator, flusher, in-memory DuckDB, the trace components
- * on free ports, and the main API app with the v1 query and trace routes. Nothing is mocked.
+ * A real collector for trace tests: pipeline, aggregator, flusher, storage (in-memory DuckDB unless a test
+ * brings another adapter), the trace components on free ports, and the main API app with the v1 query and
+ * trace routes. Nothing is mocked.
  */
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -18,11 +19,12 @@ import { createTraceComponents, type TraceComponents } from "../../../collector/
 import { buildApp } from "../../../core/http/app.ts";
 import type { Component } from "../../../core/lifecycle.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
+import type { RetentionPolicy, StorageAdapter, StorageWriter } from "../../../core/storage/port.ts";
 import { telemetry, type Telemetry } from "../aggregate/fixtures.ts";
 
 export interface TraceHarness {
   traces: TraceComponents;
-  storage: DuckDbStorage;
+  storage: StorageAdapter;
   api: FastifyInstance;
   telemetry: Telemetry;
   ports: { otlpGrpc: number; otlpHttp: number; zipkin: number };
@@ -31,12 +33,21 @@ export interface TraceHarness {
   stop(): Promise<void>;
 }
 
-const LONG_RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
+export const LONG_RETENTION: RetentionPolicy = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
 
-export async function startTraceHarness(overrides: Partial<TracesConfig> = {}): Promise<TraceHarness> {
+type SpanWriter = Pick<StorageWriter, "writeSpans">;
+
+export interface TraceHarnessOptions {
+  /** The storage adapter under test (not started yet; the harness starts and closes it). Default: in-memory DuckDB. */
+  storage?: StorageAdapter;
+  /** Stands between tail sampling and storage, e.g. to hold writes back and watch backpressure. */
+  wrapSpanWriter?: (writer: SpanWriter) => SpanWriter;
+}
+
+export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, options: TraceHarnessOptions = {}): Promise<TraceHarness> {
   const t = telemetry();
   const logger = pino({ level: "silent" });
-  const storage = new DuckDbStorage({ path: ":memory:", retention: LONG_RETENTION, logger });
+  const storage = options.storage ?? new DuckDbStorage({ path: ":memory:", retention: LONG_RETENTION, logger });
   await storage.start();
   const grouper = new EndpointGrouper({ registry: t.registry });
   const resolver = new MeshResolver({ peers: new NullPeerResolver(), nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects: t.rejects });
@@ -58,7 +69,7 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}): 
     ports: { otlpGrpc: 0, otlpHttp: 0, zipkin: 0 },
     pipeline,
     grouper,
-    writer: storage,
+    writer: options.wrapSpanWriter?.(storage) ?? storage,
     reader: storage,
     registry: t.registry,
     rejects: t.rejects,

@@ -2,12 +2,13 @@
  * A small instrumented two-service app with the real OpenTelemetry Node SDK: "frontend" exports over
  * OTLP/gRPC, "catalog" over OTLP/HTTP; frontend calls catalog over a real HTTP socket with W3C trace
  * context. The trace, its spans, both services, catalog's endpoint and the relation are then found
- * through meshsight's API.
+ * through meshsight's API. The same scenario runs on both storage adapters (embedded DuckDB and a real
+ * ClickHouse 18.16 from test/services).
  */
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
@@ -15,17 +16,13 @@ import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { pino } from "pino";
 import type { SpanJson } from "../../../../collector/query/trace-json.ts";
-import type { TraceSummary } from "../../../../core/storage/port.ts";
-import { eventually, startTraceHarness, type TraceHarness } from "../../traces/harness.ts";
-
-let harness: TraceHarness;
-before(async () => {
-  harness = await startTraceHarness();
-});
-after(async () => {
-  await harness.stop();
-});
+import { ClickHouseStorage } from "../../../../core/storage/clickhouse/clickhouse-storage.ts";
+import type { StorageAdapter, TraceSummary } from "../../../../core/storage/port.ts";
+import { freshDatabaseName, rawClient } from "../../../core/storage/clickhouse/helpers.ts";
+import { useClickHouse } from "../../../services/index.ts";
+import { eventually, LONG_RETENTION, startTraceHarness, type TraceHarness } from "../../traces/harness.ts";
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -66,7 +63,34 @@ async function callCatalog(port: number, path: string, headers: IncomingHttpHead
   });
 }
 
-void test("a two-service app traced with the OpenTelemetry SDK is found through the API: trace, spans, services, endpoint, relation", async () => {
+/** Runs `scenario` against a fresh collector on `storage` (default: in-memory DuckDB). */
+async function withHarness(storage: StorageAdapter | undefined, scenario: (harness: TraceHarness) => Promise<void>): Promise<void> {
+  const harness = await startTraceHarness({}, storage === undefined ? {} : { storage });
+  try {
+    await scenario(harness);
+  } finally {
+    await harness.stop();
+  }
+}
+
+const SCENARIO = "a two-service app traced with the OpenTelemetry SDK is found through the API: trace, spans, services, endpoint, relation";
+
+void test(`${SCENARIO} (DuckDB)`, () => withHarness(undefined, twoServiceAppIsFoundThroughTheApi));
+
+void test(`${SCENARIO} (ClickHouse)`, async () => {
+  const clickhouse = await useClickHouse();
+  const database = freshDatabaseName("ms_traces_e2e");
+  const admin = rawClient(clickhouse.url);
+  try {
+    await withHarness(new ClickHouseStorage({ url: clickhouse.url, database, retention: LONG_RETENTION, logger: pino({ level: "silent" }) }), twoServiceAppIsFoundThroughTheApi);
+  } finally {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await admin.close();
+    await clickhouse.stop();
+  }
+});
+
+async function twoServiceAppIsFoundThroughTheApi(harness: TraceHarness): Promise<void> {
   const frontendProvider = provider("frontend", new GrpcExporter({ url: `http://127.0.0.1:${harness.ports.otlpGrpc}` }));
   const catalogProvider = provider("catalog", new HttpExporter({ url: `http://127.0.0.1:${harness.ports.otlpHttp}/v1/traces` }));
   const catalog = await startCatalog(catalogProvider);
@@ -126,4 +150,4 @@ void test("a two-service app traced with the OpenTelemetry SDK is found through 
   const edge = topology.edges.find((candidate) => candidate.source === "frontend.shop" && candidate.target === "catalog.shop");
   assert.ok(edge, `edges: ${JSON.stringify(topology.edges)}`);
   assert.ok(edge.detectPoints.includes("client"));
-});
+}
