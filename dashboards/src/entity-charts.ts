@@ -1,5 +1,5 @@
 import type * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
-import { clickHouseTimeSeries, unitOf } from "./panels.ts";
+import { clickHouseTimeSeries } from "./panels.ts";
 import { BUCKET_MINUTES, TIME_BUCKET, summarize } from "./sql.ts";
 
 /**
@@ -14,6 +14,6 @@ export function entityCharts(where: string): timeseries.PanelBuilder[] {
     clickHouseTimeSeries("SLA (success %)", series(["sla"]), "percent", { width: 8 }).min(0).max(100),
     clickHouseTimeSeries("Apdex", series(["apdex"]), "none", { width: 8 }).min(0).max(1),
     clickHouseTimeSeries("Latency percentiles", series(["p50", "p75", "p90", "p95", "p99"]), "ms", { width: 16 }),
-    clickHouseTimeSeries("Errors", series(["errors"]), "short", { width: 8 }).overrideByName("errors", [unitOf("short")]),
+    clickHouseTimeSeries("Errors", series(["errors"]), "short", { width: 8 }),
   ];
 }
