@@ -48,9 +48,9 @@ describe("alarm rules file", () => {
     assert.equal(slow?.recoveryObservationMinutes, 2);
     assert.deepEqual(slow?.labels, { severity: "warning", team: "books" });
     assert.deepEqual(slow?.outputs, ["slack"]);
-    assert.equal(ruleAppliesTo(slow!, "GET:/reviews/{id} in reviews.default"), true);
-    assert.equal(ruleAppliesTo(slow!, "GET:/health in reviews.default"), false);
-    assert.equal(ruleAppliesTo(slow!, "GET:/details/{id} in details.default"), false);
+    assert.equal(ruleAppliesTo(slow, "GET:/reviews/{id} in reviews.default"), true);
+    assert.equal(ruleAppliesTo(slow, "GET:/health in reviews.default"), false);
+    assert.equal(ruleAppliesTo(slow, "GET:/details/{id} in details.default"), false);
     assert.deepEqual([minimal?.scope, minimal?.periodMinutes, minimal?.count, minimal?.silencePeriodMinutes, minimal?.outputs], ["service", 5, 1, 0, []]);
     assert.equal(thresholdsFor(health, "ratings.default")["latency-degraded-ms"], 50);
     assert.equal(thresholdsFor(health, "ratings.default")["sla-degraded"], 98);
