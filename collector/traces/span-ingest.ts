@@ -15,14 +15,15 @@ export interface CallIngest {
 /** What happened to one receiver request; receivers turn it into their protocol's answer. */
 export type SpanIngestResult =
   | { outcome: "accepted"; accepted: number; rejected: number; rejectMessage: string }
-  /** Nothing was taken; the client should retry later (gRPC UNAVAILABLE, HTTP 503). */
-  | { outcome: "overloaded" };
+  /** Nothing was taken (and the spans were counted as rejected); the client should retry later. */
+  | { outcome: "overloaded"; message: string };
 
 export interface SpanIngestOptions {
   nameEndpoint: NameEndpoint;
   deriver: SpanCallDeriver;
   pipeline: CallIngest;
-  sampler: { offer(spans: readonly Span[]): void };
+  /** Tail sampling; when storage is behind it refuses (isOverloaded) and receivers answer with backpressure. */
+  sampler: { offer(spans: readonly Span[]): void; isOverloaded(): boolean };
   registry: Registry;
   rejects: RejectCounter;
 }
@@ -47,7 +48,11 @@ export class SpanIngest {
 
   ingest(protocol: "otlp" | "zipkin", inputs: readonly SpanInput[]): SpanIngestResult {
     const { pipeline, rejects } = this.options;
-    if (pipeline.isOverloaded()) return { outcome: "overloaded" };
+    const overload = pipeline.isOverloaded() ? "the metrics pipeline is over capacity" : this.options.sampler.isOverloaded() ? "trace storage is behind" : "";
+    if (overload !== "") {
+      rejects.reject(protocol, "overloaded", inputs.length, overload);
+      return { outcome: "overloaded", message: `meshsight collector: ${overload}; retry later` };
+    }
     const spans: Span[] = [];
     let rejected = 0;
     let firstReason = "";

@@ -14,6 +14,12 @@ export interface TailSamplingPolicy {
   sampleRate: number;
   /** Bound on spans held while waiting; at the bound the oldest traces are decided early. */
   maxBufferedSpans: number;
+  /**
+   * Kept spans handed to storage and not yet acknowledged. At this many, isOverloaded() asks receivers to
+   * refuse new spans (backpressure); past twice this many, kept spans are dropped and counted, so a stalled
+   * store can never grow memory without bound (decisions already made keep arriving from the timer).
+   */
+  maxSpansAwaitingStorage: number;
 }
 
 export interface TailSamplerOptions {
@@ -46,16 +52,19 @@ export class TailSampler {
   private readonly pending = new Map<string, PendingTrace>();
   private readonly decided = new TwoGenerationCache<string, boolean>(100_000);
   private bufferedSpans = 0;
+  private spansAwaitingStorage = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly clock: () => number;
   private readonly decisions: Counter<"decision">;
   private readonly bufferedGauge: Gauge;
+  private readonly awaitingStorageGauge: Gauge;
 
   constructor(private readonly options: TailSamplerOptions) {
     const { policy } = options;
     if (!(policy.sampleRate >= 0 && policy.sampleRate <= 1)) throw new RangeError(`sampleRate must be within 0..1, got ${policy.sampleRate}`);
     if (!(policy.maxBufferedSpans >= 1)) throw new RangeError(`maxBufferedSpans must be >= 1, got ${policy.maxBufferedSpans}`);
+    if (!(policy.maxSpansAwaitingStorage >= 1)) throw new RangeError(`maxSpansAwaitingStorage must be >= 1, got ${policy.maxSpansAwaitingStorage}`);
     this.clock = options.clock ?? Date.now;
     this.decisions = new Counter({
       name: "meshsight_trace_sampling_decisions_total",
@@ -64,6 +73,17 @@ export class TailSampler {
       registers: [options.registry],
     });
     this.bufferedGauge = new Gauge({ name: "meshsight_trace_buffered_spans", help: "Spans waiting for their trace's sampling decision.", registers: [options.registry] });
+    this.awaitingStorageGauge = new Gauge({
+      name: "meshsight_trace_spans_awaiting_storage",
+      help: "Kept spans handed to storage and not yet written.",
+      registers: [options.registry],
+      collect: () => this.awaitingStorageGauge.set(this.spansAwaitingStorage),
+    });
+  }
+
+  /** True while storage is behind by the configured bound: receivers then refuse spans with a retryable error. */
+  isOverloaded(): boolean {
+    return this.spansAwaitingStorage >= this.options.policy.maxSpansAwaitingStorage;
   }
 
   start(): void {
@@ -151,14 +171,22 @@ export class TailSampler {
   /** Writes are chained so they reach storage in order and stop() can wait for the last one. */
   private write(spans: Span[]): void {
     if (spans.length === 0) return;
-    for (let offset = 0; offset < spans.length; offset += WRITE_BATCH) {
-      const batch = spans.slice(offset, offset + WRITE_BATCH);
+    const room = Math.max(0, 2 * this.options.policy.maxSpansAwaitingStorage - this.spansAwaitingStorage);
+    if (spans.length > room) {
+      this.options.rejects.reject(REJECT_SOURCE, "storage-backlog", spans.length - room, `${this.spansAwaitingStorage} kept spans still wait for storage`);
+    }
+    const admitted = Math.min(spans.length, room);
+    this.spansAwaitingStorage += admitted;
+    for (let offset = 0; offset < admitted; offset += WRITE_BATCH) {
+      const batch = spans.slice(offset, Math.min(offset + WRITE_BATCH, admitted));
       this.writing = this.writing.then(async () => {
         try {
           await this.options.writer.writeSpans(batch);
         } catch (error) {
           // Span storage is best effort: metrics were already counted; losing spans is reported, not fatal.
           this.options.rejects.reject(REJECT_SOURCE, "storage-write-failed", batch.length, (error as Error).message);
+        } finally {
+          this.spansAwaitingStorage -= batch.length;
         }
       });
     }

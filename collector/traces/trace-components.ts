@@ -71,6 +71,7 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
       slowTraceMs: config.slowTraceMs,
       sampleRate: config.sampleRate,
       maxBufferedSpans: config.maxBufferedSpans,
+      maxSpansAwaitingStorage: config.maxSpansAwaitingStorage,
     },
     writer: deps.writer,
     registry,

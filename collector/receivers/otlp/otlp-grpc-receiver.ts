@@ -2,14 +2,15 @@
  * OTLP/gRPC trace receiver: `opentelemetry.proto.collector.trace.v1.TraceService/Export`. Raw bytes in
  * (no proto-loader object conversion), decoded once, handed to SpanIngest. Status codes follow the OTLP
  * spec (https://opentelemetry.io/docs/specs/otlp/#failures): INVALID_ARGUMENT for requests that will never
- * succeed, UNAVAILABLE when retrying later can help; bad spans inside a good request are a partial success.
+ * succeed, UNAVAILABLE while shutting down, RESOURCE_EXHAUSTED with RetryInfo when over capacity (retry later);
+ * bad spans inside a good request are a partial success.
  */
-import { type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, status } from "@grpc/grpc-js";
+import { Metadata, type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { SpanIngest } from "../../traces/span-ingest.ts";
 import { OtlpDecodeError } from "./otlp-decoder.ts";
-import { encodeExportResponse, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
+import { encodeExportResponse, encodeRpcStatus, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
 import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
 
 export interface OtlpGrpcReceiverOptions {
@@ -26,6 +27,9 @@ export interface OtlpGrpcReceiverOptions {
 }
 
 const REJECT_SOURCE = "otlp";
+/** gRPC's trailer for a google.rpc.Status with details (https://grpc.io/docs/guides/error/#richer-error-model). */
+const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+const RETRY_AFTER_SECONDS = 1;
 
 function traceServiceDefinition(): ServiceDefinition {
   return {
@@ -88,8 +92,10 @@ export class OtlpGrpcReceiver {
     }
     const result = this.options.ingest.ingest("otlp", spans);
     if (result.outcome === "overloaded") {
-      rejects.reject(REJECT_SOURCE, "overloaded", spans.length);
-      respond({ code: status.UNAVAILABLE, details: "meshsight collector is over capacity; retry later" });
+      // RESOURCE_EXHAUSTED is retryable for OTLP exporters only with RetryInfo attached (OTLP spec, "Failures").
+      const metadata = new Metadata();
+      metadata.set(STATUS_DETAILS_KEY, Buffer.from(encodeRpcStatus(status.RESOURCE_EXHAUSTED, result.message, RETRY_AFTER_SECONDS)));
+      respond({ code: status.RESOURCE_EXHAUSTED, details: result.message, metadata });
       return;
     }
     respond(null, encodeExportResponse(result.rejected, result.rejectMessage));

@@ -25,6 +25,7 @@ const JSON_TYPE = "application/json";
 /** google.rpc.Code values used in Status bodies. */
 const CODE_INVALID_ARGUMENT = 3;
 const CODE_UNAVAILABLE = 14;
+const RETRY_AFTER_SECONDS = 1;
 
 export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsync {
   const { ingest, rejects, maxSpansPerRequest } = options;
@@ -49,8 +50,8 @@ export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsyn
       }
       const result = ingest.ingest("otlp", spans);
       if (result.outcome === "overloaded") {
-        void reply.header("retry-after", "1");
-        return sendStatus(reply, 503, isJson, CODE_UNAVAILABLE, "meshsight collector is over capacity; retry later");
+        void reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+        return sendStatus(reply, 503, isJson, CODE_UNAVAILABLE, result.message, RETRY_AFTER_SECONDS);
       }
       if (isJson) {
         const partial = result.rejected === 0 ? {} : { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.rejectMessage } };
@@ -61,7 +62,7 @@ export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsyn
   };
 }
 
-function sendStatus(reply: FastifyReply, httpStatus: number, isJson: boolean, code: number, message: string): FastifyReply {
+function sendStatus(reply: FastifyReply, httpStatus: number, isJson: boolean, code: number, message: string, retryDelaySeconds?: number): FastifyReply {
   if (isJson) return reply.code(httpStatus).type(JSON_TYPE).send({ code, message });
-  return reply.code(httpStatus).type(PROTOBUF).send(Buffer.from(encodeRpcStatus(code, message)));
+  return reply.code(httpStatus).type(PROTOBUF).send(Buffer.from(encodeRpcStatus(code, message, retryDelaySeconds)));
 }

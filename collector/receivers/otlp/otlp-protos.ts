@@ -42,10 +42,23 @@ export function encodeExportResponse(rejectedSpans: number, errorMessage: string
   return response.encode(response.fromObject(body)).finish();
 }
 
-/** google.rpc.Status bytes (code = 1, message = 2), the body OTLP/HTTP returns with a 4xx/5xx in protobuf. */
-export function encodeRpcStatus(code: number, message: string): Uint8Array {
+/**
+ * google.rpc.Status bytes (code = 1, message = 2): the body OTLP/HTTP returns with a 4xx/5xx in protobuf,
+ * and gRPC's `grpc-status-details-bin` trailer. With `retryDelaySeconds`, a google.rpc.RetryInfo detail is
+ * attached (details = 3, a repeated Any: type_url = 1, value = 2; RetryInfo.retry_delay = 1 is a Duration,
+ * seconds = 1): OTLP exporters retry RESOURCE_EXHAUSTED only when it is there (OTLP spec, "Failures").
+ */
+export function encodeRpcStatus(code: number, message: string, retryDelaySeconds?: number): Uint8Array {
   const writer = protobuf.Writer.create();
   writer.uint32((1 << 3) | 0).int32(code);
   writer.uint32((2 << 3) | 2).string(message);
+  if (retryDelaySeconds !== undefined) {
+    const duration = protobuf.Writer.create().uint32((1 << 3) | 0).int64(retryDelaySeconds).finish();
+    const retryInfo = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(duration).finish();
+    const detail = protobuf.Writer.create();
+    detail.uint32((1 << 3) | 2).string("type.googleapis.com/google.rpc.RetryInfo");
+    detail.uint32((2 << 3) | 2).bytes(retryInfo);
+    writer.uint32((3 << 3) | 2).bytes(detail.finish());
+  }
   return writer.finish();
 }

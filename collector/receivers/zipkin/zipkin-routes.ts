@@ -39,7 +39,7 @@ export function zipkinIngestRoutes(options: ZipkinIngestOptions): FastifyPluginA
         rejects.reject(REJECT_SOURCE, "malformed-request", 1, error.message);
         return reply.code(400).type("text/plain").send(error.message);
       }
-      if (result.outcome === "overloaded") return reply.code(503).header("retry-after", "1").type("text/plain").send("meshsight collector is over capacity; retry later");
+      if (result.outcome === "overloaded") return reply.code(503).header("retry-after", "1").type("text/plain").send(result.message);
       // Zipkin's API has no partial success; rejected spans are counted and named in a header for debugging.
       if (result.rejected > 0) void reply.header("x-meshsight-rejected-spans", String(result.rejected));
       return reply.code(202).send();

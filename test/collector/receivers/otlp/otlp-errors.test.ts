@@ -1,9 +1,9 @@
 /** Bad OTLP input: clear errors, counted rejects, partial success, no crash. Real gRPC client and sockets. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
-import { EXPORT_METHOD_PATH, otlpTypes } from "../../../../collector/receivers/otlp/otlp-protos.ts";
+import { otlpTypes } from "../../../../collector/receivers/otlp/otlp-protos.ts";
 import { startTraceHarness, type TraceHarness } from "../../traces/harness.ts";
+import { exportOverGrpc as exportTo, otlpRequestBytes as requestBytes, otlpSpan as span } from "./otlp-client.ts";
 
 let harness: TraceHarness;
 before(async () => {
@@ -13,45 +13,7 @@ after(async () => {
   await harness.stop();
 });
 
-function span(index: number, overrides: Record<string, unknown> = {}) {
-  return {
-    traceId: Buffer.from(`${(index + 1).toString(16).padStart(32, "0")}`, "hex"),
-    spanId: Buffer.from(`${(index + 1).toString(16).padStart(16, "0")}`, "hex"),
-    name: "work",
-    kind: 2,
-    startTimeUnixNano: BigInt(Date.now()) * 1_000_000n,
-    endTimeUnixNano: BigInt(Date.now() + 5) * 1_000_000n,
-    ...overrides,
-  };
-}
-
-function requestBytes(spans: Record<string, unknown>[]): Uint8Array {
-  const { request } = otlpTypes();
-  const withLongs = spans.map((item) => ({ ...item, startTimeUnixNano: String(item.startTimeUnixNano), endTimeUnixNano: String(item.endTimeUnixNano) }));
-  return request.encode(request.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "svc" } }] }, scopeSpans: [{ spans: withLongs }] }] })).finish();
-}
-
-function exportOverGrpc(bytes: Uint8Array): Promise<{ error: ServiceError | null; response: Buffer | undefined }> {
-  const Client = makeGenericClientConstructor({
-    Export: {
-      path: EXPORT_METHOD_PATH,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (value: Buffer) => value,
-      requestDeserialize: (value: Buffer) => value,
-      responseSerialize: (value: Buffer) => value,
-      responseDeserialize: (value: Buffer) => value,
-    },
-  }, "TraceService");
-  const client = new Client(`127.0.0.1:${harness.ports.otlpGrpc}`, credentials.createInsecure());
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(EXPORT_METHOD_PATH, (value: Buffer) => value, (value: Buffer) => value, Buffer.from(bytes), (error: ServiceError | null, response?: Buffer) => {
-      client.close();
-      resolve({ error, response });
-    });
-  });
-}
-
+const exportOverGrpc = (bytes: Uint8Array) => exportTo(harness.ports.otlpGrpc, bytes);
 const otlpHttp = (body: Uint8Array | string, contentType: string) =>
   fetch(`http://127.0.0.1:${harness.ports.otlpHttp}/v1/traces`, { method: "POST", headers: { "content-type": contentType }, body });
 
