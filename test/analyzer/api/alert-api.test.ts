@@ -27,7 +27,7 @@ describe("alerts and silences API", () => {
       await harness.writeMinute("a.default", BASE, { calls: 100, errors: 50 });
       await harness.writeMinute("b.default", BASE, { calls: 100, errors: 20 });
 
-      const badSilences: unknown[] = [
+      const badSilences: Record<string, unknown>[] = [
         { matchers: [], durationMinutes: 5 },
         { matchers: [{ name: "entity", value: "((", isRegex: true }], durationMinutes: 5 },
         { matchers: [{ name: "entity", value: "a.default" }] },
