@@ -81,7 +81,9 @@ function statsByService(services: readonly MetricAggregate[], relations: readonl
   const callerViews = new Map<string, MetricAggregate[]>();
   for (const row of relations) {
     if (row.detectPoint !== "client" || row.service === row.name) continue;
-    callerViews.set(row.name, [...(callerViews.get(row.name) ?? []), row]);
+    const rows = callerViews.get(row.name);
+    if (rows === undefined) callerViews.set(row.name, [row]);
+    else rows.push(row);
   }
   const serverViews = new Map(services.map((row) => [row.service, row]));
   const stats = new Map<string, WindowStats>();

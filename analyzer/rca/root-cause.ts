@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import type { RootCause } from "../../core/model/alert.ts";
 import type { StorageReader } from "../../core/storage/port.ts";
+import { RateLimitedLog } from "../../core/telemetry/rate-limited-log.ts";
 import { scoreAnomaly, type AnomalyScore } from "./anomaly.ts";
 import { metricEvidence, probeEvidence, sampleEvidence, traceEvidence, type EvidenceSubject, type RcaEvidence } from "./evidence.ts";
 import { milliseconds, percent } from "./format.ts";
@@ -58,12 +59,15 @@ export interface RootCauseDeps {
 
 /** A named bad instance makes the verdict sharper; it adds to the score without outranking a sicker service. */
 const INSTANCE_FOCUS_BONUS = 0.1;
+const BUDGET_WARNING_INTERVAL_MS = 5 * 60_000;
 /** A week: longer windows are a caller's bug, and the baseline doubles what is read. */
 const MAX_WINDOW_MINUTES = 7 * 24 * 60;
 
 export function createRootCauseFinder(deps: RootCauseDeps): RootCauseFinder {
   const limits = resolveRcaLimits(deps.limits);
   const now = deps.now ?? Date.now;
+  // Every firing alert asks each round: a mesh too big for the budget would otherwise log a line per alert per minute.
+  const budgetWarnings = new RateLimitedLog(deps.logger, BUDGET_WARNING_INTERVAL_MS, now);
   return {
     async find(request) {
       const symptomatic = validatedSymptoms(request, limits);
@@ -72,10 +76,12 @@ export function createRootCauseFinder(deps: RootCauseDeps): RootCauseFinder {
       const budget = new QueryBudget(limits.maxQueries);
       const verdict = await analyze(deps.reader, budget, limits, symptomatic, request);
       deps.logger.debug(
-        { symptomatic, verdict: verdict?.service ?? null, score: verdict?.score ?? 0, queries: budget.queriesUsed, skipped: budget.skippedSteps, elapsedMs: now() - startedMs },
+        { component: "analyzer", symptomatic, verdict: verdict?.service ?? null, score: verdict?.score ?? 0, queries: budget.queriesUsed, skipped: budget.skippedSteps, elapsedMs: now() - startedMs },
         "root-cause analysis done",
       );
-      if (budget.skippedSteps.length > 0) deps.logger.warn({ skipped: budget.skippedSteps, maxQueries: limits.maxQueries }, "root-cause analysis hit its query budget; the verdict has less evidence");
+      if (budget.skippedSteps.length > 0) {
+        budgetWarnings.warn("query-budget", { component: "analyzer", skipped: budget.skippedSteps, maxQueries: limits.maxQueries }, "root-cause analysis hit its query budget; the verdict has less evidence");
+      }
       return verdict;
     },
   };

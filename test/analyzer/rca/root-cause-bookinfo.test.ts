@@ -107,6 +107,15 @@ runAgainst(
         assert.equal(verdict.instance, "reviews-v2-7b8f6d9c5-qz2lp.default");
       },
     },
+    "names ratings when it turns slow, with its p95 change as evidence": {
+      faults: [{ kind: "delay", service: "ratings", delayMs: 1_500 }],
+      symptomatic: ["productpage.default"],
+      expect: (verdict) => {
+        assertVerdict(verdict, "ratings.default");
+        const p95 = verdict.evidence.find((item) => item.metric === "p95");
+        assert.ok(p95?.before !== undefined && p95.before < 10 && (p95.after ?? 0) >= 1_400, JSON.stringify(p95));
+      },
+    },
     "finds nothing in healthy traffic": { faults: [], symptomatic: ["productpage.default"], expect: (verdict) => assert.equal(verdict, null) },
   },
   async () => ({ storage: new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger }), cleanup: async () => {} }),
