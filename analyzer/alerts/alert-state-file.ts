@@ -1,5 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readTextIfExists, writeTextAtomically } from "../file-text.ts";
 import type { AlertRecord } from "./alert-book.ts";
 import type { Silence } from "./silences.ts";
 
@@ -22,13 +21,8 @@ export class AlertStateFile {
 
   /** The saved state; empty when the file does not exist yet. A corrupt file is an error (not silently dropped). */
   async load(): Promise<AlertState> {
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { alerts: [], silences: [] };
-      throw error;
-    }
+    const text = await readTextIfExists(this.path);
+    if (text === undefined) return { alerts: [], silences: [] };
     const parsed = JSON.parse(text) as Partial<AlertState> & { version?: number };
     if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.alerts) || !Array.isArray(parsed.silences)) {
       throw new Error(`${this.path}: not an alert state file of version ${FORMAT_VERSION}`);
@@ -39,12 +33,7 @@ export class AlertStateFile {
   /** Saves; calls are serialized so an older state never overwrites a newer one. */
   save(state: AlertState): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, ...state });
-    this.writing = this.writing.catch(() => undefined).then(async () => {
-      await mkdir(dirname(this.path), { recursive: true });
-      const temporary = `${this.path}.${process.pid}.tmp`;
-      await writeFile(temporary, text);
-      await rename(temporary, this.path);
-    });
+    this.writing = this.writing.catch(() => undefined).then(() => writeTextAtomically(this.path, text));
     return this.writing;
   }
 }

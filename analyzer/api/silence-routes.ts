@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { createError } from "../../core/http/errors.ts";
+import { regexTextField } from "../rules/regex-text.ts";
 import { TooManySilencesError, type Silence, type SilenceBook } from "../alerts/silences.ts";
 
 export interface SilenceRoutesDeps {
@@ -11,14 +12,7 @@ export interface SilenceRoutesDeps {
 }
 
 const time = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((text) => Date.parse(text))]);
-const regex = z.string().max(1_000).refine((text) => {
-  try {
-    new RegExp(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, "not a valid regular expression");
+const regex = regexTextField(1_000);
 
 const newSilenceSchema = z
   .strictObject({

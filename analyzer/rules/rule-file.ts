@@ -2,6 +2,7 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node }
 import { z } from "zod";
 import { healthSettingsSchema, type HealthSettings } from "../health/thresholds.ts";
 import { ExpressionError, parseRuleExpression } from "./expression.ts";
+import { regexTextField } from "./regex-text.ts";
 import { RULE_SCOPES, type AlarmRule } from "./rule.ts";
 
 /**
@@ -24,17 +25,7 @@ const MAX_PERIOD_MINUTES = 60;
 const RULE_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
-const regexText = z
-  .string()
-  .max(500)
-  .refine((text) => {
-    try {
-      new RegExp(text);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "not a valid regular expression");
+const regexText = regexTextField(500);
 const minutes = (min: number) => z.number().int().min(min).max(MAX_PERIOD_MINUTES);
 
 const ruleSchema = z

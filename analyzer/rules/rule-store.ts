@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
+import { readTextIfExists, writeTextAtomically } from "../file-text.ts";
 import { DEFAULT_RULES_YAML } from "./default-rules.ts";
 import { parseRuleFile, RuleFileError, type AlarmRuleSet } from "./rule-file.ts";
 import type { AlarmRule } from "./rule.ts";
@@ -76,10 +77,7 @@ export class AlarmRuleStore {
       this.options.onReload("rejected");
       throw error;
     }
-    await mkdir(dirname(this.options.file), { recursive: true });
-    const temporary = `${this.options.file}.${process.pid}.tmp`;
-    await writeFile(temporary, text);
-    await rename(temporary, this.options.file);
+    await writeTextAtomically(this.options.file, text);
     this.apply(set, text, "api");
     return this.loaded;
   }
@@ -116,13 +114,8 @@ export class AlarmRuleStore {
     }
   }
 
-  private async readFileText(): Promise<string | undefined> {
-    try {
-      return await readFile(this.options.file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
-    }
+  private readFileText(): Promise<string | undefined> {
+    return readTextIfExists(this.options.file);
   }
 
   private apply(set: AlarmRuleSet, text: string, source: LoadedRules["source"]): void {
