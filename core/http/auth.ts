@@ -8,7 +8,7 @@ import type { Logger } from "pino";
  * project needs. A new mutating route that nobody maps here needs `admin`, so forgetting it fails closed.
  */
 
-export const API_SCOPES = ["gate:check", "probes:write", "alerts:write", "ingest", "admin"] as const;
+export const API_SCOPES = ["gate:check", "probes:write", "alerts:write", "actions:write", "ingest", "admin"] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export interface ApiTokenConfig {
@@ -74,6 +74,8 @@ export const ROUTE_SCOPE_RULES: readonly ScopeRule[] = [
   { methods: MUTATING, path: /^\/api\/v1\/probes(\/|$)/, needs: scope("probes:write") },
   { methods: POST, path: /^\/api\/v1\/events$/, needs: scope("probes:write") },
   { methods: MUTATING, path: /^\/api\/v1\/(silences|alarm-rules|alerts)(\/|$)/, needs: scope("alerts:write") },
+  // Approving a remediation or resetting a tripped risk guard lets destructive operations through.
+  { methods: MUTATING, path: /^\/api\/v1\/(actions|guard)(\/|$)/, needs: scope("actions:write") },
   { methods: READING, path: /^\//, needs: { kind: "read" } },
 ];
 
