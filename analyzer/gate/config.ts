@@ -49,6 +49,7 @@ export const gateSection = defineSection(
     maxGates: integerField(1, 100_000).default(1_000),
     probeResultTtlMs: integerField(0, 3_600_000).default(30_000),
     probeTimeoutMs: integerField(100, 600_000).default(60_000),
+    metricsCacheTtlMs: integerField(0, 60_000).default(5_000),
     overrideDefaultTtlMs: integerField(60_000, 30 * 86_400_000).default(3_600_000),
     overrideMaxTtlMs: integerField(60_000, 30 * 86_400_000).default(7 * 86_400_000),
     auth: z
@@ -66,6 +67,7 @@ export const gateSection = defineSection(
     { key: "auditMaxBytes", env: "MESHSIGHT_GATE_AUDIT_MAX_BYTES", flag: "gate-audit-max-bytes", description: "Size at which the audit file is rotated to <file>.1 (one old file is kept)." },
     { key: "maxGates", env: "MESHSIGHT_GATE_MAX_GATES", flag: "gate-max-gates", description: "Gates kept at most (files and API together)." },
     { key: "probeResultTtlMs", env: "MESHSIGHT_GATE_PROBE_RESULT_TTL_MS", flag: "gate-probe-result-ttl-ms", description: "How long a release probe run answers later checks of the same gate (0 = run probes on every check)." },
+    { key: "metricsCacheTtlMs", env: "MESHSIGHT_GATE_METRICS_CACHE_TTL_MS", flag: "gate-metrics-cache-ttl-ms", description: "How long one gate's SLO reading answers later checks (0 = query storage on every check)." },
     { key: "probeTimeoutMs", env: "MESHSIGHT_GATE_PROBE_TIMEOUT_MS", flag: "gate-probe-timeout-ms", description: "Longest a gate check waits for its probe cases." },
     { key: "overrideDefaultTtlMs", env: "MESHSIGHT_GATE_OVERRIDE_DEFAULT_TTL_MS", flag: "gate-override-default-ttl-ms", description: "Expiry of an override that gives none." },
     { key: "overrideMaxTtlMs", env: "MESHSIGHT_GATE_OVERRIDE_MAX_TTL_MS", flag: "gate-override-max-ttl-ms", description: "Longest an override may last." },

@@ -3,10 +3,11 @@ import { Counter, type Registry } from "prom-client";
 import type { AuditLog } from "./audit-log.ts";
 import type { CatalogGate, GateCatalog } from "./gate-catalog.ts";
 import { checkView, verdictOf, type GateCheckResult, type Verdict } from "./gate-check.ts";
-import { hasSloChecks } from "./gate-definition.ts";
+import { hasSloChecks, type GateDefinition } from "./gate-definition.ts";
 import type { GateOverride } from "./gate-store.ts";
 import { probeChecks, type ReleaseProbeCache } from "./release-probes.ts";
 import { evaluateSlo, type SloReader } from "./slo-checks.ts";
+import type { TtlCache } from "./ttl-cache.ts";
 
 export interface GateDecision {
   gate: string;
@@ -35,6 +36,11 @@ export interface GateEvaluatorDeps {
   catalog: GateCatalog;
   probes: ReleaseProbeCache;
   reader: SloReader;
+  /**
+   * SLO readings per gate for a few seconds: metrics are per minute, so a reading that young is as fresh
+   * as the data, and bursts (Flagger retries, several AnalysisRuns, CI fan-out) cost one storage query.
+   */
+  sloCache: TtlCache<GateCheckResult[]>;
   audit: AuditLog;
   registry: Registry;
   now: () => number;
@@ -68,10 +74,10 @@ export class GateEvaluator {
       checks = [overrideCheck(override)];
     } else {
       const useSlo = hasSloChecks(definition) && caller.isProbesOnly !== true;
-      const [probeRun, sloChecks] = await Promise.all([this.deps.probes.results(definition), useSlo ? evaluateSlo(this.deps.reader, definition, evaluatedAtMs) : []]);
-      checks = [...probeChecks(definition, probeRun.results, useSlo), ...sloChecks];
-      probeRunIds = [...new Set(probeRun.results.map((result) => result.runId))];
-      probesFinishedAtMs = probeRun.finishedAtMs;
+      const [probeRun, sloChecks] = await Promise.all([this.deps.probes.results(definition), useSlo ? this.sloChecks(definition, evaluatedAtMs) : []]);
+      checks = [...probeChecks(definition, probeRun.value, useSlo), ...sloChecks];
+      probeRunIds = [...new Set(probeRun.value.map((result) => result.runId))];
+      probesFinishedAtMs = probeRun.loadedAtMs;
     }
     const decision: GateDecision = { gate: definition.name, verdict: verdictOf(checks), checks, runId, evaluatedAtMs, probeRunIds, probesFinishedAtMs, override };
     await this.deps.audit.record({
@@ -84,6 +90,11 @@ export class GateEvaluator {
     });
     this.decisions.inc({ gate: definition.name, verdict: decision.verdict, via: caller.via });
     return decision;
+  }
+
+  /** Keyed by the whole definition, so an edited gate never reuses the previous definition's reading. */
+  private async sloChecks(definition: GateDefinition, nowMs: number): Promise<GateCheckResult[]> {
+    return (await this.deps.sloCache.get(JSON.stringify(definition), () => evaluateSlo(this.deps.reader, definition, nowMs))).value;
   }
 }
 

@@ -7,12 +7,14 @@ import { AuditLog } from "./audit-log.ts";
 import { compatRoutes } from "./compat-routes.ts";
 import type { GateConfig } from "./config.ts";
 import { GateCatalog } from "./gate-catalog.ts";
+import type { GateCheckResult } from "./gate-check.ts";
 import { GateEvaluator } from "./gate-evaluator.ts";
 import { loadGateFiles } from "./gate-files.ts";
 import { gateRoutes } from "./gate-routes.ts";
 import { JsonGateStore } from "./gate-store.ts";
 import { ReleaseProbeCache, type RunReleaseProbes } from "./release-probes.ts";
 import type { SloReader } from "./slo-checks.ts";
+import { TtlCache } from "./ttl-cache.ts";
 
 export interface GatesDeps {
   config: GateConfig;
@@ -43,7 +45,8 @@ export function createGates(deps: GatesDeps): Gates {
   const audit = new AuditLog({ file: config.auditFile ?? join(deps.dataDir, "gate-audit.jsonl"), maxBytes: config.auditMaxBytes, maxPending: 10_000, recentLimit: 1_000 });
   const catalog = new GateCatalog(new JsonGateStore(config.storeFile ?? join(deps.dataDir, "gates.json")), config.maxGates, logger);
   const probes = new ReleaseProbeCache({ run: deps.runReleaseProbes, ttlMs: config.probeResultTtlMs, timeoutMs: config.probeTimeoutMs, maxEntries: MAX_CACHED_PROBE_RUNS, now });
-  const evaluator = new GateEvaluator({ catalog, probes, reader: deps.reader, audit, registry: deps.registry, now });
+  const sloCache = new TtlCache<GateCheckResult[]>({ ttlMs: config.metricsCacheTtlMs, maxEntries: config.maxGates, now });
+  const evaluator = new GateEvaluator({ catalog, probes, reader: deps.reader, sloCache, audit, registry: deps.registry, now });
   const auditComponent: Component = { name: "gate-audit", start: () => audit.start(), stop: () => audit.stop() };
   const catalogComponent: Component = {
     name: "gates",

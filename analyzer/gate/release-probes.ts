@@ -1,6 +1,7 @@
 import type { ProbeResult } from "../../core/model/probe.ts";
 import type { GateCheckResult } from "./gate-check.ts";
 import type { GateDefinition } from "./gate-definition.ts";
+import { TtlCache, type Cached } from "./ttl-cache.ts";
 
 export interface ReleaseProbeRequest {
   service: string;
@@ -12,18 +13,6 @@ export interface ReleaseProbeRequest {
 
 /** Runs the probe cases of a release now and resolves with every result (cli.ts wires it to the prober). */
 export type RunReleaseProbes = (request: ReleaseProbeRequest) => Promise<ProbeResult[]>;
-
-export interface ProbeRun {
-  results: ProbeResult[];
-  /** When the run ended: an answer from the cache says how old its evidence is. */
-  finishedAtMs: number;
-  isCached: boolean;
-}
-
-interface CacheEntry {
-  run: Promise<ProbeResult[]>;
-  finishedAtMs: number | undefined;
-}
 
 export interface ReleaseProbeCacheOptions {
   run: RunReleaseProbes;
@@ -37,42 +26,25 @@ export interface ReleaseProbeCacheOptions {
 /**
  * Release probes with a short-lived result cache: Flagger calls every rollout webhook each interval and
  * Argo measures every few seconds, and neither should start a new probe run per call. Calls that arrive
- * while a run is in flight share it. Failed runs are not cached. Bounded by `maxEntries` (oldest go first).
+ * while a run is in flight share it; failed runs are not cached.
  */
 export class ReleaseProbeCache {
-  private readonly entries = new Map<string, CacheEntry>();
+  private readonly cache: TtlCache<ProbeResult[]>;
 
-  constructor(private readonly options: ReleaseProbeCacheOptions) {}
-
-  async results(gate: GateDefinition): Promise<ProbeRun> {
-    const { now, ttlMs } = this.options;
-    const key = JSON.stringify([gate.service, gate.version ?? "", [...(gate.cases ?? [])].sort()]);
-    const known = this.entries.get(key);
-    if (known && (known.finishedAtMs === undefined || now() - known.finishedAtMs < ttlMs)) {
-      const results = await known.run;
-      return { results, finishedAtMs: known.finishedAtMs ?? now(), isCached: true };
-    }
-    const entry: CacheEntry = { run: this.start(gate), finishedAtMs: undefined };
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    if (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    try {
-      const results = await entry.run;
-      entry.finishedAtMs = now();
-      return { results, finishedAtMs: entry.finishedAtMs, isCached: false };
-    } catch (error) {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-      throw error;
-    }
+  constructor(private readonly options: ReleaseProbeCacheOptions) {
+    this.cache = new TtlCache(options);
   }
 
-  private start(gate: GateDefinition): Promise<ProbeResult[]> {
-    return this.options.run({
-      service: gate.service,
-      ...(gate.version === undefined ? {} : { version: gate.version }),
-      ...(gate.cases === undefined ? {} : { cases: gate.cases }),
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
+  results(gate: GateDefinition): Promise<Cached<ProbeResult[]>> {
+    const key = JSON.stringify([gate.service, gate.version ?? "", [...(gate.cases ?? [])].sort()]);
+    return this.cache.get(key, () =>
+      this.options.run({
+        service: gate.service,
+        ...(gate.version === undefined ? {} : { version: gate.version }),
+        ...(gate.cases === undefined ? {} : { cases: gate.cases }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      }),
+    );
   }
 }
 
