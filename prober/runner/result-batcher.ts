@@ -69,7 +69,12 @@ export class ResultBatcher implements Component {
   }
 
   private async writeBuffered(): Promise<void> {
+    let isFirst = true;
     while (this.buffer.length > 0) {
+      // Between batches, let due timers run first: the embedded DuckDB appends a batch synchronously, and
+      // back-to-back batches would hold the event loop (and every scheduled run) for their whole sum.
+      if (!isFirst) await new Promise<void>((resolve) => setImmediate(resolve));
+      isFirst = false;
       const batch = this.buffer.splice(0, this.options.batchSize);
       try {
         await this.options.writer.writeProbeResults(batch);
