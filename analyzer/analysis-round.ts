@@ -71,7 +71,7 @@ export class AnalysisRound {
     const active = [...changes.fired, ...changes.stillFiring];
     for (const record of active) this.applySilences(record, nowMs);
     await this.findRootCauses(active, nowMs);
-    for (const notification of notificationsFor(changes, rules.byName, nowMs)) {
+    for (const notification of notificationsFor(changes, rules.byName, nowMs, (...event) => deps.book.note(...event))) {
       if (notification.change !== "resolved" && notification.record.silencedBy.length > 0) {
         deps.metrics.countNotification(notification.change, "silenced");
         continue;

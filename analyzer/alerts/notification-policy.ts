@@ -1,5 +1,5 @@
 import type { AlarmRule } from "../rules/rule.ts";
-import type { AlertRecord, RoundChanges } from "./alert-book.ts";
+import type { AlertRecord, RoundChanges, TimelineEventKind } from "./alert-book.ts";
 import type { AlertNotification } from "./notification.ts";
 
 export interface PendingNotification {
@@ -19,7 +19,12 @@ const MINUTE_MS = 60_000;
  *   expire alerts (Alertmanager) keep them;
  * - "resolved" only for alerts whose firing went out: a receiver never hears of an alert only resolving.
  */
-export function notificationsFor(changes: RoundChanges, rules: ReadonlyMap<string, AlarmRule>, nowMs: number): PendingNotification[] {
+export function notificationsFor(
+  changes: RoundChanges,
+  rules: ReadonlyMap<string, AlarmRule>,
+  nowMs: number,
+  note: (record: AlertRecord, atMs: number, event: TimelineEventKind, detail: string) => void,
+): PendingNotification[] {
   const pending: PendingNotification[] = [];
   const firing = (record: AlertRecord): PendingNotification => ({
     record,
@@ -27,7 +32,7 @@ export function notificationsFor(changes: RoundChanges, rules: ReadonlyMap<strin
     markSent: () => {
       record.isFiringNotified = true;
       record.lastNotifiedMs = nowMs;
-      record.timeline.push({ atMs: nowMs, event: "notified", detail: "firing" });
+      note(record, nowMs, "notified", "firing");
     },
   });
   for (const record of changes.fired) pending.push(firing(record));
@@ -47,7 +52,7 @@ export function notificationsFor(changes: RoundChanges, rules: ReadonlyMap<strin
       change: "resolved",
       markSent: () => {
         record.lastNotifiedMs = nowMs;
-        record.timeline.push({ atMs: nowMs, event: "notified", detail: "resolved" });
+        note(record, nowMs, "notified", "resolved");
       },
     });
   }

@@ -15,6 +15,7 @@ import { buildApp } from "../../core/http/app.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { parsePromText, sampleValue } from "../prober/api/prom-text.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { logger, MINUTE_MS, RecordingDispatcher } from "./analyzer-harness.ts";
 
@@ -122,6 +123,11 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
     assert.ok(detail.timeline.some((event) => event.event === "root-cause"));
     assert.ok(detail.evidence.metric.length > 0 && detail.evidence.rootCause.length > 0);
 
+    const samples = parsePromText((await app.inject({ method: "GET", url: "/metrics" })).body);
+    assert.ok((sampleValue(samples, "meshsight_alerts", { state: "firing" }) ?? 0) >= 2);
+    assert.equal(sampleValue(samples, "meshsight_service_health", { service: "ratings.default" }), 3, "ratings is unhealthy");
+    assert.ok((sampleValue(samples, "meshsight_analyzer_rounds_total", { result: "ok" }) ?? 0) >= 2);
+
     const firingNotices = dispatcher.sent.filter((each) => each.change === "firing" && ["productpage.default", "reviews.default"].includes(each.alert.entity));
     assert.ok(firingNotices.length >= 2 && firingNotices.every((each) => each.alert.rootCause?.service === "ratings.default"), "the outputs got the verdict with the firing notification");
   });
@@ -138,5 +144,8 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
     }
     const resolved = await alerts("?state=resolved&service=productpage.default");
     assert.ok(resolved.length > 0 && resolved.every((alert) => alert.state === "resolved"));
+    const samples = parsePromText((await app.inject({ method: "GET", url: "/metrics" })).body);
+    assert.equal(sampleValue(samples, "meshsight_alerts", { state: "firing" }), 0);
+    assert.equal(sampleValue(samples, "meshsight_service_health", { service: "ratings.default" }), 1, "ratings is healthy again");
   });
 });
