@@ -60,7 +60,7 @@ export class SpanWriter {
       for (const span of firstPerKey(spans)) {
         let resource = resourceJson.get(span.resourceAttributes);
         if (resource === undefined) {
-          resource = JSON.stringify(span.resourceAttributes);
+          resource = attributesJson(span.resourceAttributes);
           resourceJson.set(span.resourceAttributes, resource);
         }
         appender.appendVarchar(span.traceId);
@@ -76,7 +76,7 @@ export class SpanWriter {
         appender.appendVarchar(span.peerService);
         appender.appendBoolean(span.isError);
         appender.appendVarchar(span.statusMessage);
-        appender.appendVarchar(JSON.stringify(span.attributes));
+        appender.appendVarchar(attributesJson(span.attributes));
         appender.appendVarchar(resource);
         appender.endRow();
       }
@@ -87,6 +87,19 @@ export class SpanWriter {
     }
     await this.connection.run(`INSERT INTO spans ${FROM_STAGING} ON CONFLICT (trace_id, span_id) DO NOTHING`);
   }
+}
+
+/**
+ * JSON.stringify writes a lone UTF-16 surrogate (possible in strings from JSON clients) as a `\udXXX`
+ * escape, which DuckDB's JSON cast refuses, failing the whole batch; it becomes U+FFFD, as the appender
+ * does for VARCHAR columns. Paired surrogates are written raw, so only an escape not itself escaped (an
+ * even run of backslashes before it) is one.
+ */
+const LONE_SURROGATE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+function attributesJson(record: Readonly<Record<string, string>>): string {
+  const json = JSON.stringify(record);
+  return json.includes("\\ud") ? json.replace(LONE_SURROGATE_ESCAPE, "\ufffd") : json;
 }
 
 /** DuckDB refuses one key twice in a statement, so duplicates inside a batch are settled here. */
