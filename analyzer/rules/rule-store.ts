@@ -114,8 +114,14 @@ export class AlarmRuleStore {
     }
   }
 
-  private readFileText(): Promise<string | undefined> {
-    return readTextIfExists(this.options.file);
+  /**
+   * The file's text; undefined when it is missing or blank. A blank file is what a reader sees between
+   * a writer's truncate and its write: taking it for "no rules" would silence all alerting for a moment.
+   * An operator who wants no rules writes `rules: []`.
+   */
+  private async readFileText(): Promise<string | undefined> {
+    const text = await readTextIfExists(this.options.file);
+    return text === undefined || text.trim() === "" ? undefined : text;
   }
 
   private apply(set: AlarmRuleSet, text: string, source: LoadedRules["source"]): void {

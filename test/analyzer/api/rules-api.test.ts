@@ -45,6 +45,9 @@ describe("alarm rules API and file reload", () => {
       await writeFile(harness.rulesFile, "rules:\n  - name: from_file\n    expression: sla < 50\n");
       await waitFor(async () => (await ruleNames()).includes("from_file"), "the edited file to be applied");
       assert.equal(harness.analyzer.internals.rules.current().source, "file");
+      await writeFile(harness.rulesFile, "\n");
+      await harness.analyzer.internals.rules.reload();
+      assert.deepEqual(await ruleNames(), ["from_file"], "a blank file (a writer mid-write) keeps the rules in force");
       await rm(harness.rulesFile);
       await harness.analyzer.internals.rules.reload();
       assert.deepEqual(await ruleNames(), ["from_file"], "deleting the file keeps the rules in force");
