@@ -71,7 +71,8 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
       slowTraceMs: config.slowTraceMs,
       sampleRate: config.sampleRate,
       maxBufferedSpans: config.maxBufferedSpans,
-      maxSpansAwaitingStorage: config.maxSpansAwaitingStorage,
+      // One memory knob for spans held in the collector: as many may wait for storage as half the decision buffer.
+      maxSpansAwaitingStorage: Math.max(1, Math.floor(config.maxBufferedSpans / 2)),
     },
     writer: deps.writer,
     registry,

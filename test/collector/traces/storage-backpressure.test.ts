@@ -17,7 +17,8 @@ void test("storage that falls behind turns into backpressure on every receiver, 
   let releaseWrites = (): void => undefined;
   const writesHeld = new Promise<void>((resolve) => (releaseWrites = resolve));
   const harness = await startTraceHarness(
-    { maxSpansAwaitingStorage: BOUND, sampleRate: 1 },
+    // Half the decision buffer may wait for storage.
+    { maxBufferedSpans: 2 * BOUND, sampleRate: 1 },
     { wrapSpanWriter: (writer) => ({ writeSpans: async (spans: readonly Span[]) => writesHeld.then(() => writer.writeSpans(spans)) }) },
   );
   try {
@@ -25,7 +26,8 @@ void test("storage that falls behind turns into backpressure on every receiver, 
     const first = await exportOverGrpc(ports.otlpGrpc, otlpRequestBytes(Array.from({ length: 25 }, (_unused, index) => otlpSpan(index))));
     assert.equal(first.error, null, "storage is not behind yet");
 
-    // 25 kept spans go to a store that does not answer: twice the bound (20) wait, the other 5 are dropped.
+    // 25 kept spans go to a store that does not answer (15 decided early at the buffer bound, then the rest):
+    // twice the bound (20) wait, the other 5 are dropped.
     harness.traces.sampler.decideDue(true);
     assert.equal(await telemetry.rejected("traces", "storage-backlog"), 5);
     assert.equal(await gaugeValue(harness, "meshsight_trace_spans_awaiting_storage"), 2 * BOUND);
