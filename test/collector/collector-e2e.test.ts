@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { createCollector, type Collector } from "../../collector/collector.ts";
-import { collectorSection } from "../../collector/config.ts";
-import { buildBookinfoPods } from "../../collector/simulator/bookinfo-mesh.ts";
+import type { Registry } from "prom-client";
+import type { Collector } from "../../collector/collector.ts";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
 import { groupIdSegments } from "../../collector/endpoints/auto-grouping.ts";
 import type { SimulationReport } from "../../collector/simulator/traffic-report.ts";
@@ -14,9 +13,8 @@ import { buildApp } from "../../core/http/app.ts";
 import type { StorageAdapter } from "../../core/storage/port.ts";
 import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
-import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
-import { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { useClickHouse } from "../services/index.ts";
+import { startTestCollector, writeBookinfoPeerMapping } from "../support/test-collector.ts";
 
 /**
  * The collector end to end, as a mesh uses it: Envoy-shaped ALS streams over real gRPC (v3 and v2 paths,
@@ -27,18 +25,6 @@ import { useClickHouse } from "../services/index.ts";
 const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
 const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? "silent" });
 const RATINGS_DELAY_MS = 2_000;
-
-/**
- * Without Kubernetes, an operator names pod IPs in a static mapping file; half of the simulated entries
- * carry no peer metadata, so this is what names their callers.
- */
-function writeStaticMapping(): { file: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "meshsight-e2e-"));
-  const file = join(dir, "peers.yaml");
-  const peers = buildBookinfoPods().map((pod) => `  - ip: ${pod.ip}\n    service: ${pod.service}.${pod.namespace}\n    instance: ${pod.name}.${pod.namespace}\n`);
-  writeFileSync(file, `peers:\n${peers.join("")}`);
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** Endpoint names as the collector groups them: `GET:/reviews/0` is `GET:/reviews/{id}`. */
 function grouped(endpoint: string): string {
@@ -56,34 +42,25 @@ function runAgainst(storageName: string, openStorage: () => Promise<{ storage: S
     let storage: StorageAdapter;
     let cleanup: () => Promise<void>;
     let collector: Collector;
+    let registry: Registry;
     let app: ReturnType<typeof buildApp>;
     const reports: SimulationReport[] = [];
     // Whole minutes in the recent past: inside the aggregator's lateness window, and a clean query range.
     const startTimeMs = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
 
-    const mapping = writeStaticMapping();
+    const mappingDir = mkdtempSync(join(tmpdir(), "meshsight-e2e-"));
 
     before(async () => {
       ({ storage, cleanup } = await openStorage());
       await storage.start();
-      const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-      collector = await createCollector({
-        config: collectorSection.schema.parse({ kubernetes: "off", staticMappingFile: mapping.file, flushIntervalSeconds: 1 }),
-        host: "127.0.0.1",
-        alsPort: 0,
-        writer: storage,
-        reader: storage,
-        registry,
-        rejects: new RejectCounter(registry, logger),
-        logger,
-      });
-      for (const component of collector.components) await component.start();
-      const target = `127.0.0.1:${collector.alsPort()}`;
+      const running = await startTestCollector({ storage, logger, settings: { staticMappingFile: writeBookinfoPeerMapping(mappingDir) } });
+      ({ collector, registry } = running);
+      const target = running.alsTarget;
       const common = { target, startTimeMs, durationMs: 50_000, faults: [{ kind: "delay", service: "ratings", delayMs: RATINGS_DELAY_MS } as const, { kind: "abort", service: "details", fraction: 0.25 } as const] };
       reports.push(await simulateBookinfo({ ...common, requests: 300, version: "v3", tcp: true, seed: 7 }));
       reports.push(await simulateBookinfo({ ...common, requests: 100, version: "v2", seed: 8 }));
       // Stopping flushes every open minute: what the API reads next is everything the collector took.
-      for (const component of [...collector.components].reverse()) await component.stop();
+      await running.stop();
       app = buildApp({ logger, registry, readinessChecks: [], bodyLimitBytes: 1 << 20, routes: collector.routes });
     });
 
@@ -91,7 +68,7 @@ function runAgainst(storageName: string, openStorage: () => Promise<{ storage: S
       await app.close();
       await storage.close();
       await cleanup();
-      mapping.remove();
+      rmSync(mappingDir, { recursive: true, force: true });
     });
 
     const range = `from=${startTimeMs}&to=${startTimeMs + 5 * 60_000}`;

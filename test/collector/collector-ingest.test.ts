@@ -5,12 +5,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import type { Registry } from "prom-client";
-import { createCollector, type Collector } from "../../collector/collector.ts";
-import { collectorSection } from "../../collector/config.ts";
+import type { Collector } from "../../collector/collector.ts";
 import { buildApp } from "../../core/http/app.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
-import { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { startTestCollector, type TestCollector } from "../support/test-collector.ts";
 
 /**
  * File tailing as the running product does it: createCollector with collector.accessLogFiles tails the
@@ -37,11 +36,6 @@ interface ServiceRow {
   calls: number;
 }
 
-interface Running {
-  collector: Collector;
-  registry: Registry;
-  stop(): Promise<void>;
-}
 
 void describe("collector tailing access-log files", () => {
   const dir = mkdtempSync(join(tmpdir(), "meshsight-collector-ingest-"));
@@ -49,7 +43,7 @@ void describe("collector tailing access-log files", () => {
   const logFile = join(dir, "access.log");
   const storage = new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger });
   const recentMs = Date.now() - 10_000;
-  const running: Running[] = [];
+  const running: TestCollector[] = [];
 
   before(async () => {
     mkdirSync(dataDir);
@@ -61,30 +55,8 @@ void describe("collector tailing access-log files", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startCollector(settings: Record<string, unknown>): Promise<Running> {
-    const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-    const collector = await createCollector({
-      config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, ...settings }),
-      host: "127.0.0.1",
-      alsPort: 0,
-      writer: storage,
-      reader: storage,
-      registry,
-      rejects: new RejectCounter(registry, logger),
-      logger,
-      dataDir,
-    });
-    for (const component of collector.components) await component.start();
-    let isStopped = false;
-    const handle: Running = {
-      collector,
-      registry,
-      async stop() {
-        if (isStopped) return;
-        isStopped = true;
-        for (const component of [...collector.components].reverse()) await component.stop();
-      },
-    };
+  async function startCollector(settings: Record<string, unknown>): Promise<TestCollector> {
+    const handle = await startTestCollector({ storage, logger, settings, dataDir });
     running.push(handle);
     return handle;
   }
@@ -142,8 +114,9 @@ void describe("collector tailing access-log files", () => {
     assert.equal(after.find((row) => row.name === "productpage.default")?.calls, 5, "nothing was read twice");
   });
 
-  void it("names the proxy from kubelet log paths with accessLogIdentity kubernetes", async () => {
-    const podDir = join(dir, "pods", "default_reviews-v1-d66dcfdc5-kh6v7_4f1c2e0a", "istio-proxy");
+  void it("names the proxy from kubelet log paths with accessLogIdentity kubernetes, by the service its callers use", async () => {
+    // The pod name alone would give the workload httpbin-v1.foo; the inbound SNI says callers use httpbin.foo.
+    const podDir = join(dir, "pods", "foo_httpbin-v1-d66dcfdc5-kh6v7_4f1c2e0a", "istio-proxy");
     mkdirSync(podDir, { recursive: true });
     writeFileSync(join(podDir, "0.log"), inboundLine(recentMs, "req-k1") + inboundLine(recentMs, "req-k2"));
     const collector = await startCollector({
@@ -152,24 +125,14 @@ void describe("collector tailing access-log files", () => {
       // In a directory nobody created yet, as with ClickHouse storage where no DuckDB file makes the data directory.
       accessLogOffsetsFile: join(dir, "state", "kubernetes-offsets.json"),
     });
-    await waitForCalls(collector.collector, "reviews-v1.default", 2);
+    await waitForCalls(collector.collector, "httpbin.foo", 2);
     await collector.stop();
     assert.match(readFileSync(join(dir, "state", "kubernetes-offsets.json"), "utf8"), /0\.log/);
   });
 
   void it("refuses an unknown access-log format when the collector is created", async () => {
     await assert.rejects(
-      createCollector({
-        config: collectorSection.schema.parse({ kubernetes: "off", accessLogFiles: logFile, accessLogFormat: "nginx" }),
-        host: "127.0.0.1",
-        alsPort: 0,
-        writer: storage,
-        reader: storage,
-        registry: createMetricsRegistry({ version: "test", collectDefaults: false }),
-        rejects: new RejectCounter(createMetricsRegistry({ version: "test", collectDefaults: false }), logger),
-        logger,
-        dataDir,
-      }),
+      startTestCollector({ storage, logger, settings: { accessLogFiles: logFile, accessLogFormat: "nginx" }, dataDir }),
       /nginx/,
     );
   });

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { createCollector } from "../../collector/collector.ts";
-import { collectorSection } from "../../collector/config.ts";
-import { buildBookinfoPods } from "../../collector/simulator/bookinfo-mesh.ts";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
 import type { ProbeResult } from "../../core/model/probe.ts";
 import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
-import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
-import { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { startTestCollector, writeBookinfoPeerMapping } from "../support/test-collector.ts";
 
 /**
  * Fills a fresh ClickHouse database the way a running meshsight would: the real collector (ALS over real
@@ -27,13 +23,6 @@ export interface SeededMesh {
   fromMs: number;
   toMs: number;
   drop(): Promise<void>;
-}
-
-function staticMapping(dir: string): string {
-  const file = join(dir, "peers.yaml");
-  const peers = buildBookinfoPods().map((pod) => `  - ip: ${pod.ip}\n    service: ${pod.service}.${pod.namespace}\n    instance: ${pod.name}.${pod.namespace}\n`);
-  writeFileSync(file, `peers:\n${peers.join("")}`);
-  return file;
 }
 
 function probeResults(startMs: number): ProbeResult[] {
@@ -68,20 +57,9 @@ export async function seedSimulatedMesh(clickhouseUrl: string, database: string)
   const startMs = Math.floor(Date.now() / 60_000) * 60_000 - SIMULATED_MS;
   try {
     await storage.start();
-    const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-    const collector = await createCollector({
-      config: collectorSection.schema.parse({ kubernetes: "off", staticMappingFile: staticMapping(dir), flushIntervalSeconds: 1 }),
-      host: "127.0.0.1",
-      alsPort: 0,
-      writer: storage,
-      reader: storage,
-      registry,
-      rejects: new RejectCounter(registry, logger),
-      logger,
-    });
-    for (const component of collector.components) await component.start();
+    const collector = await startTestCollector({ storage, logger, settings: { staticMappingFile: writeBookinfoPeerMapping(dir) } });
     const report = await simulateBookinfo({
-      target: `127.0.0.1:${collector.alsPort()}`,
+      target: collector.alsTarget,
       startTimeMs: startMs,
       durationMs: SIMULATED_MS - 10_000,
       requests: 300,
@@ -94,7 +72,7 @@ export async function seedSimulatedMesh(clickhouseUrl: string, database: string)
     });
     if (report.streamErrors.length > 0) throw new Error(`simulator streams failed: ${report.streamErrors.join("; ")}`);
     // Stopping flushes every open minute, so everything sent is stored when this returns.
-    for (const component of [...collector.components].reverse()) await component.stop();
+    await collector.stop();
     await storage.writeProbeResults(probeResults(startMs));
   } finally {
     await storage.close();

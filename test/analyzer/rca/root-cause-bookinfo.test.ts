@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { createCollector } from "../../../collector/collector.ts";
-import { collectorSection } from "../../../collector/config.ts";
 import { loadAlsProtocol } from "../../../collector/simulator/als-protocol.ts";
 import type { BookinfoFault } from "../../../collector/simulator/bookinfo-traffic.ts";
 import { simulateBookinfo } from "../../../collector/simulator/simulate-bookinfo.ts";
@@ -9,9 +7,8 @@ import { createRootCauseFinder, type RankedRootCause } from "../../../analyzer/r
 import { ClickHouseStorage } from "../../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../../../core/storage/port.ts";
-import { createMetricsRegistry } from "../../../core/telemetry/metrics.ts";
-import { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import { useClickHouse } from "../../services/index.ts";
+import { startTestCollector } from "../../support/test-collector.ts";
 import { assertVerdict, logger, RETENTION } from "./bookinfo-cases.ts";
 
 /**
@@ -30,28 +27,17 @@ interface Scenario {
 
 /** Runs both windows through a collector into `storage`; returns the end of the current window. */
 async function collectBookinfo(storage: StorageAdapter, faults: readonly BookinfoFault[]): Promise<number> {
-  const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-  const collector = await createCollector({
-    // Lateness covers both windows: the simulator writes ten minutes of traffic in a few seconds.
-    config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, latenessSeconds: 3_600 }),
-    host: "127.0.0.1",
-    alsPort: 0,
-    writer: storage,
-    reader: storage,
-    registry,
-    rejects: new RejectCounter(registry, logger),
-    logger,
-  });
+  // Lateness covers both windows: the simulator writes ten minutes of traffic in a few seconds.
+  const collector = await startTestCollector({ storage, logger, settings: { latenessSeconds: 3_600 } });
   const nowMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
-  for (const component of collector.components) await component.start();
   try {
-    const common = { target: `127.0.0.1:${collector.alsPort()}`, requests: REQUESTS_PER_WINDOW, durationMs: WINDOW_MINUTES * MINUTE_MS, peerMetadataEvery: 1, protocol: loadAlsProtocol() };
+    const common = { target: collector.alsTarget, requests: REQUESTS_PER_WINDOW, durationMs: WINDOW_MINUTES * MINUTE_MS, peerMetadataEvery: 1, protocol: loadAlsProtocol() };
     const baseline = await simulateBookinfo({ ...common, startTimeMs: nowMs - 2 * WINDOW_MINUTES * MINUTE_MS, seed: 1 });
     const current = await simulateBookinfo({ ...common, startTimeMs: nowMs - WINDOW_MINUTES * MINUTE_MS, seed: 2, faults });
     assert.deepEqual([...baseline.streamErrors, ...current.streamErrors], []);
   } finally {
     // Stopping flushes every open minute, so the store holds all traffic before the analysis reads it.
-    for (const component of [...collector.components].reverse()) await component.stop();
+    await collector.stop();
   }
   return nowMs;
 }
