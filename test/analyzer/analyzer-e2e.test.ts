@@ -5,8 +5,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAnalyzer, type Analyzer } from "../../analyzer/analyzer.ts";
 import { analyzerSection } from "../../analyzer/config.ts";
-import { createCollector, type Collector } from "../../collector/collector.ts";
-import { collectorSection } from "../../collector/config.ts";
 import { loadAlsProtocol } from "../../collector/simulator/als-protocol.ts";
 import type { BookinfoFault } from "../../collector/simulator/bookinfo-traffic.ts";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
@@ -14,8 +12,8 @@ import type { SimulationReport } from "../../collector/simulator/traffic-report.
 import { buildApp } from "../../core/http/app.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
-import { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { parsePromText, sampleValue } from "../prober/api/prom-text.ts";
+import { startTestCollector, type TestCollector } from "../support/test-collector.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { logger, MINUTE_MS, RecordingDispatcher } from "./analyzer-harness.ts";
 
@@ -50,7 +48,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
   const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
   const dispatcher = new RecordingDispatcher();
   const protocol = loadAlsProtocol();
-  let collector: Collector;
+  let collector: TestCollector;
   let analyzer: Analyzer;
   let app: ReturnType<typeof buildApp>;
   let clockMs = at(10);
@@ -58,7 +56,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
 
   /** Plays traffic and waits until storage holds all of productpage's calls sent so far. */
   const play = async (startTimeMs: number, minutes: number, faults: readonly BookinfoFault[], seed: number): Promise<void> => {
-    const report = await simulateBookinfo({ target: `127.0.0.1:${collector.alsPort()}`, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, peerMetadataEvery: 1, protocol, seed });
+    const report = await simulateBookinfo({ target: collector.alsTarget, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, peerMetadataEvery: 1, protocol, seed });
     assert.deepEqual(report.streamErrors, []);
     sent.push(report);
     const expected = sent.reduce((total, each) => total + (each.services["productpage.default"]?.calls ?? 0), 0);
@@ -71,17 +69,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
 
   before(async () => {
     await storage.start();
-    collector = await createCollector({
-      config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, latenessSeconds: 3_600 }),
-      host: "127.0.0.1",
-      alsPort: 0,
-      writer: storage,
-      reader: storage,
-      registry,
-      rejects: new RejectCounter(registry, logger),
-      logger,
-    });
-    for (const component of collector.components) await component.start();
+    collector = await startTestCollector({ storage, logger, settings: { latenessSeconds: 3_600 } });
     analyzer = createAnalyzer({
       config: analyzerSection.schema.parse({ intervalMs: ROUND_MS }),
       dataDir: dir,
@@ -96,7 +84,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
 
   after(async () => {
     for (const component of [...analyzer.components].reverse()) await component.stop();
-    for (const component of [...collector.components].reverse()) await component.stop();
+    await collector.stop();
     await app.close();
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
