@@ -18,8 +18,11 @@ import { tracesSection, type TracesConfig } from "../../../collector/traces/conf
 import { createTraceComponents, type TraceComponents } from "../../../collector/traces/trace-components.ts";
 import { buildApp } from "../../../core/http/app.ts";
 import type { Component } from "../../../core/lifecycle.ts";
+import { ClickHouseStorage } from "../../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
 import type { RetentionPolicy, StorageAdapter, StorageWriter } from "../../../core/storage/port.ts";
+import { freshDatabaseName, rawClient } from "../../core/storage/clickhouse/helpers.ts";
+import { useClickHouse } from "../../services/index.ts";
 import { telemetry, type Telemetry } from "../aggregate/fixtures.ts";
 
 export interface TraceHarness {
@@ -105,6 +108,30 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
       await storage.close();
     },
   };
+}
+
+/** Runs `scenario` against a fresh collector on `storage` (default: in-memory DuckDB) and stops it afterwards. */
+export async function withTraceHarness(storage: StorageAdapter | undefined, scenario: (harness: TraceHarness) => Promise<void>): Promise<void> {
+  const harness = await startTraceHarness({}, storage === undefined ? {} : { storage });
+  try {
+    await scenario(harness);
+  } finally {
+    await harness.stop();
+  }
+}
+
+/** Runs `scenario` on a collector whose storage is a fresh database on the test ClickHouse server (dropped afterwards). */
+export async function withClickHouseTraceHarness(scenario: (harness: TraceHarness) => Promise<void>): Promise<void> {
+  const clickhouse = await useClickHouse();
+  const database = freshDatabaseName("ms_traces");
+  const admin = rawClient(clickhouse.url);
+  try {
+    await withTraceHarness(new ClickHouseStorage({ url: clickhouse.url, database, retention: LONG_RETENTION, logger: pino({ level: "silent" }) }), scenario);
+  } finally {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await admin.close();
+    await clickhouse.stop();
+  }
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after the deadline. */

@@ -16,13 +16,9 @@ import { OTLPTraceExporter as HttpExporter } from "@opentelemetry/exporter-trace
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { pino } from "pino";
 import type { SpanJson } from "../../../../collector/query/trace-json.ts";
-import { ClickHouseStorage } from "../../../../core/storage/clickhouse/clickhouse-storage.ts";
-import type { StorageAdapter, TraceSummary } from "../../../../core/storage/port.ts";
-import { freshDatabaseName, rawClient } from "../../../core/storage/clickhouse/helpers.ts";
-import { useClickHouse } from "../../../services/index.ts";
-import { eventually, LONG_RETENTION, startTraceHarness, type TraceHarness } from "../../traces/harness.ts";
+import type { TraceSummary } from "../../../../core/storage/port.ts";
+import { eventually, type TraceHarness, withClickHouseTraceHarness, withTraceHarness } from "../../traces/harness.ts";
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -63,32 +59,10 @@ async function callCatalog(port: number, path: string, headers: IncomingHttpHead
   });
 }
 
-/** Runs `scenario` against a fresh collector on `storage` (default: in-memory DuckDB). */
-async function withHarness(storage: StorageAdapter | undefined, scenario: (harness: TraceHarness) => Promise<void>): Promise<void> {
-  const harness = await startTraceHarness({}, storage === undefined ? {} : { storage });
-  try {
-    await scenario(harness);
-  } finally {
-    await harness.stop();
-  }
-}
-
 const SCENARIO = "a two-service app traced with the OpenTelemetry SDK is found through the API: trace, spans, services, endpoint, relation";
 
-void test(`${SCENARIO} (DuckDB)`, () => withHarness(undefined, twoServiceAppIsFoundThroughTheApi));
-
-void test(`${SCENARIO} (ClickHouse)`, async () => {
-  const clickhouse = await useClickHouse();
-  const database = freshDatabaseName("ms_traces_e2e");
-  const admin = rawClient(clickhouse.url);
-  try {
-    await withHarness(new ClickHouseStorage({ url: clickhouse.url, database, retention: LONG_RETENTION, logger: pino({ level: "silent" }) }), twoServiceAppIsFoundThroughTheApi);
-  } finally {
-    await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    await admin.close();
-    await clickhouse.stop();
-  }
-});
+void test(`${SCENARIO} (DuckDB)`, () => withTraceHarness(undefined, twoServiceAppIsFoundThroughTheApi));
+void test(`${SCENARIO} (ClickHouse)`, () => withClickHouseTraceHarness(twoServiceAppIsFoundThroughTheApi));
 
 async function twoServiceAppIsFoundThroughTheApi(harness: TraceHarness): Promise<void> {
   const frontendProvider = provider("frontend", new GrpcExporter({ url: `http://127.0.0.1:${harness.ports.otlpGrpc}` }));

@@ -1,22 +1,13 @@
 /**
  * Zipkin v2 JSON as Brave (Zipkin's own Java instrumentation) reports it: a client span and the shared
- * server half of the same call, then read back through the Zipkin query API Grafana uses.
+ * server half of the same call, then read back through the Zipkin query API Grafana uses, on both storage
+ * adapters (embedded DuckDB and a real ClickHouse 18.16).
  */
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { ZipkinSpan } from "../../../../collector/receivers/zipkin/zipkin-span.ts";
-import { startTraceHarness, type TraceHarness } from "../../traces/harness.ts";
-
-let harness: TraceHarness;
-let base = "";
-before(async () => {
-  harness = await startTraceHarness();
-  base = `http://127.0.0.1:${harness.ports.zipkin}`;
-});
-after(async () => {
-  await harness.stop();
-});
+import { type TraceHarness, withClickHouseTraceHarness, withTraceHarness } from "../../traces/harness.ts";
 
 const nowUs = Date.now() * 1000;
 /** Brave's JSON: 16-digit trace id, lower-case kinds, shared server span with the client's id. */
@@ -59,7 +50,12 @@ const braveSpans: ZipkinSpan[] = [
   },
 ];
 
-void test("Brave's Zipkin v2 JSON is accepted and read back through the Zipkin query API as posted", async () => {
+const BRAVE_SCENARIO = "Brave's Zipkin v2 JSON is accepted and read back through the Zipkin query API as posted";
+void test(`${BRAVE_SCENARIO} (DuckDB)`, () => withTraceHarness(undefined, braveSpansReadBackAsPosted));
+void test(`${BRAVE_SCENARIO} (ClickHouse)`, () => withClickHouseTraceHarness(braveSpansReadBackAsPosted));
+
+async function braveSpansReadBackAsPosted(harness: TraceHarness): Promise<void> {
+  const base = `http://127.0.0.1:${harness.ports.zipkin}`;
   const posted = await fetch(`${base}/api/v2/spans`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: gzipSync(JSON.stringify(braveSpans)) });
   assert.equal(posted.status, 202);
   await harness.flush();
@@ -94,9 +90,12 @@ void test("Brave's Zipkin v2 JSON is accepted and read back through the Zipkin q
   const v1 = await harness.api.inject({ url: "/api/v1/traces/000000000000000086154a4ba6e91385" });
   const backendServer = v1.json<{ spans: { service: string; kind: string; endpoint: string }[] }>().spans.find((span) => span.service === "backend" && span.kind === "server");
   assert.equal(backendServer?.endpoint, "GET:/api/users/{id}");
-});
+}
 
-void test("bad Zipkin requests get clear errors and counted rejects, and the receiver keeps serving", async () => {
+void test("bad Zipkin requests get clear errors and counted rejects, and the receiver keeps serving", () => withTraceHarness(undefined, badRequestsAreRefusedAndCounted));
+
+async function badRequestsAreRefusedAndCounted(harness: TraceHarness): Promise<void> {
+  const base = `http://127.0.0.1:${harness.ports.zipkin}`;
   const notJson = await fetch(`${base}/api/v2/spans`, { method: "POST", headers: { "content-type": "application/json" }, body: "[{" });
   assert.equal(notJson.status, 400);
   assert.match(await notJson.text(), /not valid JSON/);
@@ -111,4 +110,4 @@ void test("bad Zipkin requests get clear errors and counted rejects, and the rec
   assert.equal(await harness.telemetry.rejected("zipkin", "unsupported-content-type"), 1);
   assert.equal(await harness.telemetry.rejected("zipkin", "missing-trace-id"), 1);
   assert.equal((await fetch(`${base}/api/v2/services`)).status, 200);
-});
+}
