@@ -20,6 +20,7 @@ export const PROBE_QUEUES: Record<ProbePriority, { ticks: string; runs: string }
 };
 /** Ticks do no I/O but a queue add; a small pool keeps up with thousands per second. */
 const TICK_CONCURRENCY = 16;
+const MAX_HANDOVERS = 3;
 
 /**
  * Job data on the probe queues. A schedule fires a `tick`; the tick adds a `run` job with the jobId
@@ -32,6 +33,8 @@ export interface ProbeJobData {
   probe: string;
   target: string;
   dueMs?: number;
+  /** How often a stopping process handed this run back to the queue. */
+  handovers?: number;
 }
 
 export interface CentralSchedulerOptions {
@@ -107,19 +110,40 @@ export class CentralScheduler implements Component {
   }
 
   private async handle(data: ProbeJobData): Promise<void> {
-    if (this.isStopped) return;
     const probe = this.options.catalog.get(data.probe);
     if (!probe || !probe.targets.includes(data.target)) {
       this.ignoredJobs += 1;
       return;
     }
+    // A stopping process keeps taking jobs until its owner closes the queue. A tick still only adds its
+    // run (the queue is shared), so the tick is not lost.
     if (data.type === "tick") {
       await this.enqueueRun(probe, data.target);
+      return;
+    }
+    if (this.isStopped) {
+      await this.handOver(probe, data);
       return;
     }
     if (data.dueMs !== undefined) this.options.onScheduleDelay?.(this.now() - data.dueMs);
     // The in-process guard inside the runner joins a run already going (e.g. a manual one) instead of doubling it.
     await this.options.runner.run(probe, data.target);
+  }
+
+  /**
+   * A run taken after stop() would write its result after the results writer stopped: it goes back to
+   * the queue for another process instead (with BullMQ; the in-process queue is closing with this process
+   * anyway). Its own job is still active under the run id, so the copy gets an id of its own, numbered
+   * so that a copy this same process takes again can be handed on (a few times: then it is dropped).
+   */
+  private async handOver(probe: ProbeCase, data: ProbeJobData): Promise<void> {
+    const handovers = (data.handovers ?? 0) + 1;
+    if (handovers > MAX_HANDOVERS) return;
+    try {
+      await this.options.queue.add(PROBE_QUEUES[probe.priority].runs, { ...data, handovers }, { jobId: `${runJobId(probe.name, data.target)}|handover${handovers}` });
+    } catch (error) {
+      this.options.logger.warn({ probe: probe.name, target: data.target, error: error instanceof Error ? error.message : String(error) }, "a run taken while stopping could not be handed over");
+    }
   }
 
   private async enqueueRun(probe: ProbeCase, target: string): Promise<void> {
