@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../core/lifecycle.ts";
+import type { ProbeResult } from "../core/model/probe.ts";
 import type { JobQueue } from "../core/queue/port.ts";
 import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { KindLookup } from "./case.ts";
@@ -19,6 +20,7 @@ import { ProbeMetrics } from "./metrics/probe-metrics.ts";
 import { ResidentLoops } from "./resident/resident-loops.ts";
 import { OnDemandRuns } from "./runner/on-demand.ts";
 import { ProbeRunner } from "./runner/probe-runner.ts";
+import { releaseRunner, type ReleaseRunRequest } from "./runner/release-runs.ts";
 import { ResultBatcher } from "./runner/result-batcher.ts";
 import { CentralScheduler } from "./scheduler/central-scheduler.ts";
 
@@ -47,6 +49,8 @@ export interface Prober {
   /** In start order: results writer, cases, central scheduler, resident loops. */
   components: Component[];
   routes: FastifyPluginAsync[];
+  /** Runs the cases bound to a released service now and resolves with every result (the release gate's probes). */
+  runReleaseProbes(request: ReleaseRunRequest): Promise<ProbeResult[]>;
   /** For tests and benchmarks: the parts behind the components. */
   internals: { catalog: ProbeCatalog; runner: ProbeRunner; results: ResultBatcher; scheduler: CentralScheduler; resident: ResidentLoops; cases: ProbeCaseService };
 }
@@ -103,6 +107,7 @@ export function createProber(deps: ProberDeps): Prober {
       blackboxRoute({ catalog, kinds, runner, maxConcurrent: config.maxBlackboxProbes }),
       ...configured.routes,
     ],
+    runReleaseProbes: releaseRunner(catalog, onDemand),
     internals: { catalog, runner, results, scheduler, resident, cases },
   };
 }
