@@ -5,9 +5,8 @@
  */
 import { join } from "node:path";
 import packageJson from "./package.json" with { type: "json" };
+import { sections, type MeshsightConfig } from "./cli-sections.ts";
 import { ConfigError, redactUrlPassword } from "./core/config/config-error.ts";
-import { coreSections } from "./core/config/core-sections.ts";
-import type { ConfigOf } from "./core/config/section.ts";
 import { formatHelp } from "./core/config/describe.ts";
 import { loadConfig } from "./core/config/load.ts";
 import { buildApp } from "./core/http/app.ts";
@@ -24,20 +23,20 @@ import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
 import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
 import { createCollector } from "./collector/collector.ts";
-import { collectorSection } from "./collector/config.ts";
-import { tracesSection } from "./collector/traces/config.ts";
-import { proberSection } from "./prober/config.ts";
-import { createProbeKindRegistry } from "./prober/kinds/registry.ts";
+import { loadDefaultKubeConfig } from "./collector/mesh/k8s/kube-config.ts";
 import { createProber } from "./prober/prober.ts";
+import { createSelfHealing } from "./analyzer/actions/self-healing.ts";
+import { fanOutDispatcher } from "./analyzer/alerts/notification.ts";
+import { createAnalyzer } from "./analyzer/analyzer.ts";
+import { apiTokensOf } from "./analyzer/gate/config.ts";
+import { createGates } from "./analyzer/gate/gates.ts";
+import { createAlertOutputs } from "./analyzer/outputs/alert-outputs.ts";
+import { createApiAuth } from "./core/http/auth.ts";
 import { overviewRoutes } from "./dashboards/overview/overview-routes.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
 import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
 import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
 import { pino, type Logger } from "pino";
-
-/** Every component's config section: the kernel's plus each component's own. */
-const sections = { ...coreSections, collector: collectorSection, traces: tracesSection, prober: proberSection };
-type MeshsightConfig = ConfigOf<typeof sections>;
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -93,6 +92,7 @@ async function start(config: MeshsightConfig): Promise<void> {
   const rejects = new RejectCounter(registry, logger);
   const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
+  const auth = createApiAuth({ tokens: apiTokensOf(config.gates), readApisOpen: config.gates.auth.readApisOpen, protectIngest: config.gates.auth.protectIngest }, logger);
   const collector = await createCollector({
     config: config.collector,
     host: config.server.host,
@@ -106,16 +106,35 @@ async function start(config: MeshsightConfig): Promise<void> {
     traces: {
       config: config.traces,
       ports: { otlpGrpc: config.receivers.otlpGrpcPort, otlpHttp: config.receivers.otlpHttpPort, zipkin: config.receivers.zipkinPort },
+      authorize: auth.authorize,
     },
   }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
-  // Script and k8s-job cases need a cases directory and cluster access; until those are configurable only
-  // the built-in kinds (http, tcp, dns, grpc, tls) run.
-  const prober = createProber({
-    config: config.prober,
+  const kubeConfig = loadDefaultKubeConfig();
+  const prober = createProber({ config: config.prober, dataDir: config.storage.dataDir, storage, queue, kubeConfig, registry, logger });
+  const outputs = createAlertOutputs({ config: config.outputs, queue, registry, logger });
+  const selfHealing = createSelfHealing({
+    config: config.actions,
     dataDir: config.storage.dataDir,
-    storage,
-    queue,
-    kinds: createProbeKindRegistry().lookup,
+    logger,
+    registry,
+    rejects,
+    outputs: outputs.dispatcher,
+    kubeConfig,
+    ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }),
+  });
+  const analyzer = createAnalyzer({
+    config: config.analyzer,
+    dataDir: config.storage.dataDir,
+    reader: storage,
+    dispatcher: fanOutDispatcher([outputs.dispatcher, selfHealing.dispatcher], (error) => logger.error({ error: String(error) }, "alert dispatch failed")),
+    registry,
+    logger,
+  });
+  const gates = createGates({
+    config: config.gates,
+    dataDir: config.storage.dataDir,
+    reader: storage,
+    runReleaseProbes: (request) => prober.runReleaseProbes(request),
     registry,
     logger,
   });
@@ -128,7 +147,8 @@ async function start(config: MeshsightConfig): Promise<void> {
       { name: "queue", isReady: () => queue.ping() },
     ],
     // Components (collector receivers and query API, prober, analyzer) add their route plugins here.
-    routes: [...collector.routes, ...prober.routes, overviewRoutes()],
+    routes: [...collector.routes, ...prober.routes, ...analyzer.routes, ...outputs.routes, ...selfHealing.routes, ...gates.routes, overviewRoutes()],
+    authorize: auth.authorize,
   });
   const tracing = createSelfTracing({
     otlpEndpoint: config.tracing.otlpEndpoint,
@@ -144,6 +164,11 @@ async function start(config: MeshsightConfig): Promise<void> {
       queueRunner,
       ...collector.components,
       ...prober.components,
+      // Outputs and self-healing take notifications before the first analysis round sends any.
+      ...outputs.components,
+      ...selfHealing.components,
+      ...analyzer.components,
+      ...gates.components,
       httpServerComponent({ app, host: config.server.host, port: config.http.port, logger }),
     ],
     logger,

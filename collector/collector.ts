@@ -23,6 +23,7 @@ import { QueryService } from "./query/query-service.ts";
 import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
+import type { AuthorizeRequest } from "../core/http/app.ts";
 import type { TracesConfig } from "./traces/config.ts";
 import { createTraceComponents, type TracePorts } from "./traces/trace-components.ts";
 import type { AccessLogIngest } from "./ingest.ts";
@@ -44,7 +45,7 @@ export interface CollectorDeps {
   /** storage.dataDir: the default home of the tail offsets file. Needed only when files are tailed without accessLogOffsetsFile. */
   dataDir?: string;
   /** Trace ingestion (OTLP, Zipkin) and its query APIs; without it the collector takes access logs only. */
-  traces?: { config: TracesConfig; ports: TracePorts };
+  traces?: { config: TracesConfig; ports: TracePorts; authorize?: AuthorizeRequest };
   clock?: () => number;
 }
 

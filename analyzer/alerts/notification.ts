@@ -17,3 +17,16 @@ export interface AlertDispatcher {
   /** Enqueues only; resolves once the notification is queued, never blocks on delivery. */
   dispatch(notification: AlertNotification): Promise<void>;
 }
+
+/**
+ * One dispatcher that hands every notification to each of `dispatchers` (the outputs, self-healing).
+ * Each is contracted never to throw; should one break that, the others still get the notification.
+ */
+export function fanOutDispatcher(dispatchers: readonly AlertDispatcher[], onFailure: (error: unknown) => void): AlertDispatcher {
+  return {
+    dispatch: async (notification) => {
+      const settled = await Promise.allSettled(dispatchers.map((dispatcher) => dispatcher.dispatch(notification)));
+      for (const outcome of settled) if (outcome.status === "rejected") onFailure(outcome.reason);
+    },
+  };
+}

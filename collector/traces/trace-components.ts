@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { buildApp } from "../../core/http/app.ts";
+import { buildApp, type AuthorizeRequest } from "../../core/http/app.ts";
 import { httpServerComponent } from "../../core/http/server-component.ts";
 import type { Component } from "../../core/lifecycle.ts";
 import type { StorageReader, StorageWriter } from "../../core/storage/port.ts";
@@ -37,6 +37,8 @@ export interface TraceComponentsDeps {
   registry: Registry;
   rejects: RejectCounter;
   logger: Logger;
+  /** The API's bearer-token check, so the HTTP receivers honour the same tokens (ingest scope) as the API. */
+  authorize?: AuthorizeRequest;
   clock?: () => number;
 }
 
@@ -91,7 +93,7 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
   const limits = { ingest: spanIngest, rejects, maxSpansPerRequest: config.maxSpansPerRequest };
   const grpc = new OtlpGrpcReceiver({ ...limits, host: deps.host, port: deps.ports.otlpGrpc, logger, maxRequestBytes: config.maxRequestBytes });
   // The receiver apps expose /healthz, /readyz and /metrics too (buildApp), which load balancers in front of them use.
-  const appDeps = { logger, registry, readinessChecks: [], bodyLimitBytes: config.maxRequestBytes };
+  const appDeps = { logger, registry, readinessChecks: [], bodyLimitBytes: config.maxRequestBytes, ...(deps.authorize === undefined ? {} : { authorize: deps.authorize }) };
   const otlpHttp = httpServerComponent({ name: "otlp-http", app: buildApp({ ...appDeps, routes: [otlpHttpRoutes(limits)] }), host: deps.host, port: deps.ports.otlpHttp, logger });
   const zipkin = httpServerComponent({
     name: "zipkin",
