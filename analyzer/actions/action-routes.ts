@@ -34,7 +34,7 @@ export function actionRoutes(runner: ActionRunner, book: ActionBook, now: () => 
         return view(record);
       } catch (error) {
         // Expired or already handled: the request itself cannot succeed, whoever sends it.
-        if (error instanceof ActionNotApprovableError) throw createError("MS_BAD_REQUEST", { detail: error.message });
+        if (error instanceof ActionNotApprovableError) throw createError("MS_ACTION_NOT_APPROVABLE", { detail: error.message });
         throw error;
       }
     });

@@ -71,7 +71,7 @@ export const gateSection = defineSection(
     { key: "probeTimeoutMs", env: "MESHSIGHT_GATE_PROBE_TIMEOUT_MS", flag: "gate-probe-timeout-ms", description: "Longest a gate check waits for its probe cases." },
     { key: "overrideDefaultTtlMs", env: "MESHSIGHT_GATE_OVERRIDE_DEFAULT_TTL_MS", flag: "gate-override-default-ttl-ms", description: "Expiry of an override that gives none." },
     { key: "overrideMaxTtlMs", env: "MESHSIGHT_GATE_OVERRIDE_MAX_TTL_MS", flag: "gate-override-max-ttl-ms", description: "Longest an override may last." },
-    { key: "auth.tokens", env: "MESHSIGHT_API_TOKENS", flag: "api-tokens", description: "API bearer tokens as name:sha256:scope|scope, comma-separated (scopes: gate:check, probes:write, alerts:write, ingest, admin). None: every API is open." },
+    { key: "auth.tokens", env: "MESHSIGHT_API_TOKENS", flag: "api-tokens", description: "API bearer tokens as name:sha256:scope|scope, comma-separated (scopes: gate:check, probes:write, alerts:write, actions:write, ingest, admin). None: every API is open." },
     { key: "auth.readApisOpen", env: "MESHSIGHT_API_READ_OPEN", flag: "api-read-open", description: "GET APIs work without a token (false: any valid token is needed)." },
     { key: "auth.protectIngest", env: "MESHSIGHT_API_PROTECT_INGEST", flag: "api-protect-ingest", description: "Ingest endpoints (POST /api/v1/logs, OTLP/Zipkin over HTTP) need a token with the ingest scope." },
   ],

@@ -19,6 +19,7 @@ export const ERROR_DEFINITIONS = {
   MS_INVALID_GZIP_BODY: { status: 400, message: "the gzip body is malformed: {detail}" },
   MS_FORBIDDEN: { status: 403, message: "token {principal} lacks the scope {scope} this API needs" },
   MS_INVALID_ALARM_RULES: { status: 400, message: "alarm rules rejected, the previous rules stay in force: {detail}" },
+  MS_ACTION_NOT_APPROVABLE: { status: 409, message: "action cannot be approved: {detail}" },
   // Server state: retrying later can help.
   MS_NOT_READY: { status: 503, message: "not ready: {detail}" },
   MS_OVERLOADED: { status: 503, message: "{what} is over capacity; retry later" },

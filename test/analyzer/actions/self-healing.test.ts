@@ -125,7 +125,8 @@ describe("self-healing actions on the stand-in Kubernetes API", () => {
     clock.advance(60_000);
     const second = pending.find((record) => record.alertId === "second")!;
     const late = await app.inject({ method: "POST", url: `/api/v1/actions/${second.id}/approve`, headers: authorization });
-    assert.equal(late.statusCode, 400);
+    assert.equal(late.statusCode, 409);
+    assert.equal(late.json<{ error: { code: string } }>().error.code, "MS_ACTION_NOT_APPROVABLE");
     assert.match(late.json<{ error: { message: string } }>().error.message, /is expired, not awaiting approval \(nobody approved it before/);
     assert.equal((await app.inject({ method: "POST", url: "/api/v1/actions/nope/approve", headers: authorization })).statusCode, 404);
     assert.equal(api.calls.length, 1);
