@@ -4,6 +4,22 @@ import { defineSection } from "../section.ts";
 
 const days = (defaultDays: number) => integerField(1, 3_650).default(defaultDays);
 
+/** Env variables and flags arrive as text; YAML may hold a real boolean. */
+function booleanFromText(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const text = value.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(text)) return true;
+  if (["false", "0", "no", "off"].includes(text)) return false;
+  return value;
+}
+const switchField = (defaultValue: boolean) => z.preprocess(booleanFromText, z.boolean({ error: "expected true or false" })).default(defaultValue);
+
+/** A `remote_servers` cluster name; spliced into DDL (`ON CLUSTER`, `Distributed(...)`), so kept to a safe alphabet. */
+const clusterNameField = () => {
+  const expected = "expected a cluster name from remote_servers (letters, digits, underscore; not starting with a digit)";
+  return z.string({ error: expected }).trim().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: expected }).optional();
+};
+
 export const storageSection = defineSection(
   z.strictObject({
     dataDir: textField("./data"),
@@ -11,6 +27,8 @@ export const storageSection = defineSection(
       .strictObject({
         url: optionalUrlField(["http", "https"]),
         database: identifierField("meshsight"),
+        cluster: clusterNameField(),
+        replicated: switchField(false),
       })
       .prefault({}),
     retention: z
@@ -38,6 +56,18 @@ export const storageSection = defineSection(
       description: "ClickHouse HTTP URL (http://user:password@host:8123); when set, ClickHouse replaces the embedded DuckDB.",
     },
     { key: "clickhouse.database", env: "MESHSIGHT_CLICKHOUSE_DATABASE", flag: "clickhouse-database", description: "ClickHouse database, created at start when missing." },
+    {
+      key: "clickhouse.cluster",
+      env: "MESHSIGHT_CLICKHOUSE_CLUSTER",
+      flag: "clickhouse-cluster",
+      description: "Cluster name from the servers' remote_servers; when set, each node gets <table>_local tables and Distributed tables under the usual names (docs/deploy-clickhouse.md).",
+    },
+    {
+      key: "clickhouse.replicated",
+      env: "MESHSIGHT_CLICKHOUSE_REPLICATED",
+      flag: "clickhouse-replicated",
+      description: "With a cluster whose servers have ZooKeeper/Keeper: ReplicatedMergeTree local tables and ON CLUSTER DDL; without it, every node's tables are created by connecting to each node.",
+    },
     { key: "retention.minuteDays", env: "MESHSIGHT_RETENTION_MINUTE_DAYS", flag: "retention-minute-days", description: "Days minute metrics are kept." },
     { key: "retention.hourDays", env: "MESHSIGHT_RETENTION_HOUR_DAYS", flag: "retention-hour-days", description: "Days hourly rollups are kept." },
     { key: "retention.dayDays", env: "MESHSIGHT_RETENTION_DAY_DAYS", flag: "retention-day-days", description: "Days daily rollups are kept." },
