@@ -1,6 +1,16 @@
 import type { Logger } from "pino";
+import type { JobQueue } from "../core/queue/port.ts";
+
+/** The schedule fires ticks here; each tick asks for one round. */
+export const ANALYSIS_TICKS_QUEUE = "analysis";
+/** Round jobs: at most one pending or running across every process sharing the queue. */
+export const ANALYSIS_ROUNDS_QUEUE = "analysis-rounds";
+const ROUND_SCHEDULE_ID = "analysis-round";
+const ROUND_JOB_ID = "analysis-round";
 
 export interface AnalysisLoopOptions {
+  /** The process's queue: in-process, or BullMQ shared by every replica. */
+  queue: JobQueue;
   intervalMs: number;
   runRound: (nowMs: number) => Promise<void>;
   now: () => number;
@@ -8,45 +18,61 @@ export interface AnalysisLoopOptions {
   onRound: (result: "ok" | "failed", seconds: number) => void;
 }
 
+interface RoundJob {
+  dueMs: number;
+}
+
 /**
- * Runs analysis rounds one after another, `intervalMs` apart from start to start; a round that overruns
- * delays the next instead of overlapping it. The first round runs at start. stop() waits for a running
- * round, so what it decided is saved before storage closes.
+ * Drives analysis rounds from a queue schedule every `intervalMs` (on interval boundaries), so that with
+ * BullMQ the replicas share one schedule and exactly one of them runs each round. Every analyzer process
+ * upserts the same schedule (idempotent by id) and works both queues. A tick only adds the round job under
+ * one fixed id: while a round is still pending or running anywhere, the next tick is absorbed, so rounds
+ * never overlap (an overrunning round delays the next instead), as BullMQ's job schedulers would let them.
  */
 export class AnalysisLoop {
-  private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private isStopped = true;
+  private isWorking = false;
   private completed = 0;
 
   constructor(private readonly options: AnalysisLoopOptions) {}
 
-  /** Rounds finished (ok or failed) since start: tests wait on it. */
+  /** Rounds this process finished (ok or failed) since start: tests wait on it. */
   rounds(): number {
     return this.completed;
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    const { queue } = this.options;
     this.isStopped = false;
-    this.schedule(0);
+    // A queue takes one worker per name and process, so a restart of this component keeps the first ones.
+    if (!this.isWorking) {
+      queue.work<RoundJob>(ANALYSIS_TICKS_QUEUE, () => this.requestRound(), { concurrency: 1 });
+      queue.work<RoundJob>(ANALYSIS_ROUNDS_QUEUE, () => this.takeRound(), { concurrency: 1 });
+      this.isWorking = true;
+    }
+    await queue.upsertSchedule<RoundJob>(ANALYSIS_TICKS_QUEUE, ROUND_SCHEDULE_ID, { everyMs: this.options.intervalMs }, { dueMs: 0 });
   }
 
+  /** Waits for a running round, so what it decided is saved before storage closes. */
   async stop(): Promise<void> {
     this.isStopped = true;
-    clearTimeout(this.timer);
     await this.running;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.isStopped) return;
-    this.timer = setTimeout(() => {
-      const startedMs = Date.now();
-      this.running = this.round().finally(() => {
-        this.running = undefined;
-        this.schedule(Math.max(0, this.options.intervalMs - (Date.now() - startedMs)));
-      });
-    }, delayMs);
-    this.timer.unref();
+  private async requestRound(): Promise<void> {
+    await this.options.queue.add<RoundJob>(ANALYSIS_ROUNDS_QUEUE, { dueMs: this.options.now() }, { jobId: ROUND_JOB_ID });
+  }
+
+  private async takeRound(): Promise<void> {
+    // A stopping process keeps taking jobs until its owner closes the queue; its state may already be
+    // saved and storage closing, so it lets this round go (the next tick starts the next one anywhere).
+    if (this.isStopped) {
+      this.options.logger.info({ component: "analyzer" }, "analysis round skipped: this process is stopping");
+      return;
+    }
+    this.running = this.round().finally(() => (this.running = undefined));
+    await this.running;
   }
 
   private async round(): Promise<void> {

@@ -3,9 +3,14 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../core/lifecycle.ts";
+import { InlineQueue } from "../core/queue/inline.ts";
+import type { JobQueue } from "../core/queue/port.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import { AlertBook, type RoundChanges } from "./alerts/alert-book.ts";
 import { AlertStateFile } from "./alerts/alert-state-file.ts";
+import { RedisAlertStateStore } from "./alerts/alert-state-redis.ts";
+import type { AlertStateStore } from "./alerts/alert-state-store.ts";
+import { AlertStateSync } from "./alerts/alert-state-sync.ts";
 import type { AlertDispatcher } from "./alerts/notification.ts";
 import { SilenceBook } from "./alerts/silences.ts";
 import { AnalysisLoop } from "./analysis-loop.ts";
@@ -30,6 +35,16 @@ export interface AnalyzerDeps {
   rootCauses?: RootCauseLookup;
   registry: Registry;
   logger: Logger;
+  /**
+   * The process's queue: rounds are driven by its "analysis" schedule, so with BullMQ one replica runs each
+   * round. Default: a private in-process queue (one process alone).
+   */
+  queue?: JobQueue;
+  /**
+   * When set (the queue's Redis), alerts and silences live in Redis under `<keyPrefix>:analyzer:*` and are
+   * shared by the replicas; otherwise in analyzer.stateFile.
+   */
+  sharedState?: { redisUrl: string; keyPrefix: string };
   now?: () => number;
 }
 
@@ -62,14 +77,10 @@ export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
   });
   const book = new AlertBook({ maxHistory: config.maxAlertHistory });
   const silences = new SilenceBook(config.maxSilences);
-  const stateFile = new AlertStateFile(config.stateFile ?? join(deps.dataDir, "alerts-state.json"));
-  const saveState = async (): Promise<void> => {
-    try {
-      await stateFile.save({ alerts: book.snapshot(), silences: silences.snapshot() });
-    } catch (error) {
-      logger.warn({ component: "analyzer", err: error }, "could not save the alert state; it is kept in memory");
-    }
-  };
+  const store: AlertStateStore = deps.sharedState
+    ? new RedisAlertStateStore({ url: deps.sharedState.redisUrl, keyPrefix: deps.sharedState.keyPrefix })
+    : new AlertStateFile(config.stateFile ?? join(deps.dataDir, "alerts-state.json"));
+  const state = new AlertStateSync({ store, book, silences, refreshIntervalMs: config.intervalMs, onLoaded: () => metrics.setAlerts(book.snapshot()), logger });
   const round = new AnalysisRound({
     reader: deps.reader,
     rules: () => rules.current(),
@@ -81,32 +92,35 @@ export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
     logger,
     limits: config,
   });
-  const runRound = async (nowMs: number): Promise<RoundChanges> => {
-    const changes = await round.run(nowMs);
-    await saveState();
-    return changes;
-  };
-  const loop = new AnalysisLoop({ intervalMs: config.intervalMs, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
+  const runRound = (nowMs: number): Promise<RoundChanges> =>
+    state.exclusive(async () => {
+      await state.beforeRound();
+      const changes = await round.run(nowMs);
+      await state.afterRound();
+      return changes;
+    });
+  const queue: JobQueue = deps.queue ?? new InlineQueue({ maxPending: 10, logger });
+  const ownQueue = deps.queue === undefined ? queue : undefined;
+  const loop = new AnalysisLoop({ queue, intervalMs: config.intervalMs, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
   const onSilencesChanged = async (): Promise<void> => {
+    state.noteSilenceEdit();
     const nowMs = now();
     for (const record of book.firing()) round.applySilences(record, nowMs);
     metrics.setAlerts(book.snapshot());
-    await saveState();
+    await state.exclusive(() => state.afterSilenceEdit());
   };
 
   const components: Component[] = [
     { name: "analyzer.rules", start: () => rules.start(), stop: () => rules.stop() },
+    { name: "analyzer.state", start: () => state.start(), stop: () => state.stop() },
     {
-      name: "analyzer.state",
-      start: async () => {
-        const state = await stateFile.load();
-        book.restore(state.alerts);
-        silences.restore(state.silences);
-        metrics.setAlerts(book.snapshot());
+      name: "analyzer.rounds",
+      start: () => loop.start(),
+      stop: async () => {
+        await loop.stop();
+        await ownQueue?.close();
       },
-      stop: saveState,
     },
-    { name: "analyzer.rounds", start: async () => loop.start(), stop: () => loop.stop() },
   ];
   return {
     components,

@@ -1,5 +1,6 @@
 import { readTextIfExists, writeTextAtomically } from "../file-text.ts";
 import type { AlertRecord } from "./alert-book.ts";
+import type { AlertStateStore } from "./alert-state-store.ts";
 import type { Silence } from "./silences.ts";
 
 /**
@@ -14,10 +15,17 @@ export interface AlertState {
 
 const FORMAT_VERSION = 1;
 
-export class AlertStateFile {
+export class AlertStateFile implements AlertStateStore {
+  readonly isShared = false;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly path: string) {}
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    await this.writing.catch(() => undefined);
+  }
 
   /** The saved state; empty when the file does not exist yet. A corrupt file is an error (not silently dropped). */
   async load(): Promise<AlertState> {
@@ -30,7 +38,7 @@ export class AlertStateFile {
     return { alerts: parsed.alerts, silences: parsed.silences };
   }
 
-  /** Saves; calls are serialized so an older state never overwrites a newer one. */
+  /** Saves both halves (one file); calls are serialized so an older state never overwrites a newer one. */
   save(state: AlertState): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, ...state });
     this.writing = this.writing.catch(() => undefined).then(() => writeTextAtomically(this.path, text));
