@@ -1,5 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readTextIfExists, SerialFileWriter } from "../core/files/text-file.ts";
 import type { ProbeCaseDefinition } from "./case.ts";
 
 /**
@@ -9,34 +8,22 @@ import type { ProbeCaseDefinition } from "./case.ts";
  * sharing cases need a storage table instead (see docs/probes.md).
  */
 export class JsonCaseStore {
-  /** Serializes writes: two PUTs at once must not interleave their renames. */
-  private writing: Promise<void> = Promise.resolve();
+  /** Two PUTs at once must not interleave their writes. */
+  private readonly writer: SerialFileWriter;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string) {
+    this.writer = new SerialFileWriter(file);
+  }
 
   async load(): Promise<ProbeCaseDefinition[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
+    const text = await readTextIfExists(this.file);
+    if (text === undefined) return [];
     const parsed: unknown = JSON.parse(text);
     if (!Array.isArray(parsed)) throw new Error(`${this.file}: expected a JSON list of probe case definitions`);
     return parsed as ProbeCaseDefinition[];
   }
 
   save(definitions: readonly ProbeCaseDefinition[]): Promise<void> {
-    const text = `${JSON.stringify(definitions, null, 2)}\n`;
-    const next = this.writing.then(async () => {
-      await mkdir(dirname(this.file), { recursive: true });
-      const temp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(temp, text);
-      await rename(temp, this.file);
-    });
-    // A failed write must not poison the next one; the caller still sees this one's error.
-    this.writing = next.catch(() => undefined);
-    return next;
+    return this.writer.write(`${JSON.stringify(definitions, null, 2)}\n`);
   }
 }

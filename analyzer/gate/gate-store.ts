@@ -1,5 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readTextIfExists, SerialFileWriter } from "../../core/files/text-file.ts";
 
 /** A manual decision on a gate: force pass (`open`) or fail (`close`) until it expires. */
 export interface GateOverride {
@@ -24,19 +23,16 @@ export interface StoredGates {
  * is cheap; replicas that must share them use gate files instead (docs/gating.md).
  */
 export class JsonGateStore {
-  /** Serializes writes: two PUTs at once must not interleave their renames. */
-  private writing: Promise<void> = Promise.resolve();
+  /** Two PUTs at once must not interleave their writes. */
+  private readonly writer: SerialFileWriter;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string) {
+    this.writer = new SerialFileWriter(file);
+  }
 
   async load(): Promise<StoredGates> {
-    let text: string;
-    try {
-      text = await readFile(this.file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { gates: [], overrides: [] };
-      throw error;
-    }
+    const text = await readTextIfExists(this.file);
+    if (text === undefined) return { gates: [], overrides: [] };
     const parsed = JSON.parse(text) as Partial<StoredGates> | null;
     if (typeof parsed !== "object" || parsed === null || !Array.isArray(parsed.gates) || !Array.isArray(parsed.overrides)) {
       throw new Error(`${this.file}: expected {"gates": [...], "overrides": [...]}`);
@@ -45,15 +41,6 @@ export class JsonGateStore {
   }
 
   save(state: StoredGates): Promise<void> {
-    const text = `${JSON.stringify(state, null, 2)}\n`;
-    const next = this.writing.then(async () => {
-      await mkdir(dirname(this.file), { recursive: true });
-      const temp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(temp, text);
-      await rename(temp, this.file);
-    });
-    // A failed write must not poison the next one; the caller still sees this one's error.
-    this.writing = next.catch(() => undefined);
-    return next;
+    return this.writer.write(`${JSON.stringify(state, null, 2)}\n`);
   }
 }

@@ -1,5 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readTextIfExists, SerialFileWriter } from "../../core/files/text-file.ts";
 
 /** What a change function returns: the new value (undefined deletes the key), its lifetime, and the caller's answer. */
 export interface StateChange<R> {
@@ -45,19 +44,16 @@ export interface FileStateStoreOptions {
  */
 export class FileGuardStateStore implements GuardStateStore {
   private readonly entries = new Map<string, StoredEntry>();
+  private readonly writer: SerialFileWriter;
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: FileStateStoreOptions) {}
+  constructor(private readonly options: FileStateStoreOptions) {
+    this.writer = new SerialFileWriter(options.file);
+  }
 
   async start(): Promise<void> {
-    await mkdir(dirname(this.options.file), { recursive: true });
-    let text: string;
-    try {
-      text = await readFile(this.options.file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
-    }
+    const text = await readTextIfExists(this.options.file);
+    if (text === undefined) return;
     const parsed = JSON.parse(text) as { entries?: Record<string, StoredEntry> };
     for (const [key, entry] of Object.entries(parsed.entries ?? {})) this.entries.set(key, entry);
   }
@@ -115,12 +111,7 @@ export class FileGuardStateStore implements GuardStateStore {
 
   /** Saves are chained so two never interleave; each writes the state as it is when its turn comes. */
   private save(): Promise<void> {
-    const next = this.saving.catch(() => undefined).then(async () => {
-      const temporary = `${this.options.file}.tmp`;
-      await writeFile(temporary, JSON.stringify({ entries: Object.fromEntries(this.entries) }));
-      await rename(temporary, this.options.file);
-    });
-    this.saving = next;
-    return next;
+    this.saving = this.writer.write(() => JSON.stringify({ entries: Object.fromEntries(this.entries) }));
+    return this.saving;
   }
 }

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeTextAtomically } from "../../../core/files/text-file.ts";
 
 /** Where reading of one file stopped: the file is recognised by device and inode, not only by path. */
 export interface SavedOffset {
@@ -44,7 +45,5 @@ export async function loadTailState(path: string): Promise<{ offsets: Map<string
 /** Writes the offsets atomically (temp file + rename), so a crash mid-write leaves the previous state intact. */
 export async function saveTailState(path: string, offsets: ReadonlyMap<string, SavedOffset>): Promise<void> {
   const state: StateFile = { version: 1, files: Object.fromEntries(offsets) };
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(state));
-  await rename(temporary, path);
+  await writeTextAtomically(path, JSON.stringify(state));
 }
