@@ -32,6 +32,12 @@ import { apiTokensOf } from "./analyzer/gate/config.ts";
 import { createGates } from "./analyzer/gate/gates.ts";
 import { createAlertOutputs } from "./analyzer/outputs/alert-outputs.ts";
 import { createApiAuth } from "./core/http/auth.ts";
+import type { ServerRole } from "./core/config/sections/server.ts";
+import type { RunReleaseProbes } from "./analyzer/gate/release-probes.ts";
+import { QueryService } from "./collector/query/query-service.ts";
+import { queryRoutes } from "./collector/query/query-routes.ts";
+import { traceRoutes } from "./collector/query/trace-routes.ts";
+import type { FastifyPluginAsync } from "fastify";
 import { overviewRoutes } from "./dashboards/overview/overview-routes.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
 import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
@@ -93,51 +99,83 @@ async function start(config: MeshsightConfig): Promise<void> {
   const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
   const auth = createApiAuth({ tokens: apiTokensOf(config.gates), readApisOpen: config.gates.auth.readApisOpen, protectIngest: config.gates.auth.protectIngest }, logger);
-  const collector = await createCollector({
-    config: config.collector,
-    host: config.server.host,
-    alsPort: config.receivers.alsPort,
-    writer: storage,
-    reader: storage,
-    registry,
-    rejects,
-    logger,
-    dataDir: config.storage.dataDir,
-    traces: {
-      config: config.traces,
-      ports: { otlpGrpc: config.receivers.otlpGrpcPort, otlpHttp: config.receivers.otlpHttpPort, zipkin: config.receivers.zipkinPort },
-      authorize: auth.authorize,
-    },
-  }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
+  // Roles (docs/configuration.md "Roles"): a component is built only when its role is selected; every process
+  // keeps /healthz, /readyz and /metrics. Components add their route plugins and lifecycle parts here.
+  const roles = new Set<ServerRole>(config.server.roles);
+  const routes: FastifyPluginAsync[] = [];
+  const components: Component[] = [];
+  if (roles.has("collector")) {
+    const collector = await createCollector({
+      config: config.collector,
+      host: config.server.host,
+      alsPort: config.receivers.alsPort,
+      writer: storage,
+      reader: storage,
+      registry,
+      rejects,
+      logger,
+      dataDir: config.storage.dataDir,
+      traces: {
+        config: config.traces,
+        ports: { otlpGrpc: config.receivers.otlpGrpcPort, otlpHttp: config.receivers.otlpHttpPort, zipkin: config.receivers.zipkinPort },
+        authorize: auth.authorize,
+      },
+    }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
+    // The collector's routes are its ingest endpoints plus its read-only query API over the shared storage.
+    components.push(...collector.components);
+    routes.push(...collector.routes);
+  } else if (roles.has("api")) {
+    routes.push(queryRoutes(new QueryService(storage)), traceRoutes(storage));
+  }
   const kubeConfig = loadDefaultKubeConfig();
-  const prober = createProber({ config: config.prober, dataDir: config.storage.dataDir, storage, queue, kubeConfig, registry, logger });
-  const outputs = createAlertOutputs({ config: config.outputs, queue, registry, logger });
-  const selfHealing = createSelfHealing({
-    config: config.actions,
-    dataDir: config.storage.dataDir,
-    logger,
-    registry,
-    rejects,
-    outputs: outputs.dispatcher,
-    kubeConfig,
-    ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }),
-  });
-  const analyzer = createAnalyzer({
-    config: config.analyzer,
-    dataDir: config.storage.dataDir,
-    reader: storage,
-    dispatcher: fanOutDispatcher([outputs.dispatcher, selfHealing.dispatcher], (error) => logger.error({ error: String(error) }, "alert dispatch failed")),
-    registry,
-    logger,
-  });
-  const gates = createGates({
-    config: config.gates,
-    dataDir: config.storage.dataDir,
-    reader: storage,
-    runReleaseProbes: (request) => prober.runReleaseProbes(request),
-    registry,
-    logger,
-  });
+  let runReleaseProbes: RunReleaseProbes = () => Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none"));
+  if (roles.has("prober")) {
+    const prober = createProber({ config: config.prober, dataDir: config.storage.dataDir, storage, queue, kubeConfig, registry, logger });
+    components.push(...prober.components);
+    routes.push(...prober.routes);
+    runReleaseProbes = (request) => prober.runReleaseProbes(request);
+  }
+  if (roles.has("analyzer") || roles.has("api")) {
+    const runsRounds = roles.has("analyzer");
+    const outputs = createAlertOutputs({ config: config.outputs, queue, registry, logger });
+    const selfHealing = runsRounds
+      ? createSelfHealing({
+          config: config.actions,
+          dataDir: config.storage.dataDir,
+          logger,
+          registry,
+          rejects,
+          outputs: outputs.dispatcher,
+          kubeConfig,
+          ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }),
+        })
+      : undefined;
+    const analyzer = createAnalyzer({
+      config: config.analyzer,
+      dataDir: config.storage.dataDir,
+      reader: storage,
+      dispatcher: fanOutDispatcher([outputs.dispatcher, ...(selfHealing ? [selfHealing.dispatcher] : [])], (error) => logger.error({ error: String(error) }, "alert dispatch failed")),
+      registry,
+      logger,
+      queue,
+      // With Redis the replicas share one alert state, whichever of them runs a round.
+      ...(config.queue.redisUrl === undefined ? {} : { sharedState: { redisUrl: config.queue.redisUrl, keyPrefix: config.queue.prefix } }),
+    });
+    if (runsRounds && selfHealing) {
+      // Outputs and self-healing take notifications before the first analysis round sends any.
+      components.push(...outputs.components, ...selfHealing.components, ...analyzer.components);
+      routes.push(...analyzer.routes, ...outputs.routes, ...selfHealing.routes);
+    } else {
+      // An api-only process serves alerts and silences from the state the analyzer replicas share; no rounds.
+      components.push(...analyzer.components.filter((component) => component.name !== "analyzer.rounds"));
+      routes.push(...analyzer.routes);
+    }
+  }
+  if (roles.has("api")) {
+    const gates = createGates({ config: config.gates, dataDir: config.storage.dataDir, reader: storage, runReleaseProbes, registry, logger });
+    components.push(...gates.components);
+    routes.push(...gates.routes, overviewRoutes());
+  }
   const app = buildApp({
     logger,
     registry,
@@ -146,8 +184,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       { name: "storage", isReady: () => storage.ping() },
       { name: "queue", isReady: () => queue.ping() },
     ],
-    // Components (collector receivers and query API, prober, analyzer) add their route plugins here.
-    routes: [...collector.routes, ...prober.routes, ...analyzer.routes, ...outputs.routes, ...selfHealing.routes, ...gates.routes, overviewRoutes()],
+    routes,
     authorize: auth.authorize,
   });
   const tracing = createSelfTracing({
@@ -162,13 +199,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       tracing,
       storageRunner,
       queueRunner,
-      ...collector.components,
-      ...prober.components,
-      // Outputs and self-healing take notifications before the first analysis round sends any.
-      ...outputs.components,
-      ...selfHealing.components,
-      ...analyzer.components,
-      ...gates.components,
+      ...components,
       httpServerComponent({ app, host: config.server.host, port: config.http.port, logger }),
     ],
     logger,
@@ -181,7 +212,7 @@ async function start(config: MeshsightConfig): Promise<void> {
     if (error instanceof StartupError) fail(error.message, EXIT_FAILURE);
     throw error;
   }
-  logger.info({ version: packageJson.version, storage: storage.name, queue: queue.name }, "meshsight started");
+  logger.info({ version: packageJson.version, storage: storage.name, queue: queue.name, roles: [...roles] }, "meshsight started");
 }
 
 async function ingest(args: readonly string[]): Promise<void> {
