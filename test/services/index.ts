@@ -7,7 +7,7 @@
  * a test file runs on its own.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,15 +87,42 @@ function stopper(child: ChildProcess, dir: string): () => Promise<void> {
   };
 }
 
-export async function startClickHouse(): Promise<RunningService> {
+export interface ClickHouseServerOptions {
+  /** Loopback address to listen on; default 127.0.0.1. Any 127.x.y.z works on Linux. */
+  listenHost?: string;
+  httpPort?: number;
+  tcpPort?: number;
+  /** `<remote_servers>` body (inside the root element), written to a config.d file next to a copy of the system config. */
+  remoteServersXml?: string;
+}
+
+const SYSTEM_CONFIG_DIR = "/etc/clickhouse-server";
+
+/**
+ * A private config directory: the system config and users copied, plus config.d/remote-servers.xml.
+ * ClickHouse reads config.d next to the main file, and remote_servers cannot be set from the command line.
+ */
+function writeClusterConfig(dir: string, remoteServersXml: string): string {
+  const configDir = join(dir, "etc");
+  mkdirSync(join(configDir, "config.d"), { recursive: true });
+  for (const file of ["config.xml", "users.xml"]) copyFileSync(join(SYSTEM_CONFIG_DIR, file), join(configDir, file));
+  writeFileSync(join(configDir, "config.d", "remote-servers.xml"), `<yandex>\n<remote_servers replace="replace">\n${remoteServersXml}\n</remote_servers>\n</yandex>\n`);
+  return join(configDir, "config.xml");
+}
+
+export async function startClickHouse(options: ClickHouseServerOptions = {}): Promise<RunningService> {
   const binary = binaryPath("clickhouse-server");
   const dir = mkdtempSync(join(tmpdir(), "meshsight-ch-"));
   for (const sub of ["tmp", "user_files", "format_schemas"]) mkdirSync(join(dir, sub));
-  const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()];
+  const host = options.listenHost ?? "127.0.0.1";
+  const httpPort = options.httpPort ?? (await freePort());
+  const tcpPort = options.tcpPort ?? (await freePort());
+  const interserverPort = await freePort();
+  const configFile = options.remoteServersXml === undefined ? join(SYSTEM_CONFIG_DIR, "config.xml") : writeClusterConfig(dir, options.remoteServersXml);
   const child = spawn(
     binary,
     [
-      "--config-file=/etc/clickhouse-server/config.xml",
+      `--config-file=${configFile}`,
       "--",
       `--path=${dir}/`,
       `--tmp_path=${dir}/tmp/`,
@@ -106,13 +133,49 @@ export async function startClickHouse(): Promise<RunningService> {
       `--http_port=${httpPort}`,
       `--tcp_port=${tcpPort}`,
       `--interserver_http_port=${interserverPort}`,
-      "--listen_host=127.0.0.1",
+      `--listen_host=${host}`,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  const url = `http://127.0.0.1:${httpPort}`;
+  const url = `http://${host}:${httpPort}`;
   await waitUntil("clickhouse-server", child, () => httpAnswers(`${url}/ping`, "Ok."));
   return { url, stop: stopper(child, dir) };
+}
+
+export interface RunningClickHouseCluster {
+  /** The `remote_servers` cluster name. */
+  name: string;
+  /** One server per shard, in shard order. */
+  nodes: RunningService[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `shards` real servers forming a cluster of one replica per shard, as a deployment has them: every node
+ * serves HTTP on the same port (on its own loopback address, 127.0.0.1, 127.0.0.2, ...), so a client can
+ * reach each host that `system.clusters` names with the port it already knows. TCP ports differ because
+ * ClickHouse takes any local address with its own TCP port for "this node".
+ */
+export async function startClickHouseCluster(name: string, shards = 2): Promise<RunningClickHouseCluster> {
+  const httpPort = await freePort();
+  const hosts: { host: string; tcpPort: number }[] = [];
+  for (let i = 0; i < shards; i++) hosts.push({ host: `127.0.0.${i + 1}`, tcpPort: await freePort() });
+  const shardXml = hosts.map(({ host, tcpPort }) => `<shard><replica><host>${host}</host><port>${tcpPort}</port></replica></shard>`).join("");
+  const remoteServersXml = `<${name}>${shardXml}</${name}>`;
+  const nodes: RunningService[] = [];
+  try {
+    for (const { host, tcpPort } of hosts) nodes.push(await startClickHouse({ listenHost: host, httpPort, tcpPort, remoteServersXml }));
+  } catch (error) {
+    for (const node of nodes) await node.stop();
+    throw error;
+  }
+  return {
+    name,
+    nodes,
+    stop: async () => {
+      for (const node of nodes) await node.stop();
+    },
+  };
 }
 
 export async function startRedis(): Promise<RunningService> {
@@ -175,6 +238,6 @@ async function shared(envName: string, start: () => Promise<RunningService>): Pr
   return start();
 }
 
-export const useClickHouse = (): Promise<RunningService> => shared("MESHSIGHT_TEST_CLICKHOUSE_URL", startClickHouse);
+export const useClickHouse = (): Promise<RunningService> => shared("MESHSIGHT_TEST_CLICKHOUSE_URL", () => startClickHouse());
 export const useRedis = (): Promise<RunningService> => shared("MESHSIGHT_TEST_REDIS_URL", startRedis);
 export const useAlertmanager = (): Promise<RunningService> => shared("MESHSIGHT_TEST_ALERTMANAGER_URL", startAlertmanager);

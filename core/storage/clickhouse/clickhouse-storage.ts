@@ -21,6 +21,8 @@ import {
 } from "../port.ts";
 import { capabilitiesOf, parseServerVersion, type ClickHouseCapabilities } from "./capabilities.ts";
 import { createClickHouseClient, redactUrl } from "./client-factory.ts";
+import { openClusterNodes } from "./cluster-nodes.ts";
+import { LOCAL_TABLE_SUFFIX, type ClusterLayout } from "./cluster-schema.ts";
 import { ClickHouseConnection } from "./connection.ts";
 import { applyMigrations } from "./migrations.ts";
 import { ClickHouseProbeReader } from "./probe-reader.ts";
@@ -42,10 +44,15 @@ export interface ClickHouseStorageOptions {
   requestTimeoutMs?: number;
   /** Counts rows refused as invalid; without it they are still logged. */
   rejects?: RejectCounter;
+  /** Cluster mode: local tables on every node and Distributed tables under the usual names (cluster-schema.ts). */
+  cluster?: ClusterLayout;
 }
 
 interface Started {
   connection: ClickHouseConnection;
+  /** Connections holding each node's rows, for per-node upkeep (retention): the connection itself on a single server. */
+  nodes: ClickHouseConnection[];
+  closeNodes: () => Promise<void>;
   writer: ClickHouseWriter;
   reader: ClickHouseReader;
   spanReader: ClickHouseSpanReader;
@@ -96,11 +103,13 @@ export class ClickHouseStorage implements StorageAdapter {
 
   private async connectAndMigrate(): Promise<void> {
     const capabilities = capabilitiesOf(parseServerVersion(await this.serverVersion()));
-    const connection = new ClickHouseConnection(this.client, capabilities);
-    await applyMigrations(connection, this.database, this.logger);
-    if (capabilities.ttl) await applyTtl(connection, this.database, this.retention, this.logger);
+    const { cluster } = this.options;
+    const connection = new ClickHouseConnection(this.client, capabilities, cluster !== undefined);
+    const { nodes, closeNodes } = await this.prepareSchema(connection, capabilities);
     this.started = {
       connection,
+      nodes,
+      closeNodes,
       writer: new ClickHouseWriter(connection, this.database, (reason, rejected, firstProblem) => this.reportInvalidRows(reason, rejected, firstProblem)),
       reader: new ClickHouseReader(connection, this.database),
       spanReader: new ClickHouseSpanReader(connection, this.database),
@@ -114,9 +123,40 @@ export class ClickHouseStorage implements StorageAdapter {
         queryParameters: capabilities.queryParameters,
         ttl: capabilities.ttl,
         lowCardinality: capabilities.lowCardinality,
+        cluster: cluster?.name,
+        replicated: cluster?.replicated,
       },
       "clickhouse storage started",
     );
+  }
+
+  /**
+   * Migrations and TTL. A cluster without ZooKeeper gets its schema node by node (ON CLUSTER needs the
+   * DDL queue in ZooKeeper); with it, once ON CLUSTER. TTL is per node either way: it is set on local tables.
+   */
+  private async prepareSchema(connection: ClickHouseConnection, capabilities: ClickHouseCapabilities): Promise<Pick<Started, "nodes" | "closeNodes">> {
+    const { cluster } = this.options;
+    if (cluster === undefined) {
+      await applyMigrations(connection, this.database, this.logger);
+      if (capabilities.ttl) await applyTtl(connection, this.database, this.retention, this.logger);
+      return { nodes: [connection], closeNodes: async () => {} };
+    }
+    const opened = await openClusterNodes({
+      seedUrl: this.options.url,
+      cluster: cluster.name,
+      seed: connection,
+      requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      logger: this.logger,
+    });
+    try {
+      if (cluster.replicated) await applyMigrations(connection, this.database, this.logger, undefined, cluster);
+      else for (const node of opened.nodes) await applyMigrations(node.connection, this.database, this.logger, undefined, cluster);
+      if (capabilities.ttl) for (const node of opened.nodes) await applyTtl(node.connection, this.database, this.retention, this.logger, LOCAL_TABLE_SUFFIX);
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+    return { nodes: opened.nodes.map((node) => node.connection), closeNodes: () => opened.close() };
   }
 
   /** The first request: any failure here means the server cannot be used, whatever the cause. */
@@ -153,13 +193,14 @@ export class ClickHouseStorage implements StorageAdapter {
    */
   async enforceRetention(nowMs: number): Promise<void> {
     if (!Number.isFinite(nowMs)) throw new RangeError(`nowMs must be a finite number, got ${nowMs}`);
-    const { connection } = this.use();
-    await dropExpiredPartitions(connection, this.database, this.retention, nowMs, this.logger);
+    for (const node of this.use().nodes) await dropExpiredPartitions(node, this.database, this.retention, nowMs, this.logger);
   }
 
   async close(): Promise<void> {
+    const closeNodes = this.started?.closeNodes;
     this.started = undefined;
     this.starting = undefined;
+    await closeNodes?.();
     await this.client.close();
   }
 

@@ -8,13 +8,26 @@ import { bindQuery, type QueryParams } from "./query-binding.ts";
  */
 export class ClickHouseConnection {
   private readonly readSettings: ClickHouseSettings;
+  private readonly insertSettings: ClickHouseSettings;
 
+  /** `throughDistributedTables`: the tables read and written are Distributed tables of a cluster. */
   constructor(
     private readonly client: ClickHouseClient,
     readonly capabilities: ClickHouseCapabilities,
+    throughDistributedTables = false,
   ) {
     // 64-bit counters as JSON numbers rather than strings: counts stay far below 2^53.
     this.readSettings = { output_format_json_quote_64bit_integers: 0 };
+    this.insertSettings = {};
+    if (throughDistributedTables) {
+      // `trace_id IN (SELECT ... FROM spans)` over Distributed tables is refused by default; GLOBAL runs the
+      // subquery once on this node and ships its result to the shards, which is what the readers mean.
+      this.readSettings.distributed_product_mode = "global";
+      // An insert returns once every shard has its rows, rather than once they are queued on this node's
+      // disk: a write the flusher saw succeed is readable, and a shard that is down fails the write (and
+      // the flusher retries) instead of piling rows up on one node.
+      this.insertSettings.insert_distributed_sync = 1;
+    }
   }
 
   async select<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {
@@ -29,6 +42,6 @@ export class ClickHouseConnection {
 
   async insert(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: [...rows], format: "JSONEachRow" });
+    await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: this.insertSettings });
   }
 }

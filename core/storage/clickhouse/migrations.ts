@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ClickHouseCapabilities } from "./capabilities.ts";
+import { expandForCluster, onClusterClause, type ClusterLayout } from "./cluster-schema.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import { identifier } from "./sql-literals.ts";
 
@@ -10,6 +11,10 @@ import { identifier } from "./sql-literals.ts";
  * starting at once, or a start that died half way, converge to the same schema. Files use two
  * placeholders: `{{database}}` and `{{lowCardinalityString}}` (LowCardinality(String) where the server
  * has it without experimental settings, plain String on 18.x).
+ *
+ * In cluster mode (a `layout`) each statement is expanded by cluster-schema.ts and `schema_migrations`
+ * is per node: without ZooKeeper the caller applies the migrations to every node, each recording its
+ * own; with it, statements run `ON CLUSTER` and the connected node records them.
  */
 
 export interface Migration {
@@ -54,17 +59,24 @@ export function renderStatement(statement: string, database: string, capabilitie
     .replaceAll("{{lowCardinalityString}}", capabilities.lowCardinality ? "LowCardinality(String)" : "String");
 }
 
+/** The statements a migration statement stands for: itself on a single server, its cluster form in a cluster. */
+export function statementsFor(statement: string, layout: ClusterLayout | undefined): string[] {
+  return layout === undefined ? [statement] : expandForCluster(statement, layout);
+}
+
 /** Applies the migrations not yet recorded; returns the versions it applied. */
 export async function applyMigrations(
   connection: ClickHouseConnection,
   database: string,
   logger: Logger,
   migrations: readonly Migration[] = loadMigrations(),
+  layout?: ClusterLayout,
 ): Promise<number[]> {
   const db = identifier(database);
-  await connection.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+  const onCluster = onClusterClause(layout);
+  await connection.command(`CREATE DATABASE IF NOT EXISTS ${db}${onCluster}`);
   await connection.command(
-    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at DateTime('UTC'))
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations${onCluster} (version UInt32, name String, applied_at DateTime('UTC'))
      ENGINE = ReplacingMergeTree() ORDER BY version`,
   );
   const applied = new Set(
@@ -73,7 +85,7 @@ export async function applyMigrations(
   const newlyApplied: number[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements) {
+    for (const statement of migration.statements.flatMap((each) => statementsFor(each, layout))) {
       try {
         await connection.command(renderStatement(statement, database, connection.capabilities));
       } catch (error) {

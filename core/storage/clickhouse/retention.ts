@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { RetentionPolicy } from "../port.ts";
+import { LOCAL_TABLE_SUFFIX } from "./cluster-schema.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import { identifier, integerLiteral } from "./sql-literals.ts";
 
@@ -22,6 +23,12 @@ export const RETENTION_BY_TABLE: Readonly<Record<string, keyof RetentionPolicy>>
   probe_results: "probeResultsDays",
 };
 
+/** The retention setting of a table's data, also for a cluster node's `<table>_local`; undefined for others. */
+export function retentionSettingOf(table: string): keyof RetentionPolicy | undefined {
+  const logicalName = table.endsWith(LOCAL_TABLE_SUFFIX) ? table.slice(0, -LOCAL_TABLE_SUFFIX.length) : table;
+  return Object.hasOwn(RETENTION_BY_TABLE, logicalName) ? RETENTION_BY_TABLE[logicalName] : undefined;
+}
+
 export function validateRetention(retention: RetentionPolicy): RetentionPolicy {
   for (const key of ["minuteDays", "hourDays", "dayDays", "samplesDays", "spansDays", "probeResultsDays"] as const) {
     const days = retention[key];
@@ -30,14 +37,18 @@ export function validateRetention(retention: RetentionPolicy): RetentionPolicy {
   return retention;
 }
 
-/** Sets each table's TTL to the policy; skipped where it is already set, since a changed TTL rewrites parts. */
-export async function applyTtl(connection: ClickHouseConnection, database: string, retention: RetentionPolicy, logger: Logger): Promise<void> {
+/**
+ * Sets each table's TTL to the policy; skipped where it is already set, since a changed TTL rewrites parts.
+ * `tableSuffix` names the tables holding the rows: `_local` on a cluster node (Distributed tables have no TTL).
+ */
+export async function applyTtl(connection: ClickHouseConnection, database: string, retention: RetentionPolicy, logger: Logger, tableSuffix = ""): Promise<void> {
   const db = identifier(database);
   const tables = await connection.select<{ name: string; engine_full: string }>(
     "SELECT name, engine_full FROM system.tables WHERE database = {database:String}",
     { database },
   );
-  for (const [table, setting] of Object.entries(RETENTION_BY_TABLE)) {
+  for (const [logicalName, setting] of Object.entries(RETENTION_BY_TABLE)) {
+    const table = `${logicalName}${tableSuffix}`;
     // TTL intervals are whole days; rounding up never deletes what the policy keeps.
     const days = Math.ceil(retention[setting]);
     const current = tables.find((row) => row.name === table)?.engine_full ?? "";
@@ -77,7 +88,7 @@ export async function dropExpiredPartitions(
   );
   const dropped: string[] = [];
   for (const { table, partition } of parts) {
-    const setting = RETENTION_BY_TABLE[table];
+    const setting = retentionSettingOf(table);
     if (setting === undefined || !isPartitionExpired(partition, retention[setting], nowMs)) continue;
     await connection.command(`ALTER TABLE ${db}.${identifier(table)} DROP PARTITION ${integerLiteral(Number(partition), "UInt32")}`);
     dropped.push(`${table}/${partition}`);

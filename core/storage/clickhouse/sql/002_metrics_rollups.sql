@@ -2,9 +2,17 @@
 -- time truncated; the SummingMergeTree tables sum rows of the same bucket on merge, and reads
 -- aggregate anyway, so the views need no GROUP BY of their own.
 -- Partitioned by day like every table, so retention on servers without TTL drops whole days.
-CREATE TABLE IF NOT EXISTS {{database}}.metrics_hour AS {{database}}.metrics_minute;
+-- The engine is spelled out (the same as metrics_minute's) because cluster mode makes it Replicated,
+-- and a copied Replicated engine would share metrics_minute's ZooKeeper path.
+CREATE TABLE IF NOT EXISTS {{database}}.metrics_hour AS {{database}}.metrics_minute
+ENGINE = SummingMergeTree()
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (scope, service, name, detect_point, component, time);
 
-CREATE TABLE IF NOT EXISTS {{database}}.metrics_day AS {{database}}.metrics_minute;
+CREATE TABLE IF NOT EXISTS {{database}}.metrics_day AS {{database}}.metrics_minute
+ENGINE = SummingMergeTree()
+PARTITION BY toYYYYMMDD(time)
+ORDER BY (scope, service, name, detect_point, component, time);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.metrics_hour_mv TO {{database}}.metrics_hour AS
 SELECT
