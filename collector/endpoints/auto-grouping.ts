@@ -70,7 +70,7 @@ export function placeholderFor(segment: string): string | null {
 }
 
 /** placeholderFor on `text[start, end)`, so a path is classified without cutting it into substrings. */
-function placeholderForRange(text: string, start: number, end: number): string | null {
+export function placeholderForRange(text: string, start: number, end: number): string | null {
   const length = end - start;
   if (length === 0) return null;
   let digits = 0;

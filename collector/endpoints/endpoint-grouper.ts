@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import { groupIdSegments } from "./auto-grouping.ts";
 import { CompiledEndpointRules, type EndpointRule } from "./endpoint-rules.ts";
+import { GroupedShapeMemo } from "./grouped-shape-memo.ts";
 import { pathSegments } from "./path-pattern-trie.ts";
 import { TwoGenerationCache } from "./two-generation-cache.ts";
 
@@ -40,14 +41,24 @@ export interface EndpointGrouperStats {
   services: number;
   knownEndpoints: number;
   cachedPaths: number;
+  /** Grouped forms of id paths remembered (at most one per known endpoint). */
+  groupedShapes: number;
+}
+
+/** What one (service, method) remembers about its paths. */
+interface MethodNames {
+  /** Raw path -> name, for paths without ids (they come again and again). */
+  readonly byPath: TwoGenerationCache<string, string>;
+  /** Grouped form -> name, for paths with ids (each raw path is new; its shape is not). */
+  readonly byShape: GroupedShapeMemo;
 }
 
 interface ServiceEndpoints {
   readonly service: string;
   /** Name -> the same name: returning the stored string lets later map lookups reuse its cached hash. */
   readonly known: Map<string, string>;
-  /** Per method, raw path -> name, so no `method + path` key string is built per call. */
-  readonly cacheByMethod: Map<string, TwoGenerationCache<string, string>>;
+  /** Per method, so no `method + path` key string is built per call. */
+  readonly namesByMethod: Map<string, MethodNames>;
   overflowedCalls: number;
   lastUsedTick: number;
 }
@@ -63,8 +74,8 @@ const DEFAULTS = {
 /**
  * Names endpoints the way ARCHITECTURE.md ("Dimensions") says: user rules first (per service, then global,
  * first match wins), then automatic grouping of id-like segments, then a hard cap per service and window.
- * Memory is bounded by maxServices x (maxEndpointsPerService + 16 methods x 2 x cacheEntriesPerService),
- * never by the number of raw URLs seen.
+ * Memory is bounded by maxServices x (maxEndpointsPerService + 16 methods x (2 x cacheEntriesPerService +
+ * maxEndpointsPerService)), never by the number of raw URLs seen.
  */
 export class EndpointGrouper {
   private readonly rules: CompiledEndpointRules;
@@ -107,13 +118,18 @@ export class EndpointGrouper {
   nameEndpoint(service: string, method: string, path: string, protocol: EndpointProtocol): string {
     const state = this.serviceState(service);
     const cleanPath = protocol === "http" ? withoutQuery(path) : path;
-    const cache = this.cacheFor(state, protocol === "http" ? method : "");
-    const cached = cache?.get(cleanPath);
+    const names = this.namesFor(state, protocol === "http" ? method : "");
+    const cached = names?.byPath.get(cleanPath);
     if (cached !== undefined) return cached;
-    const grouped = this.groupedName(service, method, cleanPath, protocol);
-    const name = this.admit(state, grouped.name);
-    // A path that carried ids rarely comes again; caching it would only churn the cache.
-    if (!grouped.hadIds) cache?.set(cleanPath, name);
+    // Shapes stand for automatic grouping only: with rules or truncation the name is not the grouped path.
+    const isShapeMemoable = protocol === "http" && cleanPath !== "" && cleanPath.length <= this.maxPathLength && !this.rules.appliesTo(service);
+    const byShape = isShapeMemoable ? names?.byShape.nameOf(cleanPath) : undefined;
+    if (byShape !== undefined) return byShape;
+    const grouped = this.groupedPath(service, cleanPath, protocol);
+    const name = this.admit(state, method === "" || protocol === "grpc" ? grouped.path : `${method}:${grouped.path}`);
+    if (!grouped.hadIds) names?.byPath.set(cleanPath, name);
+    // A path that carried ids rarely comes again, so caching it would only churn the cache; its shape does.
+    else if (isShapeMemoable && name !== OVERFLOW_ENDPOINT) names?.byShape.remember(grouped.path, name);
     return name;
   }
 
@@ -131,29 +147,34 @@ export class EndpointGrouper {
   stats(): EndpointGrouperStats {
     let knownEndpoints = 0;
     let cachedPaths = 0;
+    let groupedShapes = 0;
     for (const state of this.services.values()) {
       knownEndpoints += state.known.size;
-      for (const cache of state.cacheByMethod.values()) cachedPaths += cache.size;
+      for (const names of state.namesByMethod.values()) {
+        cachedPaths += names.byPath.size;
+        groupedShapes += names.byShape.size;
+      }
     }
-    return { services: this.services.size, knownEndpoints, cachedPaths };
+    return { services: this.services.size, knownEndpoints, cachedPaths, groupedShapes };
   }
 
-  private groupedName(service: string, method: string, path: string, protocol: EndpointProtocol): { name: string; hadIds: boolean } {
+  /** The path part of the name (rules, then automatic grouping); hadIds when it differs from the path. */
+  private groupedPath(service: string, path: string, protocol: EndpointProtocol): { path: string; hadIds: boolean } {
     const boundedPath = this.truncate(path === "" ? "/" : path);
-    if (protocol === "grpc") return { name: boundedPath, hadIds: false };
+    if (protocol === "grpc") return { path: boundedPath, hadIds: false };
     const ruleMatch = this.rules.isEmpty ? undefined : this.rules.match(service, pathSegments(boundedPath));
     const grouped = ruleMatch ?? groupIdSegments(boundedPath);
-    return { name: method === "" ? grouped : `${method}:${grouped}`, hadIds: grouped !== boundedPath };
+    return { path: grouped, hadIds: grouped !== boundedPath };
   }
 
-  /** The raw-path cache for one method; undefined (no caching) for methods beyond the bound. */
-  private cacheFor(state: ServiceEndpoints, method: string): TwoGenerationCache<string, string> | undefined {
-    let cache = state.cacheByMethod.get(method);
-    if (cache === undefined && state.cacheByMethod.size < MAX_CACHED_METHODS_PER_SERVICE) {
-      cache = new TwoGenerationCache(this.cacheEntriesPerService);
-      state.cacheByMethod.set(method, cache);
+  /** What one method of a service remembers; undefined (no caching) for methods beyond the bound. */
+  private namesFor(state: ServiceEndpoints, method: string): MethodNames | undefined {
+    let names = state.namesByMethod.get(method);
+    if (names === undefined && state.namesByMethod.size < MAX_CACHED_METHODS_PER_SERVICE) {
+      names = { byPath: new TwoGenerationCache(this.cacheEntriesPerService), byShape: new GroupedShapeMemo(this.maxEndpointsPerService) };
+      state.namesByMethod.set(method, names);
     }
-    return cache;
+    return names;
   }
 
   private admit(state: ServiceEndpoints, name: string): string {
@@ -181,7 +202,7 @@ export class EndpointGrouper {
     let state = this.services.get(service);
     if (state === undefined) {
       if (this.services.size >= this.maxServices) this.forgetLeastRecentlyUsedService();
-      state = { service, known: new Map(), cacheByMethod: new Map(), overflowedCalls: 0, lastUsedTick: 0 };
+      state = { service, known: new Map(), namesByMethod: new Map(), overflowedCalls: 0, lastUsedTick: 0 };
       this.services.set(service, state);
     }
     state.lastUsedTick = ++this.tick;

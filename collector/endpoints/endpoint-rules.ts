@@ -79,6 +79,11 @@ export class CompiledEndpointRules {
     return this.global.size === 0 && this.perService.size === 0;
   }
 
+  /** Whether any rule (its own or a global one) could name an endpoint of `service`. */
+  appliesTo(service: string): boolean {
+    return this.global.size > 0 || this.perService.has(service);
+  }
+
   /** The matching pattern for `service`, its own rules first, or undefined. */
   match(service: string, segments: readonly string[]): string | undefined {
     return this.perService.get(service)?.match(segments) ?? this.global.match(segments);

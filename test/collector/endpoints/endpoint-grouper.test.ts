@@ -70,8 +70,26 @@ void test("ids are grouped without filling the cap or the cache", () => {
   for (let i = 0; i < 100_000; i++) {
     assert.equal(g.nameEndpoint("shop.default", "GET", `/orders/${i}/items/f${i.toString(16).padStart(7, "0")}`, "http"), "GET:/orders/{id}/items/{hex}");
   }
-  assert.deepEqual(g.stats(), { services: 1, knownEndpoints: 1, cachedPaths: 0 });
+  assert.deepEqual(g.stats(), { services: 1, knownEndpoints: 1, cachedPaths: 0, groupedShapes: 1 });
   assert.deepEqual(g.servicesAtCap(), []);
+});
+
+void test("names of id paths remembered by shape equal fresh grouping, whatever the mix of shapes, methods and rules", () => {
+  const { grouper: memoized } = grouper({ maxEndpointsPerService: 10_000, rules: [{ pattern: "/ruled/{x}", service: "ruled.default" }] });
+  const shapes = ["/a/{n}", "/a/{n}/b", "/{n}/a", "/a/{n}/{n}", "/a/b{n}", "/a/{n}x", "/{n}", "/a//{n}", "/a/{id}/{n}", "/ruled/{n}"];
+  let checked = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const shape = shapes[i % shapes.length] as string;
+    const path = shape.replaceAll("{n}", String(1000 + ((i * 7919) % 100_000)));
+    const method = i % 3 === 0 ? "POST" : "GET";
+    const service = shape === "/ruled/{n}" ? "ruled.default" : "plain.default";
+    // A fresh grouper per call cannot have remembered anything: it is the reference.
+    const { grouper: fresh } = grouper({ rules: [{ pattern: "/ruled/{x}", service: "ruled.default" }] });
+    assert.equal(memoized.nameEndpoint(service, method, path, "http"), fresh.nameEndpoint(service, method, path, "http"), `${method} ${path}`);
+    checked++;
+  }
+  assert.equal(checked, 5_000);
+  assert.ok(memoized.stats().groupedShapes >= 9, `shapes remembered: ${memoized.stats().groupedShapes}`);
 });
 
 void test("the same name comes back as the same string, so later map lookups reuse its hash", () => {
