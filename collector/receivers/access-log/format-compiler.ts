@@ -32,6 +32,13 @@ interface CompiledField {
   followedBy: string;
   /** A quoted field may hold spaces, so it ends at the whole closing literal, not its first character. */
   isQuoted: boolean;
+  /** followedBy's first character, what an unquoted field's end is searched for. */
+  separatorStart: string;
+  /**
+   * Most separators are one space: finding its character is then the whole match, and skipping the
+   * startsWith check per field is ~5 % of the access-log path.
+   */
+  isOneCharSeparator: boolean;
 }
 
 const UNUSED_FIELD: OperatorSpec = { setter: null, minWidth: 0 };
@@ -91,7 +98,13 @@ export function compileFormat(format: string, options: CompileOptions): LinePars
     if (after === "" && index < tokens.length - 1) {
       throw new Error(`access-log format: operators %${token}% and %${tokens[index + 1] ?? ""}% have no separator between them`);
     }
-    return { spec: options.resolveOperator(token) ?? UNUSED_FIELD, followedBy: after, isQuoted: before.endsWith('"') && after.startsWith('"') };
+    return {
+      spec: options.resolveOperator(token) ?? UNUSED_FIELD,
+      followedBy: after,
+      isQuoted: before.endsWith('"') && after.startsWith('"'),
+      separatorStart: after.slice(0, 1),
+      isOneCharSeparator: after.length === 1,
+    };
   });
   const hasStartTime = tokens.some((token) => /^START_TIME\b/i.test(token));
   return new CompiledFormatParser(literals[0] ?? "", fields, hasStartTime, options.now);
@@ -131,8 +144,9 @@ class CompiledFormatParser implements LineParser {
         fieldEnd = text.indexOf(separator, position);
         if (fieldEnd < 0 || fieldEnd + separator.length > end) return "field_count";
       } else {
-        fieldEnd = text.indexOf(separator[0] as string, position + field.spec.minWidth);
-        if (fieldEnd < 0 || fieldEnd + separator.length > end || !text.startsWith(separator, fieldEnd)) return "field_count";
+        fieldEnd = text.indexOf(field.separatorStart, position + field.spec.minWidth);
+        if (fieldEnd < 0 || fieldEnd + separator.length > end) return "field_count";
+        if (!field.isOneCharSeparator && !text.startsWith(separator, fieldEnd)) return "field_count";
       }
       const setter = field.spec.setter;
       if (setter !== null && badValue === null && !isUnsetValue(text, position, fieldEnd)) {
