@@ -125,6 +125,8 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
     logger,
     registry,
     maxStreams: config.alsMaxStreams,
+    maxConnectionAgeMs: config.alsMaxConnectionAgeMs,
+    maxConnectionAgeGraceMs: config.alsMaxConnectionAgeGraceMs,
   });
   let alsPort: number | undefined;
 

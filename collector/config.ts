@@ -37,6 +37,8 @@ export const INSTANCE_NAME_PATTERN = /^\S+$/;
 export const collectorSection = defineSection(
   z.strictObject({
     alsMaxStreams: integerField(1, 1_000_000).default(10_000),
+    alsMaxConnectionAgeMs: integerField(0, 86_400_000).default(600_000),
+    alsMaxConnectionAgeGraceMs: integerField(0, 86_400_000).default(30_000),
     endpointRulesFile: optionalPath(),
     maxEndpointsPerService: integerField(1, 1_000_000).default(1_000),
     latenessSeconds: integerField(0, 3_600).default(120),
@@ -58,6 +60,8 @@ export const collectorSection = defineSection(
   }),
   [
     { key: "alsMaxStreams", env: "MESHSIGHT_ALS_MAX_STREAMS", flag: "als-max-streams", description: "Concurrent ALS streams accepted; more are refused with RESOURCE_EXHAUSTED." },
+    { key: "alsMaxConnectionAgeMs", env: "MESHSIGHT_ALS_MAX_CONNECTION_AGE_MS", flag: "als-max-connection-age-ms", description: "After this long (+/-10% jitter) an ALS connection gets an HTTP/2 GOAWAY, so Envoy's next stream opens a new connection and re-balances across replicas (0 = never)." },
+    { key: "alsMaxConnectionAgeGraceMs", env: "MESHSIGHT_ALS_MAX_CONNECTION_AGE_GRACE_MS", flag: "als-max-connection-age-grace-ms", description: "How long streams on a connection past its age may go on before the connection is closed; what was received is handed over (0 = wait for the streams to end)." },
     { key: "endpointRulesFile", env: "MESHSIGHT_ENDPOINT_RULES_FILE", flag: "endpoint-rules-file", description: "YAML file of endpoint grouping rules such as /api/products/{id}." },
     { key: "maxEndpointsPerService", env: "MESHSIGHT_MAX_ENDPOINTS_PER_SERVICE", flag: "max-endpoints-per-service", description: "Distinct endpoints per service per hour; the rest fold into {overflow}." },
     { key: "latenessSeconds", env: "MESHSIGHT_LATENESS_SECONDS", flag: "lateness-seconds", description: "How long after its end a minute still takes late records." },

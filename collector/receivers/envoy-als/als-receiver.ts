@@ -4,7 +4,7 @@
  * decodes lazily from raw bytes and hands entries to the collector's ingest. Thin by design: identity
  * resolution and aggregation happen behind `ingest` and `identify`.
  */
-import { type sendUnaryData, Server, ServerCredentials, type ServerReadableStream, status } from "@grpc/grpc-js";
+import { type ChannelOptions, type sendUnaryData, Server, ServerCredentials, type ServerReadableStream, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { AccessLogEntry, NodeInfo, ProxyIdentity } from "../../../core/model/access-log.ts";
@@ -29,6 +29,14 @@ export interface AlsReceiverOptions {
   handoverTimeoutMs?: number;
   /** How long `stop()` waits for streams to hand over and close before cutting them; default 10 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * Age (+/-10% jitter, applied by grpc-js) after which a connection gets an HTTP/2 GOAWAY: Envoy holds one
+   * stream per proxy for as long as the connection lives, so without an age the load stays pinned to the
+   * replica each proxy first reached. 0 or absent: connections live forever.
+   */
+  maxConnectionAgeMs?: number;
+  /** How long streams on an aged connection may go on before it is closed; 0 or absent: until they end. */
+  maxConnectionAgeGraceMs?: number;
 }
 
 const DEFAULT_HANDOVER_TIMEOUT_MS = 5_000;
@@ -54,7 +62,7 @@ export class AlsReceiver {
     // Pre-create both series so dashboards see 0 rather than no data before the first entry.
     this.entriesCounter.inc({ type: "http" }, 0);
     this.entriesCounter.inc({ type: "tcp" }, 0);
-    this.server = new Server();
+    this.server = new Server(connectionAgeOptions(options));
     const handler = { StreamAccessLogs: this.handleStream.bind(this) };
     this.server.addService(alsServiceDefinition(ALS_V3_METHOD_PATH), handler);
     this.server.addService(alsServiceDefinition(ALS_V2_METHOD_PATH), handler);
@@ -127,4 +135,20 @@ export class AlsReceiver {
     if (tcp > 0) this.entriesCounter.inc({ type: "tcp" }, tcp);
     if (entries.length > tcp) this.entriesCounter.inc({ type: "http" }, entries.length - tcp);
   }
+}
+
+/**
+ * grpc-js server options for the connection age. After the GOAWAY the streams already open go on (so the
+ * receiver keeps handing over what arrives) until they end or the grace runs out; a client that ends its
+ * stream on the GOAWAY gets OK once everything it sent was handed over, and its next stream opens a new
+ * connection, which the Kubernetes Service may route to another replica.
+ */
+function connectionAgeOptions(options: AlsReceiverOptions): ChannelOptions {
+  const ageMs = options.maxConnectionAgeMs ?? 0;
+  const graceMs = options.maxConnectionAgeGraceMs ?? 0;
+  for (const [name, value] of [["maxConnectionAgeMs", ageMs], ["maxConnectionAgeGraceMs", graceMs]] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${value}`);
+  }
+  if (ageMs === 0) return {};
+  return graceMs === 0 ? { "grpc.max_connection_age_ms": ageMs } : { "grpc.max_connection_age_ms": ageMs, "grpc.max_connection_age_grace_ms": graceMs };
 }
