@@ -96,8 +96,3 @@ export function expandForCluster(statement: string, layout: ClusterLayout): stri
   if (CREATE_VIEW.test(statement)) return [withOnCluster(withLocalTables(statement), CREATE_VIEW, layout)];
   throw new Error(`cluster mode: no cluster form for statement ${JSON.stringify(statement.slice(0, 80))}`);
 }
-
-/** The table holding a table's rows on a node: itself on a single server, `<table>_local` in a cluster. */
-export function localTableName(table: string, layout: ClusterLayout | undefined): string {
-  return layout === undefined ? table : `${table}${LOCAL_TABLE_SUFFIX}`;
-}
