@@ -27,7 +27,7 @@ import { invalidMetricReason } from "./metric-rollup.ts";
 import { MetricsReader } from "./metrics-reader.ts";
 import { MetricsWriter } from "./metrics-writer.ts";
 import { applyMigrations } from "./migrations.ts";
-import { appendProbeResults, invalidProbeResultReason, probeSeries, queryProbeResults } from "./probe-store.ts";
+import { invalidProbeResultReason, ProbeResultWriter, probeSeries, queryProbeResults } from "./probe-store.ts";
 import { appendSamples, invalidSampleReason, querySamples } from "./sample-store.ts";
 import { getTrace, listSpanNames, listSpanServices, searchTraces } from "./span-reader.ts";
 import { invalidSpanReason, SpanWriter } from "./span-store.ts";
@@ -54,6 +54,7 @@ interface OpenState {
   metricsWriter: MetricsWriter;
   entityWriter: EntityWriter;
   spanWriter: SpanWriter;
+  probeWriter: ProbeResultWriter;
 }
 
 /**
@@ -99,8 +100,10 @@ export class DuckDbStorage implements StorageAdapter {
       const spanWriter = new SpanWriter(writer);
       await entityWriter.prepare();
       await spanWriter.prepare();
+      const probeWriter = new ProbeResultWriter(writer);
+      await probeWriter.prepare();
       logger.info({ path }, "DuckDB storage started");
-      return { instance, writer, metricsWriter, entityWriter, spanWriter };
+      return { instance, writer, metricsWriter, entityWriter, spanWriter, probeWriter };
     } catch (cause) {
       instance.closeSync();
       if (cause instanceof StorageUnavailableError) throw cause;
@@ -162,8 +165,8 @@ export class DuckDbStorage implements StorageAdapter {
     const valid = this.keepValid(rows, invalidProbeResultReason, "invalid_probe_result_row");
     if (valid.length === 0) return;
     await this.writes.run(async () => {
-      const { writer } = this.requireOpen();
-      await inTransaction(writer, () => appendProbeResults(writer, valid));
+      const { writer, probeWriter } = this.requireOpen();
+      await inTransaction(writer, () => probeWriter.write(valid));
     });
   }
 

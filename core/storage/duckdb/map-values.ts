@@ -1,14 +1,3 @@
-import { MAP, mapValue, VARCHAR, DOUBLE, type DuckDBMapValue } from "@duckdb/node-api";
-
-/** The MAP column types the adapter stores model records in. */
-export const TEXT_MAP = MAP(VARCHAR, VARCHAR);
-export const NUMBER_MAP = MAP(VARCHAR, DOUBLE);
-
-/** A model record as a DuckDB MAP value for an appender. */
-export function toMapValue(record: Readonly<Record<string, string | number>>): DuckDBMapValue {
-  return mapValue(Object.entries(record).map(([key, value]) => ({ key, value })));
-}
-
 /** MAP values arrive from getRowObjectsJS as `{ key, value }` entries; the model wants a plain record. */
 export function toTextRecord(value: unknown): Record<string, string> {
   const record: Record<string, string> = {};
@@ -35,4 +24,19 @@ export function invalidRecordReason(field: string, record: unknown, valueType: "
     }
   }
   return undefined;
+}
+
+const LONE_SURROGATE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
+ * A record as JSON text for a staging column that DuckDB casts to MAP (`CAST(CAST(x AS JSON) AS MAP(...))`):
+ * appending MAP values through @duckdb/node-api builds a value object per entry and costs far more.
+ * JSON.stringify writes a lone UTF-16 surrogate (possible in strings from JSON clients) as a `\udXXX`
+ * escape, which DuckDB's JSON cast refuses, failing the whole batch; it becomes U+FFFD, as the appender
+ * does for VARCHAR columns. Paired surrogates are written raw, so only an escape not itself escaped (an
+ * even run of backslashes before it) is one.
+ */
+export function recordJson(record: Readonly<Record<string, string | number>>): string {
+  const json = JSON.stringify(record);
+  return json.includes("\\ud") ? json.replace(LONE_SURROGATE_ESCAPE, "\ufffd") : json;
 }

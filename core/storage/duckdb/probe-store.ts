@@ -3,7 +3,7 @@ import { RESOLUTION_MS } from "../../model/metrics.ts";
 import type { ProbeResult, ProbeStatus } from "../../model/probe.ts";
 import type { ProbeResultQuery, ProbeSeriesPoint, ProbeSeriesQuery } from "../port.ts";
 import { integerParam, toNumber, toText } from "./database.ts";
-import { invalidRecordReason, NUMBER_MAP, TEXT_MAP, toMapValue, toNumberRecord, toTextRecord } from "./map-values.ts";
+import { invalidRecordReason, recordJson, toNumberRecord, toTextRecord } from "./map-values.ts";
 import { MAX_READ_ROWS } from "./span-reader.ts";
 
 const PROBE_STATUSES: ReadonlySet<ProbeStatus> = new Set(["success", "failure", "timeout", "error"]);
@@ -21,30 +21,52 @@ export function invalidProbeResultReason(row: ProbeResult): string | undefined {
   return invalidRecordReason("phases", row.phases, "number") ?? invalidRecordReason("labels", row.labels, "string");
 }
 
-/** Appends probe results; the caller provides the transaction. */
-export async function appendProbeResults(connection: DuckDBConnection, rows: readonly ProbeResult[]): Promise<void> {
-  const appender = await connection.createAppender("probe_results");
-  let isComplete = false;
-  try {
-    for (const row of rows) {
-      appender.appendVarchar(row.runId);
-      appender.appendVarchar(row.probe);
-      appender.appendVarchar(row.kind);
-      appender.appendVarchar(row.target);
-      appender.appendVarchar(row.service);
-      appender.appendVarchar(row.status);
-      appender.appendBigInt(BigInt(row.startedMs));
-      appender.appendDouble(row.durationMs);
-      appender.appendMap(toMapValue(row.phases), NUMBER_MAP);
-      appender.appendVarchar(row.message);
-      appender.appendInteger(row.attempt);
-      appender.appendMap(toMapValue(row.labels), TEXT_MAP);
-      appender.endRow();
+const STAGING_TABLE = "probe_results_staging";
+/** probe_results' columns, with the two maps as JSON text that DuckDB casts (see recordJson). */
+const STAGING_COLUMNS = `run_id VARCHAR, probe VARCHAR, kind VARCHAR, target VARCHAR, service VARCHAR, status VARCHAR, started_ms BIGINT,
+  duration_ms DOUBLE, phases_json VARCHAR, message VARCHAR, attempt INTEGER, labels_json VARCHAR`;
+const FROM_STAGING = `SELECT run_id, probe, kind, target, service, status, started_ms, duration_ms,
+  CAST(CAST(phases_json AS JSON) AS MAP(VARCHAR, DOUBLE)), message, attempt, CAST(CAST(labels_json AS JSON) AS MAP(VARCHAR, VARCHAR))
+  FROM ${STAGING_TABLE}`;
+
+/**
+ * Appends probe results through a staging table. The embedded store writes on the event loop, so a
+ * batch's cost is a stall of every scheduled probe run: appending MAP values directly was most of it.
+ */
+export class ProbeResultWriter {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  async prepare(): Promise<void> {
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGING_TABLE} (${STAGING_COLUMNS})`);
+  }
+
+  /** The caller provides the transaction. */
+  async write(rows: readonly ProbeResult[]): Promise<void> {
+    await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
+    const appender = await this.connection.createAppender(STAGING_TABLE, "main", "temp");
+    let isComplete = false;
+    try {
+      for (const row of rows) {
+        appender.appendVarchar(row.runId);
+        appender.appendVarchar(row.probe);
+        appender.appendVarchar(row.kind);
+        appender.appendVarchar(row.target);
+        appender.appendVarchar(row.service);
+        appender.appendVarchar(row.status);
+        appender.appendBigInt(BigInt(row.startedMs));
+        appender.appendDouble(row.durationMs);
+        appender.appendVarchar(recordJson(row.phases));
+        appender.appendVarchar(row.message);
+        appender.appendInteger(row.attempt);
+        appender.appendVarchar(recordJson(row.labels));
+        appender.endRow();
+      }
+      isComplete = true;
+    } finally {
+      if (!isComplete) appender.clear();
+      appender.closeSync();
     }
-    isComplete = true;
-  } finally {
-    if (!isComplete) appender.clear();
-    appender.closeSync();
+    await this.connection.run(`INSERT INTO probe_results ${FROM_STAGING}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Span, SpanKind } from "../../model/span.ts";
-import { invalidRecordReason } from "./map-values.ts";
+import { invalidRecordReason, recordJson } from "./map-values.ts";
 
 const STAGING_TABLE = "spans_staging";
 /**
@@ -60,7 +60,7 @@ export class SpanWriter {
       for (const span of firstPerKey(spans)) {
         let resource = resourceJson.get(span.resourceAttributes);
         if (resource === undefined) {
-          resource = attributesJson(span.resourceAttributes);
+          resource = recordJson(span.resourceAttributes);
           resourceJson.set(span.resourceAttributes, resource);
         }
         appender.appendVarchar(span.traceId);
@@ -76,7 +76,7 @@ export class SpanWriter {
         appender.appendVarchar(span.peerService);
         appender.appendBoolean(span.isError);
         appender.appendVarchar(span.statusMessage);
-        appender.appendVarchar(attributesJson(span.attributes));
+        appender.appendVarchar(recordJson(span.attributes));
         appender.appendVarchar(resource);
         appender.endRow();
       }
@@ -87,19 +87,6 @@ export class SpanWriter {
     }
     await this.connection.run(`INSERT INTO spans ${FROM_STAGING} ON CONFLICT (trace_id, span_id) DO NOTHING`);
   }
-}
-
-/**
- * JSON.stringify writes a lone UTF-16 surrogate (possible in strings from JSON clients) as a `\udXXX`
- * escape, which DuckDB's JSON cast refuses, failing the whole batch; it becomes U+FFFD, as the appender
- * does for VARCHAR columns. Paired surrogates are written raw, so only an escape not itself escaped (an
- * even run of backslashes before it) is one.
- */
-const LONE_SURROGATE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
-
-function attributesJson(record: Readonly<Record<string, string>>): string {
-  const json = JSON.stringify(record);
-  return json.includes("\\ud") ? json.replace(LONE_SURROGATE_ESCAPE, "\ufffd") : json;
 }
 
 /** DuckDB refuses one key twice in a statement, so duplicates inside a batch are settled here. */
