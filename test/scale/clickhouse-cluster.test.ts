@@ -88,6 +88,21 @@ void describe("two collectors on a two-shard ClickHouse cluster", () => {
     rmSync(mappingDir, { recursive: true, force: true });
   });
 
+  /** One number per node, read from that node's own tables (what the Distributed tables hide). */
+  const valueOnEachNode = async (sql: string): Promise<number[]> => {
+    const values: number[] = [];
+    for (const node of cluster.nodes) {
+      const client = rawClient(node.url);
+      try {
+        const [row] = await rawSelect<{ value: number }>(client, sql);
+        values.push(Number(row?.value ?? 0));
+      } finally {
+        await client.close();
+      }
+    }
+    return values;
+  };
+
   const get = async <T>(url: string): Promise<T> => {
     const response = await app.inject({ method: "GET", url });
     assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
@@ -100,16 +115,7 @@ void describe("two collectors on a two-shard ClickHouse cluster", () => {
   });
 
   void it("stores rows on both shards, summing to what the Distributed table reads", async () => {
-    const perShard: number[] = [];
-    for (const node of cluster.nodes) {
-      const client = rawClient(node.url);
-      try {
-        const [row] = await rawSelect<{ calls: number }>(client, `SELECT sum(calls) AS calls FROM ${database}.metrics_minute_local WHERE scope = 'service'`);
-        perShard.push(Number(row?.calls ?? 0));
-      } finally {
-        await client.close();
-      }
-    }
+    const perShard = await valueOnEachNode(`SELECT sum(calls) AS value FROM ${database}.metrics_minute_local WHERE scope = 'service'`);
     assert.ok(perShard.every((calls) => calls > 0), `every shard holds part of the data: ${perShard.join(", ")}`);
     const sent = reports.reduce((sum, report) => sum + Object.values(report.services).reduce((total, counts) => total + counts.calls, 0), 0);
     assert.equal(perShard[0]! + perShard[1]!, sent);
@@ -157,19 +163,7 @@ void describe("two collectors on a two-shard ClickHouse cluster", () => {
     const rows = Array.from({ length: 20 }, (_, i) => minuteRow({ service: `old-${i}.default`, timeMs: oldDayMs + 60_000 }));
     const storage = storages.at(-1)!;
     await storage.writeMetrics(rows);
-    const oldRowsPerNode = async (): Promise<number[]> => {
-      const counts: number[] = [];
-      for (const node of cluster.nodes) {
-        const client = rawClient(node.url);
-        try {
-          const [row] = await rawSelect<{ rows: number }>(client, `SELECT count() AS rows FROM ${database}.metrics_minute_local WHERE service LIKE 'old-%'`);
-          counts.push(Number(row?.rows ?? 0));
-        } finally {
-          await client.close();
-        }
-      }
-      return counts;
-    };
+    const oldRowsPerNode = (): Promise<number[]> => valueOnEachNode(`SELECT count() AS value FROM ${database}.metrics_minute_local WHERE service LIKE 'old-%'`);
     assert.ok((await oldRowsPerNode()).every((count) => count > 0), "the old rows reached both shards");
     await storage.enforceRetention(Date.now());
     assert.deepEqual(await oldRowsPerNode(), [0, 0]);
