@@ -58,7 +58,8 @@ function fail(message: string, exitCode: number): never {
 function storageComponent(config: MeshsightConfig, logger: Logger, rejects: RejectCounter): { storage: StorageAdapter; component: Component } {
   const { clickhouse, dataDir, retention } = config.storage;
   if (clickhouse.url !== undefined) {
-    const storage = new ClickHouseStorage({ url: clickhouse.url, database: clickhouse.database, retention, logger, rejects });
+    const cluster = clickhouse.cluster === undefined ? {} : { cluster: { name: clickhouse.cluster, replicated: clickhouse.replicated } };
+    const storage = new ClickHouseStorage({ url: clickhouse.url, database: clickhouse.database, retention, logger, rejects, ...cluster });
     const target = `ClickHouse at ${redactUrlPassword(clickhouse.url)}`;
     return { storage, component: storageAsComponent(storage, target) };
   }
