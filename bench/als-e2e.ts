@@ -7,11 +7,13 @@
  */
 import { spawn } from "node:child_process";
 import { cpuSecondsSince, printFigures, rejectedTotal, startBenchCollector } from "./collector-harness.ts";
+import { threadCpuSeconds, threadCpuSince } from "./thread-cpu.ts";
 
 const requests = Number(process.argv[2] ?? 20_000);
 const running = await startBenchCollector();
 const target = `127.0.0.1:${running.collector.alsPort()}`;
 const cpuBefore = process.cpuUsage();
+const threadsBefore = threadCpuSeconds();
 const wallStart = Date.now();
 const client = spawn(process.execPath, ["--import", "tsx", new URL("./als-load-client.ts", import.meta.url).pathname, target, String(requests)], {
   stdio: ["ignore", "pipe", "inherit"],
@@ -28,6 +30,7 @@ printFigures("ALS end to end (decode -> resolve -> aggregate -> flush)", {
   "stream errors": sent.streamErrors.length,
   "entries rejected": await rejectedTotal(running.registry),
   "collector CPU seconds": cpuSeconds,
+  "CPU seconds per thread": threadCpuSince(threadsBefore),
   "wall seconds": (Date.now() - wallStart) / 1000,
   "entries per CPU-second": Math.round(sent.entries / cpuSeconds),
 });
