@@ -18,6 +18,15 @@ rules:
     count: 2
     message: "p99 latency of service {name} is {value} ms (above {threshold} ms) in {count} of the last {period} minutes"
     labels: { severity: warning }
+  # A failing pod behind a service can hide from the service's own metrics (it logs nothing, or its
+  # callers degrade gracefully): its callers' side of the call still shows the errors.
+  - name: relation_sla_low
+    expression: sla < 95
+    scope: relation
+    period: 5
+    count: 2
+    message: "Success rate of calls {name} is {value}% (below {threshold}%) in {count} of the last {period} minutes"
+    labels: { severity: critical }
   - name: probe_failing
     expression: probe_success_rate < 100
     scope: probe
