@@ -12,6 +12,11 @@ export interface AnalysisLoopOptions {
   /** The process's queue: in-process, or BullMQ shared by every replica. */
   queue: JobQueue;
   intervalMs: number;
+  /**
+   * Also run a round right at start (one process alone, as a restarted single process always did). Off
+   * when replicas share rounds: a replica joining must not add a round to the shared schedule.
+   */
+  isRoundAtStart: boolean;
   runRound: (nowMs: number) => Promise<void>;
   now: () => number;
   logger: Logger;
@@ -52,6 +57,7 @@ export class AnalysisLoop {
       this.isWorking = true;
     }
     await queue.upsertSchedule<RoundJob>(ANALYSIS_TICKS_QUEUE, ROUND_SCHEDULE_ID, { everyMs: this.options.intervalMs }, { dueMs: 0 });
+    if (this.options.isRoundAtStart) await this.requestRound();
   }
 
   /** Waits for a running round, so what it decided is saved before storage closes. */

@@ -101,7 +101,7 @@ export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
     });
   const queue: JobQueue = deps.queue ?? new InlineQueue({ maxPending: 10, logger });
   const ownQueue = deps.queue === undefined ? queue : undefined;
-  const loop = new AnalysisLoop({ queue, intervalMs: config.intervalMs, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
+  const loop = new AnalysisLoop({ queue, intervalMs: config.intervalMs, isRoundAtStart: !state.isShared, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
   const onSilencesChanged = async (): Promise<void> => {
     state.noteSilenceEdit();
     const nowMs = now();

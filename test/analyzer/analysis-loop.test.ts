@@ -32,8 +32,8 @@ class RoundProbe {
   };
 }
 
-function loopOn(queue: JobQueue, probe: RoundProbe, intervalMs: number): AnalysisLoop {
-  return new AnalysisLoop({ queue, intervalMs, runRound: probe.runRound, now: Date.now, logger, onRound: () => undefined });
+function loopOn(queue: JobQueue, probe: RoundProbe, intervalMs: number, isRoundAtStart = false): AnalysisLoop {
+  return new AnalysisLoop({ queue, intervalMs, isRoundAtStart, runRound: probe.runRound, now: Date.now, logger, onRound: () => undefined });
 }
 
 describe("analysis loop driven by the queue", () => {
@@ -62,6 +62,16 @@ describe("analysis loop driven by the queue", () => {
     await waitFor(() => loop.rounds() >= 3, "rounds to go on after the slow one", 5_000);
     await loop.stop();
     assert.equal(probe.maxAtOnce, 1);
+  });
+
+  it("in-process: a process alone runs its first round at start, not an interval later", async () => {
+    const queue = new InlineQueue({ maxPending: 10, logger });
+    queues.push(queue);
+    const probe = new RoundProbe();
+    const loop = loopOn(queue, probe, 3_600_000, true);
+    await loop.start();
+    await waitFor(() => loop.rounds() === 1, "the round at start", 5_000);
+    await loop.stop();
   });
 
   it("BullMQ: two processes' loops share the schedule, so each interval has one round in one of them", async () => {
