@@ -64,6 +64,20 @@ function isEmail(text: string, start: number, end: number): boolean {
   return at > start && lastDot >= at + 2 && lastDot < end - 1;
 }
 
+/**
+ * Most segments are short lower-case words (`api`, `products`, `reviews`): no id kind can match them
+ * (hex needs a digit or 16 letters, tokens need digits, emails an `@`), and this loop is cheaper than
+ * the full classification below.
+ */
+function isShortLowerCaseWord(text: string, start: number, end: number): boolean {
+  if (end - start >= MIN_LETTERS_ONLY_HEX_LENGTH) return false;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (!((code >= 97 && code <= 122) || code === 45 || code === 95)) return false;
+  }
+  return true;
+}
+
 /** The placeholder replacing `segment`, or null when the segment looks like a name, not an id. */
 export function placeholderFor(segment: string): string | null {
   return placeholderForRange(segment, 0, segment.length);
@@ -73,6 +87,7 @@ export function placeholderFor(segment: string): string | null {
 export function placeholderForRange(text: string, start: number, end: number): string | null {
   const length = end - start;
   if (length === 0) return null;
+  if (isShortLowerCaseWord(text, start, end)) return null;
   let digits = 0;
   let hexLetters = 0;
   let otherLetters = 0;

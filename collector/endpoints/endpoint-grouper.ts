@@ -47,9 +47,9 @@ export interface EndpointGrouperStats {
 
 /** What one (service, method) remembers about its paths. */
 interface MethodNames {
-  /** Raw path -> name, for paths without ids (they come again and again). */
+  /** Raw path -> name, for paths without ids where shapes do not apply (rules, gRPC, truncated paths). */
   readonly byPath: TwoGenerationCache<string, string>;
-  /** Grouped form -> name, for paths with ids (each raw path is new; its shape is not). */
+  /** Grouped form -> name, for automatically grouped paths (each raw path with ids is new; its shape is not). */
   readonly byShape: GroupedShapeMemo;
 }
 
@@ -119,17 +119,21 @@ export class EndpointGrouper {
     const state = this.serviceState(service);
     const cleanPath = protocol === "http" ? withoutQuery(path) : path;
     const names = this.namesFor(state, protocol === "http" ? method : "");
-    const cached = names?.byPath.get(cleanPath);
-    if (cached !== undefined) return cached;
     // Shapes stand for automatic grouping only: with rules or truncation the name is not the grouped path.
+    // A path without ids is its own shape, so one lookup serves both kinds (a raw-path miss first would
+    // cost as much as the shape lookup itself: every path with ids is a new string to hash).
     const isShapeMemoable = protocol === "http" && cleanPath !== "" && cleanPath.length <= this.maxPathLength && !this.rules.appliesTo(service);
-    const byShape = isShapeMemoable ? names?.byShape.nameOf(cleanPath) : undefined;
-    if (byShape !== undefined) return byShape;
+    const remembered = isShapeMemoable ? names?.byShape.nameOf(cleanPath) : names?.byPath.get(cleanPath);
+    if (remembered !== undefined) return remembered;
     const grouped = this.groupedPath(service, cleanPath, protocol);
     const name = this.admit(state, method === "" || protocol === "grpc" ? grouped.path : `${method}:${grouped.path}`);
-    if (!grouped.hadIds) names?.byPath.set(cleanPath, name);
-    // A path that carried ids rarely comes again, so caching it would only churn the cache; its shape does.
-    else if (isShapeMemoable && name !== OVERFLOW_ENDPOINT) names?.byShape.remember(grouped.path, name);
+    if (isShapeMemoable) {
+      // Overflowed names are not remembered, so every overflowed call is counted.
+      if (name !== OVERFLOW_ENDPOINT) names?.byShape.remember(grouped.path, name);
+    } else if (!grouped.hadIds) {
+      // A path that carried ids rarely comes again; caching it would only churn the cache.
+      names?.byPath.set(cleanPath, name);
+    }
     return name;
   }
 
