@@ -22,8 +22,8 @@ export const analyzerSection = defineSection(
   }),
   [
     { key: "rulesFile", env: "MESHSIGHT_ALARM_RULES_FILE", flag: "alarm-rules-file", description: "YAML alarm rules and health thresholds, reloaded on change (default <dataDir>/alarm-rules.yaml; built-in rules while it does not exist)." },
-    { key: "stateFile", env: "MESHSIGHT_ALERT_STATE_FILE", flag: "alert-state-file", description: "Where alerts, their history and silences are kept across restarts (default <dataDir>/alerts-state.json)." },
-    { key: "intervalMs", env: "MESHSIGHT_ANALYZER_INTERVAL_MS", flag: "analyzer-interval-ms", description: "Time between two analysis rounds (health, rules, alerts)." },
+    { key: "stateFile", env: "MESHSIGHT_ALERT_STATE_FILE", flag: "alert-state-file", description: "Where alerts, their history and silences are kept across restarts (default <dataDir>/alerts-state.json); with a Redis URL they are kept in Redis instead, shared by the replicas." },
+    { key: "intervalMs", env: "MESHSIGHT_ANALYZER_INTERVAL_MS", flag: "analyzer-interval-ms", description: "Time between two analysis rounds (health, rules, alerts); rounds run on its boundaries, once across all replicas sharing Redis." },
     { key: "healthWindowMinutes", env: "MESHSIGHT_HEALTH_WINDOW_MINUTES", flag: "health-window-minutes", description: "Minutes of metrics each health verdict looks at." },
     { key: "maxEntitiesPerScope", env: "MESHSIGHT_ANALYZER_MAX_ENTITIES", flag: "analyzer-max-entities", description: "Entities per scope one round analyzes (busiest first); the rest are skipped and counted." },
     { key: "maxAlertHistory", env: "MESHSIGHT_ALERT_HISTORY_MAX", flag: "alert-history-max", description: "Alerts kept (firing ones always; the oldest resolved ones go first)." },
