@@ -162,7 +162,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       // With Redis the replicas share one alert state, whichever of them runs a round.
       ...(config.queue.redisUrl === undefined ? {} : { sharedState: { redisUrl: config.queue.redisUrl, keyPrefix: config.queue.prefix } }),
     });
-    if (runsRounds && selfHealing) {
+    if (selfHealing) {
       // Outputs and self-healing take notifications before the first analysis round sends any.
       components.push(...outputs.components, ...selfHealing.components, ...analyzer.components);
       routes.push(...analyzer.routes, ...outputs.routes, ...selfHealing.routes);
