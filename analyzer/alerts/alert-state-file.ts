@@ -1,4 +1,4 @@
-import { readTextIfExists, writeTextAtomically } from "../file-text.ts";
+import { readTextIfExists, writeTextAtomically } from "../../core/files/text-file.ts";
 import type { AlertRecord } from "./alert-book.ts";
 import type { AlertStateStore } from "./alert-state-store.ts";
 import type { Silence } from "./silences.ts";

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
-import { readTextIfExists, writeTextAtomically } from "../file-text.ts";
+import { readTextIfExists, writeTextAtomically } from "../../core/files/text-file.ts";
 import { DEFAULT_RULES_YAML } from "./default-rules.ts";
 import { parseRuleFile, RuleFileError, type AlarmRuleSet } from "./rule-file.ts";
 import type { AlarmRule } from "./rule.ts";
