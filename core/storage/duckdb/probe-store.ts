@@ -5,6 +5,7 @@ import type { ProbeResultQuery, ProbeSeriesPoint, ProbeSeriesQuery } from "../po
 import { integerParam, toNumber, toText } from "./database.ts";
 import { invalidRecordReason, recordJson, toNumberRecord, toTextRecord } from "./map-values.ts";
 import { MAX_READ_ROWS } from "./span-reader.ts";
+import { StagingTable } from "./staging-table.ts";
 
 const PROBE_STATUSES: ReadonlySet<ProbeStatus> = new Set(["success", "failure", "timeout", "error"]);
 const TEXT_FIELDS = ["runId", "probe", "kind", "target", "service", "status", "message"] as const;
@@ -34,39 +35,32 @@ const FROM_STAGING = `SELECT run_id, probe, kind, target, service, status, start
  * batch's cost is a stall of every scheduled probe run: appending MAP values directly was most of it.
  */
 export class ProbeResultWriter {
-  constructor(private readonly connection: DuckDBConnection) {}
+  private readonly staging: StagingTable;
 
-  async prepare(): Promise<void> {
-    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGING_TABLE} (${STAGING_COLUMNS})`);
+  constructor(connection: DuckDBConnection) {
+    this.staging = new StagingTable(connection, STAGING_TABLE, STAGING_COLUMNS, `INSERT INTO probe_results ${FROM_STAGING}`);
+  }
+
+  prepare(): Promise<void> {
+    return this.staging.prepare();
   }
 
   /** The caller provides the transaction. */
-  async write(rows: readonly ProbeResult[]): Promise<void> {
-    await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
-    const appender = await this.connection.createAppender(STAGING_TABLE, "main", "temp");
-    let isComplete = false;
-    try {
-      for (const row of rows) {
-        appender.appendVarchar(row.runId);
-        appender.appendVarchar(row.probe);
-        appender.appendVarchar(row.kind);
-        appender.appendVarchar(row.target);
-        appender.appendVarchar(row.service);
-        appender.appendVarchar(row.status);
-        appender.appendBigInt(BigInt(row.startedMs));
-        appender.appendDouble(row.durationMs);
-        appender.appendVarchar(recordJson(row.phases));
-        appender.appendVarchar(row.message);
-        appender.appendInteger(row.attempt);
-        appender.appendVarchar(recordJson(row.labels));
-        appender.endRow();
-      }
-      isComplete = true;
-    } finally {
-      if (!isComplete) appender.clear();
-      appender.closeSync();
-    }
-    await this.connection.run(`INSERT INTO probe_results ${FROM_STAGING}`);
+  write(rows: readonly ProbeResult[]): Promise<void> {
+    return this.staging.write(rows, (appender, row) => {
+      appender.appendVarchar(row.runId);
+      appender.appendVarchar(row.probe);
+      appender.appendVarchar(row.kind);
+      appender.appendVarchar(row.target);
+      appender.appendVarchar(row.service);
+      appender.appendVarchar(row.status);
+      appender.appendBigInt(BigInt(row.startedMs));
+      appender.appendDouble(row.durationMs);
+      appender.appendVarchar(recordJson(row.phases));
+      appender.appendVarchar(row.message);
+      appender.appendInteger(row.attempt);
+      appender.appendVarchar(recordJson(row.labels));
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Span, SpanKind } from "../../model/span.ts";
 import { invalidRecordReason, recordJson } from "./map-values.ts";
+import { StagingTable } from "./staging-table.ts";
 
 const STAGING_TABLE = "spans_staging";
 /**
@@ -43,49 +44,42 @@ export function invalidSpanReason(span: Span): string | undefined {
  * staging table so one INSERT ... ON CONFLICT DO NOTHING settles duplicates against stored spans.
  */
 export class SpanWriter {
-  constructor(private readonly connection: DuckDBConnection) {}
+  private readonly staging: StagingTable;
 
-  async prepare(): Promise<void> {
-    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGING_TABLE} (${STAGING_COLUMNS})`);
+  constructor(connection: DuckDBConnection) {
+    this.staging = new StagingTable(connection, STAGING_TABLE, STAGING_COLUMNS, `INSERT INTO spans ${FROM_STAGING} ON CONFLICT (trace_id, span_id) DO NOTHING`);
+  }
+
+  prepare(): Promise<void> {
+    return this.staging.prepare();
   }
 
   /** The caller provides the transaction. */
-  async write(spans: readonly Span[]): Promise<void> {
-    await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
-    const appender = await this.connection.createAppender(STAGING_TABLE, "main", "temp");
-    let isComplete = false;
+  write(spans: readonly Span[]): Promise<void> {
     // Spans of one resource share its attribute object: its JSON is made once per batch.
     const resourceJson = new Map<Readonly<Record<string, string>>, string>();
-    try {
-      for (const span of firstPerKey(spans)) {
-        let resource = resourceJson.get(span.resourceAttributes);
-        if (resource === undefined) {
-          resource = recordJson(span.resourceAttributes);
-          resourceJson.set(span.resourceAttributes, resource);
-        }
-        appender.appendVarchar(span.traceId);
-        appender.appendVarchar(span.spanId);
-        appender.appendVarchar(span.parentSpanId);
-        appender.appendVarchar(span.name);
-        appender.appendVarchar(span.kind);
-        appender.appendBigInt(span.startTimeUnixNano);
-        appender.appendBigInt(BigInt(span.durationNs));
-        appender.appendVarchar(span.service);
-        appender.appendVarchar(span.instance);
-        appender.appendVarchar(span.endpoint);
-        appender.appendVarchar(span.peerService);
-        appender.appendBoolean(span.isError);
-        appender.appendVarchar(span.statusMessage);
-        appender.appendVarchar(recordJson(span.attributes));
-        appender.appendVarchar(resource);
-        appender.endRow();
+    return this.staging.write(firstPerKey(spans), (appender, span) => {
+      let resource = resourceJson.get(span.resourceAttributes);
+      if (resource === undefined) {
+        resource = recordJson(span.resourceAttributes);
+        resourceJson.set(span.resourceAttributes, resource);
       }
-      isComplete = true;
-    } finally {
-      if (!isComplete) appender.clear();
-      appender.closeSync();
-    }
-    await this.connection.run(`INSERT INTO spans ${FROM_STAGING} ON CONFLICT (trace_id, span_id) DO NOTHING`);
+      appender.appendVarchar(span.traceId);
+      appender.appendVarchar(span.spanId);
+      appender.appendVarchar(span.parentSpanId);
+      appender.appendVarchar(span.name);
+      appender.appendVarchar(span.kind);
+      appender.appendBigInt(span.startTimeUnixNano);
+      appender.appendBigInt(BigInt(span.durationNs));
+      appender.appendVarchar(span.service);
+      appender.appendVarchar(span.instance);
+      appender.appendVarchar(span.endpoint);
+      appender.appendVarchar(span.peerService);
+      appender.appendBoolean(span.isError);
+      appender.appendVarchar(span.statusMessage);
+      appender.appendVarchar(recordJson(span.attributes));
+      appender.appendVarchar(resource);
+    });
   }
 }
 
