@@ -26,7 +26,7 @@ export async function startBenchCollector(): Promise<RunningCollector> {
     config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 5 }),
     host: "127.0.0.1",
     alsPort: 0,
-    writer: process.env.BENCH_NULL_WRITER ? { writeMetrics: async () => {}, writeEntities: async () => {}, writeSamples: async () => {}, writeSpans: async () => {}, writeProbeResults: async () => {} } : storage,
+    writer: storage,
     reader: storage,
     registry,
     rejects: new RejectCounter(registry, logger),

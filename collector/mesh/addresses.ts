@@ -25,14 +25,14 @@ const FIRST_EPHEMERAL_PORT = 32_768;
  * one connection of a client rather than a listening workload, so it is not worth remembering.
  */
 export function hasEphemeralPort(address: string): boolean {
+  const colon = address.lastIndexOf(":");
+  const digits = address.length - colon - 1;
+  if (colon < 0 || digits < 1 || digits > 5) return false;
   let port = 0;
-  let digits = 0;
-  for (let index = address.length - 1; index >= 0; index--) {
+  for (let index = colon + 1; index < address.length; index++) {
     const code = address.charCodeAt(index);
-    if (code === 58 /* : */) return digits > 0 && digits <= 5 && port >= FIRST_EPHEMERAL_PORT;
     if (code < 48 || code > 57) return false;
-    port += (code - 48) * 10 ** digits;
-    digits++;
+    port = port * 10 + (code - 48);
   }
-  return false;
+  return port >= FIRST_EPHEMERAL_PORT;
 }
