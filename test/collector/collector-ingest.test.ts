@@ -10,6 +10,7 @@ import { buildApp } from "../../core/http/app.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { startTestCollector, type TestCollector } from "../support/test-collector.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 /**
  * File tailing as the running product does it: createCollector with collector.accessLogFiles tails the
@@ -74,15 +75,18 @@ void describe("collector tailing access-log files", () => {
 
   /** Polls the query API until `service` shows `calls` (flushes run every second), or fails with what it saw. */
   async function waitForCalls(collector: Collector, service: string, calls: number): Promise<void> {
-    const deadline = Date.now() + DEADLINE_MS;
     let seen: ServiceRow[] = [];
-    while (Date.now() < deadline) {
-      seen = await services(collector);
-      if (seen.find((row) => row.name === service)?.calls === calls) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`${service} did not reach ${calls} calls within ${DEADLINE_MS} ms; saw ${JSON.stringify(seen)}`);
+    await waitFor(
+      async () => {
+        seen = await services(collector);
+        return seen.find((row) => row.name === service)?.calls === calls;
+      },
+      `${service} to reach ${calls} calls`,
+      DEADLINE_MS,
+      () => JSON.stringify(seen),
+    );
   }
+
 
   async function rejectCount(registry: Registry, reason: string): Promise<number> {
     const metric = await registry.getSingleMetric("meshsight_rejected_total")?.get();
