@@ -1,6 +1,7 @@
 import { RESOLUTION_MS } from "../../model/metrics.ts";
 import type { ProbeResult, ProbeStatus } from "../../model/probe.ts";
 import type { ProbeResultQuery, ProbeSeriesPoint, ProbeSeriesQuery } from "../port.ts";
+import { probeEqualityFilters } from "../probe-filters.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import { MAX_READ_ROWS, msRange, rowLimit } from "./reader.ts";
 import type { ProbeResultRow } from "./span-rows.ts";
@@ -81,14 +82,7 @@ function probeFilter(query: ProbeResultQuery | ProbeSeriesQuery, range: { from: 
     "started_ms < {toMs:UInt64}",
   ];
   const params: Params = { fromSec: Math.floor(range.from / 1000), toSec: Math.ceil(range.to / 1000), fromMs: range.from, toMs: range.to };
-  const optional: [column: string, value: string | undefined][] = [
-    ["probe", query.probe],
-    ["target", query.target],
-    ["service", query.service],
-    ["status", "status" in query ? query.status : undefined],
-  ];
-  for (const [column, value] of optional) {
-    if (value === undefined) continue;
+  for (const [column, value] of probeEqualityFilters(query)) {
     conditions.push(`${column} = {${column}:String}`);
     params[column] = value;
   }

@@ -6,6 +6,7 @@ import { integerParam, toNumber, toText } from "./database.ts";
 import { invalidRecordReason, recordJson, toNumberRecord, toTextRecord } from "./map-values.ts";
 import { MAX_READ_ROWS } from "./span-reader.ts";
 import { StagingTable } from "./staging-table.ts";
+import { probeEqualityFilters } from "../probe-filters.ts";
 
 const PROBE_STATUSES: ReadonlySet<ProbeStatus> = new Set(["success", "failure", "timeout", "error"]);
 const TEXT_FIELDS = ["runId", "probe", "kind", "target", "service", "status", "message"] as const;
@@ -68,14 +69,7 @@ export class ProbeResultWriter {
 function probeFilter(query: ProbeResultQuery | ProbeSeriesQuery): { where: string; values: DuckDBValue[] } {
   const values: DuckDBValue[] = [integerParam("fromMs", query.fromMs, Math.ceil), integerParam("toMs", query.toMs, Math.ceil)];
   const conditions = ["started_ms >= $1", "started_ms < $2"];
-  const optional: [string, string | undefined][] = [
-    ["probe", query.probe],
-    ["target", query.target],
-    ["service", query.service],
-    ["status", "status" in query ? query.status : undefined],
-  ];
-  for (const [column, value] of optional) {
-    if (value === undefined) continue;
+  for (const [column, value] of probeEqualityFilters(query)) {
     values.push(value);
     conditions.push(`${column} = $${values.length}`);
   }
