@@ -133,15 +133,3 @@ export async function withClickHouseTraceHarness(scenario: (harness: TraceHarnes
     await clickhouse.stop();
   }
 }
-
-/** Polls until `check` returns a value other than undefined, or fails after the deadline. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 10_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    // Polling, not sleeping: a short pause between checks so the servers under test get the CPU.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -147,17 +147,3 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Polls until `check` stops throwing or the deadline passes (backends may apply deletes asynchronously). */
-export async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { MinuteMetrics } from "../../../core/model/metrics.ts";
 import type { StorageAdapter } from "../../../core/storage/port.ts";
-import { assertAggregatesEqual, BASE_MS, DAY, entity, eventually, expectedMetrics, HOUR, metricRow, MINUTE, sample } from "./fixtures.ts";
+import { assertAggregatesEqual, BASE_MS, DAY, entity, expectedMetrics, HOUR, metricRow, MINUTE, sample } from "./fixtures.ts";
 import { CONFORMANCE_RETENTION, type ConformanceContext } from "./suite.ts";
+import { waitUntilPasses } from "../../support/wait-for.ts";
 
 export function registerLifecycleCases({ withStore, capabilities }: ConformanceContext): void {
   void it("start() is idempotent and a reopened store still holds its data and schema", (t) =>
@@ -58,12 +59,12 @@ export function registerLifecycleCases({ withStore, capabilities }: ConformanceC
 
       const totalCalls = async (resolution: "minute" | "hour" | "day"): Promise<number> =>
         (await storage.queryMetrics({ scope: "service", fromMs: 0, toMs: nowMs + DAY, resolution, groupByTime: true })).reduce((sum, row) => sum + row.calls, 0);
-      await eventually(async () => {
+      await waitUntilPasses(async () => {
         assert.equal(await totalCalls("minute"), 1, "minute keeps only the fresh row");
         assert.equal(await totalCalls("hour"), 11, "hour keeps what is younger than its 10 days");
         assert.equal(await totalCalls("day"), 111, "day keeps what is younger than its 40 days");
         assert.deepEqual(await storage.querySamples({ fromMs: 0, toMs: nowMs + DAY, limit: 10 }), [samples[0]]);
-      });
+      }, 30_000);
     }));
 
   void it("enforceRetention cuts minute rows exactly at now - minuteDays (or declares day granularity)", (t) =>
@@ -76,10 +77,10 @@ export function registerLifecycleCases({ withStore, capabilities }: ConformanceC
       await storage.enforceRetention(nowMs);
       const rows = await storage.queryMetrics({ scope: "service", fromMs: 0, toMs: nowMs, resolution: "minute", groupByTime: true });
       if (capabilities.exactRetentionCutoff) {
-        await eventually(async () => {
+        await waitUntilPasses(async () => {
           const kept = await storage.queryMetrics({ scope: "service", fromMs: 0, toMs: nowMs, resolution: "minute", groupByTime: true });
           assert.deepEqual(kept.map((row) => row.timeMs), [cutoff], "the row at the cutoff stays, the one a minute older goes");
-        });
+        }, 30_000);
       } else {
         t.diagnostic("backend declares exactRetentionCutoff=false: only checks that nothing younger than the cutoff was dropped");
         assert.ok(rows.some((row) => row.timeMs === cutoff), "the row at the cutoff must stay");

@@ -7,17 +7,7 @@ import { PendingReports } from "../../../prober/kinds/k8s-job/pending-reports.ts
 import { KUBERHEALTHY_REPORT_PATH, registerKuberhealthyReportRoute } from "../../../prober/kinds/k8s-job/report-route.ts";
 import { kubeConfigFor } from "../../collector/mesh/k8s/kube-config-for.ts";
 import { startFakeBatchApi, type RecordedJob } from "./support/fake-batch-api.ts";
-
-/** Polls (no sleeps) until `probe` returns a value, or fails after the deadline. */
-async function eventually<T>(probe: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
+import { waitForValue } from "../../support/wait-for.ts";
 
 const envOf = (job: RecordedJob) => Object.fromEntries(job.body.spec.template.spec.containers[0]!.env.map(({ name, value }) => [name, value]));
 
@@ -51,7 +41,7 @@ describe("k8s-job probe kind", () => {
     const before = api.created.length;
     const started = Date.now();
     const running = kind.run(kind.parseSpec({ image: "ghcr.io/example/check:1", env: { MODE: "deep" } }), "checkout.default", { signal: new AbortController().signal, timeoutMs: 30_000 });
-    const job = await eventually(() => api.created[before], "the Job to be created");
+    const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     assert.equal(job.namespace, "probes");
     assert.equal(job.body.spec.backoffLimit, 0);
     assert.equal(job.body.spec.template.spec.restartPolicy, "Never");
@@ -76,7 +66,7 @@ describe("k8s-job probe kind", () => {
   it("fails with the errors the checker reported", async () => {
     const before = api.created.length;
     const running = kind.run(kind.parseSpec({ image: "check", namespace: "team-a" }), "db", { signal: new AbortController().signal, timeoutMs: 30_000 });
-    const job = await eventually(() => api.created[before], "the Job to be created");
+    const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     assert.equal(job.namespace, "team-a");
     assert.equal((await reportAsCheckerPod(job, { OK: false, Errors: ["dns lookup of kubernetes.default failed: timeout", "second"] })).status, 200);
     const outcome = await running;
@@ -100,7 +90,7 @@ describe("k8s-job probe kind", () => {
     const before = api.created.length;
     const controller = new AbortController();
     const running = kind.run(kind.parseSpec({ image: "check" }), "db", { signal: controller.signal, timeoutMs: 60_000 });
-    const job = await eventually(() => api.created[before], "the Job to be created");
+    const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     controller.abort();
     const outcome = await running;
     assert.equal(outcome.status, "timeout");
@@ -125,7 +115,7 @@ describe("k8s-job probe kind", () => {
     assert.equal((await fetch(url)).status, 405);
     const before = api.created.length;
     const running = kind.run(kind.parseSpec({ image: "check" }), "db", { signal: new AbortController().signal, timeoutMs: 30_000 });
-    const job = await eventually(() => api.created[before], "the Job to be created");
+    const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     const uuid = envOf(job).KH_RUN_UUID!;
     const contradicting = await post({ "kh-run-uuid": uuid }, '{"OK":true,"Errors":["but broken"]}');
     assert.equal(contradicting.status, 400);

@@ -18,7 +18,8 @@ import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import type { SpanJson } from "../../../../collector/query/trace-json.ts";
 import type { TraceSummary } from "../../../../core/storage/port.ts";
-import { eventually, type TraceHarness, withClickHouseTraceHarness, withTraceHarness } from "../../traces/harness.ts";
+import { type TraceHarness, withClickHouseTraceHarness, withTraceHarness } from "../../traces/harness.ts";
+import { waitForValue } from "../../../support/wait-for.ts";
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -94,11 +95,11 @@ async function twoServiceAppIsFoundThroughTheApi(harness: TraceHarness): Promise
 
   // Exports were acknowledged; deciding and writing happen behind the receivers.
   await harness.flush();
-  const found = await eventually("the trace in search results", async () => {
+  const found = await waitForValue(async () => {
     const response = await harness.api.inject({ url: "/api/v1/traces?service=catalog.shop" });
     const summaries = response.json<TraceSummary[]>();
     return summaries.find((summary) => summary.traceId === traceId);
-  });
+  }, "the trace in search results");
   assert.equal(found.spanCount, 3);
   assert.equal(found.rootService, "frontend.shop");
   assert.deepEqual([...found.services].sort(), ["catalog.shop", "frontend.shop"]);
