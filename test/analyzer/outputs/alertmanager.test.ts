@@ -57,7 +57,9 @@ describe("Alertmanager output against a real Alertmanager", () => {
     await harness.outputs.dispatcher.dispatch({ alert: { ...firing, state: "resolved", endsAtMs: Date.now() }, change: "resolved", outputs: [] });
     // Alertmanager 0.25 keeps a resolved alert until garbage collection but leaves it out of GET /api/v2/alerts.
     await waitFor(async () => (await alertsNamed(rule)).length === 0, "the alert to be resolved in Alertmanager");
-    const deliveries = await harness.deliveries("?output=am");
+    // Alertmanager answers before the delivery log records the answer: wait for the record, then check it.
+    let deliveries = await harness.deliveries("?output=am");
+    await waitFor(async () => (deliveries = await harness.deliveries("?output=am")).length >= 2, "both deliveries in the log", 10_000, () => JSON.stringify(deliveries));
     assert.deepEqual(deliveries.map((record) => [record.change, record.result, record.status]), [
       ["resolved", "delivered", 200],
       ["firing", "delivered", 200],
