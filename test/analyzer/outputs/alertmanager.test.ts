@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { useAlertmanager, type RunningService } from "../../services/index.ts";
-import { waitFor } from "../../support/wait-for.ts";
+import { waitFor, waitForValue } from "../../support/wait-for.ts";
 import { outputsHarness, sampleAlert, type Harness } from "./support.ts";
 
 /** gettableAlert of Alertmanager's API v2, the parts this test reads. */
@@ -58,8 +58,10 @@ describe("Alertmanager output against a real Alertmanager", () => {
     // Alertmanager 0.25 keeps a resolved alert until garbage collection but leaves it out of GET /api/v2/alerts.
     await waitFor(async () => (await alertsNamed(rule)).length === 0, "the alert to be resolved in Alertmanager");
     // Alertmanager answers before the delivery log records the answer: wait for the record, then check it.
-    let deliveries = await harness.deliveries("?output=am");
-    await waitFor(async () => (deliveries = await harness.deliveries("?output=am")).length >= 2, "both deliveries in the log", 10_000, () => JSON.stringify(deliveries));
+    const deliveries = await waitForValue(async () => {
+      const records = await harness.deliveries("?output=am");
+      return records.length >= 2 ? records : undefined;
+    }, "both deliveries in the log");
     assert.deepEqual(deliveries.map((record) => [record.change, record.result, record.status]), [
       ["resolved", "delivered", 200],
       ["firing", "delivered", 200],
