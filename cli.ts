@@ -23,6 +23,7 @@ import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
 import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
 import { createCollector } from "./collector/collector.ts";
+import { tuneHeapGrowthForCollector } from "./collector/heap-growth.ts";
 import { loadDefaultKubeConfig } from "./collector/mesh/k8s/kube-config.ts";
 import { createProber } from "./prober/prober.ts";
 import { createSelfHealing } from "./analyzer/actions/self-healing.ts";
@@ -106,6 +107,7 @@ async function start(config: MeshsightConfig): Promise<void> {
   const routes: FastifyPluginAsync[] = [];
   const components: Component[] = [];
   if (roles.has("collector")) {
+    tuneHeapGrowthForCollector(process.execArgv);
     const collector = await createCollector({
       config: config.collector,
       host: config.server.host,

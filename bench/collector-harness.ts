@@ -7,6 +7,7 @@ import { cpus, loadavg } from "node:os";
 import { pino } from "pino";
 import { createCollector, type Collector } from "../collector/collector.ts";
 import { collectorSection } from "../collector/config.ts";
+import { tuneHeapGrowthForCollector } from "../collector/heap-growth.ts";
 import { DuckDbStorage } from "../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../core/telemetry/metrics.ts";
 import { RejectCounter } from "../core/telemetry/rejects.ts";
@@ -18,6 +19,7 @@ export interface RunningCollector {
 }
 
 export async function startBenchCollector(): Promise<RunningCollector> {
+  tuneHeapGrowthForCollector(process.execArgv);
   const logger = pino({ level: "warn" });
   const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3, spansDays: 7, probeResultsDays: 14 }, logger });
   await storage.start();
