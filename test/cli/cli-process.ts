@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitForValue } from "../support/wait-for.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEADLINE_MS = 90_000;
@@ -72,17 +73,16 @@ interface LogLine {
 }
 
 /** Polls the log for the HTTP "listening" line (port 0 makes the CLI pick one) and returns its port. */
-export async function waitForHttpPort(run: CliRun): Promise<number> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (Date.now() < deadline) {
+export function waitForHttpPort(run: CliRun): Promise<number> {
+  const listeningPort = (): number | undefined => {
     for (const line of run.stdoutLines()) {
       const parsed = JSON.parse(line) as LogLine;
       if (parsed.msg === "listening" && parsed.component === "http" && parsed.port !== undefined) return parsed.port;
     }
     if (run.child.exitCode !== null) throw new Error(`meshsight exited with ${run.child.exitCode}:\n${run.stderr()}\n${run.stdoutLines().join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`meshsight did not log a listening HTTP port within ${DEADLINE_MS} ms:\n${run.stderr()}`);
+    return undefined;
+  };
+  return waitForValue(listeningPort, "meshsight to log a listening HTTP port", DEADLINE_MS, () => run.stderr());
 }
 
 /** Sends `signal` and measures how long the process takes to exit. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { killIfRunning, runCli, stopWith, waitForHttpPort, type CliRun } from "./cli-process.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 /**
  * `meshsight ingest` as an operator runs it: lines on stdin into the storage of a data directory, then
@@ -30,14 +31,6 @@ function istioExampleLines(timeMs: number): string {
   ].join("\n");
 }
 
-async function waitFor(condition: () => boolean, failure: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(failure());
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 void describe("meshsight ingest", () => {
   void it("reads stdin into the data directory's storage, prints the totals and exits 0", async () => {
     const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n${istioExampleLines(Date.now() - 5_000)}\n`;
@@ -56,7 +49,7 @@ void describe("meshsight ingest", () => {
       const stdin = { text: `${istioExampleLines(Date.now() - 5_000)}\n`, keepOpen: true };
       const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default", "--log-level", "debug"], { MESHSIGHT_DATA_DIR: ownDataDir }, stdin);
       // The last pipeline component started: from here on the command is reading stdin, which stays open.
-      await waitFor(() => /"component":"collector.peers","msg":"component started"/.test(run.stderr()), () => `ingest did not start:\n${run.stderr()}`);
+      await waitFor(() => /"component":"collector.peers","msg":"component started"/.test(run.stderr()), "ingest to start", 60_000, () => run.stderr());
       const { code } = await stopWith(run, "SIGINT");
       assert.equal(code, 1, run.stderr());
       assert.match(run.stdoutLines()[0] ?? "", /^interrupted after [02] lines in /);

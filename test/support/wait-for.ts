@@ -11,9 +11,9 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 }
 
 /** Polls until `probe` gives a value (anything but undefined) and returns it, failing with `what` after the deadline. */
-export async function waitForValue<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitForValue<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000, seen?: () => string): Promise<T> {
   let value: T | undefined;
-  await waitFor(async () => (value = await probe()) !== undefined, what, timeoutMs);
+  await waitFor(async () => (value = await probe()) !== undefined, what, timeoutMs, seen);
   return value as T;
 }
 

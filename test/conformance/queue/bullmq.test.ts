@@ -7,7 +7,8 @@ import { BullMqQueue } from "../../../core/queue/bullmq.ts";
 import { PermanentJobError } from "../../../core/queue/port.ts";
 import { QueueUnavailableError } from "../../../core/queue/redis-connection.ts";
 import { freePort, useRedis, type RunningService } from "../../services/index.ts";
-import { recordJob, waitFor } from "./helpers.ts";
+import { recordJob } from "./helpers.ts";
+import { waitFor } from "../../support/wait-for.ts";
 import { CONFORMANCE_MAX_PENDING, runQueueConformance } from "./suite.ts";
 
 let redis: RunningService | undefined;
@@ -46,7 +47,7 @@ void describe("BullMqQueue", () => {
       );
       for (const order of [1, 2, 3]) {
         await queue.add("q", { order });
-        await waitFor(`failure ${order}`, async () => (await queue.deadLetters("q", 10)).some((failed) => failed.error === `failure ${order}`));
+        await waitFor(async () => (await queue.deadLetters("q", 10)).some((failed) => failed.error === `failure ${order}`), `failure ${order}`);
       }
       assert.deepEqual((await queue.deadLetters("q", 10)).map((failed) => failed.error), ["failure 3", "failure 2"]);
       assert.equal((await queue.counts("q")).failed, 2);

@@ -1,17 +1,5 @@
-/** Small helpers for the queue conformance suite: deadline polling and a manual gate, no sleeps. */
+/** Small helpers for the queue conformance suite: a manual gate, timing tolerance, recording handlers. */
 import type { Job, JobHandler } from "../../../core/queue/port.ts";
-
-const POLL_INTERVAL_MS = 10;
-
-/** Polls `check` until it returns true; fails naming `what` and the last observed state. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8_000, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? ` (${describe()})` : ""}`);
-}
 
 /** A latch handlers await, so a test decides when running jobs may finish. */
 export class Gate {

@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { InlineQueue } from "../../../core/queue/inline.ts";
 import { PermanentJobError } from "../../../core/queue/port.ts";
-import { recordJob, waitFor } from "./helpers.ts";
+import { recordJob } from "./helpers.ts";
+import { waitFor } from "../../support/wait-for.ts";
 import { CONFORMANCE_MAX_PENDING, runQueueConformance } from "./suite.ts";
 
 const silent = pino({ level: "silent" });
@@ -25,7 +26,7 @@ void describe("InlineQueue", () => {
         { concurrency: 1 },
       );
       for (const order of [1, 2, 3]) await queue.add("q", { order });
-      await waitFor("three failures", async () => (await queue.deadLetters("q", 10)).some((failed) => failed.error === "failure 3"));
+      await waitFor(async () => (await queue.deadLetters("q", 10)).some((failed) => failed.error === "failure 3"), "three failures");
       const kept = await queue.deadLetters("q", 10);
       assert.deepEqual(kept.map((failed) => failed.error), ["failure 3", "failure 2"]);
       assert.equal(kept[0]?.failedAtMs, 1_700_000_000_000, "failure time comes from the injected clock");
@@ -47,7 +48,7 @@ void describe("InlineQueue", () => {
       const fired: number[] = [];
       queue.work("q", recordJob(() => fired.push(Date.now())), { concurrency: 1 });
       await queue.upsertSchedule("q", "tick", { everyMs: 100 }, {});
-      await waitFor("three ticks", () => fired.length >= 3);
+      await waitFor(() => fired.length >= 3, "three ticks");
       for (let index = 1; index < fired.length; index += 1) {
         const gap = (fired[index] ?? 0) - (fired[index - 1] ?? 0);
         assert.ok(gap >= 50, `ticks are one interval apart, got ${gap} ms`);
@@ -70,7 +71,7 @@ void describe("InlineQueue", () => {
       let markerRan = false;
       marker.work("m", recordJob(() => (markerRan = true)), { concurrency: 1 });
       await marker.add("m", {}, { delayMs: 150 });
-      await waitFor("the marker job", () => markerRan);
+      await waitFor(() => markerRan, "the marker job");
       assert.equal(runs, 0);
     } finally {
       await marker.close();

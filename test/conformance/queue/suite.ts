@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PermanentJobError, QueueFullError, type Job, type JobQueue } from "../../../core/queue/port.ts";
-import { Gate, recordJob, TIMING_TOLERANCE_MS, waitFor } from "./helpers.ts";
+import { Gate, recordJob, TIMING_TOLERANCE_MS } from "./helpers.ts";
+import { waitFor } from "../../support/wait-for.ts";
 
 export const CONFORMANCE_MAX_PENDING = 8;
 
@@ -30,9 +31,9 @@ export function runQueueConformance(name: string, open: Open): void {
         const seen: Job<{ probe: string }>[] = [];
         const id = await queue.add("q", { probe: "http-check" });
         queue.work<{ probe: string }>("q", recordJob((job) => seen.push(job)), { concurrency: 1 });
-        await waitFor("the job to run", () => seen.length === 1);
+        await waitFor(() => seen.length === 1, "the job to run");
         assert.deepEqual(seen[0], { id, queue: "q", data: { probe: "http-check" }, attempt: 1 });
-        await waitFor("the completion to count", async () => (await queue.counts("q")).completed === 1);
+        await waitFor(async () => (await queue.counts("q")).completed === 1, "the completion to count");
         assert.equal(seen.length, 1);
       }));
 
@@ -43,7 +44,7 @@ export function runQueueConformance(name: string, open: Open): void {
         const payload = { at: new Date(Date.UTC(2024, 0, 2)), nested: { list: [1, "two"] }, skipped: undefined };
         await queue.add("q", payload);
         payload.nested.list.push(3);
-        await waitFor("the job to run", () => seen.length === 1);
+        await waitFor(() => seen.length === 1, "the job to run");
         assert.deepEqual(seen[0], { at: "2024-01-02T00:00:00.000Z", nested: { list: [1, "two"] } });
         const cyclic: Record<string, unknown> = {};
         cyclic.self = cyclic;
@@ -57,7 +58,7 @@ export function runQueueConformance(name: string, open: Open): void {
         const addedAtMs = Date.now();
         await queue.add("q", {}, { delayMs: 300 });
         assert.equal((await queue.counts("q")).delayed, 1);
-        await waitFor("the delayed job to run", () => ranAtMs > 0);
+        await waitFor(() => ranAtMs > 0, "the delayed job to run");
         assert.ok(ranAtMs - addedAtMs >= 300 - TIMING_TOLERANCE_MS, `ran after ${ranAtMs - addedAtMs} ms`);
       }));
 
@@ -73,7 +74,7 @@ export function runQueueConformance(name: string, open: Open): void {
           { concurrency: 1 },
         );
         const id = await queue.add("q", { target: "svc" }, { attempts: 3, backoff: { type: "exponential", delayMs: 80 } });
-        await waitFor("the job to be dead-lettered", async () => (await queue.deadLetters("q", 10)).length === 1);
+        await waitFor(async () => (await queue.deadLetters("q", 10)).length === 1, "the job to be dead-lettered");
         assert.equal(triedAtMs.length, 3);
         const [first = 0, second = 0, third = 0] = triedAtMs;
         assert.ok(second - first >= 80 - TIMING_TOLERANCE_MS, `first retry after ${second - first} ms`);
@@ -100,7 +101,7 @@ export function runQueueConformance(name: string, open: Open): void {
           { concurrency: 1 },
         );
         await queue.add("q", {}, { attempts: 4, backoff: { type: "fixed", delayMs: 120 } });
-        await waitFor("the retry to succeed", async () => (await queue.counts("q")).completed === 1);
+        await waitFor(async () => (await queue.counts("q")).completed === 1, "the retry to succeed");
         assert.deepEqual(attempts.map((entry) => entry.attempt), [1, 2]);
         const gapMs = (attempts[1]?.atMs ?? 0) - (attempts[0]?.atMs ?? 0);
         assert.ok(gapMs >= 120 - TIMING_TOLERANCE_MS, `retried after ${gapMs} ms`);
@@ -119,7 +120,7 @@ export function runQueueConformance(name: string, open: Open): void {
           { concurrency: 1 },
         );
         await queue.add("q", {}, { attempts: 5, backoff: { type: "fixed", delayMs: 10 } });
-        await waitFor("the job to be dead-lettered", async () => (await queue.deadLetters("q", 10)).length === 1);
+        await waitFor(async () => (await queue.deadLetters("q", 10)).length === 1, "the job to be dead-lettered");
         const [failed] = await queue.deadLetters("q", 10);
         assert.match(failed?.error ?? "", /probe spec is invalid: missing url/);
         assert.equal(failed?.attempts, 1);
@@ -146,13 +147,13 @@ export function runQueueConformance(name: string, open: Open): void {
           },
           { concurrency: 2 },
         );
-        await waitFor("two jobs to start", () => running === 2);
-        await waitFor("the queue to show them active", async () => (await queue.counts("q")).active === 2);
+        await waitFor(() => running === 2, "two jobs to start");
+        await waitFor(async () => (await queue.counts("q")).active === 2, "the queue to show them active");
         const held = await queue.counts("q");
         assert.equal(held.waiting, 4, "jobs beyond the concurrency must stay waiting");
         assert.equal(running, 2);
         gate.open();
-        await waitFor("all jobs to finish", () => finished === 6);
+        await waitFor(() => finished === 6, "all jobs to finish");
         assert.equal(maxRunning, 2);
       }));
 
@@ -165,10 +166,10 @@ export function runQueueConformance(name: string, open: Open): void {
         assert.equal((await queue.counts("q")).waiting, 1);
         const copies: number[] = [];
         queue.work<{ copy: number }>("q", recordJob((job) => copies.push(job.data.copy)), { concurrency: 1 });
-        await waitFor("the job to run", () => copies.length === 1);
-        await waitFor("the job to complete", async () => (await queue.counts("q")).completed === 1);
+        await waitFor(() => copies.length === 1, "the job to run");
+        await waitFor(async () => (await queue.counts("q")).completed === 1, "the job to complete");
         assert.equal(await queue.add("q", { copy: 3 }, { jobId: "probe-checkout" }), "probe-checkout");
-        await waitFor("the re-added job to run", () => copies.length === 2);
+        await waitFor(() => copies.length === 2, "the re-added job to run");
         assert.deepEqual(copies, [1, 3]);
       }));
 
@@ -185,7 +186,7 @@ export function runQueueConformance(name: string, open: Open): void {
           }),
           { concurrency: 1 },
         );
-        await waitFor("every job to complete", async () => (await queue.counts("q")).completed === oddIds.length);
+        await waitFor(async () => (await queue.counts("q")).completed === oddIds.length, "every job to complete");
         assert.deepEqual([...seen].sort(), [...oddIds].sort());
       }));
 
@@ -200,7 +201,7 @@ export function runQueueConformance(name: string, open: Open): void {
         );
         for (const order of [1, 2, 3]) {
           await queue.add("q", { order });
-          await waitFor(`failure ${order}`, async () => (await queue.counts("q")).failed === order);
+          await waitFor(async () => (await queue.counts("q")).failed === order, `failure ${order}`);
         }
         const newestTwo = await queue.deadLetters("q", 2);
         assert.deepEqual(newestTwo.map((failed) => failed.error), ["failure 3", "failure 2"]);
@@ -213,9 +214,9 @@ export function runQueueConformance(name: string, open: Open): void {
         const versions: number[] = [];
         queue.work<{ version: number }>("q", recordJob((job) => versions.push(job.data.version)), { concurrency: 1 });
         await queue.upsertSchedule("q", "probe-a", { everyMs: 100 }, { version: 1 });
-        await waitFor("two runs of version 1", () => versions.filter((v) => v === 1).length >= 2, 8_000, () => versions.join(","));
+        await waitFor(() => versions.filter((v) => v === 1).length >= 2, "two runs of version 1", 8_000, () => versions.join(","));
         await queue.upsertSchedule("q", "probe-a", { everyMs: 100 }, { version: 2 });
-        await waitFor("two runs of version 2", () => versions.filter((v) => v === 2).length >= 2, 8_000, () => versions.join(","));
+        await waitFor(() => versions.filter((v) => v === 2).length >= 2, "two runs of version 2", 8_000, () => versions.join(","));
         const afterReplace = versions.slice(versions.indexOf(2));
         assert.ok(!afterReplace.includes(1), `the replaced schedule still ran: ${versions.join(",")}`);
       }));
@@ -233,12 +234,12 @@ export function runQueueConformance(name: string, open: Open): void {
           { concurrency: 1 },
         );
         await queue.upsertSchedule("q", "probe:b", { everyMs: 50 }, {});
-        await waitFor("two scheduled runs", () => scheduledRuns >= 2);
+        await waitFor(() => scheduledRuns >= 2, "two scheduled runs");
         await queue.removeSchedule("q", "probe:b");
         const runsAtRemoval = scheduledRuns;
         // The marker job is the clock: by the time it runs, 8 more ticks would have fired.
         await queue.add("q", { marker: true }, { delayMs: 400 });
-        await waitFor("the marker job", () => markerRan);
+        await waitFor(() => markerRan, "the marker job");
         assert.ok(scheduledRuns <= runsAtRemoval + 1, `${scheduledRuns - runsAtRemoval} runs after removal`);
       }));
 
@@ -247,7 +248,7 @@ export function runQueueConformance(name: string, open: Open): void {
         const runs: string[] = [];
         queue.work<{ probe: string }>("q", recordJob((job) => runs.push(job.data.probe)), { concurrency: 1 });
         await queue.upsertSchedule("q", "probe:dns:every-second", { pattern: "* * * * * *" }, { probe: "dns" });
-        await waitFor("the cron schedule to fire", () => runs.length >= 1, 5_000);
+        await waitFor(() => runs.length >= 1, "the cron schedule to fire", 5_000);
         assert.equal(runs[0], "dns");
         await queue.removeSchedule("q", "probe:dns:every-second");
         await assert.rejects(queue.upsertSchedule("q", "broken", { pattern: "not a cron" }, {}), /cron/i);
@@ -266,10 +267,10 @@ export function runQueueConformance(name: string, open: Open): void {
           }),
           { concurrency: 1 },
         );
-        await waitFor("both ready jobs to finish", async () => {
+        await waitFor(async () => {
           const counts = await queue.counts("q");
           return counts.completed === 1 && counts.failed === 1;
-        });
+        }, "both ready jobs to finish");
         assert.deepEqual(await queue.counts("q"), { waiting: 0, delayed: 1, active: 0, failed: 1, completed: 1 });
         assert.deepEqual(await queue.counts("never-used"), { waiting: 0, delayed: 0, active: 0, failed: 0, completed: 0 });
       }));
@@ -303,7 +304,7 @@ export function runQueueConformance(name: string, open: Open): void {
         queue.work("q", recordJob(() => {}), { concurrency: 1 });
         assert.throws(() => queue.work("q", recordJob(() => {}), { concurrency: 1 }), /already has a worker/);
         await queue.add("q", {});
-        await waitFor("the first worker to still run jobs", async () => (await queue.counts("q")).completed === 1);
+        await waitFor(async () => (await queue.counts("q")).completed === 1, "the first worker to still run jobs");
       }));
 
     void it("answers ping while open", () =>
@@ -326,7 +327,7 @@ export function runQueueConformance(name: string, open: Open): void {
           { concurrency: 1 },
         );
         await queue.add("q", {});
-        await waitFor("the job to start", () => started);
+        await waitFor(() => started, "the job to start");
         await queue.close();
         assert.equal(finished, true, "close() returned while a job was still running");
         await assert.rejects(queue.add("q", {}), /closed/);
