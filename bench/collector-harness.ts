@@ -5,41 +5,30 @@
  */
 import { cpus, loadavg } from "node:os";
 import { pino } from "pino";
-import { createCollector, type Collector } from "../collector/collector.ts";
-import { collectorSection } from "../collector/config.ts";
+import type { Registry } from "prom-client";
+import type { Collector } from "../collector/collector.ts";
 import { tuneHeapGrowthForCollector } from "../collector/heap-growth.ts";
 import { DuckDbStorage } from "../core/storage/duckdb/duckdb-storage.ts";
-import { createMetricsRegistry } from "../core/telemetry/metrics.ts";
-import { RejectCounter } from "../core/telemetry/rejects.ts";
+import { startTestCollector } from "../test/support/test-collector.ts";
 
 export interface RunningCollector {
   collector: Collector;
-  registry: ReturnType<typeof createMetricsRegistry>;
+  registry: Registry;
   stop(): Promise<void>;
 }
 
+/** The collector as the end-to-end tests run it (test/support/test-collector.ts), flushing every 5 s. */
 export async function startBenchCollector(): Promise<RunningCollector> {
   tuneHeapGrowthForCollector(process.execArgv);
   const logger = pino({ level: "warn" });
   const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3, spansDays: 7, probeResultsDays: 14 }, logger });
   await storage.start();
-  const registry = createMetricsRegistry({ version: "bench", collectDefaults: false });
-  const collector = await createCollector({
-    config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 5 }),
-    host: "127.0.0.1",
-    alsPort: 0,
-    writer: storage,
-    reader: storage,
-    registry,
-    rejects: new RejectCounter(registry, logger),
-    logger,
-  });
-  for (const component of collector.components) await component.start();
+  const running = await startTestCollector({ storage, logger, settings: { flushIntervalSeconds: 5 } });
   return {
-    collector,
-    registry,
+    collector: running.collector,
+    registry: running.registry,
     async stop() {
-      for (const component of [...collector.components].reverse()) await component.stop();
+      await running.stop();
       await storage.close();
     },
   };
