@@ -35,9 +35,7 @@ import { createAlertOutputs } from "./analyzer/outputs/alert-outputs.ts";
 import { createApiAuth } from "./core/http/auth.ts";
 import type { ServerRole } from "./core/config/sections/server.ts";
 import type { RunReleaseProbes } from "./analyzer/gate/release-probes.ts";
-import { QueryService } from "./collector/query/query-service.ts";
-import { queryRoutes } from "./collector/query/query-routes.ts";
-import { traceRoutes } from "./collector/query/trace-routes.ts";
+import { readApiRoutes } from "./collector/query/read-api-routes.ts";
 import type { FastifyPluginAsync } from "fastify";
 import { overviewRoutes } from "./dashboards/overview/overview-routes.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
@@ -128,7 +126,7 @@ async function start(config: MeshsightConfig): Promise<void> {
     components.push(...collector.components);
     routes.push(...collector.routes);
   } else if (roles.has("api")) {
-    routes.push(queryRoutes(new QueryService(storage)), traceRoutes(storage));
+    routes.push(...readApiRoutes(storage));
   }
   const kubeConfig = loadDefaultKubeConfig();
   let runReleaseProbes: RunReleaseProbes = () => Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none"));

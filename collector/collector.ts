@@ -18,8 +18,7 @@ import { MeshResolver } from "./mesh/mesh-resolver.ts";
 import { createPeerResolver } from "./mesh/peer-resolver-factory.ts";
 import { resolveProxyIdentity } from "./mesh/proxy-identity.ts";
 import { CollectorPipeline } from "./pipeline.ts";
-import { queryRoutes } from "./query/query-routes.ts";
-import { QueryService } from "./query/query-service.ts";
+import { readApiRoutes } from "./query/read-api-routes.ts";
 import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
@@ -151,13 +150,10 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
   ];
   if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, accessLogs));
   const routes: FastifyPluginAsync[] = [
-    queryRoutes(new QueryService(deps.reader), clock),
+    ...readApiRoutes(deps.reader, clock),
     async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects, defaultFormat: config.accessLogFormat }),
   ];
-  if (traces !== undefined) {
-    components.push(...traces.components);
-    routes.push(...traces.routes);
-  }
+  if (traces !== undefined) components.push(...traces.components);
   return { components, pipelineComponents, routes, pipeline, alsPort: () => alsPort };
 }
 

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { buildApp, type AuthorizeRequest } from "../../core/http/app.ts";
@@ -6,7 +5,6 @@ import { httpServerComponent } from "../../core/http/server-component.ts";
 import type { Component } from "../../core/lifecycle.ts";
 import type { StorageReader, StorageWriter } from "../../core/storage/port.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
-import { traceRoutes } from "../query/trace-routes.ts";
 import { zipkinQueryRoutes } from "../query/trace-zipkin-routes.ts";
 import { OtlpGrpcReceiver } from "../receivers/otlp/otlp-grpc-receiver.ts";
 import { otlpHttpRoutes } from "../receivers/otlp/otlp-http-routes.ts";
@@ -45,8 +43,6 @@ export interface TraceComponentsDeps {
 export interface TraceComponents {
   /** Start order: sampler (flushes to storage), then the receivers; stop runs in reverse. */
   components: Component[];
-  /** The v1 trace API for the main HTTP app. */
-  routes: FastifyPluginAsync[];
   /**
    * Services measured by mesh sidecars (spanMetrics "non-mesh" skips them). Envoy's own spans fill it;
    * the collector should also note the service of every proxy it receives access logs from.
@@ -119,7 +115,6 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
   ];
   return {
     components,
-    routes: [traceRoutes(deps.reader, clock)],
     meshServices,
     spanIngest,
     sampler,

@@ -12,8 +12,7 @@ import { EndpointGrouper } from "../../../collector/endpoints/endpoint-grouper.t
 import { MeshResolver } from "../../../collector/mesh/mesh-resolver.ts";
 import { NullPeerResolver } from "../../../collector/mesh/peer-resolver.ts";
 import { CollectorPipeline } from "../../../collector/pipeline.ts";
-import { queryRoutes } from "../../../collector/query/query-routes.ts";
-import { QueryService } from "../../../collector/query/query-service.ts";
+import { readApiRoutes } from "../../../collector/query/read-api-routes.ts";
 import { tracesSection, type TracesConfig } from "../../../collector/traces/config.ts";
 import { createTraceComponents, type TraceComponents } from "../../../collector/traces/trace-components.ts";
 import { buildApp } from "../../../core/http/app.ts";
@@ -88,7 +87,7 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
     registry: t.registry,
     readinessChecks: [],
     bodyLimitBytes: 1024 * 1024,
-    routes: [queryRoutes(new QueryService(storage)), ...traces.routes],
+    routes: readApiRoutes(storage),
   });
   const bound = traces.boundPorts();
   return {
