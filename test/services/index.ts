@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitFor } from "../support/wait-for.ts";
 
 export interface RunningService {
   url: string;
@@ -55,17 +56,19 @@ export async function freePort(): Promise<number> {
 
 /** Polls `probe` until it returns true or the deadline passes; fails with the child's last output. */
 async function waitUntil(what: string, child: ChildProcess, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + STARTUP_DEADLINE_MS;
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-  while (Date.now() < deadline) {
+  const answers = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} during start:\n${output}`);
-    if (await probe().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    return probe().catch(() => false);
+  };
+  try {
+    await waitFor(answers, `${what} to answer`, STARTUP_DEADLINE_MS, () => `its output:\n${output}`);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
   }
-  child.kill("SIGKILL");
-  throw new Error(`${what} did not answer within ${STARTUP_DEADLINE_MS} ms:\n${output}`);
 }
 
 async function httpAnswers(url: string, expected?: string): Promise<boolean> {
