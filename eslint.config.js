@@ -20,7 +20,7 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "off",
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "no-restricted-syntax": ["error", { selector: "ExportAllDeclaration", message: "No export * barrels (ARCHITECTURE.md)." }],
+      "no-restricted-syntax": ["error", { selector: "ExportAllDeclaration", message: "No export * barrels (docs/architecture.md)." }],
     },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },

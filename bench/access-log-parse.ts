@@ -1,7 +1,7 @@
 /**
  * Access-log parsing throughput: writes a file of Istio-format lines to a temp dir, then reads it the way the
  * FileTailer does (4 MiB chunks -> line splitter -> compiled format parser) and prints lines per CPU-second
- * and max RSS. Prints, never asserts (ARCHITECTURE.md: benchmarks print figures).
+ * and max RSS. Prints, never asserts (docs/architecture.md: benchmarks print figures).
  *
  *   npx tsx bench/access-log-parse.ts [--lines 1000000] [--format istio|json] [--chunk-mib 1]
  *

@@ -1,7 +1,7 @@
 /**
  * Micro benchmark of the ALS decoder: decodes recorded StreamAccessLogsMessage buffers (bookinfo traffic
  * encoded by the simulator's protobufjs encoder) and prints entries per CPU-second. Figures only, never
- * asserted (ARCHITECTURE.md, "Performance notes": the whole collector targets >= 100k entries/CPU-s).
+ * asserted (docs/architecture.md, "Performance notes": the whole collector targets >= 100k entries/CPU-s).
  * Usage: npx tsx bench/als-decode.ts [requests=5000] [rounds=5]
  */
 import { decodeAlsMessage } from "../collector/receivers/envoy-als/message-decoder.ts";

@@ -3,7 +3,7 @@
  * collector pipeline (access-log entries logged by the services' sidecars, handed over as the receivers do),
  * and this prints RSS and heap every 100k URLs, the cap's overflow count, and at the end the endpoints each
  * service has in storage as the query API reports them. Memory should level off after warm-up: endpoint
- * naming groups ids, caps distinct names per service, and every memo on the way is bounded (ARCHITECTURE.md,
+ * naming groups ids, caps distinct names per service, and every memo on the way is bounded (docs/architecture.md,
  * "Dimensions"). Prints, never asserts.
  *
  *   npx tsx bench/endpoint-memory.ts [--urls 1000000] [--every 100000]

@@ -63,7 +63,7 @@ export interface Collector {
 }
 
 /**
- * Assembles the collector from its parts (ARCHITECTURE.md "Data flow"): receivers decode and hand over to
+ * Assembles the collector from its parts (docs/architecture.md "Data flow"): receivers decode and hand over to
  * the pipeline, which resolves identities, names endpoints, aggregates per minute and samples; the flusher
  * moves closed minutes to storage. Start order is flusher, peer resolver, receivers; stop runs in reverse,
  * so receivers hand over what they hold before the last flush.

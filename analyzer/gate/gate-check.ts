@@ -18,7 +18,7 @@ export function verdictOf(checks: readonly GateCheckResult[]): Verdict {
   return "pass";
 }
 
-/** The API's shape of a check (issue 8): `ok` is true only for a passed check. */
+/** The API's shape of a check (docs/gating.md): `ok` is true only for a passed check. */
 export function checkView(check: GateCheckResult): { name: string; ok: boolean; observed: number | string | null; expected: string; message: string } {
   return { name: check.name, ok: check.status === "ok", observed: check.observed, expected: check.expected, message: check.message };
 }

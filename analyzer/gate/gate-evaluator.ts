@@ -109,7 +109,7 @@ function overrideCheck(override: GateOverride): GateCheckResult {
   };
 }
 
-/** A decision as the API answers it (issue 8's shape plus what a caller needs to trust it). */
+/** A decision as the API answers it (docs/gating.md's shape plus what a caller needs to trust it). */
 export function decisionView(decision: GateDecision): Record<string, unknown> {
   return {
     gate: decision.gate,

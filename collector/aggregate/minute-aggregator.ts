@@ -46,7 +46,7 @@ const DEFAULTS = {
 };
 
 /**
- * Aggregates MeshCalls in place per minute and entity (ARCHITECTURE.md, "Metrics model"): service,
+ * Aggregates MeshCalls in place per minute and entity (docs/architecture.md, "Metrics model"): service,
  * instance and endpoint from server-side calls only (for the destination), relations from every call.
  * Minutes close `latenessMs` after their end; `drain` hands over what each minute gathered since the last drain as MinuteMetrics rows (see drain).
  */

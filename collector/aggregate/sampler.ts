@@ -38,7 +38,7 @@ const DEFAULTS = {
 };
 
 /**
- * Keeps raw records as evidence (ARCHITECTURE.md, "Metrics model"): every error and slow call up to a
+ * Keeps raw records as evidence (docs/architecture.md, "Metrics model"): every error and slow call up to a
  * per-service rate, plus a small uniform sample of the rest. The common case (a fast success not picked
  * by the uniform sample) costs one comparison and one random number; serialization happens only for kept
  * records.

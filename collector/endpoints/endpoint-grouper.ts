@@ -72,7 +72,7 @@ const DEFAULTS = {
 };
 
 /**
- * Names endpoints the way ARCHITECTURE.md ("Dimensions") says: user rules first (per service, then global,
+ * Names endpoints the way docs/architecture.md ("Dimensions") says: user rules first (per service, then global,
  * first match wins), then automatic grouping of id-like segments, then a hard cap per service and window.
  * Memory is bounded by maxServices x (maxEndpointsPerService + 16 methods x (2 x cacheEntriesPerService +
  * maxEndpointsPerService)), never by the number of raw URLs seen.

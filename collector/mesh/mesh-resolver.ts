@@ -26,7 +26,7 @@ const MAX_CLUSTER_NAMES = 8_192;
 const MAX_ADDRESSES = 65_536;
 
 /**
- * Maps one access-log entry, logged by a known proxy, to the calls it describes (ARCHITECTURE.md,
+ * Maps one access-log entry, logged by a known proxy, to the calls it describes (docs/architecture.md,
  * "Dimensions"; SkyWalking's k8s-mesh analysis):
  *
  * - sidecar + `inbound|...` cluster: one server-side call, downstream peer -> this proxy's workload;

@@ -15,7 +15,7 @@ import {
 const MAX_LOGS = 1000;
 
 /**
- * The read API of ARCHITECTURE.md ("API contract (v1)"): services, instances, endpoints, topology, metric
+ * The read API of docs/architecture.md ("API contract (v1)"): services, instances, endpoints, topology, metric
  * series and sampled logs, over any time range (`from`/`to`, default the last 30 minutes).
  */
 export function queryRoutes(query: QueryService, now: () => number = Date.now): FastifyPluginAsync {

@@ -13,7 +13,7 @@ import type { SampledRecord } from "../../core/model/sample.ts";
 import type { SampleQuery, StorageReader } from "../../core/storage/port.ts";
 import { defaultResolution, rangeMinutes, type TimeRange } from "./time-range.ts";
 
-/** The API's read model (ARCHITECTURE.md "API contract"): storage aggregates turned into what users read. */
+/** The API's read model (docs/architecture.md "API contract"): storage aggregates turned into what users read. */
 
 export interface ServiceSummary {
   name: string;

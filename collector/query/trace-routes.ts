@@ -18,7 +18,7 @@ export interface TraceResponse {
 }
 
 /**
- * The v1 trace API (ARCHITECTURE.md "API contract"): GET /api/v1/traces/:traceId and a search,
+ * The v1 trace API (docs/architecture.md "API contract"): GET /api/v1/traces/:traceId and a search,
  * GET /api/v1/traces?service=&endpoint=&minDurationMs=&maxDurationMs=&errors=true&attr.<key>=<value>&from=&to=&limit=.
  */
 export function traceRoutes(reader: Pick<StorageReader, "getTrace" | "searchTraces" | "querySamples">, now: () => number = Date.now): FastifyPluginAsync {

@@ -1,7 +1,7 @@
 /**
  * The pods, IPs and Istio identities of a bookinfo-like mesh (https://istio.io/latest/docs/examples/bookinfo/),
  * exported so the ALS simulator and the mesh resolver tests agree on one table. Node ids and metadata follow
- * Istio exactly (reference/envoy-access-logs.md §3): `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`.
+ * Istio exactly (https://istio.io/latest/docs/ops/deployment/application-requirements/, node ids as Istio's bootstrap writes them): `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`.
  */
 
 export type BookinfoService = "istio-ingressgateway" | "productpage" | "details" | "reviews" | "ratings" | "mysqldb";

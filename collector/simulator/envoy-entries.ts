@@ -1,6 +1,6 @@
 /**
  * Builds ALS messages in proto-loader's object form (snake_case, `keepCase`) the way Envoy fills them
- * (reference/envoy-access-logs.md §1.7): times as Timestamp/Duration, addresses as SocketAddress,
+ * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/data/accesslog/v3/accesslog.proto): times as Timestamp/Duration, addresses as SocketAddress,
  * response flags as ResponseFlags booleans, filter state as Any-wrapped Struct.
  */
 import type { AlsMessageObject } from "./als-protocol.ts";

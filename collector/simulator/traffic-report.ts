@@ -1,5 +1,5 @@
 /**
- * What the simulator sent, counted in meshsight's own dimension names (ARCHITECTURE.md, "Dimensions"),
+ * What the simulator sent, counted in meshsight's own dimension names (docs/architecture.md, "Dimensions"),
  * so tests can compare it with what meshsight reports: services, instances and endpoints from
  * server-side records only; relations from both sides; errors by meshsight's rule (server side status
  * >= 500 or a response flag, client side status >= 400 or a response flag).

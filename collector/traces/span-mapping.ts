@@ -28,7 +28,7 @@ function first(attributes: Record<string, string>, keys: readonly string[]): str
 }
 
 /**
- * Service name as the mesh names it, `<name>.<namespace>` (ARCHITECTURE.md "Dimensions"), so a service's
+ * Service name as the mesh names it, `<name>.<namespace>` (docs/architecture.md "Dimensions"), so a service's
  * spans and its sidecar's access logs land on the same entity. A name that already ends in its namespace
  * is kept as is.
  */
@@ -52,7 +52,7 @@ export function instanceOf(resource: Record<string, string>): string {
   return resource["host.name"] ?? resource["host.id"] ?? "";
 }
 
-/** `reviews.default.svc.cluster.local` -> `reviews.default`, the way cluster host names map (ARCHITECTURE.md). */
+/** `reviews.default.svc.cluster.local` -> `reviews.default`, the way cluster host names map (docs/architecture.md). */
 export function serviceFromHost(host: string): string {
   const withoutPort = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
   const match = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(withoutPort);

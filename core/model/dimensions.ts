@@ -1,5 +1,5 @@
 /**
- * The dimensions every record is mapped to (ARCHITECTURE.md, "Dimensions"). Names follow SkyWalking's
+ * The dimensions every record is mapped to (docs/architecture.md, "Dimensions"). Names follow SkyWalking's
  * mesh analysis: service `<name>.<namespace>`, instance `<pod>.<namespace>`, endpoint `METHOD:/path`.
  */
 

@@ -2,7 +2,7 @@ import type { Component, DetectPoint } from "./dimensions.ts";
 import { mergeSparse, percentileMs, totalCount, type SparseHistogram } from "./histogram.ts";
 
 /**
- * Per-minute metrics of one entity (ARCHITECTURE.md, "Metrics model"). All counters are additive, so
+ * Per-minute metrics of one entity (docs/architecture.md, "Metrics model"). All counters are additive, so
  * rows for the same key and minute from any number of writers merge by summing, histograms included.
  */
 export type MetricScope = "service" | "instance" | "endpoint" | "relation";

@@ -10,7 +10,7 @@ import { meshsightDashboard } from "./skeleton.ts";
 import { dataSourceVariables } from "./variables.ts";
 
 /**
- * Alerts come from meshsight's API (GET /api/v1/alerts, ARCHITECTURE.md "API contract") through the
+ * Alerts come from meshsight's API (GET /api/v1/alerts, docs/architecture.md "API contract") through the
  * Infinity data source: storage has no alerts table yet. Selectors are typed against core/model/alert.ts,
  * so a renamed alert field fails the type check instead of silently emptying a column.
  */

@@ -17,7 +17,7 @@ export interface ProbeRoutesDeps {
 
 const MAX_RESULTS = 1_000;
 
-/** Probe cases and runs (ARCHITECTURE.md "API contract (v1)"); docs/probes.md shows examples. */
+/** Probe cases and runs (docs/architecture.md "API contract (v1)"); docs/probes.md shows examples. */
 export function probeRoutes(deps: ProbeRoutesDeps): FastifyPluginAsync {
   const now = deps.now ?? Date.now;
   const caseNamed = (name: string): ProbeCase => {

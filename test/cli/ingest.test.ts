@@ -19,7 +19,7 @@ after(() => {
 });
 
 /**
- * The two Istio default-format examples of /work/shared/reference/envoy-access-logs.md §2.2 (the client
+ * The two Istio default-format examples of Istio's access-log task (https://istio.io/latest/docs/tasks/observability/logs/access-log/) (the client
  * sidecar's outbound line, then the server sidecar's inbound line), stamped a few seconds ago so they fall
  * inside the aggregator's lateness window and the API's default time range.
  */

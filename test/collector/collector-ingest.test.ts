@@ -22,7 +22,7 @@ const logger = pino({ level: "silent" });
 const DEADLINE_MS = 30_000;
 
 /**
- * The Istio default-format examples of /work/shared/reference/envoy-access-logs.md §2.2 with a recent time,
+ * The Istio default-format examples of Istio's access-log task (https://istio.io/latest/docs/tasks/observability/logs/access-log/) with a recent time,
  * inside the aggregator's lateness window. The inbound line is the server side, so it counts for the service.
  */
 function inboundLine(timeMs: number, requestId: string): string {

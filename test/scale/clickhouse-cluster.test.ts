@@ -16,7 +16,7 @@ import { startClickHouseCluster, type RunningClickHouseCluster } from "../servic
 import { startTestCollector, writeBookinfoPeerMapping } from "../support/test-collector.ts";
 
 /**
- * Scale-out on a ClickHouse cluster, as issue 10 deploys it: two real servers on loopback forming a
+ * Scale-out on a ClickHouse cluster, as docs/deploy-clickhouse.md deploys it: two real servers on loopback forming a
  * cluster of two shards, two collectors (each writing through its own node's Distributed tables) taking
  * parts of one simulated mesh's ALS traffic, and a third storage adapter, as a third process would open
  * it, serving the query API. The API must return exactly what was sent, summed over both collectors.

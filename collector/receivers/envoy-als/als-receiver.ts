@@ -1,6 +1,6 @@
 /**
  * The Envoy access log service (ALS) gRPC receiver. Serves `StreamAccessLogs` on both the v3 and v2
- * paths with one handler (v2 bytes decode with the v3 layout: reference/envoy-access-logs.md §1.5),
+ * paths with one handler (v2 bytes decode with the v3 layout: the field numbers are the same, https://www.envoyproxy.io/docs/envoy/latest/api-v3/data/accesslog/v3/accesslog.proto),
  * decodes lazily from raw bytes and hands entries to the collector's ingest. Thin by design: identity
  * resolution and aggregation happen behind `ingest` and `identify`.
  */

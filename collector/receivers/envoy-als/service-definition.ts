@@ -1,7 +1,7 @@
 /**
  * Hand-made gRPC service definitions for Envoy's AccessLogService, v3 and v2. The request deserializer
  * returns the raw bytes, so grpc-js does no object conversion and the lazy decoder reads only what
- * meshsight uses (ARCHITECTURE.md, "Performance notes"). Paths: reference/envoy-access-logs.md §1.1.
+ * meshsight uses (docs/architecture.md, "Performance notes"). Paths: https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/accesslog/v3/als.proto.
  */
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 

@@ -1,7 +1,7 @@
 /**
  * Small helpers over protobufjs' `Reader` for a lazy, hand-written decoder: it reads only the fields
  * meshsight uses and skips the rest, so hot paths (Envoy ALS, OTLP traces) never build the full message object
- * (ARCHITECTURE.md, "Performance notes"). Every helper throws on malformed input; callers turn that into
+ * (docs/architecture.md, "Performance notes"). Every helper throws on malformed input; callers turn that into
  * a counted reject.
  */
 import protobuf from "protobufjs/minimal.js";

@@ -1,6 +1,6 @@
 /**
  * What the connected ClickHouse server can do, decided once at start from `SELECT version()`.
- * Tests run on Debian's 18.16.1 and users on 24.x+ (/work/shared/reference/clickhouse-18.md); newer
+ * Tests run on Debian's 18.16.1 and users on 24.x+ (docs/architecture.md, "ClickHouse 18.16 versus current releases"); newer
  * features are used only when present. The thresholds are the first releases known to ship each
  * feature as non-experimental, erring late: a too-late threshold only costs an optimisation, a
  * too-early one breaks start.

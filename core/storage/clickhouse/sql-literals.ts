@@ -1,6 +1,6 @@
 /**
  * SQL literals for ClickHouse servers without query parameters (18.x; see
- * /work/shared/reference/clickhouse-18.md). Every value that reaches SQL text goes through one of these
+ * docs/architecture.md, "ClickHouse 18.16 versus current releases"). Every value that reaches SQL text goes through one of these
  * functions, so user text can never end a string literal or inject a clause: strings are quoted with
  * `\` and `'` escaped (plus control characters, so a query stays one readable line in logs), numbers
  * must be finite and integers must be safe integers in their type's range.

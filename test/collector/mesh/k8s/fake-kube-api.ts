@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the Kubernetes API server (ARCHITECTURE.md: the one thing tests may fake): serves
+ * A local stand-in for the Kubernetes API server (docs/architecture.md: the one thing tests may fake): serves
  * list JSON and `?watch=true` newline-delimited event streams for pods, services and EndpointSlices with
  * resource versions like the real one, including `410 Expired` for a watch older than the retained history.
  */

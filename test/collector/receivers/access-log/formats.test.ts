@@ -21,7 +21,7 @@ function expectEntry(actual: AccessLogEntry, changes: Partial<AccessLogEntry>): 
   assert.deepEqual(actual, { ...newAccessLogEntry("tcp"), ...changes });
 }
 
-// Exact lines from istio.io's access-log task (reference/envoy-access-logs.md 2.2).
+// Exact lines from istio.io's access-log task (https://istio.io/latest/docs/tasks/observability/logs/access-log/).
 const ISTIO_CLIENT_LINE =
   '[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "-" "curl/7.73.0-DEV" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default';
 const ISTIO_SERVER_LINE =
