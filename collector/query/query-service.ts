@@ -1,4 +1,4 @@
-import type { EntityRecord, Layer } from "../../core/model/dimensions.ts";
+import { UNKNOWN_SERVICE, type EntityRecord, type Layer } from "../../core/model/dimensions.ts";
 import {
   deriveMetric,
   RESOLUTION_MS,
@@ -9,8 +9,10 @@ import {
   type MetricValues,
   type Resolution,
 } from "../../core/model/metrics.ts";
+import { countedRelationRows } from "../../core/model/relation-sides.ts";
 import type { SampledRecord } from "../../core/model/sample.ts";
-import type { SampleQuery, StorageReader } from "../../core/storage/port.ts";
+import type { MetricsQuery, SampleQuery, StorageReader } from "../../core/storage/port.ts";
+import { serviceFigures, type MeasuredBy } from "./service-figures.ts";
 import { defaultResolution, rangeMinutes, type TimeRange } from "./time-range.ts";
 
 /** The API's read model (docs/architecture.md "API contract"): storage aggregates turned into what users read. */
@@ -24,6 +26,8 @@ export interface ServiceSummary {
   apdex: number;
   calls: number;
   errors: number;
+  /** `callers` when the service's own proxy reported nothing in the range and its figures are its callers' view. */
+  measuredBy: MeasuredBy;
 }
 
 export interface InstanceSummary {
@@ -43,7 +47,7 @@ export interface EndpointSummary {
 
 export interface TopologyNode {
   name: string;
-  /** false for peers meshsight could not resolve (UNKNOWN, external hosts seen only as callees). */
+  /** false for what is no service: UNKNOWN, and callers that only ever reported their own outbound calls. */
   isReal: boolean;
   cpm: number;
   sla: number;
@@ -83,20 +87,22 @@ export class QueryService {
   constructor(private readonly reader: StorageReader) {}
 
   async services(range: TimeRange): Promise<ServiceSummary[]> {
-    const [rows, entities] = await Promise.all([
+    const [rows, callerRows, entities] = await Promise.all([
       this.aggregates("service", range, {}),
+      this.callerSide(range),
       this.entities("service", range),
     ]);
     const minutes = rangeMinutes(range);
     const layers = new Map(entities.map((entity) => [entity.service, entity.layer]));
-    return rows
-      .map((row) => ({
-        name: row.service,
-        layer: layers.get(row.service) ?? "MESH",
-        ...summarize(row, minutes),
-        apdex: deriveMetric(row, "apdex", minutes),
-        calls: row.calls,
-        errors: row.errors,
+    return [...serviceFigures(rows, callerRows)]
+      .map(([name, { values, measuredBy }]) => ({
+        name,
+        layer: layers.get(name) ?? "MESH",
+        ...summarize(values, minutes),
+        apdex: deriveMetric(values, "apdex", minutes),
+        calls: values.calls,
+        errors: values.errors,
+        measuredBy,
       }))
       .sort(byName);
   }
@@ -117,13 +123,11 @@ export class QueryService {
     return rows.map((row) => ({ name: row.name, ...summarize(row, minutes) })).sort(byName);
   }
 
-  /**
-   * Edges merge both detect points of a pair. The server side measured the callee's own view, so its
-   * numbers win when both exist; the client side is the only view of calls to services outside the mesh.
-   */
+  /** Edges name both detect points of a pair and carry the numbers of the side countedRelationRows keeps. */
   async topology(range: TimeRange, service?: string): Promise<{ nodes: TopologyNode[]; edges: TopologyEdge[] }> {
     const minutes = rangeMinutes(range);
     const [relations, services] = await Promise.all([this.aggregates("relation", range, {}), this.aggregates("service", range, {})]);
+    const counted = new Set(countedRelationRows(relations));
     const pairs = new Map<string, { source: string; target: string; rows: MetricAggregate[] }>();
     for (const row of relations) {
       if (service !== undefined && row.service !== service && row.name !== service) continue;
@@ -132,22 +136,18 @@ export class QueryService {
       pair.rows.push(row);
       pairs.set(key, pair);
     }
-    const edges = [...pairs.values()].map(({ source, target, rows }) => {
-      const serverRows = rows.filter((row) => row.detectPoint === "server");
-      const measured = sumMetricValues(serverRows.length > 0 ? serverRows : rows);
-      return {
-        source,
-        target,
-        detectPoints: unique(rows.map((row) => row.detectPoint)),
-        components: unique(rows.map((row) => row.component)),
-        ...summarize(measured, minutes),
-      };
-    });
-    const serviceRows = new Map(services.map((row) => [row.service, row]));
-    const names = unique(edges.flatMap((edge) => [edge.source, edge.target]).concat(service === undefined ? [...serviceRows.keys()] : [service]));
+    const edges = [...pairs.values()].map(({ source, target, rows }) => ({
+      source,
+      target,
+      detectPoints: unique(rows.map((row) => row.detectPoint)),
+      components: unique(rows.map((row) => row.component)),
+      ...summarize(sumMetricValues(rows.filter((row) => counted.has(row))), minutes),
+    }));
+    const figures = serviceFigures(services, relations);
+    const names = unique(edges.flatMap((edge) => [edge.source, edge.target]).concat(service === undefined ? [...figures.keys()] : [service]));
     const nodes = names.map((name) => {
-      const row = serviceRows.get(name);
-      return { name, isReal: row !== undefined, cpm: row ? deriveMetric(row, "cpm", minutes) : 0, sla: row ? deriveMetric(row, "sla", minutes) : 100 };
+      const values = figures.get(name)?.values;
+      return { name, isReal: values !== undefined, cpm: values ? deriveMetric(values, "cpm", minutes) : 0, sla: values ? deriveMetric(values, "sla", minutes) : 100 };
     });
     return { nodes, edges: edges.sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target)) };
   }
@@ -160,14 +160,7 @@ export class QueryService {
     // bucket that starts before `from` is still read.
     const first = Math.floor(range.fromMs / stepMs) * stepMs;
     const end = Math.ceil(range.toMs / stepMs) * stepMs;
-    const rows = await this.reader.queryMetrics({
-      scope: query.scope,
-      fromMs: first,
-      toMs: end,
-      resolution: step,
-      groupByTime: true,
-      ...filters(query),
-    });
+    const rows = await this.seriesRows(query, { fromMs: first, toMs: end, resolution: step, groupByTime: true });
     const byTime = new Map<number, MetricAggregate[]>();
     for (const row of rows) byTime.set(row.timeMs, [...(byTime.get(row.timeMs) ?? []), row]);
     const points: SeriesPoint[] = [];
@@ -184,6 +177,22 @@ export class QueryService {
 
   logs(query: SampleQuery): Promise<SampledRecord[]> {
     return this.reader.querySamples(query);
+  }
+
+  /**
+   * A relation without a detect point reads the side countedRelationRows keeps; a service whose own proxy
+   * reported nothing in the range reads its callers' view, as services() lists it.
+   */
+  private async seriesRows(query: SeriesQuery, window: Omit<MetricsQuery, "scope">): Promise<MetricAggregate[]> {
+    const rows = await this.reader.queryMetrics({ scope: query.scope, ...window, ...filters(query) });
+    if (query.scope === "relation" && query.detectPoint === undefined) return countedRelationRows(rows);
+    if (query.scope !== "service" || rows.length > 0 || query.service === undefined || query.service === UNKNOWN_SERVICE) return rows;
+    return this.reader.queryMetrics({ scope: "relation", ...window, name: query.service, detectPoint: "client" });
+  }
+
+  /** Client-side relation rows of the range: what callers saw of the services they call. */
+  private callerSide(range: TimeRange): Promise<MetricAggregate[]> {
+    return this.reader.queryMetrics({ scope: "relation", fromMs: range.fromMs, toMs: range.toMs, resolution: "minute", groupByTime: false, detectPoint: "client" });
   }
 
   private aggregates(scope: MetricScope, range: TimeRange, filter: { service?: string }): Promise<MetricAggregate[]> {
