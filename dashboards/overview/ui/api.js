@@ -6,7 +6,7 @@
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
- * @typedef {{ name: string, layer: string, cpm: number, sla: number, p95: number, apdex: number, calls: number, errors: number }} ServiceSummary
+ * @typedef {{ name: string, layer: string, cpm: number, sla: number, p95: number, apdex: number, calls: number, errors: number, measuredBy: "self" | "callers" }} ServiceSummary
  * @typedef {{ name: string, cpm: number, sla: number, p95: number }} EntitySummary
  * @typedef {{ name: string, isReal: boolean, cpm: number, sla: number }} TopologyNode
  * @typedef {{ source: string, target: string, detectPoints: string[], components: string[], cpm: number, sla: number, p95: number }} TopologyEdge

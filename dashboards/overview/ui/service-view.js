@@ -81,6 +81,8 @@ export async function serviceView(service, range, pageWidth) {
     "div",
     { class: "service-page", "data-service": service },
     h("h1", {}, h("span", { class: `badge ${health}` }, HEALTH_LABELS[health]), " ", service),
+    // A database or a host outside the mesh has no proxy of its own: say whose view the numbers are.
+    summary?.measuredBy === "callers" ? h("p", { class: "note measured-by-callers" }, "No proxy of this service reported in this range: its figures are what its callers saw.") : null,
     h(
       "div",
       { class: "tiles" },
