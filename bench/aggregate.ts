@@ -120,6 +120,7 @@ function main(): void {
         timeMs: Math.floor(nowMs),
         detectPoint: (i & 1) === 0 ? "server" : "client",
         source: raw.source,
+        callerLookup: "none",
         destination: raw.destination,
         endpoint: names[i] ?? "",
         component: "http",

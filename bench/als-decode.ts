@@ -16,7 +16,7 @@ const rounds = Number(process.argv[3] ?? 5);
 const BATCH_SIZE = 20;
 
 const protocol = loadAlsProtocol();
-const traffic = new BookinfoTraffic({ requests, startTimeMs: Date.now() - requests * 10, intervalMs: 10, faults: [], tcp: true, peerMetadataEvery: Number(process.argv[4] ?? 2), seed: 7 }, emptyReport());
+const traffic = new BookinfoTraffic({ requests, startTimeMs: Date.now() - requests * 10, intervalMs: 10, faults: [], tcp: true, dropPeerMetadata: Number(process.argv[4] ?? 0.5), dropMtls: 0, seed: 7 }, emptyReport());
 const messages: Buffer[] = [];
 const pendingByProxy = new Map<string, { http: Record<string, unknown>[]; tcp: Record<string, unknown>[] }>();
 let entryCount = 0;

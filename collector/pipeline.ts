@@ -3,6 +3,7 @@ import type { AccessLogEntry, MeshCall, ProxyIdentity } from "../core/model/acce
 import type { ServiceRef } from "../core/model/dimensions.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import type { AccessLogIngest } from "./ingest.ts";
+import { CallerPairing } from "./mesh/caller-pairing.ts";
 
 /** Maps one entry logged by `proxy` to the calls it describes: appends them to `out`, returns how many. */
 export type CallResolver = (proxy: ProxyIdentity, entry: AccessLogEntry, out: MeshCall[]) => number;
@@ -18,6 +19,7 @@ export interface CollectorPipelineOptions {
   selfOf?: (proxy: ProxyIdentity) => ServiceRef;
   aggregator: OverloadSource & {
     add(call: MeshCall): boolean;
+    addRelation(call: MeshCall): boolean;
     noteInstance(ref: ServiceRef, attributes: Record<string, string>, timeMs: number): void;
   };
   sampler: { offer(call: MeshCall, raw: unknown): unknown };
@@ -26,9 +28,13 @@ export interface CollectorPipelineOptions {
   registry: Registry;
   rejects: RejectCounter;
   clock?: () => number;
+  /** How long the two legs of a call may arrive apart and still be paired by request id. */
+  pairingWindowMs?: number;
 }
 
 const REJECT_SOURCE = "pipeline";
+/** How often waiting calls are checked against the pairing window when no batch arrives to do it. */
+const EXPIRY_CHECK_MS = 1_000;
 
 /**
  * Where decoded records meet aggregation: each entry is resolved to calls, which feed the minute aggregator
@@ -47,6 +53,8 @@ export class CollectorPipeline implements AccessLogIngest {
   private readonly resolved: MeshCall[] = [];
   private readonly callsAccepted: Counter;
   private readonly batchesRefused: Counter;
+  private readonly pairing: CallerPairing;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CollectorPipelineOptions) {
     this.resolve = options.resolve;
@@ -56,6 +64,12 @@ export class CollectorPipeline implements AccessLogIngest {
     this.overloadSources = [options.aggregator, ...(options.backpressure ?? [])];
     this.rejects = options.rejects;
     this.clock = options.clock ?? Date.now;
+    const aggregator = options.aggregator;
+    this.pairing = new CallerPairing({
+      registry: options.registry,
+      windowMs: options.pairingWindowMs,
+      onPaired: (call) => aggregator.addRelation(call),
+    });
     this.callsAccepted = new Counter({
       name: "meshsight_pipeline_calls_total",
       help: "Calls (resolved from access-log entries or traces) taken into aggregation.",
@@ -75,6 +89,7 @@ export class CollectorPipeline implements AccessLogIngest {
 
   ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean {
     if (this.refuseWhenOverloaded()) return false;
+    this.pairing.rotateIfDue(this.clock());
     const out = this.resolved;
     let accepted = 0;
     // Calls accumulate for the whole batch and the array is emptied once at its end: emptying it per
@@ -93,7 +108,7 @@ export class CollectorPipeline implements AccessLogIngest {
       }
       for (let i = first; i < first + count; i++) {
         const call = out[i];
-        if (call !== undefined && this.aggregator.add(call)) {
+        if (call !== undefined && this.aggregateMeshCall(call)) {
           this.sampler.offer(call, entry);
           accepted++;
         }
@@ -104,6 +119,33 @@ export class CollectorPipeline implements AccessLogIngest {
     this.aggregator.noteInstance(this.selfOf(proxy), proxy.attributes, this.clock());
     this.callsAccepted.inc(accepted);
     return true;
+  }
+
+  /** Gives up on calls waiting for their caller past the pairing window even while no input arrives. */
+  startExpiringCallers(): void {
+    this.expiryTimer ??= setInterval(() => this.pairing.rotateIfDue(this.clock()), EXPIRY_CHECK_MS).unref();
+  }
+
+  /** Gives up on every call still waiting for its caller (end of input, shutdown): counted unattributed. */
+  stopExpiringCallers(): void {
+    clearInterval(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.pairing.expireAll();
+  }
+
+  /**
+   * A call resolved from an access log, with its caller completed by request-id pairing when nothing in the
+   * entry named it (docs/architecture.md, "Call attribution"): a client-side leg is remembered for its
+   * callee's leg; a server-side leg without caller takes one already seen, else waits (in-mesh) or stays the
+   * outside caller of an edge proxy.
+   */
+  private aggregateMeshCall(call: MeshCall): boolean {
+    if (call.callerLookup !== "none") this.pairing.attribute(call);
+    const isAdded = this.aggregator.add(call);
+    if (isAdded && call.callerLookup === "mesh") this.pairing.await(call);
+    else if (isAdded && call.callerLookup === "edge") this.pairing.countUnattributed("outside_caller");
+    if (call.detectPoint === "client") this.pairing.noteClientLeg(call);
+    return isAdded;
   }
 
   /** Calls already resolved elsewhere (derived from traces); same bounds, same aggregation. */

@@ -96,22 +96,39 @@ export class MinuteAggregator {
     return this.openAccumulators >= this.maxOpenEntityMinutes * OVERLOAD_HIGH_WATERMARK;
   }
 
-  /** Adds one call; false (and a counted reject) when it is late, too far ahead, malformed or over the bound. */
+  /**
+   * Adds one call; false (and a counted reject) when it is late, too far ahead, malformed or over the bound.
+   * A server-side call whose in-mesh caller is still unknown (`callerLookup` "mesh") counts for the callee
+   * only: its relation waits for the caller to be found (addRelation) and is never drawn from `UNKNOWN`.
+   */
   add(call: MeshCall): boolean {
+    const minute = this.minuteOfValidCall(call);
+    if (minute === null) return false;
+    if (call.detectPoint === "server") this.addServerSide(minute, call.destination.service || UNKNOWN_SERVICE, call);
+    return call.callerLookup === "mesh" || this.addRelationIn(minute, call);
+  }
+
+  /** Adds the relation of a call whose service side was added before, once its caller is known. */
+  addRelation(call: MeshCall): boolean {
+    const minute = this.minuteOfValidCall(call);
+    return minute !== null && this.addRelationIn(minute, call);
+  }
+
+  private minuteOfValidCall(call: MeshCall): MinuteBucket | null {
     const latencyMs = call.latencyMs;
     if (!(latencyMs >= 0 && latencyMs !== Number.POSITIVE_INFINITY && call.bytesIn >= 0 && call.bytesOut >= 0)) {
       this.rejects.reject(REJECT_SOURCE, "invalid-values", 1, `latencyMs=${latencyMs} bytesIn=${call.bytesIn} bytesOut=${call.bytesOut}`);
-      return false;
+      return null;
     }
-    const cellIndex = relationCellIndex(call.detectPoint, call.component);
-    if (cellIndex < 0) {
+    if (relationCellIndex(call.detectPoint, call.component) < 0) {
       this.rejects.reject(REJECT_SOURCE, "invalid-dimension", 1, `detectPoint=${String(call.detectPoint)} component=${String(call.component)}`);
-      return false;
+      return null;
     }
-    const minute = this.minuteFor(call.timeMs);
-    if (minute === null) return false;
+    return this.minuteFor(call.timeMs);
+  }
+
+  private addRelationIn(minute: MinuteBucket, call: MeshCall): boolean {
     const destination = call.destination.service || UNKNOWN_SERVICE;
-    if (call.detectPoint === "server") this.addServerSide(minute, destination, call);
     const sourceMinute = this.serviceMinute(minute, call.source.service || UNKNOWN_SERVICE);
     if (sourceMinute === null) return false;
     let cells = sourceMinute.relationsTo.get(destination);
@@ -119,6 +136,7 @@ export class MinuteAggregator {
       cells = newRelationCells();
       sourceMinute.relationsTo.set(destination, cells);
     }
+    const cellIndex = relationCellIndex(call.detectPoint, call.component);
     const relation = cells[cellIndex] ?? this.newAccumulator(minute, this.apdexThresholdOf(destination));
     if (relation === null) return false;
     cells[cellIndex] = relation;

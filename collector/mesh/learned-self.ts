@@ -8,7 +8,19 @@ const SERVICE_HOST = /^[a-z]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 /** Proxies whose service is being learned; one per tailed pod, so this bounds a hostile source config only. */
 const MAX_LEARNED_SELVES = 65_536;
 
+export interface SelfSources {
+  /** Names the workload listening on an `ip:port` (the mesh resolver's IP lookup). */
+  serviceByAddress: (address: string) => ServiceRef | null;
+  /** Names a pod by namespace and name (Kubernetes), null when unknown. */
+  serviceByPod: (namespace: string, pod: string) => ServiceRef | null;
+}
+
 /**
+ * The real service of a proxy whose node metadata names none (Istio 1.1-1.5 proxies report a node id such as
+ * `router~10.44.2.56~istio-ingressgateway-699c7dc774-hjxq5.istio-system~istio-system.svc.cluster.local` and
+ * flat metadata without labels): its own pod, found by name and namespace or by its address, names it, as
+ * it names the pod for its callers. Until the pod is known the proxy stays `UNKNOWN`.
+ *
  * The real service of a proxy whose identity was only guessed (a tailed log file names the pod, and the
  * pod name gives the workload `reviews-v1`, while callers know the service as `reviews`). Each entry the
  * proxy logs may say what its callers call it; the first answer is kept for the pod (a pod never changes
@@ -22,16 +34,15 @@ const MAX_LEARNED_SELVES = 65_536;
 export class LearnedSelfServices {
   private readonly learned = new BoundedMap<string, ServiceRef>(MAX_LEARNED_SELVES);
 
-  /** `serviceByAddress` names the workload listening on an `ip:port` (the mesh resolver's IP lookup). */
-  constructor(private readonly serviceByAddress: (address: string) => ServiceRef | null) {}
+  constructor(private readonly sources: SelfSources) {}
 
   /** What is known of `proxy` without a new entry: the learned service, else its own (guessed) one. */
   known(proxy: ProxyIdentity): ServiceRef {
-    return proxy.selfIsGuess === true ? (this.learned.get(proxy.self.instance) ?? proxy.self) : proxy.self;
+    return isLearned(proxy) ? (this.learned.get(learnedKey(proxy)) ?? proxy.self) : proxy.self;
   }
 
   selfOf(proxy: ProxyIdentity, entry: AccessLogEntry, cluster: ParsedClusterName): ServiceRef {
-    if (proxy.selfIsGuess !== true) return proxy.self;
+    if (proxy.selfIsGuess !== true) return proxy.self.service === UNKNOWN_SERVICE ? this.fromOwnPod(proxy) : proxy.self;
     const key = proxy.self.instance;
     const known = this.learned.get(key);
     if (known !== undefined) return known;
@@ -42,10 +53,23 @@ export class LearnedSelfServices {
     return ref;
   }
 
+  private fromOwnPod(proxy: ProxyIdentity): ServiceRef {
+    const key = learnedKey(proxy);
+    if (key === "") return proxy.self;
+    const known = this.learned.get(key);
+    if (known !== undefined) return known;
+    const pod = proxy.attributes["pod"] ?? "";
+    const found = (pod === "" ? null : this.sources.serviceByPod(proxy.namespace, pod)) ?? (proxy.ip === "" ? null : this.sources.serviceByAddress(proxy.ip));
+    if (found === null || found.service === UNKNOWN_SERVICE) return proxy.self;
+    const ref: ServiceRef = Object.freeze({ service: found.service, instance: proxy.self.instance || found.instance });
+    this.learned.set(key, ref);
+    return ref;
+  }
+
   private serviceFromEntry(proxy: ProxyIdentity, entry: AccessLogEntry, cluster: ParsedClusterName): string {
     const inbound = cluster.direction === "inbound";
     const ownAddress = inbound ? entry.downstreamLocalAddress : entry.upstreamLocalAddress;
-    const byAddress = ownAddress === "" ? null : this.serviceByAddress(ownAddress);
+    const byAddress = ownAddress === "" ? null : this.sources.serviceByAddress(ownAddress);
     if (byAddress !== null && byAddress.service !== UNKNOWN_SERVICE) return byAddress.service;
     if (!inbound) return "";
     if (cluster.serviceFromHost !== "") return cluster.serviceFromHost;
@@ -53,6 +77,15 @@ export class LearnedSelfServices {
     if (sni !== null && sni.kind === "sni" && sni.serviceFromHost !== "") return sni.serviceFromHost;
     return serviceFromAuthority(entry.authority, proxy.namespace);
   }
+}
+
+function isLearned(proxy: ProxyIdentity): boolean {
+  return proxy.selfIsGuess === true || proxy.self.service === UNKNOWN_SERVICE;
+}
+
+/** Guessed identities are learned per pod (instance); unnamed proxies per pod, else per address. */
+function learnedKey(proxy: ProxyIdentity): string {
+  return proxy.self.instance || proxy.ip;
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { AccessLogEntry, MeshCall, PeerMetadata, ProxyIdentity } from "../../core/model/access-log.ts";
+import { Counter, type Registry } from "prom-client";
+import type { AccessLogEntry, CallerLookup, MeshCall, PeerMetadata, ProxyIdentity } from "../../core/model/access-log.ts";
 import { UNKNOWN_SERVICE, type Component, type DetectPoint, type ServiceRef } from "../../core/model/dimensions.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { hasEphemeralPort, ipOfAddress } from "./addresses.ts";
@@ -8,6 +9,7 @@ import { parseClusterName, type ParsedClusterName } from "./cluster-name.ts";
 import { LearnedSelfServices } from "./learned-self.ts";
 import { PeerRefCache } from "./peer-refs.ts";
 import type { PeerResolver } from "./peer-resolver.ts";
+import { LearnedServiceAccounts, parseSpiffeId, type ServiceAccountRef } from "./service-accounts.ts";
 
 /** Names an endpoint of `service`; grouping and cardinality caps live with the caller (collector/endpoints). */
 export type EndpointNamer = (service: string, method: string, path: string, protocol: "http" | "grpc") => string;
@@ -16,7 +18,12 @@ export interface MeshResolverOptions {
   peers: PeerResolver;
   nameEndpoint: EndpointNamer;
   rejects: RejectCounter;
+  /** Where `meshsight_callers_named_total` goes; omitted in unit tests that do not read it. */
+  registry?: Registry;
 }
+
+/** How a server-side call's caller was named (label `by` of meshsight_callers_named_total). */
+type NamedBy = "peer_metadata" | "address" | "mtls_identity";
 
 const REJECT_SOURCE = "mesh";
 const UNKNOWN_PEER: ServiceRef = Object.freeze({ service: UNKNOWN_SERVICE, instance: "" });
@@ -24,6 +31,8 @@ const UNKNOWN_PEER: ServiceRef = Object.freeze({ service: UNKNOWN_SERVICE, insta
 /** Distinct cluster names per mesh are few (services x ports x subsets); this bounds hostile input. */
 const MAX_CLUSTER_NAMES = 8_192;
 const MAX_ADDRESSES = 65_536;
+/** Distinct mTLS identities: one per workload's service account. */
+const MAX_PRINCIPALS = 65_536;
 
 /**
  * Maps one access-log entry, logged by a known proxy, to the calls it describes (docs/architecture.md,
@@ -36,8 +45,12 @@ const MAX_ADDRESSES = 65_536;
  * - gateway (`router~`), waypoint and plain Envoy: both legs, caller -> proxy (server side) and, when an
  *   upstream was selected, proxy -> upstream (client side).
  *
- * Peers are named from filter-state peer metadata first (what Istio itself says), then the PeerResolver by
- * IP, then the cluster's host name (`reviews.default.svc.cluster.local` -> `reviews.default`).
+ * Callers are named from filter-state peer metadata first (what Istio itself says), then the PeerResolver by
+ * IP, then the caller's mTLS identity (the peer certificate's SPIFFE URI, through the service accounts
+ * Kubernetes or the sidecars' own node metadata report). A server-side call none of these names is marked
+ * for pairing with the caller's own client-side leg by request id (collector/mesh/caller-pairing.ts).
+ * Upstreams are named from peer metadata, then by IP, then by the cluster's host name
+ * (`reviews.default.svc.cluster.local` -> `reviews.default`). docs/architecture.md, "Call attribution".
  *
  * The hot path allocates only the MeshCall objects: cluster names, addresses and peer refs are memoized
  * in bounded maps and the same frozen ServiceRef objects are shared between calls (never mutate them).
@@ -51,12 +64,21 @@ export class MeshResolver {
   /** Host-named peers by upstream address: instance is `ip:port` as for any non-Kubernetes peer. */
   private readonly hostPeerByAddress = new BoundedMap<string, ServiceRef>(MAX_ADDRESSES);
   private readonly peerRefs = new PeerRefCache();
-  private readonly selves = new LearnedSelfServices((address) => this.fromIp(address));
+  private readonly principals = new BoundedMap<string, ServiceAccountRef | null>(MAX_PRINCIPALS);
+  private readonly serviceAccounts = new LearnedServiceAccounts();
+  private readonly selves: LearnedSelfServices;
+  /** Plain counts on the hot path; the metric reads them at scrape time. */
+  private readonly callersNamed: Record<NamedBy, number> = { peer_metadata: 0, address: 0, mtls_identity: 0 };
 
   constructor(options: MeshResolverOptions) {
     this.peers = options.peers;
     this.nameEndpoint = options.nameEndpoint;
     this.rejects = options.rejects;
+    if (options.registry) this.registerCallersNamed(options.registry);
+    this.selves = new LearnedSelfServices({
+      serviceByAddress: (address) => this.fromIp(address),
+      serviceByPod: (namespace, pod) => this.peers.byPod?.(namespace, pod) ?? null,
+    });
   }
 
   /** The proxy's service and instance as far as its entries have told (see LearnedSelfServices). */
@@ -74,28 +96,51 @@ export class MeshResolver {
         this.rejects.reject(REJECT_SOURCE, "sidecar_entry_without_cluster", 1, entry.responseFlags);
         return 0;
       }
-      const self = this.selves.selfOf(proxy, entry, cluster);
+      const self = this.selfFor(proxy, entry, cluster);
       if (cluster.direction === "inbound") {
-        out.push(this.call(entry, "server", this.downstreamPeer(entry), self, component));
+        out.push(this.serverCall(entry, self, component, "mesh"));
       } else {
-        out.push(this.call(entry, "client", self, this.upstreamPeer(entry, cluster), component));
+        out.push(this.call(entry, "client", self, this.upstreamPeer(entry, cluster), component, "none"));
       }
       return 1;
     }
 
-    // A gateway is both the server of its caller and the client of its upstream.
-    const self = this.selves.selfOf(proxy, entry, cluster);
-    out.push(this.call(entry, "server", this.downstreamPeer(entry), self, component));
+    // A gateway is both the server of its caller and the client of its upstream. Waypoints sit inside the
+    // mesh (their callers are sidecars); ingress gateways and plain Envoy front proxies face the outside.
+    const self = this.selfFor(proxy, entry, cluster);
+    out.push(this.serverCall(entry, self, component, proxy.role === "waypoint" ? "mesh" : "edge"));
     if (cluster.kind === "blank") return 1;
-    out.push(this.call(entry, "client", self, this.upstreamPeer(entry, cluster), component));
+    out.push(this.call(entry, "client", self, this.upstreamPeer(entry, cluster), component, "none"));
     return 2;
   }
 
-  private call(entry: AccessLogEntry, detectPoint: DetectPoint, source: ServiceRef, destination: ServiceRef, component: Component): MeshCall {
+  private selfFor(proxy: ProxyIdentity, entry: AccessLogEntry, cluster: ParsedClusterName): ServiceRef {
+    const self = this.selves.selfOf(proxy, entry, cluster);
+    this.serviceAccounts.learn(proxy, self.service);
+    return self;
+  }
+
+  /** The server side of a call; when nothing names its caller, `unknownCaller` says how pairing treats it. */
+  private serverCall(entry: AccessLogEntry, self: ServiceRef, component: Component, unknownCaller: CallerLookup): MeshCall {
+    const caller = this.downstreamPeer(entry);
+    return caller === null
+      ? this.call(entry, "server", UNKNOWN_PEER, self, component, unknownCaller)
+      : this.call(entry, "server", caller, self, component, "none");
+  }
+
+  private call(
+    entry: AccessLogEntry,
+    detectPoint: DetectPoint,
+    source: ServiceRef,
+    destination: ServiceRef,
+    component: Component,
+    callerLookup: CallerLookup,
+  ): MeshCall {
     return {
       timeMs: entry.startTimeMs,
       detectPoint,
       source,
+      callerLookup,
       destination,
       endpoint: this.endpointOf(entry, destination, component),
       component,
@@ -117,12 +162,46 @@ export class MeshResolver {
   }
 
   /** The caller. The direct remote address is the physical peer; the plain one may come from X-Forwarded-For. */
-  private downstreamPeer(entry: AccessLogEntry): ServiceRef {
-    return (
-      this.fromMetadata(entry.downstreamPeer) ??
-      this.fromIp(entry.downstreamDirectRemoteAddress || entry.downstreamRemoteAddress) ??
-      UNKNOWN_PEER
-    );
+  private downstreamPeer(entry: AccessLogEntry): ServiceRef | null {
+    const byMetadata = this.fromMetadata(entry.downstreamPeer);
+    if (byMetadata !== null) return this.named("peer_metadata", byMetadata);
+    const byAddress = this.fromIp(entry.downstreamDirectRemoteAddress || entry.downstreamRemoteAddress);
+    if (byAddress !== null) return this.named("address", byAddress);
+    const byIdentity = this.fromPrincipal(entry.downstreamPeerPrincipal);
+    return byIdentity === null ? null : this.named("mtls_identity", byIdentity);
+  }
+
+  private named(by: NamedBy, caller: ServiceRef): ServiceRef {
+    this.callersNamed[by]++;
+    return caller;
+  }
+
+  private registerCallersNamed(registry: Registry): void {
+    const reported: Record<NamedBy, number> = { peer_metadata: 0, address: 0, mtls_identity: 0 };
+    const counter: Counter<"by"> = new Counter({
+      name: "meshsight_callers_named_total",
+      help: "Server-side calls whose caller the entry itself named, by source: peer metadata, the caller's address, its mTLS identity.",
+      labelNames: ["by"],
+      registers: [registry],
+      collect: () => {
+        for (const by of Object.keys(reported) as NamedBy[]) {
+          counter.inc({ by }, this.callersNamed[by] - reported[by]);
+          reported[by] = this.callersNamed[by];
+        }
+      },
+    });
+  }
+
+  /** The service behind an mTLS identity: Kubernetes' pods first (current), then what sidecars reported. */
+  private fromPrincipal(principal: string): ServiceRef | null {
+    if (principal === "") return null;
+    let account = this.principals.get(principal);
+    if (account === undefined) {
+      account = parseSpiffeId(principal);
+      this.principals.set(principal, account);
+    }
+    if (account === null) return null;
+    return this.peers.byServiceAccount?.(account.key) ?? this.serviceAccounts.serviceOf(account);
   }
 
   private upstreamPeer(entry: AccessLogEntry, cluster: ParsedClusterName): ServiceRef {

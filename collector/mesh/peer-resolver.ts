@@ -12,6 +12,13 @@ import { cidrContains, parseCidr, parseIp, type CidrRange } from "./ip-match.ts"
 export interface PeerResolver {
   /** The peer's service and instance, or null when the IP is unknown (or a node / host-network IP). */
   byIp(ip: string): ServiceRef | null;
+  /**
+   * The one service whose workloads run as `<namespace>/<service account>` (an mTLS identity), null when
+   * none or several do. Only sources that know pods' service accounts (Kubernetes) implement it.
+   */
+  byServiceAccount?(serviceAccountKey: string): ServiceRef | null;
+  /** A pod by namespace and name, for proxies that report only their pod name (Istio 1.1-era node ids). */
+  byPod?(namespace: string, pod: string): ServiceRef | null;
 }
 
 /** A resolver that can be started and stopped (the Kubernetes one watches the API server). */

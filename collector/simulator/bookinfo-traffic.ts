@@ -35,8 +35,13 @@ export interface TrafficOptions {
   faults: readonly BookinfoFault[];
   /** Adds ratings -> mysqldb TCP connections. */
   tcp: boolean;
-  /** Every n-th request carries Istio peer metadata in filter state; 0 = never. */
-  peerMetadataEvery: number;
+  /**
+   * Share of hops (0..1) whose entries carry no Istio peer metadata (a failed metadata exchange, an old
+   * proxy): their callers are then named by mTLS identity or request id, as meshsight does for real meshes.
+   */
+  dropPeerMetadata: number;
+  /** Share of hops (0..1) without mTLS (plaintext: no certificates, so no SPIFFE identity to name the caller). */
+  dropMtls: number;
   seed: number;
 }
 
@@ -76,7 +81,6 @@ export class BookinfoTraffic {
   private nextEphemeralPort = 0;
   private reviewsTurn = 0;
   private batch: ProxyEntry[] = [];
-  private requestIndex = 0;
   private traceId = "";
   private requestId = "";
 
@@ -91,7 +95,6 @@ export class BookinfoTraffic {
   *requests(): Generator<ProxyEntry[]> {
     const gateway = this.podsOf("istio-ingressgateway")[0] as BookinfoPod;
     for (let index = 0; index < this.options.requests; index++) {
-      this.requestIndex = index;
       this.batch = [];
       this.traceId = this.randomHex(32);
       this.requestId = `${this.randomHex(8)}-${this.randomHex(4)}-4${this.randomHex(3)}-a${this.randomHex(3)}-${this.randomHex(12)}`;
@@ -125,8 +128,9 @@ export class BookinfoTraffic {
     return pods[0] as BookinfoPod;
   }
 
-  private get carriesPeers(): boolean {
-    return this.options.peerMetadataEvery > 0 && this.requestIndex % this.options.peerMetadataEvery === 0;
+  /** True for a `share` of the draws; draws nothing when the share is 0, so default traffic stays the same. */
+  private drawn(share: number): boolean {
+    return share > 0 && this.random() < share;
   }
 
   private isPodDown(pod: BookinfoPod): boolean {
@@ -141,6 +145,8 @@ export class BookinfoTraffic {
     const cluster = `outbound|${service.port}||${service.host}`;
     const callerPort = this.ephemeralPort();
     const endpoint = `GET:${path}`;
+    const carriesPeers = !this.drawn(this.options.dropPeerMetadata);
+    const isMtls = !this.drawn(this.options.dropMtls);
     const common = {
       method: "GET" as const,
       authority: `${calleeService}:${service.port}`,
@@ -159,7 +165,7 @@ export class BookinfoTraffic {
       upstreamRemote: `${callee.ip}:${callee.port}`,
       upstreamLocal: `${caller.ip}:${callerPort}`,
       routeName: isGateway ? "bookinfo" : "default",
-      upstreamPeer: this.carriesPeers ? istioPeerStruct(callee) : undefined,
+      upstreamPeer: carriesPeers ? istioPeerStruct(callee) : undefined,
     };
     if (this.isPodDown(callee)) {
       const clientMs = 1;
@@ -178,7 +184,7 @@ export class BookinfoTraffic {
       downstreamLocal: `${callee.ip}:${callee.port}`,
       upstreamRemote: `${callee.ip}:${callee.port}`,
       upstreamLocal: `${INBOUND_PASSTHROUGH_IP}:${this.ephemeralPort()}`,
-      tls: { sni: `outbound_.${service.port}_._.${service.host}`, localUri: spiffeId(callee), peerUri: spiffeId(caller) },
+      tls: isMtls ? { sni: `outbound_.${service.port}_._.${service.host}`, localUri: spiffeId(callee), peerUri: spiffeId(caller) } : undefined,
       firstUpstreamTxMs: 0.1,
       lastUpstreamRxMs: 0.1 + handled.serviceMs,
       lastDownstreamTxMs: serverMs,
@@ -186,7 +192,7 @@ export class BookinfoTraffic {
       responseCode: handled.status,
       responseBodyBytes: bodyBytes,
       routeName: "default",
-      downstreamPeer: this.carriesPeers ? istioPeerStruct(caller) : undefined,
+      downstreamPeer: carriesPeers ? istioPeerStruct(caller) : undefined,
     }));
     countServerSide(this.report, { source: caller, destination: callee, endpoint, status: handled.status, flags: [] });
     const clientMs = serverMs + 2 * HOP_MS + 0.2;
@@ -236,6 +242,8 @@ export class BookinfoTraffic {
     const service = this.services.get(calleeService) as BookinfoServiceInfo;
     const callee = this.pickPod(calleeService);
     const callerPort = this.ephemeralPort();
+    const carriesPeers = !this.drawn(this.options.dropPeerMetadata);
+    const isMtls = !this.drawn(this.options.dropMtls);
     const receivedBytes = 60 + Math.floor(this.random() * 200);
     const sentBytes = 400 + Math.floor(this.random() * 2_000);
     if (this.isPodDown(callee)) {
@@ -251,11 +259,11 @@ export class BookinfoTraffic {
       downstreamLocal: `${callee.ip}:${callee.port}`,
       upstreamRemote: `${callee.ip}:${callee.port}`,
       upstreamLocal: `${INBOUND_PASSTHROUGH_IP}:${this.ephemeralPort()}`,
-      tls: { sni: `outbound_.${service.port}_._.${service.host}`, localUri: spiffeId(callee), peerUri: spiffeId(caller) },
+      tls: isMtls ? { sni: `outbound_.${service.port}_._.${service.host}`, localUri: spiffeId(callee), peerUri: spiffeId(caller) } : undefined,
       durationMs: serverMs,
       receivedBytes,
       sentBytes,
-      downstreamPeer: this.carriesPeers ? istioPeerStruct(caller) : undefined,
+      downstreamPeer: carriesPeers ? istioPeerStruct(caller) : undefined,
     }));
     countServerSide(this.report, { source: caller, destination: callee, endpoint: "", status: 0, flags: [] });
     const clientMs = serverMs + 2 * HOP_MS;
@@ -269,7 +277,7 @@ export class BookinfoTraffic {
       durationMs: clientMs,
       receivedBytes,
       sentBytes,
-      upstreamPeer: this.carriesPeers ? istioPeerStruct(callee) : undefined,
+      upstreamPeer: carriesPeers ? istioPeerStruct(callee) : undefined,
     }));
     countClientSide(this.report, { source: caller, destination: callee, status: 0, flags: [] });
     return clientMs;

@@ -28,14 +28,24 @@ export interface BookinfoSimulationOptions {
   version?: AlsVersion;
   /** Entries per message; Envoy batches by bytes (16 KiB) or 1 s, which is a few dozen entries. Default 20. */
   batchSize?: number;
-  /** Every n-th request carries Istio peer metadata in filter state (0 = never); default 2. */
-  peerMetadataEvery?: number;
+  /** Share of hops whose entries carry no Istio peer metadata (default 0: every meshed request has it). */
+  dropPeerMetadata?: number;
+  /** Share of hops in plaintext, without the mTLS identities sidecars log (default 0). */
+  dropMtls?: number;
   seed?: number;
   /** Already loaded protos, to save ~100 ms per run. */
   protocol?: AlsProtocol;
+  /** How long to wait for the receiver to accept a connection before giving up; default 5 s. */
+  connectTimeoutMs?: number;
+}
+
+/** Nothing accepted the simulator's connection in time: no receiver listens at the target. */
+export class SimulatorConnectError extends Error {
+  override readonly name = "SimulatorConnectError";
 }
 
 const DEFAULT_BATCH_SIZE = 20;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_INTERVAL_MS = 10;
 
 interface ProxyStream {
@@ -68,12 +78,19 @@ export async function simulateBookinfo(options: BookinfoSimulationOptions): Prom
       intervalMs,
       faults: options.faults ?? [],
       tcp: options.tcp ?? false,
-      peerMetadataEvery: options.peerMetadataEvery ?? 2,
+      dropPeerMetadata: options.dropPeerMetadata ?? 0,
+      dropMtls: options.dropMtls ?? 0,
       seed: options.seed ?? 1,
     },
     report,
   );
   const client = new Client(options.target, credentials.createInsecure());
+  try {
+    await connected(client, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  } catch (error) {
+    client.close();
+    throw new SimulatorConnectError(`nothing accepts ALS streams at ${options.target}: ${(error as Error).message}`, { cause: error });
+  }
   const streams = new Map<string, ProxyStream>();
   const openStream = (pod: BookinfoPod): ProxyStream => {
     let resolveDone: () => void = () => undefined;
@@ -138,6 +155,11 @@ export async function simulateBookinfo(options: BookinfoSimulationOptions): Prom
     client.close();
   }
   return report;
+}
+
+/** Resolves once the channel is connected; rejects when it is not within `timeoutMs`. */
+function connected(client: Client, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(error) : resolve())));
 }
 
 /** Waits until the stream can take more, or is over (a failed call never drains). */

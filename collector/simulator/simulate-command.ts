@@ -10,15 +10,28 @@ import type { BookinfoSimulationOptions } from "./simulate-bookinfo.ts";
  */
 export const SIMULATE_USAGE = `usage: meshsight simulate [--target host:port] [--rate requests/s] [--duration seconds]
                           [--fault SERVICE:abort:FRACTION | SERVICE:delay:MS | pod-down:POD]... [--tcp] [--v2]
+                          [--drop-peer-metadata SHARE] [--drop-mtls SHARE]
   Plays a bookinfo-like mesh (ingress gateway -> productpage -> details, reviews v1/v2/v3 -> ratings)
-  into an Envoy ALS receiver over gRPC, the way Istio sidecars report, in real time.
-  Defaults: --target 127.0.0.1:11800 --rate 20 --duration 300
+  into an Envoy ALS receiver over gRPC, the way Istio sidecars report, in real time: peer metadata,
+  mTLS identities (SPIFFE URIs) and request ids on every meshed request.
+  --drop-peer-metadata SHARE  share (0..1) of hops logged without peer metadata: callers are then named
+                              by their mTLS identity
+  --drop-mtls SHARE           share (0..1) of hops in plaintext (no identity): with peer metadata dropped
+                              too, callers are named by pairing both sides' request ids
+  Defaults: --target 127.0.0.1:<MESHSIGHT_ALS_PORT, else 11800> --rate 20 --duration 300
+  Gives up after 5 s when nothing accepts its stream.
 `;
 
 const SERVICES: readonly BookinfoService[] = ["istio-ingressgateway", "productpage", "details", "reviews", "ratings", "mysqldb"];
 
 export class SimulateUsageError extends Error {
   override readonly name = "SimulateUsageError";
+}
+
+function share(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (!(value.trim() !== "" && parsed >= 0 && parsed <= 1)) throw new SimulateUsageError(`--${flag} expects a share from 0 to 1, got ${JSON.stringify(value)}`);
+  return parsed;
 }
 
 function positiveNumber(value: string, flag: string): number {
@@ -41,18 +54,21 @@ export function parseFault(text: string): BookinfoFault {
   throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: expected SERVICE:abort:FRACTION, SERVICE:delay:MS or pod-down:POD`);
 }
 
-export function parseSimulateArgs(args: readonly string[]): BookinfoSimulationOptions {
+/** `defaultTarget` is where meshsight's ALS receiver listens by configuration (cli.ts reads it). */
+export function parseSimulateArgs(args: readonly string[], defaultTarget = "127.0.0.1:11800"): BookinfoSimulationOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
       options: {
-        target: { type: "string", default: "127.0.0.1:11800" },
+        target: { type: "string", default: defaultTarget },
         rate: { type: "string", default: "20" },
         duration: { type: "string", default: "300" },
         fault: { type: "string", multiple: true, default: [] },
         tcp: { type: "boolean", default: false },
         v2: { type: "boolean", default: false },
+        "drop-peer-metadata": { type: "string", default: "0" },
+        "drop-mtls": { type: "string", default: "0" },
       },
       strict: true,
     });
@@ -69,5 +85,7 @@ export function parseSimulateArgs(args: readonly string[]): BookinfoSimulationOp
     faults: values.fault.map(parseFault),
     tcp: values.tcp,
     version: values.v2 ? "v2" : "v3",
+    dropPeerMetadata: share(values["drop-peer-metadata"], "drop-peer-metadata"),
+    dropMtls: share(values["drop-mtls"], "drop-mtls"),
   };
 }

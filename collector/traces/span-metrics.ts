@@ -91,6 +91,7 @@ export class SpanCallDeriver {
       timeMs: Number(span.startTimeUnixNano / 1_000_000n),
       detectPoint: isServerSide ? "server" : "client",
       source: isServerSide ? { service: caller ?? UNKNOWN_SERVICE, instance: "" } : self,
+      callerLookup: "none",
       destination: isServerSide ? self : { service: span.peerService, instance: "" },
       endpoint: span.endpoint,
       component: componentOf(span.attributes),

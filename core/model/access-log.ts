@@ -43,6 +43,11 @@ export interface AccessLogEntry {
   tlsMode: "none" | "tls" | "mtls";
   /** SNI requested by the downstream, e.g. `outbound_.9080_._.reviews.default.svc.cluster.local`. */
   requestedServerName: string;
+  /**
+   * The downstream peer certificate's URI SAN, Istio's mTLS identity of the caller
+   * (`spiffe://cluster.local/ns/default/sa/bookinfo-productpage`); "" without mTLS.
+   */
+  downstreamPeerPrincipal: string;
   /** Istio peer metadata from filter state (downstream_peer / upstream_peer), when logged. */
   downstreamPeer: PeerMetadata | null;
   upstreamPeer: PeerMetadata | null;
@@ -81,11 +86,22 @@ export interface ProxyIdentity {
   selfIsGuess?: boolean;
 }
 
+/**
+ * How far a call's caller is still to be found (docs/architecture.md, "Call attribution"):
+ * - "none": the source is decided (known, or this is a client-side call);
+ * - "mesh": a server-side call of an in-mesh proxy whose caller nothing named yet: the callee's own metrics
+ *   count it, but it makes a relation only once pairing with the caller's client-side leg names the caller;
+ * - "edge": a server-side call of an edge proxy (ingress gateway, plain Envoy) from outside: if pairing
+ *   names no in-mesh caller, the relation is the one `UNKNOWN` outside node feeding the edge.
+ */
+export type CallerLookup = "none" | "mesh" | "edge";
+
 /** One call after identity resolution: what aggregation consumes. Receivers of traces produce it too. */
 export interface MeshCall {
   timeMs: number;
   detectPoint: DetectPoint;
   source: ServiceRef;
+  callerLookup: CallerLookup;
   destination: ServiceRef;
   /** Endpoint of the destination service, already grouped (`GET:/api/products/{id}`); "" for TCP. */
   endpoint: string;
@@ -137,6 +153,7 @@ export function newAccessLogEntry(protocol: "http" | "tcp"): AccessLogEntry {
     traceId: "",
     tlsMode: "none",
     requestedServerName: "",
+    downstreamPeerPrincipal: "",
     downstreamPeer: null,
     upstreamPeer: null,
   };

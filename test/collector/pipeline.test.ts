@@ -60,6 +60,7 @@ function inboundEntry(overrides: Partial<AccessLogEntry> = {}): AccessLogEntry {
     traceId: "",
     tlsMode: "mtls",
     requestedServerName: "",
+    downstreamPeerPrincipal: "",
     downstreamPeer: productpagePeer,
     upstreamPeer: null,
     ...overrides,

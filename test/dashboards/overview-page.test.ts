@@ -46,7 +46,7 @@ void describe("the built-in overview page in headless Chromium", () => {
     base = `http://127.0.0.1:${httpPort}`;
     // A fifth of ratings' calls fail, so the page has a critical service to colour; peer metadata on every
     // request names every caller (without it and without Kubernetes, half the callers would be UNKNOWN).
-    const report = await simulateBookinfo({ target: `127.0.0.1:${alsPort}`, requests: 150, durationMs: 5 * 60_000, faults: [{ kind: "abort", service: "ratings", fraction: 0.2 }], peerMetadataEvery: 1 });
+    const report = await simulateBookinfo({ target: `127.0.0.1:${alsPort}`, requests: 150, durationMs: 5 * 60_000, faults: [{ kind: "abort", service: "ratings", fraction: 0.2 }] });
     assert.deepEqual(report.streamErrors, []);
     const probe = await fetch(`${base}/api/v1/probes/meshsight-health`, {
       method: "PUT",

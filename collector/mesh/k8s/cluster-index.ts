@@ -10,6 +10,8 @@ interface IndexedPod {
   workloadName: string;
   namespace: string;
   name: string;
+  /** `<namespace>/<service account>`. */
+  serviceAccountKey: string;
 }
 
 interface IndexedSlice {
@@ -44,6 +46,7 @@ export class ClusterIndex {
   private readonly slices = new Map<string, IndexedSlice>();
   private readonly serviceByPodKey = new Map<string, string>();
   private readonly serviceByEndpointIp = new Map<string, string>();
+  private readonly podKeysByServiceAccount = new Map<string, Set<string>>();
 
   constructor(private readonly maxObjects: number) {}
 
@@ -56,16 +59,35 @@ export class ClusterIndex {
     if (this.nodeIpRefs.has(ip)) return null;
     const podKey = this.podKeyByIp.get(ip);
     const pod = podKey === undefined ? undefined : this.pods.get(podKey);
-    if (pod && podKey !== undefined) {
-      if (pod.hostNetwork) return null;
-      const service = pod.workloadName ? qualifiedName(pod.workloadName, pod.namespace) : this.serviceByPodKey.get(podKey);
-      return service ? { service, instance: qualifiedName(pod.name, pod.namespace) } : null;
-    }
+    if (pod && podKey !== undefined) return pod.hostNetwork ? null : this.podRef(podKey, pod);
     const clusterService = this.serviceByClusterIp.get(ip);
     if (clusterService) return { service: clusterService, instance: "" };
     const endpointService = this.serviceByEndpointIp.get(ip);
     if (endpointService) return { service: endpointService, instance: ip };
     return null;
+  }
+
+  /** A pod by namespace and name (proxies that report only their pod name), null when unknown or unnamed. */
+  lookUpPod(namespace: string, name: string): ServiceRef | null {
+    const key = `${namespace}/${name}`;
+    const pod = this.pods.get(key);
+    return pod ? this.podRef(key, pod) : null;
+  }
+
+  /**
+   * The one service whose pods run as a service account (an mTLS identity), with no instance: the identity
+   * is shared by every replica. Null when no pod runs as it, or pods of several services do.
+   */
+  lookUpServiceAccount(serviceAccountKey: string): ServiceRef | null {
+    let service = "";
+    for (const podKey of this.podKeysByServiceAccount.get(serviceAccountKey) ?? []) {
+      const pod = this.pods.get(podKey);
+      const ref = pod ? this.podRef(podKey, pod) : null;
+      if (ref === null) continue;
+      if (service !== "" && ref.service !== service) return null;
+      service = ref.service;
+    }
+    return service === "" ? null : { service, instance: "" };
   }
 
   /** Returns the touched IPs, or null when the index is full and the pod was refused. */
@@ -81,8 +103,15 @@ export class ClusterIndex {
       workloadName: nameFromLabels(pod.metadata.labels),
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
+      serviceAccountKey: `${pod.metadata.namespace}/${pod.serviceAccount}`,
     };
     this.pods.set(key, indexed);
+    let accountPods = this.podKeysByServiceAccount.get(indexed.serviceAccountKey);
+    if (accountPods === undefined) {
+      accountPods = new Set();
+      this.podKeysByServiceAccount.set(indexed.serviceAccountKey, accountPods);
+    }
+    accountPods.add(key);
     for (const ip of indexed.ips) this.podKeyByIp.set(ip, key);
     if (indexed.hostNetwork) for (const ip of indexed.ips) this.addNodeIp(ip);
     if (indexed.hostIp) this.addNodeIp(indexed.hostIp);
@@ -139,7 +168,15 @@ export class ClusterIndex {
     return this.deleteSliceByKey(`${slice.metadata.namespace}/${slice.metadata.name}`);
   }
 
+  private podRef(podKey: string, pod: IndexedPod): ServiceRef | null {
+    const service = pod.workloadName ? qualifiedName(pod.workloadName, pod.namespace) : this.serviceByPodKey.get(podKey);
+    return service ? { service, instance: qualifiedName(pod.name, pod.namespace) } : null;
+  }
+
   private unindexPod(key: string, pod: IndexedPod): string[] {
+    const accountPods = this.podKeysByServiceAccount.get(pod.serviceAccountKey);
+    accountPods?.delete(key);
+    if (accountPods?.size === 0) this.podKeysByServiceAccount.delete(pod.serviceAccountKey);
     for (const ip of pod.ips) if (this.podKeyByIp.get(ip) === key) this.podKeyByIp.delete(ip);
     if (pod.hostNetwork) for (const ip of pod.ips) this.releaseNodeIp(ip);
     if (pod.hostIp) this.releaseNodeIp(pod.hostIp);

@@ -42,6 +42,8 @@ export class KubernetesPeerResolver implements ManagedPeerResolver {
   readonly kind = "kubernetes";
   private readonly index: ClusterIndex;
   private readonly answers: BoundedMap<string, CachedAnswer>;
+  /** Service-account answers walk the account's pods: memoized too, and dropped whenever a pod changes. */
+  private readonly serviceAccountAnswers: BoundedMap<string, CachedAnswer>;
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
   private readonly rejects: RejectCounter;
@@ -50,6 +52,7 @@ export class KubernetesPeerResolver implements ManagedPeerResolver {
   constructor(options: KubernetesPeerResolverOptions) {
     this.index = new ClusterIndex(options.maxObjects ?? 200_000);
     this.answers = new BoundedMap(options.cacheEntries ?? 65_536);
+    this.serviceAccountAnswers = new BoundedMap(options.cacheEntries ?? 65_536);
     this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.rejects = options.rejects;
@@ -68,8 +71,8 @@ export class KubernetesPeerResolver implements ManagedPeerResolver {
       path: "/api/v1/pods",
       list: () => core.listPodForAllNamespaces(),
       slim: slimPod,
-      onUpsert: (pod) => this.applyChange(this.index.upsertPod(pod), "pods"),
-      onDelete: (pod) => this.forget(this.index.deletePod(pod)),
+      onUpsert: (pod) => this.applyPodChange(this.index.upsertPod(pod)),
+      onDelete: (pod) => this.applyPodChange(this.index.deletePod(pod)),
     });
     const services = new ResourceWatcher({
       ...common,
@@ -93,12 +96,24 @@ export class KubernetesPeerResolver implements ManagedPeerResolver {
   }
 
   byIp(ip: string): ServiceRef | null {
+    return this.memoized(this.answers, ip, () => this.index.lookUp(ip));
+  }
+
+  byServiceAccount(serviceAccountKey: string): ServiceRef | null {
+    return this.memoized(this.serviceAccountAnswers, serviceAccountKey, () => this.index.lookUpServiceAccount(serviceAccountKey));
+  }
+
+  byPod(namespace: string, pod: string): ServiceRef | null {
+    return this.index.lookUpPod(namespace, pod);
+  }
+
+  private memoized(answers: BoundedMap<string, CachedAnswer>, key: string, lookUp: () => ServiceRef | null): ServiceRef | null {
     const nowMs = this.now();
-    const cached = this.answers.get(ip);
+    const cached = answers.get(key);
     if (cached && cached.expiresAtMs > nowMs) return cached.ref;
-    const found = this.index.lookUp(ip);
+    const found = lookUp();
     const ref = found ? Object.freeze(found) : null;
-    this.answers.set(ip, { ref, expiresAtMs: nowMs + this.cacheTtlMs });
+    answers.set(key, { ref, expiresAtMs: nowMs + this.cacheTtlMs });
     return ref;
   }
 
@@ -109,6 +124,11 @@ export class KubernetesPeerResolver implements ManagedPeerResolver {
 
   async stop(): Promise<void> {
     await Promise.all(this.watchers.map((watcher) => watcher.stop()));
+  }
+
+  private applyPodChange(touchedIps: string[] | null): void {
+    this.serviceAccountAnswers.clear();
+    this.applyChange(touchedIps, "pods");
   }
 
   private applyChange(touchedIps: string[] | null, resource: string): void {

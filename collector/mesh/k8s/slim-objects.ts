@@ -20,6 +20,8 @@ export interface SlimPod extends KubernetesObject {
   isActive: boolean;
   podIps: string[];
   hostIp: string;
+  /** `spec.serviceAccountName`, the identity its sidecar presents in mTLS ("default" when unset). */
+  serviceAccount: string;
 }
 
 export interface SlimService extends KubernetesObject {
@@ -62,6 +64,7 @@ export function slimPod(raw: unknown): SlimPod | null {
     isActive: phase !== "Succeeded" && phase !== "Failed",
     podIps: podIps.slice(0, MAX_IPS),
     hostIp: text(field(status, "hostIP")),
+    serviceAccount: text(field(spec, "serviceAccountName")) || text(field(spec, "serviceAccount")) || "default",
   };
 }
 

@@ -119,7 +119,7 @@ const PLAIN_OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map([
   ["DOWNSTREAM_DIRECT_REMOTE_ADDRESS", used(stringSetter((entry, value) => (entry.downstreamDirectRemoteAddress = value)))],
   ["REQUESTED_SERVER_NAME", used(stringSetter((entry, value) => (entry.requestedServerName = value)))],
   ["DOWNSTREAM_TLS_VERSION", used((entry) => ((entry.tlsMode = entry.tlsMode === "none" ? "tls" : entry.tlsMode), null))],
-  ["DOWNSTREAM_PEER_URI_SAN", used((entry) => ((entry.tlsMode = "mtls"), null))],
+  ["DOWNSTREAM_PEER_URI_SAN", used(stringSetter((entry, value) => ((entry.tlsMode = "mtls"), (entry.downstreamPeerPrincipal = value))))],
   ["DOWNSTREAM_PEER_SUBJECT", used((entry) => ((entry.tlsMode = "mtls"), null))],
 ]);
 

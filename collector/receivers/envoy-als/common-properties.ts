@@ -211,7 +211,8 @@ function readNonEmptyBytes(reader: Reader, end: number): boolean {
 /**
  * TLSProperties describe the downstream connection. The mode follows SkyWalking's rule: a local
  * certificate alone is TLS, local and peer certificates are mTLS; a certificate counts when it has a
- * subject or a URI SAN (Istio's SPIFFE identities have only the latter).
+ * subject or a URI SAN (Istio's SPIFFE identities have only the latter). The peer's URI SAN is kept: it
+ * is the caller's mTLS identity (docs/architecture.md, "Call attribution").
  */
 function readTlsProperties(reader: Reader, parentEnd: number, entry: AccessLogEntry, memo: DecoderMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
@@ -220,21 +221,39 @@ function readTlsProperties(reader: Reader, parentEnd: number, entry: AccessLogEn
   while (reader.pos < end) {
     const tag = readTag(reader);
     if (tag === TLS_SNI_HOSTNAME) entry.requestedServerName = readInternedString(reader, end, memo.strings);
-    else if (tag === TLS_LOCAL_CERTIFICATE) hasLocalCertificate = readCertificateHasIdentity(reader, end) || hasLocalCertificate;
-    else if (tag === TLS_PEER_CERTIFICATE) hasPeerCertificate = readCertificateHasIdentity(reader, end) || hasPeerCertificate;
+    else if (tag === TLS_LOCAL_CERTIFICATE) hasLocalCertificate = readCertificate(reader, end, null, memo) || hasLocalCertificate;
+    else if (tag === TLS_PEER_CERTIFICATE) hasPeerCertificate = readCertificate(reader, end, entry, memo) || hasPeerCertificate;
     else skipField(reader, tag & 7);
   }
   entry.tlsMode = hasLocalCertificate ? (hasPeerCertificate ? "mtls" : "tls") : "none";
 }
 
-function readCertificateHasIdentity(reader: Reader, parentEnd: number): boolean {
+/** Whether the certificate has an identity; the first URI SAN goes to `peerOf` when given. */
+function readCertificate(reader: Reader, parentEnd: number, peerOf: AccessLogEntry | null, memo: DecoderMemo): boolean {
   const end = readSubmessageEnd(reader, parentEnd);
   let hasIdentity = false;
   while (reader.pos < end) {
     const tag = readTag(reader);
     if (tag === CERT_SUBJECT) hasIdentity = readNonEmptyBytes(reader, end) || hasIdentity;
-    else if (tag === CERT_SUBJECT_ALT_NAME) hasIdentity = readStringFieldIsSet(reader, end, SAN_URI) || hasIdentity;
-    else skipField(reader, tag & 7);
+    else if (tag !== CERT_SUBJECT_ALT_NAME) skipField(reader, tag & 7);
+    else if (peerOf === null) hasIdentity = readStringFieldIsSet(reader, end, SAN_URI) || hasIdentity;
+    else {
+      const uri = readUriSan(reader, end, memo);
+      if (uri !== "" && peerOf.downstreamPeerPrincipal === "") peerOf.downstreamPeerPrincipal = uri;
+      hasIdentity = uri !== "" || hasIdentity;
+    }
   }
   return hasIdentity;
+}
+
+/** `SubjectAltName.uri`, interned: a mesh has few identities and every mTLS entry repeats one. */
+function readUriSan(reader: Reader, parentEnd: number, memo: DecoderMemo): string {
+  const end = readSubmessageEnd(reader, parentEnd);
+  let uri = "";
+  while (reader.pos < end) {
+    const tag = readTag(reader);
+    if (tag === SAN_URI) uri = readInternedString(reader, end, memo.strings);
+    else skipField(reader, tag & 7);
+  }
+  return uri;
 }

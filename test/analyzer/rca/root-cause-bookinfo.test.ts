@@ -31,7 +31,7 @@ async function collectBookinfo(storage: StorageAdapter, faults: readonly Bookinf
   const collector = await startTestCollector({ storage, logger, settings: { latenessSeconds: 3_600 } });
   const nowMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
   try {
-    const common = { target: collector.alsTarget, requests: REQUESTS_PER_WINDOW, durationMs: WINDOW_MINUTES * MINUTE_MS, peerMetadataEvery: 1, protocol: loadAlsProtocol() };
+    const common = { target: collector.alsTarget, requests: REQUESTS_PER_WINDOW, durationMs: WINDOW_MINUTES * MINUTE_MS, protocol: loadAlsProtocol() };
     const baseline = await simulateBookinfo({ ...common, startTimeMs: nowMs - 2 * WINDOW_MINUTES * MINUTE_MS, seed: 1 });
     const current = await simulateBookinfo({ ...common, startTimeMs: nowMs - WINDOW_MINUTES * MINUTE_MS, seed: 2, faults });
     assert.deepEqual([...baseline.streamErrors, ...current.streamErrors], []);

@@ -9,6 +9,7 @@ export function meshCall(overrides: Partial<MeshCall> = {}): MeshCall {
     timeMs: Date.UTC(2024, 4, 1, 12, 0, 10),
     detectPoint: "server",
     source: { service: "productpage.default", instance: "productpage-v1-abc.default" },
+    callerLookup: "none",
     destination: { service: "reviews.default", instance: "reviews-v1-xyz.default" },
     endpoint: "GET:/reviews/{id}",
     component: "http",

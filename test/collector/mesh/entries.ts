@@ -30,6 +30,7 @@ export function httpEntry(overrides: Partial<AccessLogEntry> = {}): AccessLogEnt
     traceId: "",
     tlsMode: "mtls",
     requestedServerName: "outbound_.9080_._.reviews.default.svc.cluster.local",
+    downstreamPeerPrincipal: "",
     downstreamPeer: null,
     upstreamPeer: null,
     ...overrides,

@@ -69,6 +69,7 @@ const EXPECTED_HTTP_ENTRY: AccessLogEntry = {
   traceId: "0af7651916cd43dd8448eb211c80319c",
   tlsMode: "tls",
   requestedServerName: "outbound_.9080_._.ratings.default.svc.cluster.local",
+  downstreamPeerPrincipal: "",
   downstreamPeer: { name: "reviews-v2-x", namespace: "default", service: "reviews", workload: "reviews-v2", cluster: "Kubernetes", version: "v2", labels: { app: "reviews", version: "v2" } },
   upstreamPeer: {
     name: "ratings-v1-85cc46b6d4-tn9vj",

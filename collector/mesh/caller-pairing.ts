@@ -1,0 +1,196 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { MeshCall } from "../../core/model/access-log.ts";
+import type { ServiceRef } from "../../core/model/dimensions.ts";
+
+/** Why a server-side leg keeps an unknown caller (the label of meshsight_unattributed_calls_total). */
+export type UnattributedReason =
+  /** An in-mesh leg with nothing that names its caller and no request id to pair by. */
+  | "no_request_id"
+  /** An in-mesh leg whose caller's client-side leg did not arrive within the pairing window. */
+  | "no_client_leg"
+  /** The pairing buffer was full: the leg could not wait for its caller. */
+  | "pairing_full"
+  /** An edge proxy's (ingress gateway's) caller from outside the mesh: the one `UNKNOWN` node. */
+  | "outside_caller";
+
+const REASONS: readonly UnattributedReason[] = ["no_request_id", "no_client_leg", "pairing_full", "outside_caller"];
+
+/** Two callers logged the same request id towards the same service: the id names neither. */
+const AMBIGUOUS = Symbol("ambiguous caller");
+
+interface Generation {
+  /** callee service -> request id -> the caller whose client-side leg logged it. */
+  callers: Map<string, Map<string, ServiceRef | typeof AMBIGUOUS>>;
+  /** callee service -> request id -> server-side legs waiting for that caller. */
+  waiting: Map<string, Map<string, MeshCall[]>>;
+  callerCount: number;
+  waitingCount: number;
+}
+
+export interface CallerPairingOptions {
+  registry: Registry;
+  /** Receives each waiting leg once its caller is known: its relation is still to be counted. */
+  onPaired: (call: MeshCall) => void;
+  /** How long one leg waits for the other; legs are kept between half of it and all of it. */
+  windowMs?: number;
+  /** Client-side legs remembered per half window; past it the window is cut short (counted). */
+  maxCallersPerGeneration?: number;
+  /** Server-side legs waiting at once; past it a leg is counted unattributed at once. */
+  maxWaiting?: number;
+}
+
+const DEFAULTS = { windowMs: 10_000, maxCallersPerGeneration: 200_000, maxWaiting: 100_000 };
+
+/**
+ * Pairs the two legs of one call by request id (docs/architecture.md, "Call attribution"). Both sidecars of
+ * a call log the same `x-request-id` (`request.request_id` in ALS, `%REQ(X-REQUEST-ID)%` in text logs), but
+ * the id travels with the whole request through every hop, so a leg is keyed by (callee service, request id):
+ * the caller's client-side leg says who called that service for that request.
+ *
+ * Either leg may arrive first (the callee's leg usually ends first; streams batch independently): a client
+ * leg is remembered for the callee's leg to come, and a server leg no other source named waits for the
+ * client leg. Memory is two generations of maps swapped every half window, so a leg waits between half the
+ * window and all of it, with no per-entry timers; each generation is capped, and a full one cuts the
+ * window short rather than grow.
+ */
+export class CallerPairing {
+  private readonly onPaired: (call: MeshCall) => void;
+  private readonly halfWindowMs: number;
+  private readonly maxCallersPerGeneration: number;
+  private readonly maxWaiting: number;
+  private current = newGeneration();
+  private previous = newGeneration();
+  private rotatedAtMs = Number.NEGATIVE_INFINITY;
+  private readonly unattributed: Counter<"reason">;
+  private readonly pairedByRequestId: Counter;
+  private readonly earlyRotations: Counter;
+
+  constructor(options: CallerPairingOptions) {
+    this.onPaired = options.onPaired;
+    this.halfWindowMs = (options.windowMs ?? DEFAULTS.windowMs) / 2;
+    this.maxCallersPerGeneration = options.maxCallersPerGeneration ?? DEFAULTS.maxCallersPerGeneration;
+    this.maxWaiting = options.maxWaiting ?? DEFAULTS.maxWaiting;
+    const registers = [options.registry];
+    this.unattributed = new Counter({
+      name: "meshsight_unattributed_calls_total",
+      help: "Server-side calls whose caller stayed unknown, by reason; in-mesh ones count for the callee but make no relation.",
+      labelNames: ["reason"],
+      registers,
+    });
+    for (const reason of REASONS) this.unattributed.inc({ reason }, 0);
+    this.pairedByRequestId = new Counter({
+      name: "meshsight_calls_attributed_by_request_id_total",
+      help: "Server-side calls whose caller was found by pairing with the caller's own client-side leg.",
+      registers,
+    });
+    this.earlyRotations = new Counter({
+      name: "meshsight_caller_pairing_early_rotations_total",
+      help: "Times the request-id pairing index was full and dropped its older half before the window ended.",
+      registers,
+    });
+    const held: Gauge<"kind"> = new Gauge({
+      name: "meshsight_caller_pairing_entries",
+      help: "Legs held for request-id pairing: client-side callers remembered and server-side legs waiting.",
+      labelNames: ["kind"],
+      registers,
+      // Read at scrape time so the hot path never touches the gauge.
+      collect: () => {
+        held.set({ kind: "callers" }, this.current.callerCount + this.previous.callerCount);
+        held.set({ kind: "waiting" }, this.current.waitingCount + this.previous.waitingCount);
+      },
+    });
+  }
+
+  /** Swaps generations once half the window has passed; legs older than the window are given up. */
+  rotateIfDue(nowMs: number): void {
+    if (nowMs - this.rotatedAtMs < this.halfWindowMs) return;
+    this.rotatedAtMs = nowMs;
+    this.rotate();
+  }
+
+  /** Gives up every waiting leg (shutdown, end of input): their callers can no longer arrive. */
+  expireAll(): void {
+    this.rotate();
+    this.rotate();
+  }
+
+  /** Remembers a client-side leg's caller, and completes the callee's legs already waiting for it. */
+  noteClientLeg(call: MeshCall): void {
+    const requestId = call.requestId;
+    if (requestId === "") return;
+    const callee = call.destination.service;
+    this.release(this.current, callee, requestId, call.source);
+    this.release(this.previous, callee, requestId, call.source);
+    if (this.current.callerCount >= this.maxCallersPerGeneration) {
+      this.earlyRotations.inc();
+      this.rotate();
+    }
+    let callers = this.current.callers.get(callee);
+    if (callers === undefined) {
+      callers = new Map();
+      this.current.callers.set(callee, callers);
+    }
+    const known = callers.get(requestId);
+    if (known === undefined) {
+      callers.set(requestId, call.source);
+      this.current.callerCount++;
+    } else if (known !== AMBIGUOUS && known.service !== call.source.service) callers.set(requestId, AMBIGUOUS);
+  }
+
+  /** Names the caller of a server-side leg from a client-side leg already seen; true when it did. */
+  attribute(call: MeshCall): boolean {
+    const requestId = call.requestId;
+    if (requestId === "") return false;
+    const callee = call.destination.service;
+    const caller = this.current.callers.get(callee)?.get(requestId) ?? this.previous.callers.get(callee)?.get(requestId);
+    if (caller === undefined || caller === AMBIGUOUS) return false;
+    call.source = caller;
+    call.callerLookup = "none";
+    this.pairedByRequestId.inc();
+    return true;
+  }
+
+  /** An in-mesh server-side leg with no caller yet: it waits for its caller's leg, or is counted unattributed. */
+  await(call: MeshCall): void {
+    const requestId = call.requestId;
+    if (requestId === "") return this.countUnattributed("no_request_id");
+    if (this.current.waitingCount + this.previous.waitingCount >= this.maxWaiting) return this.countUnattributed("pairing_full");
+    let byRequest = this.current.waiting.get(call.destination.service);
+    if (byRequest === undefined) {
+      byRequest = new Map();
+      this.current.waiting.set(call.destination.service, byRequest);
+    }
+    const legs = byRequest.get(requestId);
+    if (legs === undefined) byRequest.set(requestId, [call]);
+    else legs.push(call);
+    this.current.waitingCount++;
+  }
+
+  countUnattributed(reason: UnattributedReason, count = 1): void {
+    this.unattributed.inc({ reason }, count);
+  }
+
+  private release(generation: Generation, callee: string, requestId: string, caller: ServiceRef): void {
+    const byRequest = generation.waiting.get(callee);
+    const legs = byRequest?.get(requestId);
+    if (byRequest === undefined || legs === undefined) return;
+    byRequest.delete(requestId);
+    generation.waitingCount -= legs.length;
+    for (const leg of legs) {
+      leg.source = caller;
+      leg.callerLookup = "none";
+      this.onPaired(leg);
+    }
+    this.pairedByRequestId.inc(legs.length);
+  }
+
+  private rotate(): void {
+    if (this.previous.waitingCount > 0) this.countUnattributed("no_client_leg", this.previous.waitingCount);
+    this.previous = this.current;
+    this.current = newGeneration();
+  }
+}
+
+function newGeneration(): Generation {
+  return { callers: new Map(), waiting: new Map(), callerCount: 0, waitingCount: 0 };
+}
