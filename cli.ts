@@ -147,6 +147,7 @@ async function start(config: MeshsightConfig): Promise<void> {
           registry,
           rejects,
           outputs: outputs.dispatcher,
+          renewals: outputs.renewals,
           kubeConfig,
           ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }),
         })
@@ -156,6 +157,7 @@ async function start(config: MeshsightConfig): Promise<void> {
       dataDir: config.storage.dataDir,
       reader: storage,
       dispatcher: fanOutDispatcher([outputs.dispatcher, ...(selfHealing ? [selfHealing.dispatcher] : [])], (error) => logger.error({ error: String(error) }, "alert dispatch failed")),
+      renewals: outputs.renewals,
       registry,
       logger,
       queue,

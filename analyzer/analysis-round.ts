@@ -81,7 +81,7 @@ export class AnalysisRound {
         notification.markSent();
         deps.metrics.countNotification(notification.change, "queued");
       } catch (error) {
-        // The outputs queue is full or down: the next round tries again (repeat or firing), nothing else waits.
+        // The outputs queue is full or down: the next round tries again (firing or reminder), nothing else waits.
         deps.metrics.countNotification(notification.change, "failed");
         deps.logger.warn({ component: "analyzer", alert: notification.record.alert.id, change: notification.change, err: error }, "could not queue an alert notification");
       }

@@ -11,7 +11,8 @@ import { AlertStateFile } from "./alerts/alert-state-file.ts";
 import { RedisAlertStateStore } from "./alerts/alert-state-redis.ts";
 import type { AlertStateStore } from "./alerts/alert-state-store.ts";
 import { AlertStateSync } from "./alerts/alert-state-sync.ts";
-import type { AlertDispatcher } from "./alerts/notification.ts";
+import { standingNotifications } from "./alerts/notification-policy.ts";
+import type { AlertDispatcher, StandingAlertRegistry } from "./alerts/notification.ts";
 import { SilenceBook } from "./alerts/silences.ts";
 import { AnalysisLoop } from "./analysis-loop.ts";
 import { AnalysisRound, type RootCauseLookup } from "./analysis-round.ts";
@@ -31,6 +32,8 @@ export interface AnalyzerDeps {
   reader: StorageReader;
   /** The alert outputs (analyzer/outputs); dispatch only enqueues. */
   dispatcher: AlertDispatcher;
+  /** The outputs' lease renewals: firing alerts are re-sent there on the outputs' own timer, whatever the rules say. */
+  renewals?: StandingAlertRegistry;
   /** Root-cause analysis; default analyzer/rca's finder over `reader`. */
   rootCauses?: RootCauseLookup;
   registry: Registry;
@@ -102,6 +105,13 @@ export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
   const queue: JobQueue = deps.queue ?? new InlineQueue({ maxPending: 10, logger });
   const ownQueue = deps.queue === undefined ? queue : undefined;
   const loop = new AnalysisLoop({ queue, intervalMs: config.intervalMs, isRoundAtStart: !state.isShared, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
+  // Reads the book as the last round (on any replica) left it, one at a time with rounds and loads.
+  deps.renewals?.add(() =>
+    state.exclusive(async () => {
+      await state.beforeRound();
+      return standingNotifications(book.firing());
+    }),
+  );
   const onSilencesChanged = async (): Promise<void> => {
     state.noteSilenceEdit();
     const nowMs = now();

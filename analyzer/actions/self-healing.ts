@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../../core/lifecycle.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
-import type { AlertDispatcher } from "../alerts/notification.ts";
+import type { AlertDispatcher, StandingAlertRegistry } from "../alerts/notification.ts";
 import { AdmissionServer } from "../guard/admission-server.ts";
 import { GuardAlerts } from "../guard/guard-alerts.ts";
 import { GuardAudit } from "../guard/guard-audit.ts";
@@ -30,6 +30,8 @@ export interface SelfHealingDeps {
   outputs: AlertDispatcher;
   /** Loaded like collector/mesh/k8s/kube-config.ts; null: Kubernetes actions fail with a clear reason. */
   kubeConfig: KubeConfig | null;
+  /** The outputs' lease renewals: tripped buckets' alerts are re-sent there for as long as the trip stands. */
+  renewals?: StandingAlertRegistry;
   /** When given, guard state lives in Redis, shared by every replica. */
   redisUrl?: string;
   now?: () => number;
@@ -53,7 +55,9 @@ export function createSelfHealing(deps: SelfHealingDeps): SelfHealing {
     ? new RedisGuardStateStore(deps.redisUrl, guardConfig.redisKeyPrefix)
     : new FileGuardStateStore({ file: guardConfig.stateFile ?? join(deps.dataDir, "guard-state.json"), maxKeys: guardConfig.maxKeys, now });
   const audit = new GuardAudit({ file: guardConfig.auditFile ?? join(deps.dataDir, "guard-audit.jsonl"), maxBytes: guardConfig.auditMaxBytes, recentLimit: 1_000 });
-  const guard = new RiskGuard({ config: guardConfig, store, audit, alerts: new GuardAlerts(deps.outputs, guardConfig.alertOutputs, logger), registry: deps.registry, logger, now });
+  const guardAlerts = new GuardAlerts(deps.outputs, guardConfig.alertOutputs, logger);
+  const guard = new RiskGuard({ config: guardConfig, store, audit, alerts: guardAlerts, registry: deps.registry, logger, now });
+  deps.renewals?.add(async () => guardAlerts.standing(await guard.buckets()));
   const kube: KubeOperations | null = deps.kubeConfig ? createKubeOperations(deps.kubeConfig, { serviceLabel: config.serviceLabel, nodePoolLabel: guardConfig.nodePoolLabel }) : null;
   const book = new ActionBook(config.maxRecords);
   const runner = new ActionRunner({ config, guard, kube, book, registry: deps.registry, logger, now });

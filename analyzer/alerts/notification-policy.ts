@@ -15,8 +15,8 @@ const MINUTE_MS = 60_000;
  * Which notifications a round's changes call for:
  * - "firing" for a new alert, and for a firing one no receiver has heard of yet (it was silenced, or
  *   queueing failed);
- * - "repeat" while firing, at most every silence-period minutes (every round when 0), so receivers that
- *   expire alerts (Alertmanager) keep them;
+ * - "reminder" while firing, every silence-period minutes (none when 0): the only thing the silence period
+ *   throttles, since it is for people. Receivers that lease alerts are kept by standingNotifications instead;
  * - "resolved" only for alerts whose firing went out: a receiver never hears of an alert only resolving.
  */
 export function notificationsFor(
@@ -42,8 +42,8 @@ export function notificationsFor(
       continue;
     }
     const silenceMs = (rules.get(record.alert.rule)?.silencePeriodMinutes ?? 0) * MINUTE_MS;
-    if (nowMs - record.lastNotifiedMs < silenceMs) continue;
-    pending.push({ record, change: "repeat", markSent: () => (record.lastNotifiedMs = nowMs) });
+    if (silenceMs === 0 || nowMs - record.lastNotifiedMs < silenceMs) continue;
+    pending.push({ record, change: "reminder", markSent: () => (record.lastNotifiedMs = nowMs) });
   }
   for (const record of changes.resolved) {
     if (!record.isFiringNotified) continue;
@@ -57,4 +57,14 @@ export function notificationsFor(
     });
   }
   return pending;
+}
+
+/**
+ * The firing alerts whose receivers heard of them and that no silence mutes, as "repeat" notifications: the outputs
+ * re-send them on their own timer so that leases (Alertmanager's endsAt) never lapse while an alert fires.
+ */
+export function standingNotifications(firing: readonly AlertRecord[]): AlertNotification[] {
+  return firing
+    .filter((record) => record.isFiringNotified && record.silencedBy.length === 0)
+    .map((record) => ({ alert: structuredClone(record.alert), change: "repeat", outputs: record.outputs }));
 }

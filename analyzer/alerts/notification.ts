@@ -2,12 +2,14 @@ import type { Alert } from "../../core/model/alert.ts";
 
 /**
  * What the alert lifecycle hands to the outputs: one alert and why it is being sent.
- * "repeat" is sent every analysis round while an alert stays firing, so receivers that
- * expire alerts (Alertmanager's endsAt/resolve_timeout) keep seeing it.
+ * - "firing" and "resolved": the alert started or ended; every output gets them.
+ * - "reminder": still firing after the rule's silence-period; for people (webhooks, chat, SkyWalking hooks).
+ * - "repeat": still firing, re-sent on the outputs' own timer (outputs.alertmanagerResendIntervalMs) so receivers
+ *   that lease alerts (Alertmanager's endsAt) keep them active, whatever the rule's silence-period.
  */
 export interface AlertNotification {
   alert: Alert;
-  change: "firing" | "resolved" | "repeat";
+  change: "firing" | "resolved" | "repeat" | "reminder";
   /** Output names from the rule; empty means every configured output. */
   outputs: readonly string[];
 }
@@ -16,6 +18,17 @@ export interface AlertNotification {
 export interface AlertDispatcher {
   /** Enqueues only; resolves once the notification is queued, never blocks on delivery. */
   dispatch(notification: AlertNotification): Promise<void>;
+}
+
+/** The alerts an owner (the analyzer, the risk guard) still holds firing, as "repeat" notifications. */
+export type StandingAlerts = () => Promise<AlertNotification[]>;
+
+/**
+ * Where owners of alerts say what still stands, so the outputs can re-send it on their own timer: an alert that
+ * fires longer than its lease must not lapse in Alertmanager between two person-facing notifications.
+ */
+export interface StandingAlertRegistry {
+  add(source: StandingAlerts): void;
 }
 
 /**

@@ -1,10 +1,25 @@
 import { randomUUID } from "node:crypto";
+import { compileUserRegex } from "../rules/regex-text.ts";
 
-/** Alertmanager's matcher shape: a label name and a value, compared exactly or as a full-match regex. */
+/**
+ * Alertmanager's API v2 matcher (api/v2/openapi.yaml `matcher`): a label name and a value, compared exactly or as
+ * a full-match regex; `isEqual: false` negates it (`!=`, `!~`). A label an alert lacks has the value "".
+ */
 export interface SilenceMatcher {
   name: string;
   value: string;
   isRegex: boolean;
+  /** Absent in state saved before matchers had it: true. */
+  isEqual?: boolean;
+}
+
+/**
+ * Alertmanager's rule (silence/silence.go validateSilence, matchesEmpty): a silence whose every matcher also
+ * matches the empty string would mute alerts that lack the label too, i.e. nearly everything. Negative matchers
+ * never count as matching the empty string there.
+ */
+export function isMatchingEverything(matchers: readonly SilenceMatcher[]): boolean {
+  return matchers.every((matcher) => matcher.isEqual !== false && (matcher.isRegex ? compileUserRegex(matcher.value, { isAnchored: true }).test("") : matcher.value === ""));
 }
 
 export interface Silence {
@@ -67,7 +82,8 @@ export class SilenceBook {
       const matchesAll = silence.matchers.every((matcher, index) => {
         const value = labels[matcher.name] ?? "";
         const pattern = patterns[index];
-        return pattern ? pattern.test(value) : value === matcher.value;
+        const isMatch = pattern ? pattern.test(value) : value === matcher.value;
+        return matcher.isEqual === false ? !isMatch : isMatch;
       });
       if (matchesAll) ids.push(silence.id);
     }
@@ -85,7 +101,7 @@ export class SilenceBook {
 
   private put(silence: Silence): void {
     // Anchored like Alertmanager's =~: the regex must match the whole value.
-    const patterns = silence.matchers.map((matcher) => (matcher.isRegex ? new RegExp(`^(?:${matcher.value})$`) : undefined));
+    const patterns = silence.matchers.map((matcher) => (matcher.isRegex ? compileUserRegex(matcher.value, { isAnchored: true }) : undefined));
     this.silences.set(silence.id, { silence, patterns });
   }
 

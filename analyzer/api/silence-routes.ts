@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { createError } from "../../core/http/errors.ts";
 import { regexTextField } from "../rules/regex-text.ts";
-import { TooManySilencesError, type Silence, type SilenceBook } from "../alerts/silences.ts";
+import { isMatchingEverything, TooManySilencesError, type Silence, type SilenceBook } from "../alerts/silences.ts";
 
 export interface SilenceRoutesDeps {
   silences: SilenceBook;
@@ -14,10 +14,13 @@ export interface SilenceRoutesDeps {
 const time = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((text) => Date.parse(text))]);
 const regex = regexTextField(1_000);
 
+const isValidMatcher = (matcher: { value: string; isRegex: boolean }): boolean => !matcher.isRegex || regex.safeParse(matcher.value).success;
+
 const newSilenceSchema = z
   .strictObject({
     matchers: z
-      .array(z.strictObject({ name: z.string().min(1).max(100), value: z.string().max(1_000), isRegex: z.boolean().default(false) }))
+      // Alertmanager's postable matcher; isRegex is required there, and defaults to false here for hand-written ones.
+      .array(z.strictObject({ name: z.string().min(1).max(100), value: z.string().max(1_000), isRegex: z.boolean().default(false), isEqual: z.boolean().default(true) }))
       .min(1, "at least one matcher: a silence matching everything would mute all alerting")
       .max(50),
     startsAt: time.optional(),
@@ -27,7 +30,8 @@ const newSilenceSchema = z
     comment: z.string().max(2_000).default(""),
   })
   .refine((body) => (body.endsAt === undefined) !== (body.durationMinutes === undefined), "give exactly one of endsAt and durationMinutes")
-  .refine((body) => body.matchers.every((matcher) => !matcher.isRegex || regex.safeParse(matcher.value).success), "a regex matcher's value is not a valid regular expression");
+  .refine((body) => body.matchers.every(isValidMatcher), "a regex matcher's value is not a valid regular expression")
+  .refine((body) => !body.matchers.every(isValidMatcher) || !isMatchingEverything(body.matchers), { message: "at least one matcher must not match the empty string", path: ["matchers"] });
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -8,7 +8,12 @@ const MAX_AUDIT_RECORDS = 1_000;
 /** The guard's state, its audit, and the operator's reset (access per core/http/auth.ts: actions:write). */
 export function guardRoutes(guard: RiskGuard, audit: GuardAudit): FastifyPluginAsync {
   return async (app) => {
-    app.get("/api/v1/guard", async () => ({ buckets: await guard.buckets() }));
+    // `key` narrows to one bucket: the guard's alerts link here (their generatorURL in Alertmanager).
+    app.get<{ Querystring: { key?: string } }>("/api/v1/guard", async (request) => {
+      const { key } = request.query;
+      const buckets = await guard.buckets();
+      return { buckets: key === undefined ? buckets : buckets.filter((bucket) => bucket.key === key) };
+    });
 
     app.get<{ Querystring: { limit?: string } }>("/api/v1/guard/audit", async (request) => {
       const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);

@@ -41,7 +41,7 @@ export interface RiskGuardDeps {
 }
 
 const BUCKET_PREFIX = "bucket:";
-const BRAKE_SCOPE = "sanity-brake";
+export const BRAKE_SCOPE = "sanity-brake";
 const MAX_LISTED = 1_000;
 
 export const bucketKey = (kind: string, scope: string): string => `${kind}@${scope}`;
@@ -107,7 +107,7 @@ export class RiskGuard {
       });
       const evidence = { targets: targets.slice(0, 20), targetCount: targets.length, fleetSize, limit };
       await this.audited({ atMs, decision: "brake", kind, keys: [key], target: `${targets.length} targets`, who, via: "action", reason, evidence });
-      if (isNew) await this.deps.alerts.raise(key, atMs, `meshsight risk guard: sanity brake engaged for ${kind}. ${reason}. Reset with POST /api/v1/guard/reset once the detector is checked.`, { kind, rule: "sanity-brake" });
+      if (isNew) await this.deps.alerts.raise(key, atMs, `meshsight risk guard: sanity brake engaged for ${kind}. ${reason}. Reset with POST /api/v1/guard/reset once the detector is checked.`);
     } catch (error) {
       this.deps.logger.error({ component: "risk-guard", kind, err: error }, "could not record the sanity brake; refusing anyway");
     }
@@ -194,7 +194,7 @@ export class RiskGuard {
 
   private async trip(operation: GuardedOperation, key: string, keys: readonly string[], reason: string, nowMs: number): Promise<GuardDecision> {
     await this.audited({ atMs: nowMs, decision: "tripped", kind: operation.kind, keys: [key], target: operation.target, who: operation.who, via: operation.via, reason, evidence: operation.evidence });
-    await this.deps.alerts.raise(key, nowMs, `meshsight risk guard tripped: ${reason}. ${operation.kind} on ${operation.target} by ${operation.who} was refused, and further ${operation.kind} operations in this scope stay refused until POST /api/v1/guard/reset.`, { kind: operation.kind, rule: "token-bucket" });
+    await this.deps.alerts.raise(key, nowMs, `meshsight risk guard tripped: ${reason}. ${operation.kind} on ${operation.target} by ${operation.who} was refused, and further ${operation.kind} operations in this scope stay refused until POST /api/v1/guard/reset.`);
     this.deps.logger.warn({ component: "risk-guard", key, target: operation.target, who: operation.who }, "risk guard tripped");
     return { isAllowed: false, rule: "tokens", message: `${reason}; the guard tripped and refuses further ${operation.kind} in this scope until reset` };
   }

@@ -3,13 +3,15 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../../core/lifecycle.ts";
 import type { JobQueue } from "../../core/queue/port.ts";
-import type { AlertDispatcher } from "../alerts/notification.ts";
+import type { AlertDispatcher, StandingAlertRegistry } from "../alerts/notification.ts";
+import { OUTPUT_ADAPTERS } from "./adapters/registry.ts";
 import type { OutputsConfig } from "./config.ts";
 import { deliveriesRoutes } from "./deliveries-route.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import { DeliveryRecorder } from "./delivery-recorder.ts";
 import { ALERT_OUTPUTS_QUEUE, DeliveryWorker, type DeliveryJob } from "./delivery-worker.ts";
 import { QueuedAlertDispatcher } from "./dispatcher.ts";
+import { LeaseRenewals } from "./lease-renewals.ts";
 
 export { outputsSection } from "./config.ts";
 
@@ -25,7 +27,9 @@ export interface AlertOutputsDeps {
 export interface AlertOutputs {
   /** Hand this to the analyzer's alert lifecycle. */
   dispatcher: AlertDispatcher;
-  /** The delivery worker; start it after the queue. */
+  /** Where the analyzer and the risk guard register their standing alerts, re-sent every re-send interval. */
+  renewals: StandingAlertRegistry;
+  /** The delivery worker and the lease renewals; start them after the queue. */
   components: Component[];
   routes: FastifyPluginAsync[];
 }
@@ -34,15 +38,15 @@ export interface AlertOutputs {
 const MAX_TRACKED_ALERTS = 10_000;
 
 /**
- * A firing alert stays active in Alertmanager this long without a re-send: four re-send intervals, and never
- * under four minutes, like Prometheus's 4 x max(evaluation interval, 1 m), so a late analysis round or a
- * retried delivery does not make the alert flap.
+ * A firing alert stays active in Alertmanager this long without a re-send: four re-send intervals, like Prometheus'
+ * endsAt = now + 4 x max(evaluation interval, resend delay) (rules/alerting.go), so two lost or late re-sends
+ * never make the alert flap. Re-sends run on their own timer (LeaseRenewals), so only that interval counts.
  */
 export function alertmanagerLeaseMs(resendIntervalMs: number): number {
-  return 4 * Math.max(resendIntervalMs, 60_000);
+  return 4 * resendIntervalMs;
 }
 
-/** Wires the alerting outputs; cli.ts adds the components to the lifecycle and the routes to the HTTP app. */
+/** Wires the alerting outputs; analyzer/analyzer.ts adds the components to the lifecycle and the routes to the HTTP app. */
 export function createAlertOutputs(deps: AlertOutputsDeps): AlertOutputs {
   const { config } = deps;
   const now = deps.now ?? Date.now;
@@ -75,5 +79,9 @@ export function createAlertOutputs(deps: AlertOutputsDeps): AlertOutputs {
     // Closing the queue (its owner does) waits for deliveries in flight.
     stop: async () => undefined,
   };
-  return { dispatcher, components: [workerComponent], routes: [deliveriesRoutes(log, config.targets)] };
+  const renewals = new LeaseRenewals({ queue: deps.queue, intervalMs: config.alertmanagerResendIntervalMs, dispatcher, logger: deps.logger });
+  // Without an output that leases alerts there is nothing to renew, and no schedule ticks for nothing.
+  const isLeasing = config.targets.some((target) => OUTPUT_ADAPTERS[target.type].sendsChange("repeat"));
+  const renewalComponent: Component = { name: "alert-outputs.renewals", start: () => renewals.start(), stop: async () => undefined };
+  return { dispatcher, renewals, components: isLeasing ? [workerComponent, renewalComponent] : [workerComponent], routes: [deliveriesRoutes(log, config.targets)] };
 }

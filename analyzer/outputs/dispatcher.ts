@@ -23,11 +23,14 @@ export interface QueuedDispatcherOptions {
  * and counted, and analysis goes on.
  */
 export class QueuedAlertDispatcher implements AlertDispatcher {
-  /** Per output and alert: when a firing or repeat was last queued. */
+  /** Per output and alert: when a firing, reminder or repeat was last queued. */
   private readonly lastQueued: RecentMap<number>;
+  /** Per output and alert: the start of the episode whose "resolved" was queued last. */
+  private readonly resolvedStarts: RecentMap<number>;
 
   constructor(private readonly options: QueuedDispatcherOptions) {
     this.lastQueued = new RecentMap(options.maxTrackedAlerts);
+    this.resolvedStarts = new RecentMap(options.maxTrackedAlerts);
   }
 
   async dispatch(notification: AlertNotification): Promise<void> {
@@ -54,14 +57,21 @@ export class QueuedAlertDispatcher implements AlertDispatcher {
       return;
     }
     const key = outputAlertKey(name, alert.id);
-    if (change === "resolved") this.lastQueued.delete(key);
-    else this.lastQueued.set(key, nowMs);
+    if (change === "resolved") {
+      this.lastQueued.delete(key);
+      this.resolvedStarts.set(key, alert.startsAtMs);
+    } else this.lastQueued.set(key, nowMs);
   }
 
-  /** Repeats are spaced by the re-send interval; firing and resolved always go. */
+  /**
+   * Repeats are spaced by the re-send interval, and never follow the resolution of their episode: a re-send read
+   * from the alert state just before the alert resolved would re-open it in Alertmanager. Other changes always go.
+   */
   private isDue(name: string, { alert, change }: AlertNotification): boolean {
     if (change !== "repeat") return true;
-    const lastMs = this.lastQueued.get(outputAlertKey(name, alert.id));
+    const key = outputAlertKey(name, alert.id);
+    if (alert.startsAtMs <= (this.resolvedStarts.get(key) ?? -Infinity)) return false;
+    const lastMs = this.lastQueued.get(key);
     return lastMs === undefined || this.options.now() - lastMs >= this.options.resendIntervalMs;
   }
 }

@@ -29,4 +29,9 @@ export interface Alert {
   /** 0 while firing. */
   endsAtMs: number;
   rootCause: RootCause | null;
+  /**
+   * Where a person or a receiver reads this alert, under meshsight's public URL; absent for the analyzer's alerts,
+   * which are at /api/v1/alerts/<id>. Alerts kept elsewhere (the risk guard's) name their own page.
+   */
+  path?: string;
 }

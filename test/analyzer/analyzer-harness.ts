@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { Registry } from "prom-client";
 import { createAnalyzer, type Analyzer } from "../../analyzer/analyzer.ts";
-import type { AlertDispatcher, AlertNotification } from "../../analyzer/alerts/notification.ts";
+import { fanOutDispatcher, type AlertDispatcher, type AlertNotification, type StandingAlertRegistry } from "../../analyzer/alerts/notification.ts";
 import type { RootCauseLookup } from "../../analyzer/analysis-round.ts";
 import { analyzerSection } from "../../analyzer/config.ts";
 import { newDenseHistogram, recordLatency, toSparse } from "../../core/model/histogram.ts";
@@ -47,7 +47,8 @@ export interface Harness {
   writeProbeRuns(probe: string, target: string, minuteMs: number, outcomes: readonly boolean[], service?: string): Promise<void>;
 }
 
-export async function analyzerHarness(options: { rulesYaml?: string; config?: Record<string, unknown>; rootCauses?: RootCauseLookup; now?: () => number } = {}): Promise<Harness> {
+/** `outputs`: real alert outputs that get every notification too (next to the recording), and their lease renewals. */
+export async function analyzerHarness(options: { rulesYaml?: string; config?: Record<string, unknown>; rootCauses?: RootCauseLookup; now?: () => number; outputs?: { dispatcher: AlertDispatcher; renewals: StandingAlertRegistry } } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "meshsight-analyzer-"));
   const rulesFile = join(dir, "rules.yaml");
   if (options.rulesYaml !== undefined) await writeFile(rulesFile, options.rulesYaml);
@@ -59,7 +60,8 @@ export async function analyzerHarness(options: { rulesYaml?: string; config?: Re
     config: analyzerSection.schema.parse({ rulesFile, stateFile: join(dir, "state.json"), intervalMs: 100, reloadDebounceMs: 20, ...options.config }),
     dataDir: dir,
     reader: storage,
-    dispatcher,
+    dispatcher: options.outputs ? fanOutDispatcher([dispatcher, options.outputs.dispatcher], (error) => logger.error({ err: error }, "dispatch failed")) : dispatcher,
+    ...(options.outputs ? { renewals: options.outputs.renewals } : {}),
     rootCauses: options.rootCauses ?? { find: () => Promise.resolve(null) },
     registry,
     logger,

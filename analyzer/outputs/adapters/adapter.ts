@@ -48,8 +48,11 @@ export function httpStatusVerdict(status: number, body: string): ReplyVerdict {
   return { ok: false, retryable, reason: `HTTP ${status}: ${body.slice(0, MAX_REASON_CHARS)}` };
 }
 
-/** Only firing and resolved: chat rooms and plain webhooks would drown in a message every analysis round. */
-export function sendsFiringAndResolved(change: NotificationChange): boolean {
+/**
+ * Firing, resolved and the rule's silence-period reminders, never lease re-sends: chat rooms and plain webhooks
+ * would drown in a message every re-send interval.
+ */
+export function sendsToPeople(change: NotificationChange): boolean {
   return change !== "repeat";
 }
 

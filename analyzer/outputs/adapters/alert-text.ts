@@ -17,9 +17,9 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Where a person reads the whole alert with its evidence. */
+/** Where a person reads the whole alert with its evidence (also Alertmanager's generatorURL). */
 export function alertLink(publicUrl: string, alert: Alert): string {
-  return `${publicUrl}/api/v1/alerts/${encodeURIComponent(alert.id)}`;
+  return `${publicUrl}${alert.path ?? `/api/v1/alerts/${encodeURIComponent(alert.id)}`}`;
 }
 
 /** "ratings.default (instance ratings-v1-1.default), score 0.87: errors up from 0 % to 41 %" */

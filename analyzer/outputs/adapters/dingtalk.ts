@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { JSON_HEADERS, sendsFiringAndResolved, type DeliveryNotification, type OutputAdapter } from "./adapter.ts";
+import { JSON_HEADERS, sendsToPeople, type DeliveryNotification, type OutputAdapter } from "./adapter.ts";
 import { alertLink, alertTitle, evidenceLines, rootCauseLine, timesLine } from "./alert-text.ts";
 import { jsonCodeVerdict } from "./chat-reply.ts";
 
@@ -28,7 +28,7 @@ export function dingTalkMarkdown({ alert, change }: DeliveryNotification, public
 }
 
 export const dingTalkAdapter: OutputAdapter = {
-  sendsChange: sendsFiringAndResolved,
+  sendsChange: sendsToPeople,
   render(notification, context) {
     const url = new URL(context.target.url);
     if (context.target.secret !== undefined) {

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { JSON_HEADERS, sendsFiringAndResolved, type OutputAdapter } from "./adapter.ts";
+import { JSON_HEADERS, sendsToPeople, type OutputAdapter } from "./adapter.ts";
 import { alertLink, alertTitle, evidenceLines, rootCauseLine, timesLine } from "./alert-text.ts";
 import { jsonCodeVerdict } from "./chat-reply.ts";
 
@@ -15,7 +15,7 @@ export function feishuSign(secret: string, timestampSeconds: number): string {
 }
 
 export const feishuAdapter: OutputAdapter = {
-  sendsChange: sendsFiringAndResolved,
+  sendsChange: sendsToPeople,
   render({ alert, change }, { target, nowMs, publicUrl }) {
     const lines = [alertTitle(alert, change), alert.message];
     if (alert.rootCause) lines.push(`Root cause: ${rootCauseLine(alert.rootCause)}`, ...evidenceLines(alert.rootCause).map((line) => `- ${line}`));

@@ -1,5 +1,5 @@
 import type { Alert } from "../../../core/model/alert.ts";
-import { httpStatusVerdict, JSON_HEADERS, sendsFiringAndResolved, type OutputAdapter } from "./adapter.ts";
+import { httpStatusVerdict, JSON_HEADERS, sendsToPeople, type OutputAdapter } from "./adapter.ts";
 import { rootCauseLine } from "./alert-text.ts";
 
 /**
@@ -59,7 +59,7 @@ export function toAlarmMessage(alert: Alert, isRecovery: boolean): SkyWalkingAla
 }
 
 export const skywalkingAdapter: OutputAdapter = {
-  sendsChange: sendsFiringAndResolved,
+  sendsChange: sendsToPeople,
   render({ alert, change }, { target }) {
     return { url: target.url, headers: { ...JSON_HEADERS }, body: JSON.stringify([toAlarmMessage(alert, change === "resolved")]) };
   },

@@ -1,4 +1,4 @@
-import { httpStatusVerdict, JSON_HEADERS, sendsFiringAndResolved, type OutputAdapter } from "./adapter.ts";
+import { httpStatusVerdict, JSON_HEADERS, sendsToPeople, type OutputAdapter } from "./adapter.ts";
 import { alertLink, alertTitle, evidenceLines, rootCauseLine, timesLine } from "./alert-text.ts";
 
 /** Slack's mrkdwn reserves these three; anything else is shown as typed (api.slack.com "Escaping text"). */
@@ -7,7 +7,7 @@ export function escapeSlack(text: string): string {
 }
 
 export const slackAdapter: OutputAdapter = {
-  sendsChange: sendsFiringAndResolved,
+  sendsChange: sendsToPeople,
   render({ alert, change }, { target, publicUrl }) {
     const lines = [`*${escapeSlack(alertTitle(alert, change))}*`, escapeSlack(alert.message)];
     if (alert.rootCause) {

@@ -1,13 +1,14 @@
 import { createHmac } from "node:crypto";
 import type { Alert } from "../../../core/model/alert.ts";
-import { httpStatusVerdict, JSON_HEADERS, sendsFiringAndResolved, type OutputAdapter } from "./adapter.ts";
+import { httpStatusVerdict, JSON_HEADERS, sendsToPeople, type NotificationChange, type OutputAdapter } from "./adapter.ts";
 import { alertLink, isoTime } from "./alert-text.ts";
 
 /** The generic webhook body, documented in docs/alerting.md ("Outputs"); `version` changes only on breaking changes. */
 export interface WebhookPayload {
   version: "1";
   source: "meshsight";
-  change: "firing" | "resolved" | "repeat";
+  /** "repeat" (a lease re-send) never reaches a webhook: sendsToPeople keeps it to Alertmanager. */
+  change: NotificationChange;
   sentAt: string;
   alert: {
     id: string;
@@ -37,7 +38,7 @@ export function webhookSignature(secret: string, timestampSeconds: number, body:
 }
 
 export const webhookAdapter: OutputAdapter = {
-  sendsChange: sendsFiringAndResolved,
+  sendsChange: sendsToPeople,
   render({ alert, change }, { target, nowMs, publicUrl }) {
     const payload: WebhookPayload = {
       version: "1",
