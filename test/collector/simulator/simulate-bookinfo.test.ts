@@ -90,9 +90,35 @@ for (const version of ["v3", "v2"] as const) {
     const details = received.filter((entry) => entry.upstreamCluster === "inbound|9080||" && entry.path === "/details/0");
     assert.ok(details.every((entry) => entry.timeToLastDownstreamTxMs >= 300));
     assert.ok(received.every((entry) => entry.startTimeMs >= startTimeMs && entry.startTimeMs < startTimeMs + 121_000), "traffic sits in the requested window");
-    const withPeers = received.filter((entry) => entry.downstreamPeer !== null);
-    assert.ok(withPeers.length > 0 && withPeers.length < received.length, "peer metadata rides on some entries only");
+    // As Istio logs them: every meshed request carries peer metadata, the caller's mTLS identity and a request id.
     const inbound = received.filter((entry) => entry.upstreamCluster.startsWith("inbound|"));
+    assert.ok(inbound.length > 0);
     assert.ok(inbound.every((entry) => entry.tlsMode === "mtls"), "sidecar-to-sidecar traffic is mTLS");
+    assert.ok(inbound.every((entry) => entry.downstreamPeer !== null && entry.downstreamPeerPrincipal.startsWith("spiffe://cluster.local/ns/")));
+    assert.ok(inbound.filter((entry) => entry.protocol === "http").every((entry) => entry.requestId !== ""));
   });
 }
+
+test("dropped peer metadata and mTLS leave exactly those hops without them", async () => {
+  const batchesBefore = harness.ingest.batches.length;
+  const report = await simulateBookinfo({ target: `127.0.0.1:${harness.port}`, requests: 100, durationMs: 60_000, protocol, dropPeerMetadata: 1, dropMtls: 0.5, seed: 5 });
+  assert.deepEqual(report.streamErrors, []);
+  const received = harness.ingest.batches.slice(batchesBefore).flatMap((batch) => batch.entries);
+  const inbound = received.filter((entry) => entry.upstreamCluster.startsWith("inbound|"));
+  assert.ok(received.every((entry) => entry.downstreamPeer === null && entry.upstreamPeer === null), "no entry carries peer metadata");
+  const mtls = inbound.filter((entry) => entry.tlsMode === "mtls");
+  assert.ok(mtls.length > inbound.length * 0.3 && mtls.length < inbound.length * 0.7, `${mtls.length} of ${inbound.length} hops in mTLS`);
+  assert.ok(inbound.every((entry) => (entry.tlsMode === "mtls") === (entry.downstreamPeerPrincipal !== "")), "a SPIFFE identity exactly on mTLS hops");
+});
+
+test("gives up with a clear error when nothing accepts its stream", async () => {
+  const closed = await startHarness();
+  const target = `127.0.0.1:${closed.port}`;
+  await closed.close();
+  const startedMs = Date.now();
+  await assert.rejects(
+    simulateBookinfo({ target, requests: 1, protocol, connectTimeoutMs: 1_000 }),
+    (error: Error) => error.name === "SimulatorConnectError" && error.message.includes(`nothing accepts ALS streams at ${target}`),
+  );
+  assert.ok(Date.now() - startedMs < 5_000, "within the connect timeout");
+});

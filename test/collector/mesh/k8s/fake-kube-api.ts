@@ -150,6 +150,7 @@ export function podObject(options: {
   hostIp?: string;
   hostNetwork?: boolean;
   phase?: string;
+  serviceAccount?: string;
 }): KubeObject {
   return {
     apiVersion: "v1",
@@ -163,6 +164,7 @@ export function podObject(options: {
     },
     spec: {
       nodeName: "node-1",
+      serviceAccountName: options.serviceAccount ?? "default",
       hostNetwork: options.hostNetwork ?? false,
       containers: [{ name: "app", image: "docker.io/istio/examples-bookinfo:1.20", ports: [{ containerPort: 9080, protocol: "TCP" }] }],
     },
