@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveSourceIdentity } from "../collector/receivers/access-log/source-identity.ts";
 import { ingestStream, type IngestTotals } from "../collector/receivers/access-log/stream-ingest.ts";
-import type { RejectSink } from "../collector/receivers/access-log/line-decoder.ts";
+import type { RejectLedger } from "../collector/receivers/access-log/line-decoder.ts";
 import { cpuSecondsSince, printFigures, rejectedTotal, type RunningCollector, startBenchCollector } from "./collector-harness.ts";
 import { threadCpuSeconds, threadCpuSince } from "./thread-cpu.ts";
 
@@ -182,7 +182,7 @@ async function prepareLogFiles(directory: string, lines: number): Promise<string
 }
 
 /** Ingests `files` one after another as a tailer would (identity from kubelet's path layout). */
-async function ingestFiles(files: readonly string[], running: RunningCollector, rejects: RejectSink): Promise<IngestTotals[]> {
+async function ingestFiles(files: readonly string[], running: RunningCollector, rejects: RejectLedger): Promise<IngestTotals[]> {
   const totals: IngestTotals[] = [];
   for (const path of files) {
     const proxy = resolveSourceIdentity({ kind: "path", pattern: "kubernetes" }, path);
@@ -199,7 +199,11 @@ async function measure(directory: string): Promise<void> {
 
   const running = await startBenchCollector();
   let decodeRejects = 0;
-  const rejects = { reject: (_source: string, _reason: string, count = 1): void => void (decodeRejects += count) };
+  // The pipeline counts its own rejects on the collector's registry ("rejects counted by the collector").
+  const rejects: RejectLedger = {
+    reject: (_source: string, _reason: string, count = 1): void => void (decodeRejects += count),
+    during: (work) => ({ result: work(), rejects: new Map() }),
+  };
   const warmUp = await ingestFiles(warmUpFiles, running, rejects);
   const cpuBefore = process.cpuUsage();
   const threadsBefore = threadCpuSeconds();

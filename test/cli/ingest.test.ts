@@ -33,14 +33,31 @@ function istioExampleLines(timeMs: number): string {
 
 void describe("meshsight ingest", () => {
   void it("reads stdin into the data directory's storage, prints the totals and exits 0", async () => {
-    const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n${istioExampleLines(Date.now() - 5_000)}\n`;
+    // Blank lines are skipped; a line an hour old is refused by the aggregator, and says so like any reject.
+    const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n\n${istioExampleLines(Date.now() - 3_600_000).split("\n")[1] ?? ""}\n${istioExampleLines(Date.now() - 5_000)}\n`;
     const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default"], { MESHSIGHT_DATA_DIR: dataDir }, { text: stdin });
     const code = await run.exited();
     assert.equal(code, 0, run.stderr());
     const output = run.stdoutLines();
-    assert.match(output[0] ?? "", /^ingested 5 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 1 rejected$/);
-    assert.deepEqual(output.slice(1), ["rejects by reason: access-log/field_count 1"]);
+    assert.match(output[0] ?? "", /^ingested 6 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 2 rejected$/);
+    assert.deepEqual(output.slice(1), ["rejects by reason: access-log/field_count 1, aggregate/late 1"]);
     assert.doesNotMatch(run.stderr(), /\r/, "no progress line when stderr is not a terminal");
+  });
+
+  void it("reports lines no call can be made of as rejects, never as accepted", async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-ingest-envoy-"));
+    try {
+      // Envoy's default format names no cluster: a sidecar's line cannot say which way the call went.
+      const time = new Date(Date.now() - 5_000).toISOString();
+      const line = `[${time}] "GET /ratings/1 HTTP/1.1" 200 - 0 42 7 5 "-" "curl/8.5.0" "r-1" "ratings:9080" "10.44.1.30:9080"`;
+      const run = runCli(["ingest", "--format", "envoy", "--service", "ratings.default"], { MESHSIGHT_DATA_DIR: ownDataDir }, { text: `${line}\n${line}\n` });
+      assert.equal(await run.exited(), 0, run.stderr());
+      const output = run.stdoutLines();
+      assert.match(output[0] ?? "", /^ingested 2 lines in [\d.]+ s \([\d,]+ lines\/s\): 0 accepted, 2 rejected$/);
+      assert.deepEqual(output.slice(1), ["rejects by reason: mesh/sidecar_entry_without_cluster 2"]);
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
   });
 
   void it("stops at Ctrl-C while stdin is still open, keeps what it took, and exits 1", async () => {

@@ -2,7 +2,6 @@ import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 
 /** Why a line was rejected; the `reason` label of `meshsight_rejected_total{source="access-log"}`. */
 export type LineRejectReason =
-  | "empty_line"
   | "line_too_long"
   | "invalid_utf8"
   | "field_count"

@@ -6,12 +6,14 @@ import { readLogBody, type BodyLimits } from "./body-reader.ts";
 import type { LineParser } from "./entry.ts";
 import { ingestBusy, invalidParameter, unsupportedEncoding, unsupportedMediaType } from "./errors.ts";
 import { createLineParser, type LineFormatOptions } from "./formats.ts";
-import { ACCESS_LOG_REJECT_SOURCE, AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectSink } from "./line-decoder.ts";
+import { IngestAccount, type IngestOutcome } from "./ingest-account.ts";
+import { ACCESS_LOG_REJECT_SOURCE, AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectLedger } from "./line-decoder.ts";
 import { identityFromStatic } from "./source-identity.ts";
 
 export interface LogIngestRouteDeps {
   ingest: AccessLogIngest;
-  rejects: RejectSink;
+  /** The reject counter the pipeline behind `ingest` counts with, so the reply can name its rejects too. */
+  rejects: RejectLedger;
   /** Format when the request names none; default `istio`. */
   defaultFormat?: string;
   formatOptions?: LineFormatOptions;
@@ -21,11 +23,7 @@ export interface LogIngestRouteDeps {
   maxLineBytes?: number;
 }
 
-export interface LogIngestResponse {
-  accepted: number;
-  rejected: number;
-  reasons: Record<string, number>;
-}
+export type LogIngestResponse = IngestOutcome;
 
 const DEFAULT_BODY_BYTES = 16 * 1024 * 1024;
 const ACCEPTED_MEDIA_TYPES = new Set(["text/plain", "application/x-ndjson", "application/jsonl", "application/json", "application/octet-stream"]);
@@ -84,13 +82,14 @@ async function handleLogIngest(request: FastifyRequest, reply: FastifyReply, dep
     const entries: AccessLogEntry[] = [];
     await readLogBody(request.raw, encoding, limits, (chunk) => decoder.decode(chunk, entries));
     decoder.finish(entries);
+    const account = new IngestAccount(deps.ingest, deps.rejects);
     // One batch per request: a 429 then means "none of it was taken", so the client can resend it as is.
-    if (entries.length > 0 && !deps.ingest.ingest(proxy, entries)) {
+    if (entries.length > 0 && !account.ingest(proxy, entries)) {
       void reply.header("retry-after", "1");
       throw ingestBusy();
     }
     decoder.tally.reportTo(deps.rejects);
-    const body: LogIngestResponse = { accepted: entries.length, rejected: decoder.tally.total, reasons: decoder.tally.byReason() };
+    const body: LogIngestResponse = account.outcome(decoder);
     return await reply.code(200).send(body);
   } catch (error) {
     if (!(error instanceof MeshsightError)) throw error;
@@ -104,7 +103,7 @@ async function handleLogIngest(request: FastifyRequest, reply: FastifyReply, dep
  * `POST /api/v1/logs`: newline-delimited access-log lines (`?format=istio|envoy|json|mosn|custom:...`), with
  * the writing proxy's identity in `service`, `instance`, `namespace`, `role`, `ip` query parameters or
  * `x-meshsight-*` headers; `Content-Encoding: gzip` accepted under a decompressed-size cap. Replies
- * `{ accepted, rejected, reasons }`, 429 `MS_INGEST_BUSY` when the pipeline refuses.
+ * `{ lines, accepted, rejected, reasons }` (IngestOutcome), 429 `MS_INGEST_BUSY` when the pipeline refuses.
  *
  * Registered in its own encapsulated scope so its raw-body parser does not change how other routes parse.
  */

@@ -1,10 +1,19 @@
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
+import { addReject, type RejectCounts } from "../../../core/telemetry/rejects.ts";
 import type { LineParser, LineRejectReason } from "./entry.ts";
 import { LineSplitter, type LineSink } from "./line-splitter.ts";
 
 /** Where rejects are reported: core/telemetry/rejects.ts's RejectCounter satisfies it. */
 export interface RejectSink {
   reject(source: string, reason: string, count?: number, detail?: string): void;
+}
+
+/**
+ * A RejectSink that also tells which rejects one synchronous call caused (core/telemetry/rejects.ts's
+ * RejectCounter): how a receiver learns what the pipeline refused of the records it handed over.
+ */
+export interface RejectLedger extends RejectSink {
+  during<T>(work: () => T): { result: T; rejects: RejectCounts };
 }
 
 /** The `source` label of every reject this receiver reports. */
@@ -34,6 +43,11 @@ export class RejectTally {
 
   byReason(): Record<string, number> {
     return Object.fromEntries(this.counts);
+  }
+
+  /** Adds every reject counted so far to `counts`, keyed `access-log/<reason>` as the metric labels them. */
+  addTo(counts: RejectCounts): void {
+    for (const [reason, count] of this.counts) addReject(counts, `${ACCESS_LOG_REJECT_SOURCE}/${reason}`, count);
   }
 }
 

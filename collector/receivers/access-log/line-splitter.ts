@@ -1,7 +1,7 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import type { LineRejectReason } from "./entry.ts";
 
-/** Receives what the splitter finds: each complete line (decoded, without its newline) or why one was dropped. */
+/** Receives what the splitter finds: each complete non-blank line (decoded, without its newline) or why one was dropped. */
 export interface LineSink {
   line(text: string): void;
   reject(reason: LineRejectReason): void;
@@ -106,10 +106,8 @@ export class LineSplitter {
 
   private emit(buffer: Buffer, start: number, end: number, decoding: Decoding, sink: LineSink): void {
     if (end > start && buffer[end - 1] === CARRIAGE_RETURN) end--;
-    if (isBlank(buffer, start, end)) {
-      sink.reject("empty_line");
-      return;
-    }
+    // A blank line holds no record to lose: skipped, neither a line nor a reject.
+    if (isBlank(buffer, start, end)) return;
     if (end - start > this.maxLineBytes) {
       sink.reject("line_too_long");
       return;

@@ -3,18 +3,22 @@ import type { AccessLogEntry, ProxyIdentity } from "../../../core/model/access-l
 import type { AccessLogIngest } from "../../ingest.ts";
 import { DEFAULT_BACKPRESSURE, deliverWithBackpressure, type BackpressureOptions } from "./deliver.ts";
 import { createLineParser, type LineFormatOptions } from "./formats.ts";
-import { AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectSink } from "./line-decoder.ts";
+import { IngestAccount } from "./ingest-account.ts";
+import { AccessLogLineDecoder, DEFAULT_MAX_LINE_BYTES, type RejectLedger } from "./line-decoder.ts";
 
 /** Bytes decoded per delivery (see ingestStream). */
 const DECODE_SLICE_BYTES = 64 * 1024;
 
 export interface IngestProgress {
+  /** Non-blank lines read: each one is accepted (aggregated) or rejected (ingest-account.ts). */
   lines: number;
   accepted: number;
+  /** Rejects counted for this input, by the decoder and downstream: the sum of rejectsByReason. */
   rejected: number;
   elapsedMs: number;
   /** Lines per second of wall time since the start, for a progress bar. */
   linesPerSecond: number;
+  /** Keyed `source/reason`, as `meshsight_rejected_total` labels them. */
   rejectsByReason: Record<string, number>;
 }
 
@@ -30,7 +34,8 @@ export interface StreamIngestOptions {
   /** Who wrote the lines (from the command line: `--service reviews --namespace default`). */
   proxy: ProxyIdentity;
   ingest: AccessLogIngest;
-  rejects: RejectSink;
+  /** The reject counter the pipeline behind `ingest` counts with. */
+  rejects: RejectLedger;
   maxLineBytes?: number;
   backpressure?: Partial<BackpressureOptions>;
   onProgress?: (progress: IngestProgress) => void;
@@ -51,23 +56,23 @@ export async function ingestStream(input: Readable, options: StreamIngestOptions
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
   const startedMs = now();
   let lastProgressMs = startedMs;
-  let accepted = 0;
   let isComplete = true;
+  const account = new IngestAccount(options.ingest, options.rejects);
 
   const progress = (): IngestProgress => {
     const elapsedMs = now() - startedMs;
+    const outcome = account.outcome(decoder);
     return {
-      lines: decoder.linesSeen,
-      accepted,
-      rejected: decoder.tally.total,
+      lines: outcome.lines,
+      accepted: outcome.accepted,
+      rejected: outcome.rejected,
       elapsedMs,
-      linesPerSecond: elapsedMs > 0 ? (decoder.linesSeen * 1000) / elapsedMs : 0,
-      rejectsByReason: decoder.tally.byReason(),
+      linesPerSecond: elapsedMs > 0 ? (outcome.lines * 1000) / elapsedMs : 0,
+      rejectsByReason: outcome.reasons,
     };
   };
   const deliver = async (entries: AccessLogEntry[]): Promise<boolean> => {
-    const taken = await deliverWithBackpressure(options.ingest, options.proxy, entries, backpressure);
-    accepted += taken;
+    const taken = await deliverWithBackpressure(account, options.proxy, entries, backpressure);
     decoder.tally.reportTo(options.rejects);
     return taken === entries.length;
   };

@@ -29,7 +29,7 @@ describe("ingestStream (stdin)", () => {
     assert.equal(totals.lines, 5002);
     assert.equal(totals.accepted, 5001);
     assert.equal(totals.rejected, 1);
-    assert.deepEqual(totals.rejectsByReason, { field_count: 1 });
+    assert.deepEqual(totals.rejectsByReason, { "access-log/field_count": 1 });
     assert.ok(totals.linesPerSecond > 0);
     assert.equal(ingest.entries.length, 5001);
     assert.equal(ingest.entries.at(-1)?.requestId, "req-5000");
