@@ -107,14 +107,25 @@ export function compileFormat(format: string, options: CompileOptions): LinePars
     };
   });
   const hasStartTime = tokens.some((token) => /^START_TIME\b/i.test(token));
-  return new CompiledFormatParser(literals[0] ?? "", fields, hasStartTime, options.now);
+  const hasProtocol = tokens.some((token) => /^PROTOCOL$/i.test(token));
+  return new CompiledFormatParser(literals[0] ?? "", fields, { hasStartTime, hasProtocol }, options.now);
+}
+
+/**
+ * A record that names a request method and path is an HTTP request, whether or not its format printed
+ * the protocol (many custom formats leave %PROTOCOL% out); TCP proxies log neither. Called only where no
+ * protocol value was given, so a protocol the line does state always wins.
+ */
+export function takeHttpFromRequestLine(entry: AccessLogEntry): void {
+  if (entry.protocol === "tcp" && entry.method !== "" && entry.path !== "") entry.protocol = "http";
 }
 
 class CompiledFormatParser implements LineParser {
   constructor(
     private readonly prefix: string,
     private readonly fields: readonly CompiledField[],
-    private readonly hasStartTime: boolean,
+    /** What the format prints: without a start time the receive time stands in; without a protocol, the request line decides. */
+    private readonly prints: { hasStartTime: boolean; hasProtocol: boolean },
     private readonly now: () => number,
   ) {}
 
@@ -155,8 +166,9 @@ class CompiledFormatParser implements LineParser {
       position = fieldEnd + separator.length;
     }
     if (badValue !== null) return badValue;
-    if (!this.hasStartTime) entry.startTimeMs = this.now();
+    if (!this.prints.hasStartTime) entry.startTimeMs = this.now();
     else if (entry.startTimeMs < 0) return "bad_start_time";
+    if (!this.prints.hasProtocol) takeHttpFromRequestLine(entry);
     return entry;
   }
 }

@@ -2,7 +2,7 @@ import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 import { newAccessLogEntry } from "../../../core/model/access-log.ts";
 import type { LineParser, LineRejectReason } from "./entry.ts";
 import { resolveEnvoyOperator } from "./envoy-operators.ts";
-import type { FieldSetter } from "./format-compiler.ts";
+import { takeHttpFromRequestLine, type FieldSetter } from "./format-compiler.ts";
 
 /**
  * Istio's JSON access-log keys (`EnvoyJSONLogFormatIstio`, istio/istio pilot/pkg/model/telemetry_logging.go)
@@ -60,12 +60,18 @@ export class IstioJsonParser implements LineParser {
     const entry = newAccessLogEntry("tcp");
     for (const { key, setter } of JSON_FIELDS) {
       const value = values[key];
-      if (value === null || value === undefined || value === "-" || value === "") continue;
+      if (isUnset(value)) continue;
       if (typeof value !== "string" && typeof value !== "number") continue;
       const rendered = typeof value === "number" ? String(value) : value;
       const rejected = setter(entry, rendered, 0, rendered.length);
       if (rejected !== null) return rejected;
     }
-    return entry.startTimeMs < 0 ? "bad_start_time" : entry;
+    if (entry.startTimeMs < 0) return "bad_start_time";
+    if (isUnset(values.protocol)) takeHttpFromRequestLine(entry);
+    return entry;
   }
+}
+
+function isUnset(value: unknown): boolean {
+  return value === null || value === undefined || value === "-" || value === "";
 }

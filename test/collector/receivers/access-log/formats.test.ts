@@ -247,6 +247,8 @@ describe("custom format strings", () => {
     const entry = parser.parse(line, 0, line.length) as AccessLogEntry;
     expectEntry(entry, {
       startTimeMs: 1_700_000_000_123,
+      // No %PROTOCOL% in the format: a method and a path make it an HTTP request.
+      protocol: "http",
       method: "GET",
       path: "/a/b",
       responseCode: 200,
@@ -256,6 +258,19 @@ describe("custom format strings", () => {
       durationMs: 7,
       timeToLastDownstreamTxMs: 7,
     });
+  });
+
+  it("takes a line naming a method and a path as HTTP without %PROTOCOL%, and keeps what a stated protocol says", () => {
+    const withoutProtocol = "custom:[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%\" %RESPONSE_CODE% %UPSTREAM_CLUSTER%";
+    assert.equal(parsed(withoutProtocol, '[2024-05-01T10:00:00.000Z] "GET /ratings/1" 200 inbound|9080||').protocol, "http");
+    // A TCP proxy logs no request line: still TCP.
+    assert.equal(parsed(withoutProtocol, '[2024-05-01T10:00:00.000Z] "- -" 0 inbound|3306||').protocol, "tcp");
+    assert.equal(parsed("custom:%REQ(:METHOD)% %RESPONSE_CODE%", "GET 200").protocol, "tcp", "a method without a path is no request line");
+    // The line states its protocol: `-` is Envoy's TCP, whatever else the line holds.
+    assert.equal(parsed("custom:%REQ(:METHOD)% %REQ(:PATH)% %PROTOCOL%", "GET /x -").protocol, "tcp");
+    assert.equal(parsed("json", '{"start_time": "2024-05-01T10:00:00Z", "method": "GET", "path": "/x"}').protocol, "http");
+    assert.equal(parsed("json", '{"start_time": "2024-05-01T10:00:00Z", "method": "GET", "path": "/x", "protocol": "-"}').protocol, "http", "an unset protocol is no statement");
+    assert.equal(parsed("json", '{"start_time": "2024-05-01T10:00:00Z", "bytes_sent": 10}').protocol, "tcp");
   });
 
   it("uses the receive time when the format has no start time, and refuses unusable formats at compile time", () => {
