@@ -255,6 +255,7 @@ describe("custom format strings", () => {
       userAgent: "ua with spaces",
       traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
       tlsMode: "mtls",
+      downstreamPeerPrincipal: "spiffe://x",
       durationMs: 7,
       timeToLastDownstreamTxMs: 7,
     });
