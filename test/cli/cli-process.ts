@@ -74,15 +74,20 @@ interface LogLine {
 
 /** Polls the log for the HTTP "listening" line (port 0 makes the CLI pick one) and returns its port. */
 export function waitForHttpPort(run: CliRun): Promise<number> {
+  return waitForListeningPort(run, "http");
+}
+
+/** Polls the log for the "listening" line of a component (`http`, `als`, ...) and returns its port. */
+export function waitForListeningPort(run: CliRun, component: string): Promise<number> {
   const listeningPort = (): number | undefined => {
     for (const line of run.stdoutLines()) {
       const parsed = JSON.parse(line) as LogLine;
-      if (parsed.msg === "listening" && parsed.component === "http" && parsed.port !== undefined) return parsed.port;
+      if (parsed.msg === "listening" && parsed.component === component && parsed.port !== undefined) return parsed.port;
     }
     if (run.child.exitCode !== null) throw new Error(`meshsight exited with ${run.child.exitCode}:\n${run.stderr()}\n${run.stdoutLines().join("\n")}`);
     return undefined;
   };
-  return waitForValue(listeningPort, "meshsight to log a listening HTTP port", DEADLINE_MS, () => run.stderr());
+  return waitForValue(listeningPort, `meshsight to log a listening ${component} port`, DEADLINE_MS, () => run.stderr());
 }
 
 /** Sends `signal` and measures how long the process takes to exit. */
