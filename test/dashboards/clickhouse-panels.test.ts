@@ -114,6 +114,12 @@ describe("mesh overview content", () => {
       assert.ok(numeric(row.mainStat) > 0);
     }
     assert.equal(new Set(edges.data.map((row) => row.id)).size, edges.data.length, "one edge per caller and callee");
+    // One call, one count: productpage is reviews' only caller, so the edge reads exactly reviews' own calls
+    // (the server side), not the sum of both proxies' views.
+    const reviewsEdge = edges.data.find((row) => row.source === "productpage.default" && row.target === "reviews.default");
+    const reviewsNode = nodes.data.find((row) => row.id === "reviews.default");
+    assert.ok(reviewsEdge && reviewsNode);
+    assert.equal(numeric(reviewsEdge.mainStat), numeric(reviewsNode.mainStat));
   });
 
   it("services table shows the injected faults: details fails, ratings is slow", async () => {
