@@ -158,6 +158,33 @@ void describe("the built-in overview page in headless Chromium", () => {
     assert.deepEqual(pageProblems, [], "no script errors, CSP violations or dialogs");
   });
 
+  void it("opens the page of a service only its callers reported, from its topology node, and says whose figures they are", async () => {
+    // productpage's sidecar calls a host outside the mesh: no proxy of httpbin.org reports anything.
+    const at = new Date().toISOString();
+    const outbound = `[${at}] "GET /status/200 HTTP/1.1" 200 - via_upstream - "-" 0 135 4 4 "-" "curl/8.5.0" "ext-1" "httpbin.org" "203.0.113.10:443" outbound|443||httpbin.org 10.44.1.23:37652 203.0.113.10:443 10.44.1.23:46520 - default`;
+    const ingested = await fetch(`${base}/api/v1/logs?format=istio&service=productpage&namespace=default&instance=productpage-v1-x`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: `${outbound}\n`,
+    });
+    assert.deepEqual(await ingested.json(), { lines: 1, accepted: 1, rejected: 0, reasons: {} });
+    await waitFor(async () => {
+      const services = (await (await fetch(`${base}/api/v1/services`)).json()) as { name: string; measuredBy: string }[];
+      return services.some((service) => service.name === "httpbin.org" && service.measuredBy === "callers");
+    }, "httpbin.org listed as measured by its callers", 15_000);
+    await page.goto(`${base}/`);
+    const node = page.locator('svg.topology a:has(g.node[data-name="httpbin.org"])');
+    await node.waitFor({ timeout: 10_000 });
+    await node.click();
+    await page.locator('.service-page[data-service="httpbin.org"]').waitFor({ timeout: 10_000 });
+    assert.match((await page.locator(".service-page .measured-by-callers").textContent()) ?? "", /its figures are what its callers saw/);
+    assert.match((await page.locator(".panel", { hasText: "Relations" }).textContent()) ?? "", /inbound from.*productpage\.default/s);
+    await page.locator("#charts .chart .uplot canvas").nth(2).waitFor({ timeout: 10_000 });
+    await page.locator("#breadcrumb a", { hasText: "overview" }).click();
+    await page.locator("#services table").waitFor({ timeout: 10_000 });
+    assert.deepEqual(pageProblems, [], "no script errors, CSP violations or dialogs");
+  });
+
   void it("lays out cycles and diamonds by the longest call chain, in the page's own module", async () => {
     type Layers = (names: string[], edges: { source: string; target: string }[]) => Map<string, number>;
     const layersOf = async (names: string[], edges: [string, string][]): Promise<Record<string, number>> =>
