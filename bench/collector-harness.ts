@@ -45,6 +45,15 @@ export async function rejectedTotal(registry: RunningCollector["registry"]): Pro
   return (metric?.values ?? []).reduce((sum, value) => sum + value.value, 0);
 }
 
+/** How callers of server-side calls were found, as `metadata, address, mTLS identity / request id`. */
+export async function callersNamed(registry: RunningCollector["registry"]): Promise<string> {
+  const metrics = await registry.getMetricsAsJSON();
+  const valuesOf = (name: string) => metrics.find((m) => m.name === name)?.values ?? [];
+  const named = (by: string): number => valuesOf("meshsight_callers_named_total").find((value) => value.labels["by"] === by)?.value ?? 0;
+  const paired = valuesOf("meshsight_calls_attributed_by_request_id_total")[0]?.value ?? 0;
+  return `${named("peer_metadata")}, ${named("address")}, ${named("mtls_identity")} / ${paired}`;
+}
+
 export function printFigures(title: string, figures: Record<string, string | number>): void {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load ${loadavg()[0]?.toFixed(1)}`;
   process.stdout.write(`${title}\n  machine: ${machine}\n`);
