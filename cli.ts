@@ -39,7 +39,7 @@ import { readApiRoutes } from "./collector/query/read-api-routes.ts";
 import type { FastifyPluginAsync } from "fastify";
 import { overviewRoutes } from "./dashboards/overview/overview-routes.ts";
 import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
-import { simulateBookinfo } from "./collector/simulator/simulate-bookinfo.ts";
+import { simulateBookinfo, SimulatorConnectError } from "./collector/simulator/simulate-bookinfo.ts";
 import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
 import { pino, type Logger } from "pino";
 
@@ -264,13 +264,21 @@ async function simulate(args: readonly string[]): Promise<void> {
   if (args.includes("--help")) return void process.stdout.write(SIMULATE_USAGE);
   let options;
   try {
-    options = parseSimulateArgs(args);
+    // The simulator plays into this process's own ALS port unless told otherwise.
+    const alsPort = process.env.MESHSIGHT_ALS_PORT ?? "";
+    options = parseSimulateArgs(args, `127.0.0.1:${/^[1-9][0-9]*$/.test(alsPort) ? alsPort : "11800"}`);
   } catch (error) {
     if (error instanceof SimulateUsageError) fail(`${error.message}\n${SIMULATE_USAGE}`, EXIT_USAGE);
     throw error;
   }
   process.stdout.write(`simulating bookinfo into ${options.target} at ${options.ratePerSecond} requests/s for ${(options.durationMs ?? 0) / 1000} s\n`);
-  const report = await simulateBookinfo(options);
+  let report;
+  try {
+    report = await simulateBookinfo(options);
+  } catch (error) {
+    if (error instanceof SimulatorConnectError) fail(`${error.message} (is meshsight running? Its ALS port is --als-port / MESHSIGHT_ALS_PORT; or pass --target)`, EXIT_FAILURE);
+    throw error;
+  }
   process.stdout.write(`sent ${report.requests} requests as ${report.entries.http} HTTP and ${report.entries.tcp} TCP entries\n`);
   if (report.streamErrors.length > 0) fail(`streams failed: ${report.streamErrors.join("; ")}`, EXIT_FAILURE);
 }

@@ -74,7 +74,7 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
   const rules = config.endpointRulesFile === undefined ? [] : await readEndpointRulesFile(config.endpointRulesFile);
   const grouper = new EndpointGrouper({ registry, rules, maxEndpointsPerService: config.maxEndpointsPerService, clock });
   const peers = await createPeerResolver({ kubernetes: config.kubernetes, staticMappingFile: config.staticMappingFile ?? "", logger, rejects });
-  const resolver = new MeshResolver({ peers, nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects });
+  const resolver = new MeshResolver({ peers, nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects, registry });
   const aggregator = new MinuteAggregator({
     registry,
     rejects,
@@ -136,6 +136,8 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
       stop: () => flusher.stop(),
     },
     { name: "collector.peers", start: () => peers.start(), stop: () => peers.stop() },
+    // Stops before the flusher: calls still waiting for their caller are given up before the last flush.
+    { name: "collector.pairing", start: async () => pipeline.startExpiringCallers(), stop: async () => pipeline.stopExpiringCallers() },
   ];
   const components: Component[] = [
     ...pipelineComponents,
