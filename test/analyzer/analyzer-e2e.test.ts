@@ -56,7 +56,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
 
   /** Plays traffic and waits until storage holds all of productpage's calls sent so far. */
   const play = async (startTimeMs: number, minutes: number, faults: readonly BookinfoFault[], seed: number): Promise<void> => {
-    const report = await simulateBookinfo({ target: collector.alsTarget, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, peerMetadataEvery: 1, protocol, seed });
+    const report = await simulateBookinfo({ target: collector.alsTarget, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, protocol, seed });
     assert.deepEqual(report.streamErrors, []);
     sent.push(report);
     const expected = sent.reduce((total, each) => total + (each.services["productpage.default"]?.calls ?? 0), 0);

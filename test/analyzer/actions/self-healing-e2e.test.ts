@@ -48,7 +48,7 @@ describe("self-healing end to end: a reviews pod fails, the analyzer names it, t
   let dryRunApi: Awaited<ReturnType<typeof startFakeKubeMutations>>;
 
   const play = async (startTimeMs: number, minutes: number, faults: readonly BookinfoFault[], seed: number): Promise<number> => {
-    const report = await simulateBookinfo({ target: collector.alsTarget, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, peerMetadataEvery: 1, protocol: loadAlsProtocol(), seed });
+    const report = await simulateBookinfo({ target: collector.alsTarget, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, protocol: loadAlsProtocol(), seed });
     assert.deepEqual(report.streamErrors, []);
     return report.services["productpage.default"]?.calls ?? 0;
   };
