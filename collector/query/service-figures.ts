@@ -15,8 +15,10 @@ export interface ServiceFigures {
 
 /**
  * Every service of a range with its figures: those with service rows measure themselves; every other callee
- * of a client-side relation row is measured by its callers. `UNKNOWN` names callers (or callees) nothing
- * could resolve, many different ones at once, so it is never a service.
+ * of a client-side relation row is measured by its callers; a service seen only calling others (a job, a
+ * client pod) served no calls: it is listed with none, so every node of the topology is a service.
+ * `UNKNOWN` names callers (or callees) nothing could resolve, many different ones at once, so it is never a
+ * service.
  */
 export function serviceFigures(serviceRows: readonly MetricAggregate[], relationRows: readonly MetricAggregate[]): Map<string, ServiceFigures> {
   const figures = new Map<string, ServiceFigures>();
@@ -31,5 +33,8 @@ export function serviceFigures(serviceRows: readonly MetricAggregate[], relation
     else rows.push(row);
   }
   for (const [name, rows] of callerViews) figures.set(name, { values: sumMetricValues(rows), measuredBy: "callers" });
+  for (const row of relationRows) {
+    if (row.service !== UNKNOWN_SERVICE && !figures.has(row.service)) figures.set(row.service, { values: sumMetricValues([]), measuredBy: "self" });
+  }
   return figures;
 }

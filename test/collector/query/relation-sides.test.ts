@@ -160,13 +160,15 @@ function runAgainst(storageName: string, open: () => Promise<{ storage: StorageA
       assert.deepEqual(await series("scope=relation&source=reviews.default&target=mysqldb.default", "calls"), [0, 4, 0, 2, 0]);
     });
 
-    it("lists a callee only its callers reported as a service measured by them, and UNKNOWN as none", async () => {
+    it("lists a callee only its callers reported as a service measured by them, a caller only as a service that served none, and UNKNOWN as none", async () => {
       const services = await get<ServiceRow[]>(`/api/v1/services?${RANGE}`);
       assert.deepEqual(
         services.map((service) => [service.name, service.measuredBy, service.calls, service.errors]),
         [
           ["istio-ingressgateway.istio-system", "self", 9, 0],
           ["mysqldb.default", "callers", 7, 1],
+          ["productpage.default", "self", 0, 0],
+          ["ratings.default", "self", 0, 0],
           ["reviews.default", "self", 8, 1],
         ],
       );
@@ -186,10 +188,11 @@ function runAgainst(storageName: string, open: () => Promise<{ storage: StorageA
       assert.equal(byName.get("mysqldb.default")?.isReal, true);
       assert.equal(byName.get("mysqldb.default")?.cpm, 7 / 5);
       assert.equal(byName.get("UNKNOWN")?.isReal, false);
-      // Callers that only reported their own outbound calls are drawn, but are not listed services.
-      assert.equal(byName.get("productpage.default")?.isReal, false);
+      // Callers that only reported their own outbound calls are services too, with no calls served.
+      assert.equal(byName.get("productpage.default")?.isReal, true);
+      assert.equal(byName.get("productpage.default")?.cpm, 0);
       const services = new Set((await get<ServiceRow[]>(`/api/v1/services?${RANGE}`)).map((service) => service.name));
-      for (const node of nodes.filter((candidate) => candidate.isReal)) assert.ok(services.has(node.name), `${node.name} is listed`);
+      for (const node of nodes) assert.equal(services.has(node.name), node.name !== "UNKNOWN", `${node.name} is listed exactly when it is not UNKNOWN`);
       for (const target of new Set((await get<{ edges: Edge[] }>(`/api/v1/topology?${RANGE}`)).edges.map((candidate) => candidate.target))) {
         assert.ok(services.has(target), `callee ${target} is listed`);
         for (const kind of ["instances", "endpoints"]) assert.deepEqual(await get(`/api/v1/services/${encodeURIComponent(target)}/${kind}?${RANGE}`), [], `${target} ${kind}`);
