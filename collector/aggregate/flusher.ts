@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { EntityRecord } from "../../core/model/dimensions.ts";
 import type { MinuteMetrics } from "../../core/model/metrics.ts";
 import type { SampledRecord } from "../../core/model/sample.ts";
-import type { StorageWriter } from "../../core/storage/port.ts";
+import { PartialWriteError, PermanentWriteError, type StorageWriter } from "../../core/storage/port.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { DrainResult } from "./minute-aggregator.ts";
 
@@ -34,6 +34,18 @@ interface PendingBatch {
   kind: BatchKind;
   rowCount: number;
   write(): Promise<void>;
+  /** The same batch narrowed to the rows a partial write left unwritten. */
+  narrowedTo(unwritten: readonly unknown[]): PendingBatch;
+}
+
+function pendingBatch<Row>(kind: BatchKind, rows: readonly Row[], write: (rows: readonly Row[]) => Promise<void>): PendingBatch {
+  return {
+    kind,
+    rowCount: rows.length,
+    write: () => write(rows),
+    // The writer hands back rows of the batch it was given (core/storage/port.ts, PartialWriteError).
+    narrowedTo: (unwritten) => pendingBatch(kind, unwritten as readonly Row[], write),
+  };
 }
 
 const DEFAULTS = {
@@ -51,10 +63,13 @@ const MAX_STOP_BACKOFF_MS = 1_000;
 const REJECT_SOURCE = "flush";
 
 /**
- * Moves minute sums (open minutes as partial sums), entities and samples to storage every `intervalMs`. A failed write keeps its batch
- * and retries later with exponential backoff; the retry buffer is bounded in rows, and when it overflows the
- * OLDEST rows are dropped with a counted reject and an error log, so memory stays bounded whatever storage
- * does. Writes are serialized, so batches reach storage in drain order.
+ * Moves minute sums (open minutes as partial sums), entities and samples to storage every `intervalMs`. A
+ * retryable failure keeps its batch (only the unwritten rows, after a partial write) and retries later with
+ * exponential backoff; the retry buffer is bounded in rows, and when it overflows the OLDEST rows are
+ * dropped with a counted reject and an error log, so memory stays bounded whatever storage does. A
+ * permanent failure (core/storage/port.ts) drops its batch at once, counted, so it never holds up the
+ * batches behind it; storage settles rows it refuses as malformed itself, so that is a last resort.
+ * Writes are serialized, so batches reach storage in drain order.
  */
 export class Flusher {
   private readonly options: Required<Omit<FlusherOptions, "clock">>;
@@ -91,7 +106,7 @@ export class Flusher {
     });
     this.failures = new Counter({
       name: "meshsight_flush_failures_total",
-      help: "Storage writes that failed and will be retried.",
+      help: "Storage writes that failed with a retryable error and will be retried.",
       registers: [options.registry],
     });
     this.pendingGauge = new Gauge({
@@ -169,7 +184,7 @@ export class Flusher {
     const { batchRows } = this.options;
     for (let start = 0; start < rows.length; start += batchRows) {
       const chunk = rows.slice(start, start + batchRows);
-      this.pending.push({ kind, rowCount: chunk.length, write: () => write(chunk) });
+      this.pending.push(pendingBatch(kind, chunk, write));
       this.pendingRowCount += chunk.length;
     }
   }
@@ -187,7 +202,7 @@ export class Flusher {
     this.options.logger.error({ droppedRows, pendingRows: this.pendingRowCount }, "storage keeps failing: dropped the oldest unwritten rows");
   }
 
-  /** Writes batches in order until one fails; the failed one stays first in line. */
+  /** Writes batches in order until one fails retryably; that one (or what it left unwritten) stays first in line. */
   private async writePending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending[0];
@@ -195,6 +210,11 @@ export class Flusher {
       try {
         await batch.write();
       } catch (error) {
+        if (error instanceof PermanentWriteError) {
+          this.dropFirst(batch, error);
+          continue;
+        }
+        if (error instanceof PartialWriteError) this.narrowFirst(batch, error.unwritten);
         this.consecutiveFailures++;
         this.failures.inc();
         this.nextAttemptMs = this.clock() + this.backoffMs();
@@ -209,6 +229,21 @@ export class Flusher {
       this.rowsWritten.inc({ kind: batch.kind }, batch.rowCount);
       this.consecutiveFailures = 0;
     }
+  }
+
+  /** Retrying cannot help: the batch goes, counted, and the next one is written without waiting. */
+  private dropFirst(batch: PendingBatch, error: PermanentWriteError): void {
+    this.pending.shift();
+    this.pendingRowCount -= batch.rowCount;
+    this.options.rejects.reject(REJECT_SOURCE, "permanent-write-error", batch.rowCount, error.message);
+    this.options.logger.error({ err: error, kind: batch.kind, rows: batch.rowCount }, "storage refused a batch for good: dropped it");
+  }
+
+  private narrowFirst(batch: PendingBatch, unwritten: readonly unknown[]): void {
+    const settled = batch.rowCount - unwritten.length;
+    this.pending[0] = batch.narrowedTo(unwritten);
+    this.pendingRowCount -= settled;
+    this.rowsWritten.inc({ kind: batch.kind }, settled);
   }
 
   private backoffMs(): number {

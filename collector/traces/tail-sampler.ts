@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Span } from "../../core/model/span.ts";
-import type { StorageWriter } from "../../core/storage/port.ts";
+import { PartialWriteError, type StorageWriter } from "../../core/storage/port.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { TwoGenerationCache } from "../endpoints/two-generation-cache.ts";
 
@@ -184,7 +184,9 @@ export class TailSampler {
           await this.options.writer.writeSpans(batch);
         } catch (error) {
           // Span storage is best effort: metrics were already counted; losing spans is reported, not fatal.
-          this.options.rejects.reject(REJECT_SOURCE, "storage-write-failed", batch.length, (error as Error).message);
+          // After a partial write only the unwritten spans are lost (storage counted any it refused itself).
+          const lost = error instanceof PartialWriteError ? error.unwritten.length : batch.length;
+          this.options.rejects.reject(REJECT_SOURCE, "storage-write-failed", lost, (error as Error).message);
         } finally {
           this.spansAwaitingStorage -= batch.length;
         }

@@ -164,7 +164,40 @@ export interface StorageAdapter extends StorageWriter, StorageReader {
   close(): Promise<void>;
 }
 
-/** Raised when the backing server cannot be reached: retrying later can help. */
+/*
+ * Write failures say whether retrying can help, as the OpenTelemetry Collector's consumererror does
+ * (https://github.com/open-telemetry/opentelemetry-collector/tree/main/consumer/consumererror): a
+ * PermanentWriteError never succeeds on retry and its rows are dropped (counted); anything else is
+ * retryable. Adapters settle rows the server refuses as malformed themselves (core/storage/write-guard.ts),
+ * so a caller only ever retries rows that can still be stored.
+ */
+
+/** Raised when the backing server cannot be reached, times out or is overloaded: retrying later can help. */
 export class StorageUnavailableError extends Error {
-  override readonly name = "StorageUnavailableError";
+  override readonly name: string = "StorageUnavailableError";
+}
+
+/**
+ * A retryable failure after part of the batch was stored or refused: retry `unwritten` only (rows of the
+ * batch given, in their order, minus those already settled), so nothing is stored or counted twice.
+ */
+export class PartialWriteError extends StorageUnavailableError {
+  override readonly name = "PartialWriteError";
+  constructor(
+    message: string,
+    readonly unwritten: readonly unknown[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Retrying cannot help: the rows (not the server) are the problem. */
+export class PermanentWriteError extends Error {
+  override readonly name: string = "PermanentWriteError";
+}
+
+/** The server refused a batch because of what is in it (a value it cannot parse or convert). */
+export class MalformedBatchError extends PermanentWriteError {
+  override readonly name = "MalformedBatchError";
 }

@@ -8,10 +8,13 @@ export type RejectCounts = Map<string, number>;
 /**
  * Bad input is never dropped silently: every reject is counted by source and reason in
  * `meshsight_rejected_total`, and logged at most once per source and reason every 10 s with how many
- * were rejected since, so a flood of bad input cannot flood the log.
+ * were rejected since, so a flood of bad input cannot flood the log. Values that were kept but changed
+ * to be storable (a lone surrogate replaced, an overlong text cut) are counted the same way in
+ * `meshsight_repaired_values_total`.
  */
 export class RejectCounter {
   private readonly counter: Counter<"source" | "reason">;
+  private readonly repairs: Counter<"source" | "reason">;
   private readonly log: RateLimitedLog;
   /** Rejects of the synchronous work `during` is running, if any. */
   private current: RejectCounts | null = null;
@@ -24,12 +27,23 @@ export class RejectCounter {
       labelNames: ["source", "reason"],
       registers: [registry],
     });
+    this.repairs = new Counter({
+      name: "meshsight_repaired_values_total",
+      help: "Input values stored after a repair (lone surrogate replaced, overlong text cut), by source and reason.",
+      labelNames: ["source", "reason"],
+      registers: [registry],
+    });
   }
 
   reject(source: string, reason: string, count = 1, detail = ""): void {
     this.counter.inc({ source, reason }, count);
     if (this.current !== null) addReject(this.current, `${source}/${reason}`, count);
     this.log.warn(`${source}\u0000${reason}`, { source, reason, count, detail: detail.slice(0, 200) }, "input rejected", count);
+  }
+
+  repaired(source: string, reason: string, count = 1): void {
+    this.repairs.inc({ source, reason }, count);
+    this.log.warn(`repaired\u0000${source}\u0000${reason}`, { source, reason, count }, "input values repaired before storage", count);
   }
 
   /**

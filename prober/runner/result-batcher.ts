@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { ProbeResult } from "../../core/model/probe.ts";
-import type { StorageWriter } from "../../core/storage/port.ts";
+import { PartialWriteError, PermanentWriteError, type StorageWriter } from "../../core/storage/port.ts";
 import type { Component } from "../../core/lifecycle.ts";
 
 export interface ResultBatcherOptions {
@@ -11,13 +11,15 @@ export interface ResultBatcherOptions {
   /** Rows held at most (including ones whose write failed); beyond it the oldest are dropped and counted. */
   maxBuffered: number;
   logger: Logger;
-  onDropped?: (count: number, reason: "buffer_full") => void;
+  /** `buffer_full`: the oldest rows gave way to new ones; `refused`: storage refused the rows for good (core/storage/port.ts). */
+  onDropped?: (count: number, reason: "buffer_full" | "refused") => void;
 }
 
 /**
  * Collects probe results and writes them in batches: resident 1-second cases and busy schedules produce
  * thousands of rows a second, far too many single-row inserts for ClickHouse. The buffer is bounded;
- * a failed write keeps its rows for the next flush (storage hiccups lose nothing until the bound).
+ * a retryable failure keeps its rows (those a partial write left unwritten) for the next flush, so storage
+ * hiccups lose nothing until the bound; a permanent one drops them, counted, so they cannot block the rest.
  */
 export class ResultBatcher implements Component {
   readonly name = "probe-results";
@@ -79,8 +81,15 @@ export class ResultBatcher implements Component {
       try {
         await this.options.writer.writeProbeResults(batch);
       } catch (error) {
-        // Put the batch back in front so order is kept; trim drops the oldest if new rows filled the gap.
-        this.buffer = batch.concat(this.buffer);
+        if (error instanceof PermanentWriteError) {
+          this.dropped += batch.length;
+          this.options.onDropped?.(batch.length, "refused");
+          this.logFailure(error);
+          continue;
+        }
+        // Put what is unwritten back in front so order is kept; trim drops the oldest if new rows filled the gap.
+        const unwritten = error instanceof PartialWriteError ? (error.unwritten as ProbeResult[]) : batch;
+        this.buffer = unwritten.concat(this.buffer);
         this.trim();
         this.logFailure(error);
         return;
@@ -100,6 +109,9 @@ export class ResultBatcher implements Component {
     const nowMs = Date.now();
     if (nowMs - this.lastFailureLogMs < 10_000) return;
     this.lastFailureLogMs = nowMs;
-    this.options.logger.warn({ error: error instanceof Error ? error.message : String(error), buffered: this.buffer.length }, "writing probe results failed; will retry");
+    this.options.logger.warn(
+      { error: error instanceof Error ? error.message : String(error), buffered: this.buffer.length },
+      error instanceof PermanentWriteError ? "storage refused probe results for good; dropped them" : "writing probe results failed; will retry",
+    );
   }
 }

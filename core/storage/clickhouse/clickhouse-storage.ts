@@ -32,6 +32,7 @@ import { ClickHouseSpanReader } from "./span-reader.ts";
 import { identifier } from "./sql-literals.ts";
 import type { RejectCounter } from "../../telemetry/rejects.ts";
 import { ClickHouseWriter } from "./writer.ts";
+import { WriteGuard } from "../write-guard.ts";
 
 export interface ClickHouseStorageOptions {
   /** HTTP interface, e.g. `http://user:password@clickhouse:8123`. */
@@ -42,7 +43,7 @@ export interface ClickHouseStorageOptions {
   logger: Logger;
   /** Per request; also bounds how long start() waits on a server that does not answer. Default 30 s. */
   requestTimeoutMs?: number;
-  /** Counts rows refused as invalid; without it they are still logged. */
+  /** Counts rows refused as invalid or malformed, and repaired values; without it they are still logged. */
   rejects?: RejectCounter;
   /** Cluster mode: local tables on every node and Distributed tables under the usual names (cluster-schema.ts). */
   cluster?: ClusterLayout;
@@ -71,6 +72,7 @@ export class ClickHouseStorage implements StorageAdapter {
   private readonly retention: RetentionPolicy;
   private readonly logger: Logger;
   private readonly displayUrl: string;
+  private readonly guard: WriteGuard;
   private started: Started | undefined;
   private starting: Promise<void> | undefined;
 
@@ -80,11 +82,7 @@ export class ClickHouseStorage implements StorageAdapter {
     this.logger = options.logger;
     this.displayUrl = redactUrl(options.url);
     this.client = createClickHouseClient(options.url, options.requestTimeoutMs ?? 30_000, options.logger);
-  }
-
-  private reportInvalidRows(reason: string, rejected: number, firstProblem: string): void {
-    if (this.options.rejects) this.options.rejects.reject("storage.clickhouse", reason, rejected, firstProblem);
-    else this.logger.warn({ reason, rejected, firstProblem }, "ClickHouse storage rejected invalid rows");
+    this.guard = new WriteGuard({ source: "storage.clickhouse", logger: options.logger, rejects: options.rejects });
   }
 
   /** What the server supports; known after start(). */
@@ -110,7 +108,7 @@ export class ClickHouseStorage implements StorageAdapter {
       connection,
       nodes,
       closeNodes,
-      writer: new ClickHouseWriter(connection, this.database, (reason, rejected, firstProblem) => this.reportInvalidRows(reason, rejected, firstProblem)),
+      writer: new ClickHouseWriter(connection, this.database, this.guard),
       reader: new ClickHouseReader(connection, this.database),
       spanReader: new ClickHouseSpanReader(connection, this.database),
       probeReader: new ClickHouseProbeReader(connection, this.database),

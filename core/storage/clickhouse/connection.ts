@@ -1,6 +1,7 @@
 import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client";
 import type { ClickHouseCapabilities } from "./capabilities.ts";
 import { bindQuery, type QueryParams } from "./query-binding.ts";
+import { classifyClickHouseError } from "./server-errors.ts";
 
 /**
  * The few ways the adapter talks to ClickHouse, with value binding chosen by the server's capabilities:
@@ -30,18 +31,33 @@ export class ClickHouseConnection {
     }
   }
 
+  /** Failures say what they mean (server-errors.ts): an unreachable or overloaded server is a StorageUnavailableError. */
   async select<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {
     const bound = bindQuery(sql, params, this.capabilities.queryParameters);
-    const result = await this.client.query({ ...bound, format: "JSONEachRow", clickhouse_settings: this.readSettings });
-    return result.json<Row>();
+    try {
+      const result = await this.client.query({ ...bound, format: "JSONEachRow", clickhouse_settings: this.readSettings });
+      return await result.json<Row>();
+    } catch (error) {
+      throw classifyClickHouseError(error);
+    }
   }
 
   async command(sql: string, params: QueryParams = {}): Promise<void> {
-    await this.client.command({ ...bindQuery(sql, params, this.capabilities.queryParameters) });
+    const bound = bindQuery(sql, params, this.capabilities.queryParameters);
+    try {
+      await this.client.command(bound);
+    } catch (error) {
+      throw classifyClickHouseError(error);
+    }
   }
 
+  /** Fails with a MalformedBatchError when the server refuses the rows themselves. */
   async insert(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: this.insertSettings });
+    try {
+      await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: this.insertSettings });
+    } catch (error) {
+      throw classifyClickHouseError(error);
+    }
   }
 }

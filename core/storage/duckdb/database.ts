@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { StorageUnavailableError } from "../port.ts";
+import { MalformedBatchError, StorageUnavailableError } from "../port.ts";
 
 export const IN_MEMORY = ":memory:";
 
@@ -69,4 +69,20 @@ export function integerParam(what: string, value: number, round: (value: number)
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Errors meaning the rows themselves cannot be stored: DuckDB's data error types (the message's prefix),
+ * and the appender's own wording of a refused value (`Failed to append: CHECK constraint failed ...`).
+ */
+const MALFORMED_DATA_ERROR = /^(?:(?:Conversion|Constraint|Invalid Input|Out of Range|Mismatch Type) Error:|Failed to append: .*(?:constraint|convert|out of range))/is;
+/** Error types where the same write can succeed later (disk full or failing, memory, a conflicting transaction). */
+const TRANSIENT_ERROR = /^(?:IO|Out of Memory|TransactionContext|Interrupt) Error:/;
+
+/** What a failed write means for the caller (core/storage/port.ts, permanent vs retryable). */
+export function classifyDuckDbWriteError(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof StorageUnavailableError || error instanceof MalformedBatchError) return error;
+  if (MALFORMED_DATA_ERROR.test(error.message)) return new MalformedBatchError(error.message, { cause: error });
+  if (TRANSIENT_ERROR.test(error.message)) return new StorageUnavailableError(`DuckDB: ${error.message}`, { cause: error });
+  return error;
 }

@@ -20,7 +20,7 @@ import {
   type TraceQuery,
   type TraceSummary,
 } from "../port.ts";
-import { errorMessage, inTransaction, openDatabase } from "./database.ts";
+import { classifyDuckDbWriteError, errorMessage, inTransaction, openDatabase } from "./database.ts";
 import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
 import { METRICS_TABLE } from "./histogram-sql.ts";
 import { invalidMetricReason } from "./metric-rollup.ts";
@@ -32,6 +32,7 @@ import { appendSamples, invalidSampleReason, querySamples } from "./sample-store
 import { getTrace, listSpanNames, listSpanServices, searchTraces } from "./span-reader.ts";
 import { invalidSpanReason, SpanWriter } from "./span-store.ts";
 import { WriteSerializer } from "./write-serializer.ts";
+import { WriteGuard } from "../write-guard.ts";
 
 const DAY_MS = RESOLUTION_MS.day;
 const REJECT_SOURCE = "storage.duckdb";
@@ -43,7 +44,7 @@ export interface DuckDbStorageOptions {
   path: string;
   retention: RetentionPolicy;
   logger: Logger;
-  /** Counts rows refused as invalid; without it they are still logged. */
+  /** Counts rows refused as invalid or malformed, and repaired values; without it they are still logged. */
   rejects?: RejectCounter;
   maxWaitingWrites?: number;
 }
@@ -67,6 +68,7 @@ export class DuckDbStorage implements StorageAdapter {
   private state: OpenState | undefined;
   private starting: Promise<OpenState> | undefined;
   private readonly writes: WriteSerializer;
+  private readonly guard: WriteGuard;
   private readonly metricsReader = new MetricsReader(() => this.connect());
   /** Reads under way, so close() can wait for them rather than pull the database from under them. */
   private readonly readsInFlight = new Set<Promise<unknown>>();
@@ -76,6 +78,7 @@ export class DuckDbStorage implements StorageAdapter {
       if (!(typeof days === "number" && days > 0 && Number.isFinite(days))) throw new RangeError(`retention.${setting} must be a positive number of days, got ${String(days)}`);
     }
     this.writes = new WriteSerializer(options.maxWaitingWrites ?? DEFAULT_MAX_WAITING_WRITES);
+    this.guard = new WriteGuard({ source: REJECT_SOURCE, logger: options.logger, rejects: options.rejects });
   }
 
   async start(): Promise<void> {
@@ -125,49 +128,36 @@ export class DuckDbStorage implements StorageAdapter {
     }
   }
 
-  async writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
-    const valid = this.keepValid(rows, invalidMetricReason, "invalid_metric_row");
-    if (valid.length === 0) return;
-    await this.writes.run(async () => {
-      const { writer, metricsWriter } = this.requireOpen();
-      await inTransaction(writer, () => metricsWriter.write(valid));
-    });
+  writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
+    return this.guard.write("metric", rows, validated(invalidMetricReason), (valid) => this.write((state) => state.metricsWriter.write(valid)));
   }
 
-  async writeEntities(rows: readonly EntityRecord[]): Promise<void> {
-    const valid = this.keepValid(rows, invalidEntityReason, "invalid_entity_row");
-    if (valid.length === 0) return;
-    await this.writes.run(async () => {
-      const { writer, entityWriter } = this.requireOpen();
-      await inTransaction(writer, () => entityWriter.write(valid));
-    });
+  writeEntities(rows: readonly EntityRecord[]): Promise<void> {
+    return this.guard.write("entity", rows, validated(invalidEntityReason), (valid) => this.write((state) => state.entityWriter.write(valid)));
   }
 
-  async writeSamples(rows: readonly SampledRecord[]): Promise<void> {
-    const valid = this.keepValid(rows, invalidSampleReason, "invalid_sample_row");
-    if (valid.length === 0) return;
-    await this.writes.run(async () => {
-      const { writer } = this.requireOpen();
-      await inTransaction(writer, () => appendSamples(writer, valid));
-    });
+  writeSamples(rows: readonly SampledRecord[]): Promise<void> {
+    return this.guard.write("sample", rows, validated(invalidSampleReason), (valid) => this.write((state) => appendSamples(state.writer, valid)));
   }
 
-  async writeSpans(spans: readonly Span[]): Promise<void> {
-    const valid = this.keepValid(spans, invalidSpanReason, "invalid_span_row");
-    if (valid.length === 0) return;
-    await this.writes.run(async () => {
-      const { writer, spanWriter } = this.requireOpen();
-      await inTransaction(writer, () => spanWriter.write(valid));
-    });
+  writeSpans(spans: readonly Span[]): Promise<void> {
+    return this.guard.write("span", spans, validated(invalidSpanReason), (valid) => this.write((state) => state.spanWriter.write(valid)));
   }
 
-  async writeProbeResults(rows: readonly ProbeResult[]): Promise<void> {
-    const valid = this.keepValid(rows, invalidProbeResultReason, "invalid_probe_result_row");
-    if (valid.length === 0) return;
-    await this.writes.run(async () => {
-      const { writer, probeWriter } = this.requireOpen();
-      await inTransaction(writer, () => probeWriter.write(valid));
-    });
+  writeProbeResults(rows: readonly ProbeResult[]): Promise<void> {
+    return this.guard.write("probe_result", rows, validated(invalidProbeResultReason), (valid) => this.write((state) => state.probeWriter.write(valid)));
+  }
+
+  /** One batch in its own transaction, after the writes before it; a failure says whether retrying can help. */
+  private async write(work: (state: OpenState) => Promise<void>): Promise<void> {
+    try {
+      await this.writes.run(async () => {
+        const state = this.requireOpen();
+        await inTransaction(state.writer, () => work(state));
+      });
+    } catch (error) {
+      throw classifyDuckDbWriteError(error);
+    }
   }
 
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
@@ -273,30 +263,13 @@ export class DuckDbStorage implements StorageAdapter {
       connection.closeSync();
     }
   }
-
-  /** Drops rows that would corrupt stored sums, counting and logging them instead of failing the batch. */
-  private keepValid<T>(rows: readonly T[], invalidReason: (row: T) => string | undefined, reason: string): T[] {
-    const valid: T[] = [];
-    let firstProblem: string | undefined;
-    for (const row of rows) {
-      const problem = describeProblem(row, invalidReason);
-      if (problem === undefined) valid.push(row);
-      else firstProblem ??= problem;
-    }
-    const rejected = rows.length - valid.length;
-    if (rejected > 0) {
-      if (this.options.rejects) this.options.rejects.reject(REJECT_SOURCE, reason, rejected, firstProblem);
-      else this.options.logger.warn({ reason, rejected, firstProblem }, "DuckDB storage rejected invalid rows");
-    }
-    return valid;
-  }
 }
 
-/** Rows arrive from other components at run time; a row too malformed even to inspect is a problem too. */
-function describeProblem<T>(row: T, invalidReason: (row: T) => string | undefined): string | undefined {
-  try {
-    return invalidReason(row);
-  } catch (error) {
-    return `malformed row: ${errorMessage(error)}`;
-  }
+/** The guard's `prepare` for rows the DuckDB writers take as they are: a row with a problem is refused, not the batch. */
+function validated<Row>(invalidReason: (row: Row) => string | undefined): (row: Row) => Row {
+  return (row) => {
+    const problem = invalidReason(row);
+    if (problem !== undefined) throw new TypeError(problem);
+    return row;
+  };
 }

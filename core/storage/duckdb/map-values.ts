@@ -26,17 +26,12 @@ export function invalidRecordReason(field: string, record: unknown, valueType: "
   return undefined;
 }
 
-const LONE_SURROGATE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
-
 /**
  * A record as JSON text for a staging column that DuckDB casts to MAP (`CAST(CAST(x AS JSON) AS MAP(...))`):
  * appending MAP values through @duckdb/node-api builds a value object per entry and costs far more.
- * JSON.stringify writes a lone UTF-16 surrogate (possible in strings from JSON clients) as a `\udXXX`
- * escape, which DuckDB's JSON cast refuses, failing the whole batch; it becomes U+FFFD, as the appender
- * does for VARCHAR columns. Paired surrogates are written raw, so only an escape not itself escaped (an
- * even run of backslashes before it) is one.
+ * DuckDB's JSON cast refuses a lone UTF-16 surrogate escape; none arrives here, because every write
+ * makes its text well-formed first (core/storage/storable-rows.ts).
  */
 export function recordJson(record: Readonly<Record<string, string | number>>): string {
-  const json = JSON.stringify(record);
-  return json.includes("\\ud") ? json.replace(LONE_SURROGATE_ESCAPE, "\ufffd") : json;
+  return JSON.stringify(record);
 }

@@ -4,7 +4,10 @@ import { pino } from "pino";
 import { Flusher, type FlusherOptions } from "../../../collector/aggregate/flusher.ts";
 import { MinuteAggregator } from "../../../collector/aggregate/minute-aggregator.ts";
 import { Sampler } from "../../../collector/aggregate/sampler.ts";
+import type { EntityRecord } from "../../../core/model/dimensions.ts";
+import type { MinuteMetrics } from "../../../core/model/metrics.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
+import { PartialWriteError, PermanentWriteError, type StorageWriter } from "../../../core/storage/port.ts";
 import { meshCall, telemetry, type Telemetry } from "./fixtures.ts";
 
 const MINUTE = 60_000;
@@ -21,8 +24,11 @@ interface Rig {
   written(kind: string): Promise<number>;
 }
 
-/** A flusher over real components and a real (in-memory) DuckDB, NOT started: writes fail until start(). */
-function rig(options: Partial<FlusherOptions> = {}): Rig {
+/**
+ * A flusher over real components and a real (in-memory) DuckDB, NOT started: writes fail until start().
+ * `inFront` puts a writer between the flusher and storage, to fail the way a test needs.
+ */
+function rig(options: Partial<FlusherOptions> = {}, inFront?: (storage: DuckDbStorage) => StorageWriter): Rig {
   const t = telemetry();
   const clock = { nowMs: T0 + 30_000 };
   const logger = pino({ level: "silent" });
@@ -33,7 +39,7 @@ function rig(options: Partial<FlusherOptions> = {}): Rig {
   const flusher = new Flusher({
     aggregator,
     sampler,
-    writer: storage,
+    writer: inFront?.(storage) ?? storage,
     registry: t.registry,
     rejects: t.rejects,
     logger,
@@ -106,6 +112,63 @@ void test("a failing storage keeps the rows and retries with backoff until it wo
     assert.equal(await r.written("metrics"), pending - (await r.written("entities")));
     const failures = await r.telemetry.registry.getSingleMetric("meshsight_flush_failures_total")?.get();
     assert.equal(failures?.values[0]?.value, 1);
+  } finally {
+    await r.storage.close();
+  }
+});
+
+void test("after a partial write only the unwritten rows are retried: every call is stored once", async () => {
+  let firstBatch = 0;
+  // Storage took the first two rows, then lost its connection (what the write guard reports mid-split).
+  const r = rig({}, (storage) =>
+    Object.assign(Object.create(storage) as DuckDbStorage, {
+      writeMetrics: async (rows: readonly MinuteMetrics[]) => {
+        if (firstBatch > 0) return storage.writeMetrics(rows);
+        firstBatch = rows.length;
+        await storage.writeMetrics(rows.slice(0, 2));
+        throw new PartialWriteError("connection lost", rows.slice(2));
+      },
+    }),
+  );
+  await r.storage.start();
+  try {
+    for (let i = 0; i < 5; i++) r.aggregator.add(meshCall({ timeMs: T0 + i * 1000, endpoint: `GET:/e${i}` }));
+    r.clock.nowMs = T0 + 3 * MINUTE;
+    await r.flusher.flush();
+    assert.equal(await r.written("metrics"), 2, "the two stored rows left the retry buffer");
+    r.clock.nowMs += 1_000;
+    await r.flusher.flush();
+    assert.equal(r.flusher.pendingRows, 0);
+    assert.equal(await r.written("metrics"), firstBatch);
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 5, "no row stored twice");
+    const endpoints = await r.storage.queryMetrics({ scope: "endpoint", fromMs: T0, toMs: T0 + MINUTE, resolution: "minute", groupByTime: false });
+    assert.deepEqual(endpoints.map((row) => row.calls), [1, 1, 1, 1, 1]);
+  } finally {
+    await r.storage.close();
+  }
+});
+
+void test("a permanent failure drops its batch at once, counted, and the batches behind it are written without waiting", async () => {
+  let refusedRows = 0;
+  const r = rig({}, (storage) =>
+    Object.assign(Object.create(storage) as DuckDbStorage, {
+      writeEntities: (rows: readonly EntityRecord[]) => {
+        refusedRows += rows.length;
+        return Promise.reject(new PermanentWriteError("rows the storage will never take"));
+      },
+    }),
+  );
+  await r.storage.start();
+  try {
+    const call = meshCall({ timeMs: T0 + 1000, isError: true });
+    r.aggregator.add(call);
+    r.sampler.offer(call, { i: 1 });
+    await r.flusher.flush();
+    assert.equal(r.flusher.pendingRows, 0);
+    assert.ok(refusedRows > 0);
+    assert.equal(await r.telemetry.rejected("flush", "permanent-write-error"), refusedRows);
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 1);
+    assert.equal((await r.storage.querySamples({ fromMs: T0, toMs: T0 + MINUTE, limit: 10 })).length, 1, "samples after the dropped batch");
   } finally {
     await r.storage.close();
   }
