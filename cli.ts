@@ -24,7 +24,7 @@ import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
 import { createCollector } from "./collector/collector.ts";
 import { tuneHeapGrowthForCollector } from "./collector/heap-growth.ts";
-import { loadDefaultKubeConfig } from "./collector/mesh/k8s/kube-config.ts";
+import { loadDefaultKubeConfig } from "./core/kubernetes/kube-config.ts";
 import { createProber } from "./prober/prober.ts";
 import { createSelfHealing } from "./analyzer/actions/self-healing.ts";
 import { fanOutDispatcher } from "./analyzer/alerts/notification.ts";

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { AlertDispatcher, AlertNotification } from "../alerts/notification.ts";
 import type { GuardedOperation, RiskGuard } from "../guard/risk-guard.ts";
-import { RecentMap } from "../outputs/recent-map.ts";
+import { RecentMap } from "../../core/collections/recent-map.ts";
 import type { ActionBook, ActionRecord } from "./action-book.ts";
 import { bindingMatches, describeTarget, planAction, splitQualifiedName, targetKey, type ActionTarget } from "./action-plan.ts";
 import { callWebhook } from "./webhook-call.ts";
