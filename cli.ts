@@ -22,25 +22,26 @@ import { createLogger } from "./core/telemetry/logger.ts";
 import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
 import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
-import { createCollector } from "./collector/collector.ts";
-import { tuneHeapGrowthForCollector } from "./collector/heap-growth.ts";
 import { loadDefaultKubeConfig } from "./core/kubernetes/kube-config.ts";
-import { createProber } from "./prober/prober.ts";
-import { createSelfHealing } from "./analyzer/actions/self-healing.ts";
-import { fanOutDispatcher } from "./analyzer/alerts/notification.ts";
-import { createAnalyzer } from "./analyzer/analyzer.ts";
-import { apiTokensOf } from "./analyzer/gate/config.ts";
-import { createGates } from "./analyzer/gate/gates.ts";
-import { createAlertOutputs } from "./analyzer/outputs/alert-outputs.ts";
 import { createApiAuth } from "./core/http/auth.ts";
 import type { ServerRole } from "./core/config/sections/server.ts";
-import type { RunReleaseProbes } from "./analyzer/gate/release-probes.ts";
-import { readApiRoutes } from "./collector/query/read-api-routes.ts";
 import type { FastifyPluginAsync } from "fastify";
-import { overviewRoutes } from "./dashboards/overview/overview-routes.ts";
-import { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./collector/ingest-command.ts";
-import { simulateBookinfo, SimulatorConnectError } from "./collector/simulator/simulate-bookinfo.ts";
-import { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./collector/simulator/simulate-command.ts";
+import {
+  collectorQueryRoutes,
+  createCollector,
+  INGEST_USAGE,
+  IngestUsageError,
+  parseIngestArgs,
+  parseSimulateArgs,
+  runIngestCommand,
+  SIMULATE_USAGE,
+  SimulateUsageError,
+  simulateBookinfo,
+  SimulatorConnectError,
+} from "./collector/collector.ts";
+import { createProber, type Prober } from "./prober/prober.ts";
+import { createAnalyzer } from "./analyzer/analyzer.ts";
+import { createDashboards } from "./dashboards/dashboards.ts";
 import { pino, type Logger } from "pino";
 
 const EXIT_FAILURE = 1;
@@ -98,87 +99,50 @@ async function start(config: MeshsightConfig): Promise<void> {
   const rejects = new RejectCounter(registry, logger);
   const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
-  const auth = createApiAuth({ tokens: apiTokensOf(config.gates), readApisOpen: config.gates.auth.readApisOpen, protectIngest: config.gates.auth.protectIngest }, logger);
+  const auth = createApiAuth({ tokens: config.gates.auth.tokens, readApisOpen: config.gates.auth.readApisOpen, protectIngest: config.gates.auth.protectIngest }, logger);
   // Roles (docs/configuration.md "Roles"): a component is built only when its role is selected; every process
   // keeps /healthz, /readyz and /metrics. Components add their route plugins and lifecycle parts here.
   const roles = new Set<ServerRole>(config.server.roles);
   const routes: FastifyPluginAsync[] = [];
   const components: Component[] = [];
   if (roles.has("collector")) {
-    tuneHeapGrowthForCollector(process.execArgv);
-    const collector = await createCollector({
-      config: config.collector,
-      host: config.server.host,
-      alsPort: config.receivers.alsPort,
-      writer: storage,
-      reader: storage,
-      registry,
-      rejects,
-      logger,
-      dataDir: config.storage.dataDir,
-      traces: {
-        config: config.traces,
-        ports: { otlpGrpc: config.receivers.otlpGrpcPort, otlpHttp: config.receivers.otlpHttpPort, zipkin: config.receivers.zipkinPort },
-        authorize: auth.authorize,
-      },
-    }).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
+    const collector = await createCollector(
+      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, authorize: auth.authorize, execArgv: process.execArgv },
+      config,
+    ).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
     // The collector's routes are its ingest endpoints plus its read-only query API over the shared storage.
     components.push(...collector.components);
     routes.push(...collector.routes);
   } else if (roles.has("api")) {
-    routes.push(...readApiRoutes(storage));
+    routes.push(...collectorQueryRoutes(storage));
   }
   const kubeConfig = loadDefaultKubeConfig();
-  let runReleaseProbes: RunReleaseProbes = () => Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none"));
+  let prober: Prober | undefined;
   if (roles.has("prober")) {
-    const prober = createProber({ config: config.prober, dataDir: config.storage.dataDir, storage, queue, kubeConfig, registry, logger });
+    prober = createProber({ dataDir: config.storage.dataDir, storage, queue, kubeConfig, registry, logger }, config);
     components.push(...prober.components);
     routes.push(...prober.routes);
-    runReleaseProbes = (request) => prober.runReleaseProbes(request);
   }
-  if (roles.has("analyzer") || roles.has("api")) {
-    const runsRounds = roles.has("analyzer");
-    const outputs = createAlertOutputs({ config: config.outputs, queue, registry, logger });
-    const selfHealing = runsRounds
-      ? createSelfHealing({
-          config: config.actions,
-          dataDir: config.storage.dataDir,
-          logger,
-          registry,
-          rejects,
-          outputs: outputs.dispatcher,
-          renewals: outputs.renewals,
-          kubeConfig,
-          ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }),
-        })
-      : undefined;
-    const analyzer = createAnalyzer({
-      config: config.analyzer,
+  const analyzer = createAnalyzer(
+    {
+      roles,
       dataDir: config.storage.dataDir,
       reader: storage,
-      dispatcher: fanOutDispatcher([outputs.dispatcher, ...(selfHealing ? [selfHealing.dispatcher] : [])], (error) => logger.error({ error: String(error) }, "alert dispatch failed")),
-      renewals: outputs.renewals,
-      registry,
-      logger,
       queue,
-      // With Redis the replicas share one alert state, whichever of them runs a round.
+      runReleaseProbes: (request) =>
+        prober ? prober.runReleaseProbes(request) : Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none")),
+      kubeConfig,
+      // With Redis the replicas share one alert and guard state, whichever of them runs a round.
       ...(config.queue.redisUrl === undefined ? {} : { sharedState: { redisUrl: config.queue.redisUrl, keyPrefix: config.queue.prefix } }),
-    });
-    if (selfHealing) {
-      // Outputs and self-healing take notifications before the first analysis round sends any.
-      components.push(...outputs.components, ...selfHealing.components, ...analyzer.components);
-      routes.push(...analyzer.routes, ...outputs.routes, ...selfHealing.routes);
-    } else {
-      // An api-only process serves alerts and silences from the state the analyzer replicas share; no rounds.
-      components.push(...analyzer.components.filter((component) => component.name !== "analyzer.rounds"));
-      routes.push(...analyzer.routes);
-    }
-  }
-  if (roles.has("api")) {
-    const gates = createGates({ config: config.gates, dataDir: config.storage.dataDir, reader: storage, runReleaseProbes, registry, logger });
-    components.push(...gates.components);
-    routes.push(...gates.routes, overviewRoutes());
-  }
+      registry,
+      rejects,
+      logger,
+    },
+    config,
+  );
+  components.push(...analyzer.components);
+  routes.push(...analyzer.routes);
+  if (roles.has("api")) routes.push(...createDashboards().routes);
   const app = buildApp({
     logger,
     registry,

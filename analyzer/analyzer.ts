@@ -1,140 +1,99 @@
-import { join } from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { ConfigOf } from "../core/config/section.ts";
+import type { ServerRole } from "../core/config/sections/server.ts";
 import type { Component } from "../core/lifecycle.ts";
-import { InlineQueue } from "../core/queue/inline.ts";
 import type { JobQueue } from "../core/queue/port.ts";
 import type { StorageReader } from "../core/storage/port.ts";
-import { AlertBook, type RoundChanges } from "./alerts/alert-book.ts";
-import { AlertStateFile } from "./alerts/alert-state-file.ts";
-import { RedisAlertStateStore } from "./alerts/alert-state-redis.ts";
-import type { AlertStateStore } from "./alerts/alert-state-store.ts";
-import { AlertStateSync } from "./alerts/alert-state-sync.ts";
-import { standingNotifications } from "./alerts/notification-policy.ts";
-import type { AlertDispatcher, StandingAlertRegistry } from "./alerts/notification.ts";
-import { SilenceBook } from "./alerts/silences.ts";
-import { AnalysisLoop } from "./analysis-loop.ts";
-import { AnalysisRound, type RootCauseLookup } from "./analysis-round.ts";
-import { AnalyzerMetrics } from "./analyzer-metrics.ts";
-import { alertRoutes } from "./api/alert-routes.ts";
-import { healthRoutes } from "./api/health-routes.ts";
-import { ruleRoutes } from "./api/rule-routes.ts";
-import { silenceRoutes } from "./api/silence-routes.ts";
-import type { AnalyzerConfig } from "./config.ts";
-import { createRootCauseFinder } from "./rca/root-cause.ts";
-import { AlarmRuleStore } from "./rules/rule-store.ts";
+import type { RejectCounter } from "../core/telemetry/rejects.ts";
+import { actionsSection, createSelfHealing } from "./actions/self-healing.ts";
+import { fanOutDispatcher } from "./alerts/notification.ts";
+import { analyzerSection, createAlertOutputs, createAnalysis, outputsSection } from "./analysis.ts";
+import { createGates, gateSection, type RunReleaseProbes } from "./gate/gates.ts";
+
+/**
+ * The analyzer component, the one door cli.ts uses. Inside it three subsystems stand apart, each behind its
+ * own entry (docs/architecture.md, "Layout"): analysis (analysis.ts: health, alarm rules, alerts, root cause,
+ * alert outputs), the release gate (gate/gates.ts) and self-healing (actions/self-healing.ts: actions and the
+ * risk guard). They meet only here, and through the alert notification contract (alerts/notification.ts).
+ */
+
+export const analyzerSections = { analyzer: analyzerSection, outputs: outputsSection, actions: actionsSection, gates: gateSection };
+export type AnalyzerConfigs = ConfigOf<typeof analyzerSections>;
 
 export interface AnalyzerDeps {
-  config: AnalyzerConfig;
-  /** storage.dataDir: default home of the rules file and the alert state file. */
+  /**
+   * Which parts run (docs/configuration.md "Roles"): with `analyzer`, analysis rounds, alert delivery and
+   * self-healing; with `api`, the alert, silence and rule APIs over the shared state, and the release gate.
+   */
+  roles: ReadonlySet<ServerRole>;
+  /** storage.dataDir: default home of the rules, state and audit files. */
   dataDir: string;
   reader: StorageReader;
-  /** The alert outputs (analyzer/outputs); dispatch only enqueues. */
-  dispatcher: AlertDispatcher;
-  /** The outputs' lease renewals: firing alerts are re-sent there on the outputs' own timer, whatever the rules say. */
-  renewals?: StandingAlertRegistry;
-  /** Root-cause analysis; default analyzer/rca's finder over `reader`. */
-  rootCauses?: RootCauseLookup;
-  registry: Registry;
-  logger: Logger;
-  /**
-   * The process's queue: rounds are driven by its "analysis" schedule, so with BullMQ one replica runs each
-   * round. Default: a private in-process queue (one process alone).
-   */
-  queue?: JobQueue;
-  /**
-   * When set (the queue's Redis), alerts and silences live in Redis under `<keyPrefix>:analyzer:*` and are
-   * shared by the replicas; otherwise in analyzer.stateFile.
-   */
+  queue: JobQueue;
+  /** Runs a release's probe cases now; cli.ts hands the prober's (or a refusal when this process has none). */
+  runReleaseProbes: RunReleaseProbes;
+  /** Cluster access for self-healing's Kubernetes actions; null: they fail with a clear reason. */
+  kubeConfig: KubeConfig | null;
+  /** With Redis, alert and guard state live there, shared by the replicas. */
   sharedState?: { redisUrl: string; keyPrefix: string };
-  now?: () => number;
+  registry: Registry;
+  rejects: RejectCounter;
+  logger: Logger;
 }
 
 export interface Analyzer {
-  /** In start order: rules, alert state, analysis rounds. */
+  /** In start order: alert outputs, self-healing, analysis, release gate. */
   components: Component[];
   routes: FastifyPluginAsync[];
-  /** For tests: the parts behind the components, and one round on demand. */
-  internals: {
-    rules: AlarmRuleStore;
-    book: AlertBook;
-    silences: SilenceBook;
-    round: AnalysisRound;
-    loop: AnalysisLoop;
-    runRound(nowMs: number): Promise<RoundChanges>;
-  };
 }
 
-/** Wires the analyzer (docs/alerting.md); cli.ts adds the components to the lifecycle and the routes to the app. */
-export function createAnalyzer(deps: AnalyzerDeps): Analyzer {
-  const { config, logger } = deps;
-  const now = deps.now ?? Date.now;
-  const metrics = new AnalyzerMetrics(deps.registry, config.maxHealthSeries);
-  const rules = new AlarmRuleStore({
-    file: config.rulesFile ?? join(deps.dataDir, "alarm-rules.yaml"),
-    logger,
-    debounceMs: config.reloadDebounceMs,
-    onReload: (result) => metrics.countRuleReload(result),
-    now,
-  });
-  const book = new AlertBook({ maxHistory: config.maxAlertHistory });
-  const silences = new SilenceBook(config.maxSilences);
-  const store: AlertStateStore = deps.sharedState
-    ? new RedisAlertStateStore({ url: deps.sharedState.redisUrl, keyPrefix: deps.sharedState.keyPrefix })
-    : new AlertStateFile(config.stateFile ?? join(deps.dataDir, "alerts-state.json"));
-  const state = new AlertStateSync({ store, book, silences, refreshIntervalMs: config.intervalMs, onLoaded: () => metrics.setAlerts(book.snapshot()), logger });
-  const round = new AnalysisRound({
+export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Analyzer {
+  const { roles, logger } = deps;
+  const runsRounds = roles.has("analyzer");
+  const components: Component[] = [];
+  const routes: FastifyPluginAsync[] = [];
+  if (!runsRounds && !roles.has("api")) return { components, routes };
+  const outputs = createAlertOutputs({ config: config.outputs, queue: deps.queue, registry: deps.registry, logger });
+  const selfHealing = runsRounds
+    ? createSelfHealing({
+        config: config.actions,
+        dataDir: deps.dataDir,
+        logger,
+        registry: deps.registry,
+        rejects: deps.rejects,
+        outputs: outputs.dispatcher,
+        renewals: outputs.renewals,
+        kubeConfig: deps.kubeConfig,
+        ...(deps.sharedState === undefined ? {} : { redisUrl: deps.sharedState.redisUrl }),
+      })
+    : undefined;
+  const analysis = createAnalysis({
+    config: config.analyzer,
+    dataDir: deps.dataDir,
     reader: deps.reader,
-    rules: () => rules.current(),
-    book,
-    silences,
-    rootCauses: deps.rootCauses ?? createRootCauseFinder({ reader: deps.reader, logger, now }),
-    dispatcher: deps.dispatcher,
-    metrics,
+    dispatcher: fanOutDispatcher([outputs.dispatcher, ...(selfHealing ? [selfHealing.dispatcher] : [])], (error) => logger.error({ error: String(error) }, "alert dispatch failed")),
+    renewals: outputs.renewals,
+    registry: deps.registry,
     logger,
-    limits: config,
+    queue: deps.queue,
+    // An api-only process serves alerts and silences from the state the analyzing replicas share; no rounds.
+    runsRounds,
+    ...(deps.sharedState === undefined ? {} : { sharedState: deps.sharedState }),
   });
-  const runRound = (nowMs: number): Promise<RoundChanges> =>
-    state.exclusive(async () => {
-      await state.beforeRound();
-      const changes = await round.run(nowMs);
-      await state.afterRound();
-      return changes;
-    });
-  const queue: JobQueue = deps.queue ?? new InlineQueue({ maxPending: 10, logger });
-  const ownQueue = deps.queue === undefined ? queue : undefined;
-  const loop = new AnalysisLoop({ queue, intervalMs: config.intervalMs, isRoundAtStart: !state.isShared, runRound: async (nowMs) => void (await runRound(nowMs)), now, logger, onRound: (result, seconds) => metrics.countRound(result, seconds) });
-  // Reads the book as the last round (on any replica) left it, one at a time with rounds and loads.
-  deps.renewals?.add(() =>
-    state.exclusive(async () => {
-      await state.beforeRound();
-      return standingNotifications(book.firing());
-    }),
-  );
-  const onSilencesChanged = async (): Promise<void> => {
-    state.noteSilenceEdit();
-    const nowMs = now();
-    for (const record of book.firing()) round.applySilences(record, nowMs);
-    metrics.setAlerts(book.snapshot());
-    await state.exclusive(() => state.afterSilenceEdit());
-  };
-
-  const components: Component[] = [
-    { name: "analyzer.rules", start: () => rules.start(), stop: () => rules.stop() },
-    { name: "analyzer.state", start: () => state.start(), stop: () => state.stop() },
-    {
-      name: "analyzer.rounds",
-      start: () => loop.start(),
-      stop: async () => {
-        await loop.stop();
-        await ownQueue?.close();
-      },
-    },
-  ];
-  return {
-    components,
-    routes: [alertRoutes(book), silenceRoutes({ silences, onChange: onSilencesChanged, now }), ruleRoutes(rules), healthRoutes(() => round.latestHealth())],
-    internals: { rules, book, silences, round, loop, runRound },
-  };
+  if (selfHealing) {
+    // Outputs and self-healing take notifications before the first analysis round sends any.
+    components.push(...outputs.components, ...selfHealing.components);
+    routes.push(...outputs.routes, ...selfHealing.routes);
+  }
+  components.push(...analysis.components);
+  routes.push(...analysis.routes);
+  if (roles.has("api")) {
+    const gates = createGates({ config: config.gates, dataDir: deps.dataDir, reader: deps.reader, runReleaseProbes: deps.runReleaseProbes, registry: deps.registry, logger });
+    components.push(...gates.components);
+    routes.push(...gates.routes);
+  }
+  return { components, routes };
 }

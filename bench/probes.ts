@@ -74,7 +74,6 @@ async function phase(label: string, url: string, definitions: (url: string) => {
   let failures = 0;
   const config = { ...proberSection.schema.parse({}), workerConcurrency: 128, maxCases: 5_000, maxTargetsPerCase: 1_000, resultBatchSize };
   const prober = createProber({
-    config,
     dataDir,
     storage: {
       writeProbeResults: async (rows) => {
@@ -90,7 +89,7 @@ async function phase(label: string, url: string, definitions: (url: string) => {
     registry: new Registry(),
     logger,
     onScheduleDelay: (delayMs) => delays.push(delayMs),
-  });
+  }, { prober: config });
   for (const component of prober.components) await component.start();
   offsetByTarget.clear();
   for (const definition of definitions(url)) {

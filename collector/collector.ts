@@ -11,7 +11,7 @@ import { Flusher } from "./aggregate/flusher.ts";
 import { MinuteAggregator } from "./aggregate/minute-aggregator.ts";
 import { Sampler } from "./aggregate/sampler.ts";
 import { fileSourceIdentity } from "./access-log-source.ts";
-import type { CollectorConfig } from "./config.ts";
+import { collectorSection } from "./config.ts";
 import { EndpointGrouper } from "./endpoints/endpoint-grouper.ts";
 import { readEndpointRulesFile } from "./endpoints/endpoint-rules.ts";
 import { MeshResolver } from "./mesh/mesh-resolver.ts";
@@ -23,19 +23,32 @@ import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
 import type { AuthorizeRequest } from "../core/http/app.ts";
-import type { TracesConfig } from "./traces/config.ts";
-import { createTraceComponents, type TracePorts } from "./traces/trace-components.ts";
+import type { ConfigOf } from "../core/config/section.ts";
+import type { ReceiversConfig } from "../core/config/sections/receivers.ts";
+import { tuneHeapGrowthForCollector } from "./heap-growth.ts";
+import { tracesSection, type TracesConfig } from "./traces/config.ts";
+import { createTraceComponents } from "./traces/trace-components.ts";
 import type { AccessLogIngest } from "./ingest.ts";
 
-export type { CollectorConfig };
+export { readApiRoutes as collectorQueryRoutes } from "./query/read-api-routes.ts";
+export { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./ingest-command.ts";
+export { simulateBookinfo, SimulatorConnectError } from "./simulator/simulate-bookinfo.ts";
+export { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./simulator/simulate-command.ts";
+
+/** The collector's own config sections; the receivers' ports are still in core's `receivers` section. */
+export const collectorSections = { collector: collectorSection, traces: tracesSection };
+
+export interface CollectorConfigs extends Pick<ConfigOf<typeof collectorSections>, "collector"> {
+  receivers: Pick<ReceiversConfig, "alsPort"> & Partial<ReceiversConfig>;
+  /** Trace ingestion (OTLP, Zipkin) and its query APIs; without it the collector takes access logs only. */
+  traces?: TracesConfig;
+}
 
 /** Where tail offsets go when collector.accessLogOffsetsFile is unset: next to the rest of the local state. */
 const DEFAULT_OFFSETS_FILE_NAME = "access-log-offsets.json";
 
 export interface CollectorDeps {
-  config: CollectorConfig;
   host: string;
-  alsPort: number;
   writer: StorageWriter;
   reader: StorageReader;
   registry: Registry;
@@ -43,8 +56,13 @@ export interface CollectorDeps {
   logger: Logger;
   /** storage.dataDir: the default home of the tail offsets file. Needed only when files are tailed without accessLogOffsetsFile. */
   dataDir?: string;
-  /** Trace ingestion (OTLP, Zipkin) and its query APIs; without it the collector takes access logs only. */
-  traces?: { config: TracesConfig; ports: TracePorts; authorize?: AuthorizeRequest };
+  /** The API's bearer-token check, so the trace receivers' HTTP ports honour the same tokens (ingest scope). */
+  authorize?: AuthorizeRequest;
+  /**
+   * This process's node flags (process.execArgv): when given, the collector tunes V8's heap growth for its
+   * allocation pattern unless the operator chose a value there (heap-growth.ts).
+   */
+  execArgv?: readonly string[];
   clock?: () => number;
 }
 
@@ -63,13 +81,15 @@ export interface Collector {
 }
 
 /**
- * Assembles the collector from its parts (docs/architecture.md "Data flow"): receivers decode and hand over to
+ * The collector component, the one door cli.ts uses. Assembles it from its parts (docs/architecture.md "Data flow"): receivers decode and hand over to
  * the pipeline, which resolves identities, names endpoints, aggregates per minute and samples; the flusher
  * moves closed minutes to storage. Start order is flusher, peer resolver, receivers; stop runs in reverse,
  * so receivers hand over what they hold before the last flush.
  */
-export async function createCollector(deps: CollectorDeps): Promise<Collector> {
-  const { config, registry, rejects, logger } = deps;
+export async function createCollector(deps: CollectorDeps, configs: CollectorConfigs): Promise<Collector> {
+  const config = configs.collector;
+  const { registry, rejects, logger } = deps;
+  if (deps.execArgv !== undefined) tuneHeapGrowthForCollector(deps.execArgv);
   const clock = deps.clock ?? Date.now;
   const rules = config.endpointRulesFile === undefined ? [] : await readEndpointRulesFile(config.endpointRulesFile);
   const grouper = new EndpointGrouper({ registry, rules, maxEndpointsPerService: config.maxEndpointsPerService, clock });
@@ -100,10 +120,24 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
     rejects,
     clock,
   });
+  const { receivers } = configs;
   const traces =
-    deps.traces === undefined
+    configs.traces === undefined
       ? undefined
-      : createTraceComponents({ ...deps.traces, host: deps.host, pipeline, grouper, writer: deps.writer, reader: deps.reader, registry, rejects, logger, clock });
+      : createTraceComponents({
+          config: configs.traces,
+          ports: { otlpGrpc: receivers.otlpGrpcPort ?? 0, otlpHttp: receivers.otlpHttpPort ?? 0, zipkin: receivers.zipkinPort ?? 0 },
+          ...(deps.authorize === undefined ? {} : { authorize: deps.authorize }),
+          host: deps.host,
+          pipeline,
+          grouper,
+          writer: deps.writer,
+          reader: deps.reader,
+          registry,
+          rejects,
+          logger,
+          clock,
+        });
   // Services whose sidecars send access logs are measured already: their spans must not count them again.
   const accessLogs: AccessLogIngest =
     traces === undefined
@@ -117,7 +151,7 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
         };
   const als = new AlsReceiver({
     host: deps.host,
-    port: deps.alsPort,
+    port: receivers.alsPort,
     ingest: accessLogs,
     identify: resolveProxyIdentity,
     rejects,
@@ -150,7 +184,7 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
       stop: () => als.stop(),
     },
   ];
-  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, accessLogs));
+  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, config, accessLogs));
   const routes: FastifyPluginAsync[] = [
     ...readApiRoutes(deps.reader, clock),
     async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects, defaultFormat: config.accessLogFormat }),
@@ -160,8 +194,8 @@ export async function createCollector(deps: CollectorDeps): Promise<Collector> {
 }
 
 /** Tails collector.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */
-function fileTailerComponent(deps: CollectorDeps, ingest: AccessLogIngest): Component {
-  const { config, logger, rejects } = deps;
+function fileTailerComponent(deps: CollectorDeps, config: CollectorConfigs["collector"], ingest: AccessLogIngest): Component {
+  const { logger, rejects } = deps;
   const statePath = config.accessLogOffsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
   if (statePath === undefined) throw new Error("collector.accessLogFiles is set but neither collector.accessLogOffsetsFile nor a data directory says where to keep tail offsets");
   // A file the process cannot read is the operator's to see, not a reason to stop tailing the others; but

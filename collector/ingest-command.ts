@@ -130,17 +130,10 @@ const FLUSH_REJECT_SOURCE = "flush";
  */
 export async function runIngestCommand(deps: IngestCommandDeps): Promise<number> {
   const { logger } = deps;
-  const collector = await createCollector({
-    config: deps.collectorConfig,
-    host: "127.0.0.1",
-    alsPort: 0,
-    writer: deps.storage.writer,
-    reader: deps.storage.reader,
-    registry: deps.registry,
-    rejects: deps.rejects,
-    logger,
-    dataDir: deps.dataDir,
-  }).catch((error: unknown) => {
+  const collector = await createCollector(
+    { host: "127.0.0.1", writer: deps.storage.writer, reader: deps.storage.reader, registry: deps.registry, rejects: deps.rejects, logger, dataDir: deps.dataDir },
+    { collector: deps.collectorConfig, receivers: { alsPort: 0 } },
+  ).catch((error: unknown) => {
     throw new IngestUsageError(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`);
   });
   const lifecycle = new Lifecycle({ components: [deps.storage.component, ...collector.pipelineComponents], logger, stopTimeoutMs: STOP_TIMEOUT_MS });

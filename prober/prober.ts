@@ -3,6 +3,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { ConfigOf } from "../core/config/section.ts";
 import type { Component } from "../core/lifecycle.ts";
 import type { ProbeResult } from "../core/model/probe.ts";
 import type { JobQueue } from "../core/queue/port.ts";
@@ -11,7 +12,7 @@ import type { KindLookup } from "./case.ts";
 import { ProbeCaseService } from "./case-service.ts";
 import { JsonCaseStore } from "./case-store.ts";
 import { ProbeCatalog } from "./catalog.ts";
-import type { ProberConfig } from "./config.ts";
+import { proberSection } from "./config.ts";
 import { blackboxRoute } from "./api/blackbox-route.ts";
 import { eventRoutes } from "./api/event-routes.ts";
 import { probeRoutes } from "./api/probe-routes.ts";
@@ -24,8 +25,10 @@ import { releaseRunner, type ReleaseRunRequest } from "./runner/release-runs.ts"
 import { ResultBatcher } from "./runner/result-batcher.ts";
 import { CentralScheduler } from "./scheduler/central-scheduler.ts";
 
+export const proberSections = { prober: proberSection };
+export type ProberConfigs = ConfigOf<typeof proberSections>;
+
 export interface ProberDeps {
-  config: ProberConfig;
   /** The data dir; the API-defined cases file defaults to <dataDir>/probe-cases.json. */
   dataDir: string;
   storage: Pick<StorageWriter, "writeProbeResults"> & Pick<StorageReader, "queryProbeResults" | "probeSeries">;
@@ -55,9 +58,10 @@ export interface Prober {
   internals: { catalog: ProbeCatalog; runner: ProbeRunner; results: ResultBatcher; scheduler: CentralScheduler; resident: ResidentLoops; cases: ProbeCaseService };
 }
 
-/** Wires the prober; cli.ts adds the components to the lifecycle and the routes to the HTTP app. */
-export function createProber(deps: ProberDeps): Prober {
-  const { config, logger } = deps;
+/** The prober component, the one door cli.ts uses: it adds the components to the lifecycle and the routes to the HTTP app. */
+export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
+  const config = configs.prober;
+  const { logger } = deps;
   const now = deps.now ?? Date.now;
   const configured = deps.kinds ? { kinds: deps.kinds, routes: [] } : kindsFromConfig(config, deps.kubeConfig, logger);
   const kinds = configured.kinds;

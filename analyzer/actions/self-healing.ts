@@ -19,6 +19,8 @@ import { ActionRunner } from "./action-runner.ts";
 import type { ActionsConfig } from "./config.ts";
 import { createKubeOperations, type KubeOperations } from "./kube-operations.ts";
 
+export { actionsSection } from "./config.ts";
+
 export interface SelfHealingDeps {
   config: ActionsConfig;
   /** storage.dataDir: default home of the guard's state file and audit. */
@@ -28,7 +30,7 @@ export interface SelfHealingDeps {
   rejects: RejectCounter;
   /** The alert outputs (analyzer/outputs): where the guard's own alerts go. */
   outputs: AlertDispatcher;
-  /** Loaded like collector/mesh/k8s/kube-config.ts; null: Kubernetes actions fail with a clear reason. */
+  /** Loaded by core/kubernetes/kube-config.ts; null: Kubernetes actions fail with a clear reason. */
   kubeConfig: KubeConfig | null;
   /** The outputs' lease renewals: tripped buckets' alerts are re-sent there for as long as the trip stands. */
   renewals?: StandingAlertRegistry;
@@ -46,7 +48,10 @@ export interface SelfHealing {
   internals: { runner: ActionRunner; guard: RiskGuard; book: ActionBook; audit: GuardAudit; store: GuardStateStore; admission: AdmissionServer | null };
 }
 
-/** Wires remediation actions and the risk guard (docs/self-healing.md); cli.ts adds components and routes. */
+/**
+ * The self-healing subsystem (docs/self-healing.md): remediation actions bound to alerts and the risk guard in
+ * front of them and of the Kubernetes API. analyzer/analyzer.ts adds it in processes that run analysis rounds.
+ */
 export function createSelfHealing(deps: SelfHealingDeps): SelfHealing {
   const { config, logger } = deps;
   const guardConfig = config.guard;

@@ -16,6 +16,9 @@ import { ReleaseProbeCache, type RunReleaseProbes } from "./release-probes.ts";
 import type { SloReader } from "./slo-checks.ts";
 import { TtlCache } from "./ttl-cache.ts";
 
+export { gateSection } from "./config.ts";
+export type { RunReleaseProbes };
+
 export interface GatesDeps {
   config: GateConfig;
   /** Default home of the store and audit files. */
@@ -39,6 +42,11 @@ export interface Gates {
 
 const MAX_CACHED_PROBE_RUNS = 1_000;
 
+/**
+ * The release gate subsystem (docs/gating.md): gates from files and the API, their checks (SLOs over
+ * storage, release probes through the prober), overrides and the audit log, and the Flagger and Argo
+ * Rollouts endpoints. analyzer/analyzer.ts adds it in processes with the api role.
+ */
 export function createGates(deps: GatesDeps): Gates {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createAnalyzer, type Analyzer } from "../../analyzer/analyzer.ts";
+import { createAnalysis, type Analysis } from "../../analyzer/analysis.ts";
 import { analyzerSection } from "../../analyzer/config.ts";
 import { loadAlsProtocol } from "../../collector/simulator/als-protocol.ts";
 import type { BookinfoFault } from "../../collector/simulator/bookinfo-traffic.ts";
@@ -49,7 +49,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
   const dispatcher = new RecordingDispatcher();
   const protocol = loadAlsProtocol();
   let collector: TestCollector;
-  let analyzer: Analyzer;
+  let analyzer: Analysis;
   let app: ReturnType<typeof buildApp>;
   let clockMs = at(10);
   const sent: SimulationReport[] = [];
@@ -70,7 +70,7 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
   before(async () => {
     await storage.start();
     collector = await startTestCollector({ storage, logger, settings: { latenessSeconds: 3_600 } });
-    analyzer = createAnalyzer({
+    analyzer = createAnalysis({
       config: analyzerSection.schema.parse({ intervalMs: ROUND_MS }),
       dataDir: dir,
       reader: storage,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import type { Registry } from "prom-client";
-import { createAnalyzer, type Analyzer } from "../../analyzer/analyzer.ts";
+import { createAnalysis, type Analysis } from "../../analyzer/analysis.ts";
 import { fanOutDispatcher, type AlertDispatcher, type AlertNotification, type StandingAlertRegistry } from "../../analyzer/alerts/notification.ts";
 import type { RootCauseLookup } from "../../analyzer/analysis-round.ts";
 import { analyzerSection } from "../../analyzer/config.ts";
@@ -33,7 +33,7 @@ export class RecordingDispatcher implements AlertDispatcher {
 }
 
 export interface Harness {
-  analyzer: Analyzer;
+  analyzer: Analysis;
   storage: DuckDbStorage;
   dispatcher: RecordingDispatcher;
   registry: Registry;
@@ -56,7 +56,7 @@ export async function analyzerHarness(options: { rulesYaml?: string; config?: Re
   await storage.start();
   const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
   const dispatcher = new RecordingDispatcher();
-  const analyzer = createAnalyzer({
+  const analyzer = createAnalysis({
     config: analyzerSection.schema.parse({ rulesFile, stateFile: join(dir, "state.json"), intervalMs: 100, reloadDebounceMs: 20, ...options.config }),
     dataDir: dir,
     reader: storage,

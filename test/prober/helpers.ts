@@ -119,7 +119,7 @@ export async function proberHarness(kinds: KindLookup, overrides: Partial<Prober
   });
   const jobQueue = queue ?? new InlineQueue({ maxPending: 10_000, logger: silentLogger });
   const registry = new Registry();
-  const prober = createProber({ config: proberConfig(overrides), dataDir, storage, queue: jobQueue, kinds, registry, logger: silentLogger });
+  const prober = createProber({ dataDir, storage, queue: jobQueue, kinds, registry, logger: silentLogger }, { prober: proberConfig(overrides) });
   let started = 0;
   return {
     prober,

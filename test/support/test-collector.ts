@@ -30,17 +30,18 @@ export interface TestCollectorOptions {
 export async function startTestCollector(options: TestCollectorOptions): Promise<TestCollector> {
   const { storage, logger } = options;
   const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-  const collector = await createCollector({
-    config: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, ...options.settings }),
+  const collector = await createCollector(
+    {
     host: "127.0.0.1",
-    alsPort: 0,
     writer: storage,
     reader: storage,
     registry,
     rejects: new RejectCounter(registry, logger),
     logger,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-  });
+    },
+    { collector: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, ...options.settings }), receivers: { alsPort: 0 } },
+  );
   for (const component of collector.components) await component.start();
   let isStopped = false;
   return {

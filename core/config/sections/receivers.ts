@@ -17,3 +17,5 @@ export const receiversSection = defineSection(
     { key: "zipkinPort", env: "MESHSIGHT_ZIPKIN_PORT", flag: "zipkin-port", description: "Zipkin v2 span ingest and query API (0 = pick a free port)." },
   ],
 );
+
+export type ReceiversConfig = z.output<typeof receiversSection.schema>;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createAnalyzer, type Analyzer } from "../../../analyzer/analyzer.ts";
+import { createAnalysis, type Analysis } from "../../../analyzer/analysis.ts";
 import { fanOutDispatcher } from "../../../analyzer/alerts/notification.ts";
 import { analyzerSection } from "../../../analyzer/config.ts";
 import { loadAlsProtocol } from "../../../collector/simulator/als-protocol.ts";
@@ -41,7 +41,7 @@ describe("self-healing end to end: a reviews pod fails, the analyzer names it, t
   const closers: Array<() => Promise<void>> = [];
   const recorded = new RecordingDispatcher();
   let collector: TestCollector;
-  let analyzer: Analyzer;
+  let analyzer: Analysis;
   let auto: Awaited<ReturnType<typeof startSelfHealing>>;
   let dryRun: Awaited<ReturnType<typeof startSelfHealing>>;
   let autoApi: Awaited<ReturnType<typeof startFakeKubeMutations>>;
@@ -65,7 +65,7 @@ describe("self-healing end to end: a reviews pod fails, the analyzer names it, t
     dryRun = await startSelfHealing({ dataDir: `${dir.path}/dry-run`, kubeUrl: dryRunApi.url, config: RESTART_BAD_POD("dry-run") });
     closers.push(auto.stop, dryRun.stop);
     const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-    analyzer = createAnalyzer({
+    analyzer = createAnalysis({
       config: analyzerSection.schema.parse({ intervalMs: ROUND_MS }),
       dataDir: dir.path,
       reader: storage,
