@@ -5,6 +5,7 @@ import { ANONYMOUS, type AuthDecision } from "./auth.ts";
 import { installErrorHandlers } from "./error-handler.ts";
 import { createError, errorBody } from "./errors.ts";
 import { registerHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
+import { MAX_PATH_PARAMETER_CHARS, refuseRepeatedQueryParameters } from "./request-limits.ts";
 import { instrumentRequests } from "./request-telemetry.ts";
 
 /**
@@ -43,6 +44,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Closing must not wait for idle keep-alive clients, or shutdown would miss its deadline.
     forceCloseConnections: true,
+    maxParamLength: MAX_PATH_PARAMETER_CHARS,
   });
   // Handlers first: child scopes registered below inherit them.
   installErrorHandlers(app, deps.bodyLimitBytes);
@@ -69,6 +71,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply.code(error.statusCode).header("www-authenticate", "Bearer").send(errorBody(error));
     });
   }
+  // After auth: a caller without a valid token learns nothing about the parameters.
+  refuseRepeatedQueryParameters(app);
   registerHealthRoutes(app, deps.readinessChecks, deps.readinessTimeoutMs ?? 2_000);
   app.get("/metrics", async (_request, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   for (const routes of deps.routes ?? []) void app.register(routes);
