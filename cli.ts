@@ -119,7 +119,8 @@ async function start(config: MeshsightConfig): Promise<void> {
   const kubeConfig = loadDefaultKubeConfig();
   let prober: Prober | undefined;
   if (roles.has("prober")) {
-    prober = createProber({ dataDir: config.storage.dataDir, storage, queue, kubeConfig, registry, logger }, config);
+    const ownServiceUrls = [config.storage.clickhouse.url, config.queue.redisUrl];
+    prober = createProber({ dataDir: config.storage.dataDir, storage, queue, kubeConfig, ownServiceUrls, registry, logger }, config);
     components.push(...prober.components);
     routes.push(...prober.routes);
   }

@@ -72,7 +72,8 @@ async function phase(label: string, url: string, definitions: (url: string) => {
   const delays: number[] = [];
   let runs = 0;
   let failures = 0;
-  const config = { ...proberSection.schema.parse({}), workerConcurrency: 128, maxCases: 5_000, maxTargetsPerCase: 1_000, resultBatchSize };
+  // The benchmark's targets listen on loopback, which the egress policy denies unless allowed.
+  const config = { ...proberSection.schema.parse({ egress: { allow: ["127.0.0.0/8"] } }), workerConcurrency: 128, maxCases: 5_000, maxTargetsPerCase: 1_000, resultBatchSize };
   const prober = createProber({
     dataDir,
     storage: {

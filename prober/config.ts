@@ -1,15 +1,16 @@
 import { z } from "zod";
-import { integerField, optionalUrlField, textField } from "../core/config/fields.ts";
+import { enumField, integerField, optionalUrlField, textField } from "../core/config/fields.ts";
 import { defineSection } from "../core/config/section.ts";
+import { EGRESS_ENTRY_EXPECTED, parseEgressEntry } from "./egress/egress-rules.ts";
 
 /** A list from YAML, or comma-separated from env and flags. */
-const pathList = () =>
-  z
-    .preprocess(
-      (value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value),
-      z.array(z.string({ error: "expected a list of file or directory paths" })),
-    )
-    .default([]);
+const commaSeparated = (value: unknown): unknown => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value);
+
+const pathList = () => z.preprocess(commaSeparated, z.array(z.string({ error: "expected a list of file or directory paths" }))).default([]);
+
+/** Egress entries: address ranges, addresses or host names (prober/egress/egress-rules.ts). */
+const egressEntries = () =>
+  z.preprocess(commaSeparated, z.array(z.string({ error: EGRESS_ENTRY_EXPECTED }).refine((entry) => parseEgressEntry(entry) !== null, { error: EGRESS_ENTRY_EXPECTED }))).default([]);
 
 const optionalPath = () =>
   z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
@@ -54,6 +55,14 @@ export const proberSection = defineSection(
     k8sJobReportingUrl: optionalUrlField(["http", "https"]),
     k8sJobNamespace: textField("default").refine((name) => NAMESPACE.test(name), { error: "expected a Kubernetes namespace name" }),
     k8sJobMaxPendingReports: integerField(1, 100_000).default(1_000),
+    egress: z
+      .strictObject({
+        allow: egressEntries(),
+        deny: egressEntries(),
+        defaultAction: enumField(["allow", "deny"], "allow"),
+      })
+      .prefault({}),
+    filesDir: optionalPath(),
   }).refine((config) => config.scriptMemoryMb <= config.scriptMaxMemoryMb, { error: "must not exceed scriptMaxMemoryMb", path: ["scriptMemoryMb"] }),
   [
     { key: "caseFiles", env: "MESHSIGHT_PROBE_CASE_FILES", flag: "probe-case-files", description: "YAML probe case files or directories loaded at start (comma-separated)." },
@@ -77,6 +86,20 @@ export const proberSection = defineSection(
     { key: "k8sJobReportingUrl", env: "MESHSIGHT_PROBE_K8S_JOB_REPORTING_URL", flag: "probe-k8s-job-reporting-url", description: "KH_REPORTING_URL given to k8s-job checker pods: meshsight's /api/v1/kuberhealthy/check as pods reach it; the k8s-job kind is off without it." },
     { key: "k8sJobNamespace", env: "MESHSIGHT_PROBE_K8S_JOB_NAMESPACE", flag: "probe-k8s-job-namespace", description: "Namespace of k8s-job checker Jobs whose spec names none." },
     { key: "k8sJobMaxPendingReports", env: "MESHSIGHT_PROBE_K8S_JOB_MAX_PENDING_REPORTS", flag: "probe-k8s-job-max-pending-reports", description: "k8s-job runs waiting for their checker's report at once; more fail with an error." },
+    {
+      key: "egress.allow",
+      env: "MESHSIGHT_PROBE_EGRESS_ALLOW",
+      flag: "probe-egress-allow",
+      description: "Destinations probes may reach despite the built-in denials (loopback, link-local, cloud metadata, the storage and queue hosts): CIDRs, addresses or host names (*.example.com), comma-separated.",
+    },
+    { key: "egress.deny", env: "MESHSIGHT_PROBE_EGRESS_DENY", flag: "probe-egress-deny", description: "Destinations probes may never reach: CIDRs, addresses or host names, comma-separated." },
+    {
+      key: "egress.defaultAction",
+      env: "MESHSIGHT_PROBE_EGRESS_DEFAULT_ACTION",
+      flag: "probe-egress-default-action",
+      description: "What happens to a destination no entry and no built-in rule names: allow (private ranges included) or deny (only allow-listed destinations).",
+    },
+    { key: "filesDir", env: "MESHSIGHT_PROBE_FILES_DIR", flag: "probe-files-dir", description: "Directory the files named in probe specs (a tls case's caFile) are read from; such paths may not leave it." },
   ],
 );
 

@@ -15,6 +15,8 @@ import { ProbeCatalog } from "./catalog.ts";
 import { proberSection } from "./config.ts";
 import { blackboxRoute } from "./api/blackbox-route.ts";
 import { eventRoutes } from "./api/event-routes.ts";
+import { EgressPolicy } from "./egress/egress-policy.ts";
+import { ProbeFiles } from "./kinds/probe-files.ts";
 import { probeRoutes } from "./api/probe-routes.ts";
 import { kindsFromConfig } from "./kinds/kinds-from-config.ts";
 import { ProbeMetrics } from "./metrics/probe-metrics.ts";
@@ -39,6 +41,11 @@ export interface ProberDeps {
    * KUBECONFIG, ~/.kube/config); with none the k8s-job kind is off.
    */
   kubeConfig?: KubeConfig | null;
+  /**
+   * URLs of meshsight's own storage and queue (ClickHouse, Redis), from their config: the egress policy
+   * never lets a probe reach them (docs/probes.md "Egress policy").
+   */
+  ownServiceUrls?: readonly (string | undefined)[];
   /** Replaces the kinds built from config (tests inject their own); no Kuberhealthy report route then. */
   kinds?: KindLookup;
   registry: Registry;
@@ -75,8 +82,11 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
     logger,
     onDropped: (count, reason) => metrics.countDroppedResults(count, reason),
   });
+  const egress = new EgressPolicy({ ...config.egress, ownServiceUrls: (deps.ownServiceUrls ?? []).filter((url) => url !== undefined) });
   const runner = new ProbeRunner({
     kinds,
+    egress,
+    files: new ProbeFiles(config.filesDir),
     now,
     onResult: (record, probe) => {
       results.push(record.result);

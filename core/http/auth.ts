@@ -73,6 +73,8 @@ export const ROUTE_SCOPE_RULES: readonly ScopeRule[] = [
   { methods: MUTATING, path: /^\/api\/v1\/gates(\/|$)/, needs: scope("admin") },
   { methods: MUTATING, path: /^\/api\/v1\/probes(\/|$)/, needs: scope("probes:write") },
   { methods: POST, path: /^\/api\/v1\/events$/, needs: scope("probes:write") },
+  // The blackbox /probe sends traffic wherever its target says: a read in form, a probe run in effect.
+  { methods: READING, path: /^\/probe$/, needs: scope("probes:write") },
   { methods: MUTATING, path: /^\/api\/v1\/(silences|alarm-rules|alerts)(\/|$)/, needs: scope("alerts:write") },
   // Approving a remediation or resetting a tripped risk guard lets destructive operations through.
   { methods: MUTATING, path: /^\/api\/v1\/(actions|guard)(\/|$)/, needs: scope("actions:write") },

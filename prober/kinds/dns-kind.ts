@@ -1,7 +1,9 @@
 import { Resolver } from "node:dns/promises";
+import { EgressDeniedError } from "../egress/egress-policy.ts";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "./kind.ts";
+import { excerpt } from "./excerpt.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
 
@@ -60,6 +62,11 @@ async function runDns(spec: DnsSpec, target: string, context: ProbeContext): Pro
   // One try within the probe's own timeout: the runner's retries, not the resolver's, decide how often to ask.
   const resolver = new Resolver({ timeout: context.timeoutMs, tries: 1 });
   const server = spec.server === undefined ? undefined : parseHostPort(spec.server, 53);
+  if (server) {
+    // Queries go to the named server: it is a destination like any other (the system resolver is not).
+    const decision = await context.egress.check(server.host, server.host, server.port);
+    if (!decision.isAllowed) return { status: "error", message: `asking ${spec.server}: ${new EgressDeniedError(server.host, server.host, server.port, decision.rule).message}`, phases: {}, metrics: {} };
+  }
   if (server) resolver.setServers([server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`]);
   const cancel = () => resolver.cancel();
   context.signal.addEventListener("abort", cancel, { once: true });
@@ -83,7 +90,7 @@ async function runDns(spec: DnsSpec, target: string, context: ProbeContext): Pro
   if (answers.length < spec.minAnswers) return failed(`${asked} returned ${answers.length} answers, expected at least ${spec.minAnswers}`, phases, metrics);
   for (const expected of spec.expectedAnswers) {
     if (!answers.some((answer) => expected.matches(answer))) {
-      return failed(`${asked}: no answer matches ${JSON.stringify(expected.text)}; got ${JSON.stringify(answers.slice(0, 10))}`, phases, metrics);
+      return failed(`${asked}: no answer matches ${JSON.stringify(expected.text)}; got [${answers.slice(0, 10).map((answer) => excerpt(answer)).join(",")}${answers.length > 10 ? ",..." : ""}]`, phases, metrics);
     }
   }
   return succeeded(phases, metrics);

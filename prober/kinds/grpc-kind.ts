@@ -2,6 +2,8 @@ import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
 import { credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
+import { isEgressDenied, resolveAllowed } from "../egress/guarded-lookup.ts";
+import { excerpt } from "./excerpt.ts";
 import { loadHealthService, SERVING_STATUS_NUMBER, type HealthCheckRequest, type HealthCheckResponse } from "./grpc-health.ts";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
@@ -43,11 +45,26 @@ export const grpcKind: ProbeKind<GrpcSpec> = {
 };
 
 async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
-  if (!parseHostPort(target)) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
-  const channelOptions = spec.serverName ? { "grpc.ssl_target_name_override": spec.serverName, "grpc.default_authority": spec.serverName } : {};
-  // A channel per run: a shared one would hide connection failures behind its reconnect backoff.
-  const client = new health.Client(target, channelCredentials(spec), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
+  const address = parseHostPort(target);
+  if (!address) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
   const started = performance.now();
+  // grpc-js resolves names itself and takes no lookup hook, so the name is resolved here under the egress
+  // policy and the channel dials exactly the address that was checked; the name stays the authority and
+  // the TLS name.
+  let dialed: string;
+  try {
+    const allowed = await resolveAllowed(context.egress, address.host, address.port);
+    dialed = allowed.family === 6 ? `ipv6:[${allowed.address}]:${address.port}` : `ipv4:${allowed.address}:${address.port}`;
+  } catch (error) {
+    const phases = { total: roundMs(performance.now() - started) };
+    if (isEgressDenied(error)) return { status: "error", message: `connecting to ${target}: ${error.message}`, phases, metrics: {} };
+    return failed(`resolving ${address.host} failed: ${error instanceof Error ? error.message : String(error)}`, phases, {});
+  }
+  const authority = spec.serverName ?? target;
+  const tlsName = spec.serverName ?? address.host;
+  const channelOptions = { "grpc.default_authority": authority, ...(spec.tls ? { "grpc.ssl_target_name_override": tlsName } : {}) };
+  // A channel per run: a shared one would hide connection failures behind its reconnect backoff.
+  const client = new health.Client(dialed, channelCredentials(spec), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
   const asked = `grpc.health.v1.Health/Check${spec.service ? ` for "${spec.service}"` : ""} at ${target}`;
   const metrics: Record<string, number> = { grpc_ssl: spec.tls ? 1 : 0 };
   try {
@@ -78,7 +95,7 @@ async function certificateMetrics(spec: GrpcSpec, target: string, context: Probe
   const address = parseHostPort(target);
   if (!address || context.signal.aborted) return {};
   try {
-    const { socket } = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: spec.serverName, ca: spec.caPem, signal: context.signal });
+    const { socket } = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: spec.serverName, ca: spec.caPem, signal: context.signal, egress: context.egress });
     try {
       const facts = readTlsFacts(socket as TLSSocket);
       return { ssl_earliest_cert_expiry: facts.earliestExpirySeconds, tls_version_info: facts.version };
@@ -121,6 +138,7 @@ function describeGrpcError(error: ServiceError, service: string): string {
     case GrpcStatus.DEADLINE_EXCEEDED:
       return "no answer before the deadline (DEADLINE_EXCEEDED)";
     default:
-      return `${GrpcStatus[error.code] ?? error.code}: ${error.details}`;
+      // The details are the server's own text: an excerpt, as for response bodies.
+      return `${GrpcStatus[error.code] ?? error.code}: ${excerpt(error.details)}`;
   }
 }

@@ -1,4 +1,6 @@
 import type { ProbeStatus } from "../../core/model/probe.ts";
+import type { EgressPolicy } from "../egress/egress-policy.ts";
+import type { ProbeFiles } from "./probe-files.ts";
 
 /**
  * The contract every probe kind implements (http, tcp, dns, grpc, tls, script, k8s-job). A kind knows
@@ -16,6 +18,10 @@ export interface ProbeKind<Spec> {
 export interface ProbeContext {
   signal: AbortSignal;
   timeoutMs: number;
+  /** Where the run may connect: every socket a kind opens goes through prober/egress/guarded-lookup.ts. */
+  egress: EgressPolicy;
+  /** The files a spec may name (caFile), confined to prober.filesDir. */
+  files: ProbeFiles;
 }
 
 export interface ProbeOutcome {

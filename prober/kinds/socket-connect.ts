@@ -1,6 +1,8 @@
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { connect as connectTls, type TLSSocket } from "node:tls";
+import type { EgressPolicy } from "../egress/egress-policy.ts";
+import { guardConnection, type LookupFunction } from "../egress/guarded-lookup.ts";
 
 export interface SocketConnectOptions {
   host: string;
@@ -11,6 +13,8 @@ export interface SocketConnectOptions {
   serverName: string | undefined;
   ca: string | undefined;
   signal: AbortSignal;
+  /** Checked before a literal address is connected to, and on the resolved addresses of a name. */
+  egress: EgressPolicy;
 }
 
 export interface ConnectedSocket {
@@ -26,6 +30,7 @@ export class SocketConnectError extends Error {
     readonly step: string,
     readonly code: string,
     message: string,
+    override readonly cause?: unknown,
   ) {
     super(message);
   }
@@ -35,8 +40,18 @@ export class SocketConnectError extends Error {
  * Opens a TCP (optionally TLS) connection timed by its socket events, destroyed when `signal` aborts.
  * The caller owns the socket on success and must destroy it.
  */
-export function connectSocket(options: SocketConnectOptions): Promise<ConnectedSocket> {
+export async function connectSocket(options: SocketConnectOptions): Promise<ConnectedSocket> {
   const started = performance.now();
+  let lookup: LookupFunction;
+  try {
+    lookup = await guardConnection(options.egress, options.host, options.port);
+  } catch (error) {
+    throw new SocketConnectError(`connecting to ${options.host}:${options.port}`, "EGRESS_DENIED", error instanceof Error ? error.message : String(error), error);
+  }
+  return connectGuarded(options, lookup, started);
+}
+
+function connectGuarded(options: SocketConnectOptions, lookup: LookupFunction, started: number): Promise<ConnectedSocket> {
   let lookupAt: number | undefined;
   let connectAt: number | undefined;
   return new Promise<ConnectedSocket>((resolve, reject) => {
@@ -48,12 +63,13 @@ export function connectSocket(options: SocketConnectOptions): Promise<ConnectedS
           rejectUnauthorized: options.rejectUnauthorized,
           servername: options.serverName ?? (isIP(options.host) === 0 ? options.host : undefined),
           ca: options.ca,
+          lookup,
           // Without verification the caller judges the certificate; Node would otherwise fold a name
           // mismatch into `authorized`, and the chain and the name could not be told apart.
           // (An explicit `undefined` would replace Node's default check, so the key is left out instead.)
           ...(options.rejectUnauthorized ? {} : { checkServerIdentity: () => undefined }),
         })
-      : connectTcp({ host: options.host, port: options.port });
+      : connectTcp({ host: options.host, port: options.port, lookup });
     const onAbort = () => socket.destroy(new Error("aborted"));
     const cleanup = () => {
       options.signal.removeEventListener("abort", onAbort);
@@ -68,7 +84,7 @@ export function connectSocket(options: SocketConnectOptions): Promise<ConnectedS
       cleanup();
       socket.destroy();
       const code = "code" in error && typeof error.code === "string" ? error.code : "";
-      reject(new SocketConnectError(step(), code, error.message));
+      reject(new SocketConnectError(step(), code, error.message, error));
     };
     const done = () => {
       cleanup();

@@ -2,6 +2,8 @@ import { performance } from "node:perf_hooks";
 import type { Socket } from "node:net";
 import { z } from "zod";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
+import { isEgressDenied } from "../egress/guarded-lookup.ts";
+import { excerpt } from "./excerpt.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
 import { connectSocket, SocketConnectError } from "./socket-connect.ts";
@@ -52,11 +54,11 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
   let socket: Socket;
   let connectPhases: Record<string, number>;
   try {
-    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, signal: context.signal });
+    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, signal: context.signal, egress: context.egress });
     socket = connected.socket;
     connectPhases = { dns: roundMs(connected.phases.dns), connect: roundMs(connected.phases.connect), ...(spec.tls ? { tls: roundMs(connected.phases.tls) } : {}) };
   } catch (error) {
-    return failed(describeConnectFailure(error, address.host, context), phasesSoFar(), metrics);
+    return connectFailure(error, address.host, context, phasesSoFar(), metrics);
   }
   try {
     if (spec.tls) {
@@ -70,7 +72,7 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
     const reply = await readUntil(socket, spec.expect, spec.maxReplyBytes, context.signal);
     const phases = phasesSoFar({ ...connectPhases, reply: roundMs(performance.now() - replyStarted) });
     if (reply.matched) return succeeded(phases, metrics);
-    const received = JSON.stringify(reply.text.slice(0, 200));
+    const received = excerpt(reply.text);
     if (context.signal.aborted) return failed(`timed out after ${context.timeoutMs}ms waiting for a reply matching /${spec.expect.source}/; received ${received}`, phases, metrics);
     return failed(`reply did not match /${spec.expect.source}/ before ${reply.why}; received ${received}`, phases, metrics);
   } finally {
@@ -105,7 +107,13 @@ function readUntil(socket: Socket, pattern: RegExp, maxBytes: number, signal: Ab
   });
 }
 
-export function describeConnectFailure(error: unknown, host: string, context: ProbeContext): string {
+/** A connect that did not succeed: `error` when the egress policy refused it (the case's setup), else a failure of the target. */
+export function connectFailure(error: unknown, host: string, context: ProbeContext, phases: Record<string, number>, metrics: Record<string, number>): ProbeOutcome {
+  if (error instanceof SocketConnectError && isEgressDenied(error.cause)) return { status: "error", message: `${error.step}: ${error.message}`, phases, metrics };
+  return failed(describeConnectFailure(error, host, context), phases, metrics);
+}
+
+function describeConnectFailure(error: unknown, host: string, context: ProbeContext): string {
   if (!(error instanceof SocketConnectError)) return error instanceof Error ? error.message : String(error);
   if (context.signal.aborted) return `timed out after ${context.timeoutMs}ms ${error.step}`;
   if (/CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(error.code)) return `${error.step}: ${describeCertificateError(error.code, host)}`;

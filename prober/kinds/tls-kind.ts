@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { checkServerIdentity, type TLSSocket } from "node:tls";
@@ -7,14 +6,14 @@ import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { connectSocket } from "./socket-connect.ts";
 import { parseHostPort, parseSpecWith } from "./spec-schema.ts";
-import { describeConnectFailure } from "./tcp-kind.ts";
+import { connectFailure } from "./tcp-kind.ts";
 import { describeCertificateError, readTlsFacts } from "./tls-info.ts";
 
 export interface TlsSpec {
   minDaysLeft: number;
   /** PEM bundle the chain must lead to; system CAs when neither this nor caFile is given. */
   caPem: string | undefined;
-  /** Read at every run, so a rotated bundle is picked up without reloading the case. */
+  /** Inside prober.filesDir; read at every run, so a rotated bundle is picked up without reloading the case. */
   caFile: string | undefined;
   serverName: string | undefined;
   verifyChain: boolean;
@@ -59,9 +58,9 @@ async function runTls(spec: TlsSpec, target: string, context: ProbeContext): Pro
   let ca = spec.caPem;
   if (spec.caFile !== undefined) {
     try {
-      ca = await readFile(spec.caFile, "utf8");
+      ca = await context.files.readText("caFile", spec.caFile);
     } catch (error) {
-      return { status: "error", message: `cannot read caFile ${spec.caFile}: ${error instanceof Error ? error.message : String(error)}`, phases: {}, metrics: {} };
+      return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
     }
   }
   const started = performance.now();
@@ -69,11 +68,11 @@ async function runTls(spec: TlsSpec, target: string, context: ProbeContext): Pro
   let socket: TLSSocket;
   let phases: Record<string, number>;
   try {
-    const connected = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: isIP(serverName) === 0 ? serverName : undefined, ca, signal: context.signal });
+    const connected = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: isIP(serverName) === 0 ? serverName : undefined, ca, signal: context.signal, egress: context.egress });
     socket = connected.socket as TLSSocket;
     phases = { dns: roundMs(connected.phases.dns), connect: roundMs(connected.phases.connect), tls: roundMs(connected.phases.tls), total: roundMs(performance.now() - started) };
   } catch (error) {
-    return failed(describeConnectFailure(error, address.host, context), { total: roundMs(performance.now() - started) }, {});
+    return connectFailure(error, address.host, context, { total: roundMs(performance.now() - started) }, {});
   }
   try {
     const facts = readTlsFacts(socket);

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ProbeResult } from "../../core/model/probe.ts";
 import type { KindLookup, ProbeCase } from "../case.ts";
+import { EgressPolicy } from "../egress/egress-policy.ts";
 import type { ProbeOutcome } from "../kinds/kind.ts";
-import { emptyOutcome, runWithTimeout } from "./run-with-timeout.ts";
+import { ProbeFiles } from "../kinds/probe-files.ts";
+import { emptyOutcome, runWithTimeout, type RunAllowances } from "./run-with-timeout.ts";
 
 /** One finished run of a case against a target: the stored result and the kind's raw outcome (for metrics). */
 export interface RunRecord {
@@ -18,6 +20,10 @@ export interface ProbeRunnerOptions {
   stuckGraceMs?: number;
   /** Wait between a failed attempt and the next one. */
   retryDelayMs?: number;
+  /** Where runs may connect; the default policy (no loopback, link-local or metadata addresses) when absent. */
+  egress?: EgressPolicy;
+  /** The files specs may read; none when absent. */
+  files?: ProbeFiles;
   now?: () => number;
 }
 
@@ -38,12 +44,14 @@ export class ProbeRunner {
   private readonly stuckGraceMs: number;
   private readonly retryDelayMs: number;
   private readonly now: () => number;
+  private readonly allowances: RunAllowances;
   private joinedRuns = 0;
 
   constructor(private readonly options: ProbeRunnerOptions) {
     this.stuckGraceMs = options.stuckGraceMs ?? 1_000;
     this.retryDelayMs = options.retryDelayMs ?? 0;
     this.now = options.now ?? Date.now;
+    this.allowances = { egress: options.egress ?? new EgressPolicy({ allow: [], deny: [], defaultAction: "allow" }), files: options.files ?? new ProbeFiles(undefined) };
   }
 
   /** Requests that joined a run already in flight instead of starting their own. */
@@ -94,7 +102,7 @@ export class ProbeRunner {
       if (attempt > 0 && this.retryDelayMs > 0) await delay(this.retryDelayMs);
       attempt += 1;
       startedMs = this.now();
-      outcome = await runWithTimeout(kind, probe.spec, target, probe.timeoutMs, this.stuckGraceMs);
+      outcome = await runWithTimeout(kind, probe.spec, target, probe.timeoutMs, this.stuckGraceMs, this.allowances);
       if (outcome.status === "success") break;
     }
     const durationMs = Math.max(0, this.now() - startedMs);

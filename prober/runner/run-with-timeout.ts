@@ -1,4 +1,7 @@
-import type { ProbeKind, ProbeOutcome } from "../kinds/kind.ts";
+import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kinds/kind.ts";
+
+/** What a run may reach besides its deadline: the egress policy and the probe files directory. */
+export type RunAllowances = Pick<ProbeContext, "egress" | "files">;
 
 /**
  * Runs a kind once under a hard deadline. The kind gets an AbortSignal at `timeoutMs`; one that ignores
@@ -6,7 +9,7 @@ import type { ProbeKind, ProbeOutcome } from "../kinds/kind.ts";
  * never hold a worker slot or a schedule forever. A kind that throws is reported as `error`: the probe
  * infrastructure failed, which is not the same as the target being unhealthy.
  */
-export async function runWithTimeout(kind: ProbeKind<unknown>, spec: unknown, target: string, timeoutMs: number, stuckGraceMs: number): Promise<ProbeOutcome> {
+export async function runWithTimeout(kind: ProbeKind<unknown>, spec: unknown, target: string, timeoutMs: number, stuckGraceMs: number, allowances: RunAllowances): Promise<ProbeOutcome> {
   const controller = new AbortController();
   let abortTimer: NodeJS.Timeout | undefined;
   let stuckTimer: NodeJS.Timeout | undefined;
@@ -19,7 +22,7 @@ export async function runWithTimeout(kind: ProbeKind<unknown>, spec: unknown, ta
     }, timeoutMs);
   });
   try {
-    const outcome = await Promise.race([kind.run(spec, target, { signal: controller.signal, timeoutMs }), abandoned]);
+    const outcome = await Promise.race([kind.run(spec, target, { signal: controller.signal, timeoutMs, ...allowances }), abandoned]);
     if (controller.signal.aborted && outcome.status !== "success") {
       return { ...outcome, status: "timeout", message: outcome.message === "" ? `timed out after ${timeoutMs}ms` : outcome.message };
     }

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { excerpt, excerptText } from "../excerpt.ts";
 import { evaluateJsonPath } from "./json-path.ts";
 import type { HttpSpec } from "./http-spec.ts";
 import { describeRanges, isStatusAccepted } from "./status-codes.ts";
@@ -31,14 +32,14 @@ export function checkResponse(spec: HttpSpec, response: HttpExchange, url: strin
     }
     if (!assertion.exists && !assertion.hasEquals) return `${assertion.path.text} is present but expected absent`;
     if (assertion.hasEquals && !isDeepStrictEqual(result.value, assertion.equals)) {
-      return `${assertion.path.text} is ${JSON.stringify(result.value)}, expected ${JSON.stringify(assertion.equals)}`;
+      return `${assertion.path.text} is ${excerptText(JSON.stringify(result.value))}, expected ${JSON.stringify(assertion.equals)}`;
     }
   }
   return "";
 }
 
-/** The start of the body helps most with 5xx pages; kept short so messages stay readable in alerts. */
+/** The start of the body helps most with 5xx pages; an excerpt only, so a probe cannot be used to read a service's data. */
 function bodyHint(response: HttpExchange): string {
-  const text = response.body.subarray(0, 120).toString("utf8").replace(/\s+/g, " ").trim();
-  return text === "" ? "" : ` (body: ${JSON.stringify(text)}${response.body.length > 120 ? "..." : ""})`;
+  const text = response.body.subarray(0, 1024).toString("utf8").replace(/\s+/g, " ").trim();
+  return text === "" ? "" : ` (body: ${excerpt(text, response.body.length > 1024)})`;
 }

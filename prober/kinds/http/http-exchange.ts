@@ -4,6 +4,8 @@ import { request as httpsRequest } from "node:https";
 import { isIP, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { performance } from "node:perf_hooks";
+import type { EgressPolicy } from "../../egress/egress-policy.ts";
+import { guardConnection, type LookupFunction } from "../../egress/guarded-lookup.ts";
 import { readTlsFacts, type TlsFacts } from "../tls-info.ts";
 
 /** One HTTP request/response, timed by phase from the socket's own events (fetch hides them). */
@@ -16,6 +18,8 @@ export interface HttpExchangeRequest {
   /** Body bytes kept for matching; the rest is read and counted but not kept. */
   maxBodyBytes: number;
   signal: AbortSignal;
+  /** Checked before a literal address is connected to, and on the resolved addresses of a name. */
+  egress: EgressPolicy;
 }
 
 /** Durations in ms; blackbox names: resolve=dns, connect, tls, processing (to first byte), transfer. */
@@ -62,12 +66,25 @@ interface Marks {
   end?: number;
 }
 
-export function exchange(request: HttpExchangeRequest): Promise<HttpExchange> {
+export async function exchange(request: HttpExchangeRequest): Promise<HttpExchange> {
   const { url } = request;
   const isHttps = url.protocol === "https:";
   const marks: Marks = { start: performance.now() };
-  let tls: TlsFacts | undefined;
   const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  let lookup: LookupFunction;
+  try {
+    lookup = await guardConnection(request.egress, hostname, Number(url.port === "" ? (isHttps ? 443 : 80) : url.port));
+  } catch (error) {
+    throw new HttpExchangeError(stepOf(marks, isHttps, hostname, url), error, errorCode(error), phasesOf(marks));
+  }
+  return send(request, marks, lookup);
+}
+
+function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction): Promise<HttpExchange> {
+  const { url } = request;
+  const isHttps = url.protocol === "https:";
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  let tls: TlsFacts | undefined;
   return new Promise<HttpExchange>((resolve, reject) => {
     let settled = false;
     const fail = (cause: unknown) => {
@@ -83,6 +100,7 @@ export function exchange(request: HttpExchangeRequest): Promise<HttpExchange> {
       signal: request.signal,
       rejectUnauthorized: request.verifyTls,
       servername: isIP(hostname) === 0 ? hostname : undefined,
+      lookup,
     };
     let client: ClientRequest;
     try {

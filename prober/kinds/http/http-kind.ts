@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
+import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
 import { describeCertificateError } from "../tls-info.ts";
 import { checkResponse } from "./http-assertions.ts";
@@ -37,10 +38,13 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     const hopStarted = performance.now();
     let response: HttpExchange;
     try {
-      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, maxBodyBytes: spec.maxBodyBytes, signal: context.signal });
+      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, maxBodyBytes: spec.maxBodyBytes, signal: context.signal, egress: context.egress });
     } catch (error) {
       if (error instanceof HttpExchangeError) addPhases(totals, error.phases);
-      return failed(describeFailure(error, url, context), phasesOf(totals, firstByteMs, started), metrics);
+      const phases = phasesOf(totals, firstByteMs, started);
+      // Refused by the egress policy (the first URL or a redirect): the case's configuration, not the target's health.
+      if (error instanceof HttpExchangeError && isEgressDenied(error.cause)) return { status: "error", message: `${error.step}: ${error.cause.message}`, phases, metrics };
+      return failed(describeFailure(error, url, context), phases, metrics);
     }
     addPhases(totals, response.phases);
     firstByteMs = hopStarted - started + response.firstByteMs;
