@@ -40,7 +40,8 @@ void describe("the built-in overview page in headless Chromium", () => {
   before(async () => {
     run = runCli(
       ["start", "--host", "127.0.0.1", "--http-port", "0", "--als-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--zipkin-port", "0", "--flush-interval-seconds", "1", "--lateness-seconds", "600"],
-      { MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_KUBERNETES: "off" },
+      // The health probe targets this process on loopback, which the egress policy denies unless allowed.
+      { MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_KUBERNETES: "off", MESHSIGHT_PROBE_EGRESS_ALLOW: "127.0.0.0/8" },
     );
     const [httpPort, alsPort] = await Promise.all([listeningPort(run, "http"), listeningPort(run, "als")]);
     base = `http://127.0.0.1:${httpPort}`;

@@ -34,4 +34,19 @@ describe("prober config", () => {
     assert.throws(() => load({ MESHSIGHT_PROBE_K8S_JOB_REPORTING_URL: "meshsight:8080" }), (error: unknown) => error instanceof ConfigError && /k8sJobReportingUrl/.test(error.message));
     assert.throws(() => load({ MESHSIGHT_PROBE_SCRIPT_ENV: "1BAD=x" }), (error: unknown) => error instanceof ConfigError && /scriptEnv/.test(error.message));
   });
+
+  it("reads the egress policy and the probe files directory, refusing entries that are no range, address or host name", () => {
+    const config = load({
+      MESHSIGHT_PROBE_EGRESS_ALLOW: "127.0.0.0/8, ::1, *.svc.cluster.local",
+      MESHSIGHT_PROBE_EGRESS_DENY: "10.0.0.0/8,[fd00::]/8",
+      MESHSIGHT_PROBE_EGRESS_DEFAULT_ACTION: "deny",
+      MESHSIGHT_PROBE_FILES_DIR: "/etc/meshsight/probe-files",
+    });
+    assert.deepEqual(config.egress, { allow: ["127.0.0.0/8", "::1", "*.svc.cluster.local"], deny: ["10.0.0.0/8", "[fd00::]/8"], defaultAction: "deny" });
+    assert.equal(config.filesDir, "/etc/meshsight/probe-files");
+    assert.deepEqual(load({}).egress, { allow: [], deny: [], defaultAction: "allow" });
+    for (const bad of ["10.0.0.0/33", "http://x", "a b", "*"]) {
+      assert.throws(() => load({ MESHSIGHT_PROBE_EGRESS_ALLOW: bad }), (error: unknown) => error instanceof ConfigError && /prober\.egress\.allow\.0/.test(error.message) && /MESHSIGHT_PROBE_EGRESS_ALLOW/.test(error.message), bad);
+    }
+  });
 });

@@ -95,8 +95,9 @@ export function testCase(kinds: KindLookup, definition: Record<string, unknown>)
   return parseProbeCase({ kind: "test", targets: ["a"], ...definition }, kinds, "test");
 }
 
+/** Loopback is allowed: the test servers probes reach listen on 127.0.0.1 (the default policy denies it). */
 export function proberConfig(overrides: Partial<ProberConfig> = {}): ProberConfig {
-  return { ...proberSection.schema.parse({}), resultFlushIntervalMs: 50, ...overrides };
+  return { ...proberSection.schema.parse({ egress: { allow: ["127.0.0.0/8", "::1"] } }), resultFlushIntervalMs: 50, ...overrides };
 }
 
 export interface ProberHarness {

@@ -85,6 +85,8 @@ void describe("two meshsight replicas on one Redis and one ClickHouse", () => {
       MESHSIGHT_ALARM_RULES_FILE: join(dir, "rules.yaml"),
       MESHSIGHT_PROBE_CASE_FILES: join(dir, "cases.yaml"),
       MESHSIGHT_PROBE_RESULT_FLUSH_INTERVAL_MS: "100",
+      // The probe target listens on loopback, which the egress policy denies unless allowed.
+      MESHSIGHT_PROBE_EGRESS_ALLOW: "127.0.0.0/8",
       MESHSIGHT_ALERT_OUTPUTS: JSON.stringify([{ name: "hook", type: "webhook", url: webhook.url }]),
     });
     runs.push(run);

@@ -144,6 +144,8 @@ void describe("route scope map", () => {
       ["DELETE", "/api/v1/probes/:name", "probes:write"],
       ["POST", "/api/v1/probes/:name/run", "probes:write"],
       ["POST", "/api/v1/events", "probes:write"],
+      ["GET", "/probe", "probes:write"],
+      ["HEAD", "/probe", "probes:write"],
       ["POST", "/api/v1/silences", "alerts:write"],
       ["DELETE", "/api/v1/silences/:id", "alerts:write"],
       ["PUT", "/api/v1/alarm-rules", "alerts:write"],

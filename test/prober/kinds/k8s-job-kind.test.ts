@@ -7,6 +7,7 @@ import { PendingReports } from "../../../prober/kinds/k8s-job/pending-reports.ts
 import { KUBERHEALTHY_REPORT_PATH, registerKuberhealthyReportRoute } from "../../../prober/kinds/k8s-job/report-route.ts";
 import { kubeConfigFor } from "../../collector/mesh/k8s/kube-config-for.ts";
 import { startFakeBatchApi, type RecordedJob } from "./support/fake-batch-api.ts";
+import { contextWithTimeout } from "./support/servers.ts";
 import { waitForValue } from "../../support/wait-for.ts";
 
 const envOf = (job: RecordedJob) => Object.fromEntries(job.body.spec.template.spec.containers[0]!.env.map(({ name, value }) => [name, value]));
@@ -40,7 +41,7 @@ describe("k8s-job probe kind", () => {
   it("creates the Job with the Kuberhealthy env, passes on an OK report, and deletes the Job", async () => {
     const before = api.created.length;
     const started = Date.now();
-    const running = kind.run(kind.parseSpec({ image: "ghcr.io/example/check:1", env: { MODE: "deep" } }), "checkout.default", { signal: new AbortController().signal, timeoutMs: 30_000 });
+    const running = kind.run(kind.parseSpec({ image: "ghcr.io/example/check:1", env: { MODE: "deep" } }), "checkout.default", { ...contextWithTimeout(30_000), signal: new AbortController().signal });
     const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     assert.equal(job.namespace, "probes");
     assert.equal(job.body.spec.backoffLimit, 0);
@@ -65,7 +66,7 @@ describe("k8s-job probe kind", () => {
 
   it("fails with the errors the checker reported", async () => {
     const before = api.created.length;
-    const running = kind.run(kind.parseSpec({ image: "check", namespace: "team-a" }), "db", { signal: new AbortController().signal, timeoutMs: 30_000 });
+    const running = kind.run(kind.parseSpec({ image: "check", namespace: "team-a" }), "db", { ...contextWithTimeout(30_000), signal: new AbortController().signal });
     const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     assert.equal(job.namespace, "team-a");
     assert.equal((await reportAsCheckerPod(job, { OK: false, Errors: ["dns lookup of kubernetes.default failed: timeout", "second"] })).status, 200);
@@ -78,7 +79,7 @@ describe("k8s-job probe kind", () => {
   it("times out without a report, still deleting the Job, and answers 410 to the late report", async () => {
     const before = api.created.length;
     const deletesBefore = api.deleted.length;
-    const outcome = await kind.run(kind.parseSpec({ image: "check" }), "db", { signal: new AbortController().signal, timeoutMs: 300 });
+    const outcome = await kind.run(kind.parseSpec({ image: "check" }), "db", { ...contextWithTimeout(300), signal: new AbortController().signal });
     assert.equal(outcome.status, "timeout");
     const job = api.created[before]!;
     assert.match(outcome.message, new RegExp(`^no report from Job probes/${job.body.metadata.name} within 300ms`));
@@ -89,7 +90,7 @@ describe("k8s-job probe kind", () => {
   it("stops when the runner aborts, deleting the Job", async () => {
     const before = api.created.length;
     const controller = new AbortController();
-    const running = kind.run(kind.parseSpec({ image: "check" }), "db", { signal: controller.signal, timeoutMs: 60_000 });
+    const running = kind.run(kind.parseSpec({ image: "check" }), "db", { ...contextWithTimeout(60_000), signal: controller.signal });
     const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     controller.abort();
     const outcome = await running;
@@ -99,7 +100,7 @@ describe("k8s-job probe kind", () => {
 
   it("reports an API refusal as an error naming the cause", async () => {
     const deletesBefore = api.deleted.length;
-    const outcome = await kind.run(kind.parseSpec({ image: "check", namespace: "forbidden" }), "db", { signal: new AbortController().signal, timeoutMs: 5_000 });
+    const outcome = await kind.run(kind.parseSpec({ image: "check", namespace: "forbidden" }), "db", { ...contextWithTimeout(5_000), signal: new AbortController().signal });
     assert.equal(outcome.status, "error");
     assert.match(outcome.message, /^creating Job forbidden\/meshsight-check-\S+ failed: HTTP 403: .*cannot create resource "jobs"/);
     assert.equal(api.deleted.length, deletesBefore, "nothing was created, so nothing to delete");
@@ -114,7 +115,7 @@ describe("k8s-job probe kind", () => {
     assert.equal((await post({ "kh-run-uuid": "x" }, "{not json")).status, 400, "not JSON");
     assert.equal((await fetch(url)).status, 405);
     const before = api.created.length;
-    const running = kind.run(kind.parseSpec({ image: "check" }), "db", { signal: new AbortController().signal, timeoutMs: 30_000 });
+    const running = kind.run(kind.parseSpec({ image: "check" }), "db", { ...contextWithTimeout(30_000), signal: new AbortController().signal });
     const job = await waitForValue(() => api.created[before], "the Job to be created", 5_000);
     const uuid = envOf(job).KH_RUN_UUID!;
     const contradicting = await post({ "kh-run-uuid": uuid }, '{"OK":true,"Errors":["but broken"]}');

@@ -98,7 +98,7 @@ describe("script probe kind", () => {
 
   it("stops at the runner's signal before its own deadline", async () => {
     const controller = new AbortController();
-    const running = kind.run(kind.parseSpec({ file: "loops-forever.ts" }), server.origin, { signal: controller.signal, timeoutMs: 60_000 });
+    const running = kind.run(kind.parseSpec({ file: "loops-forever.ts" }), server.origin, { ...contextWithTimeout(60_000), signal: controller.signal });
     controller.abort();
     const outcome = await running;
     assert.equal(outcome.status, "timeout");

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
+import { ProbeFiles } from "../../../prober/kinds/probe-files.ts";
 import { tlsKind } from "../../../prober/kinds/tls-kind.ts";
 import { generateCertificates, type TestCertificate, type TestCertificates } from "./support/certificates.ts";
 import { contextWithTimeout } from "./support/servers.ts";
@@ -123,14 +124,28 @@ describe("tcp and tls probe kinds", () => {
     assert.equal(outcome.metrics.tls_version_info, 1.3);
   });
 
-  it("tls: reads the CA bundle from caFile", async () => {
-    const caFile = join(caDir, "ca.pem");
-    writeFileSync(caFile, certificates.valid.certPem);
-    const outcome = await tlsKind.run(tlsKind.parseSpec({ caFile }), validTls.target, contextWithTimeout(5_000));
-    assert.equal(outcome.status, "success", outcome.message);
-    const missing = await tlsKind.run(tlsKind.parseSpec({ caFile: join(caDir, "nope.pem") }), validTls.target, contextWithTimeout(5_000));
-    assert.equal(missing.status, "error");
-    assert.match(missing.message, /^cannot read caFile .*nope\.pem/);
+  it("tls: reads the CA bundle from caFile inside the probe files directory", async () => {
+    writeFileSync(join(caDir, "ca.pem"), certificates.valid.certPem);
+    const files = new ProbeFiles(caDir);
+    for (const caFile of ["ca.pem", join(caDir, "ca.pem")]) {
+      const outcome = await tlsKind.run(tlsKind.parseSpec({ caFile }), validTls.target, contextWithTimeout(5_000, { files }));
+      assert.equal(outcome.status, "success", outcome.message);
+    }
+  });
+
+  it("tls: a caFile that is missing, outside the directory or not a regular file gets one and the same error", async () => {
+    const files = new ProbeFiles(caDir);
+    symlinkSync("/etc/passwd", join(caDir, "link-out.pem"));
+    const messages = new Set<string>();
+    for (const caFile of ["nope.pem", "/etc/shadow", "/etc/passwd", "/dev/zero", "../../../../etc/passwd", "link-out.pem", "."]) {
+      const outcome = await tlsKind.run(tlsKind.parseSpec({ caFile }), validTls.target, contextWithTimeout(5_000, { files }));
+      assert.equal(outcome.status, "error", caFile);
+      messages.add(outcome.message.replace(JSON.stringify(caFile), "<path>"));
+    }
+    assert.deepEqual([...messages], ["caFile: no such file in the probe files directory: <path>"]);
+    const unconfigured = await tlsKind.run(tlsKind.parseSpec({ caFile: "ca.pem" }), validTls.target, contextWithTimeout(5_000));
+    assert.equal(unconfigured.status, "error");
+    assert.match(unconfigured.message, /needs prober\.filesDir/);
   });
 
   it("tls: too few days left fails with the days and the date", async () => {

@@ -1,6 +1,9 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { EgressPolicy } from "../../../../prober/egress/egress-policy.ts";
+import type { ProbeContext } from "../../../../prober/kinds/kind.ts";
+import { ProbeFiles } from "../../../../prober/kinds/probe-files.ts";
 import type { TestCertificate } from "./certificates.ts";
 
 /** Starts a real HTTP(S) server on a free loopback port; close() also drops hanging connections. */
@@ -19,7 +22,17 @@ export async function listen(handler: RequestListener, certificate?: TestCertifi
   };
 }
 
-/** A probe context whose signal aborts after `timeoutMs`, as the runner's does. */
-export function contextWithTimeout(timeoutMs: number): { signal: AbortSignal; timeoutMs: number } {
-  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+/**
+ * Test servers listen on loopback only, which the default egress policy denies: tests allow it
+ * explicitly, as an operator would for a sidecar.
+ */
+export const LOOPBACK_ALLOWED = ["127.0.0.0/8", "::1"];
+
+export function loopbackEgress(): EgressPolicy {
+  return new EgressPolicy({ allow: LOOPBACK_ALLOWED, deny: [], defaultAction: "allow" });
+}
+
+/** A probe context whose signal aborts after `timeoutMs`, as the runner's does; loopback allowed, files from `filesDir`. */
+export function contextWithTimeout(timeoutMs: number, overrides: Partial<Pick<ProbeContext, "egress" | "files">> = {}): ProbeContext {
+  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs, egress: loopbackEgress(), files: new ProbeFiles(undefined), ...overrides };
 }
