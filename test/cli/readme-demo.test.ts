@@ -34,7 +34,10 @@ after(() => {
 
 void describe("the README demo", () => {
   void it("shows exactly the bookinfo graph, with the callee's calls on each edge", async () => {
-    const server = runCli(["start", "--http-port", "0", "--als-port", "0", "--host", "127.0.0.1", "--flush-interval-seconds", "1"], { MESHSIGHT_DATA_DIR: dataDir });
+    const server = runCli(
+      ["start", "--http-port", "0", "--als-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--zipkin-port", "0", "--host", "127.0.0.1", "--flush-interval-seconds", "1"],
+      { MESHSIGHT_DATA_DIR: dataDir },
+    );
     runs.push(server);
     const httpPort = await waitForHttpPort(server);
     const alsPort = await waitForListeningPort(server, "als");
