@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { createError } from "../../core/http/errors.ts";
 
 /**
  * Makes a Fastify scope hand every request body over as raw bytes, gunzipped when the client says
@@ -14,7 +15,7 @@ export function acceptRawBodies(app: FastifyInstance): void {
   app.addHook("preParsing", async (request, _reply, payload) => {
     const encoding = (request.headers["content-encoding"] ?? "identity").toLowerCase();
     if (encoding === "identity") return payload;
-    if (encoding !== "gzip") throw Object.assign(new Error(`unsupported content encoding ${encoding}; send gzip or identity`), { statusCode: 415 });
+    if (encoding !== "gzip") throw createError("MS_UNSUPPORTED_CONTENT_ENCODING", { encoding, accepted: "gzip or identity" });
     // Fastify compares the bytes it read with Content-Length; it must see the compressed count.
     let receivedEncodedLength = 0;
     const counter = new Transform({

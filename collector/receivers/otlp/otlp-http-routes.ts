@@ -7,6 +7,7 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import { acceptRawBodies, mediaTypeOf } from "../../traces/raw-body-scope.ts";
+import { countRefusedRequests } from "../../traces/refused-requests.ts";
 import type { SpanIngest } from "../../traces/span-ingest.ts";
 import type { SpanInput } from "../../traces/span-input.ts";
 import { decodeOtlpJson, OtlpDecodeError } from "./otlp-decoder.ts";
@@ -32,6 +33,7 @@ export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsyn
   const protobufDecoder = new OtlpWireDecoder(maxSpansPerRequest);
   return async (app) => {
     acceptRawBodies(app);
+    countRefusedRequests(app, REJECT_SOURCE, rejects);
     app.post("/v1/traces", async (request, reply) => {
       const mediaType = mediaTypeOf(request.headers["content-type"]);
       const isJson = mediaType === JSON_TYPE;

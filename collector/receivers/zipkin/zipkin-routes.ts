@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import { acceptRawBodies, mediaTypeOf } from "../../traces/raw-body-scope.ts";
+import { countRefusedRequests } from "../../traces/refused-requests.ts";
 import type { SpanIngest } from "../../traces/span-ingest.ts";
 import { decodeZipkinJson, decodeZipkinProto } from "./zipkin-decoder.ts";
 import { toSpanInputs, ZipkinDecodeError, type ZipkinSpan } from "./zipkin-span.ts";
@@ -22,6 +23,7 @@ export function zipkinIngestRoutes(options: ZipkinIngestOptions): FastifyPluginA
   const { ingest, rejects, maxSpansPerRequest } = options;
   return async (app) => {
     acceptRawBodies(app);
+    countRefusedRequests(app, REJECT_SOURCE, rejects);
     app.post("/api/v2/spans", async (request, reply) => {
       const mediaType = mediaTypeOf(request.headers["content-type"]);
       const isJson = mediaType === "application/json";

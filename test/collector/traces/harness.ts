@@ -15,7 +15,7 @@ import { CollectorPipeline } from "../../../collector/pipeline.ts";
 import { readApiRoutes } from "../../../collector/query/read-api-routes.ts";
 import { tracesSection, type TracesConfig } from "../../../collector/traces/config.ts";
 import { createTraceComponents, type TraceComponents } from "../../../collector/traces/trace-components.ts";
-import { buildApp } from "../../../core/http/app.ts";
+import { buildApp, type AuthorizeRequest } from "../../../core/http/app.ts";
 import type { Component } from "../../../core/lifecycle.ts";
 import { ClickHouseStorage } from "../../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
@@ -44,6 +44,8 @@ export interface TraceHarnessOptions {
   storage?: StorageAdapter;
   /** Stands between tail sampling and storage, e.g. to hold writes back and watch backpressure. */
   wrapSpanWriter?: (writer: SpanWriter) => SpanWriter;
+  /** The receivers' token check, as cli.ts passes it; none by default. */
+  authorize?: AuthorizeRequest;
 }
 
 export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, options: TraceHarnessOptions = {}): Promise<TraceHarness> {
@@ -76,6 +78,7 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
     registry: t.registry,
     rejects: t.rejects,
     logger,
+    ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
   });
   const started: Component[] = [];
   for (const component of traces.components) {
