@@ -8,7 +8,7 @@ import type { SilenceBook } from "./alerts/silences.ts";
 import type { AnalyzerMetrics } from "./analyzer-metrics.ts";
 import { readAnalysisWindow } from "./health/analysis-window.ts";
 import { assessHealth, type EntityHealth } from "./health/health-model.ts";
-import type { RuleScope } from "./rules/rule.ts";
+import { ruleLookbackMinutes, type RuleScope } from "./rules/rule.ts";
 import { findBreaches } from "./rules/rule-evaluator.ts";
 import type { LoadedRules } from "./rules/rule-store.ts";
 
@@ -56,7 +56,7 @@ export class AnalysisRound {
   async run(nowMs: number): Promise<RoundChanges> {
     const { deps } = this;
     const rules = deps.rules();
-    const longestPeriod = Math.max(0, ...rules.rules.map((rule) => rule.periodMinutes));
+    const longestPeriod = Math.max(0, ...rules.rules.map(ruleLookbackMinutes));
     const window = await readAnalysisWindow(deps.reader, {
       nowMs,
       minuteCount: Math.max(deps.limits.healthWindowMinutes, longestPeriod),

@@ -40,6 +40,7 @@ function rulesView(loaded: LoadedRules): Record<string, unknown> {
     source: loaded.source,
     loadedAt: new Date(loaded.loadedAtMs).toISOString(),
     rules: loaded.rules.map(ruleView),
+    inactive: loaded.inactive,
     health: loaded.health,
     yaml: loaded.text,
   };
@@ -61,5 +62,6 @@ function ruleView(rule: AlarmRule): Record<string, unknown> {
     message: rule.message,
     labels: rule.labels,
     outputs: rule.outputs,
+    format: rule.expression.kind === "mqe" ? "skywalking" : "meshsight",
   };
 }

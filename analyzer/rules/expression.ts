@@ -22,6 +22,7 @@ export type ValueNode =
   | { kind: "aggregate"; aggregation: Aggregation; operand: ValueNode };
 
 export interface RuleExpression {
+  kind: "comparison";
   source: string;
   left: ValueNode;
   comparison: Comparison;
@@ -84,7 +85,7 @@ export function parseRuleExpression(source: string): RuleExpression {
   const right = parser.sum(0);
   const end = parser.peek();
   if (end.kind !== "end") throw new ExpressionError(`unexpected ${JSON.stringify(end.text)} after the comparison`, end.column);
-  return { source, left, comparison: operator.text as Comparison, right, metrics: parser.metrics };
+  return { kind: "comparison", source, left, comparison: operator.text as Comparison, right, metrics: parser.metrics };
 }
 
 function describe(token: Token): string {

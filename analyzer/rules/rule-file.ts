@@ -2,17 +2,21 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node }
 import { z } from "zod";
 import { healthSettingsSchema, type HealthSettings } from "../health/thresholds.ts";
 import { ExpressionError, parseRuleExpression } from "./expression.ts";
-import { regexTextField } from "./regex-text.ts";
-import { RULE_SCOPES, type AlarmRule } from "./rule.ts";
+import { compileUserRegex, regexTextField } from "./regex-text.ts";
+import { RULE_SCOPES, type AlarmRule, type InactiveRule } from "./rule.ts";
+import { isSkyWalkingRules, readSkyWalkingRules } from "./skywalking-rules.ts";
 
 /**
- * Reads an alarm rules file (docs/alerting.md "Alarm rules"): `rules:` in the spirit of SkyWalking's
- * alarm-settings.yml, and `health:` thresholds. Every error names the file, the LINE and the reason, and
- * the whole file is rejected, so a half-valid file never replaces rules that work.
+ * Reads an alarm rules file (docs/alerting.md "Alarm rules"): meshsight's `rules:` list, or a SkyWalking
+ * alarm-settings.yml as it is (`rules:` keyed by rule name, see skywalking-rules.ts), and `health:` thresholds.
+ * Every error names the file, the LINE and the reason, and the whole file is rejected, so a half-valid file never
+ * replaces rules that work.
  */
 
 export interface AlarmRuleSet {
   rules: readonly AlarmRule[];
+  /** Rules that loaded but cannot run here, with the reason (SkyWalking rules over metrics meshsight lacks, ...). */
+  inactive: readonly InactiveRule[];
   health: HealthSettings;
 }
 
@@ -52,6 +56,18 @@ const fileSchema = z.strictObject({
   health: healthSettingsSchema,
 });
 
+/** A SkyWalking file: its rules and hooks are read by skywalking-rules.ts; meshsight's `health:` may sit beside them. */
+const skyWalkingFileSchema = z.strictObject({
+  rules: z.record(z.string(), z.unknown()),
+  hooks: z.unknown().optional(),
+  health: healthSettingsSchema,
+});
+
+/** An empty pattern means "not set" (SkyWalking's rule), never "matches everything". */
+function ruleRegex(source: string | undefined, options: { isAnchored: boolean }): RegExp | undefined {
+  return source === undefined || source === "" ? undefined : compileUserRegex(source, options);
+}
+
 const DEFAULT_MESSAGE = "{rule}: {scope} {name}: {expression} (value {value}, threshold {threshold})";
 
 /** Parses and validates rules text; `file` names it in errors (a path, or "PUT /api/v1/alarm-rules"). */
@@ -65,14 +81,22 @@ export function parseRuleFile(text: string, file: string): AlarmRuleSet {
   }
   const lineOf = (path: readonly PropertyKey[]): number => lineOfPath(document, lineCounter, path);
   const raw: unknown = document.toJS() ?? {};
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  const schemaError = (error: z.ZodError): RuleFileError => {
+    const issue = error.issues[0] as z.core.$ZodIssue;
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
     const path = keys.length > 0 ? [...issue.path, keys[0] as string] : issue.path;
     const field = path.length > 0 ? `${path.map(String).join(".")}: ` : "";
-    throw new RuleFileError(`${file}:${lineOf(path)}: ${field}${issue.message}`);
+    return new RuleFileError(`${file}:${lineOf(path)}: ${field}${issue.message}`);
+  };
+  if (isSkyWalkingRules(raw)) {
+    const skyWalking = skyWalkingFileSchema.safeParse(raw);
+    if (!skyWalking.success) throw schemaError(skyWalking.error);
+    const fail = (path: readonly PropertyKey[], message: string): RuleFileError => new RuleFileError(`${file}:${lineOf(path)}: ${message}`);
+    const { rules, inactive } = readSkyWalkingRules(skyWalking.data.rules, skyWalking.data.hooks, fail);
+    return { rules, inactive, health: skyWalking.data.health };
   }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) throw schemaError(parsed.error);
   const names = new Map<string, number>();
   const rules = parsed.data.rules.map((rule, index): AlarmRule => {
     const where = (key: string): string => `${file}:${lineOf(["rules", index, key])}`;
@@ -95,9 +119,9 @@ export function parseRuleFile(text: string, file: string): AlarmRuleSet {
       expression,
       scope: rule.scope as AlarmRule["scope"],
       includeNames: rule["include-names"],
-      includeNamesRegex: rule["include-names-regex"] === undefined ? undefined : new RegExp(rule["include-names-regex"]),
+      includeNamesRegex: ruleRegex(rule["include-names-regex"], { isAnchored: false }),
       excludeNames: rule["exclude-names"],
-      excludeNamesRegex: rule["exclude-names-regex"] === undefined ? undefined : new RegExp(rule["exclude-names-regex"]),
+      excludeNamesRegex: ruleRegex(rule["exclude-names-regex"], { isAnchored: false }),
       periodMinutes: rule.period,
       count: rule.count,
       silencePeriodMinutes: rule["silence-period"],
@@ -105,9 +129,10 @@ export function parseRuleFile(text: string, file: string): AlarmRuleSet {
       message: rule.message ?? DEFAULT_MESSAGE,
       labels: rule.labels,
       outputs: rule.outputs,
+      naming: "meshsight",
     };
   });
-  return { rules, health: parsed.data.health };
+  return { rules, inactive: [], health: parsed.data.health };
 }
 
 /** What a probe minute has: runs as calls, failures as errors, their success rate and mean duration. */

@@ -127,7 +127,9 @@ export class AlarmRuleStore {
   private apply(set: AlarmRuleSet, text: string, source: LoadedRules["source"]): void {
     this.loaded = this.build(set, text, source);
     this.options.onReload("applied");
-    this.options.logger.info({ component: "alarm-rules", source, rules: set.rules.length }, "alarm rules applied");
+    this.options.logger.info({ component: "alarm-rules", source, rules: set.rules.length, inactive: set.inactive.length }, "alarm rules applied");
+    // A rule over a metric meshsight does not produce loads, but never fires: say so where operators look.
+    for (const rule of set.inactive) this.options.logger.warn({ component: "alarm-rules", source, rule: rule.name, reason: rule.reason }, "alarm rule inactive");
   }
 
   private build(set: AlarmRuleSet, text: string, source: LoadedRules["source"]): LoadedRules {

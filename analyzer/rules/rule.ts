@@ -1,14 +1,18 @@
 import type { RuleExpression } from "./expression.ts";
+import type { MqeExpression } from "./mqe/mqe-expression.ts";
 
 /** What a rule watches; "probe" is a probe case against one target. */
 export type RuleScope = "service" | "instance" | "endpoint" | "relation" | "probe";
 
 export const RULE_SCOPES: readonly RuleScope[] = ["service", "instance", "endpoint", "relation", "probe"];
 
-/** One alarm rule as loaded (docs/alerting.md "Alarm rules"); field names follow SkyWalking's alarm settings. */
+/**
+ * One alarm rule as loaded (docs/alerting.md "Alarm rules"), from meshsight's rule format (a comparison counted
+ * minute by minute) or from a SkyWalking alarm-settings.yml (an MQE expression over the period).
+ */
 export interface AlarmRule {
   name: string;
-  expression: RuleExpression;
+  expression: RuleExpression | MqeExpression;
   scope: RuleScope;
   includeNames: readonly string[];
   includeNamesRegex: RegExp | undefined;
@@ -16,9 +20,9 @@ export interface AlarmRule {
   excludeNamesRegex: RegExp | undefined;
   /** Minutes of data the rule looks at. */
   periodMinutes: number;
-  /** Breaching minutes within the period that make it fire. */
+  /** Breaching minutes within the period that make it fire (meshsight's format; an MQE expression counts itself). */
   count: number;
-  /** Minimum minutes between two notifications of the same alert while it fires (0: every round). */
+  /** Minutes between two reminders to people while the alert fires (0: none). */
   silencePeriodMinutes: number;
   /** Minutes the condition must stay clear before a firing alert resolves (0: at the first clear round). */
   recoveryObservationMinutes: number;
@@ -26,6 +30,25 @@ export interface AlarmRule {
   labels: Readonly<Record<string, string>>;
   /** Output names to notify; empty means all. */
   outputs: readonly string[];
+  /** Entity names in name filters and messages: meshsight's, or SkyWalking's ("pod.ns of svc.ns" for an instance). */
+  naming: "meshsight" | "skywalking";
+}
+
+/** A rule that loaded but cannot run here (a metric meshsight does not produce, ...): listed, never evaluated. */
+export interface InactiveRule {
+  name: string;
+  expression: string;
+  reason: string;
+}
+
+/** Minutes of data a round must read for the rule: its period, and what increase/rate look back before it. */
+export function ruleLookbackMinutes(rule: AlarmRule): number {
+  return rule.periodMinutes + (rule.expression.kind === "mqe" ? rule.expression.trendMinutes : 0);
+}
+
+/** The entity's name as the rule's format writes it: SkyWalking names an instance "<instance> of <service>". */
+export function ruleEntityName(rule: AlarmRule, entity: { scope: RuleScope; entity: string; service: string }): string {
+  return rule.naming === "skywalking" && entity.scope === "instance" ? `${entity.entity} of ${entity.service}` : entity.entity;
 }
 
 /** Include/exclude names, lists and regexes; a name must pass both. */
