@@ -1,25 +1,23 @@
 import { z } from "zod";
+import { compileUserRegex, UserRegexError } from "../../core/regex/user-regex.ts";
 
 /**
- * The one place user-written regular expressions (rule include/exclude names, silence matchers) are compiled, so
- * a linear-time engine can replace RegExp here alone. `isAnchored` makes the pattern match whole values, like
- * Alertmanager's and Prometheus' `=~`. Throws SyntaxError when the text does not compile.
+ * User-written regular expressions (rule include/exclude names, silence matchers) are compiled by
+ * core/regex/user-regex.ts, on a linear-time engine; re-exported for the analyzer's callers.
  */
-export function compileUserRegex(source: string, options: { isAnchored: boolean }): RegExp {
-  return new RegExp(options.isAnchored ? `^(?:${source})$` : source);
-}
+export { compileUserRegex };
 
-/** A regular expression given as text (rule include/exclude names, silence matchers): must compile. */
+/** A regular expression given as text (rule include/exclude names, silence matchers): must compile, and the message says why not. */
 export function regexTextField(maxLength: number) {
   return z
     .string()
     .max(maxLength)
-    .refine((text) => {
+    .superRefine((text, context) => {
       try {
         compileUserRegex(text, { isAnchored: false });
-        return true;
-      } catch {
-        return false;
+      } catch (error) {
+        if (!(error instanceof UserRegexError)) throw error;
+        context.addIssue({ code: "custom", message: error.message });
       }
-    }, "not a valid regular expression");
+    });
 }

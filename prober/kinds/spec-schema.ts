@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { compileUserRegex, UserRegexError } from "../../core/regex/user-regex.ts";
 import { InvalidProbeSpecError } from "./kind.ts";
 
 /**
@@ -14,12 +15,16 @@ export function parseSpecWith<Schema extends z.ZodType>(schema: Schema, raw: unk
   throw new InvalidProbeSpecError(`${field}: ${issue?.message ?? "invalid"}`);
 }
 
-/** Compiles a user regex once at parse time so a typo is a definition error, not a failure at every run. */
+/**
+ * Compiles a user regex once at parse time so a typo is a definition error, not a failure at every run;
+ * on the linear-time engine every user pattern uses (core/regex/user-regex.ts).
+ */
 export function compileRegex(pattern: string, field: string): RegExp {
   try {
-    return new RegExp(pattern);
+    return compileUserRegex(pattern);
   } catch (error) {
-    throw new InvalidProbeSpecError(`${field}: not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof UserRegexError)) throw error;
+    throw new InvalidProbeSpecError(`${field}: ${error.message}`);
   }
 }
 
