@@ -74,14 +74,11 @@ function evaluateMqeEntity(rule: AlarmRule, expression: MqeExpression, entity: E
 /** A SkyWalking metric's series per label value over `length` minutes from `offset` (NaN where no calls). */
 function readMetric(node: MqeMetricNode, entity: EntityWindow, offset: number, length: number): Map<string, number[]> {
   const found = skyWalkingMetric(node.name);
-  const labels = "metric" in found ? (found.metric.labels === undefined ? [undefined] : node.label === undefined ? found.metric.labels : node.label.values.map((value) => percentileLabelOf({ name: node.label?.name ?? "", value }))) : [];
-  const series = new Map<string, number[]>();
-  for (const label of labels) {
-    const values = entity.minutes.slice(offset, offset + length).map((minute) => {
-      if (!("metric" in found) || minute === undefined || minute.calls === 0) return Number.NaN;
-      return found.metric.read(minute, label) ?? Number.NaN;
-    });
-    series.set(label ?? "", values);
-  }
-  return series;
+  // Rules over metrics meshsight lacks load inactive and are never evaluated.
+  if (!("metric" in found)) return new Map();
+  const { metric } = found;
+  const selector = node.label;
+  const labels = metric.labels === undefined ? [undefined] : selector === undefined ? metric.labels : selector.values.map((value) => percentileLabelOf({ name: selector.name, value }));
+  const minutes = entity.minutes.slice(offset, offset + length);
+  return new Map(labels.map((label) => [label ?? "", minutes.map((minute) => (minute === undefined || minute.calls === 0 ? Number.NaN : (metric.read(minute, label) ?? Number.NaN)))]));
 }
