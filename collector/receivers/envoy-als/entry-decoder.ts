@@ -5,7 +5,7 @@
 import { newAccessLogEntry, type AccessLogEntry } from "../../../core/model/access-log.ts";
 import { readCommonProperties } from "./common-properties.ts";
 import type { DecoderMemo } from "./decoder-memo.ts";
-import { readTraceHeader } from "./trace-header.ts";
+import { readRequestHeader } from "./request-headers.ts";
 import {
   type Reader,
   readInternedString,
@@ -103,7 +103,7 @@ function readRequest(reader: Reader, parentEnd: number, entry: AccessLogEntry, m
         entry.bytesReceived = readVarintAsNumber(reader);
         break;
       case REQUEST_HEADERS:
-        readTraceHeader(reader, end, entry);
+        readRequestHeader(reader, end, entry, memo.peers);
         break;
       default:
         skipField(reader, tag & 7);

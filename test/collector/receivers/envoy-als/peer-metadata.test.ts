@@ -4,7 +4,7 @@ import { readFlatNode } from "../../../../collector/receivers/envoy-als/flat-nod
 import { decodeAlsMessage } from "../../../../collector/receivers/envoy-als/message-decoder.ts";
 import { DecoderMemo } from "../../../../collector/receivers/envoy-als/decoder-memo.ts";
 import { peerMetadataFromStruct } from "../../../../collector/receivers/envoy-als/peer-metadata.ts";
-import { httpEntry, streamMessage } from "../../../../collector/simulator/envoy-entries.ts";
+import { httpEntry, streamMessage, toStruct } from "../../../../collector/simulator/envoy-entries.ts";
 import { protocol } from "./harness.ts";
 
 /**
@@ -140,4 +140,23 @@ test("the peer memo decodes each distinct peer once and hands out frozen, shared
   assert.notEqual(first[0]?.upstreamPeer, first[2]?.upstreamPeer);
   assert.equal(first[2]?.upstreamPeer?.name, "details-v1-xyz");
   assert.ok(Object.isFrozen(first[0]?.upstreamPeer) && Object.isFrozen(first[0]?.upstreamPeer?.labels));
+});
+
+test("Istio 1.6-1.8 metadata-exchange headers name the caller when no filter state does", async () => {
+  const protobuf = (await import("protobufjs")).default;
+  const structType = protobuf.Root.fromJSON(protobuf.common.get("google/protobuf/struct.proto") ?? {}).lookupType("google.protobuf.Struct");
+  const exchanged = Buffer.from(structType.encode(toStruct({ NAME: "productpage-v1-abc", NAMESPACE: "default", LABELS: { app: "productpage" } })).finish()).toString("base64");
+  const header = { "x-envoy-peer-metadata": exchanged, "x-envoy-peer-metadata-id": "sidecar~10.44.1.23~productpage-v1-abc.default~default.svc.cluster.local" };
+  const message = streamMessage({
+    http: [
+      httpEntry({ startTimeMs: 0, method: "GET", authority: "reviews", path: "/a", requestHeaders: header }),
+      httpEntry({ startTimeMs: 0, method: "GET", authority: "reviews", path: "/b", requestHeaders: header, downstreamPeer: { name: "from-filter-state", namespace: "default" } }),
+      httpEntry({ startTimeMs: 0, method: "GET", authority: "reviews", path: "/c", requestHeaders: { "x-envoy-peer-metadata": "bm90IGEgc3RydWN0" } }),
+    ],
+  });
+  const decoded = decodeAlsMessage(protocol.encode(message, "v3"), new DecoderMemo());
+  assert.deepEqual(decoded.entries[0]?.downstreamPeer, { name: "productpage-v1-abc", namespace: "default", service: "", workload: "", cluster: "", version: "", labels: { app: "productpage" } });
+  assert.equal(decoded.entries[1]?.downstreamPeer?.name, "from-filter-state");
+  assert.equal(decoded.badEntries, 1, "a header that is not a Struct drops its entry, counted as bad");
+  assert.deepEqual(decoded.entries.map((entry) => entry.path), ["/a", "/b"]);
 });

@@ -1,22 +1,30 @@
 /**
- * Takes the trace id from a logged request header when Envoy was asked to log one
- * (`HTTPRequestProperties.request_headers`, filled by `additional_request_headers_to_log`): W3C
- * `traceparent` (`00-<trace-id>-<span-id>-<flags>`) or B3 `x-b3-traceid`. Works on the bytes: header
- * names are only compared, and of a traceparent only the 32 trace-id bytes become a string.
+ * Reads the request headers Envoy was asked to log (`HTTPRequestProperties.request_headers`, filled by
+ * `additional_request_headers_to_log`):
+ * - the trace id: W3C `traceparent` (`00-<trace-id>-<span-id>-<flags>`) or B3 `x-b3-traceid`;
+ * - the caller's peer metadata from Istio's older metadata exchange (Istio 1.6-1.8 sidecars send it in
+ *   `x-envoy-peer-metadata`, a base64 `google.protobuf.Struct`;
+ *   https://github.com/istio/proxy/blob/release-1.8/extensions/metadata_exchange/plugin.cc), used only when
+ *   no filter state named the caller.
+ * Works on the bytes: header names are only compared, and of a traceparent only the 32 trace-id bytes
+ * become a string.
  */
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
-import { type Reader, readBytesEnd, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "../wire/protobuf-reader.ts";
+import { createReader, type Reader, readBytesEnd, readSubmessageEnd, readTag, skipField, WIRE_LENGTH_DELIMITED } from "../wire/protobuf-reader.ts";
+import { peerMetadataFromStruct, type PeerMemo } from "./peer-metadata.ts";
+import { readStructBody } from "./struct.ts";
 
 const MAP_KEY = (1 << 3) | WIRE_LENGTH_DELIMITED;
 const MAP_VALUE = (2 << 3) | WIRE_LENGTH_DELIMITED;
 
 const TRACEPARENT = Buffer.from("traceparent");
 const B3_TRACE_ID = Buffer.from("x-b3-traceid");
+const PEER_METADATA = Buffer.from("x-envoy-peer-metadata");
 const TRACE_ID_LENGTH = 32;
 const DASH = 0x2d;
 
-/** Reads one `request_headers` map entry (the reader stands on its length) into `entry.traceId` when it carries one. */
-export function readTraceHeader(reader: Reader, parentEnd: number, entry: AccessLogEntry): void {
+/** Reads one `request_headers` map entry (the reader stands on its length) into the entry when it is one meshsight uses. */
+export function readRequestHeader(reader: Reader, parentEnd: number, entry: AccessLogEntry, peers: PeerMemo): void {
   const end = readSubmessageEnd(reader, parentEnd);
   const bytes = reader.buf as Buffer;
   let nameStart = 0;
@@ -41,7 +49,21 @@ export function readTraceHeader(reader: Reader, parentEnd: number, entry: Access
   } else if (entry.traceId === "" && equalsAsciiIgnoringCase(bytes, nameStart, nameEnd, B3_TRACE_ID)) {
     // traceparent wins when both are logged: it is the header the mesh propagates end to end today.
     entry.traceId = bytes.toString("utf8", valueStart, valueEnd);
+  } else if (entry.downstreamPeer === null && equalsAsciiIgnoringCase(bytes, nameStart, nameEnd, PEER_METADATA)) {
+    entry.downstreamPeer = exchangedPeer(reader, bytes, valueStart, valueEnd, peers);
   }
+}
+
+/** The peer in a metadata-exchange header value, memoized by its base64 text; throws on a malformed one. */
+function exchangedPeer(reader: Reader, bytes: Buffer, start: number, end: number, peers: PeerMemo): AccessLogEntry["downstreamPeer"] {
+  const resumeAt = reader.pos;
+  reader.pos = start;
+  const known = peers.find("struct", reader, end);
+  reader.pos = resumeAt;
+  if (known !== undefined) return known;
+  const struct = Buffer.from(bytes.toString("latin1", start, end), "base64");
+  const structReader = createReader(struct);
+  return peers.remember("struct", bytes, start, end, peerMetadataFromStruct(readStructBody(structReader, struct.length)));
 }
 
 /**
