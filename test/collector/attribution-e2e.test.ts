@@ -5,12 +5,10 @@ import type { Registry } from "prom-client";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
 import type { SimulationReport, TrafficCounts } from "../../collector/simulator/traffic-report.ts";
 import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
-import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
-import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../../core/storage/port.ts";
 import { metricValue } from "./receivers/envoy-als/harness.ts";
-import { useClickHouse } from "../services/index.ts";
 import { startTestCollector } from "../support/test-collector.ts";
+import { openClickHouse, openDuckDb, type OpenedStorage } from "../support/test-storages.ts";
 
 /**
  * Who called whom, when the entries name no caller: the bookinfo simulator over real gRPC ALS streams, with
@@ -19,7 +17,6 @@ import { startTestCollector } from "../support/test-collector.ts";
  * stored must be exactly the ones sent, with no `UNKNOWN` caller but the browser in front of the gateway.
  */
 
-const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
 const logger = pino({ level: "silent" });
 const GATEWAY = "istio-ingressgateway.istio-system";
 
@@ -63,7 +60,7 @@ const SCENARIOS: readonly Scenario[] = [
   { name: "no peer metadata, no mTLS: callers named by pairing request ids", dropMtls: 1, tcp: false, isPairedByRequestId: true },
 ];
 
-function runAgainst(storageName: string, openStorage: () => Promise<{ storage: StorageAdapter; cleanup: () => Promise<void> }>): void {
+function runAgainst(storageName: string, openStorage: () => Promise<OpenedStorage>): void {
   for (const scenario of SCENARIOS) {
     describe(`call attribution on ${storageName}, ${scenario.name}`, () => {
       let storage: StorageAdapter;
@@ -129,19 +126,5 @@ function runAgainst(storageName: string, openStorage: () => Promise<{ storage: S
   }
 }
 
-runAgainst("DuckDB", async () => ({
-  storage: new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger }),
-  cleanup: async () => {},
-}));
-
-runAgainst("ClickHouse", async () => {
-  const server = await useClickHouse();
-  const database = `attribution_${process.pid}_${Date.now()}`;
-  return {
-    storage: new ClickHouseStorage({ url: server.url, database, retention: RETENTION, logger }),
-    cleanup: async () => {
-      await fetch(`${server.url}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${database}`)}`, { method: "POST" });
-      await server.stop();
-    },
-  };
-});
+runAgainst("DuckDB", () => openDuckDb(logger));
+runAgainst("ClickHouse", () => openClickHouse(logger, "attribution"));

@@ -7,6 +7,7 @@ import { buildBookinfoPods, istioNodeMetadata, type BookinfoPod } from "../../co
 import { httpEntry, identifier, streamMessage } from "../../collector/simulator/envoy-entries.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { startTestCollector, type TestCollector } from "../support/test-collector.ts";
+import { KEEP_EVERYTHING } from "../support/test-storages.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { metricValue } from "./receivers/envoy-als/harness.ts";
 
@@ -18,45 +19,25 @@ import { metricValue } from "./receivers/envoy-als/harness.ts";
  * counted by reason.
  */
 
-const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
 const logger = pino({ level: "silent" });
 const protocol = loadAlsProtocol();
 const pods = buildBookinfoPods();
 const productpage = pods.find((pod) => pod.service === "productpage") as BookinfoPod;
 const reviews = pods.find((pod) => pod.service === "reviews") as BookinfoPod;
 
+/** One leg of productpage -> reviews as Envoy logs it; only the request id ties the two legs together. */
+function leg(requestId: string, startTimeMs: number, side: { upstreamCluster: string; downstreamRemote: string; downstreamLocal: string; upstreamLocal?: string; responseCode: number }): Record<string, unknown> {
+  return httpEntry({ startTimeMs, method: "GET", authority: "reviews:9080", path: "/reviews/0", requestId, upstreamRemote: `${reviews.ip}:9080`, lastDownstreamTxMs: 5, ...side });
+}
+
 function clientLeg(requestId: string, startTimeMs: number): Record<string, unknown> {
-  return httpEntry({
-    startTimeMs,
-    method: "GET",
-    authority: "reviews:9080",
-    path: "/reviews/0",
-    requestId,
-    upstreamCluster: "outbound|9080||reviews.default.svc.cluster.local",
-    downstreamRemote: `${productpage.ip}:40001`,
-    downstreamLocal: "10.96.0.22:9080",
-    upstreamRemote: `${reviews.ip}:9080`,
-    upstreamLocal: `${productpage.ip}:40002`,
-    responseCode: 200,
-    lastDownstreamTxMs: 7,
-  });
+  const outbound = { upstreamCluster: "outbound|9080||reviews.default.svc.cluster.local", downstreamRemote: `${productpage.ip}:40001`, downstreamLocal: "10.96.0.22:9080" };
+  return leg(requestId, startTimeMs, { ...outbound, upstreamLocal: `${productpage.ip}:40002`, responseCode: 200 });
 }
 
 /** reviews' inbound leg; the caller's address is a NAT address nobody maps (as behind a node-level proxy). */
 function serverLeg(requestId: string, startTimeMs: number, responseCode = 200): Record<string, unknown> {
-  return httpEntry({
-    startTimeMs,
-    method: "GET",
-    authority: "reviews:9080",
-    path: "/reviews/0",
-    requestId,
-    upstreamCluster: "inbound|9080||",
-    downstreamRemote: "100.64.0.9:40002",
-    downstreamLocal: `${reviews.ip}:9080`,
-    upstreamRemote: `${reviews.ip}:9080`,
-    responseCode,
-    lastDownstreamTxMs: 5,
-  });
+  return leg(requestId, startTimeMs, { upstreamCluster: "inbound|9080||", downstreamRemote: "100.64.0.9:40002", downstreamLocal: `${reviews.ip}:9080`, responseCode });
 }
 
 /** One ALS stream per proxy, as Envoy keeps them: the node identifies itself on the first message only. */
@@ -93,7 +74,7 @@ describe("request-id pairing over real ALS streams, both arrival orders", () => 
   const unattributed = (reason: string): Promise<number> => metricValue(running.registry, "meshsight_unattributed_calls_total", { reason });
 
   before(async () => {
-    storage = new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger });
+    storage = new DuckDbStorage({ path: ":memory:", retention: KEEP_EVERYTHING, logger });
     await storage.start();
     running = await startTestCollector({ storage, logger });
     client = new Client(running.alsTarget, credentials.createInsecure());
