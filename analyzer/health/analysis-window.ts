@@ -1,6 +1,5 @@
 import type { MetricAggregate, MetricScope, MetricValues } from "../../core/model/metrics.ts";
 import { sumMetricValues } from "../../core/model/metrics.ts";
-import { countedRelationRows } from "../../core/model/relation-sides.ts";
 import type { StorageReader } from "../../core/storage/port.ts";
 import type { RuleScope } from "../rules/rule.ts";
 import { attachProbes, type ProbeMinute } from "./probe-window.ts";
@@ -60,9 +59,7 @@ export async function readAnalysisWindow(
   const queries = METRIC_SCOPES.map((scope) => reader.queryMetrics({ scope, fromMs, toMs, resolution: "minute", groupByTime: true }));
   const results = await Promise.all(queries);
   METRIC_SCOPES.forEach((scope, index) => {
-    const rows = results[index] ?? [];
-    // Rules see a relation as the topology and the API show it: one side per pair, never both summed.
-    const grouped = groupByEntity(scope, scope === "relation" ? countedRelationRows(rows) : rows, window);
+    const grouped = groupByEntity(scope, results[index] ?? [], window);
     const kept = keepBusiest(grouped, options.maxEntitiesPerScope);
     window.entities[scope] = kept;
     window.skipped[scope] = grouped.length - kept.length;
@@ -76,22 +73,38 @@ export function minuteIndexOf(window: Pick<AnalysisWindow, "fromMs" | "minuteCou
   return index >= 0 && index < window.minuteCount ? index : undefined;
 }
 
+interface Grouped {
+  window: EntityWindow;
+  /** Relations: rows of the other detect point, used only when the client side reported nothing. */
+  serverMinutes?: (MetricValues | undefined)[];
+}
+
 function groupByEntity(scope: MetricScope, rows: readonly MetricAggregate[], window: AnalysisWindow): EntityWindow[] {
-  const groups = new Map<string, EntityWindow>();
+  const groups = new Map<string, Grouped>();
   for (const row of rows) {
     const index = minuteIndexOf(window, row.timeMs);
     if (index === undefined) continue;
     const key = `${row.service}\u0000${row.name}`;
     let group = groups.get(key);
     if (group === undefined) {
-      group = describeEntity(scope, row, window.minuteCount);
+      group = { window: describeEntity(scope, row, window.minuteCount) };
       groups.set(key, group);
     }
-    const existing = group.minutes[index];
-    group.minutes[index] = existing === undefined ? row : sumMetricValues([existing, row]);
-    group.calls += row.calls;
+    // A relation is seen by both proxies; counting both would double it. The caller's side (client) also
+    // sees connection failures the callee never logs, so it wins; the server side stands in when alone.
+    const isServerSideOfRelation = scope === "relation" && row.detectPoint === "server";
+    const slots = isServerSideOfRelation ? (group.serverMinutes ??= new Array<MetricValues | undefined>(window.minuteCount).fill(undefined)) : group.window.minutes;
+    const existing = slots[index];
+    slots[index] = existing === undefined ? row : sumMetricValues([existing, row]);
+    if (!isServerSideOfRelation) group.window.calls += row.calls;
   }
-  return [...groups.values()];
+  return [...groups.values()].map((group) => {
+    if (group.serverMinutes && group.window.minutes.every((slot) => slot === undefined)) {
+      group.window.minutes = group.serverMinutes;
+      group.window.calls = group.serverMinutes.reduce((total, slot) => total + (slot?.calls ?? 0), 0);
+    }
+    return group.window;
+  });
 }
 
 function describeEntity(scope: MetricScope, row: MetricAggregate, minuteCount: number): EntityWindow {
