@@ -7,8 +7,18 @@ import { meshsightDashboard } from "./skeleton.ts";
 import { msColumnInRange, scopeFilter } from "./sql.ts";
 import { dataSourceVariables, instanceVariable, serviceVariable } from "./variables.ts";
 
+/**
+ * Attributes come from entity_attributes, where each key keeps its latest value (a later entity row with
+ * fewer attributes never blanks them); the entity row's own JSON is the only source for rows written
+ * before that table existed.
+ */
 export const INSTANCE_ATTRIBUTES_SQL = `
-SELECT name AS instance, argMax(layer, last_seen_ms) AS layer, argMax(attributes, last_seen_ms) AS attributes,
+SELECT name AS instance, argMax(layer, last_seen_ms) AS layer,
+  (SELECT arrayStringConcat(groupArray(concat(key, '=', latest_value)), ', ') FROM (
+    SELECT key, argMax(value, last_seen_ms) AS latest_value FROM entity_attributes
+    WHERE kind = 'instance' AND service = '\${service}' AND name = '\${instance}'
+    GROUP BY key ORDER BY key)) AS merged_attributes,
+  if(merged_attributes = '', argMax(attributes, last_seen_ms), merged_attributes) AS attributes,
   toDateTime(intDiv(max(last_seen_ms), 1000)) AS last_seen
 FROM entities
 WHERE kind = 'instance' AND service = '\${service}' AND name = '\${instance}'

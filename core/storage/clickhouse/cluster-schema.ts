@@ -29,6 +29,7 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   metrics_hour: "cityHash64(scope, service, name)",
   metrics_day: "cityHash64(scope, service, name)",
   entities: "cityHash64(kind, service, name)",
+  entity_attributes: "cityHash64(kind, service, name)",
   samples: "rand()",
   spans: "cityHash64(trace_id)",
   trace_index: "cityHash64(trace_id)",

@@ -1,6 +1,7 @@
 import type { EntityRecord, Layer } from "../../model/dimensions.ts";
 import type { MetricAggregate, MetricKey, Resolution } from "../../model/metrics.ts";
 import type { SampledRecord, SampleReason } from "../../model/sample.ts";
+import { mergedAttributes } from "../entity-attributes.ts";
 import type { EntityQuery, MetricsQuery, SampleQuery, StorageReader, TopNOrder, TopNQuery } from "../port.ts";
 import type { ClickHouseConnection } from "./connection.ts";
 import type { QueryParams } from "./query-binding.ts";
@@ -50,6 +51,8 @@ interface EntityRow {
   latest_layer: string;
   latest_attributes: string;
   latest_seen_ms: number;
+  attribute_keys: string[];
+  attribute_values: string[];
 }
 
 /** Samples as read back: the insert row without its day-partition `time` column. */
@@ -179,11 +182,23 @@ export class ClickHouseReader implements Pick<StorageReader, "queryMetrics" | "t
       serviceFilter = "AND service = {service:String}";
       params.service = query.service;
     }
+    // Per-key attributes join the entity rows (core/storage/entity-attributes.ts); ANY LEFT JOIN ... USING
+    // is the join form 18.16 has, and keeps entities that have no per-key rows (empty arrays then).
     const rows = await this.connection.select<EntityRow>(
-      `SELECT kind, service, name, argMax(layer, last_seen_ms) AS latest_layer,
-         argMax(attributes, last_seen_ms) AS latest_attributes, max(last_seen_ms) AS latest_seen_ms
-       FROM ${this.db}.entities WHERE kind = {kind:String} ${serviceFilter}
-       GROUP BY kind, service, name HAVING latest_seen_ms >= {seenSince:UInt64}
+      `SELECT kind, service, name, latest_layer, latest_attributes, latest_seen_ms, attribute_keys, attribute_values
+       FROM (
+         SELECT kind, service, name, argMax(layer, last_seen_ms) AS latest_layer,
+           argMax(attributes, last_seen_ms) AS latest_attributes, max(last_seen_ms) AS latest_seen_ms
+         FROM ${this.db}.entities WHERE kind = {kind:String} ${serviceFilter}
+         GROUP BY kind, service, name HAVING latest_seen_ms >= {seenSince:UInt64}
+       ) ANY LEFT JOIN (
+         SELECT kind, service, name, groupArray(key) AS attribute_keys, groupArray(latest_value) AS attribute_values
+         FROM (
+           SELECT kind, service, name, key, argMax(value, last_seen_ms) AS latest_value
+           FROM ${this.db}.entity_attributes WHERE kind = {kind:String} ${serviceFilter}
+           GROUP BY kind, service, name, key
+         ) GROUP BY kind, service, name
+       ) USING (kind, service, name)
        ORDER BY service, name LIMIT ${integerLiteral(limit, "UInt32")}`,
       params,
     );
@@ -192,7 +207,7 @@ export class ClickHouseReader implements Pick<StorageReader, "queryMetrics" | "t
       service: row.service,
       name: row.name,
       layer: row.latest_layer as Layer,
-      attributes: parseAttributes(row.latest_attributes),
+      attributes: mergedAttributes(parseAttributes(row.latest_attributes), row.attribute_keys, row.attribute_values),
       lastSeenMs: Number(row.latest_seen_ms),
     }));
   }

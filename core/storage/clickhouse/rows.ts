@@ -131,6 +131,22 @@ export function toEntityRow(row: EntityRecord, index: number): EntityRow {
   };
 }
 
+export interface EntityAttributeRow {
+  kind: string;
+  service: string;
+  name: string;
+  key: string;
+  value: string;
+  last_seen_ms: number;
+}
+
+/** An entity row and its attributes one per row (sql/007_entity_attributes.sql: keys merge, never blank). */
+export function toEntityRows(row: EntityRecord, index: number): { entity: EntityRow; attributes: EntityAttributeRow[] } {
+  const entity = toEntityRow(row, index);
+  const { kind, service, name, last_seen_ms } = entity;
+  return { entity, attributes: Object.entries(row.attributes).map(([key, value]) => ({ kind, service, name, key, value, last_seen_ms })) };
+}
+
 export interface SampleRow {
   time: number;
   time_ms: number;

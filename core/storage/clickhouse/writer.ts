@@ -6,7 +6,7 @@ import type { Span } from "../../model/span.ts";
 import type { StorageWriter } from "../port.ts";
 import type { WriteGuard } from "../write-guard.ts";
 import type { ClickHouseConnection } from "./connection.ts";
-import { toEntityRow, toMetricsRow, toSampleRow } from "./rows.ts";
+import { toEntityRows, toMetricsRow, toSampleRow } from "./rows.ts";
 import { toProbeResultRow, toSpanRow } from "./span-rows.ts";
 import { identifier } from "./sql-literals.ts";
 
@@ -34,7 +34,13 @@ export class ClickHouseWriter implements StorageWriter {
   }
 
   async writeEntities(rows: readonly EntityRecord[]): Promise<void> {
-    await this.guard.write("entity", rows, toEntityRow, (converted) => this.insert("entities", converted));
+    await this.guard.write("entity", rows, toEntityRows, async (converted) => {
+      // Attributes first: a retry after a failure between the two inserts writes both again, and both
+      // tables keep one row per key, so nothing doubles and no entity is listed without its attributes.
+      const attributes = converted.flatMap((row) => row.attributes);
+      if (attributes.length > 0) await this.insert("entity_attributes", attributes);
+      await this.insert("entities", converted.map((row) => row.entity));
+    });
   }
 
   async writeSamples(rows: readonly SampledRecord[]): Promise<void> {

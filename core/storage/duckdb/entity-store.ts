@@ -1,47 +1,76 @@
 import { MAP, mapValue, VARCHAR, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
 import type { EntityKind, EntityRecord, Layer } from "../../model/dimensions.ts";
+import { mergedAttributes } from "../entity-attributes.ts";
 import type { EntityQuery } from "../port.ts";
 import { integerParam, toNumber, toText } from "./database.ts";
+import { StagingTable } from "./staging-table.ts";
 
-const STAGING_TABLE = "entities_staging";
 const ATTRIBUTES_MAP = MAP(VARCHAR, VARCHAR);
 
+/** Ties go to the later write: a re-sent entity with the same timestamp may carry a corrected layer. */
+const UPSERT_ENTITIES = `INSERT INTO entities SELECT * FROM entities_staging
+ON CONFLICT (kind, service, name) DO UPDATE SET
+  layer = excluded.layer, attributes = excluded.attributes, last_seen_ms = excluded.last_seen_ms
+WHERE excluded.last_seen_ms >= entities.last_seen_ms`;
+
+/** Ties go to the later write: a re-sent attribute with the same timestamp may carry a corrected value. */
+const UPSERT_ATTRIBUTES = `INSERT INTO entity_attributes SELECT * FROM entity_attributes_staging
+ON CONFLICT (kind, service, name, key) DO UPDATE SET value = excluded.value, last_seen_ms = excluded.last_seen_ms
+WHERE excluded.last_seen_ms >= entity_attributes.last_seen_ms`;
+
+interface AttributeRow {
+  row: EntityRecord;
+  key: string;
+  value: string;
+}
+
 /**
- * Upserts entities so the row with the latest lastSeenMs wins whole (layer and attributes included), in
- * whatever order writers deliver them. Within a batch the latest per key is picked in memory because
- * DuckDB refuses to upsert one key twice in a statement.
+ * Upserts entities so the row with the latest lastSeenMs wins (layer, last seen), in whatever order
+ * writers deliver them, and each attribute key keeps the value of the latest row that carried it
+ * (migrations/003_entity_attributes.sql). Within a batch the latest per key is picked in memory because
+ * DuckDB refuses to upsert one key twice in a statement. The caller provides the transaction.
  */
 export class EntityWriter {
-  constructor(private readonly connection: DuckDBConnection) {}
+  private readonly entities: StagingTable;
+  private readonly attributes: StagingTable;
+
+  constructor(connection: DuckDBConnection) {
+    this.entities = new StagingTable(
+      connection,
+      "entities_staging",
+      "kind VARCHAR, service VARCHAR, name VARCHAR, layer VARCHAR, attributes MAP(VARCHAR, VARCHAR), last_seen_ms BIGINT",
+      UPSERT_ENTITIES,
+    );
+    this.attributes = new StagingTable(
+      connection,
+      "entity_attributes_staging",
+      "kind VARCHAR, service VARCHAR, name VARCHAR, key VARCHAR, value VARCHAR, last_seen_ms BIGINT",
+      UPSERT_ATTRIBUTES,
+    );
+  }
 
   async prepare(): Promise<void> {
-    await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE} AS SELECT * FROM entities WITH NO DATA`);
+    await this.entities.prepare();
+    await this.attributes.prepare();
   }
 
   async write(rows: readonly EntityRecord[]): Promise<void> {
-    await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
-    const appender = await this.connection.createAppender(STAGING_TABLE, "main", "temp");
-    let isComplete = false;
-    try {
-      for (const row of latestPerKey(rows)) {
-        appender.appendVarchar(row.kind);
-        appender.appendVarchar(row.service);
-        appender.appendVarchar(row.name);
-        appender.appendVarchar(row.layer);
-        appender.appendMap(mapValue(Object.entries(row.attributes).map(([key, value]) => ({ key, value }))), ATTRIBUTES_MAP);
-        appender.appendBigInt(BigInt(row.lastSeenMs));
-        appender.endRow();
-      }
-      isComplete = true;
-    } finally {
-      if (!isComplete) appender.clear();
-      appender.closeSync();
-    }
-    // Ties go to the later write: a re-sent entity with the same timestamp may carry corrected attributes.
-    await this.connection.run(`INSERT INTO entities SELECT * FROM ${STAGING_TABLE}
-ON CONFLICT (kind, service, name) DO UPDATE SET
-  layer = excluded.layer, attributes = excluded.attributes, last_seen_ms = excluded.last_seen_ms
-WHERE excluded.last_seen_ms >= entities.last_seen_ms`);
+    await this.attributes.write(latestAttributes(rows), (appender, { row, key, value }) => {
+      appender.appendVarchar(row.kind);
+      appender.appendVarchar(row.service);
+      appender.appendVarchar(row.name);
+      appender.appendVarchar(key);
+      appender.appendVarchar(value);
+      appender.appendBigInt(BigInt(row.lastSeenMs));
+    });
+    await this.entities.write(latestPerKey(rows), (appender, row) => {
+      appender.appendVarchar(row.kind);
+      appender.appendVarchar(row.service);
+      appender.appendVarchar(row.name);
+      appender.appendVarchar(row.layer);
+      appender.appendMap(mapValue(Object.entries(row.attributes).map(([key, value]) => ({ key, value }))), ATTRIBUTES_MAP);
+      appender.appendBigInt(BigInt(row.lastSeenMs));
+    });
   }
 }
 
@@ -68,15 +97,33 @@ function latestPerKey(rows: readonly EntityRecord[]): EntityRecord[] {
   return [...latest.values()];
 }
 
+function latestAttributes(rows: readonly EntityRecord[]): Iterable<AttributeRow> {
+  const latest = new Map<string, AttributeRow>();
+  for (const row of rows) {
+    for (const [key, value] of Object.entries(row.attributes)) {
+      const id = JSON.stringify([row.kind, row.service, row.name, key]);
+      const seen = latest.get(id);
+      if (!seen || row.lastSeenMs >= seen.row.lastSeenMs) latest.set(id, { row, key, value });
+    }
+  }
+  return latest.values();
+}
+
 export async function listEntities(connection: DuckDBConnection, query: EntityQuery): Promise<EntityRecord[]> {
   const values: DuckDBValue[] = [query.kind, integerParam("seenSinceMs", query.seenSinceMs, Math.ceil)];
-  let sql = "SELECT * FROM entities WHERE kind = $1 AND last_seen_ms >= $2";
+  let listed = "SELECT * FROM entities WHERE kind = $1 AND last_seen_ms >= $2";
   if (query.service !== undefined) {
     values.push(query.service);
-    sql += ` AND service = $${values.length}`;
+    listed += ` AND service = $${values.length}`;
   }
   values.push(integerParam("limit", Math.max(0, query.limit), Math.floor));
-  sql += ` ORDER BY service, name LIMIT $${values.length}`;
+  listed += ` ORDER BY service, name LIMIT $${values.length}`;
+  // One list of key/value structs per entity keeps keys and values aligned; no per-key rows gives NULL.
+  const sql = `SELECT e.kind, e.service, e.name, e.layer, e.attributes, e.last_seen_ms,
+    list({'key': a.key, 'value': a.value}) FILTER (WHERE a.key IS NOT NULL) AS keyed_attributes
+  FROM (${listed}) e LEFT JOIN entity_attributes a ON a.kind = e.kind AND a.service = e.service AND a.name = e.name
+  GROUP BY e.kind, e.service, e.name, e.layer, e.attributes, e.last_seen_ms
+  ORDER BY e.service, e.name`;
   const reader = await connection.runAndReadAll(sql, values);
   return reader.getRowObjectsJS().map(toEntity);
 }
@@ -87,15 +134,20 @@ function toEntity(row: Record<string, unknown>): EntityRecord {
     service: toText(row.service),
     name: toText(row.name),
     layer: toText(row.layer) as Layer,
-    attributes: toAttributes(row.attributes),
+    attributes: keyedAttributes(toAttributes(row.attributes), row.keyed_attributes),
     lastSeenMs: toNumber(row.last_seen_ms),
   };
 }
 
-/** MAP values arrive as `{ key, value }` entries; the model wants a plain record. */
+/** MAP values (and the per-key list) arrive as `{ key, value }` entries; the model wants a plain record. */
 function toAttributes(value: unknown): Record<string, string> {
   const attributes: Record<string, string> = {};
   if (!Array.isArray(value)) return attributes;
   for (const entry of value as { key: unknown; value: unknown }[]) attributes[toText(entry.key)] = toText(entry.value);
   return attributes;
+}
+
+function keyedAttributes(latestRow: Record<string, string>, keyed: unknown): Record<string, string> {
+  const perKey = toAttributes(keyed);
+  return mergedAttributes(latestRow, Object.keys(perKey), Object.values(perKey));
 }

@@ -8,7 +8,7 @@ import type { ConformanceContext } from "./suite.ts";
 const byServiceAndName = (a: EntityRecord, b: EntityRecord): number => (a.service + "\u0000" + a.name < b.service + "\u0000" + b.name ? -1 : 1);
 
 export function registerEntityAndSampleCases({ withStore }: ConformanceContext): void {
-  void it("upserts entities: the latest lastSeenMs wins whole, whatever the write order, attributes kept", () =>
+  void it("upserts entities: the latest lastSeenMs wins layer and last seen, attributes merge per key, whatever the write order", () =>
     withStore(async (storage) => {
       const first = entity({ service: "reviews.default", lastSeenMs: BASE_MS + 100, layer: "MESH", attributes: { version: "v1", "pod.ip": "10.0.0.7" } });
       const latest = entity({ service: "reviews.default", lastSeenMs: BASE_MS + 300, layer: "MESH_DP", attributes: { version: "v2", "istio.io/rev": "1-22", note: "ünïcødé 🦆" } });
@@ -16,13 +16,41 @@ export function registerEntityAndSampleCases({ withStore }: ConformanceContext):
       await storage.writeEntities([first]);
       await storage.writeEntities([latest]);
       await storage.writeEntities([stale]);
-      assert.deepEqual(await storage.listEntities({ kind: "service", seenSinceMs: 0, limit: 10 }), [latest], "a late, older write does not win");
+      assert.deepEqual(
+        await storage.listEntities({ kind: "service", seenSinceMs: 0, limit: 10 }),
+        [{ ...latest, attributes: { version: "v2", "pod.ip": "10.0.0.7", "istio.io/rev": "1-22", note: "ünïcødé 🦆" } }],
+        "a late, older write wins nothing; a key only the first row had stays",
+      );
 
       // Within one batch too, in either order.
-      const older = entity({ kind: "instance", service: "ratings.default", name: "ratings-v1-x.default", lastSeenMs: BASE_MS + 10, attributes: { node: "n1" } });
+      const older = entity({ kind: "instance", service: "ratings.default", name: "ratings-v1-x.default", lastSeenMs: BASE_MS + 10, attributes: { node: "n1", ip: "10.0.0.9" } });
       const newer = { ...older, lastSeenMs: BASE_MS + 20, attributes: { node: "n2", zone: "a" } };
       await storage.writeEntities([newer, older]);
-      assert.deepEqual(await storage.listEntities({ kind: "instance", seenSinceMs: 0, limit: 10 }), [newer]);
+      assert.deepEqual(await storage.listEntities({ kind: "instance", seenSinceMs: 0, limit: 10 }), [{ ...newer, attributes: { node: "n2", zone: "a", ip: "10.0.0.9" } }]);
+    }));
+
+  void it("a later entity row with fewer attributes never blanks the ones an earlier row reported", () =>
+    withStore(async (storage) => {
+      // The ALS stream describes the pod; a span-derived row for the same instance comes later with none.
+      const fromAls = entity({ kind: "instance", service: "reviews.default", name: "reviews-v1-7d9f.default", lastSeenMs: BASE_MS + 1000, layer: "MESH", attributes: { "pod.ip": "10.0.0.7", node: "node-1", version: "v1" } });
+      const fromSpans = { ...fromAls, lastSeenMs: BASE_MS + 5000, layer: "GENERAL" as const, attributes: {} };
+      await storage.writeEntities([fromAls]);
+      await storage.writeEntities([fromSpans]);
+      const expected = [{ ...fromSpans, attributes: fromAls.attributes }];
+      assert.deepEqual(await storage.listEntities({ kind: "instance", seenSinceMs: BASE_MS + 5000, limit: 10 }), expected, "separate batches");
+
+      // One key's value is the latest row that carried that key, even when a newer row without it came first.
+      const oldValue = entity({ kind: "instance", service: "ratings.default", name: "ratings-v1-x.default", lastSeenMs: BASE_MS + 100, attributes: { version: "v1" } });
+      const blank = { ...oldValue, lastSeenMs: BASE_MS + 300, attributes: {} };
+      const newerValue = { ...oldValue, lastSeenMs: BASE_MS + 200, attributes: { version: "v2" } };
+      await storage.writeEntities([oldValue, blank]);
+      await storage.writeEntities([newerValue]);
+      assert.deepEqual(await storage.listEntities({ kind: "instance", service: "ratings.default", seenSinceMs: 0, limit: 10 }), [{ ...blank, attributes: { version: "v2" } }]);
+
+      // Entities stay apart: another instance of the same service gets none of these keys.
+      const other = entity({ kind: "instance", service: "reviews.default", name: "reviews-v2-a1b2.default", lastSeenMs: BASE_MS + 6000, attributes: {} });
+      await storage.writeEntities([other]);
+      assert.deepEqual(await storage.listEntities({ kind: "instance", service: "reviews.default", seenSinceMs: 0, limit: 10 }), [...expected, other]);
     }));
 
   void it("lists entities by kind, service and last-seen time, up to the limit", () =>

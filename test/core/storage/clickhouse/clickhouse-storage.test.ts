@@ -154,6 +154,22 @@ void describe("ClickHouseStorage on a real server", () => {
     assert.deepEqual(await storage.listEntities({ kind: "service", service: "ent.default", seenSinceMs: 0, limit: 10 }), []);
   });
 
+  void test("entities: attributes an earlier row reported survive a later row without them, also after merges", async () => {
+    const instance = { kind: "instance", service: "merge.default", name: "pod-1.default" } as const;
+    await storage.writeEntities([{ ...instance, layer: "MESH", attributes: { "pod.ip": "10.0.0.7", node: "n1" }, lastSeenMs: T0 }]);
+    await storage.writeEntities([{ ...instance, layer: "GENERAL", attributes: {}, lastSeenMs: T0 + MINUTE }]);
+    await storage.writeEntities([{ ...instance, layer: "GENERAL", attributes: { node: "n2" }, lastSeenMs: T0 + 2 * MINUTE }]);
+    const expected = [{ ...instance, layer: "GENERAL", attributes: { "pod.ip": "10.0.0.7", node: "n2" }, lastSeenMs: T0 + 2 * MINUTE }];
+    assert.deepEqual(await storage.listEntities({ kind: "instance", service: "merge.default", seenSinceMs: 0, limit: 10 }), expected, "before merges");
+    // ReplacingMergeTree keeps one row per sorting key once merged: the entity row's own attributes are
+    // then the latest row's only, so the merged view must come from the per-key table.
+    await client.command({ query: `OPTIMIZE TABLE ${database}.entities FINAL` });
+    await client.command({ query: `OPTIMIZE TABLE ${database}.entity_attributes FINAL` });
+    const [{ rows } = { rows: "" }] = await rawSelect<{ rows: string }>(client, `SELECT toString(count()) AS rows FROM ${database}.entities WHERE service = 'merge.default'`);
+    assert.equal(rows, "1", "the merge ran");
+    assert.deepEqual(await storage.listEntities({ kind: "instance", service: "merge.default", seenSinceMs: 0, limit: 10 }), expected, "after merges");
+  });
+
   void test("samples keep milliseconds, filter, and come newest first", async () => {
     const sample = (timeMs: number, overrides: Partial<SampledRecord> = {}): SampledRecord => ({
       timeMs,

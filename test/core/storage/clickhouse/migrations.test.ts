@@ -26,7 +26,7 @@ void describe("migration files", () => {
 
   void test("the shipped migrations load in version order, each idempotent", () => {
     const migrations = loadMigrations();
-    assert.deepEqual(migrations.map((m) => m.version), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(migrations.map((m) => m.version), [1, 2, 3, 4, 5, 6, 7]);
     for (const migration of migrations) {
       for (const statement of migration.statements) assert.match(statement, /^CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS /, statement.slice(0, 60));
       assert.doesNotMatch(migration.statements.join("\n"), /\bTTL\b/, "TTL is added by ALTER only where supported");
@@ -72,13 +72,14 @@ void describe("applying migrations on a real server", () => {
     const [{ version } = { version: "" }] = await rawSelect<{ version: string }>(client, "SELECT version() AS version");
     const connection = new ClickHouseConnection(client, capabilitiesOf(parseServerVersion(version)));
     const { logger } = capturingLogger();
-    assert.deepEqual(await applyMigrations(connection, database, logger), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(await applyMigrations(connection, database, logger), [1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(await applyMigrations(connection, database, logger), []);
     const tables = await rawSelect<{ name: string }>(client, `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
     assert.deepEqual(
       tables.map((t) => t.name),
       [
         "entities",
+        "entity_attributes",
         "metrics_day",
         "metrics_day_mv",
         "metrics_hour",
@@ -100,6 +101,7 @@ void describe("applying migrations on a real server", () => {
       { version: 4, name: "samples" },
       { version: 5, name: "spans" },
       { version: 6, name: "probe_results" },
+      { version: 7, name: "entity_attributes" },
     ]);
   });
 
@@ -133,7 +135,7 @@ void describe("applying migrations on a real server", () => {
     try {
       await Promise.all([a.start(), b.start()]);
       const versions = await rawSelect<{ version: number }>(client, `SELECT DISTINCT version FROM ${database}.schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
