@@ -93,13 +93,14 @@ function queueComponent(config: MeshsightConfig, logger: Logger): { queue: JobQu
   return { queue, component };
 }
 
-async function start(config: MeshsightConfig): Promise<void> {
+async function start(config: MeshsightConfig, deprecations: readonly string[]): Promise<void> {
   const logger = createLogger({ level: config.log.level });
+  for (const deprecation of deprecations) logger.warn(deprecation);
   const registry = createMetricsRegistry({ version: packageJson.version });
   const rejects = new RejectCounter(registry, logger);
   const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
-  const auth = createApiAuth({ tokens: config.gates.auth.tokens, readApisOpen: config.gates.auth.readApisOpen, protectIngest: config.gates.auth.protectIngest }, logger);
+  const auth = createApiAuth(config.auth, logger);
   // Roles (docs/configuration.md "Roles"): a component is built only when its role is selected; every process
   // keeps /healthz, /readyz and /metrics. Components add their route plugins and lifecycle parts here.
   const roles = new Set<ServerRole>(config.server.roles);
@@ -192,11 +193,12 @@ async function ingest(args: readonly string[]): Promise<void> {
     if (error instanceof IngestUsageError) fail(`ingest: ${error.message} (see meshsight ingest --help)`, EXIT_USAGE);
     throw error;
   }
-  const config = loadConfigOrExit(parsed.configArgs);
+  const { config, deprecations } = loadConfigOrExit(parsed.configArgs);
   // stdout carries the totals, so logs go to stderr; and at the default level the lifecycle's info lines
   // would interleave with the progress line, so only warnings show unless debug is asked for.
   const level = config.log.level === "info" ? "warn" : config.log.level;
   const logger = createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
+  for (const deprecation of deprecations) logger.warn(deprecation);
   const registry = createMetricsRegistry({ version: packageJson.version, collectDefaults: false });
   const rejects = new RejectCounter(registry, logger);
   const { storage, component } = storageComponent(config, logger, rejects);
@@ -248,9 +250,11 @@ async function simulate(args: readonly string[]): Promise<void> {
   if (report.streamErrors.length > 0) fail(`streams failed: ${report.streamErrors.join("; ")}`, EXIT_FAILURE);
 }
 
-function loadConfigOrExit(args: readonly string[]): MeshsightConfig {
+/** The config, and what it sets under deprecated keys (logged once the logger exists). */
+function loadConfigOrExit(args: readonly string[]): { config: MeshsightConfig; deprecations: string[] } {
+  const deprecations: string[] = [];
   try {
-    return loadConfig(args, process.env, sections);
+    return { config: loadConfig(args, process.env, sections, (message) => deprecations.push(message)), deprecations };
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, EXIT_USAGE);
     throw error;
@@ -267,7 +271,8 @@ async function main(args: readonly string[]): Promise<void> {
     return;
   }
   if (command !== "start") fail(`unknown command ${JSON.stringify(command)} (commands: start, ingest, simulate, help; see meshsight --help)`, EXIT_USAGE);
-  await start(loadConfigOrExit(rest));
+  const { config, deprecations } = loadConfigOrExit(rest);
+  await start(config, deprecations);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integerField } from "../../core/config/fields.ts";
+import { integerField, switchField } from "../../core/config/fields.ts";
 import { windowDurationMs } from "./token-windows.ts";
 
 /** YAML gives objects and lists; env and flags give JSON text. Text that is not JSON stays text so zod names it. */
@@ -61,7 +61,7 @@ export const guardSchema = z
     alertOutputs: textList("output names"),
     admission: z
       .strictObject({
-        isEnabled: z.preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean({ error: "expected true or false" })).default(false),
+        isEnabled: switchField(false),
         host: z.string().min(1).default("0.0.0.0"),
         port: integerField(0, 65_535).default(8443),
         certFile: optionalPath(),

@@ -1,4 +1,5 @@
 import type { ConfigOf } from "./section.ts";
+import { authSection } from "./sections/auth.ts";
 import { httpSection } from "./sections/http.ts";
 import { logSection } from "./sections/log.ts";
 import { queueSection } from "./sections/queue.ts";
@@ -11,6 +12,7 @@ import { tracingSection } from "./sections/tracing.ts";
 export const coreSections = {
   server: serverSection,
   http: httpSection,
+  auth: authSection,
   receivers: receiversSection,
   storage: storageSection,
   queue: queueSection,

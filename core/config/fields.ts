@@ -46,6 +46,20 @@ export function optionalUrlField(schemes: readonly string[]) {
     .optional();
 }
 
+/** Env variables and flags arrive as text; YAML may hold a real boolean. */
+function booleanFromText(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const text = value.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(text)) return true;
+  if (["false", "0", "no", "off"].includes(text)) return false;
+  return value;
+}
+
+/** An on/off setting: true/false (also 1/0, yes/no, on/off from env and flags). */
+export function switchField(defaultValue: boolean) {
+  return z.preprocess(booleanFromText, z.boolean({ error: "expected true or false" })).default(defaultValue);
+}
+
 /** SQL identifiers are spliced into DDL, so they are restricted to a safe alphabet. */
 export function identifierField(defaultValue: string) {
   const expected = "expected an identifier (letters, digits, underscore; not starting with a digit)";

@@ -13,6 +13,11 @@ export interface KeyBinding {
   /** Command-line flag without the leading dashes ("http-port"). */
   flag: string;
   description: string;
+  /**
+   * Where a config file used to hold this key (a dotted path from the top, "gates.auth.tokens"). A value
+   * found there is read as this key's, with a deprecation warning, unless the file also sets the key itself.
+   */
+  formerly?: string;
 }
 
 export interface ConfigSection<Schema extends z.ZodObject = z.ZodObject> {

@@ -16,6 +16,8 @@ export interface RawConfig {
   values: PlainObject;
   /** Dotted key path -> "MESHSIGHT_HTTP_PORT", "--http-port" or the config file path. */
   origins: Map<string, string>;
+  /** Keys the file sets under a deprecated name (KeyBinding.formerly), one sentence each. */
+  deprecations: string[];
 }
 
 export const CONFIG_FILE_ENV = "MESHSIGHT_CONFIG";
@@ -48,6 +50,40 @@ function setPath(root: PlainObject, path: readonly string[], value: unknown): vo
   }
   const last = path.at(-1);
   if (last !== undefined) current[last] = value;
+}
+
+/** Removes the key at `path` and every parent mapping it leaves empty. */
+function deletePath(root: PlainObject, path: readonly string[]): void {
+  const [first, ...rest] = path;
+  if (first === undefined) return;
+  const child = root[first];
+  if (rest.length > 0 && isPlainObject(child)) {
+    deletePath(child, rest);
+    if (Object.keys(child).length > 0) return;
+  }
+  Reflect.deleteProperty(root, first);
+}
+
+/** Reads keys the file still sets under their former names (KeyBinding.formerly) as their current ones. */
+function moveFormerKeys(values: PlainObject, sections: ConfigSections, file: string): string[] {
+  const deprecations: string[] = [];
+  for (const [sectionName, section] of Object.entries(sections)) {
+    for (const binding of section.bindings) {
+      if (binding.formerly === undefined) continue;
+      const former = binding.formerly.split(".");
+      const value = getPath(values, former);
+      if (value === undefined) continue;
+      deletePath(values, former);
+      const current = [sectionName, ...binding.key.split(".")];
+      if (getPath(values, current) === undefined) {
+        setPath(values, current, value);
+        deprecations.push(`${file}: ${binding.formerly} is deprecated, read as ${current.join(".")}; move it there`);
+      } else {
+        deprecations.push(`${file}: ${binding.formerly} is deprecated and ignored, as ${current.join(".")} is set too; remove it`);
+      }
+    }
+  }
+  return deprecations;
 }
 
 function recordLeafOrigins(value: unknown, prefix: string[], origin: string, origins: Map<string, string>): void {
@@ -92,12 +128,14 @@ export function collectRawConfig(argv: readonly string[], env: Environment, sect
   const flags = parseFlags(argv, sections);
   const origins = new Map<string, string>();
   let values: PlainObject = {};
+  let deprecations: string[] = [];
 
   const flagFile = flags[CONFIG_FILE_FLAG];
   const envFile = env[CONFIG_FILE_ENV];
   const configFile = flagFile ?? (envFile === "" ? undefined : envFile);
   if (configFile !== undefined) {
     values = readConfigFile(configFile, flagFile !== undefined ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_ENV);
+    deprecations = moveFormerKeys(values, sections, configFile);
     recordLeafOrigins(values, [], configFile, origins);
   }
 
@@ -121,5 +159,5 @@ export function collectRawConfig(argv: readonly string[], env: Environment, sect
       }
     }
   }
-  return { values, origins };
+  return { values, origins, deprecations };
 }

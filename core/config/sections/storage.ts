@@ -1,18 +1,8 @@
 import { z } from "zod";
-import { identifierField, integerField, optionalUrlField, textField } from "../fields.ts";
+import { identifierField, integerField, optionalUrlField, switchField, textField } from "../fields.ts";
 import { defineSection } from "../section.ts";
 
 const days = (defaultDays: number) => integerField(1, 3_650).default(defaultDays);
-
-/** Env variables and flags arrive as text; YAML may hold a real boolean. */
-function booleanFromText(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  const text = value.trim().toLowerCase();
-  if (["true", "1", "yes", "on"].includes(text)) return true;
-  if (["false", "0", "no", "off"].includes(text)) return false;
-  return value;
-}
-const switchField = (defaultValue: boolean) => z.preprocess(booleanFromText, z.boolean({ error: "expected true or false" })).default(defaultValue);
 
 /** A `remote_servers` cluster name; spliced into DDL (`ON CLUSTER`, `Distributed(...)`), so kept to a safe alphabet. */
 const clusterNameField = () => {

@@ -4,11 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AuditLog, type AuditRecord } from "../../../analyzer/gate/audit-log.ts";
-import { gateSection } from "../../../analyzer/gate/config.ts";
 import { parseGate } from "../../../analyzer/gate/gate-definition.ts";
 import { loadGateFiles } from "../../../analyzer/gate/gate-files.ts";
 import { TtlCache } from "../../../analyzer/gate/ttl-cache.ts";
-import { sha256Hex } from "../../../core/http/auth.ts";
 
 let dir: string;
 before(async () => {
@@ -42,22 +40,6 @@ void describe("gate definitions and files", () => {
     await assert.rejects(loadGateFiles([broken], 10), new RegExp(`${broken}:4: gate "bad" window`));
     await assert.rejects(loadGateFiles([gatesDir, join(gatesDir, "a.yaml")], 10), /gate "one" is already defined at .*a\.yaml:2/);
     await assert.rejects(loadGateFiles([gatesDir], 3), /more than 3 gates/);
-  });
-});
-
-void describe("gates config", () => {
-  void it("reads tokens from env text as name:sha256:scope|scope and refuses a plain secret", () => {
-    const hash = sha256Hex("s3cret");
-    const config = gateSection.schema.parse({ auth: { tokens: `ci:${hash}:gate:check|probes:write, root:${hash.toUpperCase()}:admin`, readApisOpen: "false" } });
-    assert.deepEqual(config.auth.tokens, [
-      { name: "ci", sha256: hash, scopes: ["gate:check", "probes:write"] },
-      { name: "root", sha256: hash.toUpperCase(), scopes: ["admin"] },
-    ]);
-    assert.equal(config.auth.readApisOpen, false);
-    assert.equal(config.auth.protectIngest, false);
-    assert.equal(gateSection.schema.safeParse({ auth: { tokens: "ci:s3cret:admin" } }).success, false);
-    assert.equal(gateSection.schema.safeParse({ auth: { tokens: `ci:${hash}:root` } }).success, false, "unknown scope");
-    assert.ok(gateSection.bindings.some((binding) => binding.env === "MESHSIGHT_API_TOKENS" && binding.key === "auth.tokens"));
   });
 });
 
