@@ -14,20 +14,20 @@ const view = (record: ActionRecord) => ({
 /** Action records and approvals (docs/self-healing.md); approving needs actions:write (core/http/auth.ts). */
 export function actionRoutes(runner: ActionRunner, book: ActionBook, now: () => number): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Querystring: { status?: string; limit?: string } }>("/api/v1/actions", async (request) => {
+    app.get<{ Querystring: { status?: string; limit?: string } }>("/api/v1/actions", { config: { scope: "read" } }, async (request) => {
       const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LISTED) throw createError("MS_INVALID_PARAMETER", { name: "limit", detail: `expected an integer 1..${MAX_LISTED}` });
       return book.list(now(), { limit, ...(request.query.status === undefined ? {} : { status: request.query.status }) }).map(view);
     });
 
-    app.get<{ Params: { id: string } }>("/api/v1/actions/:id", async (request) => {
+    app.get<{ Params: { id: string } }>("/api/v1/actions/:id", { config: { scope: "read" } }, async (request) => {
       const record = book.get(request.params.id);
       if (!record) throw createError("MS_NOT_FOUND", { kind: "action", name: request.params.id });
       book.expireIfDue(record, now());
       return view(record);
     });
 
-    app.post<{ Params: { id: string } }>("/api/v1/actions/:id/approve", async (request) => {
+    app.post<{ Params: { id: string } }>("/api/v1/actions/:id/approve", { config: { scope: "actions:write" } }, async (request) => {
       try {
         const record = await runner.approve(request.params.id, request.principal);
         if (!record) throw createError("MS_NOT_FOUND", { kind: "action", name: request.params.id });

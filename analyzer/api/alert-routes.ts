@@ -12,7 +12,7 @@ const MAX_LIMIT = 1_000;
 /** GET /api/v1/alerts?state=&service=&rule=&limit= and GET /api/v1/alerts/:id (docs/alerting.md "API"). */
 export function alertRoutes(book: AlertBook): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Querystring: QueryString }>("/api/v1/alerts", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v1/alerts", { config: { scope: "read" } }, async (request) => {
       const { state, service, rule } = request.query;
       if (state !== undefined && !STATES.includes(state as AlertState)) throw createError("MS_INVALID_PARAMETER", { name: "state", detail: `expected one of ${STATES.join(", ")}` });
       const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
@@ -24,7 +24,7 @@ export function alertRoutes(book: AlertBook): FastifyPluginAsync {
         .map(alertSummary);
     });
 
-    app.get<{ Params: { id: string } }>("/api/v1/alerts/:id", async (request) => {
+    app.get<{ Params: { id: string } }>("/api/v1/alerts/:id", { config: { scope: "read" } }, async (request) => {
       const record = book.get(request.params.id);
       if (!record) throw createError("MS_NOT_FOUND", { kind: "alert", name: request.params.id });
       return alertDetail(record);

@@ -15,13 +15,13 @@ export function ruleRoutes(store: AlarmRuleStore): FastifyPluginAsync {
     // Scoped to this plugin: only these routes read YAML bodies.
     app.addContentTypeParser(YAML_TYPES, { parseAs: "string" }, (_request, body, done) => done(null, body));
 
-    app.get("/api/v1/alarm-rules", async (request, reply) => {
+    app.get("/api/v1/alarm-rules", { config: { scope: "read" } }, async (request, reply) => {
       const loaded = store.current();
       if (YAML_TYPES.slice(0, 4).some((type) => request.headers.accept?.includes(type))) return reply.type("application/yaml").send(loaded.text);
       return rulesView(loaded);
     });
 
-    app.put<{ Body: unknown }>("/api/v1/alarm-rules", async (request) => {
+    app.put<{ Body: unknown }>("/api/v1/alarm-rules", { config: { scope: "alerts:write" } }, async (request) => {
       if (typeof request.body !== "string") {
         throw createError("MS_UNSUPPORTED_MEDIA_TYPE", { contentType: request.headers["content-type"] ?? "(none)", accepted: YAML_TYPES.join(", ") });
       }

@@ -42,15 +42,15 @@ function silenceView(silence: Silence & { state?: string }): Record<string, unkn
 /** POST/GET /api/v1/silences, GET/DELETE /api/v1/silences/:id (Alertmanager's matcher shape). */
 export function silenceRoutes(deps: SilenceRoutesDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get("/api/v1/silences", async () => deps.silences.list(deps.now()).map(silenceView));
+    app.get("/api/v1/silences", { config: { scope: "read" } }, async () => deps.silences.list(deps.now()).map(silenceView));
 
-    app.get<{ Params: { id: string } }>("/api/v1/silences/:id", async (request) => {
+    app.get<{ Params: { id: string } }>("/api/v1/silences/:id", { config: { scope: "read" } }, async (request) => {
       const silence = deps.silences.list(deps.now()).find((each) => each.id === request.params.id);
       if (!silence) throw createError("MS_NOT_FOUND", { kind: "silence", name: request.params.id });
       return silenceView(silence);
     });
 
-    app.post<{ Body: unknown }>("/api/v1/silences", async (request, reply) => {
+    app.post<{ Body: unknown }>("/api/v1/silences", { config: { scope: "alerts:write" } }, async (request, reply) => {
       const parsed = newSilenceSchema.safeParse(request.body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -72,7 +72,7 @@ export function silenceRoutes(deps: SilenceRoutesDeps): FastifyPluginAsync {
       return reply.code(201).send(silenceView(silence));
     });
 
-    app.delete<{ Params: { id: string } }>("/api/v1/silences/:id", async (request, reply) => {
+    app.delete<{ Params: { id: string } }>("/api/v1/silences/:id", { config: { scope: "alerts:write" } }, async (request, reply) => {
       if (!deps.silences.expire(request.params.id, deps.now())) throw createError("MS_NOT_FOUND", { kind: "silence", name: request.params.id });
       await deps.onChange();
       return reply.code(204).send();

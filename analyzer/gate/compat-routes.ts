@@ -72,12 +72,12 @@ export function compatRoutes(catalog: GateCatalog, evaluator: GateEvaluator): Fa
       throw asApiError(error);
     });
 
-    app.post<{ Params: { name: string }; Body: unknown }>("/api/v1/gates/:name/flagger", async (request, reply) => {
+    app.post<{ Params: { name: string }; Body: unknown }>("/api/v1/gates/:name/flagger", { config: { scope: "gate:check" } }, async (request, reply) => {
       const payload = parseFlaggerPayload(request.body);
       return answerFlagger(gateNamed(catalog, request.params.name), payload, request.principal, reply);
     });
 
-    app.post<{ Body: unknown }>("/api/v1/flagger/gate", async (request, reply) => {
+    app.post<{ Body: unknown }>("/api/v1/flagger/gate", { config: { scope: "gate:check" } }, async (request, reply) => {
       const payload = parseFlaggerPayload(request.body);
       const matches = catalog.findForFlagger({ name: payload.name, namespace: payload.namespace, ...(payload.metadata.gate === undefined ? {} : { gate: payload.metadata.gate }) });
       const [gate, ...others] = matches;
@@ -89,7 +89,7 @@ export function compatRoutes(catalog: GateCatalog, evaluator: GateEvaluator): Fa
       return answerFlagger(gate, payload, request.principal, reply);
     });
 
-    app.get<{ Params: { name: string } }>("/api/v1/gates/:name/analysis", async (request) => {
+    app.get<{ Params: { name: string } }>("/api/v1/gates/:name/analysis", { config: { scope: "gate:check" } }, async (request) => {
       const decision = await evaluator.check(gateNamed(catalog, request.params.name), { who: request.principal, via: "argo" });
       const failing = decision.checks.filter((check) => check.status !== "ok").map(checkView);
       return { ...decisionView(decision), ok: decision.verdict === "pass", failing, reasons: reasonsOf(decision) };

@@ -41,29 +41,29 @@ export function gateRoutes(deps: GateRoutesDeps): FastifyPluginAsync {
       throw asApiError(error);
     });
 
-    app.get("/api/v1/gates", async () => catalog.list().map(view));
+    app.get("/api/v1/gates", { config: { scope: "read" } }, async () => catalog.list().map(view));
 
-    app.get<{ Params: { name: string } }>("/api/v1/gates/:name", async (request) => view(gateNamed(catalog, request.params.name)));
+    app.get<{ Params: { name: string } }>("/api/v1/gates/:name", { config: { scope: "read" } }, async (request) => view(gateNamed(catalog, request.params.name)));
 
-    app.put<{ Params: { name: string }; Body: unknown }>("/api/v1/gates/:name", async (request) => {
+    app.put<{ Params: { name: string }; Body: unknown }>("/api/v1/gates/:name", { config: { scope: "admin" } }, async (request) => {
       const gate = await catalog.put(request.params.name, request.body);
       await audit.record({ atMs: now(), who: request.principal, action: "gate.put", gate: gate.definition.name, via: "api", evidence: { definition: gate.definition } });
       return view(gate);
     });
 
-    app.delete<{ Params: { name: string } }>("/api/v1/gates/:name", async (request, reply) => {
+    app.delete<{ Params: { name: string } }>("/api/v1/gates/:name", { config: { scope: "admin" } }, async (request, reply) => {
       const { name } = request.params;
       if (!(await catalog.delete(name))) throw createError("MS_NOT_FOUND", { kind: "gate defined through the API", name });
       await audit.record({ atMs: now(), who: request.principal, action: "gate.delete", gate: name, via: "api", evidence: {} });
       return reply.code(204).send();
     });
 
-    app.post<{ Params: { name: string } }>("/api/v1/gates/:name/check", async (request) => {
+    app.post<{ Params: { name: string } }>("/api/v1/gates/:name/check", { config: { scope: "gate:check" } }, async (request) => {
       const decision = await evaluator.check(gateNamed(catalog, request.params.name), { who: request.principal, via: "api" });
       return decisionView(decision);
     });
 
-    app.post<{ Params: { name: string }; Body: unknown }>("/api/v1/gates/:name/override", async (request) => {
+    app.post<{ Params: { name: string }; Body: unknown }>("/api/v1/gates/:name/override", { config: { scope: "admin" } }, async (request) => {
       const gate = gateNamed(catalog, request.params.name);
       const override = parseOverride(request.body, gate.definition.name, request.principal, now(), deps.overrideLimits);
       await catalog.setOverride(override);
@@ -71,7 +71,7 @@ export function gateRoutes(deps: GateRoutesDeps): FastifyPluginAsync {
       return override;
     });
 
-    app.delete<{ Params: { name: string } }>("/api/v1/gates/:name/override", async (request, reply) => {
+    app.delete<{ Params: { name: string } }>("/api/v1/gates/:name/override", { config: { scope: "admin" } }, async (request, reply) => {
       const gate = gateNamed(catalog, request.params.name);
       const atMs = now();
       const removed = await catalog.clearOverride(gate.definition.name, atMs);
@@ -80,7 +80,7 @@ export function gateRoutes(deps: GateRoutesDeps): FastifyPluginAsync {
       return reply.code(204).send();
     });
 
-    app.get<{ Querystring: { gate?: string; limit?: string } }>("/api/v1/gate-audit", async (request) => {
+    app.get<{ Querystring: { gate?: string; limit?: string } }>("/api/v1/gate-audit", { config: { scope: "read" } }, async (request) => {
       const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_RECORDS) throw createError("MS_INVALID_PARAMETER", { name: "limit", detail: `expected an integer 1..${MAX_AUDIT_RECORDS}` });
       return audit.recent(limit, request.query.gate).map((record) => ({ ...record, at: new Date(record.atMs).toISOString() }));

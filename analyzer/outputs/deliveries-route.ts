@@ -27,10 +27,10 @@ function parseResult(value: string | undefined): DeliveryResult | undefined {
  */
 export function deliveriesRoutes(log: DeliveryLog, targets: readonly OutputTarget[]): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Querystring: QueryString }>("/api/v1/alert-deliveries", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v1/alert-deliveries", { config: { scope: "read" } }, async (request) => {
       const query = request.query;
       return log.list({ output: query.output, alertId: query.alert, result: parseResult(query.result), limit: parseLimit(query.limit, log.capacity) });
     });
-    app.get("/api/v1/alert-outputs", async () => targets.map((target) => ({ name: target.name, type: target.type, timeoutMs: target.timeoutMs, isSigned: target.secret !== undefined })));
+    app.get("/api/v1/alert-outputs", { config: { scope: "read" } }, async () => targets.map((target) => ({ name: target.name, type: target.type, timeoutMs: target.timeoutMs, isSigned: target.secret !== undefined })));
   };
 }

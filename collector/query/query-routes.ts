@@ -20,26 +20,26 @@ const MAX_LOGS = 1000;
  */
 export function queryRoutes(query: QueryService, now: () => number = Date.now): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Querystring: QueryString }>("/api/v1/services", async (request) => query.services(timeRange(request.query, now())));
+    app.get<{ Querystring: QueryString }>("/api/v1/services", { config: { scope: "read" } }, async (request) => query.services(timeRange(request.query, now())));
 
-    app.get<{ Params: { service: string }; Querystring: QueryString }>("/api/v1/services/:service/instances", async (request) =>
+    app.get<{ Params: { service: string }; Querystring: QueryString }>("/api/v1/services/:service/instances", { config: { scope: "read" } }, async (request) =>
       query.instances(request.params.service, timeRange(request.query, now())),
     );
 
-    app.get<{ Params: { service: string }; Querystring: QueryString }>("/api/v1/services/:service/endpoints", async (request) =>
+    app.get<{ Params: { service: string }; Querystring: QueryString }>("/api/v1/services/:service/endpoints", { config: { scope: "read" } }, async (request) =>
       query.endpoints(request.params.service, timeRange(request.query, now())),
     );
 
-    app.get<{ Querystring: QueryString }>("/api/v1/topology", async (request) =>
+    app.get<{ Querystring: QueryString }>("/api/v1/topology", { config: { scope: "read" } }, async (request) =>
       query.topology(timeRange(request.query, now()), optional(request.query, "service")),
     );
 
-    app.get<{ Querystring: QueryString }>("/api/v1/metrics", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v1/metrics", { config: { scope: "read" } }, async (request) => {
       const range = timeRange(request.query, now());
       return { points: await query.series(seriesQuery(request.query), range) };
     });
 
-    app.get<{ Querystring: QueryString }>("/api/v1/logs", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v1/logs", { config: { scope: "read" } }, async (request) => {
       const range = timeRange(request.query, now());
       const service = optional(request.query, "service");
       const endpoint = optional(request.query, "endpoint");

@@ -23,7 +23,7 @@ export interface TraceResponse {
  */
 export function traceRoutes(reader: Pick<StorageReader, "getTrace" | "searchTraces" | "querySamples">, now: () => number = Date.now): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Params: { traceId: string } }>("/api/v1/traces/:traceId", async (request): Promise<TraceResponse> => {
+    app.get<{ Params: { traceId: string } }>("/api/v1/traces/:traceId", { config: { scope: "read" } }, async (request): Promise<TraceResponse> => {
       const traceId = normalizeTraceIdParam(request.params.traceId);
       if (traceId === null) throw invalid("traceId", "expected 16 or 32 hex digits");
       const spans = await reader.getTrace(traceId);
@@ -38,7 +38,7 @@ export function traceRoutes(reader: Pick<StorageReader, "getTrace" | "searchTrac
       return { traceId, spans: spans.map(toSpanJson), accessLogs };
     });
 
-    app.get<{ Querystring: QueryString }>("/api/v1/traces", async (request): Promise<TraceSummary[]> => reader.searchTraces(traceQuery(request.query, now())));
+    app.get<{ Querystring: QueryString }>("/api/v1/traces", { config: { scope: "read" } }, async (request): Promise<TraceSummary[]> => reader.searchTraces(traceQuery(request.query, now())));
   };
 }
 

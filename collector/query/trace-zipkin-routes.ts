@@ -25,19 +25,19 @@ export function zipkinQueryRoutes(reader: StorageReader, now: () => number = Dat
       throw error;
     });
 
-    app.get<{ Querystring: QueryString }>("/api/v2/services", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v2/services", { config: { scope: "read" } }, async (request) => {
       const { fromMs, toMs } = window(request.query, now());
       return reader.listSpanServices(fromMs, toMs);
     });
 
-    app.get<{ Querystring: QueryString }>("/api/v2/spans", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v2/spans", { config: { scope: "read" } }, async (request) => {
       const service = request.query.serviceName;
       if (!service) throw new ZipkinQueryError("serviceName is required");
       const { fromMs, toMs } = window(request.query, now());
       return reader.listSpanNames(service, fromMs, toMs);
     });
 
-    app.get<{ Querystring: QueryString }>("/api/v2/remoteServices", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v2/remoteServices", { config: { scope: "read" } }, async (request) => {
       const service = request.query.serviceName;
       if (!service) throw new ZipkinQueryError("serviceName is required");
       const { fromMs, toMs } = window(request.query, now());
@@ -48,7 +48,7 @@ export function zipkinQueryRoutes(reader: StorageReader, now: () => number = Dat
       return [...peers].sort();
     });
 
-    app.get<{ Querystring: QueryString }>("/api/v2/traces", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v2/traces", { config: { scope: "read" } }, async (request) => {
       const query = zipkinTraceQuery(request.query, now());
       const summaries = await reader.searchTraces(query);
       const traces = [];
@@ -56,7 +56,7 @@ export function zipkinQueryRoutes(reader: StorageReader, now: () => number = Dat
       return traces;
     });
 
-    app.get<{ Params: { traceId: string } }>("/api/v2/trace/:traceId", async (request, reply) => {
+    app.get<{ Params: { traceId: string } }>("/api/v2/trace/:traceId", { config: { scope: "read" } }, async (request, reply) => {
       const traceId = normalizeTraceIdParam(request.params.traceId);
       if (traceId === null) throw new ZipkinQueryError("traceId must be 16 or 32 hex digits");
       const spans = await reader.getTrace(traceId);

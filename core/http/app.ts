@@ -22,13 +22,10 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** Components' routes (query API, receivers over HTTP, ...); each runs in its own Fastify scope. */
   routes?: readonly FastifyPluginAsync[];
-  /** Optional bearer-token check for everything except /healthz, /readyz and /metrics; no auth when absent. */
+  /** Optional bearer-token check, given each request with its route's declared scope; no auth when absent. */
   authorize?: AuthorizeRequest;
   readinessTimeoutMs?: number;
 }
-
-/** Probes and scrapers must keep working when an operator turns auth on. */
-const OPEN_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
  * Builds the HTTP app without listening: tests call `inject` or listen on port 0, cli.ts listens through
@@ -54,7 +51,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { authorize } = deps;
   if (authorize) {
     app.addHook("onRequest", async (request, reply) => {
-      if (OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
+      // Routes that declare themselves open (probes, scrapers) never depend on the authorizer.
+      if (request.routeOptions.config?.scope === "open") return;
       // RFC 6750: the scheme name is case-insensitive.
       const token = /^bearer +(.+)$/i.exec(request.headers.authorization ?? "")?.[1];
       const outcome = await authorize(token, request);
@@ -74,7 +72,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // After auth: a caller without a valid token learns nothing about the parameters.
   refuseRepeatedQueryParameters(app);
   registerHealthRoutes(app, deps.readinessChecks, deps.readinessTimeoutMs ?? 2_000);
-  app.get("/metrics", async (_request, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+  // Scrapers must keep working when an operator turns auth on.
+  app.get("/metrics", { config: { scope: "open" } }, async (_request, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   for (const routes of deps.routes ?? []) void app.register(routes);
   return app;
 }

@@ -3,13 +3,32 @@ import type { FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 
 /**
- * API security in one place: bearer tokens configured as SHA-256 hashes (the server never holds a usable
- * secret), compared in constant time, each with scopes; and the map saying which scope every route of the
- * project needs. A new mutating route that nobody maps here needs `admin`, so forgetting it fails closed.
+ * API security: bearer tokens configured as SHA-256 hashes (the server never holds a usable secret), compared
+ * in constant time, each with scopes. Every route says what it needs where it is defined, in its Fastify
+ * options (`{ config: { scope: "probes:write" } }`); this hook reads that. A route that says nothing needs
+ * `admin`, so forgetting the scope of a new route fails closed.
  */
 
 export const API_SCOPES = ["gate:check", "probes:write", "alerts:write", "actions:write", "ingest", "admin"] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
+
+/**
+ * What a route needs: `open` (always: probes, scrapers, protocols that cannot send a token), `read` (open
+ * unless auth.readApisOpen is false, then any valid token), `ingest` (open unless auth.protectIngest, then
+ * the ingest scope), or one API scope (admin covers all of them).
+ */
+export type RouteScope = "open" | "read" | "ingest" | ApiScope;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The name of the token the request came with (ANONYMOUS without one); set by buildApp's auth hook. */
+    principal: string;
+  }
+  interface FastifyContextConfig {
+    /** What the route needs (core/http/auth.ts); unset means `admin`. */
+    scope?: RouteScope;
+  }
+}
 
 export interface ApiTokenConfig {
   /** Who the token is: the "who" of audit records and log lines. Never the secret. */
@@ -32,60 +51,16 @@ export const ANONYMOUS = "anonymous";
 
 export type AuthDecision = { isAllowed: true; principal: string } | { isAllowed: false; status: 401 | 403; principal: string; needed: string };
 
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The name of the token the request came with (ANONYMOUS without one); set by buildApp's auth hook. */
-    principal: string;
-  }
-}
-
-/** What a route needs: nothing, a read (open unless configured closed), ingest rights, or a scope. */
-type Requirement = { kind: "open" } | { kind: "read" } | { kind: "ingest" } | { kind: "scope"; scope: ApiScope };
-
-interface ScopeRule {
-  methods: ReadonlySet<string>;
-  /** Tested against the route pattern (`/api/v1/gates/:name/check`), or the path when no route matched. */
-  path: RegExp;
-  needs: Requirement;
-}
-
-const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-const READING = new Set(["GET", "HEAD"]);
-const POST = new Set(["POST"]);
-const scope = (name: ApiScope): Requirement => ({ kind: "scope", scope: name });
+/** A route that declares no scope needs this: forgetting it closes the route rather than opening it. */
+const UNDECLARED: RouteScope = "admin";
 
 /**
- * Every route of the project that is not a plain read, first match wins. Keep this list the single place
- * where access is decided: docs/gating.md ("Security") mirrors it.
+ * The scope a request needs: its route's declared one, `admin` for a route that declares none. A request
+ * that matched no route gets its 404 like a read (GET/HEAD) or as admin (anything else).
  */
-export const ROUTE_SCOPE_RULES: readonly ScopeRule[] = [
-  // Kuberhealthy checker pods prove who they are with their run UUID (kh-run-uuid); the protocol has no bearer token.
-  { methods: POST, path: /^\/api\/v1\/kuberhealthy\/check$/, needs: { kind: "open" } },
-  // Data planes: Envoy, log shippers and tracers rarely can send a bearer token, so ingest is open unless asked.
-  { methods: POST, path: /^\/api\/v1\/logs$/, needs: { kind: "ingest" } },
-  { methods: POST, path: /^\/v1\/traces$/, needs: { kind: "ingest" } },
-  { methods: POST, path: /^\/api\/v2\/spans$/, needs: { kind: "ingest" } },
-  // Release gates: checking runs probes, so even the Argo GET needs the scope.
-  { methods: POST, path: /^\/api\/v1\/gates\/[^/]+\/(check|flagger)$/, needs: scope("gate:check") },
-  { methods: POST, path: /^\/api\/v1\/flagger\/gate$/, needs: scope("gate:check") },
-  { methods: READING, path: /^\/api\/v1\/gates\/[^/]+\/analysis$/, needs: scope("gate:check") },
-  // Gate definitions and overrides (force pass/fail) decide releases: admin only.
-  { methods: MUTATING, path: /^\/api\/v1\/gates(\/|$)/, needs: scope("admin") },
-  { methods: MUTATING, path: /^\/api\/v1\/probes(\/|$)/, needs: scope("probes:write") },
-  { methods: POST, path: /^\/api\/v1\/events$/, needs: scope("probes:write") },
-  // The blackbox /probe sends traffic wherever its target says: a read in form, a probe run in effect.
-  { methods: READING, path: /^\/probe$/, needs: scope("probes:write") },
-  { methods: MUTATING, path: /^\/api\/v1\/(silences|alarm-rules|alerts)(\/|$)/, needs: scope("alerts:write") },
-  // Approving a remediation or resetting a tripped risk guard lets destructive operations through.
-  { methods: MUTATING, path: /^\/api\/v1\/(actions|guard)(\/|$)/, needs: scope("actions:write") },
-  { methods: READING, path: /^\//, needs: { kind: "read" } },
-];
-
-/** Unmapped methods and paths (a new mutating route, OPTIONS, ...) are admin-only until mapped above. */
-const FALLBACK: Requirement = scope("admin");
-
-export function requirementOf(method: string, routeOrPath: string): Requirement {
-  return ROUTE_SCOPE_RULES.find((rule) => rule.methods.has(method) && rule.path.test(routeOrPath))?.needs ?? FALLBACK;
+export function scopeOf(request: Pick<FastifyRequest, "method" | "routeOptions">): RouteScope {
+  if (request.routeOptions.url === undefined) return request.method === "GET" || request.method === "HEAD" ? "read" : UNDECLARED;
+  return request.routeOptions.config.scope ?? UNDECLARED;
 }
 
 export function sha256Hex(token: string): string {
@@ -113,23 +88,23 @@ export function createApiAuth(options: ApiAuthOptions, logger: Logger): ApiAuth 
   const tokens: KnownToken[] = options.tokens.map((token) => ({ name: token.name, digest: digestOf(token), scopes: new Set(token.scopes) }));
   const isOpen = tokens.length === 0;
   if (isOpen) {
-    logger.warn("no API tokens configured (gates.auth.tokens): every API, including gate checks, overrides and probe changes, is open to anyone who can reach the port");
+    logger.warn("no API tokens configured (auth.tokens): every API, including gate checks, overrides and probe changes, is open to anyone who can reach the port");
   }
   const authorize = async (token: string | undefined, request: FastifyRequest): Promise<AuthDecision> => {
     if (isOpen) return { isAllowed: true, principal: ANONYMOUS };
-    const needs = requirementOf(request.method, request.routeOptions.url ?? request.url.split("?", 1)[0] ?? "/");
+    const needs = scopeOf(request);
     const holder = token === undefined ? undefined : findToken(tokens, token);
     return decide(needs, holder, options);
   };
   return { authorize, isOpen };
 }
 
-function decide(needs: Requirement, holder: KnownToken | undefined, options: ApiAuthOptions): AuthDecision {
+function decide(needs: RouteScope, holder: KnownToken | undefined, options: ApiAuthOptions): AuthDecision {
   const principal = holder?.name ?? ANONYMOUS;
-  if (needs.kind === "open") return { isAllowed: true, principal };
-  if (needs.kind === "read" && options.readApisOpen) return { isAllowed: true, principal };
-  if (needs.kind === "ingest" && !options.protectIngest) return { isAllowed: true, principal };
-  const scopeNeeded: ApiScope | undefined = needs.kind === "scope" ? needs.scope : needs.kind === "ingest" ? "ingest" : undefined;
+  if (needs === "open") return { isAllowed: true, principal };
+  if (needs === "read" && options.readApisOpen) return { isAllowed: true, principal };
+  if (needs === "ingest" && !options.protectIngest) return { isAllowed: true, principal };
+  const scopeNeeded: ApiScope | undefined = needs === "read" ? undefined : needs;
   const needed = scopeNeeded ?? "any valid token";
   if (!holder) return { isAllowed: false, status: 401, principal, needed };
   if (scopeNeeded === undefined || holder.scopes.has(scopeNeeded) || holder.scopes.has("admin")) return { isAllowed: true, principal };

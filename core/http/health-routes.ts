@@ -28,9 +28,10 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
  * two apart stops a ClickHouse outage from turning into a restart loop.
  */
 export function registerHealthRoutes(app: FastifyInstance, checks: readonly ReadinessCheck[], checkTimeoutMs: number): void {
-  app.get("/healthz", (_request, reply) => reply.send({ status: "alive" }));
+  // Probes must keep working when an operator turns auth on.
+  app.get("/healthz", { config: { scope: "open" } }, (_request, reply) => reply.send({ status: "alive" }));
 
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/readyz", { config: { scope: "open" } }, async (_request, reply) => {
     const states = await Promise.all(checks.map(async (check) => [check.name, await runCheck(check, checkTimeoutMs)] as const));
     const failing = states.filter(([, state]) => state !== "up");
     const checkStates = Object.fromEntries(states);

@@ -82,16 +82,16 @@ export function overviewRoutes(): FastifyPluginAsync {
   return async (app) => {
     const overview = await loadOverviewPage();
 
-    app.get("/", async (request, reply) => {
+    app.get("/", { config: { scope: "read" } }, async (request, reply) => {
       reply.header("content-security-policy", overview.contentSecurityPolicy).header("referrer-policy", "no-referrer");
       return send(request, reply, overview.page, REVALIDATE);
     });
 
-    app.get<{ Params: { file: string } }>("/ui/:file", async (request, reply) =>
+    app.get<{ Params: { file: string } }>("/ui/:file", { config: { scope: "read" } }, async (request, reply) =>
       send(request, reply, assetNamed(overview.uiAssets, request.params.file), REVALIDATE),
     );
 
-    app.get<{ Params: { file: string } }>(`/ui/${overview.vendorPath}/:file`, async (request, reply) =>
+    app.get<{ Params: { file: string } }>(`/ui/${overview.vendorPath}/:file`, { config: { scope: "read" } }, async (request, reply) =>
       send(request, reply, assetNamed(overview.vendorAssets, request.params.file), IMMUTABLE),
     );
   };

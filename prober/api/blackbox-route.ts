@@ -29,7 +29,8 @@ const TIMEOUT_OFFSET_MS = 500;
 export function blackboxRoute(deps: BlackboxRouteDeps): FastifyPluginAsync {
   let running = 0;
   return async (app) => {
-    app.get<{ Querystring: QueryString }>("/probe", async (request, reply) => {
+    // The blackbox /probe sends traffic wherever its target says: a read in form, a probe run in effect.
+    app.get<{ Querystring: QueryString }>("/probe", { config: { scope: "probes:write" } }, async (request, reply) => {
       const target = request.query.target;
       if (target === undefined || target === "") throw invalid("target", "target parameter is missing");
       const probe = moduleCase(deps, request.query.module ?? "http_2xx", scrapeTimeoutMs(request.headers["x-prometheus-scrape-timeout-seconds"]));

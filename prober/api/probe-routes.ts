@@ -27,11 +27,11 @@ export function probeRoutes(deps: ProbeRoutesDeps): FastifyPluginAsync {
   };
 
   return async (app) => {
-    app.get("/api/v1/probes", async () => deps.catalog.list().map(caseView));
+    app.get("/api/v1/probes", { config: { scope: "read" } }, async () => deps.catalog.list().map(caseView));
 
-    app.get<{ Params: { name: string } }>("/api/v1/probes/:name", async (request) => caseView(caseNamed(request.params.name)));
+    app.get<{ Params: { name: string } }>("/api/v1/probes/:name", { config: { scope: "read" } }, async (request) => caseView(caseNamed(request.params.name)));
 
-    app.put<{ Params: { name: string }; Body: unknown }>("/api/v1/probes/:name", async (request) => {
+    app.put<{ Params: { name: string }; Body: unknown }>("/api/v1/probes/:name", { config: { scope: "probes:write" } }, async (request) => {
       try {
         return caseView(await deps.cases.put(request.params.name, request.body));
       } catch (error) {
@@ -41,12 +41,12 @@ export function probeRoutes(deps: ProbeRoutesDeps): FastifyPluginAsync {
       }
     });
 
-    app.delete<{ Params: { name: string } }>("/api/v1/probes/:name", async (request, reply) => {
+    app.delete<{ Params: { name: string } }>("/api/v1/probes/:name", { config: { scope: "probes:write" } }, async (request, reply) => {
       if (!(await deps.cases.delete(request.params.name))) throw createError("MS_NOT_FOUND", { kind: "probe case", name: request.params.name });
       return reply.code(204).send();
     });
 
-    app.post<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/run", async (request, reply) => {
+    app.post<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/run", { config: { scope: "probes:write" } }, async (request, reply) => {
       const probe = caseNamed(request.params.name);
       const target = request.query.target;
       if (target !== undefined && !probe.targets.includes(target)) throw invalid("target", `case "${probe.name}" has no target ${JSON.stringify(target)}`);
@@ -55,7 +55,7 @@ export function probeRoutes(deps: ProbeRoutesDeps): FastifyPluginAsync {
       return { runId: run.runId, results: await run.done };
     });
 
-    app.get<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/results", async (request) => {
+    app.get<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/results", { config: { scope: "read" } }, async (request) => {
       const range = timeRange(request.query, now());
       const status = statusParam(request.query);
       const { target } = request.query;
@@ -68,7 +68,7 @@ export function probeRoutes(deps: ProbeRoutesDeps): FastifyPluginAsync {
       });
     });
 
-    app.get<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/series", async (request) => {
+    app.get<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/series", { config: { scope: "read" } }, async (request) => {
       const range = timeRange(request.query, now());
       const { target } = request.query;
       const points = await deps.reader.probeSeries({ ...range, probe: request.params.name, resolution: stepParam(request.query), ...(target === undefined ? {} : { target }) });

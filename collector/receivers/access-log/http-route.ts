@@ -116,7 +116,7 @@ export function registerLogIngestRoutes(app: FastifyInstance, deps: LogIngestRou
     scope.removeAllContentTypeParsers();
     // Leave the body unread: the handler streams request.raw itself, with its own caps and gunzip.
     scope.addContentTypeParser("*", (_request, _payload, parsed) => parsed(null));
-    scope.post("/api/v1/logs", (request, reply) => handleLogIngest(request, reply, deps, limits));
+    scope.post("/api/v1/logs", { config: { scope: "ingest" } }, (request, reply) => handleLogIngest(request, reply, deps, limits));
     done();
   });
 }

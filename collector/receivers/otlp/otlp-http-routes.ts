@@ -34,7 +34,7 @@ export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsyn
   return async (app) => {
     acceptRawBodies(app);
     countRefusedRequests(app, REJECT_SOURCE, rejects);
-    app.post("/v1/traces", async (request, reply) => {
+    app.post("/v1/traces", { config: { scope: "ingest" } }, async (request, reply) => {
       const mediaType = mediaTypeOf(request.headers["content-type"]);
       const isJson = mediaType === JSON_TYPE;
       if (!isJson && mediaType !== PROTOBUF) {

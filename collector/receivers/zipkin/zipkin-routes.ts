@@ -24,7 +24,7 @@ export function zipkinIngestRoutes(options: ZipkinIngestOptions): FastifyPluginA
   return async (app) => {
     acceptRawBodies(app);
     countRefusedRequests(app, REJECT_SOURCE, rejects);
-    app.post("/api/v2/spans", async (request, reply) => {
+    app.post("/api/v2/spans", { config: { scope: "ingest" } }, async (request, reply) => {
       const mediaType = mediaTypeOf(request.headers["content-type"]);
       const isJson = mediaType === "application/json";
       if (!isJson && mediaType !== "application/x-protobuf") {
