@@ -79,7 +79,7 @@ export const proberSection = defineSection(
     { key: "highPriorityConcurrency", env: "MESHSIGHT_PROBE_HIGH_PRIORITY_CONCURRENCY", flag: "probe-high-priority-concurrency", description: "Queued runs of priority: high cases at once in this process (their own workers, never behind normal or low runs)." },
     { key: "lowPriorityConcurrency", env: "MESHSIGHT_PROBE_LOW_PRIORITY_CONCURRENCY", flag: "probe-low-priority-concurrency", description: "Queued runs of priority: low cases at once in this process (workerConcurrency is for normal ones)." },
     { key: "scriptCasesDir", env: "MESHSIGHT_PROBE_SCRIPT_CASES_DIR", flag: "probe-script-cases-dir", description: "Directory of TypeScript script cases; the script kind is off without it." },
-    { key: "scriptMemoryMb", env: "MESHSIGHT_PROBE_SCRIPT_MEMORY_MB", flag: "probe-script-memory-mb", description: "Heap limit of a script case's worker when its spec gives no memoryLimitMb." },
+    { key: "scriptMemoryMb", env: "MESHSIGHT_PROBE_SCRIPT_MEMORY_MB", flag: "probe-script-memory-mb", description: "Heap limit of a script case's process when its spec gives no memoryLimitMb." },
     { key: "scriptMaxMemoryMb", env: "MESHSIGHT_PROBE_SCRIPT_MAX_MEMORY_MB", flag: "probe-script-max-memory-mb", description: "The largest memoryLimitMb a script case may ask for." },
     { key: "scriptEnv", env: "MESHSIGHT_PROBE_SCRIPT_ENV", flag: "probe-script-env", description: "The only environment script cases see (NAME=value, comma-separated); never the prober's own." },
     { key: "scriptMaxCompiledCases", env: "MESHSIGHT_PROBE_SCRIPT_MAX_COMPILED_CASES", flag: "probe-script-max-compiled-cases", description: "Compiled script cases kept in memory for reuse (least recently used go first)." },

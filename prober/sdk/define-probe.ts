@@ -1,6 +1,6 @@
 /**
  * The SDK a custom probe case is written against. A case file default-exports `defineProbe({ name, run })`;
- * the `script` probe kind loads it in an isolated worker thread and calls `run(ctx)` once per target.
+ * the `script` probe kind loads it in an isolated child process and calls `run(ctx)` once per target.
  *
  *   import { defineProbe } from "meshsight/prober/sdk/define-probe.ts";
  *   export default defineProbe({

@@ -20,7 +20,7 @@ export interface ScriptContextOptions {
 }
 
 /**
- * Builds the `ctx` a case's run receives. It only reports through callbacks: the worker forwards them to
+ * Builds the `ctx` a case's run receives. It only reports through callbacks: the child process forwards them to
  * the parent, tests collect them directly.
  */
 export function createScriptContext(options: ScriptContextOptions): ProbeScriptContext {

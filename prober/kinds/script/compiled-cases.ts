@@ -4,13 +4,13 @@ import { dirname, extname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Loader, type Plugin } from "esbuild";
 
-/** A case file compiled, with the meshsight side of its worker, into one program a worker thread starts from. */
+/** A case file compiled, with the meshsight side of its process, into one program a child process starts from. */
 interface CompiledCase {
   /** Hash over the content of every local file the program was built from. */
   fingerprint: string;
   inputs: string[];
-  /** A data: URL, so starting a worker reads no file and needs no TypeScript loader. */
-  workerUrl: URL;
+  /** One ES module, handed to the child on its standard input: it reads no file and needs no TypeScript loader. */
+  program: string;
 }
 
 /** A case that cannot be compiled (syntax or type-stripping error, an import that does not resolve). */
@@ -18,14 +18,14 @@ export class ScriptCompileError extends Error {
   override readonly name = "ScriptCompileError";
 }
 
-const WORKER_RUNTIME = fileURLToPath(new URL("./script-worker.ts", import.meta.url));
+const CHILD_RUNTIME = fileURLToPath(new URL("./script-child.ts", import.meta.url));
 const LOADERS: Record<string, Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".json": "json" };
 
 /**
- * Compiled script cases, reused across runs. Loading TypeScript inside every run's fresh worker (tsx and
- * esbuild started per thread) cost ~0.5 s of CPU per run; compiling once in the parent and starting each
- * worker from the finished bundle keeps a new, isolated thread per run (heap limit, hard kill) while a
- * resident script case costs little more than the thread itself. A cached program is used while the
+ * Compiled script cases, reused across runs. Loading TypeScript inside every run's fresh process (tsx and
+ * esbuild started each time) cost ~0.5 s of CPU per run; compiling once in the parent and starting each
+ * child from the finished bundle keeps a new, isolated process per run (heap limit, hard kill) while a
+ * resident script case costs little more than the process itself. A cached program is used while the
  * content of every local file it was built from is unchanged (checked before each run, so an edited case
  * or helper is picked up without a restart); packages under node_modules are not re-checked. Bounded:
  * the least recently used cases are dropped beyond `maxEntries`.
@@ -45,20 +45,20 @@ export class CompiledScriptCases {
   }
 
   /** The program for `file` (an absolute path); throws ScriptCompileError when it does not compile. */
-  async workerUrlFor(file: string): Promise<URL> {
+  async programFor(file: string): Promise<string> {
     const cached = this.compiled.get(file);
     if (cached && (await fingerprintOf(cached.inputs)) === cached.fingerprint) {
       // Map order is insertion order: re-inserting makes this the most recently used entry.
       this.compiled.delete(file);
       this.compiled.set(file, cached);
-      return cached.workerUrl;
+      return cached.program;
     }
     let pending = this.building.get(file);
     if (!pending) {
       pending = this.compile(file).finally(() => this.building.delete(file));
       this.building.set(file, pending);
     }
-    return (await pending).workerUrl;
+    return (await pending).program;
   }
 
   private async compile(file: string): Promise<CompiledCase> {
@@ -69,7 +69,7 @@ export class CompiledScriptCases {
       const result = await build({
         stdin: {
           // A dynamic import, so a throw while the case file evaluates is caught and reported by the runtime.
-          contents: `import { runCaseInWorker } from ${JSON.stringify(WORKER_RUNTIME)};\nawait runCaseInWorker(() => import(${JSON.stringify(file)}));\n`,
+          contents: `import { runCaseInChild } from ${JSON.stringify(CHILD_RUNTIME)};\nawait runCaseInChild(() => import(${JSON.stringify(file)}));\n`,
           resolveDir: dirname(file),
           sourcefile: "meshsight-script-entry.ts",
           loader: "ts",
@@ -89,7 +89,7 @@ export class CompiledScriptCases {
       throw new ScriptCompileError(describeBuildFailure(error));
     }
     const inputs = [...hashes.keys()].sort();
-    const compiled: CompiledCase = { fingerprint: combine(inputs.map((input) => [input, hashes.get(input) ?? ""])), inputs, workerUrl: new URL(`data:text/javascript;base64,${Buffer.from(output).toString("base64")}`) };
+    const compiled: CompiledCase = { fingerprint: combine(inputs.map((input) => [input, hashes.get(input) ?? ""])), inputs, program: output };
     this.compiled.delete(file);
     this.compiled.set(file, compiled);
     while (this.compiled.size > this.maxEntries) {

@@ -20,7 +20,7 @@ describe("probe kinds from the prober config", () => {
   it("adds script with a cases directory, and k8s-job with cluster access and a report URL, mounting its report route", () => {
     const { kinds, routes } = kindsFromConfig(proberConfig({ scriptCasesDir, k8sJobReportingUrl: reportingUrl }), kubeConfigFor("http://127.0.0.1:1"), silentLogger);
     assert.equal(kinds("script")?.name, "script");
-    assert.deepEqual(kinds("script")?.parseSpec({ file: "passes.ts" }), { file: `${scriptCasesDir}passes.ts`, memoryMb: 64 });
+    assert.deepEqual(kinds("script")?.parseSpec({ file: "passes.ts" }), { file: `${scriptCasesDir}passes.ts`, memoryMb: 64, env: {} });
     assert.equal(kinds("k8s-job")?.name, "k8s-job");
     assert.equal(routes.length, 1);
   });

@@ -29,7 +29,7 @@ function writeCase(name: string, helperText: string): string {
 }
 
 describe("script cases are compiled once and reused", () => {
-  it("compiles a case once for many runs, each run still in a fresh thread", async () => {
+  it("compiles a case once for many runs, each run still in a fresh process", async () => {
     const lines: string[] = [];
     const kind = createScriptKind({ ...DEFAULT_SCRIPT_KIND_OPTIONS, casesDir, onLog: (line) => lines.push(line) });
     writeCase("reused", "hello");
@@ -38,21 +38,21 @@ describe("script cases are compiled once and reused", () => {
       const outcome = await kind.run(spec, "t", contextWithTimeout(10_000));
       assert.equal(outcome.status, "success", outcome.message);
     }
-    assert.deepEqual(lines, ["hello 1", "hello 1", "hello 1"], "module state never survives a run: every run has its own thread");
+    assert.deepEqual(lines, ["hello 1", "hello 1", "hello 1"], "module state never survives a run: every run has its own process");
   });
 
   it("returns the cached program while nothing changed, and rebuilds when the case or a helper it imports changes", async () => {
     const programs = new CompiledScriptCases(10);
     const file = writeCase("edited", "first");
-    const first = await programs.workerUrlFor(file);
-    assert.equal(await programs.workerUrlFor(file), first, "unchanged files: the same program");
+    const first = await programs.programFor(file);
+    assert.equal(await programs.programFor(file), first, "unchanged files: the same program");
     assert.equal(programs.compilationCount, 1);
 
     writeFileSync(join(casesDir, "edited-helper.ts"), 'export const word: string = "second";\n');
-    const second = await programs.workerUrlFor(file);
+    const second = await programs.programFor(file);
     assert.notEqual(second, first);
     assert.equal(programs.compilationCount, 2);
-    assert.match(Buffer.from(second.href.split(",")[1] ?? "", "base64").toString(), /"second"/, "the new helper text is in the program");
+    assert.match(second, /"second"/, "the new helper text is in the program");
 
     const lines: string[] = [];
     const kind = createScriptKind({ ...DEFAULT_SCRIPT_KIND_OPTIONS, casesDir, onLog: (line) => lines.push(line) });
@@ -64,16 +64,16 @@ describe("script cases are compiled once and reused", () => {
   it("compiles concurrent first runs of one case once, and keeps at most maxEntries programs", async () => {
     const programs = new CompiledScriptCases(2);
     const files = ["lru-a", "lru-b", "lru-c"].map((name) => writeCase(name, name));
-    const [one, two] = await Promise.all([programs.workerUrlFor(files[0]!), programs.workerUrlFor(files[0]!)]);
+    const [one, two] = await Promise.all([programs.programFor(files[0]!), programs.programFor(files[0]!)]);
     assert.equal(one, two);
     assert.equal(programs.compilationCount, 1);
-    await programs.workerUrlFor(files[1]!);
-    await programs.workerUrlFor(files[0]!);
-    await programs.workerUrlFor(files[2]!);
+    await programs.programFor(files[1]!);
+    await programs.programFor(files[0]!);
+    await programs.programFor(files[2]!);
     assert.equal(programs.compilationCount, 3, "a was used last, so b made room for c");
-    await programs.workerUrlFor(files[0]!);
+    await programs.programFor(files[0]!);
     assert.equal(programs.compilationCount, 3, "a is still cached");
-    await programs.workerUrlFor(files[1]!);
+    await programs.programFor(files[1]!);
     assert.equal(programs.compilationCount, 4, "b was dropped and is compiled again");
   });
 
@@ -83,6 +83,6 @@ describe("script cases are compiled once and reused", () => {
     const outcome = await kind.run(kind.parseSpec({ file: "broken.ts" }), "t", contextWithTimeout(10_000));
     assert.equal(outcome.status, "error");
     assert.match(outcome.message, /broken\.ts does not compile: .*broken\.ts:\d+:\d+: /);
-    await assert.rejects(new CompiledScriptCases(1).workerUrlFor(join(casesDir, "broken.ts")), ScriptCompileError);
+    await assert.rejects(new CompiledScriptCases(1).programFor(join(casesDir, "broken.ts")), ScriptCompileError);
   });
 });

@@ -66,10 +66,10 @@ describe("script probe kind", () => {
     assert.ok(process.memoryUsage().heapUsed < 1024 * 1024 * 1024, "the parent's heap is untouched");
   });
 
-  it("reports a case that exits its thread", async () => {
+  it("reports a case that exits its process", async () => {
     const outcome = await kind.run(kind.parseSpec({ file: "exits.ts" }), server.origin, contextWithTimeout(10_000));
     assert.equal(outcome.status, "failure");
-    assert.match(outcome.message, /^the script's thread exited with code 3 before finishing/);
+    assert.match(outcome.message, /^the script's process exited with code 3 before finishing/);
   });
 
   it("reports a file that is not a probe script as an error", async () => {
