@@ -209,6 +209,7 @@ async function ingest(args: readonly string[]): Promise<void> {
       await runIngestCommand({
         options: parsed.options,
         collectorConfig: config.collector,
+        retention: config.storage.retention,
         storage: { writer: storage, reader: storage, component },
         dataDir: config.storage.dataDir,
         registry,

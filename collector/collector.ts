@@ -8,6 +8,7 @@ import { RateLimitedLog } from "../core/telemetry/rate-limited-log.ts";
 import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { Flusher } from "./aggregate/flusher.ts";
+import { retentionMsOf, type CoveredRange } from "./aggregate/minute-admission.ts";
 import { MinuteAggregator } from "./aggregate/minute-aggregator.ts";
 import { Sampler } from "./aggregate/sampler.ts";
 import { fileSourceIdentity } from "./access-log-source.ts";
@@ -25,6 +26,7 @@ import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
 import type { AuthorizeRequest } from "../core/http/app.ts";
 import type { ConfigOf } from "../core/config/section.ts";
 import type { ReceiversConfig } from "../core/config/sections/receivers.ts";
+import type { RetentionPolicy } from "../core/storage/port.ts";
 import { tuneHeapGrowthForCollector } from "./heap-growth.ts";
 import { tracesSection, type TracesConfig } from "./traces/config.ts";
 import { createTraceComponents } from "./traces/trace-components.ts";
@@ -42,6 +44,15 @@ export interface CollectorConfigs extends Pick<ConfigOf<typeof collectorSections
   receivers: Pick<ReceiversConfig, "alsPort"> & Partial<ReceiversConfig>;
   /** Trace ingestion (OTLP, Zipkin) and its query APIs; without it the collector takes access logs only. */
   traces?: TracesConfig;
+  /** Storage's minute retention: event-time input older than it is rejected as `expired`; unset, nothing expires. */
+  storage?: { retention: Pick<RetentionPolicy, "minuteDays"> };
+}
+
+/** One input read by its own time (a file's history, a `meshsight ingest` run), with its own watermark. */
+export interface EventTimeInput {
+  ingest: AccessLogIngest;
+  /** The minutes its admitted records fell in, or null when none was. */
+  covered(): CoveredRange | null;
 }
 
 /** Where tail offsets go when collector.accessLogOffsetsFile is unset: next to the rest of the local state. */
@@ -76,6 +87,8 @@ export interface Collector {
   pipelineComponents: Component[];
   routes: FastifyPluginAsync[];
   pipeline: CollectorPipeline;
+  /** A new input judged by the data's own time instead of the clock (minute-admission.ts, EventTimeAdmission). */
+  eventTimeInput(): EventTimeInput;
   /** The ALS port actually bound, once started (the configured one may be 0). */
   alsPort(): number | undefined;
 }
@@ -139,16 +152,30 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
           clock,
         });
   // Services whose sidecars send access logs are measured already: their spans must not count them again.
-  const accessLogs: AccessLogIngest =
+  const notingMeshServices = (input: AccessLogIngest): AccessLogIngest =>
     traces === undefined
-      ? pipeline
+      ? input
       : {
           ingest: (proxy, entries) => {
-            const accepted = pipeline.ingest(proxy, entries);
+            const accepted = input.ingest(proxy, entries);
             traces.meshServices.note(resolver.selfOf(proxy).service);
             return accepted;
           },
         };
+  const accessLogs = notingMeshServices(pipeline);
+  const retentionMs = retentionMsOf(configs.storage?.retention.minuteDays);
+  const eventTimeInput = (): EventTimeInput => {
+    const admission = aggregator.eventTimeAdmission(retentionMs);
+    const judged = pipeline.inputJudgedBy(admission);
+    const ingest = notingMeshServices({
+      ingest: (proxy, entries) => {
+        // History spreads over many minutes and fills the aggregator fast: drain it now, not at the next tick.
+        if (aggregator.isOverloaded()) flusher.requestFlush();
+        return judged.ingest(proxy, entries);
+      },
+    });
+    return { ingest, covered: () => admission.covered() };
+  };
   const als = new AlsReceiver({
     host: deps.host,
     port: receivers.alsPort,
@@ -184,17 +211,17 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
       stop: () => als.stop(),
     },
   ];
-  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, config, accessLogs));
+  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, config, accessLogs, () => eventTimeInput().ingest));
   const routes: FastifyPluginAsync[] = [
     ...readApiRoutes(deps.reader, clock),
     async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects, defaultFormat: config.accessLogFormat }),
   ];
   if (traces !== undefined) components.push(...traces.components);
-  return { components, pipelineComponents, routes, pipeline, alsPort: () => alsPort };
+  return { components, pipelineComponents, routes, pipeline, eventTimeInput, alsPort: () => alsPort };
 }
 
 /** Tails collector.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */
-function fileTailerComponent(deps: CollectorDeps, config: CollectorConfigs["collector"], ingest: AccessLogIngest): Component {
+function fileTailerComponent(deps: CollectorDeps, config: CollectorConfigs["collector"], ingest: AccessLogIngest, historyInput: () => AccessLogIngest): Component {
   const { logger, rejects } = deps;
   const statePath = config.accessLogOffsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
   if (statePath === undefined) throw new Error("collector.accessLogFiles is set but neither collector.accessLogOffsetsFile nor a data directory says where to keep tail offsets");
@@ -207,6 +234,7 @@ function fileTailerComponent(deps: CollectorDeps, config: CollectorConfigs["coll
     format: config.accessLogFormat,
     identity: fileSourceIdentity(config),
     ingest,
+    historyInput,
     rejects,
     statePath,
     startAt: config.accessLogStartAt,

@@ -3,12 +3,12 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ProxyRole } from "../core/model/access-log.ts";
 import { Lifecycle, type Component } from "../core/lifecycle.ts";
-import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
+import type { RetentionPolicy, StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { staticIdentityFrom, type OperatorIdentity } from "./access-log-source.ts";
 import { createCollector } from "./collector.ts";
 import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN, type CollectorConfig } from "./config.ts";
-import { formatSummary, ProgressLine, type ProgressTerminal, type RejectsBySourceAndReason } from "./ingest-report.ts";
+import { formatSummary, judgeIngest, ProgressLine, type IngestSummary, type ProgressTerminal } from "./ingest-report.ts";
 import { createLineParser } from "./receivers/access-log/formats.ts";
 import { identityFromStatic } from "./receivers/access-log/source-identity.ts";
 import { ingestStream } from "./receivers/access-log/stream-ingest.ts";
@@ -19,12 +19,19 @@ import { ingestStream } from "./receivers/access-log/stream-ingest.ts";
  * dispatches; this module owns the run.
  */
 export const INGEST_USAGE = `usage: meshsight ingest --format FORMAT [--service SERVICE[.NAMESPACE]] [--instance POD[.NAMESPACE]]
-                        [--role sidecar|router|waypoint] [config flags, e.g. --data-dir DIR] < access.log
+                        [--role sidecar|router|waypoint] [--max-reject-share SHARE]
+                        [config flags, e.g. --data-dir DIR] < access.log
   Reads access-log lines from stdin into storage (the one meshsight start uses with the same settings),
-  then flushes and prints the totals. FORMAT: istio, envoy, json, mosn, custom:<format> or mosn:<format>.
+  then flushes and prints the totals, the rejects by reason and the time range stored.
+  FORMAT: istio, envoy, json, mosn, custom:<format> or mosn:<format>.
   --service and --instance name the proxy that wrote the lines (default role: sidecar).
-  Lines older than --lateness-seconds (default 120, at most 3600) are rejected as late.
-  Exit codes: 0 all read lines handed to storage, 1 storage failed or the run was interrupted, 2 bad command line.
+  Lines are aggregated by their own time, so a log of any age loads whole: a line older than the
+  storage's minute retention (--retention-minute-days, default 7) is rejected as expired, and one more
+  than --lateness-seconds (default 120) behind the newest minute read before it as late.
+  Ingesting the same lines twice counts them twice.
+  --max-reject-share SHARE (0..1, default none): fail when more than SHARE of the lines were not accepted.
+  Exit codes: 0 lines stored; 1 storage failed or the run was interrupted; 2 bad command line;
+  3 nothing stored from a non-empty input, or more lines not accepted than --max-reject-share allows.
 `;
 
 export class IngestUsageError extends Error {
@@ -34,6 +41,8 @@ export class IngestUsageError extends Error {
 export interface IngestCommandOptions {
   format: string;
   identity: OperatorIdentity;
+  /** Share of lines not accepted above which the run fails (exit 3); undefined: no limit. */
+  maxRejectShare?: number;
 }
 
 export interface ParsedIngestArgs {
@@ -42,7 +51,7 @@ export interface ParsedIngestArgs {
   configArgs: string[];
 }
 
-const OWN_FLAGS = new Set(["format", "service", "instance", "role"]);
+const OWN_FLAGS = new Set(["format", "service", "instance", "role", "max-reject-share"]);
 const ROLES: readonly ProxyRole[] = ["sidecar", "router", "waypoint"];
 
 /** Splits this command's flags (`--format x` or `--format=x`) from the config flags loadConfig reads. */
@@ -62,7 +71,16 @@ export function parseIngestArgs(args: readonly string[]): ParsedIngestArgs {
     if (own.has(name)) throw new IngestUsageError(`--${name} is given twice`);
     own.set(name, value);
   }
-  return { options: { format: checkedFormat(own.get("format")), identity: checkedIdentity(own) }, configArgs };
+  const options: IngestCommandOptions = { format: checkedFormat(own.get("format")), identity: checkedIdentity(own) };
+  const share = own.get("max-reject-share");
+  if (share !== undefined) options.maxRejectShare = checkedShare(share);
+  return { options, configArgs };
+}
+
+function checkedShare(text: string): number {
+  const share = Number(text);
+  if (!(/^[0-9.]+$/.test(text) && share >= 0 && share <= 1)) throw new IngestUsageError(`--max-reject-share ${JSON.stringify(text)}: expected a number from 0 to 1`);
+  return share;
 }
 
 function checkedFormat(format: string | undefined): string {
@@ -99,6 +117,8 @@ function checkedIdentity(own: ReadonlyMap<string, string>): OperatorIdentity {
 export interface IngestCommandDeps {
   options: IngestCommandOptions;
   collectorConfig: CollectorConfig;
+  /** Storage's retention: lines older than its minute retention are rejected as expired. */
+  retention: Pick<RetentionPolicy, "minuteDays">;
   /** Storage as `meshsight start` builds it: the adapter and the lifecycle component that opens and closes it. */
   storage: { writer: StorageWriter; reader: StorageReader; component: Component };
   dataDir: string;
@@ -123,8 +143,8 @@ const STOP_TIMEOUT_MS = 120_000;
 const FLUSH_REJECT_SOURCE = "flush";
 
 /**
- * Runs the pipeline and storage (no listeners, no tailers), ingests `input`, flushes by stopping, prints the
- * totals and returns the exit code: 0 when every read line was handed over and storage took every row, else 1.
+ * Runs the pipeline and storage (no listeners, no tailers), ingests `input` by its own time (one event-time
+ * input, collector.ts), flushes by stopping, prints the totals and returns the exit code (judgeIngest).
  * Throws IngestUsageError when the collector cannot be set up from the config, and lets the lifecycle's
  * StartupError through when storage cannot be reached.
  */
@@ -132,7 +152,7 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
   const { logger } = deps;
   const collector = await createCollector(
     { host: "127.0.0.1", writer: deps.storage.writer, reader: deps.storage.reader, registry: deps.registry, rejects: deps.rejects, logger, dataDir: deps.dataDir },
-    { collector: deps.collectorConfig, receivers: { alsPort: 0 } },
+    { collector: deps.collectorConfig, receivers: { alsPort: 0 }, storage: { retention: deps.retention } },
   ).catch((error: unknown) => {
     throw new IngestUsageError(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`);
   });
@@ -145,10 +165,11 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
     // Stopping is what flushes: every open minute is written before storage closes.
     return lifecycle.stop();
   };
+  const input = collector.eventTimeInput();
   const totals = await ingestStream(interruptible(deps.input, deps.signal), {
     format: deps.options.format,
     proxy: identityFromStatic(staticIdentityFrom(deps.options.identity)),
-    ingest: collector.pipeline,
+    ingest: input.ingest,
     rejects: deps.rejects,
     onProgress: (progress) => progressLine.update(progress),
     progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -159,14 +180,17 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
     throw error;
   });
   const isClean = await stop();
-  const rejects = await rejectsByReason(deps.registry);
-  const droppedRows = Object.entries(rejects)
-    .filter(([key]) => key.startsWith(`${FLUSH_REJECT_SOURCE}/`))
-    .reduce((sum, [, value]) => sum + value, 0);
-  const wasInterrupted = !totals.isComplete || deps.signal?.aborted === true;
-  deps.output.write(formatSummary({ totals, rejects, droppedRows, wasInterrupted }));
+  const summary: IngestSummary = {
+    totals,
+    droppedRows: await rowsStorageRefused(deps.registry),
+    wasInterrupted: !totals.isComplete || deps.signal?.aborted === true,
+    covered: input.covered(),
+  };
+  deps.output.write(formatSummary(summary));
   if (!isClean) deps.output.write("storage failed: the final flush did not finish; see the log on stderr\n");
-  return droppedRows > 0 || wasInterrupted || !isClean ? 1 : 0;
+  const verdict = judgeIngest(summary, isClean, deps.options.maxRejectShare);
+  if (verdict.message !== "") deps.output.write(`failed: ${verdict.message}\n`);
+  return verdict.code;
 }
 
 /**
@@ -188,10 +212,13 @@ function interruptible(input: Readable, signal: AbortSignal | undefined): Readab
   return output;
 }
 
-/** Reads meshsight_rejected_total back: the pipeline's rejects (late, future, caps) are counted only there. */
-async function rejectsByReason(registry: Registry): Promise<RejectsBySourceAndReason> {
+/**
+ * Rows the flusher gave up on, from meshsight_rejected_total: they are rows, not lines, lost after the lines
+ * were accounted for, so the summary states them apart from the lines' rejects.
+ */
+async function rowsStorageRefused(registry: Registry): Promise<number> {
   const metric = await registry.getSingleMetric("meshsight_rejected_total")?.get();
-  const byReason: RejectsBySourceAndReason = {};
-  for (const value of metric?.values ?? []) byReason[`${String(value.labels.source)}/${String(value.labels.reason)}`] = value.value;
-  return byReason;
+  let rows = 0;
+  for (const value of metric?.values ?? []) if (value.labels.source === FLUSH_REJECT_SOURCE) rows += value.value;
+  return rows;
 }

@@ -1,3 +1,4 @@
+import type { CoveredRange } from "./aggregate/minute-admission.ts";
 import type { IngestProgress, IngestTotals } from "./receivers/access-log/stream-ingest.ts";
 
 /**
@@ -10,9 +11,6 @@ export interface ProgressTerminal {
   readonly isTTY?: boolean;
   write(text: string): unknown;
 }
-
-/** Rejects counted anywhere in the pipeline, keyed `source/reason` (meshsight_rejected_total). */
-export type RejectsBySourceAndReason = Record<string, number>;
 
 const CARRIAGE_RETURN_AND_CLEAR_LINE = "\r\u001b[K";
 const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -48,26 +46,60 @@ export class ProgressLine {
 }
 
 export interface IngestSummary {
+  /** The run's own account (ingest-account.ts): its rejects by reason are the ones it added to meshsight_rejected_total. */
   totals: IngestTotals;
-  /** Every reject the run counted, including the pipeline's own (late, future, endpoint cap, flush drops). */
-  rejects: RejectsBySourceAndReason;
   /** Rows storage never took (the flusher gave up on them): the run lost data. */
   droppedRows: number;
   wasInterrupted: boolean;
+  /** The minutes the accepted lines fell in, or null when none was. */
+  covered: CoveredRange | null;
 }
 
-/** The plain-text totals printed on stdout when the run ends. */
+/**
+ * The plain-text totals printed on stdout when the run ends: the reasons listed are the run's account, so
+ * they add up to the rejected count, and the time range says where to look for what was stored.
+ */
 export function formatSummary(summary: IngestSummary): string {
   const { totals } = summary;
   const seconds = totals.elapsedMs / 1000;
   const lines = [
     `${summary.wasInterrupted ? "interrupted after" : "ingested"} ${count(totals.lines)} lines in ${seconds.toFixed(2)} s (${count(totals.linesPerSecond)} lines/s): ${count(totals.accepted)} accepted, ${count(totals.rejected)} rejected`,
   ];
-  const reasons = Object.entries(summary.rejects)
+  const reasons = Object.entries(totals.rejectsByReason)
     .filter(([, value]) => value > 0)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => `${key} ${count(value)}`);
   if (reasons.length > 0) lines.push(`rejects by reason: ${reasons.join(", ")}`);
+  if (summary.covered !== null) lines.push(`time range: ${minuteText(summary.covered.fromMs)} to ${minuteText(summary.covered.toMs)} (from=${summary.covered.fromMs}&to=${summary.covered.toMs})`);
   if (summary.droppedRows > 0) lines.push(`storage failed: ${count(summary.droppedRows)} aggregated rows could not be written`);
   return `${lines.join("\n")}\n`;
+}
+
+function minuteText(timeMs: number): string {
+  return new Date(timeMs).toISOString().replace(":00.000Z", "Z");
+}
+
+/** `meshsight ingest` exit codes (docs/configuration.md, "meshsight ingest"). */
+export const INGEST_EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
+
+export interface IngestVerdict {
+  code: number;
+  /** Why the run failed, for the user; empty when it did not. */
+  message: string;
+}
+
+/**
+ * Whether a finished run is a success for scripts: storage losses and interruptions fail it (1); so does an
+ * input that stored nothing, and, with `maxRejectShare`, more lines not accepted than that share (3).
+ */
+export function judgeIngest(summary: IngestSummary, isStorageClean: boolean, maxRejectShare: number | undefined): IngestVerdict {
+  const { lines, accepted } = summary.totals;
+  if (summary.droppedRows > 0 || !isStorageClean) return { code: INGEST_EXIT.failed, message: "" };
+  if (summary.wasInterrupted) return { code: INGEST_EXIT.failed, message: "" };
+  if (lines > 0 && accepted === 0) return { code: INGEST_EXIT.refused, message: `nothing stored: none of the ${count(lines)} lines was accepted` };
+  const share = lines === 0 ? 0 : (lines - accepted) / lines;
+  if (maxRejectShare !== undefined && share > maxRejectShare) {
+    return { code: INGEST_EXIT.refused, message: `${(share * 100).toFixed(1)}% of the lines were not accepted, more than --max-reject-share ${maxRejectShare}` };
+  }
+  return { code: INGEST_EXIT.ok, message: "" };
 }

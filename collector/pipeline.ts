@@ -2,6 +2,7 @@ import { Counter, type Registry } from "prom-client";
 import type { AccessLogEntry, MeshCall, ProxyIdentity } from "../core/model/access-log.ts";
 import type { ServiceRef } from "../core/model/dimensions.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
+import type { MinuteAdmission } from "./aggregate/minute-admission.ts";
 import type { AccessLogIngest } from "./ingest.ts";
 import { CallerPairing } from "./mesh/caller-pairing.ts";
 
@@ -21,6 +22,7 @@ export interface CollectorPipelineOptions {
     add(call: MeshCall): boolean;
     addRelation(call: MeshCall): boolean;
     noteInstance(ref: ServiceRef, attributes: Record<string, string>, timeMs: number): void;
+    withAdmission<T>(admission: MinuteAdmission, work: () => T): T;
   };
   sampler: { offer(call: MeshCall, raw: unknown): unknown };
   /** Further bounds to respect, typically the flusher's retry buffer. */
@@ -119,6 +121,15 @@ export class CollectorPipeline implements AccessLogIngest {
     this.aggregator.noteInstance(this.selfOf(proxy), proxy.attributes, this.clock());
     this.callsAccepted.inc(accepted);
     return true;
+  }
+
+  /**
+   * This pipeline as one input whose minutes `admission` opens and closes (event time for a file or a
+   * `meshsight ingest` run) instead of the wall clock. A relation completed by pairing is judged by the
+   * input whose batch completed it.
+   */
+  inputJudgedBy(admission: MinuteAdmission): AccessLogIngest {
+    return { ingest: (proxy, entries) => this.aggregator.withAdmission(admission, () => this.ingest(proxy, entries)) };
   }
 
   /** Gives up on calls waiting for their caller past the pairing window even while no input arrives. */

@@ -81,6 +81,7 @@ export class Flusher {
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
   private isBusy = false;
+  private isFlushRequested = false;
   private readonly duration: Histogram;
   private readonly rowsWritten: Counter<"kind">;
   private readonly failures: Counter;
@@ -138,6 +139,18 @@ export class Flusher {
   flush(force = false): Promise<void> {
     this.busy = this.busy.then(() => this.flushOnce(force, false));
     return this.busy;
+  }
+
+  /**
+   * Flushes now unless a requested flush is still under way: input read by its own time (a file of last
+   * week) fills the aggregator faster than the timer drains it, and should not stall until the next tick.
+   */
+  requestFlush(): void {
+    if (this.isFlushRequested) return;
+    this.isFlushRequested = true;
+    void this.flush().finally(() => {
+      this.isFlushRequested = false;
+    });
   }
 
   /** Stops the timer, drains everything and writes it, retrying a few times; what still fails is dropped loudly. */

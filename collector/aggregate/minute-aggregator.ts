@@ -4,6 +4,7 @@ import { UNKNOWN_SERVICE, type EntityRecord, type ServiceRef } from "../../core/
 import { DEFAULT_APDEX_THRESHOLD_MS, RESOLUTION_MS, type MinuteMetrics } from "../../core/model/metrics.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { EntitySet } from "./entity-set.ts";
+import { EventTimeAdmission, WallClockAdmission, type MinuteAdmission } from "./minute-admission.ts";
 import { InstanceRegistry } from "./instance-registry.ts";
 import { MetricAccumulator } from "./metric-accumulator.ts";
 import { MinuteBucket, newRelationCells, relationCellIndex, ServiceMinute } from "./minute-bucket.ts";
@@ -16,7 +17,10 @@ const OVERLOAD_HIGH_WATERMARK = 0.9;
 export interface MinuteAggregatorOptions {
   registry: Registry;
   rejects: RejectCounter;
-  /** How long after its end a minute stays open for late records. */
+  /**
+   * How long after its end a minute stays open for late records: by the clock for live input, by the newest
+   * minute of the input for event-time input (eventTimeAdmission).
+   */
   latenessMs?: number;
   /**
    * How far ahead of the local clock a record may be (proxy clock skew). Records further ahead are
@@ -48,21 +52,27 @@ const DEFAULTS = {
 /**
  * Aggregates MeshCalls in place per minute and entity (docs/architecture.md, "Metrics model"): service,
  * instance and endpoint from server-side calls only (for the destination), relations from every call.
- * Minutes close `latenessMs` after their end; `drain` hands over what each minute gathered since the last drain as MinuteMetrics rows (see drain).
+ * Minutes close `latenessMs` after their end, by the clock for live input or by the data's own time for an
+ * input run under an event-time admission (withAdmission); `drain` hands over what each minute gathered
+ * since the last drain as MinuteMetrics rows (see drain).
  */
 export class MinuteAggregator {
   private readonly rejects: RejectCounter;
   private readonly latenessMs: number;
   private readonly maxFutureMs: number;
+  private readonly wallClock: WallClockAdmission;
+  /** Judges the input being added now; the wall clock unless withAdmission says otherwise. */
+  private admission: MinuteAdmission;
   private readonly maxOpenEntityMinutes: number;
   private readonly apdexThresholdsMs: ReadonlyMap<string, number>;
   private readonly defaultApdexThresholdMs: number;
   private readonly clock: () => number;
   private readonly instances: InstanceRegistry;
   private readonly minutes = new Map<number, MinuteBucket>();
-  /** Records of minutes before this were already handed over: they are late whatever the clock says. */
-  private drainedBeforeMs = Number.NEGATIVE_INFINITY;
-  /** Calls arrive mostly in time order, so the last minute used is remembered to skip the minute lookup. */
+  /**
+   * Calls arrive mostly in time order, so the last minute used is remembered to skip the minute lookup and
+   * the admission; it is forgotten when the admission changes, so each input's minutes pass its own.
+   */
   private lastMinute: MinuteBucket | null = null;
   private openAccumulators = 0;
   private readonly openGauge: Gauge;
@@ -77,6 +87,8 @@ export class MinuteAggregator {
     this.defaultApdexThresholdMs = nonNegative("defaultApdexThresholdMs", options.defaultApdexThresholdMs ?? DEFAULT_APDEX_THRESHOLD_MS);
     this.instances = new InstanceRegistry(options.maxInstances ?? DEFAULTS.maxInstances);
     this.clock = options.clock ?? Date.now;
+    this.wallClock = new WallClockAdmission({ clock: this.clock, latenessMs: this.latenessMs, maxFutureMs: this.maxFutureMs });
+    this.admission = this.wallClock;
     this.openGauge = new Gauge({
       name: "meshsight_aggregate_open_entity_minutes",
       help: "Entity-minutes (accumulators) held in memory by the minute aggregator.",
@@ -94,6 +106,31 @@ export class MinuteAggregator {
   /** True when callers should stop handing over records until the next drain. */
   isOverloaded(): boolean {
     return this.openAccumulators >= this.maxOpenEntityMinutes * OVERLOAD_HIGH_WATERMARK;
+  }
+
+  /**
+   * Judges records by the data's own time (files, `meshsight ingest`): one per input, with this aggregator's
+   * lateness as the out-of-order tolerance and records older than `retentionMs` expired.
+   */
+  eventTimeAdmission(retentionMs: number): EventTimeAdmission {
+    return new EventTimeAdmission({ clock: this.clock, latenessMs: this.latenessMs, maxFutureMs: this.maxFutureMs, retentionMs });
+  }
+
+  /** Runs synchronous `work` (adding one input's batch) with its records judged by `admission`. */
+  withAdmission<T>(admission: MinuteAdmission, work: () => T): T {
+    const outer = this.admission;
+    this.useAdmission(admission);
+    try {
+      return work();
+    } finally {
+      this.useAdmission(outer);
+    }
+  }
+
+  private useAdmission(admission: MinuteAdmission): void {
+    if (this.admission === admission) return;
+    this.admission = admission;
+    this.lastMinute = null;
   }
 
   /**
@@ -155,8 +192,9 @@ export class MinuteAggregator {
    *
    * Open minutes are handed over too, as partial sums: storage adds rows of the same key and minute, so
    * users see the current minute within one flush interval instead of after the lateness window. A minute
-   * still open keeps taking late records (they start a fresh partial sum); a minute closed at `nowMs`
-   * (ended more than latenessMs ago), or every minute with `force`, is retired: its records are late.
+   * still open keeps taking late records (they start a fresh partial sum); for live input, a minute closed
+   * at `nowMs` (ended more than latenessMs ago), or every minute with `force`, is retired: its records are
+   * late. Event-time input reopens a minute as its admission allows, adding another partial sum.
    */
   drain(nowMs: number, force = false): DrainResult {
     const metrics: MinuteMetrics[] = [];
@@ -165,8 +203,7 @@ export class MinuteAggregator {
       minute.emit(metrics, entities, this.instances);
       this.minutes.delete(startMs);
       this.openAccumulators -= minute.accumulators;
-      const isClosed = force || startMs + MINUTE_MS + this.latenessMs <= nowMs;
-      if (isClosed) this.drainedBeforeMs = Math.max(this.drainedBeforeMs, startMs + MINUTE_MS);
+      this.wallClock.noteDrained(startMs, nowMs, force);
     }
     this.lastMinute = null;
     for (const noted of this.instances.drainSeen()) {
@@ -230,23 +267,19 @@ export class MinuteAggregator {
     const startMs = timeMs - (timeMs % MINUTE_MS);
     const last = this.lastMinute;
     if (last !== null && last.startMs === startMs) return last;
+    if (!(timeMs >= 0 && Number.isSafeInteger(startMs))) {
+      this.rejects.reject(REJECT_SOURCE, "invalid-time", 1, `timeMs=${timeMs}`);
+      return null;
+    }
+    // Asked when the minute changes, not per record: the clock (or the watermark) is read once per run of a minute.
+    const refusal = this.admission.refusal(startMs, timeMs);
+    if (refusal !== null) {
+      // Details stay cheap to build: a replaying proxy can send floods of late records.
+      this.rejects.reject(REJECT_SOURCE, refusal, 1, `timeMs=${timeMs} referenceMs=${this.admission.referenceMs}`);
+      return null;
+    }
     let minute = this.minutes.get(startMs);
     if (minute === undefined) {
-      if (!(timeMs >= 0 && Number.isSafeInteger(startMs))) {
-        this.rejects.reject(REJECT_SOURCE, "invalid-time", 1, `timeMs=${timeMs}`);
-        return null;
-      }
-      // The clock is read only when a new minute opens, not per record.
-      const nowMs = this.clock();
-      if (startMs < this.drainedBeforeMs || startMs + MINUTE_MS + this.latenessMs <= nowMs) {
-        // Details stay cheap to build: a replaying proxy can send floods of late records.
-        this.rejects.reject(REJECT_SOURCE, "late", 1, `timeMs=${timeMs} nowMs=${nowMs}`);
-        return null;
-      }
-      if (timeMs > nowMs + this.maxFutureMs) {
-        this.rejects.reject(REJECT_SOURCE, "future", 1, `timeMs=${timeMs} nowMs=${nowMs}`);
-        return null;
-      }
       minute = new MinuteBucket(startMs);
       this.minutes.set(startMs, minute);
     }

@@ -32,29 +32,33 @@ function istioExampleLines(timeMs: number): string {
 }
 
 void describe("meshsight ingest", () => {
-  void it("reads stdin into the data directory's storage, prints the totals and exits 0", async () => {
-    // Blank lines are skipped; a line an hour old is refused by the aggregator, and says so like any reject.
-    const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n\n${istioExampleLines(Date.now() - 3_600_000).split("\n")[1] ?? ""}\n${istioExampleLines(Date.now() - 5_000)}\n`;
+  void it("reads stdin into the data directory's storage, prints the totals and the time range, and exits 0", async () => {
+    // Blank lines are skipped; a line an hour older than the lines read before it is late, and says so like any reject.
+    const recentMs = Date.now() - 5_000;
+    const stdin = `${istioExampleLines(recentMs)}\nnot an access-log line\n\n${istioExampleLines(recentMs - 3_600_000).split("\n")[1] ?? ""}\n${istioExampleLines(recentMs)}\n`;
     const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default"], { MESHSIGHT_DATA_DIR: dataDir }, { text: stdin });
     const code = await run.exited();
     assert.equal(code, 0, run.stderr());
     const output = run.stdoutLines();
     assert.match(output[0] ?? "", /^ingested 6 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 2 rejected$/);
-    assert.deepEqual(output.slice(1), ["rejects by reason: access-log/field_count 1, aggregate/late 1"]);
+    assert.equal(output[1], "rejects by reason: access-log/field_count 1, aggregate/late 1");
+    const fromMs = Math.floor(recentMs / 60_000) * 60_000;
+    const minuteText = (timeMs: number): string => new Date(timeMs).toISOString().replace(":00.000Z", "Z");
+    assert.deepEqual(output.slice(2), [`time range: ${minuteText(fromMs)} to ${minuteText(fromMs + 60_000)} (from=${fromMs}&to=${fromMs + 60_000})`]);
     assert.doesNotMatch(run.stderr(), /\r/, "no progress line when stderr is not a terminal");
   });
 
-  void it("reports lines no call can be made of as rejects, never as accepted", async () => {
+  void it("reports lines no call can be made of as rejects, never as accepted, and exits 3 having stored nothing", async () => {
     const ownDataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-ingest-envoy-"));
     try {
       // Envoy's default format names no cluster: a sidecar's line cannot say which way the call went.
       const time = new Date(Date.now() - 5_000).toISOString();
       const line = `[${time}] "GET /ratings/1 HTTP/1.1" 200 - 0 42 7 5 "-" "curl/8.5.0" "r-1" "ratings:9080" "10.44.1.30:9080"`;
       const run = runCli(["ingest", "--format", "envoy", "--service", "ratings.default"], { MESHSIGHT_DATA_DIR: ownDataDir }, { text: `${line}\n${line}\n` });
-      assert.equal(await run.exited(), 0, run.stderr());
+      assert.equal(await run.exited(), 3, run.stderr());
       const output = run.stdoutLines();
       assert.match(output[0] ?? "", /^ingested 2 lines in [\d.]+ s \([\d,]+ lines\/s\): 0 accepted, 2 rejected$/);
-      assert.deepEqual(output.slice(1), ["rejects by reason: mesh/sidecar_entry_without_cluster 2"]);
+      assert.deepEqual(output.slice(1), ["rejects by reason: mesh/sidecar_entry_without_cluster 2", "failed: nothing stored: none of the 2 lines was accepted"]);
     } finally {
       rmSync(ownDataDir, { recursive: true, force: true });
     }
@@ -71,6 +75,22 @@ void describe("meshsight ingest", () => {
       assert.equal(code, 1, run.stderr());
       assert.match(run.stdoutLines()[0] ?? "", /^interrupted after [02] lines in /);
       assert.match(run.stderr(), /"msg":"DuckDB storage closed"/, "storage was flushed and closed, not abandoned");
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
+  });
+
+  void it("exits 3 when more lines than --max-reject-share were refused, having stored the rest", async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-ingest-share-"));
+    try {
+      const stdin = `${istioExampleLines(Date.now() - 5_000)}\nnot an access-log line\n`;
+      const args = ["ingest", "--format", "istio", "--service", "productpage.default"];
+      const strict = runCli([...args, "--max-reject-share", "0.2"], { MESHSIGHT_DATA_DIR: ownDataDir }, { text: stdin });
+      assert.equal(await strict.exited(), 3, strict.stderr());
+      assert.match(strict.stdoutLines()[0] ?? "", /: 2 accepted, 1 rejected$/);
+      assert.equal(strict.stdoutLines().at(-1), "failed: 33.3% of the lines were not accepted, more than --max-reject-share 0.2");
+      const lenient = runCli([...args, "--max-reject-share=0.5"], { MESHSIGHT_DATA_DIR: ownDataDir }, { text: stdin });
+      assert.equal(await lenient.exited(), 0, lenient.stderr());
     } finally {
       rmSync(ownDataDir, { recursive: true, force: true });
     }

@@ -14,7 +14,13 @@ export interface FileTailerOptions {
   format: string;
   formatOptions?: LineFormatOptions;
   identity: SourceIdentityConfig;
+  /** Where new lines go: live input, judged by the clock. */
   ingest: AccessLogIngest;
+  /**
+   * A new input for one file's history (what it held when tracking began), judged by the data's own time so
+   * a file of any age loads whole; without it history goes to `ingest` too.
+   */
+  historyInput?: () => AccessLogIngest;
   rejects: RejectSink;
   /** JSON file holding the offsets, written atomically; reading resumes from it after a restart. */
   statePath: string;
@@ -46,6 +52,8 @@ interface TrackedFile {
   committedOffset: number;
   decoder: AccessLogLineDecoder;
   proxy: ProxyIdentity;
+  /** The file's history until it is read: the bytes before `endOffset` go to `ingest` (historyInput). */
+  history: { endOffset: number; ingest: AccessLogIngest } | null;
 }
 
 /** Chunks read from one file per poll before the others get their turn. */
@@ -57,6 +65,8 @@ const CHUNKS_PER_FILE_PER_POLL = 8;
  * saved offset move together and a restart never replays or skips a taken line. Handles rotation (the path
  * now names another inode: the old file is read to its end, then the new one from 0) and truncation
  * (size below the offset: restart at 0). While ingest refuses, this file waits and nothing more is read.
+ * What a file held when tracking began is history, read by its own time (historyInput); what is written
+ * after is live and judged by the clock, as every live stream is.
  */
 export class FileTailer {
   private readonly files = new Map<string, TrackedFile>();
@@ -143,6 +153,7 @@ export class FileTailer {
     if (saved !== undefined && saved.dev === info.dev && saved.ino === info.ino && saved.offset <= info.size) offset = saved.offset;
     else if (this.isFirstPoll && !isReplacement && this.options.startAt === "end") offset = info.size;
     const parser = createLineParser(this.options.format, this.options.formatOptions);
+    const { historyInput } = this.options;
     this.files.set(path, {
       path,
       handle,
@@ -152,6 +163,7 @@ export class FileTailer {
       committedOffset: offset,
       decoder: new AccessLogLineDecoder(parser, this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES),
       proxy: resolveSourceIdentity(this.options.identity, path),
+      history: historyInput === undefined || offset >= info.size ? null : { endOffset: info.size, ingest: historyInput() },
     });
     this.markCommitted(this.files.get(path) as TrackedFile);
   }
@@ -162,6 +174,7 @@ export class FileTailer {
     if (size < file.readOffset) {
       // Truncated in place (copytruncate rotation): everything now in the file is new.
       file.decoder.resetPartialLine();
+      file.history = null;
       file.readOffset = 0;
       file.committedOffset = 0;
     }
@@ -195,7 +208,9 @@ export class FileTailer {
       batchSize: Number.MAX_SAFE_INTEGER, // one batch per chunk: taken and offset move together
       signal: this.abort.signal,
     };
-    const taken = entries.length === 0 ? 0 : await deliverWithBackpressure(this.options.ingest, file.proxy, entries, backpressure);
+    const ingest = file.history !== null && file.readOffset < file.history.endOffset ? file.history.ingest : this.options.ingest;
+    if (ingest === this.options.ingest) file.history = null;
+    const taken = entries.length === 0 ? 0 : await deliverWithBackpressure(ingest, file.proxy, entries, backpressure);
     if (taken < entries.length) return false; // stopping: this chunk is read again after a restart
     file.decoder.tally.reportTo(this.options.rejects);
     return true;

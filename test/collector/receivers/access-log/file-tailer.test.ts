@@ -142,6 +142,32 @@ describe("FileTailer on real files", () => {
     }
   });
 
+  it("hands what a file held when tailing began to a history input of its own, and what is appended after to the live input", async () => {
+    const directory = tempDir();
+    writeFileSync(join(directory, "a.log"), lines(0, 30));
+    writeFileSync(join(directory, "b.log"), lines(100, 110));
+    const live = new RecordingIngest();
+    const histories: RecordingIngest[] = [];
+    const tail = tailer(directory, live, {
+      historyInput: () => {
+        const history = new RecordingIngest();
+        histories.push(history);
+        return history;
+      },
+    });
+    await tail.start();
+    try {
+      await waitFor(() => histories.reduce((sum, history) => sum + history.entries.length, 0) === 40, "both files' history");
+      appendFileSync(join(directory, "a.log"), lines(30, 35));
+      await waitFor(() => live.entries.length === 5, "the appended lines");
+      // One history input per file (each its own watermark); a file with nothing to read has none.
+      assert.deepEqual(histories.map((history) => requestIds(history)).sort((a, b) => a.length - b.length), [ids(100, 110), ids(0, 30)]);
+      assert.deepEqual(requestIds(live), ids(30, 35));
+    } finally {
+      await tail.stop();
+    }
+  });
+
   it("finds Kubernetes pod logs by glob and derives the proxy identity from the path", async () => {
     const root = tempDir();
     const podDirectory = join(root, "var/log/pods/bookinfo_reviews-v2-7d79d5bd5d-x2kpq_0b1c2d3e/istio-proxy");
