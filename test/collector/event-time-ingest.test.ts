@@ -4,18 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import type { Counter } from "prom-client";
 import { collectorQueryRoutes, runIngestCommand } from "../../collector/collector.ts";
 import { collectorSection } from "../../collector/config.ts";
 import { buildApp } from "../../core/http/app.ts";
-import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../../core/storage/port.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { RejectCounter } from "../../core/telemetry/rejects.ts";
-import { freshDatabaseName } from "../core/storage/clickhouse/helpers.ts";
+import { clickHouseOnFreshDatabase } from "../core/storage/clickhouse/helpers.ts";
 import { useClickHouse } from "../services/index.ts";
 
 /**
@@ -101,21 +99,17 @@ function runAgainst(storageName: string, open: () => { storage: StorageAdapter; 
       const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
       app = buildApp({ logger, registry, readinessChecks: [], bodyLimitBytes: 1 << 20, routes: collectorQueryRoutes(storage) });
     });
-    after(async () => {
-      await app.close();
-      await storage.close();
-      await cleanup();
-    });
+    after(() => app.close().then(() => storage.close()).then(cleanup));
 
-    const get = async <T>(url: string): Promise<T> => {
-      const response = await app.inject({ method: "GET", url });
-      assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
+    /** What the query API answers at the log's own range. */
+    const read = async <T>(path: string): Promise<T> => {
+      const response = await app.inject({ method: "GET", url: `${path}${path.includes("?") ? "&" : "?"}${RANGE}` });
+      assert.equal(response.statusCode, 200, response.body);
       return response.json<T>();
     };
     const callsPerMinute = async (): Promise<(number | null)[]> =>
-      (await get<{ points: { v: number | null }[] }>(`/api/v1/metrics?scope=service&service=reviews.default&metric=calls&step=minute&${RANGE}`)).points.map((point) => point.v);
-    const serviceCalls = async (): Promise<unknown> =>
-      (await get<{ name: string; calls: number }[]>(`/api/v1/services?${RANGE}`)).map((service) => [service.name, service.calls]);
+      (await read<{ points: { v: number | null }[] }>("/api/v1/metrics?scope=service&service=reviews.default&metric=calls&step=minute")).points.map((point) => point.v);
+    const serviceCalls = async (): Promise<unknown> => (await read<{ name: string; calls: number }[]>("/api/v1/services")).map((service) => [service.name, service.calls]);
 
     void it("stores every line within retention at its own minute, and says what it refused and which range it stored", async () => {
       const run = await ingest(storage, twoDayOldLog());
@@ -142,15 +136,4 @@ runAgainst("DuckDB", () => ({ storage: new DuckDbStorage({ path: ":memory:", ret
 
 const clickhouse = await useClickHouse();
 after(() => clickhouse.stop());
-runAgainst("ClickHouse", () => {
-  const database = freshDatabaseName("ms_event_time");
-  const dropDatabase = async (): Promise<void> => {
-    const admin = createClient({ url: clickhouse.url, log: { level: ClickHouseLogLevel.OFF } });
-    try {
-      await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    } finally {
-      await admin.close();
-    }
-  };
-  return { storage: new ClickHouseStorage({ url: clickhouse.url, database, retention: RETENTION, logger }), cleanup: dropDatabase };
-});
+runAgainst("ClickHouse", () => clickHouseOnFreshDatabase(clickhouse.url, "ms_event_time", RETENTION, logger));

@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { queryRoutes } from "../../../collector/query/query-routes.ts";
 import { QueryService } from "../../../collector/query/query-service.ts";
 import { buildApp } from "../../../core/http/app.ts";
 import type { MetricKey, MinuteMetrics } from "../../../core/model/metrics.ts";
-import { ClickHouseStorage } from "../../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../../../core/storage/port.ts";
 import { createLogger } from "../../../core/telemetry/logger.ts";
 import { createMetricsRegistry } from "../../../core/telemetry/metrics.ts";
 import { histogramOf } from "../../conformance/storage/fixtures.ts";
-import { freshDatabaseName } from "../../core/storage/clickhouse/helpers.ts";
+import { clickHouseOnFreshDatabase } from "../../core/storage/clickhouse/helpers.ts";
 import { useClickHouse } from "../../services/index.ts";
 
 /**
@@ -205,15 +203,4 @@ runAgainst("DuckDB", () => Promise.resolve({ storage: new DuckDbStorage({ path: 
 
 const clickhouse = await useClickHouse();
 after(() => clickhouse.stop());
-runAgainst("ClickHouse", () => {
-  const database = freshDatabaseName("ms_relation_sides");
-  const dropDatabase = async (): Promise<void> => {
-    const admin = createClient({ url: clickhouse.url, log: { level: ClickHouseLogLevel.OFF } });
-    try {
-      await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-    } finally {
-      await admin.close();
-    }
-  };
-  return Promise.resolve({ storage: new ClickHouseStorage({ url: clickhouse.url, database, retention: RETENTION, logger }), cleanup: dropDatabase });
-});
+runAgainst("ClickHouse", () => Promise.resolve(clickHouseOnFreshDatabase(clickhouse.url, "ms_relation_sides", RETENTION, logger)));

@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import { pino, type Logger } from "pino";
 import type { MinuteMetrics } from "../../../../core/model/metrics.ts";
+import { ClickHouseStorage } from "../../../../core/storage/clickhouse/clickhouse-storage.ts";
 import type { RetentionPolicy } from "../../../../core/storage/port.ts";
 
 /** A database name no other test uses, so files can share one server. */
@@ -23,6 +24,20 @@ export function capturingLogger(level = "debug"): { logger: Logger; lines: Array
 }
 
 export const RETENTION: RetentionPolicy = { minuteDays: 2, hourDays: 10, dayDays: 30, samplesDays: 3, spansDays: 5, probeResultsDays: 6 };
+
+/** An adapter on a database of its own (not started), and the cleanup that drops that database. */
+export function clickHouseOnFreshDatabase(url: string, prefix: string, retention: RetentionPolicy, logger: Logger): { storage: ClickHouseStorage; cleanup: () => Promise<void> } {
+  const database = freshDatabaseName(prefix);
+  const cleanup = async (): Promise<void> => {
+    const admin = rawClient(url);
+    try {
+      await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    } finally {
+      await admin.close();
+    }
+  };
+  return { storage: new ClickHouseStorage({ url, database, retention, logger }), cleanup };
+}
 
 /** A raw client for checks the adapter's API does not offer (OPTIMIZE, system tables). */
 export function rawClient(url: string): ClickHouseClient {
