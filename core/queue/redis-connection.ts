@@ -2,33 +2,18 @@
  * How the BullMQ adapter talks to Redis when Redis misbehaves. An unreachable Redis must give callers a
  * clear error quickly and the log one line per interval, not hang add() or print a line per reconnect.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { closeRedisClient, createRedisClient, reconnectDelayMs, REDIS_CONNECT_TIMEOUT_MS, redactRedisUrl } from "../redis/connection.ts";
 import type { RateLimitedLog } from "../telemetry/rate-limited-log.ts";
 import { errorText } from "./job-options.ts";
 
-/** Reconnect forever (Redis restarts must heal by themselves) but back off to at most 5 s between tries. */
-const MAX_RECONNECT_DELAY_MS = 5_000;
+export { redactRedisUrl };
+
 /** How long an operation waits for a (re)connecting client before failing with QueueUnavailableError. */
 const READY_WAIT_MS = 2_000;
-const CONNECT_TIMEOUT_MS = 3_000;
 
 export class QueueUnavailableError extends Error {
   override readonly name = "QueueUnavailableError";
-}
-
-export function reconnectDelayMs(attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt, 10), MAX_RECONNECT_DELAY_MS);
-}
-
-/** The URL without credentials, for error messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "<invalid redis url>";
-  }
 }
 
 /**
@@ -36,7 +21,7 @@ export function redactRedisUrl(url: string): string {
  * on blocking connections, so only the reconnect pacing is ours.
  */
 export function workerConnectionOptions(url: string, connectionName: string): { url: string; retryStrategy: (times: number) => number; connectTimeout: number; connectionName: string } {
-  return { url, retryStrategy: reconnectDelayMs, connectTimeout: CONNECT_TIMEOUT_MS, connectionName };
+  return { url, retryStrategy: reconnectDelayMs, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, connectionName };
 }
 
 /**
@@ -51,16 +36,12 @@ export class ControlConnection {
     private readonly url: string,
     private readonly log: RateLimitedLog,
   ) {
-    this.client = new Redis(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      retryStrategy: reconnectDelayMs,
+    this.client = createRedisClient(url, {
       connectionName: "meshsight-queue-control",
-    });
-    this.client.on("error", (error: Error) => {
-      this.lastError = error.message;
-      this.reportError("control", error);
+      onError: (error) => {
+        this.lastError = error.message;
+        this.reportError("control", error);
+      },
     });
   }
 
@@ -109,13 +90,8 @@ export class ControlConnection {
     }
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.client.quit();
-    } catch {
-      // Quitting a disconnected client fails; dropping the socket is all that is left to do.
-      this.client.disconnect();
-    }
+  close(): Promise<void> {
+    return closeRedisClient(this.client);
   }
 
   unavailable(reason: string): QueueUnavailableError {
