@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ProbeResult } from "../../../core/model/probe.ts";
+import { PartialWriteError, PermanentWriteError } from "../../../core/storage/port.ts";
 import { ResultBatcher } from "../../../prober/runner/result-batcher.ts";
 import { waitFor as until } from "../../support/wait-for.ts";
 import { silentLogger } from "../helpers.ts";
@@ -45,5 +46,40 @@ describe("ResultBatcher", () => {
     isDown = false;
     await batcher.flush();
     assert.deepEqual(written, ["r2", "r3", "r4", "r5"]);
+  });
+
+  it("after a partial write keeps only the unwritten rows; a permanent failure drops its batch, counted, and the next batch goes on", async () => {
+    const written: string[] = [];
+    const dropped: Array<[number, string]> = [];
+    let failure: "partial" | "permanent" | "none" = "partial";
+    const batcher = new ResultBatcher({
+      writer: {
+        writeProbeResults: async (rows) => {
+          if (failure === "partial") {
+            failure = "permanent";
+            written.push(rows[0]?.runId ?? "");
+            throw new PartialWriteError("connection lost", rows.slice(1));
+          }
+          if (failure === "permanent") {
+            failure = "none";
+            throw new PermanentWriteError("refused for good");
+          }
+          written.push(...rows.map((row) => row.runId));
+        },
+      },
+      batchSize: 2,
+      flushIntervalMs: 60_000,
+      maxBuffered: 10,
+      logger: silentLogger,
+      onDropped: (count, reason) => dropped.push([count, reason]),
+    });
+    for (let index = 0; index < 4; index += 1) batcher.push(result(index));
+    await batcher.flush();
+    assert.deepEqual(written, ["r0"]);
+    assert.equal(batcher.bufferedCount, 3, "r1 (unwritten) and the batch behind it");
+    await batcher.flush();
+    assert.deepEqual(dropped, [[2, "refused"]]);
+    assert.deepEqual(written, ["r0", "r3"]);
+    assert.equal(batcher.bufferedCount, 0);
   });
 });
