@@ -49,7 +49,8 @@ function remoteEndpointOf(span: Span): ZipkinSpan["remoteEndpoint"] {
   };
 }
 
-function parseAnnotations(text: string | undefined): { timestamp: number; value: string }[] {
+/** Zipkin annotations kept with a span (also Jaeger's span logs); [] when none or unreadable. */
+export function parseAnnotations(text: string | undefined): { timestamp: number; value: string }[] {
   if (text === undefined) return [];
   try {
     const parsed: unknown = JSON.parse(text);

@@ -1,10 +1,12 @@
 /**
  * The Zipkin v2 query API (https://zipkin.io/zipkin-api/#/default), the part Grafana's Zipkin data source
  * and Zipkin's UI use: /api/v2/services, /api/v2/spans, /api/v2/remoteServices, /api/v2/traces,
- * /api/v2/trace/{traceId}. Errors are plain text with a 400/404, as Zipkin's server answers.
+ * /api/v2/trace/{traceId}, /api/v2/dependencies. Errors are plain text with a 400/404, as Zipkin's server
+ * answers. Served on the Zipkin port, as a Zipkin server does, and on the HTTP API port (read-api-routes.ts).
  */
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { StorageReader, TraceQuery } from "../../core/storage/port.ts";
+import { dependencyLinks } from "./dependency-links.ts";
 import { toZipkinSpan } from "./trace-zipkin-format.ts";
 import { normalizeTraceIdParam } from "./trace-json.ts";
 
@@ -62,6 +64,14 @@ export function zipkinQueryRoutes(reader: StorageReader, now: () => number = Dat
       const spans = await reader.getTrace(traceId);
       if (spans.length === 0) return reply.code(404).type("text/plain").send(`trace ${request.params.traceId} not found`);
       return spans.map(toZipkinSpan);
+    });
+
+    // endTs is required here (zipkin2-api.yaml); Zipkin writes errorCount only when it is not 0.
+    app.get<{ Querystring: QueryString }>("/api/v2/dependencies", async (request) => {
+      if (request.query.endTs === undefined || request.query.endTs === "") throw new ZipkinQueryError("endTs is required");
+      const { fromMs, toMs } = window(request.query, now());
+      const links = await dependencyLinks(reader, fromMs, toMs);
+      return links.map(({ errorCount, ...link }) => (errorCount > 0 ? { ...link, errorCount } : link));
     });
   };
 }

@@ -10,7 +10,6 @@ import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { readApiRoutes } from "../../collector/query/read-api-routes.ts";
-import { zipkinQueryRoutes } from "../../collector/query/trace-zipkin-routes.ts";
 import { buildApp } from "../../core/http/app.ts";
 import type { ErrorBody } from "../../core/http/errors.ts";
 import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
@@ -30,7 +29,7 @@ function readApi(storage: StorageAdapter): FastifyInstance {
     registry: createMetricsRegistry({ version: "test", collectDefaults: false }),
     readinessChecks: [],
     bodyLimitBytes: 1 << 20,
-    routes: [...readApiRoutes(storage), zipkinQueryRoutes(storage)],
+    routes: readApiRoutes(storage),
   });
 }
 
@@ -132,6 +131,14 @@ void describe("read API with ClickHouse unreachable", () => {
         assert.equal(response.headers["retry-after"], "1", url);
         assert.equal(response.json<ErrorBody>().error.code, "MS_STORAGE_UNAVAILABLE", url);
       }
+      // Jaeger's API keeps its own error envelope (docs/traces.md), with the same status and Retry-After.
+      const jaeger = await api.inject({ method: "GET", url: "/api/services" });
+      assert.equal(jaeger.statusCode, 503, jaeger.body);
+      assert.equal(jaeger.headers["retry-after"], "1");
+      const jaegerBody = JSON.parse(jaeger.body) as { data: null; errors: { code: number; msg: string }[] };
+      assert.equal(jaegerBody.data, null);
+      assert.deepEqual(jaegerBody.errors.map((error) => error.code), [503]);
+      assert.match(jaegerBody.errors[0]?.msg ?? "", /unavailable|unreachable/i);
 
       // Back on the same address: the same adapter serves again, nothing to restart.
       relay = await startRelay(server.url, relay.port);

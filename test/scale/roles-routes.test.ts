@@ -1,7 +1,8 @@
 /**
  * `--role` decides what a real `meshsight start` process builds: a collector-only process ingests and
  * keeps its health and metrics endpoints but has no prober or analyzer; an api-only process answers
- * queries and alerts but receives nothing.
+ * queries and alerts but receives nothing. Both serve the trace APIs Grafana's Zipkin and Jaeger data
+ * sources read on their HTTP API port.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -73,6 +74,17 @@ void describe("meshsight start --role", () => {
     assert.equal(await status("api", "/api/v1/logs?format=json", { method: "POST", body: "{}\n" }), 404);
     assert.equal(await status("api", "/api/v1/probes"), 404);
     assert.ok(!logLines("api").some((line) => line.component === "als"), "no ALS receiver");
+  });
+
+  void it("serves Zipkin's and Jaeger's query APIs on the HTTP API port in both roles", async () => {
+    for (const role of ["collector", "api"] as const) {
+      const base = processes[role].base;
+      assert.deepEqual(await (await fetch(`${base}/api/v2/services`)).json(), [], `${role} Zipkin services`);
+      assert.deepEqual(await (await fetch(`${base}/api/v2/dependencies?endTs=${Date.now()}&lookback=60000`)).json(), [], `${role} Zipkin dependencies`);
+      const empty = { data: [], total: 0, limit: 0, offset: 0, errors: null };
+      assert.deepEqual(await (await fetch(`${base}/api/services`)).json(), empty, `${role} Jaeger services`);
+      assert.deepEqual(await (await fetch(`${base}/api/dependencies?endTs=${Date.now()}&lookback=60000`)).json(), empty, `${role} Jaeger dependencies`);
+    }
   });
 
   void it("refuses an unknown role with a usage error naming it", async () => {
