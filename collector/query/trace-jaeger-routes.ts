@@ -64,17 +64,17 @@ export function jaegerQueryRoutes(reader: StorageReader, now: () => number = Dat
 
     const recentWindow = (): [number, number] => [now() - DEFAULT_SEARCH_LOOKBACK_MS, now() + 1];
 
-    app.get("/api/services", async () => {
+    app.get("/api/services", { config: { scope: "read" } }, async () => {
       const services = await reader.listSpanServices(...recentWindow());
       return envelope(services, services.length);
     });
 
-    app.get<{ Params: { service: string } }>("/api/services/:service/operations", async (request) => {
+    app.get<{ Params: { service: string } }>("/api/services/:service/operations", { config: { scope: "read" } }, async (request) => {
       const names = await reader.listSpanNames(request.params.service, ...recentWindow());
       return envelope(names, names.length);
     });
 
-    app.get<{ Querystring: QueryString }>("/api/traces", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/traces", { config: { scope: "read" } }, async (request) => {
       const traceIdParam = request.query.traceID;
       if (traceIdParam !== undefined && traceIdParam !== "") {
         const traceId = storedTraceId(traceIdParam);
@@ -92,7 +92,7 @@ export function jaegerQueryRoutes(reader: StorageReader, now: () => number = Dat
       return envelope(traces);
     });
 
-    app.get<{ Params: { traceId: string }; Querystring: QueryString }>("/api/traces/:traceId", async (request) => {
+    app.get<{ Params: { traceId: string }; Querystring: QueryString }>("/api/traces/:traceId", { config: { scope: "read" } }, async (request) => {
       const traceId = storedTraceId(request.params.traceId);
       if (traceId === null) throw new JaegerParameterError(`TraceID cannot be longer than 32 hex characters or contain other characters: ${request.params.traceId}`);
       checkTraceTimeParams(request.query);
@@ -102,7 +102,7 @@ export function jaegerQueryRoutes(reader: StorageReader, now: () => number = Dat
     });
 
     // Summed per pair, service filter optional; Jaeger's links carry no error count.
-    app.get<{ Querystring: QueryString }>("/api/dependencies", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/dependencies", { config: { scope: "read" } }, async (request) => {
       const { fromMs, toMs } = dependencyWindow(request.query, now());
       if (fromMs >= toMs) return envelope([]);
       const service = request.query.service;

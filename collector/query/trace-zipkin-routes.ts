@@ -67,7 +67,7 @@ export function zipkinQueryRoutes(reader: StorageReader, now: () => number = Dat
     });
 
     // endTs is required here (zipkin2-api.yaml); Zipkin writes errorCount only when it is not 0.
-    app.get<{ Querystring: QueryString }>("/api/v2/dependencies", async (request) => {
+    app.get<{ Querystring: QueryString }>("/api/v2/dependencies", { config: { scope: "read" } }, async (request) => {
       if (request.query.endTs === undefined || request.query.endTs === "") throw new ZipkinQueryError("endTs is required");
       const { fromMs, toMs } = window(request.query, now());
       const links = await dependencyLinks(reader, fromMs, toMs);
