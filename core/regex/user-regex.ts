@@ -14,6 +14,13 @@ import { RE2JS, RE2JSException } from "re2js";
 /** Longer patterns are refused: matching cost also grows with the pattern's size. */
 export const MAX_USER_REGEX_CHARS = 4_096;
 
+/**
+ * RE2's time is linear in the input with the compiled program's size as the factor; counted repetitions
+ * make programs large from short text (`[^a]{1000}` is 1,000 instructions). At this cap a 253-character
+ * entity name costs at most about 0.25 ms, so an alarm rule over 5,000 entities stays near a second.
+ */
+export const MAX_PROGRAM_INSTRUCTIONS = 1_000;
+
 /** A pattern that cannot be used; a SyntaxError, as `new RegExp` throws, so existing handling keeps working. */
 export class UserRegexError extends SyntaxError {
   override readonly name = "UserRegexError";
@@ -33,9 +40,26 @@ export function compileUserRegex(source: string, options: UserRegexOptions = { i
   if (source.length > MAX_USER_REGEX_CHARS) throw new UserRegexError(`the pattern has ${source.length} characters, more than ${MAX_USER_REGEX_CHARS}`);
   // Compiled alone first, so a pattern such as `a)|(b` cannot break out of the anchoring group.
   const alone = compileRe2(source);
-  if (!options.isAnchored) return new LinearRegExp(source, alone);
-  const anchored = `^(?:${source})$`;
-  return new LinearRegExp(anchored, compileRe2(anchored));
+  const regex = options.isAnchored ? new LinearRegExp(`^(?:${source})$`, compileRe2(`^(?:${source})$`)) : new LinearRegExp(source, alone);
+  if (regex.programSize > MAX_PROGRAM_INSTRUCTIONS) {
+    throw new UserRegexError(`the pattern compiles to ${regex.programSize} instructions, more than ${MAX_PROGRAM_INSTRUCTIONS}: use smaller counted repetitions ({n})`);
+  }
+  return regex;
+}
+
+/**
+ * How costly matching `regex` can be per input character: its RE2 program size, or infinite for a RegExp
+ * not made here (core/regex/bounded-match.ts then keeps it off the event loop).
+ */
+export function programSizeOf(regex: RegExp): number {
+  return regex instanceof LinearRegExp ? regex.programSize : Number.POSITIVE_INFINITY;
+}
+
+/** re2js keeps the program on an untyped field; read defensively, unknown counts as infinite. */
+function instructionsOf(program: RE2JS): number {
+  const compiled: unknown = program.re2().prog;
+  if (typeof compiled === "object" && compiled !== null && "inst" in compiled && Array.isArray(compiled.inst)) return compiled.inst.length;
+  return Number.POSITIVE_INFINITY;
 }
 
 function compileRe2(source: string): RE2JS {
@@ -63,10 +87,13 @@ function describeRe2Error(message: string): string {
  */
 class LinearRegExp extends RegExp {
   readonly #program: RE2JS;
+  /** Instructions of the compiled program: matching costs up to this much per input character. */
+  readonly programSize: number;
 
   constructor(source: string, program: RE2JS) {
     super("(?:)");
     this.#program = program;
+    this.programSize = instructionsOf(program);
     // The pattern as matched (anchoring included), as `new RegExp(...).source` would read: the API shows it back.
     Object.defineProperty(this, "source", { value: source, enumerable: false });
   }

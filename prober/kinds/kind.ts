@@ -1,4 +1,5 @@
 import type { ProbeStatus } from "../../core/model/probe.ts";
+import type { BoundedRegexMatcher } from "../../core/regex/bounded-match.ts";
 import type { EgressPolicy } from "../egress/egress-policy.ts";
 import type { ProbeFiles } from "./probe-files.ts";
 
@@ -22,6 +23,8 @@ export interface ProbeContext {
   egress: EgressPolicy;
   /** The files a spec may name (caFile), confined to prober.filesDir. */
   files: ProbeFiles;
+  /** Matches a spec's patterns against response bodies and replies without holding the event loop. */
+  patterns: BoundedRegexMatcher;
 }
 
 export interface ProbeOutcome {

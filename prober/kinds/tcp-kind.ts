@@ -69,7 +69,7 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
     if (spec.send !== undefined) socket.write(spec.send);
     if (!spec.expect) return succeeded(phasesSoFar(connectPhases), metrics);
     const replyStarted = performance.now();
-    const reply = await readUntil(socket, spec.expect, spec.maxReplyBytes, context.signal);
+    const reply = await readUntil(socket, spec.expect, spec.maxReplyBytes, context);
     const phases = phasesSoFar({ ...connectPhases, reply: roundMs(performance.now() - replyStarted) });
     if (reply.matched) return succeeded(phases, metrics);
     const received = excerpt(reply.text);
@@ -80,24 +80,56 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
   }
 }
 
-/** Reads until the accumulated text matches, the peer closes, the byte cap is reached or the signal aborts. */
-function readUntil(socket: Socket, pattern: RegExp, maxBytes: number, signal: AbortSignal): Promise<{ matched: boolean; text: string; why: string }> {
+/**
+ * Reads until the accumulated text matches, the peer closes, the byte cap is reached or the signal aborts.
+ * Matching goes through the bounded matcher and may wait for it: data arriving meanwhile is matched when
+ * the running match ends, and a close or error waits for that last match before it ends the read.
+ */
+function readUntil(socket: Socket, pattern: RegExp, maxBytes: number, context: ProbeContext): Promise<{ matched: boolean; text: string; why: string }> {
+  const { signal } = context;
   return new Promise((resolve) => {
     let text = "";
+    let receivedBytes = 0;
+    let isSettled = false;
+    let isMatching = false;
+    let stoppedBecause: string | undefined;
     const finish = (matched: boolean, why: string) => {
+      if (isSettled) return;
+      isSettled = true;
       socket.removeListener("data", onData);
       socket.removeListener("end", onEnd);
       socket.removeListener("error", onError);
       signal.removeEventListener("abort", onAbort);
       resolve({ matched, text, why });
     };
+    const match = async () => {
+      if (isMatching) return;
+      isMatching = true;
+      try {
+        for (let matchedLength = -1; matchedLength !== text.length && !isSettled; ) {
+          matchedLength = text.length;
+          if (await context.patterns.test(pattern, text, signal)) return finish(true, "");
+        }
+      } catch (error) {
+        return finish(false, `the expect pattern was stopped (${error instanceof Error ? error.message : String(error)})`);
+      } finally {
+        isMatching = false;
+      }
+      if (receivedBytes >= maxBytes) finish(false, `${maxBytes} bytes (maxReplyBytes)`);
+      else if (stoppedBecause !== undefined) finish(false, stoppedBecause);
+    };
+    const stop = (why: string) => {
+      if (isMatching) stoppedBecause = why;
+      else finish(false, why);
+    };
     const onData = (chunk: Buffer) => {
       text += chunk.toString("utf8");
-      if (pattern.test(text)) finish(true, "");
-      else if (Buffer.byteLength(text) >= maxBytes) finish(false, `${maxBytes} bytes (maxReplyBytes)`);
+      receivedBytes += chunk.length;
+      if (receivedBytes >= maxBytes) socket.pause();
+      void match();
     };
-    const onEnd = () => finish(false, "the server closed the connection");
-    const onError = (error: Error) => finish(false, `a socket error (${error.message})`);
+    const onEnd = () => stop("the server closed the connection");
+    const onError = (error: Error) => stop(`a socket error (${error.message})`);
     const onAbort = () => finish(false, "the timeout");
     socket.on("data", onData);
     socket.once("end", onEnd);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ProbeResult } from "../../core/model/probe.ts";
 import type { KindLookup, ProbeCase } from "../case.ts";
+import { BoundedRegexMatcher } from "../../core/regex/bounded-match.ts";
 import { EgressPolicy } from "../egress/egress-policy.ts";
 import type { ProbeOutcome } from "../kinds/kind.ts";
 import { ProbeFiles } from "../kinds/probe-files.ts";
@@ -51,7 +52,12 @@ export class ProbeRunner {
     this.stuckGraceMs = options.stuckGraceMs ?? 1_000;
     this.retryDelayMs = options.retryDelayMs ?? 0;
     this.now = options.now ?? Date.now;
-    this.allowances = { egress: options.egress ?? new EgressPolicy({ allow: [], deny: [], defaultAction: "allow" }), files: options.files ?? new ProbeFiles(undefined) };
+    this.allowances = {
+      egress: options.egress ?? new EgressPolicy({ allow: [], deny: [], defaultAction: "allow" }),
+      files: options.files ?? new ProbeFiles(undefined),
+      // Its helper thread starts on the first costly match and never keeps the process alive.
+      patterns: new BoundedRegexMatcher(),
+    };
   }
 
   /** Requests that joined a run already in flight instead of starting their own. */

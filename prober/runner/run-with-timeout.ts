@@ -1,7 +1,7 @@
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kinds/kind.ts";
 
-/** What a run may reach besides its deadline: the egress policy and the probe files directory. */
-export type RunAllowances = Pick<ProbeContext, "egress" | "files">;
+/** What a run may use besides its deadline: the egress policy, the probe files directory, the bounded regex matcher. */
+export type RunAllowances = Pick<ProbeContext, "egress" | "files" | "patterns">;
 
 /**
  * Runs a kind once under a hard deadline. The kind gets an AbortSignal at `timeoutMs`; one that ignores

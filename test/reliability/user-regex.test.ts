@@ -1,7 +1,9 @@
 /**
  * A user regex cannot freeze the process (core/regex/user-regex.ts): patterns that backtrack
  * catastrophically on V8 return within 100 ms on inputs that would take V8 hours, through every place
- * users give patterns: probe assertions, alarm-rule name filters, silence matchers.
+ * users give patterns: probe assertions, alarm-rule name filters, silence matchers. And a pattern whose
+ * linear matching is still costly (a large program against a megabyte body) runs off the event loop
+ * under a time limit (core/regex/bounded-match.ts).
  */
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
@@ -9,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { SilenceBook } from "../../analyzer/alerts/silences.ts";
 import { parseRuleFile } from "../../analyzer/rules/rule-file.ts";
 import { ruleAppliesTo } from "../../analyzer/rules/rule.ts";
+import { BoundedRegexMatcher, DEFAULT_BOUNDED_MATCH_LIMITS, RegexTimeLimitError } from "../../core/regex/bounded-match.ts";
 import { compileUserRegex, UserRegexError } from "../../core/regex/user-regex.ts";
 import { dnsKind } from "../../prober/kinds/dns-kind.ts";
 import { httpKind } from "../../prober/kinds/http/http-kind.ts";
@@ -54,6 +57,7 @@ describe("user regexes run in linear time", () => {
     }
     assert.throws(() => compileUserRegex("(("), /not a valid regular expression \(RE2 syntax\)/);
     assert.throws(() => compileUserRegex("x".repeat(5_000)), /more than 4096/);
+    assert.throws(() => compileUserRegex("[^a]{1000}b"), /compiles to \d+ instructions, more than 1000: use smaller counted repetitions/);
   });
 
   it("anchors without letting the pattern escape the group; source reads as the pattern matched", () => {
@@ -115,5 +119,45 @@ describe("a probe with a pathological bodyRegex", () => {
     assert.ok(outcome.phases.total! < 1_000, `the run took ${outcome.phases.total} ms`);
     const matching = timed(() => spec.bodyRegex?.test(`${"a".repeat(30)}!`));
     assert.ok(matching.ms < LIMIT_MS, `matching took ${matching.ms.toFixed(1)} ms`);
+  });
+});
+
+/** A pattern of ~1,000 RE2 instructions (the most allowed): linear, yet about 2 s against 8 MiB on the calling thread. */
+const COSTLY = "(?:b?){330}b{330}c";
+const LARGE_BODY = `${"b".repeat(8 * 1024 * 1024)}c`;
+
+describe("costly matches stay off the event loop", () => {
+  const matcher = new BoundedRegexMatcher({ ...DEFAULT_BOUNDED_MATCH_LIMITS, baseMs: 200, msPerMiB: 0 });
+
+  after(() => matcher.close());
+
+  it("stops a costly match at its time limit while the event loop keeps turning, then matches again", async () => {
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 5);
+    const started = performance.now();
+    try {
+      await assert.rejects(matcher.test(compileUserRegex(COSTLY), LARGE_BODY), (error: unknown) => error instanceof RegexTimeLimitError && /longer than 200 ms on 8388609 characters/.test(error.message));
+    } finally {
+      clearInterval(ticker);
+    }
+    const waitedMs = performance.now() - started;
+    assert.ok(waitedMs < 5_000, `stopped after ${waitedMs.toFixed(0)} ms`);
+    assert.ok(ticks >= 10, `timers ran ${ticks} times during the match`);
+    assert.equal(await matcher.test(compileUserRegex("[^x]{20}c$"), `${"b".repeat(20_000)}c`), true, "a new helper thread takes the next match");
+    const costly = compileUserRegex(COSTLY);
+    const short = timed(() => matcher.test(costly, `${"b".repeat(60)}c`));
+    assert.ok(short.ms < LIMIT_MS, `a short input is matched on the calling thread at once (${short.ms.toFixed(1)} ms)`);
+    assert.equal(await short.value, false, "b{330} needs 330 b's");
+  });
+
+  it("ends an http run whose bodyRegex is too costly for the body as an error of the case", async () => {
+    const server = await listen((_request, response) => void response.end(LARGE_BODY));
+    try {
+      const outcome = await httpKind.run(httpKind.parseSpec({ bodyRegex: COSTLY, maxBodyBytes: 16 * 1024 * 1024 }), `${server.origin}/`, contextWithTimeout(10_000, { patterns: matcher }));
+      assert.equal(outcome.status, "error");
+      assert.match(outcome.message, /^bodyRegex \/.*\/ was stopped: the match took longer than 200 ms on 8388609 characters; simplify the pattern or lower maxBodyBytes$/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,12 +1,16 @@
 import { isDeepStrictEqual } from "node:util";
+import type { ProbeContext } from "../kind.ts";
 import { excerpt, excerptText } from "../excerpt.ts";
 import { evaluateJsonPath } from "./json-path.ts";
 import type { HttpSpec } from "./http-spec.ts";
 import { describeRanges, isStatusAccepted } from "./status-codes.ts";
 import type { HttpExchange } from "./http-exchange.ts";
 
-/** The first assertion the final response breaks, as an actionable message; "" when all hold. */
-export function checkResponse(spec: HttpSpec, response: HttpExchange, url: string, totalMs: number): string {
+/**
+ * The first assertion the final response breaks, as an actionable message; "" when all hold. bodyRegex
+ * is matched through the context's bounded matcher, which rejects with RegexTimeLimitError when too costly.
+ */
+export async function checkResponse(spec: HttpSpec, response: HttpExchange, url: string, totalMs: number, context: Pick<ProbeContext, "patterns" | "signal">): Promise<string> {
   if (!isStatusAccepted(response.status, spec.expectedStatus)) {
     return `expected status ${describeRanges(spec.expectedStatus)} from ${url}, got ${response.status}${bodyHint(response)}`;
   }
@@ -14,7 +18,7 @@ export function checkResponse(spec: HttpSpec, response: HttpExchange, url: strin
     return `took ${Math.round(totalMs)}ms, more than maxLatency ${spec.maxLatencyMs}ms`;
   }
   const text = response.body.toString("utf8");
-  if (spec.bodyRegex && !spec.bodyRegex.test(text)) {
+  if (spec.bodyRegex && !(await context.patterns.test(spec.bodyRegex, text, context.signal))) {
     return `body does not match bodyRegex /${spec.bodyRegex.source}/${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
   }
   if (spec.json.length === 0) return "";

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
+import { RegexTimeLimitError } from "../../../core/regex/bounded-match.ts";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
 import { describeCertificateError } from "../tls-info.ts";
@@ -84,7 +85,14 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
       continue;
     }
     const phases = phasesOf(totals, firstByteMs, started);
-    const problem = checkResponse(spec, response, url.href, phases.total!);
+    let problem: string;
+    try {
+      problem = await checkResponse(spec, response, url.href, phases.total!, context);
+    } catch (error) {
+      // The case's pattern is too costly for this body: its definition needs fixing, the target may be fine.
+      if (error instanceof RegexTimeLimitError) return { status: "error", message: `bodyRegex /${spec.bodyRegex?.source ?? ""}/ was stopped: ${error.message}; simplify the pattern or lower maxBodyBytes`, phases, metrics };
+      throw error;
+    }
     return problem === "" ? succeeded(phases, metrics) : failed(problem, phases, metrics);
   }
 }

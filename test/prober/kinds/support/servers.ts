@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { BoundedRegexMatcher } from "../../../../core/regex/bounded-match.ts";
 import { EgressPolicy } from "../../../../prober/egress/egress-policy.ts";
 import type { ProbeContext } from "../../../../prober/kinds/kind.ts";
 import { ProbeFiles } from "../../../../prober/kinds/probe-files.ts";
@@ -32,7 +33,9 @@ export function loopbackEgress(): EgressPolicy {
   return new EgressPolicy({ allow: LOOPBACK_ALLOWED, deny: [], defaultAction: "allow" });
 }
 
-/** A probe context whose signal aborts after `timeoutMs`, as the runner's does; loopback allowed, files from `filesDir`. */
-export function contextWithTimeout(timeoutMs: number, overrides: Partial<Pick<ProbeContext, "egress" | "files">> = {}): ProbeContext {
-  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs, egress: loopbackEgress(), files: new ProbeFiles(undefined), ...overrides };
+const patterns = new BoundedRegexMatcher();
+
+/** A probe context whose signal aborts after `timeoutMs`, as the runner's does; loopback allowed, no probe files. */
+export function contextWithTimeout(timeoutMs: number, overrides: Partial<Pick<ProbeContext, "egress" | "files" | "patterns">> = {}): ProbeContext {
+  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs, egress: loopbackEgress(), files: new ProbeFiles(undefined), patterns, ...overrides };
 }
