@@ -41,7 +41,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Closing must not wait for idle keep-alive clients, or shutdown would miss its deadline.
     forceCloseConnections: true,
-    maxParamLength: MAX_PATH_PARAMETER_CHARS,
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_CHARS },
   });
   // Handlers first: child scopes registered below inherit them.
   installErrorHandlers(app, deps.bodyLimitBytes);
