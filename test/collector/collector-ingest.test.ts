@@ -62,10 +62,10 @@ void describe("collector tailing access-log files", () => {
     return handle;
   }
 
-  async function services(collector: Collector): Promise<ServiceRow[]> {
+  async function services(collector: Collector, range = ""): Promise<ServiceRow[]> {
     const app = buildApp({ logger, registry: createMetricsRegistry({ version: "test", collectDefaults: false }), readinessChecks: [], bodyLimitBytes: 1 << 20, routes: collector.routes });
     try {
-      const response = await app.inject({ method: "GET", url: "/api/v1/services" });
+      const response = await app.inject({ method: "GET", url: `/api/v1/services${range}` });
       assert.equal(response.statusCode, 200, response.body);
       return response.json<ServiceRow[]>();
     } finally {
@@ -74,11 +74,11 @@ void describe("collector tailing access-log files", () => {
   }
 
   /** Polls the query API until `service` shows `calls` (flushes run every second), or fails with what it saw. */
-  async function waitForCalls(collector: Collector, service: string, calls: number): Promise<void> {
+  async function waitForCalls(collector: Collector, service: string, calls: number, range = ""): Promise<void> {
     let seen: ServiceRow[] = [];
     await waitFor(
       async () => {
-        seen = await services(collector);
+        seen = await services(collector, range);
         return seen.find((row) => row.name === service)?.calls === calls;
       },
       `${service} to reach ${calls} calls`,
@@ -88,9 +88,9 @@ void describe("collector tailing access-log files", () => {
   }
 
 
-  async function rejectCount(registry: Registry, reason: string): Promise<number> {
+  async function rejectCount(registry: Registry, reason: string, source = "access-log"): Promise<number> {
     const metric = await registry.getSingleMetric("meshsight_rejected_total")?.get();
-    return metric?.values.find((value) => value.labels.source === "access-log" && value.labels.reason === reason)?.value ?? 0;
+    return metric?.values.find((value) => value.labels.source === source && value.labels.reason === reason)?.value ?? 0;
   }
 
   void it("tails lines already in the file and lines appended later into the query API, counting bad lines", async () => {
@@ -132,6 +132,19 @@ void describe("collector tailing access-log files", () => {
     await waitForCalls(collector.collector, "httpbin.foo", 2);
     await collector.stop();
     assert.match(readFileSync(join(dir, "state", "kubernetes-offsets.json"), "utf8"), /0\.log/);
+  });
+
+  void it("loads the history of a two-day-old file whole at its own time, and judges lines appended later by the clock", async () => {
+    const oldMs = Math.floor((Date.now() - 2 * 86_400_000) / 60_000) * 60_000;
+    const historyFile = join(dir, "history.log");
+    writeFileSync(historyFile, [0, 1_000, 61_000, 62_000, 63_000].map((offset, index) => inboundLine(oldMs + offset, `h-${index}`)).join(""));
+    const collector = await startCollector({ accessLogFiles: historyFile, accessLogService: "ratings.default", accessLogOffsetsFile: join(dir, "history-offsets.json") });
+    await waitForCalls(collector.collector, "ratings.default", 5, `?from=${oldMs}&to=${oldMs + 2 * 60_000}`);
+    // Appended now, the same old time is live input: late by the clock.
+    appendFileSync(historyFile, inboundLine(oldMs, "h-late"));
+    await waitFor(async () => (await rejectCount(collector.registry, "late", "aggregate")) === 1, "the appended old line to be late", DEADLINE_MS);
+    await collector.stop();
+    assert.equal((await services(collector.collector, `?from=${oldMs}&to=${oldMs + 2 * 60_000}`)).find((row) => row.name === "ratings.default")?.calls, 5);
   });
 
   void it("refuses an unknown access-log format when the collector is created", async () => {
