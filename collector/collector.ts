@@ -155,25 +155,23 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const notingMeshServices = (input: AccessLogIngest): AccessLogIngest =>
     traces === undefined
       ? input
-      : {
-          ingest: (proxy, entries) => {
-            const accepted = input.ingest(proxy, entries);
-            traces.meshServices.note(resolver.selfOf(proxy).service);
-            return accepted;
-          },
-        };
+      : wrapIngest(input, (proxy, entries) => {
+          const accepted = input.ingest(proxy, entries);
+          traces.meshServices.note(resolver.selfOf(proxy).service);
+          return accepted;
+        });
   const accessLogs = notingMeshServices(pipeline);
   const retentionMs = retentionMsOf(configs.storage?.retention.minuteDays);
   const eventTimeInput = (): EventTimeInput => {
     const admission = aggregator.eventTimeAdmission(retentionMs);
     const judged = pipeline.inputJudgedBy(admission);
-    const ingest = notingMeshServices({
-      ingest: (proxy, entries) => {
+    const ingest = notingMeshServices(
+      wrapIngest(judged, (proxy, entries) => {
         // History spreads over many minutes and fills the aggregator fast: drain it now, not at the next tick.
         if (aggregator.isOverloaded()) flusher.requestFlush();
         return judged.ingest(proxy, entries);
-      },
-    });
+      }),
+    );
     return { ingest, covered: () => admission.covered() };
   };
   const als = new AlsReceiver({
@@ -218,6 +216,16 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   ];
   if (traces !== undefined) components.push(...traces.components);
   return { components, pipelineComponents, routes, pipeline, eventTimeInput, alsPort: () => alsPort };
+}
+
+/** `inner` with its ingest done by `ingest`, still telling how many entries it aggregated. */
+function wrapIngest(inner: AccessLogIngest, ingest: AccessLogIngest["ingest"]): AccessLogIngest {
+  return {
+    ingest,
+    get aggregatedEntries() {
+      return inner.aggregatedEntries;
+    },
+  };
 }
 
 /** Tails collector.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */

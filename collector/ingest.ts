@@ -10,4 +10,9 @@ export interface AccessLogIngest {
    * the receiver must push back on its client (gRPC RESOURCE_EXHAUSTED, HTTP 429/503, pause the file).
    */
   ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean;
+  /**
+   * Entries taken so far whose every call was aggregated, when this ingest can tell (the pipeline and what
+   * wraps it): how a receiver counts `accepted` exactly when a gateway's line holds two calls.
+   */
+  readonly aggregatedEntries?: number;
 }

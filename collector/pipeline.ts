@@ -56,6 +56,7 @@ export class CollectorPipeline implements AccessLogIngest {
   private readonly callsAccepted: Counter;
   private readonly batchesRefused: Counter;
   private readonly pairing: CallerPairing;
+  private wholeEntries = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CollectorPipelineOptions) {
@@ -108,13 +109,16 @@ export class CollectorPipeline implements AccessLogIngest {
         this.rejects.reject(REJECT_SOURCE, "resolve-error", 1, (error as Error).message);
         continue;
       }
+      let aggregated = 0;
       for (let i = first; i < first + count; i++) {
         const call = out[i];
         if (call !== undefined && this.aggregateMeshCall(call)) {
           this.sampler.offer(call, entry);
-          accepted++;
+          aggregated++;
         }
       }
+      accepted += aggregated;
+      if (aggregated === count && count > 0) this.wholeEntries++;
     }
     out.length = 0;
     // After the batch: its entries may have told the resolver the proxy's real service.
@@ -123,13 +127,24 @@ export class CollectorPipeline implements AccessLogIngest {
     return true;
   }
 
+  /** Entries whose every call was aggregated, since the start (AccessLogIngest). */
+  get aggregatedEntries(): number {
+    return this.wholeEntries;
+  }
+
   /**
    * This pipeline as one input whose minutes `admission` opens and closes (event time for a file or a
    * `meshsight ingest` run) instead of the wall clock. A relation completed by pairing is judged by the
    * input whose batch completed it.
    */
   inputJudgedBy(admission: MinuteAdmission): AccessLogIngest {
-    return { ingest: (proxy, entries) => this.aggregator.withAdmission(admission, () => this.ingest(proxy, entries)) };
+    const aggregatedEntries = (): number => this.aggregatedEntries;
+    return {
+      ingest: (proxy, entries) => this.aggregator.withAdmission(admission, () => this.ingest(proxy, entries)),
+      get aggregatedEntries() {
+        return aggregatedEntries();
+      },
+    };
   }
 
   /** Gives up on calls waiting for their caller past the pairing window even while no input arrives. */

@@ -27,6 +27,19 @@ function istioInboundLine(timeMs: number, requestId: string): string {
   return `[${new Date(timeMs).toISOString()}] "GET /reviews/1 HTTP/1.1" 200 - via_upstream - "-" 0 295 7 6 "-" "curl/8.5.0" "${requestId}" "reviews:9080" "10.44.1.27:9080" inbound|9080|| 127.0.0.6:41854 10.44.1.27:9080 10.44.1.23:37652 outbound_.9080_._.reviews.default.svc.cluster.local default`;
 }
 
+/** Istio's text format from an ingress gateway: the outside caller's leg and the upstream leg, two calls. */
+function istioGatewayLine(timeMs: number, requestId: string): string {
+  return `[${new Date(timeMs).toISOString()}] "GET /productpage HTTP/1.1" 200 - via_upstream - "-" 0 5293 12 11 "10.0.0.9" "curl/8.5.0" "${requestId}" "bookinfo.example.com" "10.44.1.40:9080" outbound|9080||productpage.default.svc.cluster.local 10.44.1.5:51234 10.44.1.5:8080 10.0.0.9:40000 - -`;
+}
+
+/** meshsight_rejected_total as a scraper reads it from GET /metrics, keyed `source/reason`. */
+async function scrapedRejects(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^meshsight_rejected_total\{source="([^"]+)",reason="([^"]+)"\} (\d+)$/gm)) counts[`${match[1]}/${match[2]}`] = Number(match[3]);
+  return counts;
+}
+
 interface Outcome {
   lines: number;
   accepted: number;
@@ -98,5 +111,21 @@ void describe("POST /api/v1/logs accounts for every line through the pipeline", 
       ["istio-ingressgateway.istio-system", 1],
       ["reviews.default", 2],
     ]);
+  });
+
+  it("counts a gateway line accepted when both its calls were aggregated, and each refused call as a reject, as /metrics does", async () => {
+    const before = await scrapedRejects(base);
+    const gateway = await post("format=istio&service=istio-ingressgateway&namespace=istio-system&role=router", [
+      istioGatewayLine(recentMs - 3_600_000, "g-old-1"),
+      istioGatewayLine(recentMs, "g-2"),
+      istioGatewayLine(recentMs - 3_600_000, "g-old-3"),
+      istioGatewayLine(recentMs, "g-4"),
+      "not a line",
+    ]);
+    assert.deepEqual(gateway, { lines: 5, accepted: 2, rejected: 5, reasons: { "access-log/field_count": 1, "aggregate/late": 4 } });
+    const after = await scrapedRejects(base);
+    const added: Record<string, number> = {};
+    for (const [key, value] of Object.entries(after)) if (value !== (before[key] ?? 0)) added[key] = value - (before[key] ?? 0);
+    assert.deepEqual(added, gateway.reasons, "the reply's reasons are what /metrics added");
   });
 });

@@ -20,8 +20,9 @@ export interface IngestOutcome {
 /**
  * Stands between a receiver and the pipeline and keeps the books: the rejects each batch caused downstream
  * (an entry no call can be made of, a call too late for its minute, ...) are learned from the reject ledger
- * while the pipeline works on the batch. A sidecar's line describes one call; a gateway's describes two, and
- * when both are refused the line counts once among the lines and twice in `reasons`, as in the metric.
+ * while the pipeline works on the batch. A sidecar's line describes one call; a gateway's describes two: it
+ * is accepted when both were aggregated (the pipeline counts such lines), and each refused call counts in
+ * `reasons`, as in the metric, so a line with both refused counts once among the lines and twice there.
  */
 export class IngestAccount implements AccessLogIngest {
   private acceptedEntries = 0;
@@ -33,14 +34,22 @@ export class IngestAccount implements AccessLogIngest {
   ) {}
 
   ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean {
+    const aggregatedBefore = this.pipeline.aggregatedEntries;
     const { result: isTaken, rejects } = this.ledger.during(() => this.pipeline.ingest(proxy, entries));
     let refused = 0;
     for (const [key, count] of rejects) {
       addReject(this.downstreamRejects, key, count);
       refused += count;
     }
-    if (isTaken) this.acceptedEntries += Math.max(0, entries.length - refused);
-    return isTaken;
+    if (!isTaken) return false;
+    // An ingest that cannot tell what it aggregated (a bare receiver in tests) is taken at one call per line.
+    const aggregatedAfter = this.pipeline.aggregatedEntries;
+    this.acceptedEntries += aggregatedBefore === undefined || aggregatedAfter === undefined ? Math.max(0, entries.length - refused) : aggregatedAfter - aggregatedBefore;
+    return true;
+  }
+
+  get aggregatedEntries(): number {
+    return this.acceptedEntries;
   }
 
   /** Lines and rejects of `decoder` (what could not be parsed) with what the pipeline made of the rest. */
