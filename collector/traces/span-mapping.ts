@@ -1,6 +1,7 @@
 import type { Component } from "../../core/model/dimensions.ts";
 import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
 import type { Span } from "../../core/model/span.ts";
+import { PLACEHOLDERS } from "../endpoints/auto-grouping.ts";
 import type { EndpointProtocol } from "../endpoints/endpoint-grouper.ts";
 import type { SpanInput } from "./span-input.ts";
 
@@ -40,31 +41,49 @@ export function serviceOf(resource: Record<string, string>): string {
   return `${name}.${namespace}`;
 }
 
-/** Instance: service.instance.id, else `<pod>.<namespace>` like mesh instances, else the host name. */
+/**
+ * Instance: `<pod>.<namespace>` like mesh instances (docs/architecture.md "Dimensions"), so a pod's spans
+ * and its sidecar's access logs land on the same instance; else service.instance.id, else the host name.
+ */
 export function instanceOf(resource: Record<string, string>): string {
-  const id = resource["service.instance.id"];
-  if (id !== undefined && id !== "") return id;
   const pod = resource["k8s.pod.name"];
   if (pod !== undefined && pod !== "") {
     const namespace = resource["k8s.namespace.name"] ?? "";
     return namespace === "" ? pod : `${pod}.${namespace}`;
   }
+  const id = resource["service.instance.id"];
+  if (id !== undefined && id !== "") return id;
   return resource["host.name"] ?? resource["host.id"] ?? "";
 }
 
 /** `reviews.default.svc.cluster.local` -> `reviews.default`, the way cluster host names map (docs/architecture.md). */
 export function serviceFromHost(host: string): string {
-  const withoutPort = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  // A bare IPv6 address has several colons and no port; `[v6]:port` and `name:port` lose the port.
+  const withoutPort = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.indexOf(":") === host.lastIndexOf(":") ? host.replace(/:\d+$/, "") : host;
   const match = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(withoutPort);
   return match ? `${match[1]}.${match[2]}` : withoutPort;
 }
 
-/** The service a client or producer span calls: peer.service first (set by the caller on purpose), then the host. */
-export function peerServiceOf(attributes: Record<string, string>): string {
+/**
+ * A bare name (`backend`) is a Kubernetes Service in the caller's own namespace, as cluster DNS resolves it,
+ * so it becomes `backend.<namespace>` like the callee's own spans and the mesh name it. Names with a dot
+ * (`backend.shop`, `api.example.com`, addresses) and IPv6 addresses are kept; so is `localhost`.
+ */
+function inNamespace(name: string, callerNamespace: string): string {
+  if (callerNamespace === "" || name === "" || name.includes(".") || name.includes(":") || name === "localhost") return name;
+  return `${name}.${callerNamespace}`;
+}
+
+/**
+ * The service a client or producer span calls: peer.service first (set by the caller on purpose), then the
+ * host (server.address, net.peer.name, ..., the host of url.full), through the cluster host-name rules and
+ * in the caller's namespace when the name has none; a messaging destination is kept as named.
+ */
+export function peerServiceOf(attributes: Record<string, string>, callerNamespace = ""): string {
   const peer = attributes["peer.service"];
-  if (peer !== undefined && peer !== "") return peer;
+  if (peer !== undefined && peer !== "") return inNamespace(serviceFromHost(peer), callerNamespace);
   const host = first(attributes, PEER_HOST) || hostOfUrl(first(attributes, FULL_URL));
-  if (host !== "") return serviceFromHost(host);
+  if (host !== "") return inNamespace(serviceFromHost(host), callerNamespace);
   return attributes["messaging.destination.name"] ?? attributes["messaging.destination"] ?? "";
 }
 
@@ -80,8 +99,12 @@ export function httpStatusOf(attributes: Record<string, string>): number {
 }
 
 /**
- * Endpoint of the called side: `/pkg.Service/Method` for RPC, `METHOD:/route` for HTTP (route template,
- * else the grouped path), else the span name. Names go through the collector's grouping and per-service cap.
+ * Endpoint of the called side: `/pkg.Service/Method` for RPC, `METHOD:/path` for HTTP, else the span name.
+ * HTTP paths go through the collector's grouping (user rules, then automatic grouping) like the mesh's
+ * access-log paths, so the path the request carried names the endpoint first: `/api/items/42` is
+ * `GET:/api/items/{id}` from a span and from a sidecar alike. Only without a path does the route template
+ * name it, its parameters (`:id`, `{id}`, `{itemId}`, `<int:id>`) standing for an id segment. Names are
+ * capped per service.
  */
 export function endpointOf(span: SpanInput, calledService: string, nameEndpoint: NameEndpoint): string {
   const attributes = span.attributes;
@@ -90,11 +113,23 @@ export function endpointOf(span: SpanInput, calledService: string, nameEndpoint:
   if (rpcService && rpcMethod) return nameEndpoint(calledService, "", `/${rpcService}/${rpcMethod}`, "grpc");
   const method = first(attributes, HTTP_METHOD);
   if (method !== "") {
-    const path = attributes["http.route"] || first(attributes, URL_PATH) || pathOfUrl(first(attributes, FULL_URL));
+    const path = first(attributes, URL_PATH) || pathOfUrl(first(attributes, FULL_URL)) || routeAsPath(attributes["http.route"] ?? "");
     if (path !== "") return nameEndpoint(calledService, method.toUpperCase(), path, "http");
   }
   // Span names are meant to be low-cardinality already, but the cap still applies to them.
   return nameEndpoint(calledService, "", span.name, "grpc");
+}
+
+/** A route template's parameter segment: Express `:id`, OpenAPI `{id}` (also `{id:regex}`), Flask `<int:id>`. */
+const ROUTE_PARAMETER = /^(:[^/]+|\{[^/]*\}|<[^/]*>)$/;
+
+/** `/api/items/:id` -> `/api/items/{id}`: what automatic grouping makes of `/api/items/42`. */
+function routeAsPath(route: string): string {
+  if (!(route.includes(":") || route.includes("{") || route.includes("<"))) return route;
+  return route
+    .split("/")
+    .map((segment) => (ROUTE_PARAMETER.test(segment) ? PLACEHOLDERS.integer : segment))
+    .join("/");
 }
 
 /** Error: OTLP status ERROR; else HTTP >= 500 on the server side, >= 400 on the client side (as for access logs). */
@@ -109,7 +144,7 @@ export function isErrorSpan(span: SpanInput): boolean {
 export function mapSpan(span: SpanInput, nameEndpoint: NameEndpoint): Span {
   const service = serviceOf(span.resourceAttributes);
   const isOutgoing = span.kind === "client" || span.kind === "producer";
-  const peerService = isOutgoing ? peerServiceOf(span.attributes) : "";
+  const peerService = isOutgoing ? peerServiceOf(span.attributes, span.resourceAttributes["k8s.namespace.name"] ?? "") : "";
   // A client span's endpoint is the callee's, named within the callee's service like its own server spans.
   const endpointService = isOutgoing && peerService !== "" ? peerService : service;
   return {
