@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import { access, constants } from "node:fs/promises";
 import { PassThrough, type Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -6,12 +8,13 @@ import { Lifecycle, type Component } from "../core/lifecycle.ts";
 import type { RetentionPolicy, StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { staticIdentityFrom, type OperatorIdentity } from "./access-log-source.ts";
-import { createCollector } from "./collector.ts";
+import { coveredByAll } from "./aggregate/minute-admission.ts";
+import { createCollector, type Collector } from "./collector.ts";
 import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN, type CollectorConfig } from "./config.ts";
 import { formatSummary, judgeIngest, ProgressLine, type IngestSummary, type ProgressTerminal } from "./ingest-report.ts";
 import { createLineParser } from "./receivers/access-log/formats.ts";
 import { identityFromStatic } from "./receivers/access-log/source-identity.ts";
-import { ingestStream } from "./receivers/access-log/stream-ingest.ts";
+import { addProgress, ingestStream, NO_TOTALS, type IngestTotals } from "./receivers/access-log/stream-ingest.ts";
 
 /**
  * `meshsight ingest`: loads access-log lines from stdin through the collector pipeline into the configured
@@ -20,14 +23,15 @@ import { ingestStream } from "./receivers/access-log/stream-ingest.ts";
  */
 export const INGEST_USAGE = `usage: meshsight ingest --format FORMAT [--service SERVICE[.NAMESPACE]] [--instance POD[.NAMESPACE]]
                         [--role sidecar|router|waypoint] [--max-reject-share SHARE]
-                        [config flags, e.g. --data-dir DIR] < access.log
-  Reads access-log lines from stdin into storage (the one meshsight start uses with the same settings),
-  then flushes and prints the totals, the rejects by reason and the time range stored.
+                        [config flags, e.g. --data-dir DIR] [FILE ...] (default: stdin)
+  Reads access-log lines from the FILEs in turn, or stdin (also named -), into storage (the one
+  meshsight start uses with the same settings), then flushes and prints the totals, the rejects by
+  reason and the time range stored.
   FORMAT: istio, envoy, json, mosn, custom:<format> or mosn:<format>.
   --service and --instance name the proxy that wrote the lines (default role: sidecar).
   Lines are aggregated by their own time, so a log of any age loads whole: a line older than the
   storage's minute retention (--retention-minute-days, default 7) is rejected as expired, and one more
-  than --lateness-seconds (default 120) behind the newest minute read before it as late.
+  than --lateness-seconds (default 120) behind the newest minute read before it in its file as late.
   Ingesting the same lines twice counts them twice.
   --max-reject-share SHARE (0..1, default none): fail when more than SHARE of the lines were not accepted.
   Exit codes: 0 lines stored; 1 storage failed or the run was interrupted; 2 bad command line;
@@ -43,6 +47,8 @@ export interface IngestCommandOptions {
   identity: OperatorIdentity;
   /** Share of lines not accepted above which the run fails (exit 3); undefined: no limit. */
   maxRejectShare?: number;
+  /** Files read in turn, each with its own watermark; empty: stdin. `-` is stdin too. */
+  files: string[];
 }
 
 export interface ParsedIngestArgs {
@@ -54,15 +60,25 @@ export interface ParsedIngestArgs {
 const OWN_FLAGS = new Set(["format", "service", "instance", "role", "max-reject-share"]);
 const ROLES: readonly ProxyRole[] = ["sidecar", "router", "waypoint"];
 
-/** Splits this command's flags (`--format x` or `--format=x`) from the config flags loadConfig reads. */
+/**
+ * Splits this command's flags (`--format x` or `--format=x`) and its files from the config flags loadConfig
+ * reads. Every config flag takes a value, so the word after `--data-dir` is its value, never a file.
+ */
 export function parseIngestArgs(args: readonly string[]): ParsedIngestArgs {
   const own = new Map<string, string>();
   const configArgs: string[] = [];
+  const files: string[] = [];
   for (let index = 0; index < args.length; index++) {
     const arg = args[index] as string;
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (match === null || !OWN_FLAGS.has(match[1] as string)) {
+    if (match === null) {
+      if (arg === "-" || !arg.startsWith("-")) files.push(arg);
+      else configArgs.push(arg);
+      continue;
+    }
+    if (!OWN_FLAGS.has(match[1] as string)) {
       configArgs.push(arg);
+      if (match[2] === undefined && index + 1 < args.length) configArgs.push(args[++index] as string);
       continue;
     }
     const name = match[1] as string;
@@ -71,7 +87,7 @@ export function parseIngestArgs(args: readonly string[]): ParsedIngestArgs {
     if (own.has(name)) throw new IngestUsageError(`--${name} is given twice`);
     own.set(name, value);
   }
-  const options: IngestCommandOptions = { format: checkedFormat(own.get("format")), identity: checkedIdentity(own) };
+  const options: IngestCommandOptions = { format: checkedFormat(own.get("format")), identity: checkedIdentity(own), files };
   const share = own.get("max-reject-share");
   if (share !== undefined) options.maxRejectShare = checkedShare(share);
   return { options, configArgs };
@@ -119,13 +135,14 @@ export interface IngestCommandDeps {
   collectorConfig: CollectorConfig;
   /** Storage's retention: lines older than its minute retention are rejected as expired. */
   retention: Pick<RetentionPolicy, "minuteDays">;
+  /** stdin: read when no file is named, or for `-`. */
+  input: Readable;
   /** Storage as `meshsight start` builds it: the adapter and the lifecycle component that opens and closes it. */
   storage: { writer: StorageWriter; reader: StorageReader; component: Component };
   dataDir: string;
   registry: Registry;
   rejects: RejectCounter;
   logger: Logger;
-  input: Readable;
   /** stderr: the progress line, when it is a terminal. */
   progress: ProgressTerminal;
   /** stdout: the totals. */
@@ -150,6 +167,7 @@ const FLUSH_REJECT_SOURCE = "flush";
  */
 export async function runIngestCommand(deps: IngestCommandDeps): Promise<number> {
   const { logger } = deps;
+  await checkReadable(deps.options.files);
   const collector = await createCollector(
     { host: "127.0.0.1", writer: deps.storage.writer, reader: deps.storage.reader, registry: deps.registry, rejects: deps.rejects, logger, dataDir: deps.dataDir },
     { collector: deps.collectorConfig, receivers: { alsPort: 0 }, storage: { retention: deps.retention } },
@@ -165,17 +183,7 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
     // Stopping is what flushes: every open minute is written before storage closes.
     return lifecycle.stop();
   };
-  const input = collector.eventTimeInput();
-  const totals = await ingestStream(interruptible(deps.input, deps.signal), {
-    format: deps.options.format,
-    proxy: identityFromStatic(staticIdentityFrom(deps.options.identity)),
-    ingest: input.ingest,
-    rejects: deps.rejects,
-    onProgress: (progress) => progressLine.update(progress),
-    progressIntervalMs: PROGRESS_INTERVAL_MS,
-    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-    ...(deps.now === undefined ? {} : { now: deps.now }),
-  }).catch(async (error: unknown) => {
+  const { totals, covered } = await ingestInputs(deps, collector, progressLine).catch(async (error: unknown) => {
     await stop();
     throw error;
   });
@@ -184,13 +192,54 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
     totals,
     droppedRows: await rowsStorageRefused(deps.registry),
     wasInterrupted: !totals.isComplete || deps.signal?.aborted === true,
-    covered: input.covered(),
+    covered,
   };
   deps.output.write(formatSummary(summary));
   if (!isClean) deps.output.write("storage failed: the final flush did not finish; see the log on stderr\n");
   const verdict = judgeIngest(summary, isClean, deps.options.maxRejectShare);
   if (verdict.message !== "") deps.output.write(`failed: ${verdict.message}\n`);
   return verdict.code;
+}
+
+/** A file that cannot be read is a mistake on the command line, found before anything is stored. */
+async function checkReadable(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (file === "-") continue;
+    try {
+      await access(file, constants.R_OK);
+    } catch (error) {
+      throw new IngestUsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+}
+
+/**
+ * Reads the files in turn (or stdin), each as an event-time input of its own: files of different ages or
+ * pods each follow their own watermark, so an older file read after a newer one is not late.
+ */
+async function ingestInputs(deps: IngestCommandDeps, collector: Collector, progressLine: ProgressLine): Promise<{ totals: IngestTotals; covered: ReturnType<typeof coveredByAll> }> {
+  const names = deps.options.files.length === 0 ? ["-"] : deps.options.files;
+  let totals = NO_TOTALS;
+  const covered = [];
+  for (const name of names) {
+    if (deps.signal?.aborted === true) break;
+    const input = collector.eventTimeInput();
+    const earlier = totals;
+    const fileTotals = await ingestStream(interruptible(name === "-" ? deps.input : createReadStream(name), deps.signal), {
+      format: deps.options.format,
+      proxy: identityFromStatic(staticIdentityFrom(deps.options.identity)),
+      ingest: input.ingest,
+      rejects: deps.rejects,
+      onProgress: (progress) => progressLine.update(addProgress(earlier, progress)),
+      progressIntervalMs: PROGRESS_INTERVAL_MS,
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    });
+    totals = addProgress(earlier, fileTotals);
+    covered.push(input.covered());
+    if (!fileTotals.isComplete) break;
+  }
+  return { totals, covered: coveredByAll(covered) };
 }
 
 /**

@@ -102,6 +102,16 @@ export class EventTimeAdmission implements MinuteAdmission {
   }
 }
 
+/** The smallest range holding every one of `ranges`, or null when none is given. */
+export function coveredByAll(ranges: readonly (CoveredRange | null)[]): CoveredRange | null {
+  let union: CoveredRange | null = null;
+  for (const range of ranges) {
+    if (range === null) continue;
+    union = union === null ? { ...range } : { fromMs: Math.min(union.fromMs, range.fromMs), toMs: Math.max(union.toMs, range.toMs) };
+  }
+  return union;
+}
+
 /** Storage's minute retention (storage.retention.minuteDays) as the age past which records are expired. */
 export function retentionMsOf(minuteDays: number | undefined): number {
   return minuteDays === undefined ? Number.POSITIVE_INFINITY : minuteDays * DAY_MS;

@@ -11,10 +11,16 @@ const progress: IngestProgress = { lines: 12_345, accepted: 12_000, rejected: 34
 void describe("meshsight ingest arguments", () => {
   void it("takes its own flags in both spellings and leaves config flags for the config loader", () => {
     const parsed = parseIngestArgs(["--format=json", "--data-dir", "/tmp/x", "--service", "reviews.default", "--instance=reviews-v1-abc", "--role", "router", "--lateness-seconds=600"]);
-    assert.deepEqual(parsed.options, { format: "json", identity: { service: "reviews.default", instance: "reviews-v1-abc", role: "router" } });
+    assert.deepEqual(parsed.options, { format: "json", identity: { service: "reviews.default", instance: "reviews-v1-abc", role: "router" }, files: [] });
     assert.deepEqual(parsed.configArgs, ["--data-dir", "/tmp/x", "--lateness-seconds=600"]);
     assert.equal(parseIngestArgs(["--format", "istio", "--max-reject-share", "0.25"]).options.maxRejectShare, 0.25);
     assert.equal(parseIngestArgs(["--format", "istio"]).options.maxRejectShare, undefined, "no limit unless asked");
+  });
+
+  void it("takes the words that are no flag's value as files, - as stdin", () => {
+    const parsed = parseIngestArgs(["a.log", "--format", "istio", "--data-dir", "/tmp/x", "-", "--log-level=debug", "b.log"]);
+    assert.deepEqual(parsed.options.files, ["a.log", "-", "b.log"]);
+    assert.deepEqual(parsed.configArgs, ["--data-dir", "/tmp/x", "--log-level=debug"]);
   });
 
   void it("says what is wrong with a bad command line", () => {

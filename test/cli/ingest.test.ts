@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -31,6 +31,10 @@ function istioExampleLines(timeMs: number): string {
   ].join("\n");
 }
 
+function minuteText(timeMs: number): string {
+  return new Date(timeMs).toISOString().replace(":00.000Z", "Z");
+}
+
 void describe("meshsight ingest", () => {
   void it("reads stdin into the data directory's storage, prints the totals and the time range, and exits 0", async () => {
     // Blank lines are skipped; a line an hour older than the lines read before it is late, and says so like any reject.
@@ -43,7 +47,6 @@ void describe("meshsight ingest", () => {
     assert.match(output[0] ?? "", /^ingested 6 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 2 rejected$/);
     assert.equal(output[1], "rejects by reason: access-log/field_count 1, aggregate/late 1");
     const fromMs = Math.floor(recentMs / 60_000) * 60_000;
-    const minuteText = (timeMs: number): string => new Date(timeMs).toISOString().replace(":00.000Z", "Z");
     assert.deepEqual(output.slice(2), [`time range: ${minuteText(fromMs)} to ${minuteText(fromMs + 60_000)} (from=${fromMs}&to=${fromMs + 60_000})`]);
     assert.doesNotMatch(run.stderr(), /\r/, "no progress line when stderr is not a terminal");
   });
@@ -91,6 +94,29 @@ void describe("meshsight ingest", () => {
       assert.equal(strict.stdoutLines().at(-1), "failed: 33.3% of the lines were not accepted, more than --max-reject-share 0.2");
       const lenient = runCli([...args, "--max-reject-share=0.5"], { MESHSIGHT_DATA_DIR: ownDataDir }, { text: stdin });
       assert.equal(await lenient.exited(), 0, lenient.stderr());
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
+  });
+
+  void it("reads named files in turn, each by its own time, so an older file after a newer one loads whole", async () => {
+    const ownDataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-ingest-files-"));
+    try {
+      const newer = join(ownDataDir, "newer.log");
+      const older = join(ownDataDir, "older.log");
+      const newerMs = Date.now() - 86_400_000;
+      writeFileSync(newer, `${istioExampleLines(newerMs)}\n`);
+      writeFileSync(older, `${istioExampleLines(newerMs - 3_600_000)}\nnot an access-log line\n`);
+      const run = runCli(["ingest", "--format", "istio", "--service", "productpage.default", newer, older], { MESHSIGHT_DATA_DIR: ownDataDir });
+      assert.equal(await run.exited(), 0, run.stderr());
+      const output = run.stdoutLines();
+      assert.match(output[0] ?? "", /^ingested 5 lines in [\d.]+ s \([\d,]+ lines\/s\): 4 accepted, 1 rejected$/);
+      const fromMs = Math.floor((newerMs - 3_600_000) / 60_000) * 60_000;
+      const toMs = Math.floor(newerMs / 60_000) * 60_000 + 60_000;
+      assert.deepEqual(output.slice(1), ["rejects by reason: access-log/field_count 1", `time range: ${minuteText(fromMs)} to ${minuteText(toMs)} (from=${fromMs}&to=${toMs})`]);
+      const missing = runCli(["ingest", "--format", "istio", join(ownDataDir, "missing.log")], { MESHSIGHT_DATA_DIR: ownDataDir });
+      assert.equal(await missing.exited(), 2);
+      assert.match(missing.stderr(), /cannot read .*missing\.log: ENOENT/);
     } finally {
       rmSync(ownDataDir, { recursive: true, force: true });
     }

@@ -68,7 +68,7 @@ async function ingest(storage: StorageAdapter, text: string): Promise<IngestRun>
   let output = "";
   try {
     const code = await runIngestCommand({
-      options: { format: "istio", identity: { service: "reviews.default", instance: "reviews-v1-abc" } },
+      options: { format: "istio", identity: { service: "reviews.default", instance: "reviews-v1-abc" }, files: [] },
       collectorConfig: collectorSection.schema.parse({ kubernetes: "off" }),
       retention: RETENTION,
       // The test owns the storage: it stays open between runs and for the queries after them.

@@ -27,6 +27,26 @@ export interface IngestTotals extends IngestProgress {
   isComplete: boolean;
 }
 
+/** Nothing read yet: what the totals of several inputs start from. */
+export const NO_TOTALS: IngestTotals = { lines: 0, accepted: 0, rejected: 0, elapsedMs: 0, linesPerSecond: 0, rejectsByReason: {}, isComplete: true };
+
+/** The progress of inputs read one after another: `earlier`'s totals with `current`'s added. */
+export function addProgress<Progress extends IngestProgress>(earlier: IngestProgress, current: Progress): Progress {
+  const rejectsByReason = { ...earlier.rejectsByReason };
+  for (const [key, count] of Object.entries(current.rejectsByReason)) rejectsByReason[key] = (rejectsByReason[key] ?? 0) + count;
+  const lines = earlier.lines + current.lines;
+  const elapsedMs = earlier.elapsedMs + current.elapsedMs;
+  return {
+    ...current,
+    lines,
+    accepted: earlier.accepted + current.accepted,
+    rejected: earlier.rejected + current.rejected,
+    elapsedMs,
+    linesPerSecond: elapsedMs > 0 ? (lines * 1000) / elapsedMs : 0,
+    rejectsByReason,
+  };
+}
+
 export interface StreamIngestOptions {
   /** `istio`, `envoy`, `json`, `mosn`, `custom:<format>` or `mosn:<format>`. */
   format: string;
