@@ -22,6 +22,7 @@ import { createLogger } from "./core/telemetry/logger.ts";
 import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
 import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
+import { createStateStores } from "./core/state/state-stores.ts";
 import { loadDefaultKubeConfig } from "./core/kubernetes/kube-config.ts";
 import { createApiAuth } from "./core/http/auth.ts";
 import type { ServerRole } from "./core/config/sections/server.ts";
@@ -100,6 +101,8 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   const rejects = new RejectCounter(registry, logger);
   const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
+  // Shared state (gates, overrides, API-defined probe cases) lives in Redis with the queue, else in files.
+  const state = createStateStores({ ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }), keyPrefix: config.queue.prefix });
   const auth = createApiAuth(config.auth, logger);
   // Roles (docs/configuration.md "Roles"): a component is built only when its role is selected; every process
   // keeps /healthz, /readyz and /metrics. Components add their route plugins and lifecycle parts here.
@@ -121,7 +124,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   let prober: Prober | undefined;
   if (roles.has("prober")) {
     const ownServiceUrls = [config.storage.clickhouse.url, config.queue.redisUrl];
-    prober = createProber({ dataDir: config.storage.dataDir, storage, queue, kubeConfig, ownServiceUrls, registry, logger }, config);
+    prober = createProber({ dataDir: config.storage.dataDir, storage, queue, openState: state.open, kubeConfig, ownServiceUrls, registry, logger }, config);
     components.push(...prober.components);
     routes.push(...prober.routes);
   }
@@ -131,6 +134,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
       dataDir: config.storage.dataDir,
       reader: storage,
       queue,
+      openState: state.open,
       runReleaseProbes: (request) =>
         prober ? prober.runReleaseProbes(request) : Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none")),
       kubeConfig,
@@ -168,6 +172,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
       tracing,
       storageRunner,
       queueRunner,
+      state.component,
       ...components,
       httpServerComponent({ app, host: config.server.host, port: config.http.port, logger }),
     ],

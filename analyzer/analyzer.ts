@@ -6,6 +6,7 @@ import type { ConfigOf } from "../core/config/section.ts";
 import type { ServerRole } from "../core/config/sections/server.ts";
 import type { Component } from "../core/lifecycle.ts";
 import type { JobQueue } from "../core/queue/port.ts";
+import type { OpenState } from "../core/state/port.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { actionsSection, createSelfHealing } from "./actions/self-healing.ts";
@@ -33,6 +34,8 @@ export interface AnalyzerDeps {
   dataDir: string;
   reader: StorageReader;
   queue: JobQueue;
+  /** The state port's namespaces (core/state): gates and overrides live there. */
+  openState: OpenState;
   /** Runs a release's probe cases now; cli.ts hands the prober's (or a refusal when this process has none). */
   runReleaseProbes: RunReleaseProbes;
   /** Cluster access for self-healing's Kubernetes actions; null: they fail with a clear reason. */
@@ -91,7 +94,7 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
   components.push(...analysis.components);
   routes.push(...analysis.routes);
   if (roles.has("api")) {
-    const gates = createGates({ config: config.gates, dataDir: deps.dataDir, reader: deps.reader, runReleaseProbes: deps.runReleaseProbes, registry: deps.registry, logger });
+    const gates = createGates({ config: config.gates, dataDir: deps.dataDir, reader: deps.reader, openState: deps.openState, runReleaseProbes: deps.runReleaseProbes, registry: deps.registry, logger });
     components.push(...gates.components);
     routes.push(...gates.routes);
   }

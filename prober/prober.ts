@@ -5,12 +5,14 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ConfigOf } from "../core/config/section.ts";
 import type { Component } from "../core/lifecycle.ts";
+import type { OpenState } from "../core/state/port.ts";
+import { createStateStores } from "../core/state/state-stores.ts";
 import type { ProbeResult } from "../core/model/probe.ts";
 import type { JobQueue } from "../core/queue/port.ts";
 import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { KindLookup } from "./case.ts";
 import { ProbeCaseService } from "./case-service.ts";
-import { JsonCaseStore } from "./case-store.ts";
+import { legacyCaseFile } from "./case-store.ts";
 import { ProbeCatalog } from "./catalog.ts";
 import { proberSection } from "./config.ts";
 import { blackboxRoute } from "./api/blackbox-route.ts";
@@ -26,6 +28,9 @@ import { ProbeRunner } from "./runner/probe-runner.ts";
 import { releaseRunner, type ReleaseRunRequest } from "./runner/release-runs.ts";
 import { ResultBatcher } from "./runner/result-batcher.ts";
 import { CentralScheduler } from "./scheduler/central-scheduler.ts";
+
+/** How often a replica looks for probe cases other replicas stored (one Redis read when nothing changed). */
+const SHARED_CASES_SYNC_MS = 2_000;
 
 export const proberSections = { prober: proberSection };
 export type ProberConfigs = ConfigOf<typeof proberSections>;
@@ -50,6 +55,8 @@ export interface ProberDeps {
   kinds?: KindLookup;
   registry: Registry;
   logger: Logger;
+  /** Where cases defined through the API live (core/state); default a file under dataDir. */
+  openState?: OpenState;
   now?: () => number;
   /** Also told every scheduled run's start delay (benchmarks); the metric gets it either way. */
   onScheduleDelay?: (delayMs: number) => void;
@@ -95,13 +102,15 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
   });
   catalog.onChange(async (change) => metrics.forget(change.probe.name, change.type === "upsert" ? change.probe.targets : []));
   const limits = { maxTargetsPerCase: config.maxTargetsPerCase, minIntervalMs: config.minIntervalMs, minResidentIntervalMs: config.minIntervalMs, maxTimeoutMs: 300_000 };
+  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const caseStore = openState("probe-cases", { file: config.casesStoreFile ?? join(deps.dataDir, "probe-cases.json"), limits: { maxKeys: config.maxCases }, legacy: legacyCaseFile });
   const cases = new ProbeCaseService({
     catalog,
     kinds,
     limits,
     maxCases: config.maxCases,
     casePaths: config.caseFiles,
-    store: new JsonCaseStore(config.casesStoreFile ?? join(deps.dataDir, "probe-cases.json")),
+    store: caseStore,
     logger,
   });
   const onScheduleDelay = (delayMs: number): void => {
@@ -112,16 +121,39 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
     logger, onScheduleDelay, now });
   const resident = new ResidentLoops({ catalog, runner, logger, onScheduleDelay, now });
   const onDemand = new OnDemandRuns(runner, config.maxOnDemandRuns, logger);
-  const caseLoader: Component = { name: "probe-cases", start: () => cases.load(), stop: async () => undefined };
+  let syncTimer: NodeJS.Timeout | undefined;
+  const caseLoader: Component = {
+    name: "probe-cases",
+    start: async () => {
+      await caseStore.start();
+      await cases.load();
+      // Cases other replicas store reach this one's schedules without a request asking for them.
+      if (!caseStore.isShared) return;
+      syncTimer = setInterval(() => void cases.sync().catch((error: unknown) => logger.warn({ err: error }, "could not read the shared probe cases")), SHARED_CASES_SYNC_MS);
+      syncTimer.unref();
+    },
+    stop: async () => {
+      clearInterval(syncTimer);
+      await caseStore.stop();
+    },
+  };
+  const runReleaseProbes = releaseRunner(catalog, onDemand);
   return {
     components: [results, caseLoader, scheduler, resident],
     routes: [
-      probeRoutes({ cases, catalog, onDemand, reader: deps.storage, now }),
-      eventRoutes(catalog, onDemand),
-      blackboxRoute({ catalog, kinds, runner, maxConcurrent: config.maxBlackboxProbes }),
+      async (app) => {
+        // Every probe request first catches up with the cases other replicas stored.
+        app.addHook("preHandler", () => cases.sync());
+        await app.register(probeRoutes({ cases, catalog, onDemand, reader: deps.storage, now }));
+        await app.register(eventRoutes(catalog, onDemand));
+        await app.register(blackboxRoute({ catalog, kinds, runner, maxConcurrent: config.maxBlackboxProbes }));
+      },
       ...configured.routes,
     ],
-    runReleaseProbes: releaseRunner(catalog, onDemand),
+    runReleaseProbes: async (request) => {
+      await cases.sync();
+      return runReleaseProbes(request);
+    },
     internals: { catalog, runner, results, scheduler, resident, cases },
   };
 }

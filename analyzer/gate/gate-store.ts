@@ -1,5 +1,3 @@
-import { readTextIfExists, SerialFileWriter } from "../../core/files/text-file.ts";
-
 /** A manual decision on a gate: force pass (`open`) or fail (`close`) until it expires. */
 export interface GateOverride {
   gate: string;
@@ -11,36 +9,20 @@ export interface GateOverride {
   expiresAtMs: number;
 }
 
-/** What survives a restart: gates defined through the API (raw, re-validated on load) and overrides. */
-export interface StoredGates {
-  gates: unknown[];
-  overrides: GateOverride[];
-}
-
 /**
- * One JSON file under the data dir, rewritten whole through a temp file + rename so a crash mid-write
- * leaves the previous version. Gates and overrides are few (bounded by gates.maxGates), so rewriting
- * is cheap; replicas that must share them use gate files instead (docs/gating.md).
+ * Gates defined through the API and overrides live in the "gates" state namespace (core/state/port.ts), one
+ * key each: in a file for one process, in Redis for replicas, which then all see them at once.
  */
-export class JsonGateStore {
-  /** Two PUTs at once must not interleave their writes. */
-  private readonly writer: SerialFileWriter;
+export const GATE_KEY_PREFIX = "gate/";
+export const OVERRIDE_KEY_PREFIX = "override/";
 
-  constructor(private readonly file: string) {
-    this.writer = new SerialFileWriter(file);
-  }
-
-  async load(): Promise<StoredGates> {
-    const text = await readTextIfExists(this.file);
-    if (text === undefined) return { gates: [], overrides: [] };
-    const parsed = JSON.parse(text) as Partial<StoredGates> | null;
-    if (typeof parsed !== "object" || parsed === null || !Array.isArray(parsed.gates) || !Array.isArray(parsed.overrides)) {
-      throw new Error(`${this.file}: expected {"gates": [...], "overrides": [...]}`);
-    }
-    return { gates: parsed.gates, overrides: parsed.overrides };
-  }
-
-  save(state: StoredGates): Promise<void> {
-    return this.writer.write(`${JSON.stringify(state, null, 2)}\n`);
-  }
+/** Before the state port, one file held `{"gates": [...], "overrides": [...]}`: read it as keys once. */
+export function legacyGateFile(parsed: unknown): Record<string, unknown> | undefined {
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const { gates, overrides } = parsed as { gates?: unknown; overrides?: unknown };
+  if (!Array.isArray(gates) || !Array.isArray(overrides)) return undefined;
+  const entries: Record<string, unknown> = {};
+  for (const gate of gates as Array<{ name?: unknown }>) if (typeof gate.name === "string") entries[GATE_KEY_PREFIX + gate.name] = gate;
+  for (const override of overrides as GateOverride[]) entries[OVERRIDE_KEY_PREFIX + override.gate] = override;
+  return entries;
 }

@@ -3,6 +3,8 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../../core/lifecycle.ts";
+import type { OpenState } from "../../core/state/port.ts";
+import { createStateStores } from "../../core/state/state-stores.ts";
 import { AuditLog } from "./audit-log.ts";
 import { compatRoutes } from "./compat-routes.ts";
 import type { GateConfig } from "./config.ts";
@@ -11,7 +13,7 @@ import type { GateCheckResult } from "./gate-check.ts";
 import { GateEvaluator } from "./gate-evaluator.ts";
 import { loadGateFiles } from "./gate-files.ts";
 import { gateRoutes } from "./gate-routes.ts";
-import { JsonGateStore } from "./gate-store.ts";
+import { legacyGateFile } from "./gate-store.ts";
 import { ReleaseProbeCache, type RunReleaseProbes } from "./release-probes.ts";
 import type { SloReader } from "./slo-checks.ts";
 import { TtlCache } from "./ttl-cache.ts";
@@ -25,6 +27,8 @@ export interface GatesDeps {
   dataDir: string;
   /** Metrics for the SLO checks. */
   reader: SloReader;
+  /** Where gates defined through the API and overrides live (core/state); default a file under dataDir. */
+  openState?: OpenState;
   /** Runs the gate's probe cases now (cli.ts wires it to the prober). */
   runReleaseProbes: RunReleaseProbes;
   registry: Registry;
@@ -51,7 +55,10 @@ export function createGates(deps: GatesDeps): Gates {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
   const audit = new AuditLog({ file: config.auditFile ?? join(deps.dataDir, "gate-audit.jsonl"), maxBytes: config.auditMaxBytes, maxPending: 10_000, recentLimit: 1_000 });
-  const catalog = new GateCatalog(new JsonGateStore(config.storeFile ?? join(deps.dataDir, "gates.json")), config.maxGates, logger);
+  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  // Gates and overrides: at most maxGates of each.
+  const store = openState("gates", { file: config.storeFile ?? join(deps.dataDir, "gates.json"), limits: { maxKeys: 2 * config.maxGates }, legacy: legacyGateFile });
+  const catalog = new GateCatalog(store, config.maxGates, logger);
   const probes = new ReleaseProbeCache({ run: deps.runReleaseProbes, ttlMs: config.probeResultTtlMs, timeoutMs: config.probeTimeoutMs, maxEntries: MAX_CACHED_PROBE_RUNS, now });
   const sloCache = new TtlCache<GateCheckResult[]>({ ttlMs: config.metricsCacheTtlMs, maxEntries: config.maxGates, now });
   const evaluator = new GateEvaluator({ catalog, probes, reader: deps.reader, sloCache, audit, registry: deps.registry, now });
@@ -59,15 +66,23 @@ export function createGates(deps: GatesDeps): Gates {
   const catalogComponent: Component = {
     name: "gates",
     start: async () => {
+      await store.start();
       await catalog.load(await loadGateFiles(config.files, config.maxGates));
       logger.info({ gates: catalog.list().length }, "release gates loaded");
     },
-    stop: async () => undefined,
+    stop: () => store.stop(),
   };
   const overrideLimits = { defaultTtlMs: config.overrideDefaultTtlMs, maxTtlMs: config.overrideMaxTtlMs };
   return {
     components: [auditComponent, catalogComponent],
-    routes: [gateRoutes({ catalog, evaluator, audit, overrideLimits, now }), compatRoutes(catalog, evaluator)],
+    routes: [
+      async (app) => {
+        // Every gate request first catches up with gates and overrides other replicas stored.
+        app.addHook("preHandler", () => catalog.sync());
+        await app.register(gateRoutes({ catalog, evaluator, audit, overrideLimits, now }));
+        await app.register(compatRoutes(catalog, evaluator));
+      },
+    ],
     internals: { catalog, evaluator, audit, probes },
   };
 }

@@ -16,6 +16,7 @@ import { createCollector } from "../../collector/collector.ts";
 import { loadConfig } from "../../core/config/load.ts";
 import { SERVER_ROLES } from "../../core/config/sections/server.ts";
 import { InlineQueue } from "../../core/queue/inline.ts";
+import { createStateStores } from "../../core/state/state-stores.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { RejectCounter } from "../../core/telemetry/rejects.ts";
@@ -41,7 +42,7 @@ async function allRoutes(): Promise<SeenRoute[]> {
   const collector = await createCollector({ host: "127.0.0.1", writer: storage, reader: storage, registry, rejects, logger, dataDir: dir }, config);
   const prober = createProber({ dataDir: dir, storage, queue, kubeConfig: null, registry, logger }, config);
   const analyzer = createAnalyzer(
-    { roles: new Set(SERVER_ROLES), dataDir: dir, reader: storage, queue, runReleaseProbes: () => Promise.resolve([]), kubeConfig: null, registry, rejects, logger },
+    { roles: new Set(SERVER_ROLES), dataDir: dir, reader: storage, queue, openState: createStateStores({ keyPrefix: "test" }).open, runReleaseProbes: () => Promise.resolve([]), kubeConfig: null, registry, rejects, logger },
     config,
   );
   const seen: SeenRoute[] = [];

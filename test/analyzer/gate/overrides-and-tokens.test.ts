@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { FileStateStore } from "../../../core/state/file-state.ts";
+import { DEFAULT_STATE_LIMITS } from "../../../core/state/state-stores.ts";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -74,9 +76,11 @@ void describe("gate overrides and tokens", () => {
 
   void it("keeps overrides and API gates across a restart", async () => {
     await request("POST", "/api/v1/gates/details-canary/override", TOKENS.admin, { action: "open", reason: "no traffic in staging", ttl: "2h" });
-    const stored = JSON.parse(await readFile(join(harness.prober.dataDir, "gates.json"), "utf8")) as { gates: Array<{ name: string }>; overrides: Array<{ gate: string }> };
-    assert.deepEqual(stored.gates.map((gate) => gate.name).sort(), ["details-canary", "ratings-canary", "reviews-canary"]);
-    assert.deepEqual(stored.overrides.map((override) => override.gate), ["details-canary"]);
+    // What a restarted process reads: the gates state namespace in its file.
+    const stored = new FileStateStore({ file: join(harness.prober.dataDir, "gates.json"), limits: DEFAULT_STATE_LIMITS, now: Date.now });
+    await stored.start();
+    assert.deepEqual((await stored.list("gate/", 100)).map((entry) => (entry.value as { name: string }).name).sort(), ["details-canary", "ratings-canary", "reviews-canary"]);
+    assert.deepEqual((await stored.list("override/", 100)).map((entry) => (entry.value as { gate: string }).gate), ["details-canary"]);
   });
 
   void it("writes who, what, when and the evidence of every decision and override to the audit file", async () => {

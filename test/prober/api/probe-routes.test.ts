@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../../core/http/app.ts";
+import { FileStateStore } from "../../../core/state/file-state.ts";
+import { DEFAULT_STATE_LIMITS } from "../../../core/state/state-stores.ts";
 import type { ProbeResult } from "../../../core/model/probe.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { waitFor as until } from "../../support/wait-for.ts";
@@ -68,14 +69,18 @@ describe("probe API", () => {
       const notObject = await app.inject({ method: "PUT", url: "/api/v1/probes/web", payload: [1, 2] });
       assert.equal(notObject.statusCode, 400);
 
-      const stored = JSON.parse(await readFile(`${harness.dataDir}/probe-cases.json`, "utf8")) as Array<{ name: string }>;
-      assert.deepEqual(stored.map((definition) => definition.name), ["web"]);
+      // What a restarted prober reads: the probe-cases state namespace in its file.
+      const stored = new FileStateStore({ file: `${harness.dataDir}/probe-cases.json`, limits: DEFAULT_STATE_LIMITS, now: Date.now });
+      await stored.start();
+      assert.deepEqual((await stored.list("case/", 10)).map((entry) => (entry.value as { name: string }).name), ["web"]);
 
       assert.equal((await app.inject({ method: "DELETE", url: "/api/v1/probes/web" })).statusCode, 204);
       const gone = await app.inject({ method: "DELETE", url: "/api/v1/probes/web" });
       assert.equal(gone.statusCode, 404);
       assert.equal(gone.json<{ error: { code: string } }>().error.code, "MS_NOT_FOUND");
-      assert.deepEqual(JSON.parse(await readFile(`${harness.dataDir}/probe-cases.json`, "utf8")), []);
+      const afterDelete = new FileStateStore({ file: `${harness.dataDir}/probe-cases.json`, limits: DEFAULT_STATE_LIMITS, now: Date.now });
+      await afterDelete.start();
+      assert.deepEqual(await afterDelete.list("case/", 10), []);
       assert.equal((await app.inject({ method: "GET", url: "/api/v1/probes/web" })).statusCode, 404);
     } finally {
       await close();
