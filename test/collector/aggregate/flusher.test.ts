@@ -94,6 +94,23 @@ void test("minutes (open ones as partial sums), entities and samples reach stora
   }
 });
 
+void test("a requested flush drains without waiting for the timer, and requests while it runs add no flush", async () => {
+  const r = rig();
+  await r.storage.start();
+  try {
+    r.aggregator.add(meshCall({ timeMs: T0 }));
+    r.flusher.requestFlush();
+    r.flusher.requestFlush();
+    r.flusher.requestFlush();
+    await r.flusher.flush(); // queued behind the requested one: resolves once both ran
+    const exposition = await r.telemetry.registry.getSingleMetricAsString("meshsight_flush_duration_seconds");
+    assert.match(exposition, /^meshsight_flush_duration_seconds_count 2$/m);
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 1);
+  } finally {
+    await r.storage.close();
+  }
+});
+
 void test("a failing storage keeps the rows and retries with backoff until it works", async () => {
   const r = rig({ batchRows: 2 });
   try {
