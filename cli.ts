@@ -101,7 +101,8 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   const rejects = new RejectCounter(registry, logger);
   const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = queueComponent(config, logger);
-  // Shared state (gates, overrides, API-defined probe cases) lives in Redis with the queue, else in files.
+  // Shared state (alerts, silences, guard buckets, gates, overrides, API-defined probe cases) lives in Redis
+  // with the queue, where every replica sees it at once, else in files.
   const state = createStateStores({ ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }), keyPrefix: config.queue.prefix });
   const auth = createApiAuth(config.auth, logger);
   // Roles (docs/configuration.md "Roles"): a component is built only when its role is selected; every process
@@ -138,8 +139,6 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
       runReleaseProbes: (request) =>
         prober ? prober.runReleaseProbes(request) : Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none")),
       kubeConfig,
-      // With Redis the replicas share one alert and guard state, whichever of them runs a round.
-      ...(config.queue.redisUrl === undefined ? {} : { sharedState: { redisUrl: config.queue.redisUrl, keyPrefix: config.queue.prefix } }),
       registry,
       rejects,
       logger,

@@ -5,11 +5,11 @@ import type { Registry } from "prom-client";
 import type { Component } from "../core/lifecycle.ts";
 import { InlineQueue } from "../core/queue/inline.ts";
 import type { JobQueue } from "../core/queue/port.ts";
+import type { OpenState } from "../core/state/port.ts";
+import { createStateStores } from "../core/state/state-stores.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import { AlertBook, type RoundChanges } from "./alerts/alert-book.ts";
-import { AlertStateFile } from "./alerts/alert-state-file.ts";
-import { RedisAlertStateStore } from "./alerts/alert-state-redis.ts";
-import type { AlertStateStore } from "./alerts/alert-state-store.ts";
+import { legacyAlertStateFile, StateAlertStore } from "./alerts/alert-state-store.ts";
 import { AlertStateSync } from "./alerts/alert-state-sync.ts";
 import { standingNotifications } from "./alerts/notification-policy.ts";
 import type { AlertDispatcher, StandingAlertRegistry } from "./alerts/notification.ts";
@@ -52,10 +52,10 @@ export interface AnalysisDeps {
    */
   runsRounds?: boolean;
   /**
-   * When set (the queue's Redis), alerts and silences live in Redis under `<keyPrefix>:analyzer:*` and are
-   * shared by the replicas; otherwise in analyzer.stateFile.
+   * Where alerts and silences live (core/state): with Redis shared by the replicas, whichever of them runs a
+   * round; default a file, analyzer.stateFile.
    */
-  sharedState?: { redisUrl: string; keyPrefix: string };
+  openState?: OpenState;
   now?: () => number;
 }
 
@@ -91,9 +91,8 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
   });
   const book = new AlertBook({ maxHistory: config.maxAlertHistory });
   const silences = new SilenceBook(config.maxSilences);
-  const store: AlertStateStore = deps.sharedState
-    ? new RedisAlertStateStore({ url: deps.sharedState.redisUrl, keyPrefix: deps.sharedState.keyPrefix })
-    : new AlertStateFile(config.stateFile ?? join(deps.dataDir, "alerts-state.json"));
+  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const store = new StateAlertStore(openState("analyzer", { file: config.stateFile ?? join(deps.dataDir, "alerts-state.json"), limits: { maxKeys: 2 }, legacy: legacyAlertStateFile }));
   const state = new AlertStateSync({ store, book, silences, refreshIntervalMs: config.intervalMs, onLoaded: () => metrics.setAlerts(book.snapshot()), logger });
   const round = new AnalysisRound({
     reader: deps.reader,

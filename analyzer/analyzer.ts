@@ -34,14 +34,12 @@ export interface AnalyzerDeps {
   dataDir: string;
   reader: StorageReader;
   queue: JobQueue;
-  /** The state port's namespaces (core/state): gates and overrides live there. */
+  /** The state port's namespaces (core/state): alert, guard and gate state live there, shared with Redis. */
   openState: OpenState;
   /** Runs a release's probe cases now; cli.ts hands the prober's (or a refusal when this process has none). */
   runReleaseProbes: RunReleaseProbes;
   /** Cluster access for self-healing's Kubernetes actions; null: they fail with a clear reason. */
   kubeConfig: KubeConfig | null;
-  /** With Redis, alert and guard state live there, shared by the replicas. */
-  sharedState?: { redisUrl: string; keyPrefix: string };
   registry: Registry;
   rejects: RejectCounter;
   logger: Logger;
@@ -70,7 +68,7 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
         outputs: outputs.dispatcher,
         renewals: outputs.renewals,
         kubeConfig: deps.kubeConfig,
-        ...(deps.sharedState === undefined ? {} : { redisUrl: deps.sharedState.redisUrl }),
+        openState: deps.openState,
       })
     : undefined;
   const analysis = createAnalysis({
@@ -84,7 +82,7 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
     queue: deps.queue,
     // An api-only process serves alerts and silences from the state the analyzing replicas share; no rounds.
     runsRounds,
-    ...(deps.sharedState === undefined ? {} : { sharedState: deps.sharedState }),
+    openState: deps.openState,
   });
   if (selfHealing) {
     // Outputs and self-healing take notifications before the first analysis round sends any.

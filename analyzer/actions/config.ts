@@ -69,7 +69,7 @@ export const actionsSection = defineSection(
     { key: "guard.brakeMaxFleetShare", env: "MESHSIGHT_GUARD_BRAKE_MAX_FLEET_SHARE", flag: "guard-brake-max-fleet-share", description: "Share of the fleet (nodes) at once above which the sanity brake engages, when larger than brakeMinTargets." },
     { key: "guard.nodePoolLabel", env: "MESHSIGHT_GUARD_NODE_POOL_LABEL", flag: "guard-node-pool-label", description: "Node label naming its pool (scope of node buckets and blast radius)." },
     { key: "guard.stateFile", env: "MESHSIGHT_GUARD_STATE_FILE", flag: "guard-state-file", description: "Guard state without Redis (default <dataDir>/guard-state.json); with a Redis URL the state lives in Redis, shared by replicas." },
-    { key: "guard.redisKeyPrefix", env: "MESHSIGHT_GUARD_REDIS_KEY_PREFIX", flag: "guard-redis-key-prefix", description: "Prefix of the guard's Redis keys." },
+    { key: "guard.redisKeyPrefix", env: "MESHSIGHT_GUARD_REDIS_KEY_PREFIX", flag: "guard-redis-key-prefix", description: "Unused: guard state lives in the shared state, under <queue prefix>:state:guard in Redis; kept so existing configs still load." },
     { key: "guard.maxKeys", env: "MESHSIGHT_GUARD_MAX_KEYS", flag: "guard-max-keys", description: "Buckets kept in the state file at most (idle ones are dropped first, trips never)." },
     { key: "guard.auditFile", env: "MESHSIGHT_GUARD_AUDIT_FILE", flag: "guard-audit-file", description: "JSON Lines audit of every guard decision (default <dataDir>/guard-audit.jsonl)." },
     { key: "guard.auditMaxBytes", env: "MESHSIGHT_GUARD_AUDIT_MAX_BYTES", flag: "guard-audit-max-bytes", description: "Size at which the guard audit is rotated to <file>.1." },

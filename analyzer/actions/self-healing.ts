@@ -4,15 +4,16 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../../core/lifecycle.ts";
+import type { OpenState } from "../../core/state/port.ts";
+import { createStateStores } from "../../core/state/state-stores.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { AlertDispatcher, StandingAlertRegistry } from "../alerts/notification.ts";
 import { AdmissionServer } from "../guard/admission-server.ts";
 import { GuardAlerts } from "../guard/guard-alerts.ts";
 import { GuardAudit } from "../guard/guard-audit.ts";
 import { guardRoutes } from "../guard/guard-routes.ts";
-import { RedisGuardStateStore } from "../guard/redis-state-store.ts";
 import { RiskGuard } from "../guard/risk-guard.ts";
-import { FileGuardStateStore, type GuardStateStore } from "../guard/state-store.ts";
+import { legacyGuardFile, StateGuardStore, type GuardStateStore } from "../guard/state-store.ts";
 import { ActionBook } from "./action-book.ts";
 import { actionRoutes } from "./action-routes.ts";
 import { ActionRunner } from "./action-runner.ts";
@@ -34,8 +35,8 @@ export interface SelfHealingDeps {
   kubeConfig: KubeConfig | null;
   /** The outputs' lease renewals: tripped buckets' alerts are re-sent there for as long as the trip stands. */
   renewals?: StandingAlertRegistry;
-  /** When given, guard state lives in Redis, shared by every replica. */
-  redisUrl?: string;
+  /** Where guard state lives (core/state): Redis shared by every replica, or a file; default a file under dataDir. */
+  openState?: OpenState;
   now?: () => number;
 }
 
@@ -56,9 +57,10 @@ export function createSelfHealing(deps: SelfHealingDeps): SelfHealing {
   const { config, logger } = deps;
   const guardConfig = config.guard;
   const now = deps.now ?? Date.now;
-  const store: GuardStateStore = deps.redisUrl
-    ? new RedisGuardStateStore(deps.redisUrl, guardConfig.redisKeyPrefix)
-    : new FileGuardStateStore({ file: guardConfig.stateFile ?? join(deps.dataDir, "guard-state.json"), maxKeys: guardConfig.maxKeys, now });
+  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const store: GuardStateStore = new StateGuardStore(
+    openState("guard", { file: guardConfig.stateFile ?? join(deps.dataDir, "guard-state.json"), limits: { maxKeys: guardConfig.maxKeys }, legacy: legacyGuardFile }),
+  );
   const audit = new GuardAudit({ file: guardConfig.auditFile ?? join(deps.dataDir, "guard-audit.jsonl"), maxBytes: guardConfig.auditMaxBytes, recentLimit: 1_000 });
   const guardAlerts = new GuardAlerts(deps.outputs, guardConfig.alertOutputs, logger);
   const guard = new RiskGuard({ config: guardConfig, store, audit, alerts: guardAlerts, registry: deps.registry, logger, now });

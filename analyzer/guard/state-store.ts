@@ -1,4 +1,4 @@
-import { readTextIfExists, SerialFileWriter } from "../../core/files/text-file.ts";
+import { StateFullError, type StateStore } from "../../core/state/port.ts";
 
 /** What a change function returns: the new value (undefined deletes the key), its lifetime, and the caller's answer. */
 export interface StateChange<R> {
@@ -27,91 +27,62 @@ export class GuardStateFullError extends Error {
   override readonly name = "GuardStateFullError";
 }
 
-interface StoredEntry {
-  value: unknown;
-  expiresAtMs?: number;
+export class GuardStateContentionError extends Error {
+  override readonly name = "GuardStateContentionError";
 }
 
-export interface FileStateStoreOptions {
-  file: string;
-  maxKeys: number;
-  now: () => number;
-}
+/** Writers racing for one key retry this often before the operation is refused (fail closed). */
+const MAX_ATTEMPTS = 20;
 
 /**
- * One replica's state in a JSON file under the data dir, written (temp file + rename, so a crash leaves the
- * old or the new file, never half of one) before `update` resolves: a decision is on disk before it is acted on.
+ * The guard's state in the "guard" state namespace (core/state/port.ts): a file for one replica, Redis shared
+ * by every replica. `update` reads a key and writes it back with compare-and-set, so two replicas spending the
+ * last token of a bucket cannot both succeed: the second write finds a newer version and its change runs again
+ * on the new value. A write is stored before `update` resolves: a decision is kept before it is acted on.
  */
-export class FileGuardStateStore implements GuardStateStore {
-  private readonly entries = new Map<string, StoredEntry>();
-  private readonly writer: SerialFileWriter;
-  private saving: Promise<void> = Promise.resolve();
+export class StateGuardStore implements GuardStateStore {
+  constructor(private readonly store: StateStore) {}
 
-  constructor(private readonly options: FileStateStoreOptions) {
-    this.writer = new SerialFileWriter(options.file);
+  start(): Promise<void> {
+    return this.store.start();
   }
 
-  async start(): Promise<void> {
-    const text = await readTextIfExists(this.options.file);
-    if (text === undefined) return;
-    const parsed = JSON.parse(text) as { entries?: Record<string, StoredEntry> };
-    for (const [key, entry] of Object.entries(parsed.entries ?? {})) this.entries.set(key, entry);
-  }
-
-  async stop(): Promise<void> {
-    await this.saving;
+  stop(): Promise<void> {
+    return this.store.stop();
   }
 
   async update<R>(key: string, change: (current: unknown) => StateChange<R>): Promise<R> {
-    const outcome = change(this.live(key)?.value);
-    if (outcome.next === undefined) this.entries.delete(key);
-    else {
-      if (!this.entries.has(key)) this.makeRoom();
-      this.entries.set(key, { value: outcome.next, ...(outcome.ttlMs === undefined ? {} : { expiresAtMs: this.options.now() + outcome.ttlMs }) });
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.store.get(key);
+      const outcome = change(current?.value);
+      try {
+        const written = await this.store.compareAndSet(key, current?.version ?? 0, outcome.next, outcome.ttlMs === undefined ? {} : { ttlMs: outcome.ttlMs });
+        if (written.isSet) return outcome.result;
+      } catch (error) {
+        if (error instanceof StateFullError) throw new GuardStateFullError(`${error.message}; reset trips or raise actions.guard.maxKeys`);
+        throw error;
+      }
     }
-    await this.save();
-    return outcome.result;
+    throw new GuardStateContentionError(`guard key ${key} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
 
   async get(key: string): Promise<unknown> {
-    return this.live(key)?.value;
+    return (await this.store.get(key))?.value;
   }
 
   async list(prefix: string, max: number): Promise<Array<{ key: string; value: unknown }>> {
-    const found: Array<{ key: string; value: unknown }> = [];
-    for (const key of this.entries.keys()) {
-      const entry = this.live(key);
-      if (entry && key.startsWith(prefix)) found.push({ key, value: entry.value });
-      if (found.length >= max) break;
-    }
-    return found;
+    return (await this.store.list(prefix, max)).map((entry) => ({ key: entry.key, value: entry.value }));
   }
+}
 
-  private live(key: string): StoredEntry | undefined {
-    const entry = this.entries.get(key);
-    if (entry?.expiresAtMs !== undefined && entry.expiresAtMs <= this.options.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  /** Expired keys go first, then the ones closest to expiry; keys without expiry (trips) are never dropped. */
-  private makeRoom(): void {
-    if (this.entries.size < this.options.maxKeys) return;
-    for (const key of [...this.entries.keys()]) this.live(key);
-    if (this.entries.size < this.options.maxKeys) return;
-    let victim: [string, number] | undefined;
-    for (const [key, entry] of this.entries) {
-      if (entry.expiresAtMs !== undefined && (victim === undefined || entry.expiresAtMs < victim[1])) victim = [key, entry.expiresAtMs];
-    }
-    if (!victim) throw new GuardStateFullError(`the guard state holds ${this.options.maxKeys} keys that cannot be forgotten; reset trips or raise the limit`);
-    this.entries.delete(victim[0]);
-  }
-
-  /** Saves are chained so two never interleave; each writes the state as it is when its turn comes. */
-  private save(): Promise<void> {
-    this.saving = this.writer.write(() => JSON.stringify({ entries: Object.fromEntries(this.entries) }));
-    return this.saving;
-  }
+/**
+ * The guard's file before the state port: `{"entries": {key: {value, expiresAtMs?}}}`. Keys without expiry
+ * (tripped buckets) are kept; the rest would have expired into full buckets anyway.
+ */
+export function legacyGuardFile(parsed: unknown): Record<string, unknown> | undefined {
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const { entries } = parsed as { entries?: unknown };
+  if (typeof entries !== "object" || entries === null) return undefined;
+  const kept = Object.entries(entries as Record<string, { value?: unknown; expiresAtMs?: number }>).filter(([, entry]) => entry.expiresAtMs === undefined);
+  return Object.fromEntries(kept.map(([key, entry]) => [key, entry.value]));
 }

@@ -7,9 +7,9 @@ import type { AlertDispatcher, AlertNotification } from "../../../analyzer/alert
 import { guardSchema, type GuardConfig } from "../../../analyzer/guard/config.ts";
 import { GuardAlerts } from "../../../analyzer/guard/guard-alerts.ts";
 import { GuardAudit } from "../../../analyzer/guard/guard-audit.ts";
-import { RedisGuardStateStore } from "../../../analyzer/guard/redis-state-store.ts";
 import { RiskGuard } from "../../../analyzer/guard/risk-guard.ts";
-import { FileGuardStateStore, type GuardStateStore } from "../../../analyzer/guard/state-store.ts";
+import { StateGuardStore, type GuardStateStore } from "../../../analyzer/guard/state-store.ts";
+import { createStateStores } from "../../../core/state/state-stores.ts";
 
 export const silentLogger = pino({ level: "silent" });
 
@@ -47,9 +47,9 @@ export interface GuardHarness {
 /** A started guard over a file store in `dir`, or over Redis when `redis` is given (as after a restart when called again). */
 export async function startGuard(options: { dir: string; clock: ManualClock; config?: Record<string, unknown>; redis?: { url: string; prefix: string } }): Promise<GuardHarness> {
   const config = guardSchema.parse(options.config ?? {});
-  const store: GuardStateStore = options.redis
-    ? new RedisGuardStateStore(options.redis.url, options.redis.prefix)
-    : new FileGuardStateStore({ file: join(options.dir, "guard-state.json"), maxKeys: config.maxKeys, now: options.clock.now });
+  const stores = createStateStores({ ...(options.redis ? { redisUrl: options.redis.url } : {}), keyPrefix: options.redis?.prefix ?? "test", now: options.clock.now });
+  await stores.component.start();
+  const store: GuardStateStore = new StateGuardStore(stores.open("guard", { file: join(options.dir, "guard-state.json"), limits: { maxKeys: config.maxKeys } }));
   const audit = new GuardAudit({ file: join(options.dir, "guard-audit.jsonl"), maxBytes: config.auditMaxBytes, recentLimit: 1_000 });
   await store.start();
   await audit.start();
@@ -64,6 +64,7 @@ export async function startGuard(options: { dir: string; clock: ManualClock; con
     stop: async () => {
       await audit.stop();
       await store.stop();
+      await stores.component.stop();
     },
   };
 }

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { AlertBook, type AlertRecord } from "../../../analyzer/alerts/alert-book.ts";
-import { RedisAlertStateStore } from "../../../analyzer/alerts/alert-state-redis.ts";
+import { StateAlertStore } from "../../../analyzer/alerts/alert-state-store.ts";
+import { createRedisClient } from "../../../core/redis/connection.ts";
+import { RedisStateStore } from "../../../core/state/redis-state.ts";
+import { DEFAULT_STATE_LIMITS } from "../../../core/state/state-stores.ts";
 import { AlertStateSync } from "../../../analyzer/alerts/alert-state-sync.ts";
 import { SilenceBook, type Silence } from "../../../analyzer/alerts/silences.ts";
 import { useRedis, type RunningService } from "../../services/index.ts";
@@ -34,23 +37,24 @@ function silence(id: string): Silence {
   return { id, matchers: [{ name: "alertname", value: "sla_low", isRegex: false }], startsAtMs: 0, endsAtMs: Date.now() + 3_600_000, createdBy: "test", comment: "" };
 }
 
-describe("alert state in Redis", () => {
+describe("alert state in Redis (the state port's Redis adapter)", () => {
   let redis: RunningService;
   let client: Redis;
-  const stores: RedisAlertStateStore[] = [];
-  const newStore = async (keyPrefix: string): Promise<RedisAlertStateStore> => {
-    const store = new RedisAlertStateStore({ url: redis.url, keyPrefix });
+  /** The "analyzer" namespace as a replica of the installation `keyPrefix` opens it; replicas share one client here. */
+  const unstarted = (keyPrefix: string): StateAlertStore =>
+    new StateAlertStore(new RedisStateStore({ client, keyPrefix: `${keyPrefix}:state:analyzer`, limits: DEFAULT_STATE_LIMITS, now: Date.now }));
+  const newStore = async (keyPrefix: string): Promise<StateAlertStore> => {
+    const store = unstarted(keyPrefix);
     await store.start();
-    stores.push(store);
     return store;
   };
 
   before(async () => {
     redis = await useRedis();
-    client = new Redis(redis.url);
+    client = createRedisClient(redis.url, { connectionName: "alert-state-test", lazyConnect: true });
+    await client.connect();
   });
   after(async () => {
-    for (const store of stores) await store.stop();
     client.disconnect();
     await redis.stop();
   });
@@ -66,7 +70,8 @@ describe("alert state in Redis", () => {
     const loaded = await replicaA.load();
     assert.deepEqual(loaded.alerts.map((record) => record.alert.id), ["a1", "a2"]);
     assert.deepEqual(loaded.silences.map((each) => each.id), ["s1"]);
-    assert.deepEqual((await client.keys(`${prefix}:*`)).sort(), [`${prefix}:analyzer:alerts`, `${prefix}:analyzer:silences`]);
+    assert.deepEqual((await client.keys(`${prefix}:*`)).sort(), [`${prefix}:state:analyzer:data`, `${prefix}:state:analyzer:meta`, `${prefix}:state:analyzer:revision`]);
+    assert.deepEqual((await client.hkeys(`${prefix}:state:analyzer:data`)).sort(), ["alerts", "silences"]);
   });
 
   it("keeps installations with different prefixes apart", async () => {
@@ -77,8 +82,8 @@ describe("alert state in Redis", () => {
 
   it("refuses a value that is not alert state instead of starting from an empty book", async () => {
     const prefix = `bad${randomBytes(3).toString("hex")}`;
-    await client.set(`${prefix}:analyzer:alerts`, JSON.stringify({ version: 99, items: [] }));
-    await assert.rejects((await newStore(prefix)).load(), /not alert state of version 1/);
+    await new RedisStateStore({ client, keyPrefix: `${prefix}:state:analyzer`, limits: DEFAULT_STATE_LIMITS, now: Date.now }).put("alerts", { version: 99, items: [] });
+    await assert.rejects((await newStore(prefix)).load(), /alert state "alerts": expected a list/);
   });
 
   it("a replica's sync loads before a round, saves only the alerts after it, and saves nothing at stop", async () => {
@@ -87,7 +92,7 @@ describe("alert state in Redis", () => {
     await other.save({ alerts: [alertRecord("from-other")], silences: [silence("s-other")] }, ["alerts", "silences"]);
     const book = new AlertBook({ maxHistory: 100 });
     const silences = new SilenceBook(10);
-    const sync = new AlertStateSync({ store: new RedisAlertStateStore({ url: redis.url, keyPrefix: prefix }), book, silences, refreshIntervalMs: 60_000, onLoaded: () => undefined, logger });
+    const sync = new AlertStateSync({ store: unstarted(prefix), book, silences, refreshIntervalMs: 60_000, onLoaded: () => undefined, logger });
     await sync.start();
     assert.deepEqual(book.snapshot().map((record) => record.alert.id), ["from-other"]);
 
