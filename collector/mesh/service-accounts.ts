@@ -43,10 +43,11 @@ export class LearnedServiceAccounts {
   private readonly learnedFrom = new WeakSet<ProxyIdentity>();
 
   learn(proxy: ProxyIdentity, service: string): void {
-    if (this.learnedFrom.has(proxy)) return;
+    // A proxy still unnamed (an old gateway whose pod Kubernetes has not listed yet) is learned from later.
+    if (service === UNKNOWN_SERVICE || this.learnedFrom.has(proxy)) return;
     this.learnedFrom.add(proxy);
     const account = usableName(proxy.attributes["service_account"]);
-    if (account === "" || proxy.namespace === "" || service === UNKNOWN_SERVICE) return;
+    if (account === "" || proxy.namespace === "") return;
     const key = `${proxy.namespace}/${account}`;
     const known = this.services.get(key);
     if (known === undefined) this.services.set(key, Object.freeze({ service, instance: "" }));
