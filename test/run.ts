@@ -2,11 +2,13 @@
  * `npm test`'s runner: starts one real ClickHouse, Redis and Alertmanager for the whole run, runs every
  * test file with Node's test runner (so CI counts the tests), and stops the servers whatever happens.
  * Arguments narrow the files: `tsx test/run.ts test/core` runs only the tests under test/core.
+ * `--unit` (`npm run test:unit`) runs only the unit tier (test/tiers.ts: no server, no whole-system run) and starts no server.
  */
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startAlertmanager, startClickHouse, startRedis, type RunningService } from "./services/index.ts";
+import { isUnitTest } from "./tiers.ts";
 
 function testFiles(root: string): string[] {
   if (statSync(root).isFile()) return [root];
@@ -19,23 +21,24 @@ function testFiles(root: string): string[] {
     });
 }
 
-const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ["test"]).flatMap(testFiles);
+const args = process.argv.slice(2);
+const isUnitOnly = args.includes("--unit");
+const roots = args.filter((arg) => arg !== "--unit");
+const found = (roots.length > 0 ? roots : ["test"]).flatMap(testFiles);
+const files = isUnitOnly ? found.filter(isUnitTest) : found;
 const started: RunningService[] = [];
 let exitCode: number;
 try {
-  const [clickhouse, redis, alertmanager] = await Promise.all([startClickHouse(), startRedis(), startAlertmanager()]);
-  started.push(clickhouse, redis, alertmanager);
-  process.stdout.write(`test services: clickhouse ${clickhouse.url}, redis ${redis.url}, alertmanager ${alertmanager.url}\n`);
-  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=300000", ...files], {
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      MESHSIGHT_TEST_CLICKHOUSE_URL: clickhouse.url,
-      MESHSIGHT_TEST_REDIS_URL: redis.url,
-      MESHSIGHT_TEST_ALERTMANAGER_URL: alertmanager.url,
-    },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (isUnitOnly) {
+    process.stdout.write(`unit tier: ${files.length} of ${found.length} test files, no servers\n`);
+  } else {
+    const [clickhouse, redis, alertmanager] = await Promise.all([startClickHouse(), startRedis(), startAlertmanager()]);
+    started.push(clickhouse, redis, alertmanager);
+    process.stdout.write(`test services: clickhouse ${clickhouse.url}, redis ${redis.url}, alertmanager ${alertmanager.url}\n`);
+    Object.assign(env, { MESHSIGHT_TEST_CLICKHOUSE_URL: clickhouse.url, MESHSIGHT_TEST_REDIS_URL: redis.url, MESHSIGHT_TEST_ALERTMANAGER_URL: alertmanager.url });
+  }
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=300000", ...files], { stdio: "inherit", env });
   exitCode = await new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
 } finally {
   await Promise.allSettled(started.map((service) => service.stop()));
