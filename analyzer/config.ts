@@ -1,15 +1,12 @@
 import { z } from "zod";
-import { integerField } from "../core/config/fields.ts";
+import { integerField, optionalPathField } from "../core/config/fields.ts";
 import { defineSection } from "../core/config/section.ts";
-
-const optionalPath = () =>
-  z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
 
 /** The analyzer's settings (docs/alerting.md). Rules and health thresholds live in the rules file, not here. */
 export const analyzerSection = defineSection(
   z.strictObject({
-    rulesFile: optionalPath(),
-    stateFile: optionalPath(),
+    rulesFile: optionalPathField(),
+    stateFile: optionalPathField(),
     intervalMs: integerField(100, 3_600_000).default(60_000),
     healthWindowMinutes: integerField(1, 60).default(5),
     maxEntitiesPerScope: integerField(1, 1_000_000).default(5_000),

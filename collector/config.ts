@@ -1,28 +1,6 @@
 import { z } from "zod";
-import { enumField, integerField } from "../core/config/fields.ts";
+import { enumField, integerField, optionalPathField, shareField, textListField } from "../core/config/fields.ts";
 import { defineSection } from "../core/config/section.ts";
-
-/** A share 0..1; env values and flags arrive as text. */
-function shareField(defaultValue: number) {
-  const expected = "expected a number from 0 to 1";
-  return z.preprocess(
-    (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
-    z.number({ error: expected }).min(0, { error: expected }).max(1, { error: expected }),
-  ).default(defaultValue);
-}
-
-/** An optional file path; empty means unset so an env variable can switch it off. */
-const optionalPath = () =>
-  z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
-
-/** A list from YAML, or comma-separated from env and flags. */
-const pathList = () =>
-  z
-    .preprocess(
-      (value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value),
-      z.array(z.string({ error: "expected a list of file paths" })),
-    )
-    .default([]);
 
 /** An optional name matching `pattern`; empty means unset so an env variable can switch it off. */
 const optionalName = (pattern: RegExp, expected: string) =>
@@ -39,7 +17,7 @@ export const collectorSection = defineSection(
     alsMaxStreams: integerField(1, 1_000_000).default(10_000),
     alsMaxConnectionAgeMs: integerField(0, 86_400_000).default(600_000),
     alsMaxConnectionAgeGraceMs: integerField(0, 86_400_000).default(30_000),
-    endpointRulesFile: optionalPath(),
+    endpointRulesFile: optionalPathField(),
     maxEndpointsPerService: integerField(1, 1_000_000).default(1_000),
     latenessSeconds: integerField(0, 3_600).default(120),
     flushIntervalSeconds: integerField(1, 3_600).default(10),
@@ -48,10 +26,10 @@ export const collectorSection = defineSection(
     samplesPerServicePerSecond: integerField(0, 1_000_000).default(10),
     uniformSampleRate: shareField(0.01),
     kubernetes: enumField(["auto", "off"], "auto"),
-    staticMappingFile: optionalPath(),
-    accessLogFiles: pathList(),
+    staticMappingFile: optionalPathField(),
+    accessLogFiles: textListField("expected a list of file paths"),
     accessLogFormat: z.string({ error: "expected a format name or custom:<format string>" }).default("istio"),
-    accessLogOffsetsFile: optionalPath(),
+    accessLogOffsetsFile: optionalPathField(),
     accessLogIdentity: enumField(["static", "kubernetes"], "static"),
     accessLogService: optionalName(SERVICE_NAME_PATTERN, "expected service or service.namespace (no spaces, at most one dot)"),
     accessLogInstance: optionalName(INSTANCE_NAME_PATTERN, "expected pod, pod.namespace or ip:port (no spaces)"),

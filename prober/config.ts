@@ -1,19 +1,11 @@
 import { z } from "zod";
-import { enumField, integerField, optionalUrlField, textField } from "../core/config/fields.ts";
+import { enumField, integerField, listFromText, optionalPathField, optionalUrlField, textField, textListField } from "../core/config/fields.ts";
 import { defineSection } from "../core/config/section.ts";
 import { EGRESS_ENTRY_EXPECTED, parseEgressEntry } from "./egress/egress-rules.ts";
 
-/** A list from YAML, or comma-separated from env and flags. */
-const commaSeparated = (value: unknown): unknown => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value);
-
-const pathList = () => z.preprocess(commaSeparated, z.array(z.string({ error: "expected a list of file or directory paths" }))).default([]);
-
 /** Egress entries: address ranges, addresses or host names (prober/egress/egress-rules.ts). */
 const egressEntries = () =>
-  z.preprocess(commaSeparated, z.array(z.string({ error: EGRESS_ENTRY_EXPECTED }).refine((entry) => parseEgressEntry(entry) !== null, { error: EGRESS_ENTRY_EXPECTED }))).default([]);
-
-const optionalPath = () =>
-  z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
+  z.preprocess(listFromText, z.array(z.string({ error: EGRESS_ENTRY_EXPECTED }).refine((entry) => parseEgressEntry(entry) !== null, { error: EGRESS_ENTRY_EXPECTED }))).default([]);
 
 /** `NAME=value` pairs: a mapping in YAML, or "A=1,B=2" from env and flags. */
 const environmentMap = () =>
@@ -34,8 +26,8 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** The prober's settings (docs/probes.md). */
 export const proberSection = defineSection(
   z.strictObject({
-    caseFiles: pathList(),
-    casesStoreFile: optionalPath(),
+    caseFiles: textListField("expected a list of file or directory paths"),
+    casesStoreFile: optionalPathField(),
     workerConcurrency: integerField(1, 10_000).default(64),
     maxCases: integerField(1, 100_000).default(2_000),
     maxTargetsPerCase: integerField(1, 10_000).default(100),
@@ -47,7 +39,7 @@ export const proberSection = defineSection(
     maxBlackboxProbes: integerField(1, 100_000).default(64),
     highPriorityConcurrency: integerField(1, 10_000).default(16),
     lowPriorityConcurrency: integerField(1, 10_000).default(16),
-    scriptCasesDir: optionalPath(),
+    scriptCasesDir: optionalPathField(),
     scriptMemoryMb: integerField(8, 4_096).default(64),
     scriptMaxMemoryMb: integerField(8, 4_096).default(512),
     scriptEnv: environmentMap(),
@@ -62,7 +54,7 @@ export const proberSection = defineSection(
         defaultAction: enumField(["allow", "deny"], "allow"),
       })
       .prefault({}),
-    filesDir: optionalPath(),
+    filesDir: optionalPathField(),
   }).refine((config) => config.scriptMemoryMb <= config.scriptMaxMemoryMb, { error: "must not exceed scriptMaxMemoryMb", path: ["scriptMemoryMb"] }),
   [
     { key: "caseFiles", env: "MESHSIGHT_PROBE_CASE_FILES", flag: "probe-case-files", description: "YAML probe case files or directories loaded at start (comma-separated)." },

@@ -1,24 +1,13 @@
 import { z } from "zod";
-import { integerField } from "../../core/config/fields.ts";
+import { integerField, optionalPathField, textListField } from "../../core/config/fields.ts";
 import { defineSection } from "../../core/config/section.ts";
-
-/** A list from YAML, or comma-separated from env and flags. */
-const pathList = () =>
-  z
-    .preprocess(
-      (value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value),
-      z.array(z.string({ error: "expected a list of file or directory paths" })),
-    )
-    .default([]);
-
-const optionalPath = () => z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
 
 /** Release gates (docs/gating.md). The API's tokens, once `gates.auth`, are core's `auth` section now. */
 export const gateSection = defineSection(
   z.strictObject({
-    files: pathList(),
-    storeFile: optionalPath(),
-    auditFile: optionalPath(),
+    files: textListField("expected a list of file or directory paths"),
+    storeFile: optionalPathField(),
+    auditFile: optionalPathField(),
     auditMaxBytes: integerField(4_096, 10 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
     maxGates: integerField(1, 100_000).default(1_000),
     probeResultTtlMs: integerField(0, 3_600_000).default(30_000),

@@ -1,13 +1,6 @@
 import { z } from "zod";
-import { enumField, integerField } from "../../core/config/fields.ts";
+import { enumField, integerField, shareField } from "../../core/config/fields.ts";
 import { defineSection } from "../../core/config/section.ts";
-
-const shareField = (defaultValue: number) => {
-  const expected = "expected a number from 0 to 1";
-  return z
-    .preprocess((value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value), z.number({ error: expected }).min(0, { error: expected }).max(1, { error: expected }))
-    .default(defaultValue);
-};
 
 /** Trace ingestion settings (docs/traces.md). The lead adds this section next to `collector` in cli.ts. */
 export const tracesSection = defineSection(

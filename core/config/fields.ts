@@ -46,6 +46,28 @@ export function optionalUrlField(schemes: readonly string[]) {
     .optional();
 }
 
+/** A list from YAML, or comma-separated from env and flags (blank parts dropped). */
+export function listFromText(value: unknown): unknown {
+  return typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value;
+}
+
+/** A list of strings, empty by default; `expected` names what the list holds ("expected a list of file paths"). */
+export function textListField(expected: string) {
+  return z.preprocess(listFromText, z.array(z.string({ error: expected }), { error: expected })).default([]);
+}
+
+/** An optional file path; empty means unset, so an env variable can switch it off. */
+export function optionalPathField() {
+  return z.preprocess((value) => (value === "" ? undefined : value), z.string({ error: "expected a file path" }).optional());
+}
+
+/** A share 0..1; env values and flags arrive as text. */
+export function shareField(defaultValue: number, expected = "expected a number from 0 to 1") {
+  return z
+    .preprocess((value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value), z.number({ error: expected }).min(0, { error: expected }).max(1, { error: expected }))
+    .default(defaultValue);
+}
+
 /** Env variables and flags arrive as text; YAML may hold a real boolean. */
 function booleanFromText(value: unknown): unknown {
   if (typeof value !== "string") return value;
