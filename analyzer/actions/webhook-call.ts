@@ -1,7 +1,12 @@
-/** POSTs the action as JSON; any answer other than 2xx fails the action with the receiver's words. */
+import { postOutbound } from "../../core/http/outbound-post.ts";
+
+/**
+ * POSTs the action as JSON, as the alert outputs POST (no redirects, a capped reply); any answer other than
+ * 2xx fails the action with the receiver's words.
+ */
 export async function callWebhook(url: string, payload: Record<string, unknown>, timeoutMs: number): Promise<string> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "user-agent": "meshsight-actions" }, body: JSON.stringify(payload), signal: AbortSignal.timeout(timeoutMs) });
-  const text = (await response.text()).slice(0, 200);
-  if (!response.ok) throw new Error(`${new URL(url).host} answered ${response.status}: ${text}`);
-  return `${new URL(url).host} answered ${response.status}`;
+  const reply = await postOutbound({ url, headers: { "content-type": "application/json", "user-agent": "meshsight-actions" }, body: JSON.stringify(payload) }, timeoutMs);
+  const host = new URL(url).host;
+  if (reply.status < 200 || reply.status > 299) throw new Error(`${host} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+  return `${host} answered ${reply.status}`;
 }

@@ -82,6 +82,15 @@ export function mergeSparse(...histograms: SparseHistogram[]): SparseHistogram {
   return toSparse(dense);
 }
 
+/** Ascending, unique buckets without zero counts: what toSparse produces and the merge SQL expects. */
+export function isNormalizedSparse(histogram: SparseHistogram): boolean {
+  for (let i = 0; i < histogram.buckets.length; i++) {
+    if ((histogram.counts[i] ?? 0) === 0) return false;
+    if (i > 0 && (histogram.buckets[i] ?? 0) <= (histogram.buckets[i - 1] ?? 0)) return false;
+  }
+  return true;
+}
+
 export function totalCount(histogram: SparseHistogram): number {
   let total = 0;
   for (const count of histogram.counts) total += count;

@@ -1,5 +1,5 @@
 import type { Component, DetectPoint } from "./dimensions.ts";
-import { mergeSparse, percentileMs, totalCount, type SparseHistogram } from "./histogram.ts";
+import { isNormalizedSparse, mergeSparse, percentileMs, totalCount, type SparseHistogram } from "./histogram.ts";
 
 /**
  * Per-minute metrics of one entity (docs/architecture.md, "Metrics model"). All counters are additive, so
@@ -94,6 +94,8 @@ export function sumMetricValues(rows: readonly MetricValues[]): MetricValues {
     total.bytesIn += row.bytesIn;
     total.bytesOut += row.bytesOut;
   }
-  total.histogram = mergeSparse(...rows.map((row) => row.histogram));
+  // One well-formed histogram is its own sum: the common case skips the dense round trip.
+  const only = rows.length === 1 ? rows[0]?.histogram : undefined;
+  total.histogram = only !== undefined && isNormalizedSparse(only) ? only : mergeSparse(...rows.map((row) => row.histogram));
   return total;
 }

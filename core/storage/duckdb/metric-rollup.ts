@@ -1,5 +1,5 @@
-import { BUCKET_COUNT, LAST_BUCKET, mergeSparse, type SparseHistogram } from "../../model/histogram.ts";
-import { RESOLUTION_MS, type MetricKey, type MetricScope, type MetricValues, type MinuteMetrics, type Resolution } from "../../model/metrics.ts";
+import { BUCKET_COUNT, LAST_BUCKET, type SparseHistogram } from "../../model/histogram.ts";
+import { RESOLUTION_MS, sumMetricValues, type MetricKey, type MetricScope, type MetricValues, type MinuteMetrics, type Resolution } from "../../model/metrics.ts";
 
 /** One row to add into a metrics table: a key, a bucket start and summed values. */
 export interface RollupRow extends MetricKey, MetricValues {
@@ -8,8 +8,9 @@ export interface RollupRow extends MetricKey, MetricValues {
   histogram: SparseHistogram;
 }
 
-interface PendingRollup extends Omit<RollupRow, "histogram"> {
-  histograms: SparseHistogram[];
+interface PendingRollup extends MetricKey {
+  timeMs: number;
+  rows: MinuteMetrics[];
 }
 
 const SCOPES: ReadonlySet<string> = new Set<MetricScope>(["service", "instance", "endpoint", "relation"]);
@@ -61,47 +62,11 @@ export function rollUp(rows: readonly MinuteMetrics[], resolution: Resolution): 
     const key = JSON.stringify([row.scope, row.service, row.name, row.detectPoint, row.component, timeMs]);
     let target = byKey.get(key);
     if (!target) {
-      target = {
-        scope: row.scope,
-        service: row.service,
-        name: row.name,
-        detectPoint: row.detectPoint,
-        component: row.component,
-        timeMs,
-        calls: 0,
-        errors: 0,
-        latencySumMs: 0,
-        apdexSatisfied: 0,
-        apdexTolerating: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        histograms: [],
-      };
+      target = { scope: row.scope, service: row.service, name: row.name, detectPoint: row.detectPoint, component: row.component, timeMs, rows: [] };
       byKey.set(key, target);
     }
-    target.calls += row.calls;
-    target.errors += row.errors;
-    target.latencySumMs += row.latencySumMs;
-    target.apdexSatisfied += row.apdexSatisfied;
-    target.apdexTolerating += row.apdexTolerating;
-    target.bytesIn += row.bytesIn;
-    target.bytesOut += row.bytesOut;
-    target.histograms.push(row.histogram);
+    target.rows.push(row);
   }
-  return [...byKey.values()].map(({ histograms, ...values }) => ({ ...values, histogram: mergeHistograms(histograms) }));
-}
-
-/** Merges histograms, skipping the dense round trip in the common case of one well-formed histogram. */
-function mergeHistograms(histograms: SparseHistogram[]): SparseHistogram {
-  const only = histograms[0];
-  if (histograms.length === 1 && only && isNormalized(only)) return only;
-  return mergeSparse(...histograms);
-}
-
-function isNormalized(histogram: SparseHistogram): boolean {
-  for (let i = 0; i < histogram.buckets.length; i++) {
-    if ((histogram.counts[i] ?? 0) === 0) return false;
-    if (i > 0 && (histogram.buckets[i] ?? 0) <= (histogram.buckets[i - 1] ?? 0)) return false;
-  }
-  return true;
+  // sumMetricValues keeps a lone well-formed histogram as it is, so the common case skips the dense round trip.
+  return [...byKey.values()].map(({ rows: keyRows, ...key }) => ({ ...key, ...sumMetricValues(keyRows) }));
 }
