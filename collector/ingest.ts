@@ -1,4 +1,5 @@
 import type { AccessLogEntry, ProxyIdentity } from "../core/model/access-log.ts";
+import type { SpanInput } from "./span-input.ts";
 
 /**
  * What access-log receivers hand decoded entries to. Receivers stay thin: they decode, attach the
@@ -15,4 +16,19 @@ export interface AccessLogIngest {
    * wraps it): how a receiver counts `accepted` exactly when a gateway's line holds two calls.
    */
   readonly aggregatedEntries?: number;
+}
+
+/** What happened to one receiver request; receivers turn it into their protocol's answer. */
+export type SpanIngestResult =
+  | { outcome: "accepted"; accepted: number; rejected: number; rejectMessage: string }
+  /** Nothing was taken (and the spans were counted as rejected); the client should retry later. */
+  | { outcome: "overloaded"; message: string };
+
+/**
+ * What trace receivers (OTLP, Zipkin) hand decoded spans to (collector/span-input.ts is their shape); the
+ * receivers know nothing of what happens behind (collector/traces: validation, mapping, span metrics, tail
+ * sampling). Partial success: bad spans are counted and refused, the rest of the request is taken.
+ */
+export interface SpanIngestPort {
+  ingest(protocol: "otlp" | "zipkin", inputs: readonly SpanInput[]): SpanIngestResult;
 }

@@ -2,7 +2,8 @@ import { Counter, type Registry } from "prom-client";
 import type { MeshCall } from "../../core/model/access-log.ts";
 import type { Span } from "../../core/model/span.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
-import { validateSpanInput, type SpanInput } from "./span-input.ts";
+import type { SpanIngestPort, SpanIngestResult } from "../ingest.ts";
+import { validateSpanInput, type SpanInput } from "../span-input.ts";
 import { mapSpan, type NameEndpoint } from "./span-mapping.ts";
 import type { SpanCallDeriver } from "./span-metrics.ts";
 
@@ -12,11 +13,6 @@ export interface CallIngest {
   ingestCalls(calls: readonly MeshCall[]): boolean;
 }
 
-/** What happened to one receiver request; receivers turn it into their protocol's answer. */
-export type SpanIngestResult =
-  | { outcome: "accepted"; accepted: number; rejected: number; rejectMessage: string }
-  /** Nothing was taken (and the spans were counted as rejected); the client should retry later. */
-  | { outcome: "overloaded"; message: string };
 
 export interface SpanIngestOptions {
   nameEndpoint: NameEndpoint;
@@ -33,7 +29,7 @@ export interface SpanIngestOptions {
  * of the request still counts: OTLP partial success), maps them to mesh dimensions, feeds span metrics to
  * the collector pipeline and the spans to tail sampling and storage.
  */
-export class SpanIngest {
+export class SpanIngest implements SpanIngestPort {
   private readonly spansAccepted: Counter<"protocol">;
   private readonly calls: MeshCall[] = [];
 

@@ -3,7 +3,7 @@ import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
 import type { Span } from "../../core/model/span.ts";
 import { PLACEHOLDERS } from "../endpoints/auto-grouping.ts";
 import type { EndpointProtocol } from "../endpoints/endpoint-grouper.ts";
-import type { SpanInput } from "./span-input.ts";
+import type { SpanInput } from "../span-input.ts";
 
 /** The collector's endpoint naming (EndpointGrouper.nameEndpoint), so spans and access logs share names. */
 export type NameEndpoint = (service: string, method: string, path: string, protocol: EndpointProtocol) => string;

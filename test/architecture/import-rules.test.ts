@@ -51,6 +51,12 @@ describe("import rules (docs/architecture.md)", () => {
     assert.match(violations[2] ?? "", /nothing imports the composition root/);
   });
 
+  it("refuse a receiver importing the trace handling behind the span port", () => {
+    const violations = importViolations(importsOf("collector/receivers/otlp/otlp-http-routes.ts", 'import type { SpanIngest } from "../../traces/span-ingest.ts";\nimport type { SpanIngestPort } from "../../ingest.ts";'));
+    assert.equal(violations.length, 1);
+    assert.match(violations[0] ?? "", /receivers hand spans to the port beside collector\/ingest\.ts/);
+  });
+
   it("refuse one analyzer subsystem reaching into another, and the analyzer's entry skipping a subsystem's entry", () => {
     const violations = importViolations([
       ...importsOf("analyzer/gate/gate-evaluator.ts", 'import { AlertBook } from "../alerts/alert-book.ts";'),

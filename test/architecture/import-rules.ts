@@ -48,6 +48,10 @@ export const ANALYZER_SUBSYSTEMS: Record<string, { entry: string; prefixes: read
 /** What the analysis subsystem promises the others: the notification an alert produces, and nothing else. */
 const ANALYSIS_CONTRACT = "analyzer/alerts/notification.ts";
 
+/** Receivers decode and hand over through the ports beside collector/ingest.ts; trace handling lives behind them. */
+const RECEIVERS = "collector/receivers/";
+const TRACES = "collector/traces/";
+
 export interface ImportEdge {
   from: string;
   to: string;
@@ -130,6 +134,7 @@ export function importViolations(edges: readonly ImportEdge[]): string[] {
         broke(`analysis, release gate and self-healing are separate subsystems (${from_ ?? "unassigned"} -> ${to_ ?? "unassigned"}); they share only ${ANALYSIS_CONTRACT}`);
       }
     }
+    if (from.startsWith(RECEIVERS) && to.startsWith(TRACES)) broke("receivers hand spans to the port beside collector/ingest.ts, never to collector/traces/");
   }
   return violations;
 }

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import type { JaegerKeyValue, JaegerTrace } from "../../collector/query/trace-jaeger-format.ts";
 import type { ZipkinSpan } from "../../collector/receivers/zipkin/zipkin-span.ts";
-import type { SpanInput } from "../../collector/traces/span-input.ts";
+import type { SpanInput } from "../../collector/span-input.ts";
 import { httpSection } from "../../core/config/sections/http.ts";
 import { type TraceHarness, withClickHouseTraceHarness, withTraceHarness } from "../collector/traces/harness.ts";
 

@@ -4,7 +4,7 @@
  * Spec: https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
 import type { SpanKind } from "../../../core/model/span.ts";
-import { MAX_NAME_LENGTH, putAttribute, type SpanInput } from "../../traces/span-input.ts";
+import { MAX_NAME_LENGTH, putAttribute, type SpanInput } from "../../span-input.ts";
 
 /** The input is not an OTLP request at all: the whole request is refused (permanent error). */
 export class OtlpDecodeError extends Error {

@@ -1,6 +1,6 @@
 /**
  * OTLP/gRPC trace receiver: `opentelemetry.proto.collector.trace.v1.TraceService/Export`. Raw bytes in
- * (no proto-loader object conversion), decoded once, handed to SpanIngest. Status codes follow the OTLP
+ * (no proto-loader object conversion), decoded once, handed to the span port (collector/ingest.ts). Status codes follow the OTLP
  * spec (https://opentelemetry.io/docs/specs/otlp/#failures): INVALID_ARGUMENT for requests that will never
  * succeed, UNAVAILABLE while shutting down, RESOURCE_EXHAUSTED with RetryInfo when over capacity (retry later);
  * bad spans inside a good request are a partial success.
@@ -8,7 +8,7 @@
 import { Metadata, type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
-import type { SpanIngest } from "../../traces/span-ingest.ts";
+import type { SpanIngestPort } from "../../ingest.ts";
 import { OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, encodeRpcStatus, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
 import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
@@ -17,7 +17,7 @@ export interface OtlpGrpcReceiverOptions {
   host: string;
   /** 0 picks a free port; start() returns the bound one. */
   port: number;
-  ingest: Pick<SpanIngest, "ingest">;
+  ingest: SpanIngestPort;
   rejects: RejectCounter;
   logger: Logger;
   /** Largest request accepted, in bytes (grpc-js refuses bigger ones with RESOURCE_EXHAUSTED). */

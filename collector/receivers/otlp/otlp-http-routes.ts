@@ -6,16 +6,16 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
-import { acceptRawBodies, mediaTypeOf } from "../../traces/raw-body-scope.ts";
-import { countRefusedRequests } from "../../traces/refused-requests.ts";
-import type { SpanIngest } from "../../traces/span-ingest.ts";
-import type { SpanInput } from "../../traces/span-input.ts";
+import { acceptRawBodies, mediaTypeOf } from "../raw-body-scope.ts";
+import { countRefusedRequests } from "../refused-requests.ts";
+import type { SpanIngestPort } from "../../ingest.ts";
+import type { SpanInput } from "../../span-input.ts";
 import { decodeOtlpJson, OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, encodeRpcStatus } from "./otlp-protos.ts";
 import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
 
 export interface OtlpHttpRouteOptions {
-  ingest: Pick<SpanIngest, "ingest">;
+  ingest: SpanIngestPort;
   rejects: RejectCounter;
   maxSpansPerRequest: number;
 }

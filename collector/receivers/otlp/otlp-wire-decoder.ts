@@ -7,7 +7,7 @@
  * which test/collector/receivers/otlp/otlp-wire-decoder.test.ts checks.
  */
 import type { SpanKind } from "../../../core/model/span.ts";
-import { MAX_NAME_LENGTH, putAttribute, type SpanInput } from "../../traces/span-input.ts";
+import { MAX_NAME_LENGTH, putAttribute, type SpanInput } from "../../span-input.ts";
 import {
   createReader,
   readBytesEnd,

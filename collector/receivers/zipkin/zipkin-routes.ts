@@ -5,14 +5,14 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
-import { acceptRawBodies, mediaTypeOf } from "../../traces/raw-body-scope.ts";
-import { countRefusedRequests } from "../../traces/refused-requests.ts";
-import type { SpanIngest } from "../../traces/span-ingest.ts";
+import { acceptRawBodies, mediaTypeOf } from "../raw-body-scope.ts";
+import { countRefusedRequests } from "../refused-requests.ts";
+import type { SpanIngestPort } from "../../ingest.ts";
 import { decodeZipkinJson, decodeZipkinProto } from "./zipkin-decoder.ts";
 import { toSpanInputs, ZipkinDecodeError, type ZipkinSpan } from "./zipkin-span.ts";
 
 export interface ZipkinIngestOptions {
-  ingest: Pick<SpanIngest, "ingest">;
+  ingest: SpanIngestPort;
   rejects: RejectCounter;
   maxSpansPerRequest: number;
 }

@@ -3,7 +3,7 @@
  * JSON and proto3 decode to the same ZipkinSpan shape first. Ids are hex, times are epoch microseconds.
  */
 import type { SpanKind } from "../../../core/model/span.ts";
-import { MAX_NAME_LENGTH, normalizeTraceId, putAttribute, type SpanInput } from "../../traces/span-input.ts";
+import { MAX_NAME_LENGTH, normalizeTraceId, putAttribute, type SpanInput } from "../../span-input.ts";
 
 export interface ZipkinEndpoint {
   serviceName?: string;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Registry } from "prom-client";
 import { EndpointGrouper } from "../../../collector/endpoints/endpoint-grouper.ts";
-import type { SpanInput } from "../../../collector/traces/span-input.ts";
+import type { SpanInput } from "../../../collector/span-input.ts";
 import { instanceOf, mapSpan, peerServiceOf } from "../../../collector/traces/span-mapping.ts";
 import type { TopologyEdge } from "../../../collector/query/query-service.ts";
 import { startTraceHarness } from "./harness.ts";

@@ -1,7 +1,7 @@
 /** The double-counting rule (docs/traces.md): spans of services a mesh sidecar measures do not feed metrics in "non-mesh" mode. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SpanInput } from "../../../collector/traces/span-input.ts";
+import type { SpanInput } from "../../../collector/span-input.ts";
 import { startTraceHarness } from "./harness.ts";
 
 const MINUTE = 60_000;

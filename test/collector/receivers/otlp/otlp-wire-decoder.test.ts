@@ -8,7 +8,7 @@ import protobuf from "protobufjs";
 import { decodeOtlpJson, OtlpDecodeError } from "../../../../collector/receivers/otlp/otlp-decoder.ts";
 import { otlpTypes } from "../../../../collector/receivers/otlp/otlp-protos.ts";
 import { OtlpWireDecoder } from "../../../../collector/receivers/otlp/otlp-wire-decoder.ts";
-import { MAX_ATTRIBUTES_PER_SPAN } from "../../../../collector/traces/span-input.ts";
+import { MAX_ATTRIBUTES_PER_SPAN } from "../../../../collector/span-input.ts";
 
 const MAX_SPANS = 1000;
 const hexBytes = (hex: string) => Buffer.from(hex, "hex");

@@ -1,4 +1,4 @@
-import type { SpanKind } from "../../core/model/span.ts";
+import type { SpanKind } from "../core/model/span.ts";
 
 /**
  * A span as a receiver hands it over, before dimension mapping: what OTLP (protobuf or JSON) and Zipkin v2
