@@ -5,7 +5,6 @@ import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { SpanIngestPort, SpanIngestResult } from "../ingest.ts";
 import { validateSpanInput, type SpanInput } from "../span-input.ts";
 import { mapSpan, type NameEndpoint } from "./span-mapping.ts";
-import type { SpanCallDeriver } from "./span-metrics.ts";
 
 /** The part of the collector pipeline spans feed (CollectorPipeline.ingestCalls). */
 export interface CallIngest {
@@ -16,8 +15,8 @@ export interface CallIngest {
 
 export interface SpanIngestOptions {
   nameEndpoint: NameEndpoint;
-  deriver: SpanCallDeriver;
-  pipeline: CallIngest;
+  /** Asked only whether it is over its bound: span metrics reach it through tail sampling (SpanMetricsSink). */
+  pipeline: Pick<CallIngest, "isOverloaded">;
   /** Tail sampling; when storage is behind it refuses (isOverloaded) and receivers answer with backpressure. */
   sampler: { offer(spans: readonly Span[]): void; isOverloaded(): boolean };
   registry: Registry;
@@ -26,12 +25,11 @@ export interface SpanIngestOptions {
 
 /**
  * Where every trace receiver hands decoded spans: validates them (bad ones are counted rejects, the rest
- * of the request still counts: OTLP partial success), maps them to mesh dimensions, feeds span metrics to
- * the collector pipeline and the spans to tail sampling and storage.
+ * of the request still counts: OTLP partial success), maps them to mesh dimensions and hands them to tail
+ * sampling, which feeds storage and, once a trace is decided, span metrics (span-metrics.ts, SpanMetricsSink).
  */
 export class SpanIngest implements SpanIngestPort {
   private readonly spansAccepted: Counter<"protocol">;
-  private readonly calls: MeshCall[] = [];
 
   constructor(private readonly options: SpanIngestOptions) {
     this.spansAccepted = new Counter({
@@ -62,12 +60,6 @@ export class SpanIngest implements SpanIngestPort {
       }
       spans.push(mapSpan(input, this.options.nameEndpoint));
     }
-    const calls = this.calls;
-    calls.length = 0;
-    this.options.deriver.derive(spans, calls);
-    // Checked above; a refusal here (a bound reached in between) is rare and only costs the span metrics.
-    if (calls.length > 0 && !pipeline.ingestCalls(calls)) rejects.reject(protocol, "span-metrics-overloaded", calls.length);
-    calls.length = 0;
     this.options.sampler.offer(spans);
     this.spansAccepted.inc({ protocol }, spans.length);
     const rejectMessage = rejected === 0 ? "" : `${rejected} span(s) rejected, first reason: ${firstReason} (ids must be non-zero hex: 16-byte trace id, 8-byte span id)`;

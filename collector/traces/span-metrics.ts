@@ -1,7 +1,9 @@
-import type { MeshCall } from "../../core/model/access-log.ts";
+import type { CallerLookup, MeshCall } from "../../core/model/access-log.ts";
 import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
 import type { Span } from "../../core/model/span.ts";
+import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { TwoGenerationCache } from "../endpoints/two-generation-cache.ts";
+import type { CallIngest } from "./span-ingest.ts";
 import { componentOf, httpStatusOf } from "./span-mapping.ts";
 
 /**
@@ -50,8 +52,11 @@ export class MeshServiceSet {
 
 /**
  * Turns spans into calls for aggregation. A SERVER/CONSUMER span is a server-side call to its service; its
- * caller is the service of its parent span when that parent (a CLIENT/PRODUCER span) was seen recently,
- * else UNKNOWN. A CLIENT/PRODUCER span with a known peer is a client-side call on the relation.
+ * caller is the service of its parent span when that parent (a CLIENT/PRODUCER span) is among the spans of
+ * its trace handed over together (SpanMetricsSink) or was seen recently. A trace's root has no caller in the
+ * trace: it is called from outside, one `UNKNOWN` caller as for an ingress gateway; a span whose parent
+ * never came counts for its service but draws no relation (docs/architecture.md, "Call attribution").
+ * A CLIENT/PRODUCER span with a known peer is a client-side call on the relation.
  */
 export class SpanCallDeriver {
   /** Recent client/producer span id -> its service, so the server span of the same call finds its caller. */
@@ -87,11 +92,12 @@ export class SpanCallDeriver {
     if (isClientSide && span.peerService === "") return null;
     const caller = isServerSide ? (span.parentSpanId === "" ? undefined : this.callers.get(span.parentSpanId)) : span.service;
     const self = { service: span.service, instance: span.instance };
+    const callerLookup: CallerLookup = caller !== undefined ? "none" : span.parentSpanId === "" ? "edge" : "mesh";
     return {
       timeMs: Number(span.startTimeUnixNano / 1_000_000n),
       detectPoint: isServerSide ? "server" : "client",
       source: isServerSide ? { service: caller ?? UNKNOWN_SERVICE, instance: "" } : self,
-      callerLookup: "none",
+      callerLookup,
       destination: isServerSide ? self : { service: span.peerService, instance: "" },
       endpoint: span.endpoint,
       component: componentOf(span.attributes),
@@ -104,5 +110,25 @@ export class SpanCallDeriver {
       traceId: span.traceId,
       responseFlags: "",
     };
+  }
+}
+
+/**
+ * Span metrics, counted when tail sampling has decided a trace (TailSampler's onDecided): by then the
+ * trace's spans are known, so a server span finds its caller's client span whichever was exported first
+ * (a child span usually ends, and is exported, before its parent), at the cost of the decision wait.
+ */
+export class SpanMetricsSink {
+  private readonly calls: MeshCall[] = [];
+
+  constructor(private readonly options: { deriver: SpanCallDeriver; pipeline: CallIngest; rejects: RejectCounter }) {}
+
+  count(spans: readonly Span[]): void {
+    const calls = this.calls;
+    calls.length = 0;
+    this.options.deriver.derive(spans, calls);
+    // Receivers refuse spans while the pipeline is over its bound; a refusal here only costs span metrics.
+    if (calls.length > 0 && !this.options.pipeline.ingestCalls(calls)) this.options.rejects.reject("traces", "span-metrics-overloaded", calls.length);
+    calls.length = 0;
   }
 }

@@ -31,6 +31,11 @@ export interface TailSamplerOptions {
   clock?: () => number;
   /** How often waiting traces are checked; default 1 s. */
   tickMs?: number;
+  /**
+   * Receives every decided trace's spans, kept or dropped, and afterwards each late span of a decided trace:
+   * span metrics are derived here, once the trace's spans are known (collector/traces/span-metrics.ts).
+   */
+  onDecided?: (spans: readonly Span[]) => void;
 }
 
 interface PendingTrace {
@@ -106,10 +111,12 @@ export class TailSampler {
   offer(spans: readonly Span[]): void {
     const nowMs = this.clock();
     const toWrite: Span[] = [];
+    const late: Span[] = [];
     for (const span of spans) {
       const decision = this.decided.get(span.traceId);
       if (decision !== undefined) {
         if (decision) toWrite.push(span);
+        late.push(span);
         continue;
       }
       let trace = this.pending.get(span.traceId);
@@ -121,6 +128,7 @@ export class TailSampler {
       this.bufferedSpans++;
     }
     this.write(toWrite);
+    this.handOver(late);
     if (this.bufferedSpans > this.options.policy.maxBufferedSpans) this.decideOldestUntilWithinBound();
     this.bufferedGauge.set(this.bufferedSpans);
   }
@@ -129,32 +137,42 @@ export class TailSampler {
   decideDue(all: boolean): void {
     const dueBefore = this.clock() - this.options.policy.decisionWaitMs;
     const toWrite: Span[] = [];
+    const decided: Span[] = [];
     for (const [traceId, trace] of this.pending) {
       if (!all && trace.firstSeenMs > dueBefore) break;
-      this.decide(traceId, trace, toWrite);
+      this.decide(traceId, trace, toWrite, decided);
     }
     this.write(toWrite);
+    this.handOver(decided);
     this.bufferedGauge.set(this.bufferedSpans);
   }
 
   private decideOldestUntilWithinBound(): void {
     const toWrite: Span[] = [];
+    const decided: Span[] = [];
     const target = Math.floor(this.options.policy.maxBufferedSpans / 2);
     for (const [traceId, trace] of this.pending) {
       if (this.bufferedSpans <= target) break;
-      this.decide(traceId, trace, toWrite);
+      this.decide(traceId, trace, toWrite, decided);
     }
     this.write(toWrite);
+    this.handOver(decided);
   }
 
-  private decide(traceId: string, trace: PendingTrace, out: Span[]): void {
+  private handOver(spans: readonly Span[]): void {
+    if (spans.length > 0) this.options.onDecided?.(spans);
+  }
+
+  /** Decides one trace: its kept spans go to `toWrite`, all of them (kept or not) to `decided`. */
+  private decide(traceId: string, trace: PendingTrace, toWrite: Span[], decided: Span[]): void {
+    for (const span of trace.spans) decided.push(span);
     this.pending.delete(traceId);
     this.bufferedSpans -= trace.spans.length;
     const decision = this.decisionFor(traceId, trace.spans);
     this.decisions.inc({ decision });
     const shouldKeep = decision !== "dropped";
     this.decided.set(traceId, shouldKeep);
-    if (shouldKeep) for (const span of trace.spans) out.push(span);
+    if (shouldKeep) for (const span of trace.spans) toWrite.push(span);
   }
 
   private decisionFor(traceId: string, spans: readonly Span[]): "kept_error" | "kept_slow" | "kept_sampled" | "dropped" {

@@ -12,7 +12,7 @@ import { zipkinIngestRoutes } from "../receivers/zipkin/zipkin-routes.ts";
 import type { TracesConfig } from "./config.ts";
 import { SpanIngest, type CallIngest } from "./span-ingest.ts";
 import type { NameEndpoint } from "./span-mapping.ts";
-import { MeshServiceSet, SpanCallDeriver } from "./span-metrics.ts";
+import { MeshServiceSet, SpanCallDeriver, SpanMetricsSink } from "./span-metrics.ts";
 import { TailSampler } from "./tail-sampler.ts";
 
 export interface TracePorts {
@@ -55,14 +55,15 @@ export interface TraceComponents {
 
 /**
  * Assembles trace ingestion (docs/traces.md): OTLP/gRPC, OTLP/HTTP and Zipkin receivers decode and hand
- * spans to SpanIngest, which maps them to mesh dimensions, feeds span metrics to the pipeline and spans to
- * tail sampling and storage. OTLP/HTTP and Zipkin each get their own HTTP server on their own port; the
+ * spans to SpanIngest, which maps them to mesh dimensions and hands them to tail sampling; each decided
+ * trace goes to storage (when kept) and to span metrics (always), so callers are found whatever the order. OTLP/HTTP and Zipkin each get their own HTTP server on their own port; the
  * Zipkin port also serves the Zipkin query API, as a Zipkin server does.
  */
 export function createTraceComponents(deps: TraceComponentsDeps): TraceComponents {
   const { config, registry, rejects, logger } = deps;
   const clock = deps.clock ?? Date.now;
   const meshServices = new MeshServiceSet();
+  const spanMetrics = new SpanMetricsSink({ deriver: new SpanCallDeriver(config.spanMetrics, meshServices), pipeline: deps.pipeline, rejects });
   const sampler = new TailSampler({
     policy: {
       decisionWaitMs: config.decisionWaitSeconds * 1000,
@@ -77,10 +78,10 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
     rejects,
     logger,
     clock,
+    onDecided: (spans) => spanMetrics.count(spans),
   });
   const spanIngest = new SpanIngest({
     nameEndpoint: (...args) => deps.grouper.nameEndpoint(...args),
-    deriver: new SpanCallDeriver(config.spanMetrics, meshServices),
     pipeline: deps.pipeline,
     sampler,
     registry,

@@ -50,6 +50,8 @@ void test("Envoy's own spans mark their service as mesh-measured", async () => {
   const harness = await startTraceHarness();
   try {
     harness.traces.spanIngest.ingest("zipkin", [serverSpan("reviews", 1, { node_id: "sidecar~10.0.0.7~reviews-v1.default~default.svc.cluster.local" })]);
+    // Spans are looked at once their trace is decided.
+    await harness.flush();
     assert.equal(harness.traces.meshServices.has("reviews.default"), true);
   } finally {
     await harness.stop();
