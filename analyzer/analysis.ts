@@ -6,7 +6,7 @@ import type { Component } from "../core/lifecycle.ts";
 import { InlineQueue } from "../core/queue/inline.ts";
 import type { JobQueue } from "../core/queue/port.ts";
 import type { OpenState } from "../core/state/port.ts";
-import { createStateStores } from "../core/state/state-stores.ts";
+import { openFileState } from "../core/state/state-stores.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import { AlertBook, type RoundChanges } from "./alerts/alert-book.ts";
 import { legacyAlertStateFile, StateAlertStore } from "./alerts/alert-state-store.ts";
@@ -91,7 +91,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
   });
   const book = new AlertBook({ maxHistory: config.maxAlertHistory });
   const silences = new SilenceBook(config.maxSilences);
-  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const openState = deps.openState ?? openFileState(now);
   const store = new StateAlertStore(openState("analyzer", { file: config.stateFile ?? join(deps.dataDir, "alerts-state.json"), limits: { maxKeys: 2 }, legacy: legacyAlertStateFile }));
   const state = new AlertStateSync({ store, book, silences, refreshIntervalMs: config.intervalMs, onLoaded: () => metrics.setAlerts(book.snapshot()), logger });
   const round = new AnalysisRound({

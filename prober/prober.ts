@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import type { ConfigOf } from "../core/config/section.ts";
 import type { Component } from "../core/lifecycle.ts";
 import type { OpenState } from "../core/state/port.ts";
-import { createStateStores } from "../core/state/state-stores.ts";
+import { openFileState } from "../core/state/state-stores.ts";
 import type { ProbeResult } from "../core/model/probe.ts";
 import type { JobQueue } from "../core/queue/port.ts";
 import type { StorageReader, StorageWriter } from "../core/storage/port.ts";
@@ -102,7 +102,7 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
   });
   catalog.onChange(async (change) => metrics.forget(change.probe.name, change.type === "upsert" ? change.probe.targets : []));
   const limits = { maxTargetsPerCase: config.maxTargetsPerCase, minIntervalMs: config.minIntervalMs, minResidentIntervalMs: config.minIntervalMs, maxTimeoutMs: 300_000 };
-  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const openState = deps.openState ?? openFileState(now);
   const caseStore = openState("probe-cases", { file: config.casesStoreFile ?? join(deps.dataDir, "probe-cases.json"), limits: { maxKeys: config.maxCases }, legacy: legacyCaseFile });
   const cases = new ProbeCaseService({
     catalog,

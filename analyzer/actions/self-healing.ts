@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../../core/lifecycle.ts";
 import type { OpenState } from "../../core/state/port.ts";
-import { createStateStores } from "../../core/state/state-stores.ts";
+import { openFileState } from "../../core/state/state-stores.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { AlertDispatcher, StandingAlertRegistry } from "../alerts/notification.ts";
 import { AdmissionServer } from "../guard/admission-server.ts";
@@ -57,7 +57,7 @@ export function createSelfHealing(deps: SelfHealingDeps): SelfHealing {
   const { config, logger } = deps;
   const guardConfig = config.guard;
   const now = deps.now ?? Date.now;
-  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const openState = deps.openState ?? openFileState(now);
   const store: GuardStateStore = new StateGuardStore(
     openState("guard", { file: guardConfig.stateFile ?? join(deps.dataDir, "guard-state.json"), limits: { maxKeys: guardConfig.maxKeys }, legacy: legacyGuardFile }),
   );

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../../core/lifecycle.ts";
 import type { OpenState } from "../../core/state/port.ts";
-import { createStateStores } from "../../core/state/state-stores.ts";
+import { openFileState } from "../../core/state/state-stores.ts";
 import { AuditLog } from "./audit-log.ts";
 import { compatRoutes } from "./compat-routes.ts";
 import type { GateConfig } from "./config.ts";
@@ -55,7 +55,7 @@ export function createGates(deps: GatesDeps): Gates {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
   const audit = new AuditLog({ file: config.auditFile ?? join(deps.dataDir, "gate-audit.jsonl"), maxBytes: config.auditMaxBytes, maxPending: 10_000, recentLimit: 1_000 });
-  const openState = deps.openState ?? createStateStores({ keyPrefix: "meshsight", now }).open;
+  const openState = deps.openState ?? openFileState(now);
   // Gates and overrides: at most maxGates of each.
   const store = openState("gates", { file: config.storeFile ?? join(deps.dataDir, "gates.json"), limits: { maxKeys: 2 * config.maxGates }, legacy: legacyGateFile });
   const catalog = new GateCatalog(store, config.maxGates, logger);

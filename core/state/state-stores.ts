@@ -52,3 +52,8 @@ export function createStateStores(options: StateStoresOptions): StateStores {
     }),
   };
 }
+
+/** The file adapter alone: what a component uses when nobody hands it namespaces (one process, tests). */
+export function openFileState(now: () => number = Date.now): OpenState {
+  return createStateStores({ keyPrefix: "meshsight", now }).open;
+}
