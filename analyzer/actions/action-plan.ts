@@ -1,4 +1,5 @@
 import type { Alert } from "../../core/model/alert.ts";
+import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
 import type { ActionBinding } from "./config.ts";
 
 /** What an action does, resolved from the alert: enough to describe it, guard it and run it. */
@@ -39,6 +40,8 @@ export function serviceOf(alert: Alert): string {
 /** Resolves the binding's target from the alert; a matching binding whose target cannot be named says why. */
 export function planAction(binding: ActionBinding, alert: Alert): PlanOutcome {
   const service = serviceOf(alert);
+  // Whatever stands behind a name meshsight could not resolve is not a thing to restart or scale.
+  if (service === UNKNOWN_SERVICE || alert.rootCause?.instance === UNKNOWN_SERVICE) return { isPlanned: false, reason: `meshsight could not identify the service (${UNKNOWN_SERVICE}); no action targets it` };
   const serviceParts = splitQualifiedName(service);
   const workloadName = (): string => binding.workload.replaceAll("{service}", serviceParts?.name ?? "");
   switch (binding.kind) {

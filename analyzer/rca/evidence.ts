@@ -77,11 +77,23 @@ export async function sampleEvidence(reader: StorageReader, budget: QueryBudget,
   if (records.length === 0 && firstCaller !== undefined) {
     records = (await query(firstCaller)).filter((record) => record.detectPoint === "client" && record.peerService === subject.service);
   }
-  return records.slice(0, max).map((record) => ({
-    kind: "sample",
-    summary: describeSample(record),
-    ref: record.traceId === "" ? `/api/v1/logs?service=${encodeURIComponent(record.service)}&errors=true&from=${record.timeMs}&to=${record.timeMs + 1}` : `/api/v1/traces/${record.traceId}`,
-  }));
+  const items: RcaEvidence[] = [];
+  for (const record of records.slice(0, max)) {
+    items.push({ kind: "sample", summary: describeSample(record), ref: await sampleRef(reader, budget, record) });
+  }
+  return items;
+}
+
+/**
+ * A sample's link: its trace only when spans of it are stored (an access log carries the request's trace
+ * id whether or not anything sampled the trace, and the trace route answers 404 for one with no spans),
+ * else the log record itself.
+ */
+async function sampleRef(reader: StorageReader, budget: QueryBudget, record: SampledRecord): Promise<string> {
+  const logRef = `/api/v1/logs?service=${encodeURIComponent(record.service)}&errors=true&from=${record.timeMs}&to=${record.timeMs + 1}`;
+  if (record.traceId === "") return logRef;
+  const spans = await budget.run(`spans of trace ${record.traceId}`, [], () => reader.getTrace(record.traceId));
+  return spans.length > 0 ? `/api/v1/traces/${record.traceId}` : logRef;
 }
 
 export async function traceEvidence(reader: StorageReader, budget: QueryBudget, service: string, window: TimeWindow, max: number): Promise<RcaEvidence[]> {

@@ -4,7 +4,7 @@ import { compare, evaluateValue, type MinuteMetricReader, type RuleExpression } 
 import { evaluateMqe, type MqeWindow } from "./mqe/mqe-evaluator.ts";
 import type { MqeExpression, MqeMetricNode } from "./mqe/mqe-expression.ts";
 import { percentileLabelOf, skyWalkingMetric } from "./mqe/skywalking-metrics.ts";
-import { ruleAppliesTo, ruleEntityName, ruleLookbackMinutes, type AlarmRule } from "./rule.ts";
+import { isIdentifiedEntity, ruleAppliesTo, ruleEntityName, ruleLookbackMinutes, type AlarmRule } from "./rule.ts";
 
 /** A rule that holds for an entity: in at least `count` minutes of its period, or its MQE expression is 1. */
 export interface Breach {
@@ -29,7 +29,7 @@ export function findBreaches(rules: readonly AlarmRule[], window: AnalysisWindow
   const breaches: Breach[] = [];
   for (const rule of rules) {
     for (const entity of window.entities[rule.scope]) {
-      if (!ruleAppliesTo(rule, ruleEntityName(rule, entity))) continue;
+      if (!isIdentifiedEntity(entity) || !ruleAppliesTo(rule, ruleEntityName(rule, entity))) continue;
       const { expression } = rule;
       const breach = expression.kind === "mqe" ? evaluateMqeEntity(rule, expression, entity, window) : evaluateEntity(rule, expression, entity, window);
       if (breach) breaches.push(breach);

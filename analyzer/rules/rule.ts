@@ -1,3 +1,4 @@
+import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
 import type { RuleExpression } from "./expression.ts";
 import type { MqeExpression } from "./mqe/mqe-expression.ts";
 
@@ -49,6 +50,16 @@ export function ruleLookbackMinutes(rule: AlarmRule): number {
 /** The entity's name as the rule's format writes it: SkyWalking names an instance "<instance> of <service>". */
 export function ruleEntityName(rule: AlarmRule, entity: { scope: RuleScope; entity: string; service: string }): string {
   return rule.naming === "skywalking" && entity.scope === "instance" ? `${entity.entity} of ${entity.service}` : entity.entity;
+}
+
+/**
+ * False for an entity meshsight could not name: the service `UNKNOWN` (core/model/dimensions.ts), its
+ * instances and endpoints, and a relation from or to it. An alert there has nobody to page and nothing
+ * to act on (docs/alerting.md, "Alarm rules"); health still shows it.
+ */
+export function isIdentifiedEntity(entity: { service: string; labels: Record<string, string> }): boolean {
+  const names = [entity.service, entity.labels.source, entity.labels.destination, entity.labels.instance];
+  return !names.includes(UNKNOWN_SERVICE);
 }
 
 /** Include/exclude names, lists and regexes; a name must pass both. */

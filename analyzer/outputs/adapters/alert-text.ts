@@ -28,8 +28,18 @@ export function rootCauseLine(rootCause: RootCause): string {
   return `${rootCause.service}${instance}, score ${rootCause.score.toFixed(2)}: ${rootCause.reason}`;
 }
 
-export function evidenceLines(rootCause: RootCause): string[] {
-  return rootCause.evidence.slice(0, MAX_EVIDENCE_LINES).map((evidence) => `${evidence.kind}: ${evidence.summary}${evidence.ref === "" ? "" : ` (${evidence.ref})`}`);
+/** An evidence ref as a link a chat client opens: the analyzer keeps API paths, messages carry `<publicUrl><path>`. */
+export function absoluteRef(publicUrl: string, ref: string): string {
+  return ref.startsWith("/") ? `${publicUrl}${ref}` : ref;
+}
+
+/** The root cause as outputs send it, every evidence link absolute. */
+export function withAbsoluteRefs(rootCause: RootCause, publicUrl: string): RootCause {
+  return { ...rootCause, evidence: rootCause.evidence.map((evidence) => ({ ...evidence, ref: absoluteRef(publicUrl, evidence.ref) })) };
+}
+
+export function evidenceLines(rootCause: RootCause, publicUrl: string): string[] {
+  return rootCause.evidence.slice(0, MAX_EVIDENCE_LINES).map((evidence) => `${evidence.kind}: ${evidence.summary}${evidence.ref === "" ? "" : ` (${absoluteRef(publicUrl, evidence.ref)})`}`);
 }
 
 /** "started 2026-01-01T10:00:00.000Z" or "started ..., resolved ..." */

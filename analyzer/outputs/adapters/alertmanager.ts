@@ -43,7 +43,7 @@ function annotations(alert: Alert, publicUrl: string): Record<string, string> {
   if (alert.rootCause) {
     result.root_cause = rootCauseLine(alert.rootCause);
     result.root_cause_service = alert.rootCause.service;
-    const evidence = evidenceLines(alert.rootCause);
+    const evidence = evidenceLines(alert.rootCause, publicUrl);
     if (evidence.length > 0) result.root_cause_evidence = evidence.join("\n");
   }
   return result;

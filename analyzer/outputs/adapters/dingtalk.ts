@@ -20,7 +20,7 @@ export function dingTalkMarkdown({ alert, change }: DeliveryNotification, public
   const blocks = [`### ${title}`, alert.message];
   if (alert.rootCause) {
     blocks.push(`**Root cause**: ${rootCauseLine(alert.rootCause)}`);
-    const evidence = evidenceLines(alert.rootCause);
+    const evidence = evidenceLines(alert.rootCause, publicUrl);
     if (evidence.length > 0) blocks.push(evidence.map((line) => `- ${line}`).join("\n"));
   }
   blocks.push(timesLine(alert, change), `[Open in meshsight](${alertLink(publicUrl, alert)})`);

@@ -18,7 +18,7 @@ export const feishuAdapter: OutputAdapter = {
   sendsChange: sendsToPeople,
   render({ alert, change }, { target, nowMs, publicUrl }) {
     const lines = [alertTitle(alert, change), alert.message];
-    if (alert.rootCause) lines.push(`Root cause: ${rootCauseLine(alert.rootCause)}`, ...evidenceLines(alert.rootCause).map((line) => `- ${line}`));
+    if (alert.rootCause) lines.push(`Root cause: ${rootCauseLine(alert.rootCause)}`, ...evidenceLines(alert.rootCause, publicUrl).map((line) => `- ${line}`));
     lines.push(timesLine(alert, change), alertLink(publicUrl, alert));
     const message = { msg_type: "text", content: { text: lines.join("\n") } };
     if (target.secret === undefined) return { url: target.url, headers: { ...JSON_HEADERS }, body: JSON.stringify(message) };

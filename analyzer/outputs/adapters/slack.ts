@@ -12,7 +12,7 @@ export const slackAdapter: OutputAdapter = {
     const lines = [`*${escapeSlack(alertTitle(alert, change))}*`, escapeSlack(alert.message)];
     if (alert.rootCause) {
       lines.push(`*Root cause:* ${escapeSlack(rootCauseLine(alert.rootCause))}`);
-      lines.push(...evidenceLines(alert.rootCause).map((line) => `• ${escapeSlack(line)}`));
+      lines.push(...evidenceLines(alert.rootCause, publicUrl).map((line) => `• ${escapeSlack(line)}`));
     }
     lines.push(timesLine(alert, change), `<${alertLink(publicUrl, alert)}|Open in meshsight>`);
     return { url: target.url, headers: { ...JSON_HEADERS }, body: JSON.stringify({ text: lines.join("\n") }) };

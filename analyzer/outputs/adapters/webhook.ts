@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Alert } from "../../../core/model/alert.ts";
 import { httpStatusVerdict, JSON_HEADERS, sendsToPeople, type NotificationChange, type OutputAdapter } from "./adapter.ts";
-import { alertLink, isoTime } from "./alert-text.ts";
+import { alertLink, isoTime, withAbsoluteRefs } from "./alert-text.ts";
 
 /** The generic webhook body, documented in docs/alerting.md ("Outputs"); `version` changes only on breaking changes. */
 export interface WebhookPayload {
@@ -56,7 +56,7 @@ export const webhookAdapter: OutputAdapter = {
         startsAt: isoTime(alert.startsAtMs),
         endsAt: alert.endsAtMs > 0 ? isoTime(alert.endsAtMs) : null,
         url: alertLink(publicUrl, alert),
-        rootCause: alert.rootCause,
+        rootCause: alert.rootCause === null ? null : withAbsoluteRefs(alert.rootCause, publicUrl),
       },
     };
     const body = JSON.stringify(payload);

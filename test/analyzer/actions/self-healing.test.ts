@@ -49,6 +49,22 @@ describe("self-healing actions on the stand-in Kubernetes API", () => {
     assert.equal(api.calls.length, 1);
   });
 
+  it("never acts on a service meshsight could not identify: the record says why and the API sees no call", async () => {
+    const scaleUp = { actions: [{ name: "scale-up", kind: "scale-workload", mode: "auto", replicasDelta: 1, maxReplicas: 5 }] };
+    const { api, healing } = await setUp(scaleUp, { pods: reviewsPods() });
+    const fromUnknown = { ...reviewsPodAlert("from-unknown"), scope: "relation" as const, entity: "UNKNOWN to productpage.default", labels: { service: "UNKNOWN" }, rootCause: null };
+    const causeUnknown = { ...reviewsPodAlert("cause-unknown"), rootCause: { service: "UNKNOWN", instance: "", score: 0.9, reason: "errors up", evidence: [] } };
+    await healing.dispatcher.dispatch({ alert: fromUnknown, change: "firing", outputs: [] });
+    await healing.dispatcher.dispatch({ alert: causeUnknown, change: "firing", outputs: [] });
+    await healing.internals.runner.flush();
+    assert.equal(api.calls.length, 0);
+    const records = healing.internals.book.list(Date.now(), { limit: 10 });
+    assert.deepEqual(records.map((record) => [record.alertId, record.status, record.detail]).sort(), [
+      ["cause-unknown", "skipped", "meshsight could not identify the service (UNKNOWN); no action targets it"],
+      ["from-unknown", "skipped", "meshsight could not identify the service (UNKNOWN); no action targets it"],
+    ]);
+  });
+
   it("dry-run: nothing is deleted and the record says what would have been", async () => {
     const { api, healing } = await setUp(restartBadPod("dry-run"), { pods: reviewsPods() });
     await healing.dispatcher.dispatch({ alert: reviewsPodAlert(), change: "firing", outputs: [] });

@@ -79,8 +79,8 @@ export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
       score: 0.87,
       reason: "errors up from 0 % to 41 %; its dependencies are healthy",
       evidence: [
-        { kind: "metric", summary: "sla 100 % -> 59 %", ref: "ratings.default/sla" },
-        { kind: "trace", summary: "503 from ratings", ref: "4bf92f3577b34da6a3ce929d0e0e4736" },
+        { kind: "metric", summary: "sla 100 % -> 59 %", ref: "/api/v1/metrics?scope=service&service=ratings.default&metric=sla" },
+        { kind: "trace", summary: "503 from ratings", ref: "/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736" },
       ],
     },
     ...overrides,

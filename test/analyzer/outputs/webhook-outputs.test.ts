@@ -45,7 +45,13 @@ describe("webhook outputs", () => {
           startsAt: "2026-01-01T10:00:00.000Z",
           endsAt: null,
           url: `${PUBLIC_URL}/api/v1/alerts/a-1`,
-          rootCause: alert.rootCause,
+          rootCause: {
+            ...alert.rootCause,
+            evidence: [
+              { kind: "metric", summary: "sla 100 % -> 59 %", ref: `${PUBLIC_URL}/api/v1/metrics?scope=service&service=ratings.default&metric=sla` },
+              { kind: "trace", summary: "503 from ratings", ref: `${PUBLIC_URL}/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736` },
+            ],
+          },
         },
       });
       const resolvedBody = JSON.parse(resolved.body) as { change: string; alert: { state: string; endsAt: string } };

@@ -103,15 +103,19 @@ describe("root-cause evidence (DuckDB)", () => {
       errorSample({ timeMs: BASELINE_START + 1_000, requestId: "before-the-window" }),
       errorSample({ timeMs: CURRENT_START + 1_000, traceId }),
       errorSample({ timeMs: CURRENT_START + 2_000, responseFlags: "UF", responseCode: 503 }),
+      // An access log names the request's trace even when no span of it was ever stored.
+      errorSample({ timeMs: CURRENT_START + 500, traceId: "0af7651916cd43dd8448eb211c80319c", requestId: "unsampled-trace" }),
       errorSample({ timeMs: CURRENT_START + 3_000, isError: false, responseCode: 200, reason: "uniform", requestId: "not-an-error" }),
     ]);
     await store.writeSpans([errorSpan(traceId, CURRENT_START + 1_000)]);
     const verdict = await findRootCause(store, ["reviews.default"]);
     assertVerdict(verdict, "ratings.default");
     const samples = verdict.evidence.filter((item) => item.kind === "sample");
-    assert.equal(samples.length, 2, JSON.stringify(samples));
+    assert.equal(samples.length, 3, JSON.stringify(samples));
     assert.match(samples[0]?.summary ?? "", /^503 UF GET:\/ratings\/\{id\} on ratings-v1-85cc46b6d4-tn9vj\.default from reviews\.default/);
     assert.equal(samples[1]?.ref, `/api/v1/traces/${traceId}`);
+    const unsampled = samples.find((item) => item.summary.includes("0af7651916cd43dd8448eb211c80319c"));
+    assert.match(unsampled?.ref ?? "", /^\/api\/v1\/logs\?service=ratings\.default&errors=true&from=\d+&to=\d+$/, "a trace with no stored spans is linked as its log record, not a trace that answers 404");
     const traces = verdict.evidence.filter((item) => item.kind === "trace");
     assert.deepEqual(traces.map((item) => item.ref), [`/api/v1/traces/${traceId}`]);
     assert.match(traces[0]?.summary ?? "", /1 error span\(s\) of 1, root ratings\.default GET \/ratings\/0/);
