@@ -55,6 +55,7 @@ export const proberSection = defineSection(
       })
       .prefault({}),
     filesDir: optionalPathField(),
+    blackboxConfigFile: optionalPathField(),
   }).refine((config) => config.scriptMemoryMb <= config.scriptMaxMemoryMb, { error: "must not exceed scriptMaxMemoryMb", path: ["scriptMemoryMb"] }),
   [
     { key: "caseFiles", env: "MESHSIGHT_PROBE_CASE_FILES", flag: "probe-case-files", description: "YAML probe case files or directories loaded at start (comma-separated)." },
@@ -91,6 +92,7 @@ export const proberSection = defineSection(
       flag: "probe-egress-default-action",
       description: "What happens to a destination no entry and no built-in rule names: allow (private ranges included) or deny (only allow-listed destinations).",
     },
+    { key: "blackboxConfigFile", env: "MESHSIGHT_BLACKBOX_CONFIG", flag: "blackbox-config", description: "A blackbox_exporter modules file (its blackbox.yml, unchanged) whose modules /probe?module= runs (docs/probes.md)." },
     { key: "filesDir", env: "MESHSIGHT_PROBE_FILES_DIR", flag: "probe-files-dir", description: "Directory the files named in probe specs (a tls case's caFile) are read from; such paths may not leave it." },
   ],
 );

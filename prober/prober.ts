@@ -16,6 +16,7 @@ import { legacyCaseFile } from "./case-store.ts";
 import { ProbeCatalog } from "./catalog.ts";
 import { proberSection } from "./config.ts";
 import { blackboxRoute } from "./api/blackbox-route.ts";
+import { loadBlackboxModules, type BlackboxModule } from "./blackbox/module-file.ts";
 import { eventRoutes } from "./api/event-routes.ts";
 import { EgressPolicy } from "./egress/egress-policy.ts";
 import { ProbeFiles } from "./kinds/probe-files.ts";
@@ -63,7 +64,7 @@ export interface ProberDeps {
 }
 
 export interface Prober {
-  /** In start order: results writer, cases, central scheduler, resident loops. */
+  /** In start order: results writer, cases, blackbox modules, central scheduler, resident loops. */
   components: Component[];
   routes: FastifyPluginAsync[];
   /** Runs the cases bound to a released service now and resolves with every result (the release gate's probes). */
@@ -137,16 +138,24 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
       await caseStore.stop();
     },
   };
+  let blackboxModules: ReadonlyMap<string, BlackboxModule> = new Map();
+  const blackboxLoader: Component = {
+    name: "blackbox-modules",
+    start: async () => {
+      if (config.blackboxConfigFile !== undefined) blackboxModules = await loadBlackboxModules(config.blackboxConfigFile);
+    },
+    stop: async () => {},
+  };
   const runReleaseProbes = releaseRunner(catalog, onDemand);
   return {
-    components: [results, caseLoader, scheduler, resident],
+    components: [results, caseLoader, blackboxLoader, scheduler, resident],
     routes: [
       async (app) => {
         // Every probe request first catches up with the cases other replicas stored.
         app.addHook("preHandler", () => cases.sync());
         await app.register(probeRoutes({ cases, catalog, onDemand, reader: deps.storage, now }));
         await app.register(eventRoutes(catalog, onDemand));
-        await app.register(blackboxRoute({ catalog, kinds, runner, maxConcurrent: config.maxBlackboxProbes }));
+        await app.register(blackboxRoute({ catalog, kinds, runner, maxConcurrent: config.maxBlackboxProbes, modules: () => blackboxModules, logger }));
       },
       ...configured.routes,
     ],

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { InlineQueue } from "../../core/queue/inline.ts";
 import type { JobQueue } from "../../core/queue/port.ts";
@@ -111,7 +111,7 @@ export interface ProberHarness {
 }
 
 /** A prober on the inline queue and in-memory DuckDB, as `meshsight start` runs it without Redis. */
-export async function proberHarness(kinds: KindLookup, overrides: Partial<ProberConfig> = {}, queue?: JobQueue): Promise<ProberHarness> {
+export async function proberHarness(kinds: KindLookup, overrides: Partial<ProberConfig> = {}, queue?: JobQueue, logger: Logger = silentLogger): Promise<ProberHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), "meshsight-prober-"));
   const storage = new DuckDbStorage({
     path: ":memory:",
@@ -120,7 +120,7 @@ export async function proberHarness(kinds: KindLookup, overrides: Partial<Prober
   });
   const jobQueue = queue ?? new InlineQueue({ maxPending: 10_000, logger: silentLogger });
   const registry = new Registry();
-  const prober = createProber({ dataDir, storage, queue: jobQueue, kinds, registry, logger: silentLogger }, { prober: proberConfig(overrides) });
+  const prober = createProber({ dataDir, storage, queue: jobQueue, kinds, registry, logger }, { prober: proberConfig(overrides) });
   let started = 0;
   return {
     prober,

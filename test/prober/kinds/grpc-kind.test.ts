@@ -1,30 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Server, ServerCredentials, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import { ServerCredentials, status as GrpcStatus } from "@grpc/grpc-js";
 import { grpcKind } from "../../../prober/kinds/grpc-kind.ts";
-import { loadHealthService, type HealthCheckRequest, type HealthCheckResponse } from "../../../prober/kinds/grpc-health.ts";
+import { startHealthServer, type Statuses } from "./support/grpc-health-server.ts";
 import { generateCertificates, type TestCertificates } from "./support/certificates.ts";
 import { contextWithTimeout } from "./support/servers.ts";
-
-type Statuses = Map<string, HealthCheckResponse["status"]>;
-
-/** A real grpc-js server implementing Health/Check from the vendored proto; `hang` never answers. */
-async function startHealthServer(statuses: Statuses, credentials: ServerCredentials): Promise<{ target: string; close: () => void }> {
-  const server = new Server();
-  server.addService(loadHealthService().definition, {
-    Check(call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) {
-      if (call.request.service === "hang") return;
-      const status = statuses.get(call.request.service);
-      if (status === undefined) callback({ code: GrpcStatus.NOT_FOUND, details: "unknown service" });
-      else callback(null, { status });
-    },
-    Watch() {
-      throw new Error("not used by the probe");
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
-  return { target: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
-}
 
 describe("grpc probe kind", () => {
   const statuses: Statuses = new Map([

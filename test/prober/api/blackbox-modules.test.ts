@@ -1,0 +1,166 @@
+/**
+ * blackbox_exporter compatibility of `GET /probe` (docs/probes.md "Blackbox exporter"): its shipped
+ * blackbox.yml loaded unchanged from test/fixtures/blackbox, its module names without a file, its
+ * target forms and answers (200 with probe_success 0 on failure, 400 only for an unknown module or an
+ * unusable target). Every server here listens on loopback, which the harness's egress policy allows.
+ */
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { ServerCredentials } from "@grpc/grpc-js";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { buildApp } from "../../../core/http/app.ts";
+import { parseBlackboxModules, STANDARD_MODULES } from "../../../prober/blackbox/module-file.ts";
+import { dnsKind } from "../../../prober/kinds/dns-kind.ts";
+import { grpcKind } from "../../../prober/kinds/grpc-kind.ts";
+import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
+import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
+import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
+import { startDnsServer } from "../kinds/support/dns-server.ts";
+import { startHealthServer } from "../kinds/support/grpc-health-server.ts";
+import { parsePromText, sampleValue } from "./prom-text.ts";
+
+const FIXTURE = join(import.meta.dirname, "../../fixtures/blackbox/blackbox.yml");
+
+/** A server that says `banner` and closes; the prober may reset the connection first, which is no error here. */
+function bannerServer(banner: string): TcpServer {
+  return createTcpServer((socket) => {
+    socket.on("error", () => undefined);
+    socket.end(banner);
+  });
+}
+
+async function listenTcp(server: TcpServer): Promise<{ target: string; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { target: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("blackbox modules file", () => {
+  it("reads blackbox_exporter's shipped blackbox.yml unchanged, and the built-in standard modules are its modules", async () => {
+    const modules = parseBlackboxModules(await readFile(FIXTURE, "utf8"), FIXTURE);
+    assert.equal(modules.size, 14);
+    for (const [name, module] of modules) assert.deepEqual(STANDARD_MODULES.get(name), module, name);
+    assert.deepEqual([...STANDARD_MODULES.keys()].filter((name) => !modules.has(name)), ["dns_udp", "dns_tcp"]);
+    assert.equal(modules.get("ssh_banner_extract")?.timeoutMs, 5_000);
+    const postgres = modules.get("postgresql")?.options.query_response;
+    assert.ok(Array.isArray(postgres));
+    assert.deepEqual([...(postgres[0] as { send: Uint8Array }).send], [0, 0, 0, 8, 4, 210, 22, 47], "!!binary is read as bytes");
+  });
+
+  it("names the module and the problem in a file that is not a modules file", () => {
+    assert.throws(() => parseBlackboxModules("modules:\n  broken: { timeout: 5s }\n", "f.yml"), /f\.yml: module broken: expected a mapping with "prober:"/);
+    assert.throws(() => parseBlackboxModules("modules:\n  slow: { prober: tcp, timeout: soon }\n", "f.yml"), /module slow: timeout: expected a duration/);
+    assert.throws(() => parseBlackboxModules("probes: []\n", "f.yml"), /expected a "modules:" mapping/);
+  });
+});
+
+describe("GET /probe with blackbox modules", () => {
+  const requests: Array<{ method: string; url: string }> = [];
+  const logLines: string[] = [];
+  const http = createHttpServer((request: IncomingMessage, response) => {
+    requests.push({ method: request.method ?? "", url: request.url ?? "" });
+    response.statusCode = request.url === "/down" ? 503 : 200;
+    response.end("fine");
+  });
+  let httpTarget = "";
+  let harness: ProberHarness;
+  let app: FastifyInstance;
+  const closers: Array<() => Promise<void>> = [];
+  let ssh = "";
+  let notSsh = "";
+  let dns = "";
+  let grpc = "";
+
+  const probe = async (module: string, target: string) => {
+    const response = await app.inject({ method: "GET", url: `/probe?module=${module}&target=${encodeURIComponent(target)}` });
+    return { status: response.statusCode, body: response.body, samples: response.statusCode === 200 ? parsePromText(response.body) : [] };
+  };
+
+  before(async () => {
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    httpTarget = `127.0.0.1:${(http.address() as AddressInfo).port}`;
+    closers.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
+    const sshServer = await listenTcp(bannerServer("SSH-2.0-OpenSSH_9.6 Ubuntu\r\n"));
+    const otherServer = await listenTcp(bannerServer("220 smtp ready\r\n"));
+    ssh = sshServer.target;
+    notSsh = otherServer.target;
+    const dnsServer = await startDnsServer({ "example.com": [{ type: "A", name: "example.com", data: "192.0.2.10" }], "www.prometheus.io": [{ type: "A", name: "www.prometheus.io", data: "192.0.2.11" }] });
+    dns = dnsServer.server;
+    const health = await startHealthServer(new Map([["service1", "SERVING"], ["", "SERVING"]]), ServerCredentials.createInsecure());
+    grpc = health.target;
+    closers.push(sshServer.close, otherServer.close, dnsServer.close, async () => health.close());
+    const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
+    const fixture = await readFile(FIXTURE, "utf8");
+    // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n`);
+    const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
+    harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
+    await harness.start();
+    app = buildApp({ logger: silentLogger, registry: harness.registry, readinessChecks: [], bodyLimitBytes: 1_000_000, routes: harness.prober.routes });
+    await app.ready();
+  });
+
+  after(async () => {
+    await app.close();
+    await harness.stop();
+    for (const close of closers) await close();
+  });
+
+  it("gives a bare host:port/path target http:// and answers a failed probe with 200 and probe_success 0", async () => {
+    const ok = await probe("http_2xx", `${httpTarget}/ok`);
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(sampleValue(ok.samples, "probe_success"), 1, ok.body);
+    assert.deepEqual(requests.at(-1), { method: "GET", url: "/ok" });
+    const post = await probe("http_post_2xx", `http://${httpTarget}/ok`);
+    assert.equal(sampleValue(post.samples, "probe_success"), 1, post.body);
+    assert.deepEqual(requests.at(-1), { method: "POST", url: "/ok" });
+    const down = await probe("http_2xx", `${httpTarget}/down`);
+    assert.equal(down.status, 200);
+    assert.equal(sampleValue(down.samples, "probe_success"), 0);
+    assert.equal(sampleValue(down.samples, "probe_http_status_code"), 503);
+  });
+
+  it("answers 400 only for an unknown module or an unusable target", async () => {
+    assert.equal((await probe("no_such_module", httpTarget)).status, 400);
+    assert.equal((await probe("tcp_connect", "no-port-here")).status, 400);
+    assert.equal((await probe("http_2xx", "ftp://127.0.0.1/file")).status, 400);
+    assert.equal((await probe("grpc_plain", "127.0.0.1")).status, 400);
+  });
+
+  it("runs tcp modules: tcp_connect, and ssh_banner's expect against a banner", async () => {
+    assert.equal(sampleValue((await probe("tcp_connect", ssh)).samples, "probe_success"), 1);
+    assert.equal(sampleValue((await probe("ssh_banner", ssh)).samples, "probe_success"), 1);
+    const wrongBanner = await probe("ssh_banner", notSsh);
+    assert.equal(wrongBanner.status, 200);
+    assert.equal(sampleValue(wrongBanner.samples, "probe_success"), 0);
+  });
+
+  it("asks the target as the DNS server about the module's query_name", async () => {
+    assert.equal(sampleValue((await probe("dns_prometheus", dns)).samples, "probe_success"), 1);
+    assert.equal(sampleValue((await probe("dns_udp", dns)).samples, "probe_success"), 1, "the standard dns_udp module asks for example.com");
+    const missing = await probe("dns_missing", dns);
+    assert.equal(missing.status, 200);
+    assert.equal(sampleValue(missing.samples, "probe_success"), 0, "NXDOMAIN is not a valid rcode");
+  });
+
+  it("runs grpc_plain against a gRPC health server", async () => {
+    assert.equal(sampleValue((await probe("grpc_plain", grpc)).samples, "probe_success"), 1);
+  });
+
+  it("answers modules that cannot run here (icmp, HTTP/3, websocket) with probe_success 0 and a log line saying why", async () => {
+    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/]] as const) {
+      const before = logLines.length;
+      const answer = await probe(module, module.startsWith("http") ? `${httpTarget}/ok` : "127.0.0.1");
+      assert.equal(answer.status, 200, module);
+      assert.equal(sampleValue(answer.samples, "probe_success"), 0, module);
+      assert.equal(logLines.length, before + 1, module);
+      assert.match(logLines.at(-1) ?? "", why, module);
+      assert.match(logLines.at(-1) ?? "", new RegExp(`"module":"${module}"`), module);
+    }
+  });
+});
