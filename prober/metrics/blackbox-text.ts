@@ -1,4 +1,5 @@
 import type { ProbeOutcome } from "../kinds/kind.ts";
+import { SERVING_STATUS_NUMBER } from "../kinds/grpc-health.ts";
 import { OUTCOME_METRIC_NAME, httpPhaseSeconds, outcomeMetricHelp } from "./blackbox-names.ts";
 
 /**
@@ -19,11 +20,24 @@ export function renderBlackboxMetrics(kind: string, outcome: ProbeOutcome, durat
   if (dnsMs !== undefined) gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", [["", dnsMs / 1000]]);
   for (const [key, value] of Object.entries(outcome.metrics).sort(([a], [b]) => a.localeCompare(b))) {
     if (!OUTCOME_METRIC_NAME.test(key) || key === "success" || key === "duration_seconds" || key === "dns_lookup_time_seconds") continue;
-    gauge(`probe_${key}`, outcomeMetricHelp(key), [["", value]]);
+    gauge(`probe_${key}`, outcomeMetricHelp(key), labelledSamples(key, value));
   }
   gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds", [["", durationMs / 1000]]);
   gauge("probe_success", "Displays whether or not the probe was a success", [["", outcome.status === "success" ? 1 : 0]]);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Blackbox puts some values in a label with the sample 1 (prober/tls.go getTLSVersion, prober/grpc.go):
+ * `probe_tls_version_info{version="TLS 1.3"} 1`, and `probe_grpc_healthcheck_response{serving_status}`
+ * 1 for the status served and 0 for every other status. Outcomes carry them as numbers.
+ */
+function labelledSamples(key: string, value: number): Array<[labels: string, value: number]> {
+  if (key === "tls_version_info") return [[`{version="${value > 0 ? `TLS ${value.toFixed(1)}` : "unknown"}"}`, 1]];
+  if (key === "grpc_healthcheck_response") {
+    return Object.entries(SERVING_STATUS_NUMBER).map(([status, number]) => [`{serving_status="${status}"}`, number === value ? 1 : 0]);
+  }
+  return [["", value]];
 }
 
 function formatValue(value: number): string {

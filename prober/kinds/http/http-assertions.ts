@@ -6,6 +6,9 @@ import type { HttpSpec } from "./http-spec.ts";
 import { describeRanges, isStatusAccepted } from "./status-codes.ts";
 import type { HttpExchange } from "./http-exchange.ts";
 
+/** How a bodyRegex failure's message starts; the kind reports it as blackbox's probe_failed_due_to_regex. */
+export const BODY_REGEX_PROBLEM = "body does not match bodyRegex";
+
 /**
  * The first assertion the final response breaks, as an actionable message; "" when all hold. bodyRegex
  * is matched through the context's bounded matcher, which rejects with RegexTimeLimitError when too costly.
@@ -19,7 +22,7 @@ export async function checkResponse(spec: HttpSpec, response: HttpExchange, url:
   }
   const text = response.body.toString("utf8");
   if (spec.bodyRegex && !(await context.patterns.test(spec.bodyRegex, text, context.signal))) {
-    return `body does not match bodyRegex /${spec.bodyRegex.source}/${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
+    return `${BODY_REGEX_PROBLEM} /${spec.bodyRegex.source}/${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
   }
   if (spec.json.length === 0) return "";
   let document: unknown;

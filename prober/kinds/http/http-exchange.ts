@@ -42,6 +42,10 @@ export interface HttpExchange {
   /** Since the request started, to the first response byte. */
   firstByteMs: number;
   tls: TlsFacts | undefined;
+  /** 1.1 or 1.0 as the response says (blackbox's probe_http_version). */
+  httpVersion: number;
+  /** 4 or 6 by the connected address (blackbox's probe_ip_protocol); 0 when unknown. */
+  ipProtocol: number;
 }
 
 /** A failed exchange that says in which step it stopped, so the message can point at DNS, TCP, TLS or the server. */
@@ -146,11 +150,18 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
           phases: phasesOf(marks),
           firstByteMs: marks.firstByte! - marks.start,
           tls,
+          httpVersion: Number(response.httpVersion) || 0,
+          ipProtocol: ipProtocolOf(response.socket?.remoteFamily),
         });
       });
     });
     client.end(request.body);
   });
+}
+
+function ipProtocolOf(family: string | undefined): number {
+  if (family === "IPv4") return 4;
+  return family === "IPv6" ? 6 : 0;
 }
 
 function phasesOf(marks: Marks): HopPhases {

@@ -4,7 +4,7 @@ import { RegexTimeLimitError } from "../../../core/regex/bounded-match.ts";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
 import { describeCertificateError } from "../tls-info.ts";
-import { checkResponse } from "./http-assertions.ts";
+import { BODY_REGEX_PROBLEM, checkResponse } from "./http-assertions.ts";
 import { exchange, HttpExchangeError, type HopPhases, type HttpExchange } from "./http-exchange.ts";
 import { parseHttpSpec, type HttpSpec } from "./http-spec.ts";
 
@@ -50,7 +50,11 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     addPhases(totals, response.phases);
     firstByteMs = hopStarted - started + response.firstByteMs;
     metrics.http_status_code = response.status;
-    metrics.http_content_length = response.bodyBytes;
+    // Blackbox's probe_http_content_length is the Content-Length header (-1 when absent), the body read is probe_http_uncompressed_body_length.
+    metrics.http_content_length = contentLength(response.headers["content-length"]);
+    metrics.http_uncompressed_body_length = response.bodyBytes;
+    metrics.http_version = response.httpVersion;
+    if (response.ipProtocol !== 0) metrics.ip_protocol = response.ipProtocol;
     metrics.http_ssl = url.protocol === "https:" ? 1 : 0;
     if (response.tls) {
       metrics.ssl_earliest_cert_expiry = response.tls.earliestExpirySeconds;
@@ -93,8 +97,14 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
       if (error instanceof RegexTimeLimitError) return { status: "error", message: `bodyRegex /${spec.bodyRegex?.source ?? ""}/ was stopped: ${error.message}; simplify the pattern or lower maxBodyBytes`, phases, metrics };
       throw error;
     }
+    metrics.failed_due_to_regex = problem.startsWith(BODY_REGEX_PROBLEM) ? 1 : 0;
     return problem === "" ? succeeded(phases, metrics) : failed(problem, phases, metrics);
   }
+}
+
+function contentLength(header: string | undefined): number {
+  const length = header === undefined ? Number.NaN : Number(header);
+  return Number.isInteger(length) && length >= 0 ? length : -1;
 }
 
 function isRedirect(status: number): boolean {

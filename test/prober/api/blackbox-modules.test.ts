@@ -11,6 +11,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { createServer as createTlsServer } from "node:tls";
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -21,6 +22,7 @@ import { grpcKind } from "../../../prober/kinds/grpc-kind.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
 import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
+import { generateCertificates } from "../kinds/support/certificates.ts";
 import { startDnsServer } from "../kinds/support/dns-server.ts";
 import { startHealthServer } from "../kinds/support/grpc-health-server.ts";
 import { parsePromText, sampleValue } from "./prom-text.ts";
@@ -65,6 +67,7 @@ describe("GET /probe with blackbox modules", () => {
   const http = createHttpServer((request: IncomingMessage, response) => {
     requests.push({ method: request.method ?? "", url: request.url ?? "" });
     response.statusCode = request.url === "/down" ? 503 : 200;
+    response.setHeader("content-length", 4);
     response.end("fine");
   });
   let httpTarget = "";
@@ -75,6 +78,7 @@ describe("GET /probe with blackbox modules", () => {
   let notSsh = "";
   let dns = "";
   let grpc = "";
+  let pop3s = "";
 
   const probe = async (module: string, target: string) => {
     const response = await app.inject({ method: "GET", url: `/probe?module=${module}&target=${encodeURIComponent(target)}` });
@@ -93,11 +97,17 @@ describe("GET /probe with blackbox modules", () => {
     dns = dnsServer.server;
     const health = await startHealthServer(new Map([["service1", "SERVING"], ["", "SERVING"]]), ServerCredentials.createInsecure());
     grpc = health.target;
-    closers.push(sshServer.close, otherServer.close, dnsServer.close, async () => health.close());
+    const certificate = generateCertificates(30).valid;
+    const tlsServer = await listenTcp(createTlsServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) => {
+      socket.on("error", () => undefined);
+      socket.end("+OK POP3 ready\r\n");
+    }));
+    pop3s = tlsServer.target;
+    closers.push(sshServer.close, otherServer.close, dnsServer.close, tlsServer.close, async () => health.close());
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
     await harness.start();
@@ -150,6 +160,26 @@ describe("GET /probe with blackbox modules", () => {
 
   it("runs grpc_plain against a gRPC health server", async () => {
     assert.equal(sampleValue((await probe("grpc_plain", grpc)).samples, "probe_success"), 1);
+  });
+
+  it("exports blackbox's http metrics: version, IP protocol, content and body lengths, failure due to regex", async () => {
+    const ok = await probe("http_2xx", `${httpTarget}/ok`);
+    for (const [name, value] of [["probe_http_version", 1.1], ["probe_ip_protocol", 4], ["probe_http_content_length", 4], ["probe_http_uncompressed_body_length", 4], ["probe_failed_due_to_regex", 0], ["probe_http_redirects", 0], ["probe_http_ssl", 0]] as const) {
+      assert.equal(sampleValue(ok.samples, name), value, name);
+    }
+    const regex = await probe("http_body", `${httpTarget}/ok`);
+    assert.equal(sampleValue(regex.samples, "probe_success"), 0);
+    assert.equal(sampleValue(regex.samples, "probe_failed_due_to_regex"), 1);
+  });
+
+  it("puts the TLS version and the gRPC serving status in labels, as blackbox does", async () => {
+    const verified = await probe("pop3s_verified", pop3s);
+    assert.equal(sampleValue(verified.samples, "probe_success"), 0, "the certificate is verified by default, and it is self-signed here");
+    const tls = await probe("pop3s_self_signed", pop3s);
+    assert.equal(sampleValue(tls.samples, "probe_success"), 1, tls.body);
+    assert.equal(sampleValue(tls.samples, "probe_tls_version_info", { version: "TLS 1.3" }), 1, tls.body);
+    const health = await probe("grpc_plain", grpc);
+    assert.deepEqual(health.samples.filter((sample) => sample.name === "probe_grpc_healthcheck_response").map((sample) => [sample.labels.serving_status, sample.value]), [["UNKNOWN", 0], ["SERVING", 1], ["NOT_SERVING", 0], ["SERVICE_UNKNOWN", 0]]);
   });
 
   it("answers modules that cannot run here (icmp, HTTP/3, websocket) with probe_success 0 and a log line saying why", async () => {

@@ -52,7 +52,8 @@ describe("http probe kind", () => {
     assert.equal(outcome.metrics.http_status_code, 200);
     assert.equal(outcome.metrics.http_ssl, 0);
     assert.equal(outcome.metrics.http_redirects, 0);
-    assert.ok(outcome.metrics.http_content_length! > 10);
+    assert.equal(outcome.metrics.http_content_length, -1, "no Content-Length header: blackbox's probe_http_content_length is -1");
+    assert.ok(outcome.metrics.http_uncompressed_body_length! > 10);
     for (const phase of ["dns", "connect", "tls", "processing", "transfer", "firstByte", "total"]) assert.equal(typeof outcome.phases[phase], "number", phase);
     assert.ok(outcome.phases.connect! > 0, "connect is measured");
     assert.ok(outcome.phases.total! >= outcome.phases.firstByte!);
