@@ -7,6 +7,7 @@ import type { AlertDispatcher } from "./alerts/notification.ts";
 import type { SilenceBook } from "./alerts/silences.ts";
 import type { AnalyzerMetrics } from "./analyzer-metrics.ts";
 import { readAnalysisWindow } from "./health/analysis-window.ts";
+import { BASELINE_MINUTES } from "./health/baseline-window.ts";
 import { assessHealth, type EntityHealth } from "./health/health-model.ts";
 import { ruleLookbackMinutes, type RuleScope } from "./rules/rule.ts";
 import { findBreaches } from "./rules/rule-evaluator.ts";
@@ -61,6 +62,7 @@ export class AnalysisRound {
       nowMs,
       minuteCount: Math.max(deps.limits.healthWindowMinutes, longestPeriod),
       maxEntitiesPerScope: deps.limits.maxEntitiesPerScope,
+      baselineMinutes: rules.rules.some((rule) => rule.expression.kind === "comparison" && rule.expression.usesBaseline) ? BASELINE_MINUTES : 0,
     });
     deps.metrics.countSkipped(window.skipped);
     const entities = assessHealth(window, rules.health, deps.limits.healthWindowMinutes);

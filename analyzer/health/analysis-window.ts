@@ -2,6 +2,7 @@ import type { MetricAggregate, MetricScope, MetricValues } from "../../core/mode
 import { sumMetricValues } from "../../core/model/metrics.ts";
 import type { StorageReader } from "../../core/storage/port.ts";
 import type { RuleScope } from "../rules/rule.ts";
+import { attachBaselines } from "./baseline-window.ts";
 import { attachProbes, type ProbeMinute } from "./probe-window.ts";
 
 /**
@@ -21,6 +22,8 @@ export interface EntityWindow {
   probes: (ProbeMinute | undefined)[];
   /** Calls (probe runs for a probe) in the whole window: what "busiest" means. */
   calls: number;
+  /** Its calls summed over the hour before the window, when a rule reads baseline() (baseline-window.ts). */
+  baseline?: MetricValues;
 }
 
 export interface AnalysisWindow {
@@ -38,6 +41,8 @@ export interface WindowReadOptions {
   maxEntitiesPerScope: number;
   /** Probe results read to map probes to services. */
   maxProbeResults?: number;
+  /** Minutes before the window read as each entity's baseline; 0 or absent: none (no rule reads one). */
+  baselineMinutes?: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -65,6 +70,7 @@ export async function readAnalysisWindow(
     window.skipped[scope] = grouped.length - kept.length;
   });
   await attachProbes(reader, window, options.maxEntitiesPerScope, options.maxProbeResults ?? 1_000);
+  if ((options.baselineMinutes ?? 0) > 0) await attachBaselines(reader, window, options.baselineMinutes);
   return window;
 }
 

@@ -21,6 +21,12 @@ export function metricOfLast(entity: EntityWindow, minutes: number, metric: Rule
   return metricOf(entity, values.length === 0 ? undefined : sumMetricValues(values), summedProbes, metric, minutes);
 }
 
+/** The metric over the entity's baseline hour; undefined without calls then, or for a probe. */
+export function baselineMetric(entity: EntityWindow, metric: RuleMetric, minutes: number): number | undefined {
+  if (entity.scope === "probe" || metric === "probe_success_rate") return undefined;
+  return metricOf(entity, entity.baseline, undefined, metric, minutes);
+}
+
 function metricOf(entity: EntityWindow, values: MetricValues | undefined, probes: ProbeMinute | undefined, metric: RuleMetric, minutes: number): number | undefined {
   if (metric === "probe_success_rate") return probes && probes.runs > 0 ? ((probes.runs - probes.failures) / probes.runs) * 100 : undefined;
   if (entity.scope === "probe") return probes === undefined ? undefined : probeMetric(probes, metric, minutes);

@@ -2,7 +2,10 @@
  * The alarm rule expression language: a comparison of two arithmetic sides over metric names, e.g.
  * `sla < 95`, `p99 > 1000`, `errors / calls * 100 > 5`, `avg(cpm) < 0.5 * max(cpm)`. Parsed by a small
  * recursive-descent parser into a tree and evaluated by walking it: no eval, nothing but numbers flows.
- * A metric is read per minute; avg/min/max/sum aggregate their argument over the rule's whole period.
+ * A metric is read per minute; avg/min/max/sum aggregate their argument over the rule's whole period,
+ * while max(a, b) and min(a, b) pick per minute (a relative threshold with an absolute floor).
+ * `baseline(p95)` is the metric over the entity's own previous hour (analyzer/health/baseline-window.ts),
+ * so `p95 > max(3 * baseline(p95), 250)` is a regression against the entity itself.
  */
 
 export const RULE_METRICS = ["cpm", "calls", "errors", "sla", "apdex", "latency_avg", "p50", "p75", "p90", "p95", "p99", "probe_success_rate"] as const;
@@ -19,7 +22,9 @@ export type ValueNode =
   | { kind: "metric"; metric: RuleMetric }
   | { kind: "negate"; operand: ValueNode }
   | { kind: "binary"; operator: "+" | "-" | "*" | "/"; left: ValueNode; right: ValueNode }
-  | { kind: "aggregate"; aggregation: Aggregation; operand: ValueNode };
+  | { kind: "aggregate"; aggregation: Aggregation; operand: ValueNode }
+  | { kind: "pick"; pick: "max" | "min"; left: ValueNode; right: ValueNode }
+  | { kind: "baseline"; metric: RuleMetric };
 
 export interface RuleExpression {
   kind: "comparison";
@@ -29,6 +34,8 @@ export interface RuleExpression {
   right: ValueNode;
   /** Every metric the expression reads: tells the round which data to fetch. */
   metrics: ReadonlySet<RuleMetric>;
+  /** True when it reads baseline(): the round then reads the entities' previous hour. */
+  usesBaseline: boolean;
 }
 
 /** A parse error with the 0-based column it is about, so a rules file error can point at it. */
@@ -50,7 +57,7 @@ interface Token {
 
 const MAX_EXPRESSION_LENGTH = 500;
 const MAX_DEPTH = 32;
-const TOKEN = /\s*(?:(\d+(?:\.\d+)?(?:e[+-]?\d+)?)|([a-z_][a-z0-9_]*)|(<=|>=|==|!=|[<>+\-*/()]))/iy;
+const TOKEN = /\s*(?:(\d+(?:\.\d+)?(?:e[+-]?\d+)?)|([a-z_][a-z0-9_]*)|(<=|>=|==|!=|[<>+\-*/(),]))/iy;
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -85,7 +92,7 @@ export function parseRuleExpression(source: string): RuleExpression {
   const right = parser.sum(0);
   const end = parser.peek();
   if (end.kind !== "end") throw new ExpressionError(`unexpected ${JSON.stringify(end.text)} after the comparison`, end.column);
-  return { kind: "comparison", source, left, comparison: operator.text as Comparison, right, metrics: parser.metrics };
+  return { kind: "comparison", source, left, comparison: operator.text as Comparison, right, metrics: parser.metrics, usesBaseline: parser.usesBaseline };
 }
 
 function describe(token: Token): string {
@@ -95,6 +102,7 @@ function describe(token: Token): string {
 class Parser {
   private index = 0;
   readonly metrics = new Set<RuleMetric>();
+  usesBaseline = false;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -148,16 +156,37 @@ class Parser {
       if ((AGGREGATIONS as readonly string[]).includes(name)) {
         this.expect("(");
         const operand = this.sum(depth + 1);
+        if ((name === "max" || name === "min") && this.peek().text === ",") {
+          this.next();
+          const right = this.sum(depth + 1);
+          this.expect(")");
+          return { kind: "pick", pick: name, left: operand, right };
+        }
         this.expect(")");
         return { kind: "aggregate", aggregation: name as Aggregation, operand };
       }
+      if (name === "baseline") return this.baseline();
       if ((RULE_METRICS as readonly string[]).includes(name)) {
         this.metrics.add(name as RuleMetric);
         return { kind: "metric", metric: name as RuleMetric };
       }
-      throw new ExpressionError(`unknown metric or function ${JSON.stringify(token.text)} (metrics: ${RULE_METRICS.join(", ")}; functions: ${AGGREGATIONS.join(", ")})`, token.column);
+      throw new ExpressionError(`unknown metric or function ${JSON.stringify(token.text)} (metrics: ${RULE_METRICS.join(", ")}; functions: ${AGGREGATIONS.join(", ")}, baseline)`, token.column);
     }
     throw new ExpressionError(`expected a number, metric or "(" ${describe(token)}`, token.column);
+  }
+
+  /** baseline(<metric>): one metric, no arithmetic inside, so its meaning is "that figure last hour". */
+  private baseline(): ValueNode {
+    this.expect("(");
+    const token = this.next();
+    const metric = token.text.toLowerCase();
+    if (token.kind !== "name" || !(RULE_METRICS as readonly string[]).includes(metric) || metric === "probe_success_rate") {
+      throw new ExpressionError(`baseline() takes one call metric (${RULE_METRICS.filter((each) => each !== "probe_success_rate").join(", ")}) ${describe(token)}`, token.column);
+    }
+    this.expect(")");
+    this.usesBaseline = true;
+    this.metrics.add(metric as RuleMetric);
+    return { kind: "baseline", metric: metric as RuleMetric };
   }
 
   private expect(text: string): void {
@@ -169,18 +198,33 @@ class Parser {
 /** A metric's value in one minute of the period; undefined when the entity had no data for it then. */
 export type MinuteMetricReader = (minuteIndex: number, metric: RuleMetric) => number | undefined;
 
+/** A metric over the entity's baseline (its previous hour); undefined when it had no calls then. */
+export type BaselineReader = (metric: RuleMetric) => number | undefined;
+
+const NO_BASELINE: BaselineReader = () => undefined;
+
 /** Evaluates one side for one minute of the period (`minutes` long); NaN when data is missing. */
-export function evaluateValue(node: ValueNode, read: MinuteMetricReader, minuteIndex: number, minutes: number): number {
+export function evaluateValue(node: ValueNode, read: MinuteMetricReader, minuteIndex: number, minutes: number, baseline: BaselineReader = NO_BASELINE): number {
+  const at = (child: ValueNode, index: number): number => evaluateValue(child, read, index, minutes, baseline);
   switch (node.kind) {
     case "number":
       return node.value;
     case "metric":
       return read(minuteIndex, node.metric) ?? Number.NaN;
+    case "baseline":
+      return baseline(node.metric) ?? Number.NaN;
     case "negate":
-      return -evaluateValue(node.operand, read, minuteIndex, minutes);
+      return -at(node.operand, minuteIndex);
+    case "pick": {
+      const left = at(node.left, minuteIndex);
+      const right = at(node.right, minuteIndex);
+      // A missing side leaves no answer: a floor alone must not fire where the baseline is unknown.
+      if (Number.isNaN(left) || Number.isNaN(right)) return Number.NaN;
+      return node.pick === "max" ? Math.max(left, right) : Math.min(left, right);
+    }
     case "binary": {
-      const left = evaluateValue(node.left, read, minuteIndex, minutes);
-      const right = evaluateValue(node.right, read, minuteIndex, minutes);
+      const left = at(node.left, minuteIndex);
+      const right = at(node.right, minuteIndex);
       if (node.operator === "+") return left + right;
       if (node.operator === "-") return left - right;
       if (node.operator === "*") return left * right;
@@ -190,7 +234,7 @@ export function evaluateValue(node: ValueNode, read: MinuteMetricReader, minuteI
     case "aggregate": {
       const values: number[] = [];
       for (let index = 0; index < minutes; index++) {
-        const value = evaluateValue(node.operand, read, index, minutes);
+        const value = at(node.operand, index);
         if (!Number.isNaN(value)) values.push(value);
       }
       if (values.length === 0) return Number.NaN;

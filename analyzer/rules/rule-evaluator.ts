@@ -1,6 +1,7 @@
 import type { AnalysisWindow, EntityWindow } from "../health/analysis-window.ts";
-import { metricOfMinute } from "../health/window-metrics.ts";
-import { compare, evaluateValue, type MinuteMetricReader, type RuleExpression } from "./expression.ts";
+import { BASELINE_MINUTES } from "../health/baseline-window.ts";
+import { baselineMetric, metricOfMinute } from "../health/window-metrics.ts";
+import { compare, evaluateValue, type BaselineReader, type MinuteMetricReader, type RuleExpression } from "./expression.ts";
 import { evaluateMqe, type MqeWindow } from "./mqe/mqe-evaluator.ts";
 import type { MqeExpression, MqeMetricNode } from "./mqe/mqe-expression.ts";
 import { percentileLabelOf, skyWalkingMetric } from "./mqe/skywalking-metrics.ts";
@@ -42,13 +43,14 @@ function evaluateEntity(rule: AlarmRule, expression: RuleExpression, entity: Ent
   const period = Math.min(rule.periodMinutes, window.minuteCount);
   const offset = window.minuteCount - period;
   const read: MinuteMetricReader = (index, metric) => metricOfMinute(entity, offset + index, metric);
+  const baseline: BaselineReader = (metric) => baselineMetric(entity, metric, BASELINE_MINUTES);
   let breachingMinutes = 0;
   let value = Number.NaN;
   let threshold = Number.NaN;
   const points: { t: number; v: number }[] = [];
   for (let index = 0; index < period; index++) {
-    const left = evaluateValue(expression.left, read, index, period);
-    const right = evaluateValue(expression.right, read, index, period);
+    const left = evaluateValue(expression.left, read, index, period, baseline);
+    const right = evaluateValue(expression.right, read, index, period, baseline);
     if (!Number.isNaN(left)) points.push({ t: window.fromMs + (offset + index) * MINUTE_MS, v: left });
     if (compare(left, expression.comparison, right)) {
       breachingMinutes++;

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createAnalysis, type Analysis } from "../../analyzer/analysis.ts";
-import { analyzerSection } from "../../analyzer/config.ts";
-import { loadAlsProtocol } from "../../collector/simulator/als-protocol.ts";
 import type { BookinfoFault } from "../../collector/simulator/bookinfo-traffic.ts";
-import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
-import type { SimulationReport } from "../../collector/simulator/traffic-report.ts";
-import { buildApp } from "../../core/http/app.ts";
-import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
-import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { parsePromText, sampleValue } from "../prober/api/prom-text.ts";
-import { startTestCollector, type TestCollector } from "../support/test-collector.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { logger, MINUTE_MS, RecordingDispatcher } from "./analyzer-harness.ts";
+import { MINUTE_MS } from "./analyzer-harness.ts";
+import { startBookinfoStand, type BookinfoStand } from "./bookinfo-stand.ts";
 
 /**
  * The issue's end-to-end case: bookinfo traffic over real ALS gRPC into an in-process collector on
@@ -43,58 +32,23 @@ interface AlertView {
 describe("analyzer end to end: ratings fails, productpage and reviews alert, root cause ratings, then resolve", () => {
   const minuteNow = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
   const at = (minutesAgo: number): number => minuteNow - minutesAgo * MINUTE_MS;
-  const dir = mkdtempSync(join(tmpdir(), "meshsight-analyzer-e2e-"));
-  const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 }, logger });
-  const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
-  const dispatcher = new RecordingDispatcher();
-  const protocol = loadAlsProtocol();
-  let collector: TestCollector;
-  let analyzer: Analysis;
-  let app: ReturnType<typeof buildApp>;
   let clockMs = at(10);
-  const sent: SimulationReport[] = [];
-
-  /** Plays traffic and waits until storage holds all of productpage's calls sent so far. */
-  const play = async (startTimeMs: number, minutes: number, faults: readonly BookinfoFault[], seed: number): Promise<void> => {
-    const report = await simulateBookinfo({ target: collector.alsTarget, requests: minutes * 40, startTimeMs, durationMs: minutes * MINUTE_MS, faults, protocol, seed });
-    assert.deepEqual(report.streamErrors, []);
-    sent.push(report);
-    const expected = sent.reduce((total, each) => total + (each.services["productpage.default"]?.calls ?? 0), 0);
-    await waitFor(async () => {
-      const rows = await storage.queryMetrics({ scope: "service", service: "productpage.default", fromMs: at(30), toMs: at(0), resolution: "minute", groupByTime: false });
-      return rows.reduce((total, row) => total + row.calls, 0) === expected;
-    }, "the collector to store all traffic", 20_000);
-  };
-  const alerts = async (query = ""): Promise<AlertView[]> => (await app.inject({ method: "GET", url: `/api/v1/alerts${query}` })).json<AlertView[]>();
+  let stand: BookinfoStand;
+  const alerts = async (query = ""): Promise<AlertView[]> => (await stand.app.inject({ method: "GET", url: `/api/v1/alerts${query}` })).json<AlertView[]>();
 
   before(async () => {
-    await storage.start();
-    collector = await startTestCollector({ storage, logger, settings: { latenessSeconds: 3_600 } });
-    analyzer = createAnalysis({
-      config: analyzerSection.schema.parse({ intervalMs: ROUND_MS }),
-      dataDir: dir,
-      reader: storage,
-      dispatcher,
-      registry,
-      logger,
-      now: () => clockMs,
-    });
-    app = buildApp({ logger, registry, readinessChecks: [], bodyLimitBytes: 1 << 20, routes: analyzer.routes });
+    stand = await startBookinfoStand({ now: () => clockMs, roundMs: ROUND_MS, firstMinuteMs: at(30) });
   });
 
   after(async () => {
-    for (const component of [...analyzer.components].reverse()) await component.stop();
-    await collector.stop();
-    await app.close();
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stand.close();
   });
 
   it("fires on productpage and reviews within two rounds, with ratings as the root cause and its evidence", async () => {
-    await play(at(25), 10, [], 1);
-    await play(at(15), 5, RATINGS_FAULT, 2);
-    for (const component of analyzer.components) await component.start();
-    await waitFor(() => analyzer.internals.loop.rounds() >= 2, "two analysis rounds", 20_000);
+    await stand.play(at(25), 10, [], 1);
+    await stand.play(at(15), 5, RATINGS_FAULT, 2);
+    await stand.startAnalysis();
+    await waitFor(() => stand.analyzer.internals.loop.rounds() >= 2, "two analysis rounds", 20_000);
 
     const firing = await alerts("?state=firing");
     const onService = (service: string) => firing.filter((alert) => alert.entity === service);
@@ -107,32 +61,32 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
     }
     const verdict = onService("productpage.default")[0]!.rootCause!;
     assert.ok(verdict.evidence.some((item) => item.kind === "sample" && item.summary.startsWith("503 ")), `503 samples of ratings: ${JSON.stringify(verdict.evidence.map((item) => item.summary))}`);
-    const detail = (await app.inject({ method: "GET", url: `/api/v1/alerts/${onService("productpage.default")[0]!.id}` })).json<{ timeline: { event: string }[]; evidence: { metric: unknown[]; rootCause: unknown[] } }>();
+    const detail = (await stand.app.inject({ method: "GET", url: `/api/v1/alerts/${onService("productpage.default")[0]!.id}` })).json<{ timeline: { event: string }[]; evidence: { metric: unknown[]; rootCause: unknown[] } }>();
     assert.ok(detail.timeline.some((event) => event.event === "root-cause"));
     assert.ok(detail.evidence.metric.length > 0 && detail.evidence.rootCause.length > 0);
 
-    const samples = parsePromText((await app.inject({ method: "GET", url: "/metrics" })).body);
+    const samples = parsePromText((await stand.app.inject({ method: "GET", url: "/metrics" })).body);
     assert.ok((sampleValue(samples, "meshsight_alerts", { state: "firing" }) ?? 0) >= 2);
     assert.equal(sampleValue(samples, "meshsight_service_health", { service: "ratings.default" }), 3, "ratings is unhealthy");
     assert.ok((sampleValue(samples, "meshsight_analyzer_rounds_total", { result: "ok" }) ?? 0) >= 2);
 
-    const firingNotices = dispatcher.sent.filter((each) => each.change === "firing" && ["productpage.default", "reviews.default"].includes(each.alert.entity));
+    const firingNotices = stand.dispatcher.sent.filter((each) => each.change === "firing" && ["productpage.default", "reviews.default"].includes(each.alert.entity));
     assert.ok(firingNotices.length >= 2 && firingNotices.every((each) => each.alert.rootCause?.service === "ratings.default"), "the outputs got the verdict with the firing notification");
   });
 
   it("resolves the alerts once the fault stopped", async () => {
-    await play(at(10), 6, [], 3);
-    const roundsBefore = analyzer.internals.loop.rounds();
+    await stand.play(at(10), 6, [], 3);
+    const roundsBefore = stand.analyzer.internals.loop.rounds();
     clockMs = at(3);
-    await waitFor(() => analyzer.internals.loop.rounds() >= roundsBefore + 2, "two more rounds", 20_000);
+    await waitFor(() => stand.analyzer.internals.loop.rounds() >= roundsBefore + 2, "two more rounds", 20_000);
     const stillFiring = await alerts("?state=firing");
     assert.deepEqual(stillFiring.map((alert) => `${alert.rule} ${alert.entity}`), []);
     for (const service of ["productpage.default", "reviews.default"]) {
-      assert.ok(dispatcher.changes(service).some((change) => change.startsWith("resolved ")), `${service} resolved: ${dispatcher.changes(service).join(", ")}`);
+      assert.ok(stand.dispatcher.changes(service).some((change) => change.startsWith("resolved ")), `${service} resolved: ${stand.dispatcher.changes(service).join(", ")}`);
     }
     const resolved = await alerts("?state=resolved&service=productpage.default");
     assert.ok(resolved.length > 0 && resolved.every((alert) => alert.state === "resolved"));
-    const samples = parsePromText((await app.inject({ method: "GET", url: "/metrics" })).body);
+    const samples = parsePromText((await stand.app.inject({ method: "GET", url: "/metrics" })).body);
     assert.equal(sampleValue(samples, "meshsight_alerts", { state: "firing" }), 0);
     assert.equal(sampleValue(samples, "meshsight_service_health", { service: "ratings.default" }), 1, "ratings is healthy again");
   });

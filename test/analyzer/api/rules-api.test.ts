@@ -19,7 +19,7 @@ describe("alarm rules API and file reload", () => {
     try {
       const initial = (await app.inject({ method: "GET", url: "/api/v1/alarm-rules" })).json<{ source: string; yaml: string }>();
       assert.equal(initial.source, "defaults");
-      assert.deepEqual(await ruleNames(), ["service_sla_low", "service_p99_high", "relation_sla_low", "probe_failing"]);
+      assert.deepEqual(await ruleNames(), ["service_sla_low", "service_p99_high", "service_latency_regression", "service_error_regression", "relation_sla_low", "probe_failing"]);
       const asYaml = await app.inject({ method: "GET", url: "/api/v1/alarm-rules", headers: { accept: "application/yaml" } });
       assert.equal(asYaml.body, initial.yaml);
 

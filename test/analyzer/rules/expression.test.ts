@@ -38,6 +38,21 @@ describe("rule expressions", () => {
     assert.equal(compare(95, "<=", 95), true);
   });
 
+  it("reads baseline() from the entity's previous hour and picks per minute with max(a, b) and min(a, b)", () => {
+    const expression = parseRuleExpression("p95 > max(3 * baseline(p95), 250)");
+    assert.equal(expression.usesBaseline, true);
+    assert.equal(parseRuleExpression("p95 > 250").usesBaseline, false);
+    const read: MinuteMetricReader = (index, metric) => (metric === "p95" ? [20, 900][index] : undefined);
+    const rightSide = (baseline: number | undefined): number => evaluateValue(expression.right, read, 0, 2, (metric) => (metric === "p95" ? baseline : undefined));
+    assert.equal(rightSide(10), 250, "the floor when three times the baseline is below it");
+    assert.equal(rightSide(400), 1_200, "three times an always-slow baseline");
+    assert.ok(Number.isNaN(rightSide(undefined)), "no baseline (a new service) never breaches, the floor alone does not fire");
+    assert.equal(evaluateValue(parseRuleExpression("min(p95, 100) > 0").left, read, 1, 2), 100);
+    assert.equal(evaluateValue(parseRuleExpression("max(p95) > 0").left, read, 0, 2), 900, "one argument still aggregates the period");
+    assert.throws(() => parseRuleExpression("p95 > baseline(p95 * 2)"), /expected "\)" at "\*"/);
+    assert.throws(() => parseRuleExpression("p95 > baseline(probe_success_rate)"), /baseline\(\) takes one call metric/);
+  });
+
   it("rejects what is not an expression, naming the column", () => {
     const cases: Array<[string, RegExp, number]> = [
       ["sla", /expected a comparison/, 3],

@@ -10,9 +10,16 @@ const rejects = (text: string, message: RegExp): void => {
 };
 
 describe("alarm rules file", () => {
-  it("ships default rules that load: service SLA, service p99, relation SLA and probe success", () => {
+  it("ships default rules that load: service SLA, service p99, regressions against the baseline, relation SLA and probe success", () => {
     const { rules } = parseRuleFile(DEFAULT_RULES_YAML, "defaults");
-    assert.deepEqual(rules.map((rule) => [rule.scope, rule.expression.source]), [["service", "sla < 95"], ["service", "p99 > 1000"], ["relation", "sla < 95"], ["probe", "probe_success_rate < 100"]]);
+    assert.deepEqual(rules.map((rule) => [rule.scope, rule.expression.source]), [
+      ["service", "sla < 95"],
+      ["service", "p99 > 1000"],
+      ["service", "p95 > max(3 * baseline(p95), 250)"],
+      ["service", "100 - sla > max(5 * (100 - baseline(sla)), 1)"],
+      ["relation", "sla < 95"],
+      ["probe", "probe_success_rate < 100"],
+    ]);
   });
 
   it("reads every field with SkyWalking's names and fills defaults", () => {
