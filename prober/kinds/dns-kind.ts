@@ -78,15 +78,16 @@ async function runDns(spec: DnsSpec, target: string, context: ProbeContext): Pro
   } catch (error) {
     const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
     const phases = { resolve: roundMs(performance.now() - started), total: roundMs(performance.now() - started) };
-    if (context.signal.aborted || code === "ECANCELLED") return failed(`timed out after ${context.timeoutMs}ms asking ${asked}`, phases, { dns_answer_rrs: 0 });
-    if (code === "ENODATA" && spec.minAnswers === 0 && spec.expectedAnswers.length === 0) return succeeded(phases, { dns_answer_rrs: 0 });
-    return failed(`asking ${asked} failed: ${describeDnsError(code, error)}`, phases, { dns_answer_rrs: 0 });
+    if (context.signal.aborted || code === "ECANCELLED") return failed(`timed out after ${context.timeoutMs}ms asking ${asked}`, phases, { dns_answer_rrs: 0, dns_query_succeeded: 0 });
+    const answered = { dns_answer_rrs: 0, dns_query_succeeded: ANSWERED_CODES.has(code) ? 1 : 0 };
+    if (code === "ENODATA" && spec.minAnswers === 0 && spec.expectedAnswers.length === 0) return succeeded(phases, answered);
+    return failed(`asking ${asked} failed: ${describeDnsError(code, error)}`, phases, answered);
   } finally {
     context.signal.removeEventListener("abort", cancel);
   }
   const elapsed = roundMs(performance.now() - started);
   const phases = { resolve: elapsed, total: elapsed };
-  const metrics = { dns_answer_rrs: answers.length };
+  const metrics = { dns_answer_rrs: answers.length, dns_query_succeeded: 1 };
   if (answers.length < spec.minAnswers) return failed(`${asked} returned ${answers.length} answers, expected at least ${spec.minAnswers}`, phases, metrics);
   for (const expected of spec.expectedAnswers) {
     if (!answers.some((answer) => expected.matches(answer))) {
@@ -95,6 +96,12 @@ async function runDns(spec: DnsSpec, target: string, context: ProbeContext): Pro
   }
   return succeeded(phases, metrics);
 }
+
+/**
+ * Errors that mean the server answered (with NXDOMAIN, no data, SERVFAIL or REFUSED): blackbox's
+ * probe_dns_query_succeeded is 1 for any answer and 0 only when none came (prober/dns.go).
+ */
+const ANSWERED_CODES = new Set(["ENOTFOUND", "ENODATA", "ESERVFAIL", "EREFUSED"]);
 
 async function resolve(resolver: Resolver, name: string, type: DnsRecordType): Promise<string[]> {
   switch (type) {

@@ -60,6 +60,8 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
   } catch (error) {
     return connectFailure(error, address.host, context, phasesSoFar(), metrics);
   }
+  // Blackbox's probe_ip_protocol (prober/utils.go): which family the connected address is.
+  if (socket.remoteFamily === "IPv4" || socket.remoteFamily === "IPv6") metrics.ip_protocol = socket.remoteFamily === "IPv6" ? 6 : 4;
   try {
     if (spec.tls) {
       const facts = readTlsFacts(socket as TLSSocket);

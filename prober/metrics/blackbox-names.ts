@@ -35,6 +35,7 @@ export const OUTCOME_METRIC_HELP: Readonly<Record<string, string>> = {
   dns_authority_rrs: "Returns number of entries in the authority resource record list",
   dns_additional_rrs: "Returns number of entries in the additional resource record list",
   ip_protocol: "Specifies whether probe ip protocol is IP4 or IP6",
+  dns_query_succeeded: "Displays whether or not the query was executed successfully",
 };
 
 export function outcomeMetricHelp(key: string): string {

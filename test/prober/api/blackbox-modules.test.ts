@@ -143,7 +143,9 @@ describe("GET /probe with blackbox modules", () => {
   });
 
   it("runs tcp modules: tcp_connect, and ssh_banner's expect against a banner", async () => {
-    assert.equal(sampleValue((await probe("tcp_connect", ssh)).samples, "probe_success"), 1);
+    const connect = await probe("tcp_connect", ssh);
+    assert.equal(sampleValue(connect.samples, "probe_success"), 1);
+    assert.equal(sampleValue(connect.samples, "probe_ip_protocol"), 4);
     assert.equal(sampleValue((await probe("ssh_banner", ssh)).samples, "probe_success"), 1);
     const wrongBanner = await probe("ssh_banner", notSsh);
     assert.equal(wrongBanner.status, 200);
@@ -151,11 +153,16 @@ describe("GET /probe with blackbox modules", () => {
   });
 
   it("asks the target as the DNS server about the module's query_name", async () => {
-    assert.equal(sampleValue((await probe("dns_prometheus", dns)).samples, "probe_success"), 1);
+    const found = await probe("dns_prometheus", dns);
+    assert.equal(sampleValue(found.samples, "probe_success"), 1);
+    assert.equal(sampleValue(found.samples, "probe_dns_answer_rrs"), 1);
+    assert.equal(sampleValue(found.samples, "probe_dns_query_succeeded"), 1);
     assert.equal(sampleValue((await probe("dns_udp", dns)).samples, "probe_success"), 1, "the standard dns_udp module asks for example.com");
     const missing = await probe("dns_missing", dns);
     assert.equal(missing.status, 200);
     assert.equal(sampleValue(missing.samples, "probe_success"), 0, "NXDOMAIN is not a valid rcode");
+    assert.equal(sampleValue(missing.samples, "probe_dns_query_succeeded"), 1, "the server answered, with NXDOMAIN");
+    assert.equal(sampleValue(missing.samples, "probe_dns_answer_rrs"), 0);
   });
 
   it("runs grpc_plain against a gRPC health server", async () => {
