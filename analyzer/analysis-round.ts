@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { RootCause } from "../core/model/alert.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import type { AlertBook, AlertRecord, RoundChanges } from "./alerts/alert-book.ts";
+import { assignIncidents } from "./alerts/incidents.ts";
 import { notificationsFor } from "./alerts/notification-policy.ts";
 import type { AlertDispatcher } from "./alerts/notification.ts";
 import type { SilenceBook } from "./alerts/silences.ts";
@@ -73,6 +74,7 @@ export class AnalysisRound {
     const active = [...changes.fired, ...changes.stillFiring];
     for (const record of active) this.applySilences(record, nowMs);
     await this.findRootCauses(active, nowMs);
+    for (const record of assignIncidents(deps.book.snapshot(), active, nowMs)) deps.book.note(record, nowMs, "incident", `${record.alert.incidentId ?? ""} (${record.incidentSubject ?? ""})`);
     for (const notification of notificationsFor(changes, rules.byName, nowMs, (...event) => deps.book.note(...event))) {
       if (notification.change !== "resolved" && notification.record.silencedBy.length > 0) {
         deps.metrics.countNotification(notification.change, "silenced");

@@ -1,7 +1,7 @@
 import type { ActionTarget } from "./action-plan.ts";
 import type { ActionKind, ActionMode } from "./config.ts";
 
-export type ActionStatus = "dry-run" | "awaiting-approval" | "expired" | "running" | "done" | "failed" | "refused" | "skipped" | "dropped";
+export type ActionStatus = "dry-run" | "awaiting-approval" | "expired" | "running" | "done" | "failed" | "refused" | "skipped" | "dropped" | "deduplicated";
 
 /** What happened (or would have) for one action on one alert: the answer to "what did meshsight do?". */
 export interface ActionRecord {

@@ -44,10 +44,12 @@ export class ActionRunner implements AlertDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly actedOn = new RecentMap<true>(MAX_REMEMBERED_ALERTS);
+  /** The first action per incident, kind and target: one fault paged as several alerts is acted on once. */
+  private readonly byIncident = new RecentMap<string>(MAX_REMEMBERED_ALERTS);
   private readonly outcomes: Counter<"kind" | "status">;
 
   constructor(private readonly deps: ActionRunnerDeps) {
-    this.outcomes = new Counter({ name: "meshsight_actions_total", help: "Remediation actions by kind and outcome (dry-run, awaiting-approval, done, failed, refused, skipped, dropped, expired).", labelNames: ["kind", "status"], registers: [deps.registry] });
+    this.outcomes = new Counter({ name: "meshsight_actions_total", help: "Remediation actions by kind and outcome (dry-run, awaiting-approval, done, failed, refused, skipped, dropped, expired, deduplicated).", labelNames: ["kind", "status"], registers: [deps.registry] });
   }
 
   async dispatch(notification: AlertNotification): Promise<void> {
@@ -60,9 +62,15 @@ export class ActionRunner implements AlertDispatcher {
       this.actedOn.set(memoryKey, true);
       const plan = planAction(binding, alert);
       const record = this.newRecord(binding, notification, plan.isPlanned ? plan.target : null);
+      const incidentKey = plan.isPlanned && alert.incidentId !== undefined ? `${alert.incidentId}\u0000${binding.kind}\u0000${targetKey(plan.target)}` : undefined;
+      const first = incidentKey === undefined ? undefined : this.byIncident.get(incidentKey);
       if (!plan.isPlanned) this.finish(record, "skipped", plan.reason);
+      else if (first !== undefined) this.finish(record, "deduplicated", `incident ${alert.incidentId ?? ""} already has this action on ${targetKey(plan.target)} (action ${first})`);
       else if (this.queued.length >= this.deps.config.maxPending) this.finish(record, "dropped", `${this.deps.config.maxPending} actions already wait for their batch`);
-      else this.queued.push({ record, target: plan.target });
+      else {
+        if (incidentKey !== undefined) this.byIncident.set(incidentKey, record.id);
+        this.queued.push({ record, target: plan.target });
+      }
     }
     if (this.queued.length > 0) this.schedule();
   }

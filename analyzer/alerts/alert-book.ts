@@ -4,7 +4,7 @@ import type { Breach } from "../rules/rule-evaluator.ts";
 import type { AlarmRule } from "../rules/rule.ts";
 import { renderMessage } from "./message-template.ts";
 
-export type TimelineEventKind = "firing" | "notified" | "repeat" | "recovering" | "resolved" | "silenced" | "unsilenced" | "root-cause";
+export type TimelineEventKind = "firing" | "notified" | "repeat" | "recovering" | "resolved" | "silenced" | "unsilenced" | "root-cause" | "incident";
 
 export interface TimelineEvent {
   atMs: number;
@@ -31,6 +31,8 @@ export interface AlertRecord {
   isFiringNotified: boolean;
   silencedBy: string[];
   rootCauseAttempts: number;
+  /** What its incident groups by, fixed when it joined one (incidents.ts). */
+  incidentSubject?: string;
 }
 
 export interface RoundChanges {

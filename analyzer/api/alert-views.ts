@@ -1,4 +1,5 @@
 import type { AlertRecord } from "../alerts/alert-book.ts";
+import type { Incident } from "../alerts/incidents.ts";
 
 const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
 
@@ -30,4 +31,9 @@ export function alertDetail(record: AlertRecord): Record<string, unknown> {
     },
     timeline: record.timeline.map((event) => ({ ...event, at: iso(event.atMs) })),
   };
+}
+
+/** An incident as GET /api/v1/incidents shows it. */
+export function incidentView(incident: Incident): Record<string, unknown> {
+  return { ...incident, startsAt: iso(incident.startsAtMs), endsAt: iso(incident.endsAtMs) };
 }

@@ -29,6 +29,8 @@ export interface Alert {
   /** 0 while firing. */
   endsAtMs: number;
   rootCause: RootCause | null;
+  /** The incident it belongs to: alerts with one root-cause service within a window (analyzer/alerts/incidents.ts). */
+  incidentId?: string;
   /**
    * Where a person or a receiver reads this alert, under meshsight's public URL; absent for the analyzer's alerts,
    * which are at /api/v1/alerts/<id>. Alerts kept elsewhere (the risk guard's) name their own page.

@@ -26,6 +26,7 @@ interface AlertView {
   rule: string;
   entity: string;
   state: string;
+  incidentId?: string;
   rootCause: { service: string; reason: string; evidence: { kind: string; summary: string }[] } | null;
 }
 
@@ -59,6 +60,17 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
         assert.ok((alert.rootCause?.evidence.length ?? 0) > 0, "the verdict carries evidence");
       }
     }
+    // One fault, one incident: every alert blaming ratings carries the same incident id, listed once.
+    const blamingRatings = firing.filter((alert) => alert.rootCause?.service === "ratings.default");
+    const incidentIds = new Set(blamingRatings.map((alert) => alert.incidentId));
+    assert.equal(incidentIds.size, 1, JSON.stringify(blamingRatings.map((alert) => `${alert.rule} ${alert.entity} ${alert.incidentId ?? "none"}`)));
+    const incidents = (await stand.app.inject({ method: "GET", url: "/api/v1/incidents?state=firing" })).json<{ id: string; subject: string; alertIds: string[]; rootCause: { service: string } | null }[]>();
+    const ofRatings = incidents.filter((incident) => incident.subject === "ratings.default");
+    assert.equal(ofRatings.length, 1);
+    assert.equal(ofRatings[0]?.id, [...incidentIds][0]);
+    assert.deepEqual([...(ofRatings[0]?.alertIds ?? [])].sort(), blamingRatings.map((alert) => alert.id).sort());
+    assert.equal(ofRatings[0]?.rootCause?.service, "ratings.default");
+
     const verdict = onService("productpage.default")[0]!.rootCause!;
     assert.ok(verdict.evidence.some((item) => item.kind === "sample" && item.summary.startsWith("503 ")), `503 samples of ratings: ${JSON.stringify(verdict.evidence.map((item) => item.summary))}`);
     const detail = (await stand.app.inject({ method: "GET", url: `/api/v1/alerts/${onService("productpage.default")[0]!.id}` })).json<{ timeline: { event: string }[]; evidence: { metric: unknown[]; rootCause: unknown[] } }>();

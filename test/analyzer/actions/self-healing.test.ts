@@ -65,6 +65,22 @@ describe("self-healing actions on the stand-in Kubernetes API", () => {
     ]);
   });
 
+  it("one incident, one action: alerts of one incident on one target run it once, the rest are recorded as deduplicated", async () => {
+    const { api, healing } = await setUp(restartBadPod("auto"), { pods: reviewsPods() });
+    const inIncident = (id: string, incidentId: string) => ({ ...reviewsPodAlert(id), incidentId });
+    await healing.dispatcher.dispatch({ alert: inIncident("on-productpage", "inc-1"), change: "firing", outputs: [] });
+    await healing.dispatcher.dispatch({ alert: inIncident("on-reviews", "inc-1"), change: "firing", outputs: [] });
+    await healing.internals.runner.flush();
+    assert.deepEqual(api.calls.map((call) => `${call.method} ${call.path}`), ["DELETE /api/v1/namespaces/default/pods/reviews-v2-7b8f6d9c5-qz2lp"]);
+    const records = healing.internals.book.list(Date.now(), { limit: 10 });
+    const done = records.find((record) => record.alertId === "on-productpage");
+    const deduplicated = records.find((record) => record.alertId === "on-reviews");
+    assert.equal(records.length, 2);
+    assert.equal(done?.status, "done");
+    assert.equal(deduplicated?.status, "deduplicated");
+    assert.equal(deduplicated?.detail, `incident inc-1 already has this action on default/reviews-v2-7b8f6d9c5-qz2lp (action ${done?.id ?? ""})`);
+  });
+
   it("dry-run: nothing is deleted and the record says what would have been", async () => {
     const { api, healing } = await setUp(restartBadPod("dry-run"), { pods: reviewsPods() });
     await healing.dispatcher.dispatch({ alert: reviewsPodAlert(), change: "firing", outputs: [] });

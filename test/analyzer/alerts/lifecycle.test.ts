@@ -59,7 +59,7 @@ describe("alert lifecycle", () => {
       assert.equal(resolved[0]!.alert.endsAtMs, during(6));
       assert.deepEqual(dispatcher.changes(), ["firing sla_low web.default", "reminder sla_low web.default", "resolved sla_low web.default"]);
       const timeline = analyzer.internals.book.get(alert.id)!.timeline.map((event) => event.event);
-      assert.deepEqual(timeline, ["firing", "notified", "recovering", "resolved", "notified"]);
+      assert.deepEqual(timeline, ["firing", "incident", "notified", "recovering", "resolved", "notified"]);
 
       // A new episode: a new id, the same fingerprint.
       await harness.writeMinute("web.default", minute(7), { calls: 100, errors: 50 });

@@ -57,7 +57,7 @@ describe("alerts and silences API", () => {
       assert.deepEqual([detail.value, detail.threshold], [50, 10]);
       assert.deepEqual(detail.silencedBy, [silence.id]);
       assert.deepEqual(detail.evidence.metric, [{ t: BASE, v: 50 }]);
-      assert.deepEqual(detail.timeline.map((event) => event.event), ["firing", "silenced"]);
+      assert.deepEqual(detail.timeline.map((event) => event.event), ["firing", "silenced", "incident"]);
       assert.equal((await app.inject({ method: "GET", url: "/api/v1/alerts/nope" })).json<{ error: { code: string } }>().error.code, "MS_NOT_FOUND");
       assert.equal((await app.inject({ method: "GET", url: "/api/v1/alerts?state=open" })).statusCode, 400);
 
