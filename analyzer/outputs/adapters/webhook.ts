@@ -22,6 +22,8 @@ export interface WebhookPayload {
     /** null while firing. */
     endsAt: string | null;
     url: string;
+    /** The incident it belongs to (docs/alerting.md, "Incidents"); null for an alert from before incidents. */
+    incidentId: string | null;
     rootCause: Alert["rootCause"];
   };
 }
@@ -56,6 +58,7 @@ export const webhookAdapter: OutputAdapter = {
         startsAt: isoTime(alert.startsAtMs),
         endsAt: alert.endsAtMs > 0 ? isoTime(alert.endsAtMs) : null,
         url: alertLink(publicUrl, alert),
+        incidentId: alert.incidentId ?? null,
         rootCause: alert.rootCause === null ? null : withAbsoluteRefs(alert.rootCause, publicUrl),
       },
     };

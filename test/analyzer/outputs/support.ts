@@ -83,6 +83,7 @@ export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
         { kind: "trace", summary: "503 from ratings", ref: "/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736" },
       ],
     },
+    incidentId: "inc-ratings",
     ...overrides,
   };
 }

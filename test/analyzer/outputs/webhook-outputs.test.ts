@@ -45,6 +45,7 @@ describe("webhook outputs", () => {
           startsAt: "2026-01-01T10:00:00.000Z",
           endsAt: null,
           url: `${PUBLIC_URL}/api/v1/alerts/a-1`,
+          incidentId: "inc-ratings",
           rootCause: {
             ...alert.rootCause,
             evidence: [
