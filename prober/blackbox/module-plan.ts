@@ -99,35 +99,24 @@ function planTcp(options: OptionReader, target: string): ModulePlan {
   if (steps !== undefined) {
     const dialogue = tcpDialogue(steps);
     if ("unsupported" in dialogue) return dialogue;
-    if (dialogue.send !== undefined) spec.send = dialogue.send;
-    if (dialogue.expect !== undefined) spec.expect = dialogue.expect;
+    spec.steps = dialogue.steps;
   }
   return { kind: "tcp", spec, target };
 }
 
-/**
- * The query_response steps the tcp kind can run: sends (blackbox writes each followed by "\n",
- * prober/tcp.go), then at most one expect. Sends after the last expect are not written: nothing
- * reads their answer, so the probe's result is the same.
- */
-function tcpDialogue(steps: unknown): { send?: string; expect?: string } | { unsupported: string } {
+/** query_response steps as the tcp kind's `steps` (prober/kinds/tcp-dialogue.ts runs them as prober/tcp.go does). */
+function tcpDialogue(steps: unknown): { steps: Array<Record<string, unknown>> } | { unsupported: string } {
   if (!Array.isArray(steps)) return { unsupported: "query_response: expected a list of steps" };
-  let send = "";
-  let expect: string | undefined;
+  const result: Array<Record<string, unknown>> = [];
   for (const step of steps) {
     if (!isRecord(step)) return { unsupported: "query_response: expected a list of steps" };
-    const other = Object.keys(step).filter((key) => key !== "send" && key !== "expect");
+    const other = Object.keys(step).filter((key) => key !== "send" && key !== "expect" && key !== "starttls");
     if (other.length > 0) return { unsupported: `query_response step option(s) ${other.join(", ")} not supported by meshsight` };
-    if (step.expect !== undefined) {
-      if (expect !== undefined) return { unsupported: "query_response with more than one expect step is not supported by meshsight" };
-      if (typeof step.expect !== "string") return { unsupported: "query_response expect: expected a regular expression" };
-      expect = step.expect;
-      continue;
-    }
-    if (typeof step.send !== "string") return { unsupported: "query_response send: only text is supported by meshsight" };
-    if (expect === undefined) send += `${step.send}\n`;
+    if (step.expect !== undefined && typeof step.expect !== "string") return { unsupported: "query_response expect: expected a regular expression" };
+    if (step.send !== undefined && typeof step.send !== "string") return { unsupported: "query_response send: only text is supported by meshsight" };
+    result.push({ ...(step.expect === undefined ? {} : { expect: step.expect }), ...(step.send === undefined ? {} : { send: step.send }), ...(step.starttls === true ? { starttls: true } : {}) });
   }
-  return { ...(send === "" ? {} : { send }), ...(expect === undefined ? {} : { expect }) };
+  return { steps: result };
 }
 
 const DNS_TYPES = new Set(["A", "AAAA", "CNAME", "MX", "TXT", "SRV"]);

@@ -8,6 +8,7 @@ import { failed, roundMs, succeeded } from "./outcome.ts";
 import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
 import { connectSocket, SocketConnectError } from "./socket-connect.ts";
 import { describeCertificateError, readTlsFacts } from "./tls-info.ts";
+import { runDialogue, type DialogueStep } from "./tcp-dialogue.ts";
 import type { TLSSocket } from "node:tls";
 
 export interface TcpSpec {
@@ -17,6 +18,8 @@ export interface TcpSpec {
   tlsVerify: boolean;
   serverName: string | undefined;
   maxReplyBytes: number;
+  /** A dialogue instead of send/expect (prober/kinds/tcp-dialogue.ts); empty when not given. */
+  steps: DialogueStep[];
 }
 
 const schema = z.strictObject({
@@ -26,6 +29,10 @@ const schema = z.strictObject({
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
   serverName: z.string({ error: "expected a host name for TLS SNI" }).optional(),
   maxReplyBytes: z.int({ error: "expected an integer 1..1048576" }).min(1).max(1024 * 1024).optional(),
+  steps: z
+    .array(z.strictObject({ expect: z.string({ error: "expected a regular expression" }).optional(), send: z.string({ error: "expected the text to send" }).optional(), starttls: z.boolean({ error: "expected true or false" }).optional() }), { error: "expected a list of { expect, send, starttls } steps" })
+    .max(50)
+    .optional(),
 });
 
 /** `tcp`: connects to host:port (optionally over TLS), optionally sends a line and expects a reply matching a regex. */
@@ -40,6 +47,7 @@ export const tcpKind: ProbeKind<TcpSpec> = {
       tlsVerify: spec.tlsVerify ?? true,
       serverName: spec.serverName,
       maxReplyBytes: spec.maxReplyBytes ?? 64 * 1024,
+      steps: (spec.steps ?? []).map((step, index) => ({ expect: step.expect === undefined ? undefined : compileRegex(step.expect, `steps.${index}.expect`), send: step.send, starttls: step.starttls ?? false })),
     };
   },
   run: runTcp,
@@ -67,6 +75,17 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
       const facts = readTlsFacts(socket as TLSSocket);
       metrics.ssl_earliest_cert_expiry = facts.earliestExpirySeconds;
       metrics.tls_version_info = facts.version;
+    }
+    if (spec.steps.length > 0) {
+      const dialogue = await runDialogue(socket, spec.steps, { rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName }, spec.maxReplyBytes, context);
+      socket = dialogue.socket;
+      if (dialogue.problem === "" && spec.steps.some((step) => step.starttls)) {
+        const facts = readTlsFacts(socket as TLSSocket);
+        metrics.ssl_earliest_cert_expiry = facts.earliestExpirySeconds;
+        metrics.tls_version_info = facts.version;
+      }
+      const phases = phasesSoFar(connectPhases);
+      return dialogue.problem === "" ? succeeded(phases, metrics) : failed(dialogue.problem, phases, metrics);
     }
     if (spec.send !== undefined) socket.write(spec.send);
     if (!spec.expect) return succeeded(phasesSoFar(connectPhases), metrics);

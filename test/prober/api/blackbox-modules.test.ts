@@ -11,7 +11,8 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { createServer as createTlsServer } from "node:tls";
+import { createServer as createTlsServer, TLSSocket } from "node:tls";
+import { createInterface } from "node:readline";
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -29,10 +30,14 @@ import { parsePromText, sampleValue } from "./prom-text.ts";
 
 const FIXTURE = join(import.meta.dirname, "../../fixtures/blackbox/blackbox.yml");
 
-/** A server that says `banner` and closes; the prober may reset the connection first, which is no error here. */
+/**
+ * A server that says `banner` and closes; it reads (and drops) what the prober sends, so it sees the
+ * prober's close, and the prober may reset the connection first, which is no error here.
+ */
 function bannerServer(banner: string): TcpServer {
   return createTcpServer((socket) => {
     socket.on("error", () => undefined);
+    socket.resume();
     socket.end(banner);
   });
 }
@@ -79,6 +84,9 @@ describe("GET /probe with blackbox modules", () => {
   let dns = "";
   let grpc = "";
   let pop3s = "";
+  let irc = "";
+  let smtp = "";
+  const ircHeard: string[] = [];
 
   const probe = async (module: string, target: string) => {
     const response = await app.inject({ method: "GET", url: `/probe?module=${module}&target=${encodeURIComponent(target)}` });
@@ -103,11 +111,34 @@ describe("GET /probe with blackbox modules", () => {
       socket.end("+OK POP3 ready\r\n");
     }));
     pop3s = tlsServer.target;
-    closers.push(sshServer.close, otherServer.close, dnsServer.close, tlsServer.close, async () => health.close());
+    // An IRC server as irc_banner expects one: it pings after NICK and USER and welcomes after the right PONG.
+    const ircServer = await listenTcp(createTcpServer((socket) => {
+      socket.on("error", () => undefined);
+      createInterface({ input: socket }).on("line", (line) => {
+        ircHeard.push(line);
+        if (line.startsWith("USER ")) socket.write("PING :token-42\r\n");
+        if (line === "PONG token-42") socket.end(":irc.local 001 prober :Welcome\r\n");
+      });
+    }));
+    irc = ircServer.target;
+    // STARTTLS as SMTP does it: a plain greeting, then TLS after the client asks for it.
+    const smtpServer = await listenTcp(createTcpServer((socket) => {
+      socket.on("error", () => undefined);
+      socket.write("220 smtp.local ready\r\n");
+      socket.once("data", () => {
+        socket.write("220 go ahead\r\n", () => {
+          const secure = new TLSSocket(socket, { isServer: true, key: certificate.keyPem, cert: certificate.certPem });
+          secure.on("error", () => undefined);
+          secure.on("secure", () => secure.end("+OK secured\r\n"));
+        });
+      });
+    }));
+    smtp = smtpServer.target;
+    closers.push(sshServer.close, otherServer.close, dnsServer.close, tlsServer.close, ircServer.close, smtpServer.close, async () => health.close());
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
     await harness.start();
@@ -150,6 +181,17 @@ describe("GET /probe with blackbox modules", () => {
     const wrongBanner = await probe("ssh_banner", notSsh);
     assert.equal(wrongBanner.status, 200);
     assert.equal(sampleValue(wrongBanner.samples, "probe_success"), 0);
+  });
+
+  it("runs a query_response dialogue: irc_banner's sends, the PONG with the PING's group, and STARTTLS", async () => {
+    const chat = await probe("irc_banner", irc);
+    assert.equal(sampleValue(chat.samples, "probe_success"), 1, chat.body);
+    assert.deepEqual(ircHeard, ["NICK prober", "USER prober prober prober :prober", "PONG token-42"]);
+    const starttls = await probe("smtp_starttls", smtp);
+    assert.equal(sampleValue(starttls.samples, "probe_success"), 1, starttls.body);
+    assert.equal(sampleValue(starttls.samples, "probe_tls_version_info", { version: "TLS 1.3" }), 1);
+    const noGreeting = await probe("smtp_starttls", ssh);
+    assert.equal(sampleValue(noGreeting.samples, "probe_success"), 0);
   });
 
   it("asks the target as the DNS server about the module's query_name", async () => {
