@@ -69,11 +69,18 @@ describe("blackbox modules file", () => {
 describe("GET /probe with blackbox modules", () => {
   const requests: Array<{ method: string; url: string }> = [];
   const logLines: string[] = [];
+  const sent: Array<{ header: string; body: string }> = [];
   const http = createHttpServer((request: IncomingMessage, response) => {
     requests.push({ method: request.method ?? "", url: request.url ?? "" });
-    response.statusCode = request.url === "/down" ? 503 : 200;
-    response.setHeader("content-length", 4);
-    response.end("fine");
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      sent.push({ header: String(request.headers["x-probe"] ?? ""), body: Buffer.concat(chunks).toString("utf8") });
+      if (request.url === "/moved") response.setHeader("location", "/ok");
+      response.statusCode = request.url === "/down" ? 503 : request.url === "/moved" ? 302 : 200;
+      response.setHeader("content-length", 4);
+      response.end("fine");
+    });
   });
   let httpTarget = "";
   let harness: ProberHarness;
@@ -138,7 +145,7 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
     await harness.start();
@@ -164,6 +171,16 @@ describe("GET /probe with blackbox modules", () => {
     assert.equal(down.status, 200);
     assert.equal(sampleValue(down.samples, "probe_success"), 0);
     assert.equal(sampleValue(down.samples, "probe_http_status_code"), 503);
+  });
+
+  it("sends the module's method, headers and body, and keeps valid_status_codes and no_follow_redirects", async () => {
+    const moved = await probe("http_put_redirect", `${httpTarget}/moved`);
+    assert.equal(sampleValue(moved.samples, "probe_success"), 1, moved.body);
+    assert.equal(sampleValue(moved.samples, "probe_http_status_code"), 302);
+    assert.deepEqual(requests.at(-1), { method: "PUT", url: "/moved" });
+    assert.deepEqual(sent.at(-1), { header: "blackbox", body: "hello" });
+    const notRedirected = await probe("http_put_redirect", `${httpTarget}/ok`);
+    assert.equal(sampleValue(notRedirected.samples, "probe_success"), 0, "200 is not in valid_status_codes [302]");
   });
 
   it("answers 400 only for an unknown module or an unusable target", async () => {
@@ -231,8 +248,8 @@ describe("GET /probe with blackbox modules", () => {
     assert.deepEqual(health.samples.filter((sample) => sample.name === "probe_grpc_healthcheck_response").map((sample) => [sample.labels.serving_status, sample.value]), [["UNKNOWN", 0], ["SERVING", 1], ["NOT_SERVING", 0], ["SERVICE_UNKNOWN", 0]]);
   });
 
-  it("answers modules that cannot run here (icmp, HTTP/3, websocket) with probe_success 0 and a log line saying why", async () => {
-    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/]] as const) {
+  it("answers modules that cannot run here (icmp, HTTP/3, websocket, dns over tcp) with probe_success 0 and a log line saying why", async () => {
+    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/], ["dns_tcp", /transport_protocol .{0,4}tcp.{0,4}: meshsight asks over udp/]] as const) {
       const before = logLines.length;
       const answer = await probe(module, module.startsWith("http") ? `${httpTarget}/ok` : "127.0.0.1");
       assert.equal(answer.status, 200, module);
