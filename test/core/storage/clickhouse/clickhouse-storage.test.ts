@@ -9,6 +9,7 @@ import { StorageUnavailableError } from "../../../../core/storage/port.ts";
 import { RejectCounter } from "../../../../core/telemetry/rejects.ts";
 import { Registry } from "prom-client";
 import { freePort, useClickHouse, type RunningService } from "../../../services/index.ts";
+import { waitFor } from "../../../support/wait-for.ts";
 import { capturingLogger, freshDatabaseName, minuteRow, RETENTION, rawClient, rawSelect } from "./helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 10, 0);
@@ -163,10 +164,14 @@ void describe("ClickHouseStorage on a real server", () => {
     assert.deepEqual(await storage.listEntities({ kind: "instance", service: "merge.default", seenSinceMs: 0, limit: 10 }), expected, "before merges");
     // ReplacingMergeTree keeps one row per sorting key once merged: the entity row's own attributes are
     // then the latest row's only, so the merged view must come from the per-key table.
-    await client.command({ query: `OPTIMIZE TABLE ${database}.entities FINAL` });
-    await client.command({ query: `OPTIMIZE TABLE ${database}.entity_attributes FINAL` });
-    const [{ rows } = { rows: "" }] = await rawSelect<{ rows: string }>(client, `SELECT toString(count()) AS rows FROM ${database}.entities WHERE service = 'merge.default'`);
-    assert.equal(rows, "1", "the merge ran");
+    // OPTIMIZE is not guaranteed to merge at once (a busy server may postpone it): ask until it has.
+    const entityRows = async (): Promise<string> =>
+      (await rawSelect<{ rows: string }>(client, `SELECT toString(count()) AS rows FROM ${database}.entities WHERE service = 'merge.default'`))[0]?.rows ?? "";
+    await waitFor(async () => {
+      await client.command({ query: `OPTIMIZE TABLE ${database}.entities FINAL` });
+      await client.command({ query: `OPTIMIZE TABLE ${database}.entity_attributes FINAL` });
+      return (await entityRows()) === "1";
+    }, "the merge to run");
     assert.deepEqual(await storage.listEntities({ kind: "instance", service: "merge.default", seenSinceMs: 0, limit: 10 }), expected, "after merges");
   });
 
