@@ -9,6 +9,17 @@ import { waitForValue } from "../support/wait-for.ts";
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEADLINE_MS = 90_000;
 
+/**
+ * Every data receiver on a port the system picks, so a test's meshsight never collides with another
+ * process (tests run side by side); the HTTP port is given as a flag and read back from the log.
+ */
+export const RECEIVERS_ON_FREE_PORTS: Readonly<Record<string, string>> = {
+  MESHSIGHT_ALS_PORT: "0",
+  MESHSIGHT_OTLP_GRPC_PORT: "0",
+  MESHSIGHT_OTLP_HTTP_PORT: "0",
+  MESHSIGHT_ZIPKIN_PORT: "0",
+};
+
 export interface CliRun {
   child: ChildProcess;
   stdoutLines(): string[];

@@ -8,7 +8,7 @@ import { startFakeBatchApi } from "../prober/kinds/support/fake-batch-api.ts";
 import { listen } from "../prober/kinds/support/servers.ts";
 import { freePort } from "../services/index.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { killIfRunning, runCli, stopWith, waitForHttpPort, type CliRun } from "./cli-process.ts";
+import { type CliRun, killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort } from "./cli-process.ts";
 
 const SDK = fileURLToPath(new URL("../../prober/sdk/define-probe.ts", import.meta.url));
 
@@ -79,10 +79,7 @@ export default defineProbe({
     const port = await freePort();
     run = runCli(["start", "--http-port", String(port), "--host", "127.0.0.1"], {
       MESHSIGHT_DATA_DIR: join(dir, "data"),
-      MESHSIGHT_ALS_PORT: "0",
-      MESHSIGHT_OTLP_GRPC_PORT: "0",
-      MESHSIGHT_OTLP_HTTP_PORT: "0",
-      MESHSIGHT_ZIPKIN_PORT: "0",
+      ...RECEIVERS_ON_FREE_PORTS,
       MESHSIGHT_KUBERNETES: "off",
       KUBECONFIG: join(dir, "kubeconfig"),
       MESHSIGHT_PROBE_CASE_FILES: join(dir, "cases.yaml"),

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { waitForValue } from "../support/wait-for.ts";
-import { killIfRunning, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "./cli-process.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "./cli-process.ts";
 
 /**
  * The README's demo as a newcomer runs it: `meshsight start` on the embedded defaults, then
@@ -35,8 +35,8 @@ after(() => {
 void describe("the README demo", () => {
   void it("shows exactly the bookinfo graph, with the callee's calls on each edge", async () => {
     const server = runCli(
-      ["start", "--http-port", "0", "--als-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--zipkin-port", "0", "--host", "127.0.0.1", "--flush-interval-seconds", "1"],
-      { MESHSIGHT_DATA_DIR: dataDir },
+      ["start", "--http-port", "0", "--host", "127.0.0.1", "--flush-interval-seconds", "1"],
+      { MESHSIGHT_DATA_DIR: dataDir, ...RECEIVERS_ON_FREE_PORTS },
     );
     runs.push(server);
     const httpPort = await waitForHttpPort(server);

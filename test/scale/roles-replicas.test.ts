@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { killIfRunning, runCli, stopWith, waitForHttpPort, type CliRun } from "../cli/cli-process.ts";
+import { type CliRun, killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort } from "../cli/cli-process.ts";
 import { useClickHouse, useRedis, type RunningService } from "../services/index.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -76,10 +76,7 @@ void describe("two meshsight replicas on one Redis and one ClickHouse", () => {
       MESHSIGHT_CLICKHOUSE_DATABASE: database,
       MESHSIGHT_REDIS_URL: redis.url,
       MESHSIGHT_QUEUE_PREFIX: prefix,
-      MESHSIGHT_ALS_PORT: "0",
-      MESHSIGHT_OTLP_GRPC_PORT: "0",
-      MESHSIGHT_OTLP_HTTP_PORT: "0",
-      MESHSIGHT_ZIPKIN_PORT: "0",
+      ...RECEIVERS_ON_FREE_PORTS,
       MESHSIGHT_KUBERNETES: "off",
       MESHSIGHT_ANALYZER_INTERVAL_MS: String(ROUND_MS),
       MESHSIGHT_ALARM_RULES_FILE: join(dir, "rules.yaml"),

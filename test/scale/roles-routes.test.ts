@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { killIfRunning, runCli, stopWith, waitForHttpPort, type CliRun } from "../cli/cli-process.ts";
+import { type CliRun, killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort } from "../cli/cli-process.ts";
 
 interface LogLine {
   msg?: string;
@@ -24,10 +24,7 @@ void describe("meshsight start --role", () => {
   const start = async (role: "collector" | "api"): Promise<void> => {
     const run = runCli(["start", "--role", role, "--http-port", "0", "--host", "127.0.0.1"], {
       MESHSIGHT_DATA_DIR: join(dir, role),
-      MESHSIGHT_ALS_PORT: "0",
-      MESHSIGHT_OTLP_GRPC_PORT: "0",
-      MESHSIGHT_OTLP_HTTP_PORT: "0",
-      MESHSIGHT_ZIPKIN_PORT: "0",
+      ...RECEIVERS_ON_FREE_PORTS,
       MESHSIGHT_KUBERNETES: "off",
     });
     processes[role].run = run;

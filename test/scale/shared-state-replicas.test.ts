@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { killIfRunning, runCli, stopWith, waitForHttpPort, type CliRun } from "../cli/cli-process.ts";
+import { type CliRun, killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort } from "../cli/cli-process.ts";
 import { useRedis, type RunningService } from "../services/index.ts";
 
 /** The probe target: healthy, counting requests. */
@@ -35,10 +35,7 @@ void describe("shared state across two replicas on one Redis", () => {
       MESHSIGHT_DATA_DIR: join(dir, name),
       MESHSIGHT_REDIS_URL: redis.url,
       MESHSIGHT_QUEUE_PREFIX: prefix,
-      MESHSIGHT_ALS_PORT: "0",
-      MESHSIGHT_OTLP_GRPC_PORT: "0",
-      MESHSIGHT_OTLP_HTTP_PORT: "0",
-      MESHSIGHT_ZIPKIN_PORT: "0",
+      ...RECEIVERS_ON_FREE_PORTS,
       MESHSIGHT_KUBERNETES: "off",
       // The probe target listens on loopback, which the egress policy denies unless allowed.
       MESHSIGHT_PROBE_EGRESS_ALLOW: "127.0.0.0/8",
