@@ -27,7 +27,7 @@ const DEBIAN_PACKAGES: Record<string, string> = {
   "prometheus-alertmanager": "prometheus-alertmanager",
 };
 
-function binaryPath(name: string): string {
+export function binaryPath(name: string): string {
   for (const dir of ["/usr/bin", "/usr/sbin", "/usr/local/bin"]) {
     const candidate = join(dir, name);
     if (existsSync(candidate)) return candidate;
@@ -55,7 +55,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it returns true or the deadline passes; fails with the child's last output. */
-async function waitUntil(what: string, child: ChildProcess, probe: () => Promise<boolean>): Promise<void> {
+export async function waitUntil(what: string, child: ChildProcess, probe: () => Promise<boolean>): Promise<void> {
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
@@ -77,7 +77,8 @@ async function httpAnswers(url: string, expected?: string): Promise<boolean> {
   return response.ok && (expected === undefined || body.includes(expected));
 }
 
-function stopper(child: ChildProcess, dir: string): () => Promise<void> {
+/** Stops `child`, then removes `dir` (nothing when undefined: the caller keeps it). */
+export function stopper(child: ChildProcess, dir: string | undefined): () => Promise<void> {
   return async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -86,7 +87,7 @@ function stopper(child: ChildProcess, dir: string): () => Promise<void> {
       await exited;
       clearTimeout(timer);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   };
 }
 
@@ -95,8 +96,14 @@ export interface ClickHouseServerOptions {
   listenHost?: string;
   httpPort?: number;
   tcpPort?: number;
+  /** Default a free port; fixed when a stopped node must come back as the same replica. */
+  interserverPort?: number;
   /** `<remote_servers>` body (inside the root element), written to a config.d file next to a copy of the system config. */
   remoteServersXml?: string;
+  /** More top-level config elements (zookeeper, macros, ...) for that config.d file; needs `remoteServersXml`. */
+  extraConfigXml?: string;
+  /** A data directory the caller owns and keeps across a stop, so the server can start again with its data; default a fresh one removed at stop. */
+  dataDir?: string;
 }
 
 const SYSTEM_CONFIG_DIR = "/etc/clickhouse-server";
@@ -105,23 +112,27 @@ const SYSTEM_CONFIG_DIR = "/etc/clickhouse-server";
  * A private config directory: the system config and users copied, plus config.d/remote-servers.xml.
  * ClickHouse reads config.d next to the main file, and remote_servers cannot be set from the command line.
  */
-function writeClusterConfig(dir: string, remoteServersXml: string): string {
+function writeClusterConfig(dir: string, remoteServersXml: string, extraConfigXml = ""): string {
   const configDir = join(dir, "etc");
   mkdirSync(join(configDir, "config.d"), { recursive: true });
   for (const file of ["config.xml", "users.xml"]) copyFileSync(join(SYSTEM_CONFIG_DIR, file), join(configDir, file));
-  writeFileSync(join(configDir, "config.d", "remote-servers.xml"), `<yandex>\n<remote_servers replace="replace">\n${remoteServersXml}\n</remote_servers>\n</yandex>\n`);
+  writeFileSync(
+    join(configDir, "config.d", "remote-servers.xml"),
+    `<yandex>\n<remote_servers replace="replace">\n${remoteServersXml}\n</remote_servers>\n${extraConfigXml}\n</yandex>\n`,
+  );
   return join(configDir, "config.xml");
 }
 
 export async function startClickHouse(options: ClickHouseServerOptions = {}): Promise<RunningService> {
   const binary = binaryPath("clickhouse-server");
-  const dir = mkdtempSync(join(tmpdir(), "meshsight-ch-"));
-  for (const sub of ["tmp", "user_files", "format_schemas"]) mkdirSync(join(dir, sub));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "meshsight-ch-"));
+  for (const sub of ["tmp", "user_files", "format_schemas"]) mkdirSync(join(dir, sub), { recursive: true });
   const host = options.listenHost ?? "127.0.0.1";
   const httpPort = options.httpPort ?? (await freePort());
   const tcpPort = options.tcpPort ?? (await freePort());
-  const interserverPort = await freePort();
-  const configFile = options.remoteServersXml === undefined ? join(SYSTEM_CONFIG_DIR, "config.xml") : writeClusterConfig(dir, options.remoteServersXml);
+  const interserverPort = options.interserverPort ?? (await freePort());
+  const configFile =
+    options.remoteServersXml === undefined ? join(SYSTEM_CONFIG_DIR, "config.xml") : writeClusterConfig(dir, options.remoteServersXml, options.extraConfigXml);
   const child = spawn(
     binary,
     [
@@ -142,7 +153,7 @@ export async function startClickHouse(options: ClickHouseServerOptions = {}): Pr
   );
   const url = `http://${host}:${httpPort}`;
   await waitUntil("clickhouse-server", child, () => httpAnswers(`${url}/ping`, "Ok."));
-  return { url, stop: stopper(child, dir) };
+  return { url, stop: stopper(child, options.dataDir === undefined ? dir : undefined) };
 }
 
 export interface RunningClickHouseCluster {
