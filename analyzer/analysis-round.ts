@@ -5,6 +5,7 @@ import type { AlertBook, AlertRecord, RoundChanges } from "./alerts/alert-book.t
 import { assignIncidents } from "./alerts/incidents.ts";
 import { notificationsFor } from "./alerts/notification-policy.ts";
 import type { AlertDispatcher } from "./alerts/notification.ts";
+import { isNewsworthy, refineVerdict, verdictName } from "./alerts/root-cause-refinement.ts";
 import type { SilenceBook } from "./alerts/silences.ts";
 import type { AnalyzerMetrics } from "./analyzer-metrics.ts";
 import { readAnalysisWindow } from "./health/analysis-window.ts";
@@ -39,12 +40,9 @@ export interface AnalysisRoundDeps {
   limits: { healthWindowMinutes: number; maxEntitiesPerScope: number; maxRootCauseLookups: number; rootCauseWindowMinutes: number };
 }
 
-/** Root-cause analyses tried per alert before giving up (each round retries one that found nothing). */
-const MAX_ROOT_CAUSE_ATTEMPTS = 3;
-
 /**
  * One analysis round: read the window, judge health, evaluate rules, move alerts through their
- * lifecycle, apply silences, find root causes for new alerts, and hand notifications to the outputs.
+ * lifecycle, apply silences, find or refine the root cause of every firing alert, and hand notifications to the outputs.
  */
 export class AnalysisRound {
   private health: HealthReport | undefined;
@@ -73,9 +71,9 @@ export class AnalysisRound {
     const changes = deps.book.observe(findBreaches(rules.rules, window), rules.byName, nowMs);
     const active = [...changes.fired, ...changes.stillFiring];
     for (const record of active) this.applySilences(record, nowMs);
-    await this.findRootCauses(active, nowMs);
+    const refined = await this.refreshRootCauses(active, nowMs);
     for (const record of assignIncidents(deps.book.snapshot(), active, nowMs)) deps.book.note(record, nowMs, "incident", `${record.alert.incidentId ?? ""} (${record.incidentSubject ?? ""})`);
-    for (const notification of notificationsFor(changes, rules.byName, nowMs, (...event) => deps.book.note(...event))) {
+    for (const notification of notificationsFor(changes, refined, rules.byName, nowMs, (...event) => deps.book.note(...event))) {
       if (notification.change !== "resolved" && notification.record.silencedBy.length > 0) {
         deps.metrics.countNotification(notification.change, "silenced");
         continue;
@@ -103,22 +101,35 @@ export class AnalysisRound {
     record.silencedBy = matching;
   }
 
-  private async findRootCauses(active: readonly AlertRecord[], nowMs: number): Promise<void> {
+  /**
+   * Asks for the root cause of every firing alert each round, so a verdict follows the fault as the window fills
+   * with it (reviews.default first, the pod that stopped serving a few rounds later). Alerts without a verdict go
+   * first, then those asked longest ago, so the per-round cap delays a lookup but never starves one. Returns the
+   * alerts whose cause changed or sharpened: their receivers get an "updated" notification.
+   */
+  private async refreshRootCauses(active: readonly AlertRecord[], nowMs: number): Promise<Set<AlertRecord>> {
     const { deps } = this;
-    const pending = active.filter((record) => record.alert.rootCause === null && record.service !== "" && record.rootCauseAttempts < MAX_ROOT_CAUSE_ATTEMPTS);
+    const askable = active
+      .filter((record) => record.service !== "")
+      .sort((a, b) => Number(a.alert.rootCause !== null) - Number(b.alert.rootCause !== null) || (a.rootCauseCheckedMs ?? 0) - (b.rootCauseCheckedMs ?? 0));
     // Alerts of one service share a verdict: one analysis per service and round.
     const verdicts = new Map<string, RootCause | null>();
-    for (const record of pending) {
+    const refined = new Set<AlertRecord>();
+    for (const record of askable) {
       if (!verdicts.has(record.service)) {
         if (verdicts.size >= deps.limits.maxRootCauseLookups) continue;
         verdicts.set(record.service, await this.findRootCause(record.service, nowMs));
       }
-      record.rootCauseAttempts++;
-      const verdict = verdicts.get(record.service) ?? null;
-      if (verdict === null) continue;
-      record.alert.rootCause = verdict;
-      deps.book.note(record, nowMs, "root-cause", `${verdict.service}${verdict.instance ? ` (${verdict.instance})` : ""}: ${verdict.reason}`);
+      record.rootCauseCheckedMs = nowMs;
+      const previous = record.alert.rootCause;
+      const { move, rootCause } = refineVerdict(previous, verdicts.get(record.service) ?? null);
+      record.alert.rootCause = rootCause;
+      if (rootCause === null || move === "kept" || move === "refreshed") continue;
+      if (move === "found") deps.book.note(record, nowMs, "root-cause", `${verdictName(rootCause)}: ${rootCause.reason}`);
+      else deps.book.note(record, nowMs, "root-cause-refined", `${move}: ${previous === null ? "" : verdictName(previous)} -> ${verdictName(rootCause)}: ${rootCause.reason}`);
+      if (isNewsworthy(move)) refined.add(record);
     }
+    return refined;
   }
 
   private async findRootCause(service: string, nowMs: number): Promise<RootCause | null> {

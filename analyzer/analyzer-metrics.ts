@@ -26,7 +26,7 @@ export class AnalyzerMetrics {
     this.rounds = new Counter({ name: "meshsight_analyzer_rounds_total", help: "Analysis rounds by result (ok, failed).", labelNames: ["result"], registers });
     this.skipped = new Counter({ name: "meshsight_analyzer_skipped_entities_total", help: "Entities left out of a round because their scope had more than analyzer.maxEntitiesPerScope.", labelNames: ["scope"], registers });
     this.ruleReloads = new Counter({ name: "meshsight_alarm_rule_reloads_total", help: "Alarm rule loads by result (applied, rejected); a rejected file leaves the previous rules in force.", labelNames: ["result"], registers });
-    this.notifications = new Counter({ name: "meshsight_alert_notifications_total", help: "Alert notifications handed to the outputs by change (firing, reminder, resolved) and result (queued, failed, silenced).", labelNames: ["change", "result"], registers });
+    this.notifications = new Counter({ name: "meshsight_alert_notifications_total", help: "Alert notifications handed to the outputs by change (firing, updated, reminder, resolved) and result (queued, failed, silenced).", labelNames: ["change", "result"], registers });
     this.roundSeconds = new Gauge({ name: "meshsight_analyzer_round_duration_seconds", help: "Wall time of the last analysis round.", registers });
     for (const state of ["firing", "silenced", "resolved"]) this.alerts.set({ state }, 0);
   }

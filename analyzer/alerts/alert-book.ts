@@ -4,7 +4,7 @@ import type { Breach } from "../rules/rule-evaluator.ts";
 import type { AlarmRule } from "../rules/rule.ts";
 import { renderMessage } from "./message-template.ts";
 
-export type TimelineEventKind = "firing" | "notified" | "repeat" | "recovering" | "resolved" | "silenced" | "unsilenced" | "root-cause" | "incident";
+export type TimelineEventKind = "firing" | "notified" | "repeat" | "recovering" | "resolved" | "silenced" | "unsilenced" | "root-cause" | "root-cause-refined" | "incident";
 
 export interface TimelineEvent {
   atMs: number;
@@ -30,7 +30,8 @@ export interface AlertRecord {
   lastNotifiedMs: number;
   isFiringNotified: boolean;
   silencedBy: string[];
-  rootCauseAttempts: number;
+  /** When its root cause was last asked for (absent: never); the longest unasked go first when a round's lookups run short. */
+  rootCauseCheckedMs?: number;
   /** What its incident groups by, fixed when it joined one (incidents.ts). */
   incidentSubject?: string;
 }
@@ -167,7 +168,6 @@ export class AlertBook {
       lastNotifiedMs: 0,
       isFiringNotified: false,
       silencedBy: [],
-      rootCauseAttempts: 0,
     };
     update(record, breach);
     this.note(record, nowMs, "firing", `${rule.expression.source}: ${breach.breachingMinutes} of ${rule.periodMinutes} minutes breaching`);

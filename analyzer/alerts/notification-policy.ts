@@ -15,12 +15,15 @@ const MINUTE_MS = 60_000;
  * Which notifications a round's changes call for:
  * - "firing" for a new alert, and for a firing one no receiver has heard of yet (it was silenced, or
  *   queueing failed);
+ * - "updated" for a firing alert whose receivers heard of it when its root cause changed or sharpened this round
+ *   (`refined`); it also counts as the reminder, which would say the same;
  * - "reminder" while firing, every silence-period minutes (none when 0): the only thing the silence period
  *   throttles, since it is for people. Receivers that lease alerts are kept by standingNotifications instead;
  * - "resolved" only for alerts whose firing went out: a receiver never hears of an alert only resolving.
  */
 export function notificationsFor(
   changes: RoundChanges,
+  refined: ReadonlySet<AlertRecord>,
   rules: ReadonlyMap<string, AlarmRule>,
   nowMs: number,
   note: (record: AlertRecord, atMs: number, event: TimelineEventKind, detail: string) => void,
@@ -39,6 +42,17 @@ export function notificationsFor(
   for (const record of changes.stillFiring) {
     if (!record.isFiringNotified) {
       pending.push(firing(record));
+      continue;
+    }
+    if (refined.has(record)) {
+      pending.push({
+        record,
+        change: "updated",
+        markSent: () => {
+          record.lastNotifiedMs = nowMs;
+          note(record, nowMs, "notified", "updated");
+        },
+      });
       continue;
     }
     const silenceMs = (rules.get(record.alert.rule)?.silencePeriodMinutes ?? 0) * MINUTE_MS;

@@ -3,13 +3,14 @@ import type { Alert } from "../../core/model/alert.ts";
 /**
  * What the alert lifecycle hands to the outputs: one alert and why it is being sent.
  * - "firing" and "resolved": the alert started or ended; every output gets them.
+ * - "updated": still firing, and its root cause changed or sharpened (another service, or one instance named).
  * - "reminder": still firing after the rule's silence-period; for people (webhooks, chat, SkyWalking hooks).
  * - "repeat": still firing, re-sent on the outputs' own timer (outputs.alertmanagerResendIntervalMs) so receivers
  *   that lease alerts (Alertmanager's endsAt) keep them active, whatever the rule's silence-period.
  */
 export interface AlertNotification {
   alert: Alert;
-  change: "firing" | "resolved" | "repeat" | "reminder";
+  change: "firing" | "resolved" | "updated" | "repeat" | "reminder";
   /** Output names from the rule; empty means every configured output. */
   outputs: readonly string[];
 }

@@ -3,11 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnalysis, type Analysis } from "../../analyzer/analysis.ts";
+import { fanOutDispatcher } from "../../analyzer/alerts/notification.ts";
 import { analyzerSection } from "../../analyzer/config.ts";
 import { loadAlsProtocol } from "../../collector/simulator/als-protocol.ts";
 import type { BookinfoFault } from "../../collector/simulator/bookinfo-traffic.ts";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
+import { createAlertOutputs, outputsSection } from "../../analyzer/outputs/alert-outputs.ts";
 import { buildApp } from "../../core/http/app.ts";
+import { InlineQueue } from "../../core/queue/inline.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { startTestCollector, type TestCollector } from "../support/test-collector.ts";
@@ -17,7 +20,8 @@ import { logger, MINUTE_MS, RecordingDispatcher } from "./analyzer-harness.ts";
 /**
  * The analyzer end to end on bookinfo: simulated traffic over real ALS gRPC into an in-process collector
  * on DuckDB, and the analyzer with its built-in rules and the real root-cause finder, its clock set by
- * the test (`now`) so rounds look at simulated minutes while they run on the real loop.
+ * the test (`now`) so rounds look at simulated minutes while they run on the real loop. With `outputs`
+ * (the outputs config section) the notifications also go through the real alert outputs to their receivers.
  */
 export interface BookinfoStand {
   storage: DuckDbStorage;
@@ -30,7 +34,7 @@ export interface BookinfoStand {
   close(): Promise<void>;
 }
 
-export async function startBookinfoStand(options: { now: () => number; roundMs: number; firstMinuteMs: number }): Promise<BookinfoStand> {
+export async function startBookinfoStand(options: { now: () => number; roundMs: number; firstMinuteMs: number; outputs?: Record<string, unknown> }): Promise<BookinfoStand> {
   const dir = mkdtempSync(join(tmpdir(), "meshsight-bookinfo-stand-"));
   const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 }, logger });
   const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
@@ -38,8 +42,20 @@ export async function startBookinfoStand(options: { now: () => number; roundMs: 
   const protocol = loadAlsProtocol();
   await storage.start();
   const collector: TestCollector = await startTestCollector({ storage, logger, settings: { latenessSeconds: 3_600 } });
-  const analyzer = createAnalysis({ config: analyzerSection.schema.parse({ intervalMs: options.roundMs }), dataDir: dir, reader: storage, dispatcher, registry, logger, now: options.now });
-  const app = buildApp({ logger, registry, readinessChecks: [], bodyLimitBytes: 1 << 20, routes: analyzer.routes });
+  const queue = new InlineQueue({ maxPending: 1_000, logger });
+  const outputs = options.outputs && createAlertOutputs({ config: outputsSection.schema.parse(options.outputs), queue, registry, logger });
+  for (const component of outputs?.components ?? []) await component.start();
+  const analyzer = createAnalysis({
+    config: analyzerSection.schema.parse({ intervalMs: options.roundMs }),
+    dataDir: dir,
+    reader: storage,
+    dispatcher: outputs ? fanOutDispatcher([dispatcher, outputs.dispatcher], (error) => logger.error({ err: error }, "dispatch failed")) : dispatcher,
+    ...(outputs ? { renewals: outputs.renewals } : {}),
+    registry,
+    logger,
+    now: options.now,
+  });
+  const app = buildApp({ logger, registry, readinessChecks: [], bodyLimitBytes: 1 << 20, routes: [...analyzer.routes, ...(outputs?.routes ?? [])] });
   let sentCalls = 0;
   return {
     storage,
@@ -62,6 +78,8 @@ export async function startBookinfoStand(options: { now: () => number; roundMs: 
     async close() {
       for (const component of [...analyzer.components].reverse()) await component.stop();
       await collector.stop();
+      for (const component of [...(outputs?.components ?? [])].reverse()) await component.stop();
+      await queue.close();
       await app.close();
       await storage.close();
       rmSync(dir, { recursive: true, force: true });

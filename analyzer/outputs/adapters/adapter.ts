@@ -49,7 +49,7 @@ export function httpStatusVerdict(status: number, body: string): ReplyVerdict {
 }
 
 /**
- * Firing, resolved and the rule's silence-period reminders, never lease re-sends: chat rooms and plain webhooks
+ * Firing, resolved, root-cause updates and the rule's silence-period reminders, never lease re-sends: chat rooms and plain webhooks
  * would drown in a message every re-send interval.
  */
 export function sendsToPeople(change: NotificationChange): boolean {

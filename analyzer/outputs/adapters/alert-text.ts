@@ -5,8 +5,10 @@ import type { NotificationChange } from "./adapter.ts";
 
 const MAX_EVIDENCE_LINES = 5;
 
-export function stateWord(change: NotificationChange): "FIRING" | "RESOLVED" {
-  return change === "resolved" ? "RESOLVED" : "FIRING";
+/** An "updated" alert still fires; the word says the message is news about one already paged (a refined root cause). */
+export function stateWord(change: NotificationChange): "FIRING" | "RESOLVED" | "UPDATED" {
+  if (change === "resolved") return "RESOLVED";
+  return change === "updated" ? "UPDATED" : "FIRING";
 }
 
 export function alertTitle(alert: Alert, change: NotificationChange): string {

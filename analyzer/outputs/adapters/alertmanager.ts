@@ -66,7 +66,8 @@ export function toPostableAlert(alert: Alert, isResolved: boolean, nowMs: number
 }
 
 export const alertmanagerAdapter: OutputAdapter = {
-  // "repeat" keeps the lease alive (the dispatcher spaces repeats by the re-send interval); reminders are for people.
+  // "repeat" keeps the lease alive (the dispatcher spaces repeats by the re-send interval); "updated" re-posts the
+  // alert at once with its new root-cause annotations; reminders are for people.
   sendsChange: (change) => change !== "reminder",
   render({ alert, change }, { target, nowMs, publicUrl, alertmanagerLeaseMs }) {
     const body = JSON.stringify([toPostableAlert(alert, change === "resolved", nowMs, alertmanagerLeaseMs, publicUrl)]);

@@ -7,7 +7,7 @@ import { alertLink, isoTime, withAbsoluteRefs } from "./alert-text.ts";
 export interface WebhookPayload {
   version: "1";
   source: "meshsight";
-  /** "repeat" (a lease re-send) never reaches a webhook: sendsToPeople keeps it to Alertmanager. */
+  /** "updated": the root cause changed or sharpened while firing. "repeat" (a lease re-send) never reaches a webhook. */
   change: NotificationChange;
   sentAt: string;
   alert: {

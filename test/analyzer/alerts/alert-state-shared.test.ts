@@ -29,7 +29,6 @@ function alertRecord(id: string): AlertRecord {
     lastNotifiedMs: 0,
     isFiringNotified: true,
     silencedBy: [],
-    rootCauseAttempts: 0,
   };
 }
 

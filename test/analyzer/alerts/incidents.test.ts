@@ -10,7 +10,7 @@ function record(id: string, service: string, cause?: string, startsAtMs = START_
   return {
     alert: { id, rule: "service_sla_low", scope: "service", entity: service, state: "firing", message: "", labels: {}, startsAtMs, endsAtMs: 0, rootCause: cause === undefined ? null : { service: cause, instance: "", score: 0.9, reason: "errors", evidence: [] } },
     fingerprint: id, service, outputs: [], points: [], timeline: [], silencedBy: [], isFiringNotified: false,
-    value: 0, threshold: 0, breachingMinutes: 0, clearSinceMs: 0, lastNotifiedMs: 0, rootCauseAttempts: 0,
+    value: 0, threshold: 0, breachingMinutes: 0, clearSinceMs: 0, lastNotifiedMs: 0,
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { standingNotifications } from "../../../analyzer/alerts/notification-policy.ts";
+import type { RootCause } from "../../../core/model/alert.ts";
 import { analyzerHarness, MINUTE_MS } from "../analyzer-harness.ts";
 
 /** Whole minutes an hour ago: the window arithmetic is exact and nothing else writes there. */
@@ -121,6 +122,34 @@ describe("alert lifecycle", () => {
       assert.ok(records[0]!.timeline.some((event) => event.event === "root-cause" && event.detail.startsWith("db.default")));
       const repeats = standingNotifications(records);
       assert.ok(repeats.length === 2 && repeats.every((each) => each.change === "repeat" && each.alert.rootCause?.service === "db.default"), "re-sends carry the verdict");
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it("asks again every round while firing: a changed or sharpened cause is recorded and sent as updated, a vaguer or missing one keeps the verdict", async () => {
+    const verdict = (service: string, instance = ""): RootCause => ({ service, instance, score: 0.9, reason: `${service} fails`, evidence: [] });
+    // What the finder answers round after round.
+    const answers: (RootCause | null)[] = [null, verdict("db.default"), verdict("db.default"), verdict("db.default", "db-1.default"), verdict("db.default"), null, verdict("cache.default")];
+    const harness = await analyzerHarness({
+      rulesYaml: "rules:\n  - name: failing\n    expression: sla < 90\n    period: 1\n",
+      rootCauses: { find: () => Promise.resolve(answers.shift() ?? null) },
+    });
+    await harness.start();
+    try {
+      await harness.writeMinute("web.default", minute(0), { calls: 10, errors: 5 });
+      for (let round = 0; round < 7; round++) await harness.analyzer.internals.runRound(during(0, 10 + round));
+      const [record] = harness.analyzer.internals.book.firing();
+      assert.equal(record?.alert.rootCause?.service, "cache.default");
+      const causeEvents = record.timeline.filter((event) => event.event.startsWith("root-cause")).map((event) => `${event.event} ${event.detail}`);
+      assert.deepEqual(causeEvents, [
+        "root-cause db.default: db.default fails",
+        "root-cause-refined sharpened: db.default -> db.default (db-1.default): db.default fails",
+        "root-cause-refined changed: db.default (db-1.default) -> cache.default: cache.default fails",
+      ]);
+      assert.deepEqual(harness.dispatcher.changes(), ["firing failing web.default", "updated failing web.default", "updated failing web.default"]);
+      const updates = harness.dispatcher.sent.filter((each) => each.change === "updated").map((each) => [each.alert.rootCause?.service, each.alert.rootCause?.instance]);
+      assert.deepEqual(updates, [["db.default", "db-1.default"], ["cache.default", ""]]);
     } finally {
       await harness.stop();
     }
