@@ -3,9 +3,15 @@ import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
 import { SHARDING_KEYS } from "../../core/storage/clickhouse/cluster-schema.ts";
-import { KEEP_EVERYTHING } from "../support/test-storages.ts";
+import type { MinuteMetrics } from "../../core/model/metrics.ts";
+import type { ProbeResult } from "../../core/model/probe.ts";
+import type { MetricsQuery, ProbeSeriesPoint } from "../../core/storage/port.ts";
+import { assertAggregatesEqual, BASE_MS, DAY, expectedMetrics, histogramOf, HOUR, metricRow, MINUTE, sample } from "../conformance/storage/fixtures.ts";
+import { expectedSeries, expectedTrace, nsAt, probeResult, span } from "../conformance/storage/trace-fixtures.ts";
 import { freshDatabaseName, rawClient, rawSelect } from "../core/storage/clickhouse/helpers.ts";
 import { startReplicatedClickHouse, type RunningReplicatedCluster } from "../services/replicated-clickhouse.ts";
+import { startLostReplyProxy } from "../support/lost-reply-proxy.ts";
+import { KEEP_EVERYTHING } from "../support/test-storages.ts";
 
 /**
  * meshsight on replicated ClickHouse, as docs/deploy-clickhouse.md deploys it: a real ZooKeeper and one shard
@@ -14,6 +20,37 @@ import { startReplicatedClickHouse, type RunningReplicatedCluster } from "../ser
  */
 
 const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? "silent" });
+
+/** Minute rows of three services over two hours, each with a histogram of its own latencies. */
+function minuteRows(service: (i: number) => string, startMs: number, count: number): MinuteMetrics[] {
+  return Array.from({ length: count }, (_, i) => {
+    const latencies = Array.from({ length: 1 + (i % 9) }, (_, j) => 1 + ((i * 37 + j * 101) % 900));
+    return metricRow({
+      timeMs: startMs + i * 3 * MINUTE,
+      service: service(i),
+      calls: latencies.length,
+      errors: i % 3 === 0 ? 1 : 0,
+      latencySumMs: latencies.reduce((sum, value) => sum + value, 0),
+      apdexSatisfied: latencies.filter((value) => value <= 100).length,
+      apdexTolerating: latencies.filter((value) => value > 100 && value <= 400).length,
+      bytesIn: 100 * latencies.length,
+      bytesOut: 300 * latencies.length,
+      histogram: histogramOf(latencies),
+    });
+  });
+}
+
+/** Every resolution, per entity and as series, over [fromMs, fromMs + 1 day). */
+function metricQueries(fromMs: number): MetricsQuery[] {
+  const range = { scope: "service", fromMs, toMs: fromMs + DAY } as const;
+  return (["minute", "hour", "day"] as const).flatMap((resolution) => [
+    { ...range, resolution, groupByTime: true },
+    { ...range, resolution, groupByTime: false },
+  ]);
+}
+
+const roundedSeries = (points: readonly ProbeSeriesPoint[]): ProbeSeriesPoint[] =>
+  points.map((point) => ({ ...point, durationSumMs: Math.round(point.durationSumMs * 1000) / 1000 }));
 
 void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", () => {
   let cluster: RunningReplicatedCluster;
@@ -35,6 +72,19 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
       await client.close();
     }
   };
+
+  /** Waits until `replica` has fetched every part its peers have, so its own tables can be compared exactly. */
+  const syncReplica = async (url: string): Promise<void> => {
+    const client = rawClient(url);
+    try {
+      for (const table of Object.keys(SHARDING_KEYS)) await client.command({ query: `SYSTEM SYNC REPLICA ${database}.${table}_local` });
+    } finally {
+      await client.close();
+    }
+  };
+
+  const countOn = async (url: string, table: string, where: string): Promise<number> =>
+    Number((await selectOn<{ value: number }>(url, `SELECT count() AS value FROM ${database}.${table}_local WHERE ${where}`))[0]?.value);
 
   before(async () => {
     cluster = await startReplicatedClickHouse("meshsight_replicated");
@@ -81,6 +131,66 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
           `${created} created ON CLUSTER`,
         );
       }
+    }
+  });
+
+  void it("answers through one replica exactly what was written through the other: minutes, rollups, samples, spans, probe results", async () => {
+    const [reader, writer] = storages;
+    const fromMs = BASE_MS;
+    const metrics = minuteRows((i) => ["reviews.default", "ratings.default", "details.default"][i % 3]!, fromMs + 2 * MINUTE, 40);
+    // Two writes whose hour and day rollup blocks are identical: replicated rollup tables must keep both.
+    const twin = metricRow({ timeMs: fromMs + 5 * HOUR, service: "twin.default", histogram: histogramOf([5, 50, 500]) });
+    const samples = Array.from({ length: 30 }, (_, i) => sample({ timeMs: fromMs + i * 7_000, isError: i % 4 === 0, responseCode: i % 4 === 0 ? 503 : 200 }));
+    const spans = ["trace-a", "trace-b"].flatMap((traceId, t) => [
+      span({ traceId, spanId: `${traceId}-root`, startTimeUnixNano: nsAt(t * MINUTE), service: "productpage.default" }),
+      span({ traceId, spanId: `${traceId}-child`, parentSpanId: `${traceId}-root`, startTimeUnixNano: nsAt(t * MINUTE + 3), isError: t === 1 }),
+    ]);
+    const probes: ProbeResult[] = Array.from({ length: 24 }, (_, i) =>
+      probeResult({ startedMs: fromMs + i * 20_000, runId: `run-${i}`, target: i % 2 === 0 ? "10.0.0.1:9080" : "10.0.0.2:9080", status: i % 5 === 0 ? "failure" : "success", durationMs: 1 + i }),
+    );
+    for (let start = 0; start < metrics.length; start += 10) await writer!.writeMetrics(metrics.slice(start, start + 10));
+    await writer!.writeMetrics([twin]);
+    await writer!.writeMetrics([{ ...twin, timeMs: twin.timeMs + MINUTE }]);
+    await writer!.writeSamples(samples);
+    await writer!.writeSpans(spans);
+    await writer!.writeProbeResults(probes);
+
+    const readerUrl = cluster.replicas[0]!.url;
+    await syncReplica(readerUrl);
+    // The reading replica holds the rows itself, so the answers below are its own copy, not read from the writer.
+    assert.equal(await countOn(readerUrl, "samples", "1"), samples.length);
+    assert.equal(await countOn(readerUrl, "probe_results", "1"), probes.length);
+
+    const written = [...metrics, twin, { ...twin, timeMs: twin.timeMs + MINUTE }];
+    for (const query of metricQueries(fromMs)) assertAggregatesEqual(await reader!.queryMetrics(query), expectedMetrics(written, query), JSON.stringify(query));
+    assert.deepEqual(
+      await reader!.querySamples({ fromMs, toMs: fromMs + DAY, limit: 1000 }),
+      [...samples].sort((a, b) => b.timeMs - a.timeMs),
+    );
+    for (const traceId of ["trace-a", "trace-b"]) assert.deepEqual(await reader!.getTrace(traceId), expectedTrace(spans, traceId), traceId);
+    assert.deepEqual(await reader!.queryProbeResults({ fromMs, toMs: fromMs + DAY, limit: 1000 }), [...probes].sort((a, b) => b.startedMs - a.startedMs));
+    for (const resolution of ["minute", "hour"] as const) {
+      const query = { fromMs, toMs: fromMs + DAY, resolution };
+      assert.deepEqual(roundedSeries(await reader!.probeSeries(query)), roundedSeries(expectedSeries(probes, query)), resolution);
+    }
+  });
+
+  void it("counts a retried batch once when the server stored it but the client saw the write fail", async () => {
+    const proxy = await startLostReplyProxy(cluster.replicas[1]!.url);
+    const storage = openStorage(proxy.url);
+    try {
+      await storage.start();
+      const fromMs = BASE_MS + 3 * DAY;
+      const rows = minuteRows((i) => `retried-${i % 4}.default`, fromMs, 12);
+      const lost = proxy.loseNextInsertReply();
+      await assert.rejects(storage.writeMetrics(rows), (error: Error) => error.name === "StorageUnavailableError");
+      await lost;
+      // The flusher retries a failed batch as it was; the replicated table recognises the block it already has.
+      await storage.writeMetrics(rows);
+      await syncReplica(cluster.replicas[0]!.url);
+      for (const query of metricQueries(fromMs)) assertAggregatesEqual(await storages[0]!.queryMetrics(query), expectedMetrics(rows, query), JSON.stringify(query));
+    } finally {
+      await proxy.close();
     }
   });
 });
