@@ -72,7 +72,7 @@ function template(index: number): RequestTemplate {
   return { bytes, idOffsets };
 }
 
-const harness = await startTraceHarness({ sampleRate: SAMPLE_RATE, maxSpansPerRequest: PER_REQUEST });
+const harness = await startTraceHarness({ sampleRate: SAMPLE_RATE }, { spanRequests: { maxSpans: PER_REQUEST } });
 const Client = makeGenericClientConstructor({}, "TraceService");
 const client = new Client(`127.0.0.1:${harness.ports.otlpGrpc}`, credentials.createInsecure());
 const templates = Array.from({ length: TEMPLATES }, (_unused, index) => template(index));

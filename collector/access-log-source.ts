@@ -1,10 +1,10 @@
 import type { ProxyRole } from "../core/model/access-log.ts";
-import type { CollectorConfig } from "./config.ts";
+import type { AccessLogFilesConfig } from "./receivers/access-log/config.ts";
 import type { SourceIdentityConfig, StaticSourceIdentity } from "./receivers/access-log/source-identity.ts";
 
 /**
  * Turns what an operator types (`--service reviews.default --instance reviews-v1-abc`, or the
- * collector.accessLog* keys) into the source identity the access-log receivers attach to every line.
+ * receivers.accessLogFiles keys) into the source identity the access-log receivers attach to every line.
  */
 
 export interface OperatorIdentity {
@@ -25,10 +25,10 @@ export function staticIdentityFrom(operator: OperatorIdentity): StaticSourceIden
 }
 
 /** The identity of tailed files: fixed, or read from each file's kubelet path with the fixed one as fallback. */
-export function fileSourceIdentity(config: CollectorConfig): SourceIdentityConfig {
-  const role = config.accessLogRole === "auto" ? undefined : config.accessLogRole;
-  const fixed = staticIdentityFrom({ service: config.accessLogService, instance: config.accessLogInstance, role });
-  if (config.accessLogIdentity === "static") return { kind: "static", identity: fixed };
+export function fileSourceIdentity(config: AccessLogFilesConfig): SourceIdentityConfig {
+  const role = config.role === "auto" ? undefined : config.role;
+  const fixed = staticIdentityFrom({ service: config.service, instance: config.instance, role });
+  if (config.identity === "static") return { kind: "static", identity: fixed };
   const identity: SourceIdentityConfig = { kind: "path", pattern: "kubernetes", fallback: fixed };
   if (role !== undefined) identity.role = role;
   return identity;

@@ -13,6 +13,9 @@ import { MinuteAggregator } from "./aggregate/minute-aggregator.ts";
 import { Sampler } from "./aggregate/sampler.ts";
 import { fileSourceIdentity } from "./access-log-source.ts";
 import { collectorSection } from "./config.ts";
+import { receiversSection } from "./receivers/config.ts";
+import { createSpanReceivers } from "./receivers/span-receivers.ts";
+import { zipkinQueryRoutes } from "./query/trace-zipkin-routes.ts";
 import { EndpointGrouper } from "./endpoints/endpoint-grouper.ts";
 import { readEndpointRulesFile } from "./endpoints/endpoint-rules.ts";
 import { MeshResolver } from "./mesh/mesh-resolver.ts";
@@ -25,9 +28,9 @@ import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
 import type { AuthorizeRequest } from "../core/http/app.ts";
 import type { ConfigOf } from "../core/config/section.ts";
-import type { ReceiversConfig } from "../core/config/sections/receivers.ts";
 import type { RetentionPolicy } from "../core/storage/port.ts";
 import { tuneHeapGrowthForCollector } from "./heap-growth.ts";
+import type { AccessLogFilesConfig } from "./receivers/access-log/config.ts";
 import { tracesSection, type TracesConfig } from "./traces/config.ts";
 import { createTraceComponents } from "./traces/trace-components.ts";
 import type { AccessLogIngest } from "./ingest.ts";
@@ -37,12 +40,11 @@ export { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } fro
 export { simulateBookinfo, SimulatorConnectError } from "./simulator/simulate-bookinfo.ts";
 export { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./simulator/simulate-command.ts";
 
-/** The collector's own config sections; the receivers' ports are still in core's `receivers` section. */
-export const collectorSections = { collector: collectorSection, traces: tracesSection };
+/** The collector's own config sections: aggregation (`collector`), each receiver's (`receivers`), trace handling. */
+export const collectorSections = { collector: collectorSection, receivers: receiversSection, traces: tracesSection };
 
-export interface CollectorConfigs extends Pick<ConfigOf<typeof collectorSections>, "collector"> {
-  receivers: Pick<ReceiversConfig, "alsPort"> & Partial<ReceiversConfig>;
-  /** Trace ingestion (OTLP, Zipkin) and its query APIs; without it the collector takes access logs only. */
+export interface CollectorConfigs extends Pick<ConfigOf<typeof collectorSections>, "collector" | "receivers"> {
+  /** Trace ingestion (OTLP, Zipkin receivers and tail sampling); without it the collector takes access logs only. */
   traces?: TracesConfig;
   /** Storage's minute retention: event-time input older than it is rejected as `expired`; unset, nothing expires. */
   storage?: { retention: Pick<RetentionPolicy, "minuteDays"> };
@@ -55,7 +57,7 @@ export interface EventTimeInput {
   covered(): CoveredRange | null;
 }
 
-/** Where tail offsets go when collector.accessLogOffsetsFile is unset: next to the rest of the local state. */
+/** Where tail offsets go when receivers.accessLogFiles.offsetsFile is unset: next to the rest of the local state. */
 const DEFAULT_OFFSETS_FILE_NAME = "access-log-offsets.json";
 
 export interface CollectorDeps {
@@ -65,7 +67,7 @@ export interface CollectorDeps {
   registry: Registry;
   rejects: RejectCounter;
   logger: Logger;
-  /** storage.dataDir: the default home of the tail offsets file. Needed only when files are tailed without accessLogOffsetsFile. */
+  /** storage.dataDir: the default home of the tail offsets file. Needed only when files are tailed without an offsets file. */
   dataDir?: string;
   /** The API's bearer-token check, so the trace receivers' HTTP ports honour the same tokens (ingest scope). */
   authorize?: AuthorizeRequest;
@@ -137,20 +139,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const traces =
     configs.traces === undefined
       ? undefined
-      : createTraceComponents({
-          config: configs.traces,
-          ports: { otlpGrpc: receivers.otlpGrpcPort ?? 0, otlpHttp: receivers.otlpHttpPort ?? 0, zipkin: receivers.zipkinPort ?? 0 },
-          ...(deps.authorize === undefined ? {} : { authorize: deps.authorize }),
-          host: deps.host,
-          pipeline,
-          grouper,
-          writer: deps.writer,
-          reader: deps.reader,
-          registry,
-          rejects,
-          logger,
-          clock,
-        });
+      : createTraceComponents({ config: configs.traces, pipeline, grouper, writer: deps.writer, registry, rejects, logger, clock });
   // Services whose sidecars send access logs are measured already: their spans must not count them again.
   const notingMeshServices = (input: AccessLogIngest): AccessLogIngest =>
     traces === undefined
@@ -176,15 +165,15 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   };
   const als = new AlsReceiver({
     host: deps.host,
-    port: receivers.alsPort,
+    port: receivers.als.port,
     ingest: accessLogs,
     identify: resolveProxyIdentity,
     rejects,
     logger,
     registry,
-    maxStreams: config.alsMaxStreams,
-    maxConnectionAgeMs: config.alsMaxConnectionAgeMs,
-    maxConnectionAgeGraceMs: config.alsMaxConnectionAgeGraceMs,
+    maxStreams: receivers.als.maxStreams,
+    maxConnectionAgeMs: receivers.als.maxConnectionAgeMs,
+    maxConnectionAgeGraceMs: receivers.als.maxConnectionAgeGraceMs,
   });
   let alsPort: number | undefined;
 
@@ -209,12 +198,24 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
       stop: () => als.stop(),
     },
   ];
-  if (config.accessLogFiles.length > 0) components.push(fileTailerComponent(deps, config, accessLogs, () => eventTimeInput().ingest));
-  const routes: FastifyPluginAsync[] = [
-    ...readApiRoutes(deps.reader, clock),
-    async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects, defaultFormat: config.accessLogFormat }),
-  ];
-  if (traces !== undefined) components.push(...traces.components);
+  if (receivers.accessLogFiles.paths.length > 0) components.push(fileTailerComponent(deps, receivers.accessLogFiles, accessLogs, () => eventTimeInput().ingest));
+  const routes: FastifyPluginAsync[] = [...readApiRoutes(deps.reader, clock), async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects })];
+  if (traces !== undefined) {
+    const spanReceivers = createSpanReceivers(
+      {
+        host: deps.host,
+        ingest: traces.spanIngest,
+        zipkinQueryRoutes: zipkinQueryRoutes(deps.reader, clock),
+        registry,
+        rejects,
+        logger,
+        ...(deps.authorize === undefined ? {} : { authorize: deps.authorize }),
+      },
+      receivers,
+    );
+    // The sampler starts first, so spans the receivers take always have somewhere to go.
+    components.push(...traces.components, ...spanReceivers.components);
+  }
   return { components, pipelineComponents, routes, pipeline, eventTimeInput, alsPort: () => alsPort };
 }
 
@@ -228,24 +229,24 @@ function wrapIngest(inner: AccessLogIngest, ingest: AccessLogIngest["ingest"]): 
   };
 }
 
-/** Tails collector.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */
-function fileTailerComponent(deps: CollectorDeps, config: CollectorConfigs["collector"], ingest: AccessLogIngest, historyInput: () => AccessLogIngest): Component {
+/** Tails receivers.accessLogFiles into the pipeline; stopping saves the offsets, so a restart resumes. */
+function fileTailerComponent(deps: CollectorDeps, config: AccessLogFilesConfig, ingest: AccessLogIngest, historyInput: () => AccessLogIngest): Component {
   const { logger, rejects } = deps;
-  const statePath = config.accessLogOffsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
-  if (statePath === undefined) throw new Error("collector.accessLogFiles is set but neither collector.accessLogOffsetsFile nor a data directory says where to keep tail offsets");
+  const statePath = config.offsetsFile ?? (deps.dataDir === undefined ? undefined : join(deps.dataDir, DEFAULT_OFFSETS_FILE_NAME));
+  if (statePath === undefined) throw new Error("receivers.accessLogFiles.paths is set but neither receivers.accessLogFiles.offsetsFile nor a data directory says where to keep tail offsets");
   // A file the process cannot read is the operator's to see, not a reason to stop tailing the others; but
   // the tailer retries every poll, so the warning is rate limited.
   const warnings = new RateLimitedLog(logger);
-  // Constructing checks the format, so a bad collector.accessLogFormat fails createCollector (exit 2), not a later poll.
+  // Constructing checks the format, so a bad receivers.accessLogFiles.format fails createCollector (exit 2), not a later poll.
   const tailer = new FileTailer({
-    paths: config.accessLogFiles,
-    format: config.accessLogFormat,
+    paths: config.paths,
+    format: config.format,
     identity: fileSourceIdentity(config),
     ingest,
     historyInput,
     rejects,
     statePath,
-    startAt: config.accessLogStartAt,
+    startAt: config.startAt,
     onError: (error) => warnings.warn("unreadable-file", { component: "access-log-files", err: error }, "cannot read an access-log file"),
   });
   return {
@@ -254,7 +255,7 @@ function fileTailerComponent(deps: CollectorDeps, config: CollectorConfigs["coll
       // With ClickHouse nothing else creates the data directory, and offsets that cannot be saved mean replays.
       await mkdir(dirname(statePath), { recursive: true });
       await tailer.start();
-      logger.info({ component: "access-log-files", paths: config.accessLogFiles, format: config.accessLogFormat, statePath }, "tailing access-log files");
+      logger.info({ component: "access-log-files", paths: config.paths, format: config.format, statePath }, "tailing access-log files");
     },
     stop: () => tailer.stop(),
   };

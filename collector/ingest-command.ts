@@ -10,7 +10,9 @@ import type { RejectCounter } from "../core/telemetry/rejects.ts";
 import { staticIdentityFrom, type OperatorIdentity } from "./access-log-source.ts";
 import { coveredByAll } from "./aggregate/minute-admission.ts";
 import { createCollector, type Collector } from "./collector.ts";
-import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN, type CollectorConfig } from "./config.ts";
+import type { CollectorConfig } from "./config.ts";
+import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN } from "./receivers/access-log/config.ts";
+import { receiversSection } from "./receivers/config.ts";
 import { formatSummary, judgeIngest, ProgressLine, type IngestSummary, type ProgressTerminal } from "./ingest-report.ts";
 import { createLineParser } from "./receivers/access-log/formats.ts";
 import { identityFromStatic } from "./receivers/access-log/source-identity.ts";
@@ -170,7 +172,8 @@ export async function runIngestCommand(deps: IngestCommandDeps): Promise<number>
   await checkReadable(deps.options.files);
   const collector = await createCollector(
     { host: "127.0.0.1", writer: deps.storage.writer, reader: deps.storage.reader, registry: deps.registry, rejects: deps.rejects, logger, dataDir: deps.dataDir },
-    { collector: deps.collectorConfig, receivers: { alsPort: 0 }, storage: { retention: deps.retention } },
+    // No listener starts here (pipelineComponents only), so the receivers keep their defaults.
+    { collector: deps.collectorConfig, receivers: receiversSection.schema.parse({}), storage: { retention: deps.retention } },
   ).catch((error: unknown) => {
     throw new IngestUsageError(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`);
   });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { enumField, integerField, shareField } from "../../core/config/fields.ts";
 import { defineSection } from "../../core/config/section.ts";
 
-/** Trace ingestion settings (docs/traces.md). The lead adds this section next to `collector` in cli.ts. */
+/** Trace processing settings: span metrics and tail sampling (docs/traces.md); the span receivers own theirs. */
 export const tracesSection = defineSection(
   z.strictObject({
     spanMetrics: enumField(["all", "non-mesh", "off"], "non-mesh"),
@@ -10,8 +10,6 @@ export const tracesSection = defineSection(
     slowTraceMs: integerField(1, 3_600_000).default(1_000),
     sampleRate: shareField(0.1),
     maxBufferedSpans: integerField(1, 10_000_000).default(200_000),
-    maxSpansPerRequest: integerField(1, 1_000_000).default(50_000),
-    maxRequestBytes: integerField(1024, 1_073_741_824).default(64 * 1024 * 1024),
   }),
   [
     { key: "spanMetrics", env: "MESHSIGHT_SPAN_METRICS", flag: "span-metrics", description: "Which spans feed service metrics: all, non-mesh (skip services measured by mesh sidecars) or off." },
@@ -19,8 +17,6 @@ export const tracesSection = defineSection(
     { key: "slowTraceMs", env: "MESHSIGHT_SLOW_TRACE_MS", flag: "slow-trace-ms", description: "Traces with a span at least this slow are always kept." },
     { key: "sampleRate", env: "MESHSIGHT_TRACE_SAMPLE_RATE", flag: "trace-sample-rate", description: "Share (0..1) of traces without errors or slow spans that are kept." },
     { key: "maxBufferedSpans", env: "MESHSIGHT_TRACE_MAX_BUFFERED_SPANS", flag: "trace-max-buffered-spans", description: "Spans held while waiting for sampling decisions; beyond it the oldest traces are decided early." },
-    { key: "maxSpansPerRequest", env: "MESHSIGHT_TRACE_MAX_SPANS_PER_REQUEST", flag: "trace-max-spans-per-request", description: "Spans one OTLP or Zipkin request may carry." },
-    { key: "maxRequestBytes", env: "MESHSIGHT_TRACE_MAX_REQUEST_BYTES", flag: "trace-max-request-bytes", description: "Largest OTLP or Zipkin request body, after gzip decompression." },
   ],
 );
 

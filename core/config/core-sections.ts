@@ -3,7 +3,6 @@ import { authSection } from "./sections/auth.ts";
 import { httpSection } from "./sections/http.ts";
 import { logSection } from "./sections/log.ts";
 import { queueSection } from "./sections/queue.ts";
-import { receiversSection } from "./sections/receivers.ts";
 import { serverSection } from "./sections/server.ts";
 import { storageSection } from "./sections/storage.ts";
 import { tracingSection } from "./sections/tracing.ts";
@@ -13,7 +12,6 @@ export const coreSections = {
   server: serverSection,
   http: httpSection,
   auth: authSection,
-  receivers: receiversSection,
   storage: storageSection,
   queue: queueSection,
   log: logSection,

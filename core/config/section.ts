@@ -33,3 +33,11 @@ export type ConfigOf<Sections extends ConfigSections> = { [Name in keyof Section
 export function defineSection<Schema extends z.ZodObject>(schema: Schema, bindings: readonly KeyBinding[]): ConfigSection<Schema> {
   return { schema, bindings };
 }
+
+/**
+ * A part's bindings as they read inside the section that nests it under `prefix` (the ALS receiver's `port`
+ * becomes `als.port` in `receivers`), so each part declares its own keys once and the section composes them.
+ */
+export function nestedBindings(prefix: string, bindings: readonly KeyBinding[]): KeyBinding[] {
+  return bindings.map((binding) => ({ ...binding, key: `${prefix}.${binding.key}` }));
+}

@@ -57,6 +57,12 @@ describe("import rules (docs/architecture.md)", () => {
     assert.match(violations[0] ?? "", /receivers hand spans to the port beside collector\/ingest\.ts/);
   });
 
+  it("refuse the trace handling importing a receiver", () => {
+    const violations = importViolations(importsOf("collector/traces/trace-components.ts", 'import { OtlpGrpcReceiver } from "../receivers/otlp/otlp-grpc-receiver.ts";\nimport type { TracesConfig } from "./config.ts";'));
+    assert.equal(violations.length, 1);
+    assert.match(violations[0] ?? "", /trace handling sits behind the span ingest port and knows no receiver/);
+  });
+
   it("refuse one analyzer subsystem reaching into another, and the analyzer's entry skipping a subsystem's entry", () => {
     const violations = importViolations([
       ...importsOf("analyzer/gate/gate-evaluator.ts", 'import { AlertBook } from "../alerts/alert-book.ts";'),

@@ -48,7 +48,7 @@ export const ANALYZER_SUBSYSTEMS: Record<string, { entry: string; prefixes: read
 /** What the analysis subsystem promises the others: the notification an alert produces, and nothing else. */
 const ANALYSIS_CONTRACT = "analyzer/alerts/notification.ts";
 
-/** Receivers decode and hand over through the ports beside collector/ingest.ts; trace handling lives behind them. */
+/** Receivers decode and hand over through the ports beside collector/ingest.ts; trace handling lives behind them, and neither imports the other. */
 const RECEIVERS = "collector/receivers/";
 const TRACES = "collector/traces/";
 
@@ -135,6 +135,7 @@ export function importViolations(edges: readonly ImportEdge[]): string[] {
       }
     }
     if (from.startsWith(RECEIVERS) && to.startsWith(TRACES)) broke("receivers hand spans to the port beside collector/ingest.ts, never to collector/traces/");
+    if (from.startsWith(TRACES) && to.startsWith(RECEIVERS)) broke("trace handling sits behind the span ingest port and knows no receiver; collector/collector.ts puts them together");
   }
   return violations;
 }

@@ -56,8 +56,8 @@ void describe("collector tailing access-log files", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startCollector(settings: Record<string, unknown>): Promise<TestCollector> {
-    const handle = await startTestCollector({ storage, logger, settings, dataDir });
+  async function startCollector(accessLogFiles: Record<string, unknown>): Promise<TestCollector> {
+    const handle = await startTestCollector({ storage, logger, receivers: { accessLogFiles }, dataDir });
     running.push(handle);
     return handle;
   }
@@ -95,7 +95,7 @@ void describe("collector tailing access-log files", () => {
 
   void it("tails lines already in the file and lines appended later into the query API, counting bad lines", async () => {
     writeFileSync(logFile, inboundLine(recentMs, "req-1") + outboundLine(recentMs));
-    const first = await startCollector({ accessLogFiles: logFile, accessLogService: "productpage.default", accessLogInstance: "productpage-v1-abc" });
+    const first = await startCollector({ paths: logFile, service: "productpage.default", instance: "productpage-v1-abc" });
     await waitForCalls(first.collector, "productpage.default", 1);
 
     appendFileSync(logFile, inboundLine(recentMs, "req-2") + "this is not an access log line\n" + inboundLine(recentMs, "req-3"));
@@ -111,23 +111,23 @@ void describe("collector tailing access-log files", () => {
 
     // Written while no collector runs: the restarted one must take exactly these two on top of the three.
     appendFileSync(logFile, inboundLine(recentMs, "req-4") + inboundLine(recentMs, "req-5"));
-    const second = await startCollector({ accessLogFiles: [logFile], accessLogService: "productpage.default" });
+    const second = await startCollector({ paths: [logFile], service: "productpage.default" });
     await waitForCalls(second.collector, "productpage.default", 5);
     await second.stop();
     const after = await services(second.collector);
     assert.equal(after.find((row) => row.name === "productpage.default")?.calls, 5, "nothing was read twice");
   });
 
-  void it("names the proxy from kubelet log paths with accessLogIdentity kubernetes, by the service its callers use", async () => {
+  void it("names the proxy from kubelet log paths with identity kubernetes, by the service its callers use", async () => {
     // The pod name alone would give the workload httpbin-v1.foo; the inbound SNI says callers use httpbin.foo.
     const podDir = join(dir, "pods", "foo_httpbin-v1-d66dcfdc5-kh6v7_4f1c2e0a", "istio-proxy");
     mkdirSync(podDir, { recursive: true });
     writeFileSync(join(podDir, "0.log"), inboundLine(recentMs, "req-k1") + inboundLine(recentMs, "req-k2"));
     const collector = await startCollector({
-      accessLogFiles: `${join(dir, "pods")}/*/istio-proxy/*.log`,
-      accessLogIdentity: "kubernetes",
+      paths: `${join(dir, "pods")}/*/istio-proxy/*.log`,
+      identity: "kubernetes",
       // In a directory nobody created yet, as with ClickHouse storage where no DuckDB file makes the data directory.
-      accessLogOffsetsFile: join(dir, "state", "kubernetes-offsets.json"),
+      offsetsFile: join(dir, "state", "kubernetes-offsets.json"),
     });
     await waitForCalls(collector.collector, "httpbin.foo", 2);
     await collector.stop();
@@ -138,7 +138,7 @@ void describe("collector tailing access-log files", () => {
     const oldMs = Math.floor((Date.now() - 2 * 86_400_000) / 60_000) * 60_000;
     const historyFile = join(dir, "history.log");
     writeFileSync(historyFile, [0, 1_000, 61_000, 62_000, 63_000].map((offset, index) => inboundLine(oldMs + offset, `h-${index}`)).join(""));
-    const collector = await startCollector({ accessLogFiles: historyFile, accessLogService: "ratings.default", accessLogOffsetsFile: join(dir, "history-offsets.json") });
+    const collector = await startCollector({ paths: historyFile, service: "ratings.default", offsetsFile: join(dir, "history-offsets.json") });
     await waitForCalls(collector.collector, "ratings.default", 5, `?from=${oldMs}&to=${oldMs + 2 * 60_000}`);
     // Appended now, the same old time is live input: late by the clock.
     appendFileSync(historyFile, inboundLine(oldMs, "h-late"));
@@ -149,7 +149,7 @@ void describe("collector tailing access-log files", () => {
 
   void it("refuses an unknown access-log format when the collector is created", async () => {
     await assert.rejects(
-      startTestCollector({ storage, logger, settings: { accessLogFiles: logFile, accessLogFormat: "nginx" }, dataDir }),
+      startTestCollector({ storage, logger, receivers: { accessLogFiles: { paths: logFile, format: "nginx" } }, dataDir }),
       /nginx/,
     );
   });

@@ -183,11 +183,11 @@ test("each meshsight Deployment's config file and environment load with meshsigh
       const containerPorts = new Map((container?.ports ?? []).map((port) => [port.name, port.containerPort]));
       assert.equal(containerPorts.get("http"), config.http.port, `${name}: HTTP port`);
       if (config.server.roles.includes("collector")) {
-        assert.equal(containerPorts.get("grpc-als"), config.receivers.alsPort, `${name}: ALS port`);
-        assert.equal(containerPorts.get("grpc-otlp"), config.receivers.otlpGrpcPort);
-        assert.equal(containerPorts.get("http-otlp"), config.receivers.otlpHttpPort);
-        assert.equal(containerPorts.get("http-zipkin"), config.receivers.zipkinPort);
-        assert.ok(config.collector.alsMaxConnectionAgeMs > 0, "collectors bound ALS connection age");
+        assert.equal(containerPorts.get("grpc-als"), config.receivers.als.port, `${name}: ALS port`);
+        assert.equal(containerPorts.get("grpc-otlp"), config.receivers.otlp.grpcPort);
+        assert.equal(containerPorts.get("http-otlp"), config.receivers.otlp.httpPort);
+        assert.equal(containerPorts.get("http-zipkin"), config.receivers.zipkin.port);
+        assert.ok(config.receivers.als.maxConnectionAgeMs > 0, "collectors bound ALS connection age");
       }
     }
     assert.deepEqual([...roles].sort(), ["analyzer", "api", "collector", "prober"], "the Deployments together run every role");

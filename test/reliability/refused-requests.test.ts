@@ -21,8 +21,9 @@ void describe("refused trace requests are counted", () => {
   let harness: TraceHarness;
   before(async () => {
     harness = await startTraceHarness(
-      { maxRequestBytes: MAX_REQUEST_BYTES },
+      {},
       {
+        spanRequests: { maxBytes: MAX_REQUEST_BYTES },
         authorize: async (token) =>
           token === TOKEN ? { isAllowed: true, principal: "ingest" } : token === "reader" ? { isAllowed: false, status: 403, principal: "reader", needed: "ingest" } : false,
       },

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createCollector, type Collector } from "../../collector/collector.ts";
 import { collectorSection } from "../../collector/config.ts";
+import { receiversSection } from "../../collector/receivers/config.ts";
 import { buildBookinfoPods } from "../../collector/simulator/bookinfo-mesh.ts";
 import type { StorageAdapter } from "../../core/storage/port.ts";
 import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
@@ -24,6 +25,8 @@ export interface TestCollectorOptions {
   logger: Logger;
   /** Collector settings over the test defaults (no Kubernetes, 1 s flushes). */
   settings?: Record<string, unknown>;
+  /** Receiver settings (`receivers` section) over the test default of ALS on a free port. */
+  receivers?: Record<string, unknown>;
   dataDir?: string;
 }
 
@@ -40,7 +43,7 @@ export async function startTestCollector(options: TestCollectorOptions): Promise
     logger,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     },
-    { collector: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, ...options.settings }), receivers: { alsPort: 0 } },
+    { collector: collectorSection.schema.parse({ kubernetes: "off", flushIntervalSeconds: 1, ...options.settings }), receivers: receiversSection.schema.parse({ als: { port: 0 }, ...options.receivers }) },
   );
   for (const component of collector.components) await component.start();
   let isStopped = false;

@@ -14,8 +14,6 @@ export interface LogIngestRouteDeps {
   ingest: AccessLogIngest;
   /** The reject counter the pipeline behind `ingest` counts with, so the reply can name its rejects too. */
   rejects: RejectLedger;
-  /** Format when the request names none; default `istio`. */
-  defaultFormat?: string;
   formatOptions?: LineFormatOptions;
   /** Default 16 MiB each. A request is handed to ingest as one batch, so these also bound its memory. */
   maxCompressedBytes?: number;
@@ -53,7 +51,7 @@ function contentEncoding(request: FastifyRequest): "identity" | "gzip" {
 }
 
 function parserFor(request: FastifyRequest, deps: LogIngestRouteDeps): LineParser {
-  const format = setting(request, "format") ?? deps.defaultFormat ?? "istio";
+  const format = setting(request, "format") ?? "istio";
   try {
     return createLineParser(format, deps.formatOptions);
   } catch (error) {

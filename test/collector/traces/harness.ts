@@ -1,6 +1,6 @@
 /**
  * A real collector for trace tests: pipeline, aggregator, flusher, storage (in-memory DuckDB unless a test
- * brings another adapter), the trace components on free ports, and the main API app with the v1 query and
+ * brings another adapter), the trace components and span receivers on free ports, and the main API app with the v1 query and
  * trace routes. Nothing is mocked.
  */
 import type { FastifyInstance } from "fastify";
@@ -13,6 +13,10 @@ import { MeshResolver } from "../../../collector/mesh/mesh-resolver.ts";
 import { NullPeerResolver } from "../../../collector/mesh/peer-resolver.ts";
 import { CollectorPipeline } from "../../../collector/pipeline.ts";
 import { readApiRoutes } from "../../../collector/query/read-api-routes.ts";
+import { receiversSection } from "../../../collector/receivers/config.ts";
+import { createSpanReceivers } from "../../../collector/receivers/span-receivers.ts";
+import type { SpanRequestLimits } from "../../../collector/receivers/span-request-limits.ts";
+import { zipkinQueryRoutes } from "../../../collector/query/trace-zipkin-routes.ts";
 import { tracesSection, type TracesConfig } from "../../../collector/traces/config.ts";
 import { createTraceComponents, type TraceComponents } from "../../../collector/traces/trace-components.ts";
 import { buildApp, type AuthorizeRequest } from "../../../core/http/app.ts";
@@ -46,6 +50,8 @@ export interface TraceHarnessOptions {
   wrapSpanWriter?: (writer: SpanWriter) => SpanWriter;
   /** The receivers' token check, as cli.ts passes it; none by default. */
   authorize?: AuthorizeRequest;
+  /** Bounds of one span request (receivers.spanRequests) over the defaults. */
+  spanRequests?: Partial<SpanRequestLimits>;
 }
 
 export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, options: TraceHarnessOptions = {}): Promise<TraceHarness> {
@@ -67,21 +73,21 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
     rejects: t.rejects,
   });
   const config: TracesConfig = { ...tracesSection.schema.parse({}), decisionWaitSeconds: 600, sampleRate: 1, ...overrides };
-  const traces = createTraceComponents({
-    config,
-    host: "127.0.0.1",
-    ports: { otlpGrpc: 0, otlpHttp: 0, zipkin: 0 },
-    pipeline,
-    grouper,
-    writer: options.wrapSpanWriter?.(storage) ?? storage,
-    reader: storage,
-    registry: t.registry,
-    rejects: t.rejects,
-    logger,
-    ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
-  });
+  const traces = createTraceComponents({ config, pipeline, grouper, writer: options.wrapSpanWriter?.(storage) ?? storage, registry: t.registry, rejects: t.rejects, logger });
+  const receivers = createSpanReceivers(
+    {
+      host: "127.0.0.1",
+      ingest: traces.spanIngest,
+      zipkinQueryRoutes: zipkinQueryRoutes(storage),
+      registry: t.registry,
+      rejects: t.rejects,
+      logger,
+      ...(options.authorize === undefined ? {} : { authorize: options.authorize }),
+    },
+    receiversSection.schema.parse({ otlp: { grpcPort: 0, httpPort: 0 }, zipkin: { port: 0 }, spanRequests: options.spanRequests ?? {} }),
+  );
   const started: Component[] = [];
-  for (const component of traces.components) {
+  for (const component of [...traces.components, ...receivers.components]) {
     await component.start();
     started.push(component);
   }
@@ -92,7 +98,7 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
     bodyLimitBytes: 1024 * 1024,
     routes: readApiRoutes(storage),
   });
-  const bound = traces.boundPorts();
+  const bound = receivers.boundPorts();
   return {
     traces,
     storage,

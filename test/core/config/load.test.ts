@@ -33,10 +33,6 @@ void describe("loadConfig precedence", () => {
   void it("uses the documented defaults when nothing is set", () => {
     const config = loadConfig([], {});
     assert.equal(config.http.port, 8080);
-    assert.equal(config.receivers.alsPort, 11_800);
-    assert.equal(config.receivers.otlpGrpcPort, 4317);
-    assert.equal(config.receivers.otlpHttpPort, 4318);
-    assert.equal(config.receivers.zipkinPort, 9411);
     assert.equal(config.storage.dataDir, "./data");
     assert.equal(config.storage.clickhouse.url, undefined);
     assert.equal(config.storage.clickhouse.database, "meshsight");
@@ -47,13 +43,13 @@ void describe("loadConfig precedence", () => {
   });
 
   void it("layers defaults < file < env < flags, key by key", () => {
-    const file = yamlFile("layers.yaml", "http:\n  port: 1111\nreceivers:\n  alsPort: 2222\n  zipkinPort: 3333\nlog:\n  level: debug\n");
-    const config = loadConfig(["--config", file, "--als-port", "4444"], { MESHSIGHT_ZIPKIN_PORT: "5555", MESHSIGHT_ALS_PORT: "6666" });
-    assert.equal(config.http.port, 1111, "file beats default");
-    assert.equal(config.receivers.zipkinPort, 5555, "env beats file");
-    assert.equal(config.receivers.alsPort, 4444, "flag beats env and file");
+    const file = yamlFile("layers.yaml", "http:\n  port: 1111\n  bodyLimitBytes: 2222\nstorage:\n  dataDir: /from/file\nlog:\n  level: debug\n");
+    const config = loadConfig(["--config", file, "--http-port", "4444"], { MESHSIGHT_DATA_DIR: "/from/env", MESHSIGHT_HTTP_PORT: "6666" });
+    assert.equal(config.http.bodyLimitBytes, 2222, "file beats default");
+    assert.equal(config.storage.dataDir, "/from/env", "env beats file");
+    assert.equal(config.http.port, 4444, "flag beats env and file");
     assert.equal(config.log.level, "debug");
-    assert.equal(config.receivers.otlpGrpcPort, 4317, "untouched keys keep their default");
+    assert.equal(config.storage.clickhouse.database, "meshsight", "untouched keys keep their default");
   });
 
   void it("finds the file through MESHSIGHT_CONFIG, and --config wins over it", () => {

@@ -10,7 +10,7 @@ import { Client, connectivityState, credentials, type ServiceError, status } fro
 import pino from "pino";
 import { Registry } from "prom-client";
 import { RejectCounter } from "../../../../core/telemetry/rejects.ts";
-import { collectorSection } from "../../../../collector/config.ts";
+import { alsReceiverSettings } from "../../../../collector/receivers/envoy-als/config.ts";
 import { AlsReceiver } from "../../../../collector/receivers/envoy-als/als-receiver.ts";
 import { httpEntry, identifier, streamMessage } from "../../../../collector/simulator/envoy-entries.ts";
 import { waitFor } from "../../../support/wait-for.ts";
@@ -184,12 +184,12 @@ test("a stream that ignores the GOAWAY is closed when the grace ends, after ever
   }
 });
 
-test("connection age and grace are collector settings with defaults, and a negative age is refused", () => {
-  const defaults = collectorSection.schema.parse({});
-  assert.equal(defaults.alsMaxConnectionAgeMs, 600_000);
-  assert.equal(defaults.alsMaxConnectionAgeGraceMs, 30_000);
-  assert.equal(collectorSection.schema.parse({ alsMaxConnectionAgeMs: "0" }).alsMaxConnectionAgeMs, 0);
-  assert.throws(() => collectorSection.schema.parse({ alsMaxConnectionAgeMs: -1 }), /expected an integer 0\.\.86400000/);
+test("connection age and grace are ALS receiver settings with defaults, and a negative age is refused", () => {
+  const defaults = alsReceiverSettings.schema.parse({});
+  assert.equal(defaults.maxConnectionAgeMs, 600_000);
+  assert.equal(defaults.maxConnectionAgeGraceMs, 30_000);
+  assert.equal(alsReceiverSettings.schema.parse({ maxConnectionAgeMs: "0" }).maxConnectionAgeMs, 0);
+  assert.throws(() => alsReceiverSettings.schema.parse({ maxConnectionAgeMs: -1 }), /expected an integer 0\.\.86400000/);
   const registry = new Registry();
   const logger = pino({ level: "silent" });
   assert.throws(

@@ -7,7 +7,7 @@ import { exportOverGrpc as exportTo, otlpRequestBytes as requestBytes, otlpSpan 
 
 let harness: TraceHarness;
 before(async () => {
-  harness = await startTraceHarness({ maxSpansPerRequest: 50_000 });
+  harness = await startTraceHarness({}, { spanRequests: { maxSpans: 50_000 } });
 });
 after(async () => {
   await harness.stop();
