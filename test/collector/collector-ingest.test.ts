@@ -13,7 +13,7 @@ import { startTestCollector, type TestCollector } from "../support/test-collecto
 import { waitFor } from "../support/wait-for.ts";
 
 /**
- * File tailing as the running product does it: createCollector with collector.accessLogFiles tails the
+ * File tailing as the running product does it: createCollector with receivers.accessLogFiles tails the
  * files into the pipeline, the flusher writes to a real (embedded) storage, and the query API reads it back.
  */
 
