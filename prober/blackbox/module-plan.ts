@@ -119,7 +119,13 @@ function tcpDialogue(steps: unknown): { steps: Array<Record<string, unknown>> } 
   return { steps: result };
 }
 
-const DNS_TYPES = new Set(["A", "AAAA", "CNAME", "MX", "TXT", "SRV"]);
+/** The validate_*_rrs keys of blackbox's DNSRRValidator and the dns kind's names for them. */
+const RR_VALIDATOR_KEYS: Readonly<Record<string, string>> = {
+  fail_if_matches_regexp: "failIfMatches",
+  fail_if_all_match_regexp: "failIfAllMatch",
+  fail_if_not_matches_regexp: "failIfNotMatches",
+  fail_if_none_matches_regexp: "failIfNoneMatches",
+};
 
 /** Blackbox's dns prober asks the target (the DNS server, port 53 when not given) about query_name (prober/dns.go). */
 function planDns(options: OptionReader, target: string): ModulePlan {
@@ -127,19 +133,28 @@ function planDns(options: OptionReader, target: string): ModulePlan {
   if (!server) throw new BadTargetError(`target ${JSON.stringify(target)} is not a DNS server host[:port]`);
   const name = options.take("query_name");
   if (typeof name !== "string" || name === "") return { unsupported: "query_name is missing" };
-  // Blackbox's default query_type is ANY (config/config.go).
-  const queryType = options.take("query_type") ?? "ANY";
-  const type = typeof queryType === "string" ? queryType.toUpperCase() : "";
-  if (!DNS_TYPES.has(type)) return { unsupported: `query_type ${JSON.stringify(queryType)}: meshsight asks for ${[...DNS_TYPES].join(", ")}` };
-  const transport = options.take("transport_protocol");
-  if (transport !== undefined && transport !== "udp") return { unsupported: `transport_protocol ${JSON.stringify(transport)}: meshsight asks over udp` };
-  const rcodes = options.take("valid_rcodes");
-  if (rcodes !== undefined && !(Array.isArray(rcodes) && rcodes.length === 1 && rcodes[0] === "NOERROR")) {
-    return { unsupported: "valid_rcodes other than [NOERROR] are not supported by meshsight" };
-  }
-  if (options.take("recursion_desired") === false) return { unsupported: "recursion_desired: false is not supported by meshsight" };
   const host = server.host.includes(":") ? `[${server.host}]` : server.host;
-  return { kind: "dns", spec: { server: `${host}:${server.port}`, recordType: type, minAnswers: 0 }, target: name };
+  // Blackbox's defaults: query_type ANY, any number of answers (config/config.go).
+  const spec: Record<string, unknown> = { server: `${host}:${server.port}`, recordType: options.take("query_type") ?? "ANY", minAnswers: 0 };
+  const transport = options.take("transport_protocol");
+  if (transport !== undefined) spec.transport = transport;
+  const queryClass = options.take("query_class");
+  if (queryClass !== undefined) spec.queryClass = queryClass;
+  const recursion = options.take("recursion_desired");
+  if (recursion !== undefined) spec.recursionDesired = recursion;
+  const rcodes = options.take("valid_rcodes");
+  if (rcodes !== undefined) spec.validRcodes = rcodes;
+  for (const [option, field] of [["validate_answer_rrs", "validateAnswer"], ["validate_authority_rrs", "validateAuthority"], ["validate_additional_rrs", "validateAdditional"]] as const) {
+    const validator = options.take(option);
+    if (validator === undefined) continue;
+    if (!isRecord(validator)) return { unsupported: `${option}: expected a mapping` };
+    const unknown = Object.keys(validator).filter((key) => RR_VALIDATOR_KEYS[key] === undefined);
+    if (unknown.length > 0) return { unsupported: `${option} option(s) ${unknown.join(", ")} not supported by meshsight` };
+    spec[field] = Object.fromEntries(Object.entries(validator).map(([key, patterns]) => [RR_VALIDATOR_KEYS[key], patterns]));
+  }
+  // The kind checks the values (transport udp or tcp, known types, classes and rcodes); what it refuses
+  // comes back as unsupported with its message (prober/api/blackbox-route.ts).
+  return { kind: "dns", spec, target: name };
 }
 
 function planGrpc(options: OptionReader, target: string): ModulePlan {

@@ -1,36 +1,56 @@
 import { Resolver } from "node:dns/promises";
-import { EgressDeniedError } from "../egress/egress-policy.ts";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "./kind.ts";
-import { excerpt } from "./excerpt.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
+import { DNS_CLASSES, DNS_RCODES, DNS_TYPES } from "./dns/dns-message.ts";
+import { answersProblem, toAnswerMatcher, type AnswerMatcher } from "./dns/expected-answers.ts";
+import type { RecordValidator } from "./dns/record-validation.ts";
+import { queryServer, type ServerQuery } from "./dns/server-query.ts";
 
-export type DnsRecordType = "A" | "AAAA" | "CNAME" | "MX" | "TXT" | "SRV";
-
-/** One expected answer: exact text, or a regex when written "/.../". */
-type AnswerMatcher = { text: string; matches: (answer: string) => boolean };
+/** The types the system resolver path can ask for; with a `server`, any type of DNS_TYPES. */
+const RESOLVER_TYPES = ["A", "AAAA", "CNAME", "MX", "TXT", "SRV"] as const;
+export type DnsRecordType = (typeof RESOLVER_TYPES)[number];
 
 export interface DnsSpec {
-  recordType: DnsRecordType;
+  recordType: string;
   /** "host:port" of the server to ask (port 53 by default); the system resolver when absent. */
   server: string | undefined;
   expectedAnswers: AnswerMatcher[];
   minAnswers: number;
+  /** How the server is asked and what its answer must be; only with a server (the resolver hides these). */
+  atServer: Omit<ServerQuery, "host" | "port" | "minAnswers" | "expectedAnswers" | "type">;
 }
 
+const ASKABLE_TYPES = Object.keys(DNS_TYPES).filter((type) => type !== "OPT" && type !== "AXFR");
+const patternList = z.array(z.string({ error: "expected a regular expression" })).max(50).optional();
+const validatorSchema = z
+  .strictObject({ failIfMatches: patternList, failIfAllMatch: patternList, failIfNotMatches: patternList, failIfNoneMatches: patternList }, { error: "expected { failIfMatches, failIfAllMatch, failIfNotMatches, failIfNoneMatches }" })
+  .optional();
+
 const schema = z.strictObject({
-  recordType: z.enum(["A", "AAAA", "CNAME", "MX", "TXT", "SRV"], { error: "expected A, AAAA, CNAME, MX, TXT or SRV" }).optional(),
+  recordType: z.string({ error: "expected a record type" }).optional(),
   server: z.string({ error: 'expected "host:port" of a DNS server' }).optional(),
   expectedAnswers: z.array(z.string({ error: 'expected an answer ("10.0.0.1") or a regex ("/^10\\./")' })).max(50).optional(),
   minAnswers: z.int({ error: "expected an integer 0..1000" }).min(0).max(1000).optional(),
+  transport: z.enum(["udp", "tcp"], { error: "expected udp or tcp" }).optional(),
+  queryClass: z.enum(Object.keys(DNS_CLASSES), { error: `expected one of ${Object.keys(DNS_CLASSES).join(", ")}` }).optional(),
+  recursionDesired: z.boolean({ error: "expected true or false" }).optional(),
+  validRcodes: z.array(z.enum(Object.keys(DNS_RCODES), { error: `expected rcodes among ${Object.keys(DNS_RCODES).join(", ")}` })).min(1).max(16).optional(),
+  validateAnswer: validatorSchema,
+  validateAuthority: validatorSchema,
+  validateAdditional: validatorSchema,
 });
+
+/** Fields that only a query to a named server can honour. */
+const SERVER_ONLY_FIELDS = ["transport", "queryClass", "recursionDesired", "validRcodes", "validateAnswer", "validateAuthority", "validateAdditional"] as const;
 
 /**
  * `dns`: asks for one record type of the target name and checks the answers. Answers are compared as
  * text: A/AAAA/CNAME as the address or name, MX as "10 mail.example.com", TXT with its strings joined,
- * SRV as "priority weight port target" (the zone-file order).
+ * SRV as "priority weight port target" (the zone-file order). With a `server`, meshsight's own DNS
+ * client asks it (prober/kinds/dns/server-query.ts), which also sees the rcode and every section.
  */
 export const dnsKind: ProbeKind<DnsSpec> = {
   name: "dns",
@@ -39,42 +59,60 @@ export const dnsKind: ProbeKind<DnsSpec> = {
     if (spec.server !== undefined && !parseHostPort(spec.server, 53)) {
       throw new InvalidProbeSpecError(`server: expected "host:port" of a DNS server, got ${JSON.stringify(spec.server)}`);
     }
+    const recordType = (spec.recordType ?? "A").toUpperCase();
+    const types: readonly string[] = spec.server === undefined ? RESOLVER_TYPES : ASKABLE_TYPES;
+    if (!types.includes(recordType)) {
+      throw new InvalidProbeSpecError(`recordType: expected ${spec.server === undefined ? "A, AAAA, CNAME, MX, TXT or SRV (other types need a server)" : types.join(", ")}, got ${JSON.stringify(spec.recordType)}`);
+    }
+    const serverOnly = spec.server === undefined ? SERVER_ONLY_FIELDS.find((field) => spec[field] !== undefined) : undefined;
+    if (serverOnly) throw new InvalidProbeSpecError(`${serverOnly}: needs a server (the system resolver does not show the whole answer)`);
     return {
-      recordType: spec.recordType ?? "A",
+      recordType,
       server: spec.server,
-      expectedAnswers: (spec.expectedAnswers ?? []).map((text, index) => toMatcher(text, `expectedAnswers.${index}`)),
+      expectedAnswers: (spec.expectedAnswers ?? []).map((text, index) => toAnswerMatcher(text, `expectedAnswers.${index}`)),
       minAnswers: spec.minAnswers ?? 1,
+      atServer: {
+        transport: spec.transport ?? "udp",
+        class: DNS_CLASSES[spec.queryClass ?? "IN"] ?? 1,
+        recursionDesired: spec.recursionDesired ?? true,
+        validRcodes: (spec.validRcodes ?? ["NOERROR"]).map((name) => DNS_RCODES[name] ?? 0),
+        validate: { answer: toValidator(spec.validateAnswer, "validateAnswer"), authority: toValidator(spec.validateAuthority, "validateAuthority"), additional: toValidator(spec.validateAdditional, "validateAdditional") },
+      },
     };
   },
   run: runDns,
 };
 
-function toMatcher(text: string, field: string): AnswerMatcher {
-  const regexBody = /^\/(.*)\/$/s.exec(text);
-  if (regexBody?.[1] !== undefined) {
-    const pattern = compileRegex(regexBody[1], field);
-    return { text, matches: (answer) => pattern.test(answer) };
-  }
-  return { text, matches: (answer) => answer === text };
+function toValidator(raw: z.infer<typeof validatorSchema>, field: string): RecordValidator {
+  const compile = (patterns: string[] | undefined, key: string) => (patterns ?? []).map((pattern, index) => compileRegex(pattern, `${field}.${key}.${index}`));
+  return {
+    failIfMatches: compile(raw?.failIfMatches, "failIfMatches"),
+    failIfAllMatch: compile(raw?.failIfAllMatch, "failIfAllMatch"),
+    failIfNotMatches: compile(raw?.failIfNotMatches, "failIfNotMatches"),
+    failIfNoneMatches: compile(raw?.failIfNoneMatches, "failIfNoneMatches"),
+  };
 }
 
 async function runDns(spec: DnsSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
+  const server = spec.server === undefined ? undefined : parseHostPort(spec.server, 53);
+  const asked = `${spec.recordType} ${target}${spec.server ? ` at ${spec.server}` : ""}`;
+  if (server) {
+    const query = { ...spec.atServer, ...server, type: DNS_TYPES[spec.recordType] ?? 1, minAnswers: spec.minAnswers, expectedAnswers: spec.expectedAnswers };
+    return queryServer(query, target, asked, context);
+  }
+  return askSystemResolver(spec, target, asked, context);
+}
+
+/** Without a server the system's resolver (resolv.conf, search domains) answers, as applications see names. */
+async function askSystemResolver(spec: DnsSpec, target: string, asked: string, context: ProbeContext): Promise<ProbeOutcome> {
   // One try within the probe's own timeout: the runner's retries, not the resolver's, decide how often to ask.
   const resolver = new Resolver({ timeout: context.timeoutMs, tries: 1 });
-  const server = spec.server === undefined ? undefined : parseHostPort(spec.server, 53);
-  if (server) {
-    // Queries go to the named server: it is a destination like any other (the system resolver is not).
-    const decision = await context.egress.check(server.host, server.host, server.port);
-    if (!decision.isAllowed) return { status: "error", message: `asking ${spec.server}: ${new EgressDeniedError(server.host, server.host, server.port, decision.rule).message}`, phases: {}, metrics: {} };
-  }
-  if (server) resolver.setServers([server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`]);
   const cancel = () => resolver.cancel();
   context.signal.addEventListener("abort", cancel, { once: true });
-  const asked = `${spec.recordType} ${target}${spec.server ? ` at ${spec.server}` : ""}`;
   const started = performance.now();
   let answers: string[];
   try {
-    answers = await resolve(resolver, target, spec.recordType);
+    answers = await resolve(resolver, target, spec.recordType as DnsRecordType);
   } catch (error) {
     const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
     const phases = { resolve: roundMs(performance.now() - started), total: roundMs(performance.now() - started) };
@@ -88,13 +126,8 @@ async function runDns(spec: DnsSpec, target: string, context: ProbeContext): Pro
   const elapsed = roundMs(performance.now() - started);
   const phases = { resolve: elapsed, total: elapsed };
   const metrics = { dns_answer_rrs: answers.length, dns_query_succeeded: 1 };
-  if (answers.length < spec.minAnswers) return failed(`${asked} returned ${answers.length} answers, expected at least ${spec.minAnswers}`, phases, metrics);
-  for (const expected of spec.expectedAnswers) {
-    if (!answers.some((answer) => expected.matches(answer))) {
-      return failed(`${asked}: no answer matches ${JSON.stringify(expected.text)}; got [${answers.slice(0, 10).map((answer) => excerpt(answer)).join(",")}${answers.length > 10 ? ",..." : ""}]`, phases, metrics);
-    }
-  }
-  return succeeded(phases, metrics);
+  const problem = answersProblem(answers, spec.minAnswers, spec.expectedAnswers, asked);
+  return problem === "" ? succeeded(phases, metrics) : failed(problem, phases, metrics);
 }
 
 /**

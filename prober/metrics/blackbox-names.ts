@@ -36,6 +36,7 @@ export const OUTCOME_METRIC_HELP: Readonly<Record<string, string>> = {
   dns_additional_rrs: "Returns number of entries in the additional resource record list",
   ip_protocol: "Specifies whether probe ip protocol is IP4 or IP6",
   dns_query_succeeded: "Displays whether or not the query was executed successfully",
+  dns_serial: "Returns the serial number of the zone",
 };
 
 export function outcomeMetricHelp(key: string): string {
@@ -50,4 +51,14 @@ export function httpPhaseSeconds(phases: Record<string, number>): Array<[phase: 
     if (phase && Number.isFinite(ms)) result.push([phase, ms / 1000]);
   }
   return result;
+}
+
+/** The dns kind's phases with a server, which are blackbox's `probe_dns_duration_seconds{phase}` (prober/dns.go). */
+const DNS_PHASES = ["resolve", "connect", "request"] as const;
+
+export function dnsPhaseSeconds(phases: Record<string, number>): Array<[phase: string, seconds: number]> {
+  return DNS_PHASES.flatMap((phase) => {
+    const ms = phases[phase];
+    return ms !== undefined && Number.isFinite(ms) ? [[phase, ms / 1000] as [string, number]] : [];
+  });
 }

@@ -1,6 +1,6 @@
 import type { ProbeOutcome } from "../kinds/kind.ts";
 import { SERVING_STATUS_NUMBER } from "../kinds/grpc-health.ts";
-import { OUTCOME_METRIC_NAME, httpPhaseSeconds, outcomeMetricHelp } from "./blackbox-names.ts";
+import { OUTCOME_METRIC_NAME, dnsPhaseSeconds, httpPhaseSeconds, outcomeMetricHelp } from "./blackbox-names.ts";
 
 /**
  * The body of a blackbox-exporter `/probe` answer for one run: unlabelled `probe_*` gauges (Prometheus
@@ -15,6 +15,10 @@ export function renderBlackboxMetrics(kind: string, outcome: ProbeOutcome, durat
   if (kind === "http") {
     const phases = httpPhaseSeconds(outcome.phases);
     if (phases.length > 0) gauge("probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", phases.map(([phase, seconds]) => [`{phase="${phase}"}`, seconds]));
+  }
+  if (kind === "dns") {
+    const phases = dnsPhaseSeconds(outcome.phases);
+    if (phases.length > 0) gauge("probe_dns_duration_seconds", "Duration of DNS request by phase", phases.map(([phase, seconds]) => [`{phase="${phase}"}`, seconds]));
   }
   const dnsMs = outcome.phases.dns ?? outcome.phases.resolve;
   if (dnsMs !== undefined) gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", [["", dnsMs / 1000]]);

@@ -24,7 +24,7 @@ import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
 import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
 import { generateCertificates } from "../kinds/support/certificates.ts";
-import { startDnsServer } from "../kinds/support/dns-server.ts";
+import { startDnsServer, type TestDnsServer } from "../kinds/support/dns-server.ts";
 import { startHealthServer } from "../kinds/support/grpc-health-server.ts";
 import { parsePromText, sampleValue } from "./prom-text.ts";
 
@@ -46,6 +46,31 @@ async function listenTcp(server: TcpServer): Promise<{ target: string; close: ()
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { target: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/** dns modules in the shape of blackbox's example.yml, written as JSON (which YAML reads) so "\\t" stays a tab. */
+const dnsModule = (name: string, options: Record<string, unknown>) => `  ${name}: ${JSON.stringify({ prober: "dns", dns: options })}\n`;
+const prometheusA = { query_name: "www.prometheus.io", query_type: "A" };
+const DNS_MODULES = [
+  dnsModule("dns_soa", { query_name: "prometheus.io", query_type: "SOA" }),
+  dnsModule("dns_any", { query_name: "www.prometheus.io", recursion_desired: false, query_class: "CH" }),
+  dnsModule("dns_servfail_ok", { query_name: "broken.example", valid_rcodes: ["NOERROR", "SERVFAIL"] }),
+  dnsModule("dns_nxdomain_ok", { query_name: "nowhere.example.org", valid_rcodes: ["NXDOMAIN"] }),
+  dnsModule("dns_bad_rcode_name", { query_name: "www.prometheus.io", valid_rcodes: ["NOSUCHRCODE"] }),
+  dnsModule("dns_matches_pass", { ...prometheusA, validate_answer_rrs: { fail_if_matches_regexp: [".*127.0.0.1"] } }),
+  dnsModule("dns_matches_fail", { ...prometheusA, validate_answer_rrs: { fail_if_matches_regexp: [".*192.0.2.12"] } }),
+  dnsModule("dns_all_match_pass", { ...prometheusA, validate_answer_rrs: { fail_if_all_match_regexp: ["192\\.0\\.2\\.1[12]$"] } }),
+  dnsModule("dns_all_match_fail", { ...prometheusA, validate_answer_rrs: { fail_if_all_match_regexp: ["192\\.0\\.2\\.11$"] } }),
+  dnsModule("dns_not_matches_pass", { ...prometheusA, validate_answer_rrs: { fail_if_not_matches_regexp: ["^www\\.prometheus\\.io\\.\t300\tIN\tA\t192\\.0\\.2\\.1[12]$"] } }),
+  dnsModule("dns_not_matches_fail", { ...prometheusA, validate_answer_rrs: { fail_if_not_matches_regexp: ["www.prometheus.io.\t300\tIN\tA\t192.0.2.11"] } }),
+  dnsModule("dns_none_matches_pass", { ...prometheusA, validate_answer_rrs: { fail_if_none_matches_regexp: ["192.0.2.12"] } }),
+  dnsModule("dns_none_matches_fail", { ...prometheusA, validate_answer_rrs: { fail_if_none_matches_regexp: ["192.0.2.99"] } }),
+  dnsModule("dns_authority_fail", { ...prometheusA, validate_authority_rrs: { fail_if_matches_regexp: ["IN\tNS\tns1\\.prometheus\\.io\\.$"] } }),
+  dnsModule("dns_additional_pass", { ...prometheusA, validate_additional_rrs: { fail_if_none_matches_regexp: ["^ns1\\.prometheus\\.io\\.\t3600\tIN\tA\t192\\.0\\.2\\.53$"] } }),
+  dnsModule("dns_tcp_validated", { ...prometheusA, transport_protocol: "tcp", validate_answer_rrs: { fail_if_none_matches_regexp: ["192.0.2.11"] } }),
+  dnsModule("dns_empty_must_match", { query_name: "example.com", query_type: "AAAA", validate_answer_rrs: { fail_if_not_matches_regexp: ["."] } }),
+  dnsModule("dns_empty_must_have_one", { query_name: "example.com", query_type: "AAAA", validate_answer_rrs: { fail_if_none_matches_regexp: ["."] } }),
+  dnsModule("dns_empty_matches_nothing", { query_name: "example.com", query_type: "AAAA", validate_answer_rrs: { fail_if_matches_regexp: ["."], fail_if_all_match_regexp: ["x"] } }),
+].join("");
 
 describe("blackbox modules file", () => {
   it("reads blackbox_exporter's shipped blackbox.yml unchanged, and the built-in standard modules are its modules", async () => {
@@ -89,6 +114,7 @@ describe("GET /probe with blackbox modules", () => {
   let ssh = "";
   let notSsh = "";
   let dns = "";
+  let dnsServer: TestDnsServer;
   let grpc = "";
   let pop3s = "";
   let irc = "";
@@ -108,7 +134,20 @@ describe("GET /probe with blackbox modules", () => {
     const otherServer = await listenTcp(bannerServer("220 smtp ready\r\n"));
     ssh = sshServer.target;
     notSsh = otherServer.target;
-    const dnsServer = await startDnsServer({ "example.com": [{ type: "A", name: "example.com", data: "192.0.2.10" }], "www.prometheus.io": [{ type: "A", name: "www.prometheus.io", data: "192.0.2.11" }] });
+    dnsServer = await startDnsServer({
+      "example.com": [{ type: "A", name: "example.com", data: "192.0.2.10" }],
+      "www.prometheus.io": {
+        answers: [
+          { type: "A", name: "www.prometheus.io", ttl: 300, data: "192.0.2.11" },
+          { type: "A", name: "www.prometheus.io", ttl: 300, data: "192.0.2.12" },
+          { type: "TXT", name: "www.prometheus.io", ttl: 300, data: ["site"] },
+        ],
+        authorities: [{ type: "NS", name: "prometheus.io", ttl: 3600, data: "ns1.prometheus.io" }],
+        additionals: [{ type: "A", name: "ns1.prometheus.io", ttl: 3600, data: "192.0.2.53" }],
+      },
+      "prometheus.io": [{ type: "SOA", name: "prometheus.io", ttl: 3600, data: { mname: "ns1.prometheus.io", rname: "hostmaster.prometheus.io", serial: 2026120701, refresh: 7200, retry: 900, expire: 1209600, minimum: 300 } }],
+      "broken.example": { rcode: 2 },
+    });
     dns = dnsServer.server;
     const health = await startHealthServer(new Map([["service1", "SERVING"], ["", "SERVING"]]), ServerCredentials.createInsecure());
     grpc = health.target;
@@ -145,7 +184,7 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
     await harness.start();
@@ -214,7 +253,7 @@ describe("GET /probe with blackbox modules", () => {
   it("asks the target as the DNS server about the module's query_name", async () => {
     const found = await probe("dns_prometheus", dns);
     assert.equal(sampleValue(found.samples, "probe_success"), 1);
-    assert.equal(sampleValue(found.samples, "probe_dns_answer_rrs"), 1);
+    assert.equal(sampleValue(found.samples, "probe_dns_answer_rrs"), 2);
     assert.equal(sampleValue(found.samples, "probe_dns_query_succeeded"), 1);
     assert.equal(sampleValue((await probe("dns_udp", dns)).samples, "probe_success"), 1, "the standard dns_udp module asks for example.com");
     const missing = await probe("dns_missing", dns);
@@ -222,6 +261,66 @@ describe("GET /probe with blackbox modules", () => {
     assert.equal(sampleValue(missing.samples, "probe_success"), 0, "NXDOMAIN is not a valid rcode");
     assert.equal(sampleValue(missing.samples, "probe_dns_query_succeeded"), 1, "the server answered, with NXDOMAIN");
     assert.equal(sampleValue(missing.samples, "probe_dns_answer_rrs"), 0);
+  });
+
+  it("asks over tcp for transport_protocol tcp (dns_tcp), with blackbox's dns metrics and phases", async () => {
+    const before = dnsServer.heard.length;
+    const overTcp = await probe("dns_tcp", dns);
+    assert.equal(sampleValue(overTcp.samples, "probe_success"), 1, overTcp.body);
+    assert.deepEqual(dnsServer.heard.slice(before), [{ transport: "tcp", name: "example.com", type: "A", class: "IN", isRecursionDesired: true }]);
+    const validated = await probe("dns_tcp_validated", dns);
+    assert.equal(sampleValue(validated.samples, "probe_success"), 1, validated.body);
+    assert.equal(dnsServer.heard.at(-1)?.transport, "tcp");
+    const found = await probe("dns_prometheus", dns);
+    assert.equal(dnsServer.heard.at(-1)?.transport, "udp");
+    for (const [name, value] of [["probe_dns_answer_rrs", 2], ["probe_dns_authority_rrs", 1], ["probe_dns_additional_rrs", 1], ["probe_dns_query_succeeded", 1], ["probe_ip_protocol", 4]] as const) {
+      assert.equal(sampleValue(found.samples, name), value, name);
+    }
+    for (const phase of ["resolve", "connect", "request"]) assert.ok((sampleValue(found.samples, "probe_dns_duration_seconds", { phase }) ?? -1) >= 0, phase);
+    assert.ok((sampleValue(found.samples, "probe_dns_lookup_time_seconds") ?? -1) >= 0);
+  });
+
+  it("asks for ANY by default, honours recursion_desired, and gives the SOA serial as probe_dns_serial", async () => {
+    const any = await probe("dns_any", dns);
+    assert.equal(sampleValue(any.samples, "probe_success"), 1, any.body);
+    assert.equal(sampleValue(any.samples, "probe_dns_answer_rrs"), 3, "two A records and a TXT record");
+    assert.deepEqual(dnsServer.heard.at(-1), { transport: "udp", name: "www.prometheus.io", type: "ANY", class: "CH", isRecursionDesired: false });
+    const soa = await probe("dns_soa", dns);
+    assert.equal(sampleValue(soa.samples, "probe_success"), 1, soa.body);
+    assert.equal(sampleValue(soa.samples, "probe_dns_serial"), 2026120701);
+  });
+
+  it("passes the rcodes listed in valid_rcodes, fails the others, and logs an rcode it does not know", async () => {
+    assert.equal(sampleValue((await probe("dns_servfail_ok", dns)).samples, "probe_success"), 1);
+    assert.equal(sampleValue((await probe("dns_nxdomain_ok", dns)).samples, "probe_success"), 1);
+    assert.equal(sampleValue((await probe("dns_prometheus", dns)).samples, "probe_success"), 1);
+    const before = logLines.length;
+    const unknown = await probe("dns_bad_rcode_name", dns);
+    assert.equal(unknown.status, 200);
+    assert.equal(sampleValue(unknown.samples, "probe_success"), 0);
+    assert.match(logLines.at(before) ?? "", /validRcodes\.0: expected rcodes among NOERROR/);
+  });
+
+  it("validates answer, authority and additional records against their presentation form, as prober/dns.go does", async () => {
+    const expectations: Array<[module: string, success: number]> = [
+      ["dns_matches_pass", 1],
+      ["dns_matches_fail", 0],
+      // Blackbox fails fail_if_all_match_regexp when NOT every record matches (prober/dns.go validRRs).
+      ["dns_all_match_pass", 1],
+      ["dns_all_match_fail", 0],
+      ["dns_not_matches_pass", 1],
+      ["dns_not_matches_fail", 0],
+      ["dns_none_matches_pass", 1],
+      ["dns_none_matches_fail", 0],
+      ["dns_authority_fail", 0],
+      ["dns_additional_pass", 1],
+      ["dns_empty_must_match", 0],
+      ["dns_empty_must_have_one", 0],
+      ["dns_empty_matches_nothing", 1],
+    ];
+    const results: Array<[string, number | undefined]> = [];
+    for (const [module] of expectations) results.push([module, sampleValue((await probe(module, dns)).samples, "probe_success")]);
+    assert.deepEqual(results, expectations);
   });
 
   it("runs grpc_plain against a gRPC health server", async () => {
@@ -248,8 +347,8 @@ describe("GET /probe with blackbox modules", () => {
     assert.deepEqual(health.samples.filter((sample) => sample.name === "probe_grpc_healthcheck_response").map((sample) => [sample.labels.serving_status, sample.value]), [["UNKNOWN", 0], ["SERVING", 1], ["NOT_SERVING", 0], ["SERVICE_UNKNOWN", 0]]);
   });
 
-  it("answers modules that cannot run here (icmp, HTTP/3, websocket, dns over tcp) with probe_success 0 and a log line saying why", async () => {
-    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/], ["dns_tcp", /transport_protocol .{0,4}tcp.{0,4}: meshsight asks over udp/]] as const) {
+  it("answers modules that cannot run here (icmp, HTTP/3, websocket) with probe_success 0 and a log line saying why", async () => {
+    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/]] as const) {
       const before = logLines.length;
       const answer = await probe(module, module.startsWith("http") ? `${httpTarget}/ok` : "127.0.0.1");
       assert.equal(answer.status, 200, module);

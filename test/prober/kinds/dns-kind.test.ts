@@ -60,6 +60,22 @@ describe("dns probe kind", () => {
     }
   });
 
+  it("asks a server over tcp, for any type, and passes the rcodes of validRcodes", async () => {
+    const soa = await dnsKind.run(dnsKind.parseSpec({ server: dns.server, transport: "tcp", recordType: "MX", expectedAnswers: ["10 mail.mesh.test"] }), "mesh.test", contextWithTimeout(5_000));
+    assert.equal(soa.status, "success", soa.message);
+    assert.equal(dns.heard.at(-1)?.transport, "tcp");
+    const missing = await dnsKind.run(dnsKind.parseSpec({ server: dns.server, recordType: "NS", validRcodes: ["NXDOMAIN"], minAnswers: 0 }), "missing.mesh.test", contextWithTimeout(5_000));
+    assert.equal(missing.status, "success", missing.message);
+    assert.deepEqual(missing.metrics, { dns_answer_rrs: 0, dns_authority_rrs: 0, dns_additional_rrs: 0, dns_query_succeeded: 1, ip_protocol: 4 });
+    assert.deepEqual(Object.keys(missing.phases), ["resolve", "connect", "request", "total"]);
+  });
+
+  it("fails on records of a section that a validator refuses, naming the record", async () => {
+    const outcome = await dnsKind.run(dnsKind.parseSpec({ server: dns.server, validateAnswer: { failIfMatches: ["10\\.0\\.0\\.2$"] } }), "web.mesh.test", contextWithTimeout(5_000));
+    assert.equal(outcome.status, "failure");
+    assert.equal(outcome.message, 'answer records: "web.mesh.test.\\t60\\tIN\\tA\\t10.0.0.2" matches fail_if_matches_regexp /10\\.0\\.0\\.2$/');
+  });
+
   it("names NXDOMAIN", async () => {
     const outcome = await dnsKind.run(dnsKind.parseSpec({ server: dns.server }), "missing.mesh.test", contextWithTimeout(5_000));
     assert.equal(outcome.status, "failure");
@@ -77,6 +93,9 @@ describe("dns probe kind", () => {
   it("refuses bad specs naming the field", () => {
     assert.throws(() => dnsKind.parseSpec({ recordType: "PTR" }), /^InvalidProbeSpecError: recordType: expected A, AAAA/);
     assert.throws(() => dnsKind.parseSpec({ server: "a:b:c:d" }), /^InvalidProbeSpecError: server: /);
+    assert.throws(() => dnsKind.parseSpec({ transport: "tcp" }), /^InvalidProbeSpecError: transport: needs a server/);
+    assert.throws(() => dnsKind.parseSpec({ server: "127.0.0.1", validRcodes: ["NOPE"] }), /^InvalidProbeSpecError: validRcodes\.0: expected rcodes among NOERROR/);
+    assert.throws(() => dnsKind.parseSpec({ server: "127.0.0.1", validateAnswer: { failIfMatches: ["(?=x)"] } }), /^InvalidProbeSpecError: validateAnswer\.failIfMatches\.0: .*lookarounds/);
     assert.throws(() => dnsKind.parseSpec({ expectedAnswers: ["/(/"] }), /expectedAnswers\.0: not a valid regular expression/);
   });
 });
