@@ -18,7 +18,7 @@ import type { JobQueue } from "./core/queue/port.ts";
 import { ClickHouseStorage } from "./core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "./core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "./core/storage/port.ts";
-import { createLogger } from "./core/telemetry/logger.ts";
+import { createLogger, resolveLogFormat } from "./core/telemetry/logger.ts";
 import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
 import { RejectCounter } from "./core/telemetry/rejects.ts";
 import { createSelfTracing } from "./core/telemetry/tracing.ts";
@@ -95,7 +95,7 @@ function queueComponent(config: MeshsightConfig, logger: Logger): { queue: JobQu
 }
 
 async function start(config: MeshsightConfig, deprecations: readonly string[]): Promise<void> {
-  const logger = createLogger({ level: config.log.level });
+  const logger = createLogger({ level: config.log.level, format: resolveLogFormat(config.log.format, process.stdout.isTTY) });
   for (const deprecation of deprecations) logger.warn(deprecation);
   const registry = createMetricsRegistry({ version: packageJson.version });
   const rejects = new RejectCounter(registry, logger);
@@ -112,7 +112,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   const components: Component[] = [];
   if (roles.has("collector")) {
     const collector = await createCollector(
-      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, authorize: auth.authorize, execArgv: process.execArgv },
+      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, authorize: auth.authorize, execArgv: process.execArgv, summaryIntervalMs: config.log.summaryIntervalSeconds * 1000 },
       config,
     ).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
     // The collector's routes are its ingest endpoints plus its read-only query API over the shared storage.
@@ -165,6 +165,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
     serviceVersion: packageJson.version,
     logger,
   });
+  const http = httpServerComponent({ app, host: config.server.host, port: config.http.port, logger });
   const lifecycle = new Lifecycle({
     // Storage and queue before anything that writes to them; HTTP last so /readyz never lies.
     components: [
@@ -173,7 +174,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
       queueRunner,
       state.component,
       ...components,
-      httpServerComponent({ app, host: config.server.host, port: config.http.port, logger }),
+      http,
     ],
     logger,
     stopTimeoutMs: config.server.shutdownTimeoutMs,
@@ -186,6 +187,16 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
     throw error;
   }
   logger.info({ version: packageJson.version, storage: storage.name, queue: queue.name, roles: [...roles] }, "meshsight started");
+  if (roles.has("api")) {
+    const url = browserUrl(config.server.host, http.boundPort() ?? config.http.port);
+    logger.info({ url }, `open ${url}`);
+  }
+}
+
+/** Where a person on this machine opens the page: a wildcard or loopback bind is reachable as localhost. */
+function browserUrl(host: string, port: number): string {
+  const isLocal = ["0.0.0.0", "::", "127.0.0.1", "::1", "localhost"].includes(host);
+  return `http://${isLocal ? "localhost" : host.includes(":") ? `[${host}]` : host}:${port}/`;
 }
 
 async function ingest(args: readonly string[]): Promise<void> {
@@ -201,7 +212,7 @@ async function ingest(args: readonly string[]): Promise<void> {
   // stdout carries the totals, so logs go to stderr; and at the default level the lifecycle's info lines
   // would interleave with the progress line, so only warnings show unless debug is asked for.
   const level = config.log.level === "info" ? "warn" : config.log.level;
-  const logger = createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
+  const logger = createLogger({ level, format: resolveLogFormat(config.log.format, process.stderr.isTTY), destination: pino.destination({ dest: 2, sync: true }) });
   for (const deprecation of deprecations) logger.warn(deprecation);
   const registry = createMetricsRegistry({ version: packageJson.version, collectDefaults: false });
   const rejects = new RejectCounter(registry, logger);

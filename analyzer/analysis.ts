@@ -9,6 +9,7 @@ import type { OpenState } from "../core/state/port.ts";
 import { openFileState } from "../core/state/state-stores.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import { AlertBook, type RoundChanges } from "./alerts/alert-book.ts";
+import { logAlertChanges } from "./alerts/alert-log.ts";
 import { legacyAlertStateFile, StateAlertStore } from "./alerts/alert-state-store.ts";
 import { AlertStateSync } from "./alerts/alert-state-sync.ts";
 import { standingNotifications } from "./alerts/notification-policy.ts";
@@ -109,6 +110,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
     state.exclusive(async () => {
       await state.beforeRound();
       const changes = await round.run(nowMs);
+      logAlertChanges(logger, changes);
       await state.afterRound();
       return changes;
     });

@@ -34,6 +34,7 @@ import type { AccessLogFilesConfig } from "./receivers/access-log/config.ts";
 import { tracesSection, type TracesConfig } from "./traces/config.ts";
 import { createTraceComponents } from "./traces/trace-components.ts";
 import type { AccessLogIngest } from "./ingest.ts";
+import { IngestActivity } from "./ingest-activity.ts";
 
 export { readApiRoutes as collectorQueryRoutes } from "./query/read-api-routes.ts";
 export { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./ingest-command.ts";
@@ -76,6 +77,8 @@ export interface CollectorDeps {
    * allocation pattern unless the operator chose a value there (heap-growth.ts).
    */
   execArgv?: readonly string[];
+  /** Between the console's ingest summaries (collector/ingest-activity.ts); 0 or absent: none. */
+  summaryIntervalMs?: number;
   clock?: () => number;
 }
 
@@ -136,6 +139,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     clock,
   });
   const { receivers } = configs;
+  const activity = new IngestActivity({ logger, rejectedTotal: () => rejects.total, summaryIntervalMs: deps.summaryIntervalMs ?? 0, now: clock });
   const traces =
     configs.traces === undefined
       ? undefined
@@ -166,7 +170,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const als = new AlsReceiver({
     host: deps.host,
     port: receivers.als.port,
-    ingest: accessLogs,
+    ingest: activity.accessLogs("als", accessLogs),
     identify: resolveProxyIdentity,
     rejects,
     logger,
@@ -178,6 +182,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   let alsPort: number | undefined;
 
   const pipelineComponents: Component[] = [
+    activity.component(),
     {
       name: "collector.flusher",
       start: async () => flusher.start(),
@@ -198,13 +203,20 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
       stop: () => als.stop(),
     },
   ];
-  if (receivers.accessLogFiles.paths.length > 0) components.push(fileTailerComponent(deps, receivers.accessLogFiles, accessLogs, () => eventTimeInput().ingest));
-  const routes: FastifyPluginAsync[] = [...readApiRoutes(deps.reader, clock), async (app) => registerLogIngestRoutes(app, { ingest: accessLogs, rejects })];
+  if (receivers.accessLogFiles.paths.length > 0) {
+    const files = (ingest: AccessLogIngest): AccessLogIngest => activity.accessLogs("access-log-files", ingest);
+    components.push(fileTailerComponent(deps, receivers.accessLogFiles, files(accessLogs), () => files(eventTimeInput().ingest)));
+  }
+  const routes: FastifyPluginAsync[] = [
+    ...readApiRoutes(deps.reader, clock),
+    async (app) => registerLogIngestRoutes(app, { ingest: activity.accessLogs("log-post", accessLogs), rejects }),
+  ];
   if (traces !== undefined) {
     const spanReceivers = createSpanReceivers(
       {
         host: deps.host,
         ingest: traces.spanIngest,
+        countedAs: (receiver, ingest) => activity.spans(receiver, ingest),
         zipkinQueryRoutes: zipkinQueryRoutes(deps.reader, clock),
         registry,
         rejects,

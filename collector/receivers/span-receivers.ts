@@ -23,6 +23,8 @@ export interface SpanReceiversDeps {
   host: string;
   /** Where decoded spans go (collector/ingest.ts); the receivers know nothing of what is behind it. */
   ingest: SpanIngestPort;
+  /** Wraps the ingest of one receiver ("otlp-grpc", "otlp-http", "zipkin"), so the console can tell what each takes. */
+  countedAs?: (receiver: string, ingest: SpanIngestPort) => SpanIngestPort;
   /** Served on the Zipkin port beside span ingest, as a Zipkin server does. */
   zipkinQueryRoutes: FastifyPluginAsync;
   registry: Registry;
@@ -50,14 +52,14 @@ export interface SpanReceivers {
  */
 export function createSpanReceivers(deps: SpanReceiversDeps, config: SpanReceiversConfig): SpanReceivers {
   const { logger, registry, rejects } = deps;
-  const limits = { ingest: deps.ingest, rejects, maxSpansPerRequest: config.spanRequests.maxSpans };
-  const grpc = new OtlpGrpcReceiver({ ...limits, host: deps.host, port: config.otlp.grpcPort, logger, maxRequestBytes: config.spanRequests.maxBytes });
+  const receiving = (receiver: string) => ({ ingest: deps.countedAs?.(receiver, deps.ingest) ?? deps.ingest, rejects, maxSpansPerRequest: config.spanRequests.maxSpans });
+  const grpc = new OtlpGrpcReceiver({ ...receiving("otlp-grpc"), host: deps.host, port: config.otlp.grpcPort, logger, maxRequestBytes: config.spanRequests.maxBytes });
   // The receiver apps expose /healthz, /readyz and /metrics too (buildApp), which load balancers in front of them use.
   const appDeps = { logger, registry, readinessChecks: [], bodyLimitBytes: config.spanRequests.maxBytes, ...(deps.authorize === undefined ? {} : { authorize: deps.authorize }) };
-  const otlpHttp = httpServerComponent({ name: "otlp-http", app: buildApp({ ...appDeps, routes: [otlpHttpRoutes(limits)] }), host: deps.host, port: config.otlp.httpPort, logger });
+  const otlpHttp = httpServerComponent({ name: "otlp-http", app: buildApp({ ...appDeps, routes: [otlpHttpRoutes(receiving("otlp-http"))] }), host: deps.host, port: config.otlp.httpPort, logger });
   const zipkin = httpServerComponent({
     name: "zipkin",
-    app: buildApp({ ...appDeps, routes: [zipkinIngestRoutes(limits), deps.zipkinQueryRoutes] }),
+    app: buildApp({ ...appDeps, routes: [zipkinIngestRoutes(receiving("zipkin")), deps.zipkinQueryRoutes] }),
     host: deps.host,
     port: config.zipkin.port,
     logger,

@@ -33,7 +33,9 @@ export interface AppDeps {
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
   // Typed as Fastify's base logger so the app is a plain FastifyInstance that components' plugins accept.
-  const loggerInstance: FastifyBaseLogger = deps.logger;
+  // Fastify's own info lines are one "Server listening at" per interface, which httpServerComponent says
+  // once per listener; routes log only errors, so warnings and up is all the app needs.
+  const loggerInstance: FastifyBaseLogger = deps.logger.isLevelEnabled("info") ? deps.logger.child({}, { level: "warn" }) : deps.logger;
   const app = Fastify({
     loggerInstance,
     bodyLimit: deps.bodyLimitBytes,

@@ -18,6 +18,7 @@ export class RejectCounter {
   private readonly log: RateLimitedLog;
   /** Rejects of the synchronous work `during` is running, if any. */
   private current: RejectCounts | null = null;
+  private rejectedSoFar = 0;
 
   constructor(registry: Registry, logger: Logger, now: () => number = Date.now) {
     this.log = new RateLimitedLog(logger, undefined, now);
@@ -37,8 +38,14 @@ export class RejectCounter {
 
   reject(source: string, reason: string, count = 1, detail = ""): void {
     this.counter.inc({ source, reason }, count);
+    this.rejectedSoFar += count;
     if (this.current !== null) addReject(this.current, `${source}/${reason}`, count);
     this.log.warn(`${source}\u0000${reason}`, { source, reason, count, detail: detail.slice(0, 200) }, "input rejected", count);
+  }
+
+  /** Records rejected since the process started, all sources and reasons (the console summary's). */
+  get total(): number {
+    return this.rejectedSoFar;
   }
 
   repaired(source: string, reason: string, count = 1): void {

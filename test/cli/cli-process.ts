@@ -51,15 +51,37 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   child.stdin?.on("error", () => undefined);
   if (stdin?.keepOpen === true) child.stdin?.write(stdin.text);
   else child.stdin?.end(stdin?.text);
+  return collectOutput(child, args);
+}
+
+/**
+ * Runs the CLI with its stdout and stderr on a pseudo-terminal, as in an operator's shell: util-linux
+ * `script` opens one and copies what the CLI writes there to its own stdout (both streams, CRLF line ends).
+ */
+export function runCliOnTerminal(args: readonly string[], env: Record<string, string> = {}): CliRun {
+  const command = [process.execPath, "--import", "tsx", "cli.ts", ...args].map(shellQuote).join(" ");
+  const child = spawn("script", ["--quiet", "--flush", "--return", "--command", `exec ${command}`, "/dev/null"], {
+    cwd: REPO_ROOT,
+    env: cleanEnvironment(env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  return collectOutput(child, args);
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+function collectOutput(child: ChildProcess, args: readonly string[]): CliRun {
   let stdout = "";
   let stderr = "";
-  // Both are pipes (stdio below); the conditional stdin makes TypeScript see them as possibly null.
+  // Both are pipes (stdio above); the conditional stdin makes TypeScript see them as possibly null.
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     child,
-    stdoutLines: () => stdout.split("\n").filter((line) => line !== ""),
+    stdoutLines: () => stdout.split(/\r?\n/).filter((line) => line !== ""),
     stderr: () => stderr,
     exited: () => withDeadline(exit, `meshsight ${args.join(" ")} did not exit`),
   };

@@ -74,10 +74,8 @@ export class AlsReceiver {
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
         if (error) reject(new Error(`ALS receiver cannot listen on ${address}: ${error.message}`));
-        else {
-          this.options.logger.info({ port: boundPort }, "Envoy ALS receiver listening");
-          resolve(boundPort);
-        }
+        // The collector logs the one "listening" line, with the bound port.
+        else resolve(boundPort);
       });
     });
   }
