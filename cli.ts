@@ -16,6 +16,9 @@ import { BullMqQueue } from "./core/queue/bullmq.ts";
 import { InlineQueue } from "./core/queue/inline.ts";
 import type { JobQueue } from "./core/queue/port.ts";
 import { ClickHouseStorage } from "./core/storage/clickhouse/clickhouse-storage.ts";
+import { registerReplicationMetrics, replicationDetails } from "./core/storage/clickhouse/replication-telemetry.ts";
+import type { ReadinessCheck } from "./core/http/health-routes.ts";
+import type { Registry } from "prom-client";
 import { DuckDbStorage } from "./core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "./core/storage/port.ts";
 import { createLogger, resolveLogFormat } from "./core/telemetry/logger.ts";
@@ -67,6 +70,17 @@ function storageComponent(config: MeshsightConfig, logger: Logger, rejects: Reje
   const path = join(dataDir, "meshsight.duckdb");
   const storage = new DuckDbStorage({ path, retention, logger, rejects });
   return { storage, component: storageAsComponent(storage, `DuckDB file ${path}`) };
+}
+
+/** Bounds reading ClickHouse replication state for /readyz details and a /metrics scrape. */
+const REPLICATION_STATUS_TIMEOUT_MS = 2_000;
+
+/** The storage's /readyz check; on replicated ClickHouse its replication state too, in /readyz details and /metrics. */
+function storageReadiness(storage: StorageAdapter, registry: Registry): ReadinessCheck {
+  const check: ReadinessCheck = { name: "storage", isReady: () => storage.ping() };
+  if (!(storage instanceof ClickHouseStorage) || !storage.isReplicated) return check;
+  registerReplicationMetrics(registry, storage, REPLICATION_STATUS_TIMEOUT_MS);
+  return { ...check, details: replicationDetails(storage) };
 }
 
 function storageAsComponent(storage: StorageAdapter, target: string): Component {
@@ -153,7 +167,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
     registry,
     bodyLimitBytes: config.http.bodyLimitBytes,
     readinessChecks: [
-      { name: "storage", isReady: () => storage.ping() },
+      storageReadiness(storage, registry),
       { name: "queue", isReady: () => queue.ping() },
     ],
     routes,

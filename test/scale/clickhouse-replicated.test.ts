@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
@@ -10,7 +13,9 @@ import { assertAggregatesEqual, BASE_MS, DAY, expectedMetrics, histogramOf, HOUR
 import { expectedSeries, expectedTrace, nsAt, probeResult, span } from "../conformance/storage/trace-fixtures.ts";
 import { freshDatabaseName, rawClient, rawSelect } from "../core/storage/clickhouse/helpers.ts";
 import { startReplicatedClickHouse, type RunningReplicatedCluster } from "../services/replicated-clickhouse.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, waitForHttpPort } from "../cli/cli-process.ts";
 import { startLostReplyProxy } from "../support/lost-reply-proxy.ts";
+import { waitFor, waitUntilPasses } from "../support/wait-for.ts";
 import { KEEP_EVERYTHING } from "../support/test-storages.ts";
 
 /**
@@ -47,6 +52,30 @@ function metricQueries(fromMs: number): MetricsQuery[] {
     { ...range, resolution, groupByTime: true },
     { ...range, resolution, groupByTime: false },
   ]);
+}
+
+/** How long a write may keep failing before the test fails: the flusher's first retries fall within it. */
+const RETRY_WINDOW_MS = 10_000;
+
+/** Writes as the flusher does: a failed batch is retried as it was, until it succeeds or the window has passed. */
+async function writeRetrying(write: () => Promise<void>): Promise<number> {
+  const deadline = Date.now() + RETRY_WINDOW_MS;
+  for (let failures = 0; ; failures++) {
+    try {
+      await write();
+      return failures;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`a write kept failing for longer than the ${RETRY_WINDOW_MS} ms retry window`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+interface ReadyzReplication {
+  replicas: number;
+  activeReplicas: number;
+  readonlyTables: number;
+  problems: string[];
 }
 
 const roundedSeries = (points: readonly ProbeSeriesPoint[]): ProbeSeriesPoint[] =>
@@ -191,6 +220,98 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
       for (const query of metricQueries(fromMs)) assertAggregatesEqual(await storages[0]!.queryMetrics(query), expectedMetrics(rows, query), JSON.stringify(query));
     } finally {
       await proxy.close();
+    }
+  });
+
+  void it("drops expired day partitions on both replicas, and only those", async () => {
+    const oldDayMs = Date.UTC(2023, 5, 1);
+    const shortRetention = { minuteDays: 1, hourDays: 1, dayDays: 1, samplesDays: 1, spansDays: 1, probeResultsDays: 1 };
+    const storage = new ClickHouseStorage({ url: cluster.replicas[0]!.url, database, retention: shortRetention, logger, cluster: { name: cluster.name, replicated: true } });
+    storages.push(storage);
+    await storage.start();
+    await storages[1]!.writeMetrics(minuteRows((i) => `expired-${i}.default`, oldDayMs, 10));
+    await storages[1]!.writeSamples([sample({ timeMs: oldDayMs + MINUTE })]);
+    const [reader, writer] = cluster.replicas.map((replica) => replica.url);
+    await syncReplica(reader!);
+    const samplesKept = await countOn(reader!, "samples", `time >= toDateTime('2024-01-01 00:00:00')`);
+    assert.equal(await countOn(reader!, "metrics_minute", "service LIKE 'expired-%'"), 10);
+    assert.equal(await countOn(reader!, "metrics_hour", "service LIKE 'expired-%'"), 10);
+    // Three days on: only the old day is past the one-day windows; the 2024 rows are in the future of this clock.
+    await storage.enforceRetention(oldDayMs + 3 * DAY);
+    await syncReplica(writer!);
+    for (const url of [reader!, writer!]) {
+      for (const table of ["metrics_minute", "metrics_hour", "metrics_day", "samples"]) assert.equal(await countOn(url, table, "time < toDateTime('2024-01-01 00:00:00')"), 0, `${table} at ${url}`);
+      assert.equal(await countOn(url, "samples", `time >= toDateTime('2024-01-01 00:00:00')`), samplesKept, `later samples kept at ${url}`);
+    }
+  });
+
+  void it("keeps writing while a replica is down, says so in /readyz and /metrics, and the replica catches up to the same totals", async () => {
+    const [connected, stopped] = cluster.replicas;
+    const dataDir = mkdtempSync(join(tmpdir(), "meshsight-replicated-"));
+    // A real meshsight process on the replica that stays up, as operators run it; the test writes next to it.
+    const meshsight = runCli(["start", "--role", "api", "--http-port", "0", "--host", "127.0.0.1"], {
+      ...RECEIVERS_ON_FREE_PORTS,
+      MESHSIGHT_DATA_DIR: dataDir,
+      MESHSIGHT_KUBERNETES: "off",
+      MESHSIGHT_CLICKHOUSE_URL: connected!.url,
+      MESHSIGHT_CLICKHOUSE_DATABASE: database,
+      MESHSIGHT_CLICKHOUSE_CLUSTER: cluster.name,
+      MESHSIGHT_CLICKHOUSE_REPLICATED: "true",
+    });
+    try {
+      const base = `http://127.0.0.1:${await waitForHttpPort(meshsight)}`;
+      const replication = async (): Promise<ReadyzReplication> => {
+        const response = await fetch(`${base}/readyz`);
+        assert.equal(response.status, 200, "a replica down does not make meshsight unready: it still reads and writes");
+        return ((await response.json()) as { details: { storage: { replication: ReadyzReplication } } }).details.storage.replication;
+      };
+      const metricValue = async (name: string): Promise<number> => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+      };
+      assert.deepEqual(await replication(), { tables: 9, replicas: 2, activeReplicas: 2, readonlyTables: 0, maxDelaySeconds: 0, queuedTasks: 0, problems: [] });
+
+      const fromMs = BASE_MS + 6 * DAY;
+      const batches = Array.from({ length: 12 }, (_, b) => minuteRows((i) => `outage-${(b + i) % 5}.default`, fromMs + b * HOUR, 8));
+      const writer = storages[0]!;
+      let failures = 0;
+      for (const [b, batch] of batches.entries()) {
+        if (b === 4) await stopped!.stop();
+        if (b === 8) {
+          await waitFor(async () => (await replication()).activeReplicas === 1, "/readyz to report the stopped replica", 20_000);
+          const seen = await replication();
+          assert.equal(seen.replicas, 2);
+          assert.match(seen.problems.join("\n"), /1 of 2 replicas of this node's shard are down/);
+          assert.equal(await metricValue("meshsight_clickhouse_replicas"), 2);
+          assert.equal(await metricValue("meshsight_clickhouse_replicas_active"), 1);
+          assert.equal(await metricValue("meshsight_clickhouse_readonly_tables"), 0);
+          await stopped!.start();
+        }
+        failures += await writeRetrying(() => writer.writeMetrics(batch));
+      }
+      assert.equal(failures, 0, "the replica that stayed up took every write at once");
+
+      // Back, the replica fetches what it missed: healthy in system.replicas and holding every row.
+      const rows = batches.flat();
+      await waitUntilPasses(async () => {
+        const health = await selectOn<{ active: number; queue: number; readonly: number }>(
+          stopped!.url,
+          `SELECT min(active_replicas) AS active, sum(queue_size) AS queue, sum(is_readonly) AS readonly FROM system.replicas WHERE database = '${database}'`,
+        );
+        assert.deepEqual(health, [{ active: 2, queue: 0, readonly: 0 }]);
+        assert.equal(await countOn(stopped!.url, "metrics_minute", "service LIKE 'outage-%'"), await countOn(connected!.url, "metrics_minute", "service LIKE 'outage-%'"));
+      }, 30_000);
+      // The same totals through meshsight on either replica; the adapter on the returned one reconnects by itself.
+      for (const query of metricQueries(fromMs)) {
+        const expected = expectedMetrics(rows, query);
+        assertAggregatesEqual(await storages[0]!.queryMetrics(query), expected, `through the replica that stayed up: ${JSON.stringify(query)}`);
+        await waitUntilPasses(async () => assertAggregatesEqual(await storages[1]!.queryMetrics(query), expected, `through the returned replica: ${JSON.stringify(query)}`));
+      }
+      await waitFor(async () => (await replication()).problems.length === 0, "/readyz to report both replicas up again", 20_000);
+      assert.equal(await metricValue("meshsight_clickhouse_replicas_active"), 2);
+    } finally {
+      killIfRunning(meshsight);
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

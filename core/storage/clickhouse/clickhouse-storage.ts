@@ -27,6 +27,7 @@ import { ClickHouseConnection } from "./connection.ts";
 import { applyMigrations } from "./migrations.ts";
 import { ClickHouseProbeReader } from "./probe-reader.ts";
 import { ClickHouseReader } from "./reader.ts";
+import { readReplicationStatus, type ReplicationStatus } from "./replication-status.ts";
 import { applyTtl, dropExpiredPartitions, validateRetention } from "./retention.ts";
 import { ClickHouseSpanReader } from "./span-reader.ts";
 import { identifier } from "./sql-literals.ts";
@@ -182,6 +183,17 @@ export class ClickHouseStorage implements StorageAdapter {
     } catch {
       return false;
     }
+  }
+
+  /** Cluster mode on Replicated tables (storage.clickhouse.replicated). */
+  get isReplicated(): boolean {
+    return this.options.cluster?.replicated === true;
+  }
+
+  /** Replication as the connected node sees it; undefined unless the cluster is replicated. */
+  async replication(): Promise<ReplicationStatus | undefined> {
+    if (!this.isReplicated) return undefined;
+    return await readReplicationStatus(this.use().connection, this.options.database);
   }
 
   /**
