@@ -75,9 +75,17 @@ function planHttp(options: OptionReader, target: string): ModulePlan {
   const codes = options.take("valid_status_codes");
   // Blackbox's default is any 2xx (prober/http.go).
   spec.expectedStatus = Array.isArray(codes) && codes.length > 0 ? codes : ["2xx"];
-  const bodyMatches = options.take("fail_if_body_not_matches_regexp");
-  if (Array.isArray(bodyMatches) && bodyMatches.length > 1) return { unsupported: "more than one fail_if_body_not_matches_regexp" };
-  if (Array.isArray(bodyMatches) && typeof bodyMatches[0] === "string") spec.bodyRegex = bodyMatches[0];
+  // The kind refuses values of the wrong shape with a message naming the field (then unsupported, as any spec error).
+  for (const [option, field] of HTTP_PASSED_OPTIONS) {
+    const value = options.take(option);
+    if (value !== undefined) spec[field] = value;
+  }
+  for (const [option, field] of [["fail_if_header_matches", "failIfHeaderMatches"], ["fail_if_header_not_matches", "failIfHeaderNotMatches"]] as const) {
+    const checks = options.take(option);
+    if (checks === undefined) continue;
+    if (!Array.isArray(checks) || !checks.every(isRecord)) return { unsupported: `${option}: expected a list of { header, regexp, allow_missing }` };
+    spec[field] = checks.map(({ allow_missing: allowMissing, ...check }) => ({ ...check, ...(allowMissing === undefined ? {} : { allowMissing }) }));
+  }
   const noFollow = options.take("no_follow_redirects");
   const follow = options.take("follow_redirects");
   spec.followRedirects = noFollow !== true && follow !== false;
@@ -86,6 +94,14 @@ function planHttp(options: OptionReader, target: string): ModulePlan {
   if (tls.insecure) spec.tlsVerify = false;
   return { kind: "http", spec, target: url };
 }
+
+/** http options that the http kind takes as they are, under its own names. */
+const HTTP_PASSED_OPTIONS = [
+  ["fail_if_body_matches_regexp", "failIfBodyMatches"],
+  ["fail_if_body_not_matches_regexp", "failIfBodyNotMatches"],
+  ["fail_if_ssl", "failIfSsl"],
+  ["fail_if_not_ssl", "failIfNotSsl"],
+] as const;
 
 function planTcp(options: OptionReader, target: string): ModulePlan {
   if (!parseHostPort(target)) throw new BadTargetError(`target ${JSON.stringify(target)} is not host:port`);

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { RegexTimeLimitError } from "../../../core/regex/bounded-match.ts";
 import type { ProbeContext } from "../kind.ts";
 import { excerpt, excerptText } from "../excerpt.ts";
 import { evaluateJsonPath } from "./json-path.ts";
@@ -6,24 +7,85 @@ import type { HttpSpec } from "./http-spec.ts";
 import { describeRanges, isStatusAccepted } from "./status-codes.ts";
 import type { HttpExchange } from "./http-exchange.ts";
 
-/** How a bodyRegex failure's message starts; the kind reports it as blackbox's probe_failed_due_to_regex. */
-export const BODY_REGEX_PROBLEM = "body does not match bodyRegex";
+/** The first assertion a response breaks ("" when all hold), and whether a pattern broke it (blackbox's probe_failed_due_to_regex). */
+export interface ResponseVerdict {
+  problem: string;
+  isDueToRegex: boolean;
+}
+
+/** A pattern too costly for what it was matched against: the case's definition needs fixing, the target may be fine. */
+export class PatternStoppedError extends Error {
+  override readonly name = "PatternStoppedError";
+  constructor(
+    readonly field: string,
+    readonly pattern: RegExp,
+    override readonly cause: RegexTimeLimitError,
+  ) {
+    super(`${field} /${pattern.source}/ was stopped: ${cause.message}`);
+  }
+}
 
 /**
- * The first assertion the final response breaks, as an actionable message; "" when all hold. bodyRegex
- * is matched through the context's bounded matcher, which rejects with RegexTimeLimitError when too costly.
+ * Checks the final response in blackbox_exporter's order (prober/http.go): status, header patterns,
+ * latency, body patterns, JSON, then TLS. Patterns run through the context's bounded matcher; one too
+ * costly for its input throws PatternStoppedError naming its field.
  */
-export async function checkResponse(spec: HttpSpec, response: HttpExchange, url: string, totalMs: number, context: Pick<ProbeContext, "patterns" | "signal">): Promise<string> {
+export async function checkResponse(spec: HttpSpec, response: HttpExchange, url: string, totalMs: number, context: Pick<ProbeContext, "patterns" | "signal">): Promise<ResponseVerdict> {
+  const matches = async (field: string, pattern: RegExp, input: string) => {
+    try {
+      return await context.patterns.test(pattern, input, context.signal);
+    } catch (error) {
+      if (error instanceof RegexTimeLimitError) throw new PatternStoppedError(field, pattern, error);
+      throw error;
+    }
+  };
+  const verdict = (problem: string, isDueToRegex = false): ResponseVerdict => ({ problem, isDueToRegex });
   if (!isStatusAccepted(response.status, spec.expectedStatus)) {
-    return `expected status ${describeRanges(spec.expectedStatus)} from ${url}, got ${response.status}${bodyHint(response)}`;
+    return verdict(`expected status ${describeRanges(spec.expectedStatus)} from ${url}, got ${response.status}${bodyHint(response)}`);
   }
+  const headerProblem = await checkHeaders(spec, response.rawHeaders, matches);
+  if (headerProblem !== "") return verdict(headerProblem, true);
   if (spec.maxLatencyMs !== undefined && totalMs > spec.maxLatencyMs) {
-    return `took ${Math.round(totalMs)}ms, more than maxLatency ${spec.maxLatencyMs}ms`;
+    return verdict(`took ${Math.round(totalMs)}ms, more than maxLatency ${spec.maxLatencyMs}ms`);
   }
   const text = response.body.toString("utf8");
-  if (spec.bodyRegex && !(await context.patterns.test(spec.bodyRegex, text, context.signal))) {
-    return `${BODY_REGEX_PROBLEM} /${spec.bodyRegex.source}/${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
+  const checked = `${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
+  if (spec.bodyRegex && !(await matches("bodyRegex", spec.bodyRegex, text))) return verdict(`body does not match bodyRegex /${spec.bodyRegex.source}/${checked}`, true);
+  for (const [index, pattern] of spec.failIfBodyMatches.entries()) {
+    if (await matches(`failIfBodyMatches.${index}`, pattern, text)) return verdict(`body matches failIfBodyMatches /${pattern.source}/${checked}`, true);
   }
+  for (const [index, pattern] of spec.failIfBodyNotMatches.entries()) {
+    if (!(await matches(`failIfBodyNotMatches.${index}`, pattern, text))) return verdict(`body does not match failIfBodyNotMatches /${pattern.source}/${checked}`, true);
+  }
+  return verdict(checkJson(spec, text, response) || checkTls(spec, response));
+}
+
+type Matches = (field: string, pattern: RegExp, input: string) => Promise<boolean>;
+
+/** blackbox's matchRegularExpressionsOnHeaders: every value of a header sent more than once counts. */
+async function checkHeaders(spec: HttpSpec, rawHeaders: readonly string[], matches: Matches): Promise<string> {
+  const values = (header: string): string[] => {
+    const result: string[] = [];
+    for (let index = 0; index + 1 < rawHeaders.length; index += 2) if (rawHeaders[index]?.toLowerCase() === header.toLowerCase()) result.push(rawHeaders[index + 1] ?? "");
+    return result;
+  };
+  for (const [field, checks, isFailOnMatch] of [["failIfHeaderMatches", spec.failIfHeaderMatches, true], ["failIfHeaderNotMatches", spec.failIfHeaderNotMatches, false]] as const) {
+    for (const [index, check] of checks.entries()) {
+      const found = values(check.header);
+      if (found.length === 0) {
+        if (check.allowMissing) continue;
+        return `header ${check.header} is missing (${field} without allowMissing)`;
+      }
+      let isAnyMatching = false;
+      for (const value of found) if (await matches(`${field}.${index}.regexp`, check.pattern, value)) isAnyMatching = true;
+      if (isFailOnMatch && isAnyMatching) return `header ${check.header} matches ${field} /${check.pattern.source}/`;
+      if (!isFailOnMatch && !isAnyMatching) return `header ${check.header} does not match ${field} /${check.pattern.source}/`;
+    }
+  }
+  return "";
+}
+
+function checkJson(spec: HttpSpec, text: string, response: HttpExchange): string {
   if (spec.json.length === 0) return "";
   let document: unknown;
   try {
@@ -42,6 +104,12 @@ export async function checkResponse(spec: HttpSpec, response: HttpExchange, url:
       return `${assertion.path.text} is ${excerptText(JSON.stringify(result.value))}, expected ${JSON.stringify(assertion.equals)}`;
     }
   }
+  return "";
+}
+
+function checkTls(spec: HttpSpec, response: HttpExchange): string {
+  if (spec.failIfSsl && response.tls) return "the final response came over TLS (failIfSsl)";
+  if (spec.failIfNotSsl && !response.tls) return "the final response did not come over TLS (failIfNotSsl)";
   return "";
 }
 

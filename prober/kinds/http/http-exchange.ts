@@ -34,6 +34,8 @@ export interface HopPhases {
 export interface HttpExchange {
   status: number;
   headers: IncomingHttpHeaders;
+  /** Names and values as received, alternating: a header sent twice keeps both values (blackbox matches each). */
+  rawHeaders: string[];
   body: Buffer;
   /** Every body byte received, kept or not. */
   bodyBytes: number;
@@ -144,6 +146,7 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
         resolve({
           status: response.statusCode ?? 0,
           headers: response.headers,
+          rawHeaders: response.rawHeaders,
           body: Buffer.concat(kept),
           bodyBytes,
           bodyTruncated: bodyBytes > keptBytes,

@@ -1,10 +1,9 @@
 import { performance } from "node:perf_hooks";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
-import { RegexTimeLimitError } from "../../../core/regex/bounded-match.ts";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
 import { describeCertificateError } from "../tls-info.ts";
-import { BODY_REGEX_PROBLEM, checkResponse } from "./http-assertions.ts";
+import { checkResponse, PatternStoppedError, type ResponseVerdict } from "./http-assertions.ts";
 import { exchange, HttpExchangeError, type HopPhases, type HttpExchange } from "./http-exchange.ts";
 import { parseHttpSpec, type HttpSpec } from "./http-spec.ts";
 
@@ -89,16 +88,16 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
       continue;
     }
     const phases = phasesOf(totals, firstByteMs, started);
-    let problem: string;
+    let verdict: ResponseVerdict;
     try {
-      problem = await checkResponse(spec, response, url.href, phases.total!, context);
+      verdict = await checkResponse(spec, response, url.href, phases.total!, context);
     } catch (error) {
       // The case's pattern is too costly for this body: its definition needs fixing, the target may be fine.
-      if (error instanceof RegexTimeLimitError) return { status: "error", message: `bodyRegex /${spec.bodyRegex?.source ?? ""}/ was stopped: ${error.message}; simplify the pattern or lower maxBodyBytes`, phases, metrics };
+      if (error instanceof PatternStoppedError) return { status: "error", message: `${error.message}; simplify the pattern or lower maxBodyBytes`, phases, metrics };
       throw error;
     }
-    metrics.failed_due_to_regex = problem.startsWith(BODY_REGEX_PROBLEM) ? 1 : 0;
-    return problem === "" ? succeeded(phases, metrics) : failed(problem, phases, metrics);
+    metrics.failed_due_to_regex = verdict.isDueToRegex ? 1 : 0;
+    return verdict.problem === "" ? succeeded(phases, metrics) : failed(verdict.problem, phases, metrics);
   }
 }
 

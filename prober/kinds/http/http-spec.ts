@@ -13,12 +13,31 @@ export interface JsonAssertion {
   exists: boolean;
 }
 
+/** blackbox_exporter's HeaderMatch (config/config.go): a header's values against an unanchored pattern. */
+export interface HeaderRegexCheck {
+  header: string;
+  pattern: RegExp;
+  /** A missing header passes instead of failing. */
+  allowMissing: boolean;
+}
+
 export interface HttpSpec {
   method: string;
   headers: Record<string, string>;
   body: string | undefined;
   expectedStatus: StatusRange[];
   bodyRegex: RegExp | undefined;
+  /** blackbox's fail_if_body_matches_regexp: the body must match none of these. */
+  failIfBodyMatches: RegExp[];
+  /** blackbox's fail_if_body_not_matches_regexp: the body must match each of these. */
+  failIfBodyNotMatches: RegExp[];
+  /** blackbox's fail_if_header_matches: no value of the header may match. */
+  failIfHeaderMatches: HeaderRegexCheck[];
+  /** blackbox's fail_if_header_not_matches: some value of the header must match. */
+  failIfHeaderNotMatches: HeaderRegexCheck[];
+  /** The final response must not come over TLS (blackbox's fail_if_ssl) / must (fail_if_not_ssl). */
+  failIfSsl: boolean;
+  failIfNotSsl: boolean;
   json: JsonAssertion[];
   maxLatencyMs: number | undefined;
   followRedirects: boolean;
@@ -29,12 +48,24 @@ export interface HttpSpec {
 
 const jsonValue: z.ZodType<unknown> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
 
+const patterns = z.array(z.string({ error: "expected a regular expression" }), { error: "expected a list of regular expressions" }).max(50).optional();
+const headerChecks = z
+  .array(z.strictObject({ header: z.string({ error: "expected a header name" }).min(1), regexp: z.string({ error: "expected a regular expression" }), allowMissing: z.boolean({ error: "expected true or false" }).optional() }), { error: "expected a list of { header, regexp, allowMissing }" })
+  .max(50)
+  .optional();
+
 const schema = z.strictObject({
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], { error: "expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS" }).optional(),
   headers: z.record(z.string(), z.string({ error: "header values are strings" }), { error: "expected a mapping of header names to values" }).optional(),
   body: z.string({ error: "expected the request body as a string" }).optional(),
   expectedStatus: z.array(z.union([z.int(), z.string()]), { error: 'expected a list such as [200, "2xx", "300-302"]' }).min(1).optional(),
   bodyRegex: z.string({ error: "expected a regular expression" }).optional(),
+  failIfBodyMatches: patterns,
+  failIfBodyNotMatches: patterns,
+  failIfHeaderMatches: headerChecks,
+  failIfHeaderNotMatches: headerChecks,
+  failIfSsl: z.boolean({ error: "expected true or false" }).optional(),
+  failIfNotSsl: z.boolean({ error: "expected true or false" }).optional(),
   json: z
     .array(
       z.strictObject({
@@ -68,6 +99,12 @@ export function parseHttpSpec(raw: unknown): HttpSpec {
     body: spec.body,
     expectedStatus: parseStatusRanges(spec.expectedStatus ?? ["2xx"], "expectedStatus"),
     bodyRegex: spec.bodyRegex === undefined ? undefined : compileRegex(spec.bodyRegex, "bodyRegex"),
+    failIfBodyMatches: (spec.failIfBodyMatches ?? []).map((pattern, index) => compileRegex(pattern, `failIfBodyMatches.${index}`)),
+    failIfBodyNotMatches: (spec.failIfBodyNotMatches ?? []).map((pattern, index) => compileRegex(pattern, `failIfBodyNotMatches.${index}`)),
+    failIfHeaderMatches: toHeaderChecks(spec.failIfHeaderMatches, "failIfHeaderMatches"),
+    failIfHeaderNotMatches: toHeaderChecks(spec.failIfHeaderNotMatches, "failIfHeaderNotMatches"),
+    failIfSsl: spec.failIfSsl ?? false,
+    failIfNotSsl: spec.failIfNotSsl ?? false,
     json: (spec.json ?? []).map((assertion, index) => ({
       path: parseJsonPath(assertion.path, `json.${index}.path`),
       equals: assertion.equals,
@@ -80,4 +117,8 @@ export function parseHttpSpec(raw: unknown): HttpSpec {
     tlsVerify: spec.tlsVerify ?? true,
     maxBodyBytes: spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
+}
+
+function toHeaderChecks(checks: z.infer<typeof headerChecks>, field: string): HeaderRegexCheck[] {
+  return (checks ?? []).map((check, index) => ({ header: check.header, pattern: compileRegex(check.regexp, `${field}.${index}.regexp`), allowMissing: check.allowMissing ?? false }));
 }

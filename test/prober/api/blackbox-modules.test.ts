@@ -24,6 +24,7 @@ import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
 import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
 import { generateCertificates } from "../kinds/support/certificates.ts";
+import { listen } from "../kinds/support/servers.ts";
 import { startDnsServer, type TestDnsServer } from "../kinds/support/dns-server.ts";
 import { startHealthServer } from "../kinds/support/grpc-health-server.ts";
 import { parsePromText, sampleValue } from "./prom-text.ts";
@@ -47,8 +48,24 @@ async function listenTcp(server: TcpServer): Promise<{ target: string; close: ()
   return { target: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-/** dns modules in the shape of blackbox's example.yml, written as JSON (which YAML reads) so "\\t" stays a tab. */
-const dnsModule = (name: string, options: Record<string, unknown>) => `  ${name}: ${JSON.stringify({ prober: "dns", dns: options })}\n`;
+/** Modules in the shape of blackbox's example.yml, written as JSON (which YAML reads) so "\\t" stays a tab. */
+const jsonModule = (prober: string) => (name: string, options: Record<string, unknown>) => `  ${name}: ${JSON.stringify({ prober, [prober]: options })}\n`;
+const dnsModule = jsonModule("dns");
+const httpModule = jsonModule("http");
+const HTTP_MODULES = [
+  httpModule("http_body_forbidden", { fail_if_body_matches_regexp: ["error", "fi.e"] }),
+  httpModule("http_body_forbidden_absent", { fail_if_body_matches_regexp: ["error"] }),
+  httpModule("http_body_all", { fail_if_body_not_matches_regexp: ["^fi", "ne$"] }),
+  httpModule("http_body_all_fail", { fail_if_body_not_matches_regexp: ["^fi", "^ne"] }),
+  httpModule("http_header_matches", { fail_if_header_matches: [{ header: "X-Version", regexp: "^2\\." }] }),
+  httpModule("http_header_missing_allowed", { fail_if_header_matches: [{ header: "X-Missing", regexp: ".", allow_missing: true }] }),
+  httpModule("http_header_missing", { fail_if_header_matches: [{ header: "X-Missing", regexp: "." }] }),
+  httpModule("http_header_not_matches", { fail_if_header_not_matches: [{ header: "x-version", regexp: "^1\\.2$" }] }),
+  httpModule("http_header_not_matches_fail", { fail_if_header_not_matches: [{ header: "X-Version", regexp: "^3" }] }),
+  httpModule("http_missing_not_matches_allowed", { fail_if_header_not_matches: [{ header: "X-Missing", regexp: "^3", allow_missing: true }] }),
+  httpModule("http_fail_if_ssl", { fail_if_ssl: true, tls_config: { insecure_skip_verify: true } }),
+  httpModule("http_fail_if_not_ssl", { fail_if_not_ssl: true, tls_config: { insecure_skip_verify: true } }),
+].join("");
 const prometheusA = { query_name: "www.prometheus.io", query_type: "A" };
 const DNS_MODULES = [
   dnsModule("dns_soa", { query_name: "prometheus.io", query_type: "SOA" }),
@@ -104,6 +121,8 @@ describe("GET /probe with blackbox modules", () => {
       if (request.url === "/moved") response.setHeader("location", "/ok");
       response.statusCode = request.url === "/down" ? 503 : request.url === "/moved" ? 302 : 200;
       response.setHeader("content-length", 4);
+      // Sent as two header lines: blackbox matches each value of a header on its own.
+      response.setHeader("x-version", ["1.2", "2.0"]);
       response.end("fine");
     });
   });
@@ -114,6 +133,7 @@ describe("GET /probe with blackbox modules", () => {
   let ssh = "";
   let notSsh = "";
   let dns = "";
+  let httpsOrigin = "";
   let dnsServer: TestDnsServer;
   let grpc = "";
   let pop3s = "";
@@ -157,6 +177,9 @@ describe("GET /probe with blackbox modules", () => {
       socket.end("+OK POP3 ready\r\n");
     }));
     pop3s = tlsServer.target;
+    const https = await listen((_request, response) => response.end("fine"), certificate);
+    httpsOrigin = https.origin;
+    closers.push(https.close);
     // An IRC server as irc_banner expects one: it pings after NICK and USER and welcomes after the right PONG.
     const ircServer = await listenTcp(createTcpServer((socket) => {
       socket.on("error", () => undefined);
@@ -184,7 +207,7 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
     await harness.start();
@@ -335,6 +358,31 @@ describe("GET /probe with blackbox modules", () => {
     const regex = await probe("http_body", `${httpTarget}/ok`);
     assert.equal(sampleValue(regex.samples, "probe_success"), 0);
     assert.equal(sampleValue(regex.samples, "probe_failed_due_to_regex"), 1);
+  });
+
+  it("applies blackbox's body and header regexps (each value of a repeated header, allow_missing) and fail_if_ssl / fail_if_not_ssl", async () => {
+    const expectations: Array<[module: string, target: string, success: number, dueToRegex: number]> = [
+      ["http_body_forbidden", `${httpTarget}/ok`, 0, 1],
+      ["http_body_forbidden_absent", `${httpTarget}/ok`, 1, 0],
+      ["http_body_all", `${httpTarget}/ok`, 1, 0],
+      ["http_body_all_fail", `${httpTarget}/ok`, 0, 1],
+      ["http_header_matches", `${httpTarget}/ok`, 0, 1],
+      ["http_header_missing_allowed", `${httpTarget}/ok`, 1, 0],
+      ["http_header_missing", `${httpTarget}/ok`, 0, 1],
+      ["http_header_not_matches", `${httpTarget}/ok`, 1, 0],
+      ["http_header_not_matches_fail", `${httpTarget}/ok`, 0, 1],
+      ["http_missing_not_matches_allowed", `${httpTarget}/ok`, 1, 0],
+      ["http_fail_if_ssl", `${httpTarget}/ok`, 1, 0],
+      ["http_fail_if_ssl", httpsOrigin, 0, 0],
+      ["http_fail_if_not_ssl", `${httpTarget}/ok`, 0, 0],
+      ["http_fail_if_not_ssl", httpsOrigin, 1, 0],
+    ];
+    const results: Array<[string, string, number | undefined, number | undefined]> = [];
+    for (const [module, target] of expectations) {
+      const { samples } = await probe(module, target);
+      results.push([module, target, sampleValue(samples, "probe_success"), sampleValue(samples, "probe_failed_due_to_regex")]);
+    }
+    assert.deepEqual(results, expectations);
   });
 
   it("puts the TLS version and the gRPC serving status in labels, as blackbox does", async () => {
