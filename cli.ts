@@ -126,7 +126,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   const components: Component[] = [];
   if (roles.has("collector")) {
     const collector = await createCollector(
-      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, authorize: auth.authorize, execArgv: process.execArgv, summaryIntervalMs: config.log.summaryIntervalSeconds * 1000 },
+      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, openState: state.open, authorize: auth.authorize, execArgv: process.execArgv, summaryIntervalMs: config.log.summaryIntervalSeconds * 1000 },
       config,
     ).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
     // The collector's routes are its ingest endpoints plus its read-only query API over the shared storage.

@@ -33,6 +33,9 @@ import { tuneHeapGrowthForCollector } from "./heap-growth.ts";
 import type { AccessLogFilesConfig } from "./receivers/access-log/config.ts";
 import { tracesSection, type TracesConfig } from "./traces/config.ts";
 import { createTraceComponents } from "./traces/trace-components.ts";
+import { MeshMeasuredServices } from "./traces/mesh-measured.ts";
+import { openFileState } from "../core/state/state-stores.ts";
+import type { OpenState } from "../core/state/port.ts";
 import type { AccessLogIngest } from "./ingest.ts";
 import { IngestActivity } from "./ingest-activity.ts";
 
@@ -72,6 +75,11 @@ export interface CollectorDeps {
   dataDir?: string;
   /** The API's bearer-token check, so the trace receivers' HTTP ports honour the same tokens (ingest scope). */
   authorize?: AuthorizeRequest;
+  /**
+   * The state port (Redis when replicas share it): with traces, it holds which services sidecars measured,
+   * per minute, so no collector counts their spans again. Default: a file under dataDir (one process).
+   */
+  openState?: OpenState;
   /**
    * This process's node flags (process.execArgv): when given, the collector tunes V8's heap growth for its
    * allocation pattern unless the operator chose a value there (heap-growth.ts).
@@ -140,17 +148,18 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   });
   const { receivers } = configs;
   const activity = new IngestActivity({ logger, rejectedTotal: () => rejects.total, summaryIntervalMs: deps.summaryIntervalMs ?? 0, now: clock });
+  const meshMeasured = configs.traces === undefined ? undefined : meshMeasuredComponent(deps, config.latenessSeconds * 1000);
   const traces =
-    configs.traces === undefined
+    configs.traces === undefined || meshMeasured === undefined
       ? undefined
-      : createTraceComponents({ config: configs.traces, pipeline, grouper, writer: deps.writer, registry, rejects, logger, clock });
+      : createTraceComponents({ config: configs.traces, pipeline, grouper, meshServices: meshMeasured.services, writer: deps.writer, registry, rejects, logger, clock });
   // Services whose sidecars send access logs are measured already: their spans must not count them again.
   const notingMeshServices = (input: AccessLogIngest): AccessLogIngest =>
-    traces === undefined
+    meshMeasured === undefined
       ? input
       : wrapIngest(input, (proxy, entries) => {
           const accepted = input.ingest(proxy, entries);
-          traces.meshServices.note(resolver.selfOf(proxy).service);
+          if (accepted) meshMeasured.services.noteAccessLogs(resolver.selfOf(proxy).service, entries);
           return accepted;
         });
   const accessLogs = notingMeshServices(pipeline);
@@ -194,6 +203,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   ];
   const components: Component[] = [
     ...pipelineComponents,
+    ...(meshMeasured === undefined ? [] : [meshMeasured.component]),
     {
       name: "collector.als",
       start: async () => {
@@ -229,6 +239,28 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     components.push(...traces.components, ...spanReceivers.components);
   }
   return { components, pipelineComponents, routes, pipeline, eventTimeInput, alsPort: () => alsPort };
+}
+
+/** Marks older than this cannot matter: span metrics of their minute and the next are no longer aggregated. */
+const MESH_MARK_MARGIN_MS = 3 * 60_000;
+
+/** The shared mesh-measured marks (docs/traces.md) and their lifecycle: read on start, writes awaited on stop. */
+function meshMeasuredComponent(deps: CollectorDeps, latenessMs: number): { services: MeshMeasuredServices; component: Component } {
+  if (deps.dataDir === undefined && deps.openState === undefined) throw new Error("traces are configured but neither a state port nor a data directory says where to keep the mesh-measured marks");
+  const open = deps.openState ?? openFileState(deps.clock);
+  const store = open("mesh-measured", { file: join(deps.dataDir ?? ".", "mesh-measured.json") });
+  const services = new MeshMeasuredServices({ store, markTtlMs: latenessMs + MESH_MARK_MARGIN_MS, registry: deps.registry, logger: deps.logger });
+  return {
+    services,
+    component: {
+      name: "collector.mesh-measured",
+      start: () => store.start(),
+      stop: async () => {
+        await services.drain();
+        await store.stop();
+      },
+    },
+  };
 }
 
 /** `inner` with its ingest done by `ingest`, still telling how many entries it aggregated. */

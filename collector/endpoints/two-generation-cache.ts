@@ -28,6 +28,11 @@ export class TwoGenerationCache<K, V> {
     this.young.set(key, value);
   }
 
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
   /** Entries held, both generations (an entry may be counted twice right after promotion). */
   get size(): number {
     return this.young.size + this.old.size;

@@ -3,6 +3,7 @@ import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
 import type { Span } from "../../core/model/span.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { TwoGenerationCache } from "../endpoints/two-generation-cache.ts";
+import type { MeshMeasuredServices } from "./mesh-measured.ts";
 import type { CallIngest } from "./span-ingest.ts";
 import { componentOf, httpStatusOf } from "./span-mapping.ts";
 
@@ -10,8 +11,8 @@ import { componentOf, httpStatusOf } from "./span-mapping.ts";
  * Which spans feed the minute aggregates (docs/traces.md, "Span metrics and double counting"):
  * - "all": every SERVER/CONSUMER span (service, instance, endpoint, relation) and CLIENT/PRODUCER span
  *   (relation, client side);
- * - "non-mesh" (default): the same, except for services already measured by a mesh sidecar, whose calls
- *   the access logs count; a span must not count them a second time;
+ * - "non-mesh" (default): the same, except for services a mesh sidecar measured around the span's time
+ *   (MeshMeasuredServices), whose calls the access logs count; a span must not count them a second time;
  * - "off": spans are stored and searchable but never counted.
  */
 export type SpanMetricsMode = "all" | "non-mesh" | "off";
@@ -19,35 +20,17 @@ export type SpanMetricsMode = "all" | "non-mesh" | "off";
 /** Envoy's own spans carry these tags (Istio tracing); their service is measured by the mesh. */
 const ENVOY_SPAN_TAGS = ["node_id", "upstream_cluster", "istio.mesh_id"];
 
-/**
- * Services known to be measured by mesh sidecars, bounded (two generations). Learned from two sources:
- * Envoy's own spans (tags node_id / upstream_cluster), and whoever feeds access logs calling note()
- * (the collector's pipeline, once wired).
- */
-export class MeshServiceSet {
-  private readonly seen: TwoGenerationCache<string, true>;
+function isEnvoySpan(span: Span): boolean {
+  for (const tag of ENVOY_SPAN_TAGS) if (span.attributes[tag] !== undefined) return true;
+  return false;
+}
 
-  constructor(maxServices = 10_000) {
-    this.seen = new TwoGenerationCache(maxServices);
-  }
+function startMsOf(span: Span): number {
+  return Number(span.startTimeUnixNano / 1_000_000n);
+}
 
-  note(service: string): void {
-    if (service !== "" && service !== UNKNOWN_SERVICE) this.seen.set(service, true);
-  }
-
-  has(service: string): boolean {
-    return this.seen.get(service) === true;
-  }
-
-  /** Notes the service of a span Envoy emitted. */
-  noteIfEnvoySpan(span: Span): void {
-    for (const tag of ENVOY_SPAN_TAGS) {
-      if (span.attributes[tag] !== undefined) {
-        this.note(span.service);
-        return;
-      }
-    }
-  }
+function endMsOf(span: Span): number {
+  return startMsOf(span) + span.durationNs / 1_000_000;
 }
 
 /**
@@ -64,7 +47,7 @@ export class SpanCallDeriver {
 
   constructor(
     private readonly mode: SpanMetricsMode,
-    private readonly meshServices: MeshServiceSet,
+    private readonly meshServices: MeshMeasuredServices,
     maxRememberedCallers = 50_000,
   ) {
     this.callers = new TwoGenerationCache(maxRememberedCallers);
@@ -73,7 +56,7 @@ export class SpanCallDeriver {
   /** Appends the calls `spans` describe to `out`. Spans of one batch are remembered before deriving. */
   derive(spans: readonly Span[], out: MeshCall[]): void {
     for (const span of spans) {
-      this.meshServices.noteIfEnvoySpan(span);
+      if (isEnvoySpan(span)) this.meshServices.note(span.service, startMsOf(span));
       if (span.kind === "client" || span.kind === "producer") this.callers.set(span.spanId, span.service);
     }
     if (this.mode === "off") return;
@@ -88,13 +71,13 @@ export class SpanCallDeriver {
     const isClientSide = span.kind === "client" || span.kind === "producer";
     if (!isServerSide && !isClientSide) return null;
     // The side a sidecar measures is the one to skip: its server side for calls to the service, its client side for calls from it.
-    if (this.mode === "non-mesh" && this.meshServices.has(span.service)) return null;
+    if (this.mode === "non-mesh" && this.meshServices.isMeasured(span.service, startMsOf(span), endMsOf(span))) return null;
     if (isClientSide && span.peerService === "") return null;
     const caller = isServerSide ? (span.parentSpanId === "" ? undefined : this.callers.get(span.parentSpanId)) : span.service;
     const self = { service: span.service, instance: span.instance };
     const callerLookup: CallerLookup = caller !== undefined ? "none" : span.parentSpanId === "" ? "edge" : "mesh";
     return {
-      timeMs: Number(span.startTimeUnixNano / 1_000_000n),
+      timeMs: startMsOf(span),
       detectPoint: isServerSide ? "server" : "client",
       source: isServerSide ? { service: caller ?? UNKNOWN_SERVICE, instance: "" } : self,
       callerLookup,
@@ -116,19 +99,61 @@ export class SpanCallDeriver {
 /**
  * Span metrics, counted when tail sampling has decided a trace (TailSampler's onDecided): by then the
  * trace's spans are known, so a server span finds its caller's client span whichever was exported first
- * (a child span usually ends, and is exported, before its parent), at the cost of the decision wait.
+ * (a child span usually ends, and is exported, before its parent), and the sidecar logs of the same calls
+ * have had the decision wait to reach a collector and mark their service (MeshMeasuredServices), which
+ * span metrics read from shared state before counting ("non-mesh").
  */
 export class SpanMetricsSink {
-  private readonly calls: MeshCall[] = [];
+  private counting: Promise<void> = Promise.resolve();
+  private spansWaiting = 0;
 
-  constructor(private readonly options: { deriver: SpanCallDeriver; pipeline: CallIngest; rejects: RejectCounter }) {}
+  constructor(
+    private readonly options: {
+      deriver: SpanCallDeriver;
+      meshServices: MeshMeasuredServices;
+      /** Whether marks must be read before counting (spanMetrics "non-mesh"). */
+      isMeshChecked: boolean;
+      pipeline: CallIngest;
+      rejects: RejectCounter;
+      /** Decided spans waiting for the marks to be read; beyond it their metrics are dropped and counted. */
+      maxWaitingSpans: number;
+    },
+  ) {}
 
   count(spans: readonly Span[]): void {
-    const calls = this.calls;
-    calls.length = 0;
+    if (!this.options.isMeshChecked) {
+      this.ingest(spans);
+      return;
+    }
+    if (this.spansWaiting + spans.length > this.options.maxWaitingSpans) {
+      this.options.rejects.reject("traces", "span-metrics-backlog", spans.length, `${this.spansWaiting} decided spans still wait for the shared mesh-measured marks`);
+      return;
+    }
+    this.spansWaiting += spans.length;
+    // Chained, so calls reach the pipeline in decision order and drain() waits for the last batch.
+    this.counting = this.counting
+      .then(() => this.countAfterLookUp(spans))
+      .catch((error: unknown) => this.options.rejects.reject("traces", "span-metrics-failed", spans.length, (error as Error).message));
+  }
+
+  /** Resolves once every decided span handed over so far is counted (shutdown, tests). */
+  drain(): Promise<void> {
+    return this.counting;
+  }
+
+  private async countAfterLookUp(spans: readonly Span[]): Promise<void> {
+    try {
+      await this.options.meshServices.lookUp(spans.map((span) => ({ service: span.service, startMs: startMsOf(span), endMs: endMsOf(span) })));
+      this.ingest(spans);
+    } finally {
+      this.spansWaiting -= spans.length;
+    }
+  }
+
+  private ingest(spans: readonly Span[]): void {
+    const calls: MeshCall[] = [];
     this.options.deriver.derive(spans, calls);
     // Receivers refuse spans while the pipeline is over its bound; a refusal here only costs span metrics.
     if (calls.length > 0 && !this.options.pipeline.ingestCalls(calls)) this.options.rejects.reject("traces", "span-metrics-overloaded", calls.length);
-    calls.length = 0;
   }
 }

@@ -6,7 +6,8 @@ import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { TracesConfig } from "./config.ts";
 import { SpanIngest, type CallIngest } from "./span-ingest.ts";
 import type { NameEndpoint } from "./span-mapping.ts";
-import { MeshServiceSet, SpanCallDeriver, SpanMetricsSink } from "./span-metrics.ts";
+import type { MeshMeasuredServices } from "./mesh-measured.ts";
+import { SpanCallDeriver, SpanMetricsSink } from "./span-metrics.ts";
 import { TailSampler } from "./tail-sampler.ts";
 
 export interface TraceComponentsDeps {
@@ -15,6 +16,11 @@ export interface TraceComponentsDeps {
   pipeline: CallIngest;
   /** The collector's endpoint grouper, so span endpoints and access-log endpoints share names and caps. */
   grouper: { nameEndpoint: NameEndpoint };
+  /**
+   * The services sidecars measured, per minute, in shared state (spanMetrics "non-mesh" skips them): the
+   * collector marks them from the access logs it ingests, Envoy's own spans mark theirs.
+   */
+  meshServices: MeshMeasuredServices;
   writer: Pick<StorageWriter, "writeSpans">;
   registry: Registry;
   rejects: RejectCounter;
@@ -23,16 +29,13 @@ export interface TraceComponentsDeps {
 }
 
 export interface TraceComponents {
-  /** The tail sampler, which flushes kept spans to storage; start it before the span receivers. */
+  /** Span metrics and the tail sampler, which flushes kept spans to storage; start them before the span receivers. */
   components: Component[];
-  /**
-   * Services measured by mesh sidecars (spanMetrics "non-mesh" skips them). Envoy's own spans fill it;
-   * the collector should also note the service of every proxy it receives access logs from.
-   */
-  meshServices: MeshServiceSet;
   /** What the span receivers hand decoded spans to (the SpanIngestPort of collector/ingest.ts). */
   spanIngest: SpanIngest;
   sampler: TailSampler;
+  /** Decides every waiting trace, writes its kept spans and counts its span metrics (tests, admin flush). */
+  flush(): Promise<void>;
 }
 
 /**
@@ -42,8 +45,15 @@ export interface TraceComponents {
  */
 export function createTraceComponents(deps: TraceComponentsDeps): TraceComponents {
   const { config, registry, rejects, logger } = deps;
-  const meshServices = new MeshServiceSet();
-  const spanMetrics = new SpanMetricsSink({ deriver: new SpanCallDeriver(config.spanMetrics, meshServices), pipeline: deps.pipeline, rejects });
+  const { meshServices } = deps;
+  const spanMetrics = new SpanMetricsSink({
+    deriver: new SpanCallDeriver(config.spanMetrics, meshServices),
+    meshServices,
+    isMeshChecked: config.spanMetrics === "non-mesh",
+    pipeline: deps.pipeline,
+    rejects,
+    maxWaitingSpans: config.maxBufferedSpans,
+  });
   const sampler = new TailSampler({
     policy: {
       decisionWaitMs: config.decisionWaitSeconds * 1000,
@@ -68,9 +78,16 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
     rejects,
   });
   return {
-    components: [{ name: "traces.sampler", start: async () => sampler.start(), stop: () => sampler.stop() }],
-    meshServices,
+    components: [
+      // Stops after the sampler, whose last decisions it counts.
+      { name: "traces.span-metrics", start: async () => undefined, stop: () => spanMetrics.drain() },
+      { name: "traces.sampler", start: async () => sampler.start(), stop: () => sampler.stop() },
+    ],
     spanIngest,
     sampler,
+    flush: async () => {
+      await sampler.flush();
+      await spanMetrics.drain();
+    },
   };
 }

@@ -3,6 +3,9 @@
  * brings another adapter), the trace components and span receivers on free ports, and the main API app with the v1 query and
  * trace routes. Nothing is mocked.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { Flusher } from "../../../collector/aggregate/flusher.ts";
@@ -18,9 +21,13 @@ import { createSpanReceivers } from "../../../collector/receivers/span-receivers
 import type { SpanRequestLimits } from "../../../collector/receivers/span-request-limits.ts";
 import { zipkinQueryRoutes } from "../../../collector/query/trace-zipkin-routes.ts";
 import { tracesSection, type TracesConfig } from "../../../collector/traces/config.ts";
+import { MeshMeasuredServices } from "../../../collector/traces/mesh-measured.ts";
 import { createTraceComponents, type TraceComponents } from "../../../collector/traces/trace-components.ts";
 import { buildApp, type AuthorizeRequest } from "../../../core/http/app.ts";
 import type { Component } from "../../../core/lifecycle.ts";
+import { FileStateStore } from "../../../core/state/file-state.ts";
+import type { StateStore } from "../../../core/state/port.ts";
+import { DEFAULT_STATE_LIMITS } from "../../../core/state/state-stores.ts";
 import { ClickHouseStorage } from "../../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
 import type { RetentionPolicy, StorageAdapter, StorageWriter } from "../../../core/storage/port.ts";
@@ -30,6 +37,8 @@ import { telemetry, type Telemetry } from "../aggregate/fixtures.ts";
 
 export interface TraceHarness {
   traces: TraceComponents;
+  /** The shared mesh-measured marks (a state file of this harness, or the store a test brings). */
+  meshServices: MeshMeasuredServices;
   storage: StorageAdapter;
   api: FastifyInstance;
   telemetry: Telemetry;
@@ -52,6 +61,8 @@ export interface TraceHarnessOptions {
   authorize?: AuthorizeRequest;
   /** Bounds of one span request (receivers.spanRequests) over the defaults. */
   spanRequests?: Partial<SpanRequestLimits>;
+  /** Where the mesh-measured marks live (e.g. Redis, shared with another harness); default a file of this harness. */
+  meshState?: StateStore;
 }
 
 export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, options: TraceHarnessOptions = {}): Promise<TraceHarness> {
@@ -73,7 +84,11 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
     rejects: t.rejects,
   });
   const config: TracesConfig = { ...tracesSection.schema.parse({}), decisionWaitSeconds: 600, sampleRate: 1, ...overrides };
-  const traces = createTraceComponents({ config, pipeline, grouper, writer: options.wrapSpanWriter?.(storage) ?? storage, registry: t.registry, rejects: t.rejects, logger });
+  const stateDir = mkdtempSync(join(tmpdir(), "meshsight-traces-"));
+  const meshState = options.meshState ?? new FileStateStore({ file: join(stateDir, "mesh-measured.json"), limits: DEFAULT_STATE_LIMITS, now: Date.now });
+  await meshState.start();
+  const meshServices = new MeshMeasuredServices({ store: meshState, markTtlMs: 10 * 60_000, registry: t.registry, logger });
+  const traces = createTraceComponents({ config, pipeline, grouper, meshServices, writer: options.wrapSpanWriter?.(storage) ?? storage, registry: t.registry, rejects: t.rejects, logger });
   const receivers = createSpanReceivers(
     {
       host: "127.0.0.1",
@@ -101,19 +116,23 @@ export async function startTraceHarness(overrides: Partial<TracesConfig> = {}, o
   const bound = receivers.boundPorts();
   return {
     traces,
+    meshServices,
     storage,
     api,
     telemetry: t,
     ports: { otlpGrpc: bound.otlpGrpc ?? 0, otlpHttp: bound.otlpHttp ?? 0, zipkin: bound.zipkin ?? 0 },
     async flush() {
-      await traces.sampler.flush();
+      await traces.flush();
       await flusher.flush();
     },
     async stop() {
       for (const component of started.reverse()) await component.stop();
       await api.close();
       await flusher.stop();
+      await meshServices.drain();
+      await meshState.stop();
       await storage.close();
+      rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -25,7 +25,7 @@ function serverSpan(service: string, index: number, attributes: Record<string, s
 async function serviceCalls(mode: "all" | "non-mesh" | "off") {
   const harness = await startTraceHarness({ spanMetrics: mode });
   try {
-    harness.traces.meshServices.note("meshed.default");
+    harness.meshServices.note("meshed.default", Date.now());
     const spans = [0, 1, 2].flatMap((index) => [serverSpan("meshed", index), serverSpan("plain", index + 10)]);
     assert.equal(harness.traces.spanIngest.ingest("otlp", spans).outcome, "accepted");
     await harness.flush();
@@ -52,7 +52,7 @@ void test("Envoy's own spans mark their service as mesh-measured", async () => {
     harness.traces.spanIngest.ingest("zipkin", [serverSpan("reviews", 1, { node_id: "sidecar~10.0.0.7~reviews-v1.default~default.svc.cluster.local" })]);
     // Spans are looked at once their trace is decided.
     await harness.flush();
-    assert.equal(harness.traces.meshServices.has("reviews.default"), true);
+    assert.equal(harness.meshServices.isMeasured("reviews.default", Date.now(), Date.now()), true);
   } finally {
     await harness.stop();
   }

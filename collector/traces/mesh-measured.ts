@@ -1,0 +1,137 @@
+import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
+import type { AccessLogEntry } from "../../core/model/access-log.ts";
+import { UNKNOWN_SERVICE } from "../../core/model/dimensions.ts";
+import type { StateStore } from "../../core/state/port.ts";
+import { RateLimitedLog } from "../../core/telemetry/rate-limited-log.ts";
+import { TwoGenerationCache } from "../endpoints/two-generation-cache.ts";
+
+const MINUTE_MS = 60_000;
+/** Marks written and not yet acknowledged by the store; beyond it new marks wait for the next entry of their minute. */
+const MAX_MARKS_IN_FLIGHT = 10_000;
+
+export interface MeshMeasuredOptions {
+  /** Shared state (Redis for replicas, a file for one process): every collector reads and writes the same marks. */
+  store: StateStore;
+  /** How long a mark is kept: as long as span metrics of its minute and the next can still be aggregated. */
+  markTtlMs: number;
+  registry: Registry;
+  logger: Logger;
+  maxRemembered?: number;
+}
+
+/**
+ * Which services a mesh sidecar measured, per minute, shared by every collector (docs/traces.md, "Span
+ * metrics and double counting"). Whoever ingests a sidecar's access logs marks `<minute>/<service>` in the
+ * state port; span metrics ask before counting a span, once its trace is decided. Marks are facts that never
+ * turn false, so a found mark is remembered here; an absent one is asked again next time.
+ */
+export class MeshMeasuredServices {
+  /** `<minute>/<service>` known to be marked: written by this process or found in the store. */
+  private readonly known: TwoGenerationCache<string, true>;
+  private marksInFlight = 0;
+  private readonly writes = new Set<Promise<void>>();
+  private readonly warnings: RateLimitedLog;
+  private readonly stateFailures: Counter<"operation">;
+
+  constructor(private readonly options: MeshMeasuredOptions) {
+    this.known = new TwoGenerationCache(options.maxRemembered ?? 50_000);
+    this.warnings = new RateLimitedLog(options.logger);
+    this.stateFailures = new Counter({
+      name: "meshsight_mesh_measured_state_failures_total",
+      help: "Reads and writes of the shared mesh-measured marks that failed (span metrics then rely on what this process knows).",
+      labelNames: ["operation"],
+      registers: [options.registry],
+    });
+  }
+
+  /** Marks `service` as measured by its sidecar in the minutes of `entries` (the access logs it sent). */
+  noteAccessLogs(service: string, entries: readonly AccessLogEntry[]): void {
+    let lastMinute = Number.NaN;
+    for (const entry of entries) {
+      const minute = Math.floor(entry.startTimeMs / MINUTE_MS);
+      if (minute === lastMinute) continue;
+      lastMinute = minute;
+      this.note(service, minute * MINUTE_MS);
+    }
+  }
+
+  /** Marks `service` as measured by a sidecar in the minute of `timeMs`. */
+  note(service: string, timeMs: number): void {
+    if (service === "" || service === UNKNOWN_SERVICE || !Number.isFinite(timeMs)) return;
+    const key = markKey(service, Math.floor(timeMs / MINUTE_MS));
+    if (this.known.get(key) === true || this.marksInFlight >= MAX_MARKS_IN_FLIGHT) return;
+    this.known.set(key, true);
+    this.marksInFlight++;
+    const write = this.options.store
+      .put(key, 1, { ttlMs: this.options.markTtlMs })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // Forgotten, so the next entry of this minute tries again.
+          this.known.delete(key);
+          this.failed("write", error);
+        },
+      )
+      .finally(() => {
+        this.marksInFlight--;
+        this.writes.delete(write);
+      });
+    this.writes.add(write);
+  }
+
+  /**
+   * Whether a sidecar measured `service` in any minute from the one before `startMs` to the one of `endMs`:
+   * a sidecar logs an inbound call a little before the application's server span starts, and an outbound
+   * call a little after the client span starts, so a call near a minute's edge may be logged in the next
+   * or previous minute. Answers from what lookUp() brought in.
+   */
+  isMeasured(service: string, startMs: number, endMs: number): boolean {
+    for (const minute of minutesAround(startMs, endMs)) if (this.known.get(markKey(service, minute)) === true) return true;
+    return false;
+  }
+
+  /** Reads from the store the marks isMeasured() will need for these spans' services and times. */
+  async lookUp(spans: ReadonlyArray<{ service: string; startMs: number; endMs: number }>): Promise<void> {
+    const wanted = new Set<string>();
+    for (const span of spans) {
+      if (span.service === "" || span.service === UNKNOWN_SERVICE || this.isMeasured(span.service, span.startMs, span.endMs)) continue;
+      for (const minute of minutesAround(span.startMs, span.endMs)) wanted.add(markKey(span.service, minute));
+    }
+    await Promise.all(
+      [...wanted].map(async (key) => {
+        try {
+          if ((await this.options.store.get(key)) !== undefined) this.known.set(key, true);
+        } catch (error) {
+          this.failed("read", error);
+        }
+      }),
+    );
+  }
+
+  /** Waits for the marks being written (shutdown). */
+  async drain(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
+  private failed(operation: "read" | "write", error: unknown): void {
+    this.stateFailures.inc({ operation });
+    this.warnings.warn(`mesh-measured-${operation}`, { component: "span-metrics", err: error }, `cannot ${operation} the shared mesh-measured marks`);
+  }
+}
+
+function markKey(service: string, minute: number): string {
+  return `${minute}/${service}`;
+}
+
+/** The minute before the one of `startMs` through the one of `endMs` (a span is at most a few minutes long here). */
+function minutesAround(startMs: number, endMs: number): number[] {
+  const first = Math.floor(startMs / MINUTE_MS) - 1;
+  const last = Math.max(first + 1, Math.min(Math.floor(endMs / MINUTE_MS), first + 1 + MAX_SPAN_MINUTES));
+  const minutes: number[] = [];
+  for (let minute = first; minute <= last; minute++) minutes.push(minute);
+  return minutes;
+}
+
+/** A span longer than this many minutes asks only its first ones: its call is logged when it starts. */
+const MAX_SPAN_MINUTES = 2;
