@@ -223,6 +223,16 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
     }
   });
 
+  void it("keeps both of two identical batches written one after the other: partial sums of an open minute can repeat", async () => {
+    const fromMs = BASE_MS + 4 * DAY;
+    const rows = minuteRows((i) => `steady-${i % 2}.default`, fromMs, 4);
+    await storages[1]!.writeMetrics(rows);
+    await storages[1]!.writeMetrics(rows);
+    await syncReplica(cluster.replicas[0]!.url);
+    const written = [...rows, ...rows];
+    for (const query of metricQueries(fromMs)) assertAggregatesEqual(await storages[0]!.queryMetrics(query), expectedMetrics(written, query), JSON.stringify(query));
+  });
+
   void it("drops expired day partitions on both replicas, and only those", async () => {
     const oldDayMs = Date.UTC(2023, 5, 1);
     const shortRetention = { minuteDays: 1, hourDays: 1, dayDays: 1, samplesDays: 1, spansDays: 1, probeResultsDays: 1 };

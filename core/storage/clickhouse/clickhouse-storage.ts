@@ -27,6 +27,7 @@ import { ClickHouseConnection } from "./connection.ts";
 import { applyMigrations } from "./migrations.ts";
 import { ClickHouseProbeReader } from "./probe-reader.ts";
 import { ClickHouseReader } from "./reader.ts";
+import { StoredBlocks } from "./repeated-blocks.ts";
 import { readReplicationStatus, type ReplicationStatus } from "./replication-status.ts";
 import { applyTtl, dropExpiredPartitions, validateRetention } from "./retention.ts";
 import { ClickHouseSpanReader } from "./span-reader.ts";
@@ -109,7 +110,7 @@ export class ClickHouseStorage implements StorageAdapter {
       connection,
       nodes,
       closeNodes,
-      writer: new ClickHouseWriter(connection, this.database, this.guard),
+      writer: new ClickHouseWriter(connection, this.database, this.guard, this.isReplicated ? new StoredBlocks() : undefined),
       reader: new ClickHouseReader(connection, this.database),
       spanReader: new ClickHouseSpanReader(connection, this.database),
       probeReader: new ClickHouseProbeReader(connection, this.database),

@@ -51,11 +51,15 @@ export class ClickHouseConnection {
     }
   }
 
-  /** Fails with a MalformedBatchError when the server refuses the rows themselves. */
-  async insert(table: string, rows: readonly object[]): Promise<void> {
+  /**
+   * Fails with a MalformedBatchError when the server refuses the rows themselves. `deduplicate: false`
+   * stops a Replicated table from dropping blocks equal to recent ones (repeated-blocks.ts).
+   */
+  async insert(table: string, rows: readonly object[], options: { deduplicate?: boolean } = {}): Promise<void> {
     if (rows.length === 0) return;
+    const settings: ClickHouseSettings = options.deduplicate === false ? { ...this.insertSettings, insert_deduplicate: 0 } : this.insertSettings;
     try {
-      await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: this.insertSettings });
+      await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: settings });
     } catch (error) {
       throw classifyClickHouseError(error);
     }

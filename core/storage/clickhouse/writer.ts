@@ -6,7 +6,8 @@ import type { Span } from "../../model/span.ts";
 import type { StorageWriter } from "../port.ts";
 import type { WriteGuard } from "../write-guard.ts";
 import type { ClickHouseConnection } from "./connection.ts";
-import { toEntityRows, toMetricsRow, toSampleRow } from "./rows.ts";
+import type { StoredBlocks } from "./repeated-blocks.ts";
+import { toEntityRows, toMetricsRow, toSampleRow, type MetricsRow } from "./rows.ts";
 import { toProbeResultRow, toSpanRow } from "./span-rows.ts";
 import { identifier } from "./sql-literals.ts";
 
@@ -25,12 +26,26 @@ export class ClickHouseWriter implements StorageWriter {
     private readonly connection: ClickHouseConnection,
     database: string,
     private readonly guard: WriteGuard,
+    /** On Replicated tables: the metric blocks stored, so a repeat of them is not dropped as a retry. */
+    private readonly storedBlocks?: StoredBlocks,
   ) {
     this.db = identifier(database);
   }
 
   async writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
-    await this.guard.write("metric", rows, toMetricsRow, (converted) => this.insert("metrics_minute", converted));
+    await this.guard.write("metric", rows, toMetricsRow, (converted) => this.insertMetrics(converted));
+  }
+
+  /**
+   * Only minute metrics can legitimately repeat a block (partial sums of an open minute): samples and probe
+   * results carry their own times and ids, and spans and entities keep one row per key anyway.
+   */
+  private async insertMetrics(rows: readonly MetricsRow[]): Promise<void> {
+    const stored = this.storedBlocks;
+    if (stored === undefined) return await this.insert("metrics_minute", rows);
+    const blocks = stored.blocksOf("metrics_minute", rows);
+    await this.connection.insert(`${this.db}.metrics_minute`, rows, { deduplicate: !stored.repeatsStored(blocks) });
+    stored.remember(blocks);
   }
 
   async writeEntities(rows: readonly EntityRecord[]): Promise<void> {
