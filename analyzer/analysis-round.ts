@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { RootCause } from "../core/model/alert.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import type { AlertBook, AlertRecord, RoundChanges } from "./alerts/alert-book.ts";
+import { incidentNotifications, type SentAlertNotification } from "./alerts/incident-notifications.ts";
 import { assignIncidents } from "./alerts/incidents.ts";
 import { notificationsFor } from "./alerts/notification-policy.ts";
 import type { AlertDispatcher } from "./alerts/notification.ts";
@@ -73,23 +74,43 @@ export class AnalysisRound {
     for (const record of active) this.applySilences(record, nowMs);
     const refined = await this.refreshRootCauses(active, nowMs);
     for (const record of assignIncidents(deps.book.snapshot(), active, nowMs)) deps.book.note(record, nowMs, "incident", `${record.alert.incidentId ?? ""} (${record.incidentSubject ?? ""})`);
+    const sent: SentAlertNotification[] = [];
     for (const notification of notificationsFor(changes, refined, rules.byName, nowMs, (...event) => deps.book.note(...event))) {
       if (notification.change !== "resolved" && notification.record.silencedBy.length > 0) {
         deps.metrics.countNotification(notification.change, "silenced");
         continue;
       }
-      try {
-        await deps.dispatcher.dispatch({ alert: structuredClone(notification.record.alert), change: notification.change, outputs: notification.record.outputs });
-        notification.markSent();
-        deps.metrics.countNotification(notification.change, "queued");
-      } catch (error) {
-        // The outputs queue is full or down: the next round tries again (firing or reminder), nothing else waits.
-        deps.metrics.countNotification(notification.change, "failed");
-        deps.logger.warn({ component: "analyzer", alert: notification.record.alert.id, change: notification.change, err: error }, "could not queue an alert notification");
+      const isQueued = await this.dispatch(notification.change, notification.record.alert.id, () =>
+        deps.dispatcher.dispatch({ alert: structuredClone(notification.record.alert), change: notification.change, outputs: notification.record.outputs }),
+      );
+      if (!isQueued) continue;
+      notification.markSent();
+      sent.push(notification);
+    }
+    // Only outputs that page per incident want these; a dispatcher without them is spared the grouping.
+    if (deps.dispatcher.dispatchIncident !== undefined) {
+      for (const notification of incidentNotifications(sent, deps.book.snapshot())) {
+        await this.dispatch(`incident_${notification.change}`, notification.incident.id, async () => deps.dispatcher.dispatchIncident?.(notification));
       }
     }
     deps.metrics.setAlerts(deps.book.snapshot());
     return changes;
+  }
+
+  /**
+   * Queues one notification; a failure (the outputs queue is full or down) is counted and logged. An alert's
+   * unsent firing is tried again next round (notificationsFor); nothing else waits.
+   */
+  private async dispatch(change: string, subject: string, queue: () => Promise<void>): Promise<boolean> {
+    try {
+      await queue();
+      this.deps.metrics.countNotification(change, "queued");
+      return true;
+    } catch (error) {
+      this.deps.metrics.countNotification(change, "failed");
+      this.deps.logger.warn({ component: "analyzer", subject, change, err: error }, "could not queue an alert notification");
+      return false;
+    }
   }
 
   /** Re-checks silences for one alert now (rounds, and the silence API when silences change). */

@@ -1,4 +1,4 @@
-import type { Alert } from "../../core/model/alert.ts";
+import type { Alert, AlertState, RootCause } from "../../core/model/alert.ts";
 
 /**
  * What the alert lifecycle hands to the outputs: one alert and why it is being sent.
@@ -15,10 +15,43 @@ export interface AlertNotification {
   outputs: readonly string[];
 }
 
+/** One incident (docs/alerting.md, "Incidents") as the outputs that page per incident get it: one fault, its alerts together. */
+export interface IncidentNotice {
+  id: string;
+  subject: string;
+  state: AlertState;
+  startsAtMs: number;
+  /** 0 while an alert of it fires. */
+  endsAtMs: number;
+  /** The highest-scored verdict among its alerts. */
+  rootCause: RootCause | null;
+  /** Its alerts, oldest first, at most MAX_INCIDENT_ALERTS; `alertCount` says how many there are. */
+  alerts: Alert[];
+  alertCount: number;
+}
+
+/**
+ * What an incident's receivers hear, once per incident and round whatever the number of its alerts:
+ * - "firing": its first alert went out (or the first since it was last told resolved);
+ * - "updated": another alert joined it, or a root cause of its alerts changed or sharpened;
+ * - "reminder": an alert of it was due a reminder;
+ * - "resolved": its last firing alert resolved.
+ */
+export interface IncidentNotification {
+  incident: IncidentNotice;
+  change: "firing" | "updated" | "reminder" | "resolved";
+  /** The union of its alerts' rule outputs; empty means every configured output. */
+  outputs: readonly string[];
+}
+
+export const MAX_INCIDENT_ALERTS = 20;
+
 /** The analyzer's only view of the outputs: enqueue a notification, never wait for delivery. */
 export interface AlertDispatcher {
   /** Enqueues only; resolves once the notification is queued, never blocks on delivery. */
   dispatch(notification: AlertNotification): Promise<void>;
+  /** For receivers that page per incident (outputs with `notify: incident`); dispatchers without such receivers leave it out. */
+  dispatchIncident?(notification: IncidentNotification): Promise<void>;
 }
 
 /** The alerts an owner (the analyzer, the risk guard) still holds firing, as "repeat" notifications. */
@@ -37,10 +70,12 @@ export interface StandingAlertRegistry {
  * Each is contracted never to throw; should one break that, the others still get the notification.
  */
 export function fanOutDispatcher(dispatchers: readonly AlertDispatcher[], onFailure: (error: unknown) => void): AlertDispatcher {
+  const fanOut = async (send: (dispatcher: AlertDispatcher) => Promise<void>): Promise<void> => {
+    const settled = await Promise.allSettled(dispatchers.map(send));
+    for (const outcome of settled) if (outcome.status === "rejected") onFailure(outcome.reason);
+  };
   return {
-    dispatch: async (notification) => {
-      const settled = await Promise.allSettled(dispatchers.map((dispatcher) => dispatcher.dispatch(notification)));
-      for (const outcome of settled) if (outcome.status === "rejected") onFailure(outcome.reason);
-    },
+    dispatch: (notification) => fanOut((dispatcher) => dispatcher.dispatch(notification)),
+    dispatchIncident: (notification) => fanOut(async (dispatcher) => dispatcher.dispatchIncident?.(notification)),
   };
 }

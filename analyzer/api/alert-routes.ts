@@ -10,7 +10,7 @@ type QueryString = Record<string, string | undefined>;
 const STATES: readonly AlertState[] = ["firing", "resolved"];
 const MAX_LIMIT = 1_000;
 
-/** GET /api/v1/alerts?state=&service=&rule=&limit=, GET /api/v1/alerts/:id and GET /api/v1/incidents?state=&limit= (docs/alerting.md "API"). */
+/** GET /api/v1/alerts?state=&service=&rule=&limit=, GET /api/v1/alerts/:id, GET /api/v1/incidents?state=&limit= and GET /api/v1/incidents/:id (docs/alerting.md "API"). */
 export function alertRoutes(book: AlertBook): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Querystring: QueryString }>("/api/v1/alerts", { config: { scope: "read" } }, async (request) => {
@@ -29,6 +29,13 @@ export function alertRoutes(book: AlertBook): FastifyPluginAsync {
         .filter((incident) => request.query.state === undefined || incident.state === request.query.state)
         .slice(0, limit)
         .map(incidentView);
+    });
+
+    // Where an incident's notifications link to.
+    app.get<{ Params: { id: string } }>("/api/v1/incidents/:id", { config: { scope: "read" } }, async (request) => {
+      const incident = groupIncidents(book.snapshot()).find((each) => each.id === request.params.id);
+      if (!incident) throw createError("MS_NOT_FOUND", { kind: "incident", name: request.params.id });
+      return incidentView(incident);
     });
 
     app.get<{ Params: { id: string } }>("/api/v1/alerts/:id", { config: { scope: "read" } }, async (request) => {

@@ -25,8 +25,8 @@ export interface AlertOutputsDeps {
 }
 
 export interface AlertOutputs {
-  /** Hand this to the analyzer's alert lifecycle. */
-  dispatcher: AlertDispatcher;
+  /** Hand this to the analyzer's alert lifecycle; it takes per-incident notifications too. */
+  dispatcher: Required<AlertDispatcher>;
   /** Where the analyzer and the risk guard register their standing alerts, re-sent every re-send interval. */
   renewals: StandingAlertRegistry;
   /** The delivery worker and the lease renewals; start them after the queue. */

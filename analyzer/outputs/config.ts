@@ -7,6 +7,11 @@ export type OutputType = (typeof OUTPUT_TYPES)[number];
 
 /** Types whose protocol has a signing secret; a secret on any other type would silently do nothing. */
 const SIGNED_TYPES: readonly OutputType[] = ["webhook", "dingtalk", "feishu"];
+/**
+ * Types that can page per incident. Alertmanager groups alerts itself (its route's group_by) and leases each one;
+ * a SkyWalking AlarmMessage is one alarm: both stay per alert.
+ */
+const INCIDENT_TYPES: readonly OutputType[] = ["webhook", "slack", "dingtalk", "feishu"];
 
 const httpUrl = (what: string) =>
   z.string({ error: `expected the ${what} URL (http:// or https://)` }).refine(
@@ -23,10 +28,15 @@ const outputTarget = z
     secret: z.string({ error: "expected the signing secret as a string" }).min(1, { error: "expected a non-empty secret" }).optional(),
     headers: z.record(z.string(), z.string({ error: "expected header values as strings" })).default({}),
     timeoutMs: integerField(100, 120_000).default(10_000),
+    notify: z.enum(["alert", "incident"], { error: "expected notify: alert or incident" }).default("alert"),
   })
   .refine((target) => target.secret === undefined || SIGNED_TYPES.includes(target.type), {
     error: `secret is only used by types ${SIGNED_TYPES.join(", ")}`,
     path: ["secret"],
+  })
+  .refine((target) => target.notify === "alert" || INCIDENT_TYPES.includes(target.type), {
+    error: `notify: incident is only for types ${INCIDENT_TYPES.join(", ")}`,
+    path: ["notify"],
   });
 
 export type OutputTarget = z.output<typeof outputTarget>;
@@ -58,7 +68,7 @@ export const outputsSection = defineSection(
     publicUrl: httpUrl("public meshsight").default("http://localhost:8080"),
   }),
   [
-    { key: "targets", env: "MESHSIGHT_ALERT_OUTPUTS", flag: "alert-outputs", description: "Alert outputs: a list of {name, type, url, secret?, headers?, timeoutMs} (YAML list, or a JSON array in env/flag)." },
+    { key: "targets", env: "MESHSIGHT_ALERT_OUTPUTS", flag: "alert-outputs", description: "Alert outputs: a list of {name, type, url, secret?, headers?, timeoutMs, notify: alert or incident} (YAML list, or a JSON array in env/flag)." },
     { key: "retryAttempts", env: "MESHSIGHT_ALERT_OUTPUT_RETRY_ATTEMPTS", flag: "alert-output-retry-attempts", description: "Delivery tries per notification and output, the first included." },
     { key: "retryBackoffMs", env: "MESHSIGHT_ALERT_OUTPUT_RETRY_BACKOFF_MS", flag: "alert-output-retry-backoff-ms", description: "First retry delay; it doubles on each further retry." },
     { key: "workerConcurrency", env: "MESHSIGHT_ALERT_OUTPUT_CONCURRENCY", flag: "alert-output-concurrency", description: "Deliveries in flight at once in this process, so one slow receiver never holds up the others." },

@@ -1,7 +1,6 @@
-import type { Alert } from "../../core/model/alert.ts";
 import { PermanentJobError, type Backoff, type Job } from "../../core/queue/port.ts";
 import { retryDelayMs } from "../../core/queue/job-options.ts";
-import type { NotificationChange, ReplyVerdict } from "./adapters/adapter.ts";
+import type { DeliveryNotification, ReplyVerdict } from "./adapters/adapter.ts";
 import { OUTPUT_ADAPTERS } from "./adapters/registry.ts";
 import type { OutputTarget } from "./config.ts";
 import type { DeliveryRecorder } from "./delivery-recorder.ts";
@@ -11,10 +10,8 @@ import { outputAlertKey, RecentMap } from "./recent-map.ts";
 export const ALERT_OUTPUTS_QUEUE = "alert-outputs";
 
 /** One job per notification and output, so a receiver that is down only ever delays its own jobs. */
-export interface DeliveryJob {
+export interface DeliveryJob extends DeliveryNotification {
   output: string;
-  alert: Alert;
-  change: NotificationChange;
   /** When the analyzer handed it over; orders notifications of one alert whatever the retries did. */
   enqueuedAtMs: number;
 }
@@ -41,9 +38,9 @@ export class DeliveryWorker {
   }
 
   readonly handle = async (job: Job<DeliveryJob>): Promise<void> => {
-    const { output, alert, change, enqueuedAtMs } = job.data;
+    const { output, alert, change, incident, enqueuedAtMs } = job.data;
     const { maxAttempts, recorder } = this.options;
-    const notification = { alert, change };
+    const notification: DeliveryNotification = { alert, change, ...(incident ? { incident } : {}) };
     const target = this.options.targets.get(output);
     if (target === undefined) {
       // Possible with a shared Redis queue: another process enqueued for an output this one does not have.
@@ -71,7 +68,7 @@ export class DeliveryWorker {
     throw verdict.retryable ? new Error(verdict.reason) : new PermanentJobError(verdict.reason);
   };
 
-  private async send(target: OutputTarget, notification: { alert: Alert; change: NotificationChange }): Promise<ReplyVerdict & { status: number | null }> {
+  private async send(target: OutputTarget, notification: DeliveryNotification): Promise<ReplyVerdict & { status: number | null }> {
     const adapter = OUTPUT_ADAPTERS[target.type];
     const { publicUrl, alertmanagerLeaseMs } = this.options;
     const rendered = adapter.render(notification, { target, nowMs: this.options.now(), publicUrl, alertmanagerLeaseMs });

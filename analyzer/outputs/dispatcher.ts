@@ -1,9 +1,10 @@
 import type { JobOptions, JobQueue } from "../../core/queue/port.ts";
-import type { AlertDispatcher, AlertNotification } from "../alerts/notification.ts";
+import type { AlertDispatcher, AlertNotification, IncidentNotification } from "../alerts/notification.ts";
 import { OUTPUT_ADAPTERS } from "./adapters/registry.ts";
 import type { OutputTarget } from "./config.ts";
 import type { DeliveryRecorder } from "./delivery-recorder.ts";
 import { ALERT_OUTPUTS_QUEUE, type DeliveryJob } from "./delivery-worker.ts";
+import { incidentAsAlert } from "./incident-as-alert.ts";
 import { outputAlertKey, RecentMap } from "./recent-map.ts";
 
 export interface QueuedDispatcherOptions {
@@ -33,22 +34,33 @@ export class QueuedAlertDispatcher implements AlertDispatcher {
     this.resolvedStarts = new RecentMap(options.maxTrackedAlerts);
   }
 
+  /** Per alert: to the outputs that notify per alert (`notify: alert`). */
   async dispatch(notification: AlertNotification): Promise<void> {
-    const names = notification.outputs.length === 0 ? [...this.options.targets.keys()] : [...new Set(notification.outputs)];
-    await Promise.all(names.map((name) => this.enqueue(name, notification)));
+    await Promise.all(this.outputNames(notification.outputs).map((name) => this.enqueue(name, "alert", notification)));
   }
 
-  private async enqueue(name: string, notification: AlertNotification): Promise<void> {
-    const { alert, change } = notification;
+  /** Per incident: to the outputs that notify per incident (`notify: incident`), the incident rendered as one alert. */
+  async dispatchIncident({ incident, change, outputs }: IncidentNotification): Promise<void> {
+    const notification = { alert: incidentAsAlert(incident), change, outputs, incident };
+    await Promise.all(this.outputNames(outputs).map((name) => this.enqueue(name, "incident", notification)));
+  }
+
+  private outputNames(outputs: readonly string[]): string[] {
+    return outputs.length === 0 ? [...this.options.targets.keys()] : [...new Set(outputs)];
+  }
+
+  private async enqueue(name: string, unit: "alert" | "incident", notification: AlertNotification & Pick<DeliveryJob, "incident">): Promise<void> {
+    const { alert, change, incident } = notification;
     const { recorder, jobOptions } = this.options;
     const target = this.options.targets.get(name);
     if (target === undefined) {
-      recorder.record(notification, { output: name, type: null, attempt: 0, maxAttempts: 0, result: "unknown_output" });
+      // Said once, by the alerts: an incident's outputs are its alerts' outputs.
+      if (unit === "alert") recorder.record(notification, { output: name, type: null, attempt: 0, maxAttempts: 0, result: "unknown_output" });
       return;
     }
-    if (!OUTPUT_ADAPTERS[target.type].sendsChange(change) || !this.isDue(name, notification)) return;
+    if (target.notify !== unit || !OUTPUT_ADAPTERS[target.type].sendsChange(change) || !this.isDue(name, notification)) return;
     const nowMs = this.options.now();
-    const job: DeliveryJob = { output: name, alert, change, enqueuedAtMs: nowMs };
+    const job: DeliveryJob = { output: name, alert, change, enqueuedAtMs: nowMs, ...(incident ? { incident } : {}) };
     try {
       await this.options.queue.add(ALERT_OUTPUTS_QUEUE, job, jobOptions);
     } catch (error) {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BookinfoFault } from "../../collector/simulator/bookinfo-traffic.ts";
+import type { IncidentWebhookPayload, WebhookPayload } from "../../analyzer/outputs/adapters/webhook.ts";
 import { parsePromText, sampleValue } from "../prober/api/prom-text.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { startReceiver, type Receiver } from "./outputs/support.ts";
 import { MINUTE_MS } from "./analyzer-harness.ts";
 import { startBookinfoStand, type BookinfoStand } from "./bookinfo-stand.ts";
 
@@ -12,7 +14,9 @@ import { startBookinfoStand, type BookinfoStand } from "./bookinfo-stand.ts";
  * callers feel it: bookinfo otherwise hides a failing ratings behind a 200 page); the analyzer, with its
  * built-in rules and the real root-cause finder, fires on productpage and reviews within two rounds
  * naming ratings, and resolves once the fault stopped. The analyzer's clock is set, so the rounds look
- * at the simulated minutes; the rounds themselves run on the real loop with a short interval.
+ * at the simulated minutes; the rounds themselves run on the real loop with a short interval. Two webhook
+ * outputs on a loopback receiver get the notifications: one per alert, and one per incident, which hears of
+ * the fault once when it fires and once when it resolves.
  */
 
 const ROUND_MS = 150;
@@ -35,14 +39,22 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
   const at = (minutesAgo: number): number => minuteNow - minutesAgo * MINUTE_MS;
   let clockMs = at(10);
   let stand: BookinfoStand;
+  let receiver: Receiver;
+  const perAlert = (): WebhookPayload[] => receiver.requests.filter((request) => request.url === "/per-alert").map((request) => JSON.parse(request.body) as WebhookPayload);
+  const perIncident = (): IncidentWebhookPayload[] => receiver.requests.filter((request) => request.url === "/per-incident").map((request) => JSON.parse(request.body) as IncidentWebhookPayload);
+  const incidentChanges = (id: string): string[] => perIncident().filter((body) => body.incident.id === id).map((body) => body.change);
+  let ratingsIncident = "";
   const alerts = async (query = ""): Promise<AlertView[]> => (await stand.app.inject({ method: "GET", url: `/api/v1/alerts${query}` })).json<AlertView[]>();
 
   before(async () => {
-    stand = await startBookinfoStand({ now: () => clockMs, roundMs: ROUND_MS, firstMinuteMs: at(30) });
+    receiver = await startReceiver();
+    const webhook = (name: string, notify: string) => ({ name, type: "webhook", url: `${receiver.url}/${name}`, notify });
+    stand = await startBookinfoStand({ now: () => clockMs, roundMs: ROUND_MS, firstMinuteMs: at(30), outputs: { targets: [webhook("per-alert", "alert"), webhook("per-incident", "incident")] } });
   });
 
   after(async () => {
     await stand.close();
+    await receiver.close();
   });
 
   it("fires on productpage and reviews within two rounds, with ratings as the root cause and its evidence", async () => {
@@ -82,6 +94,23 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
     assert.equal(sampleValue(samples, "meshsight_service_health", { service: "ratings.default" }), 3, "ratings is unhealthy");
     assert.ok((sampleValue(samples, "meshsight_analyzer_rounds_total", { result: "ok" }) ?? 0) >= 2);
 
+    // Per alert, each alert pages; per incident, the fault pages once, listing the alerts that fired with it.
+    ratingsIncident = [...incidentIds][0] ?? "";
+    await waitFor(() => perAlert().filter((body) => body.change === "firing" && body.alert.incidentId === ratingsIncident).length === blamingRatings.length, "a firing webhook per alert", 10_000);
+    await waitFor(() => incidentChanges(ratingsIncident).length > 0, "the incident's firing webhook", 10_000);
+    assert.ok(blamingRatings.length >= 2);
+    assert.deepEqual(incidentChanges(ratingsIncident).filter((change) => change === "firing"), ["firing"], JSON.stringify(incidentChanges(ratingsIncident)));
+    const [incidentFiring] = perIncident().filter((body) => body.incident.id === ratingsIncident && body.change === "firing");
+    assert.equal(incidentFiring?.incident.subject, "ratings.default");
+    assert.equal(incidentFiring.incident.rootCause?.service, "ratings.default");
+    const announced = incidentFiring.incident.alerts.map((alert) => alert.id);
+    assert.equal(incidentFiring.incident.alertCount, announced.length);
+    for (const id of announced) assert.ok(blamingRatings.some((alert) => alert.id === id), `${id} is one of the incident's alerts`);
+    assert.ok(announced.length >= 2, "the alerts that fired together are announced together");
+    const linked = await stand.app.inject({ method: "GET", url: new URL(incidentFiring.incident.url).pathname });
+    assert.equal(linked.statusCode, 200, "the incident's link opens");
+    assert.equal(linked.json<{ id: string }>().id, ratingsIncident);
+
     const firingNotices = stand.dispatcher.sent.filter((each) => each.change === "firing" && ["productpage.default", "reviews.default"].includes(each.alert.entity));
     assert.ok(firingNotices.length >= 2 && firingNotices.every((each) => each.alert.rootCause?.service === "ratings.default"), "the outputs got the verdict with the firing notification");
   });
@@ -96,6 +125,9 @@ describe("analyzer end to end: ratings fails, productpage and reviews alert, roo
     for (const service of ["productpage.default", "reviews.default"]) {
       assert.ok(stand.dispatcher.changes(service).some((change) => change.startsWith("resolved ")), `${service} resolved: ${stand.dispatcher.changes(service).join(", ")}`);
     }
+    await waitFor(() => incidentChanges(ratingsIncident).includes("resolved"), "the incident's resolved webhook", 10_000);
+    assert.ok(perAlert().filter((body) => body.change === "resolved" && body.alert.incidentId === ratingsIncident).length >= 2, "per alert, each alert resolves on its own");
+    assert.deepEqual(incidentChanges(ratingsIncident), ["firing", "resolved"], "per incident: one page when it fires, one when it resolves");
     const resolved = await alerts("?state=resolved&service=productpage.default");
     assert.ok(resolved.length > 0 && resolved.every((alert) => alert.state === "resolved"));
     const samples = parsePromText((await stand.app.inject({ method: "GET", url: "/metrics" })).body);

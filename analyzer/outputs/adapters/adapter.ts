@@ -1,13 +1,18 @@
 import type { Alert } from "../../../core/model/alert.ts";
-import type { AlertNotification } from "../../alerts/notification.ts";
+import type { AlertNotification, IncidentNotice } from "../../alerts/notification.ts";
 import type { OutputTarget } from "../config.ts";
 
 export type NotificationChange = AlertNotification["change"];
 
-/** What one delivery job carries: the alert as it was when the analyzer sent it, and why. */
+/**
+ * What one delivery job carries: the alert as it was when the analyzer sent it, and why. For an output that pages
+ * per incident, `incident` is set and `alert` is the incident seen as one alert (incidentAsAlert), which every
+ * text output renders as it renders an alert.
+ */
 export interface DeliveryNotification {
   alert: Alert;
   change: NotificationChange;
+  incident?: IncidentNotice;
 }
 
 export interface RenderContext {

@@ -178,4 +178,25 @@ describe("chat outputs", () => {
       await receiver.close();
     }
   });
+
+  it("with notify: incident, posts one message per incident listing its alerts and linking the incident, and nothing per alert", async () => {
+    const receiver = await startReceiver(chatReply);
+    const harness = await outputsHarness({ publicUrl: PUBLIC_URL, targets: [{ name: "oncall-slack", type: "slack", url: `${receiver.url}/slack`, notify: "incident" }] });
+    try {
+      const relation = sampleAlert({ id: "a-2", scope: "relation", entity: "productpage.default -> reviews.default", rule: "service_relation_sla_rule" });
+      await harness.outputs.dispatcher.dispatch({ alert: sampleAlert(), change: "firing", outputs: [] });
+      const incident = { id: "inc-ratings", subject: "ratings.default", state: "firing" as const, startsAtMs: sampleAlert().startsAtMs, endsAtMs: 0, rootCause: sampleAlert().rootCause, alerts: [sampleAlert(), relation], alertCount: 3 };
+      await harness.outputs.dispatcher.dispatchIncident({ incident, change: "firing", outputs: [] });
+      await waitFor(() => receiver.requests.length === 1, "the incident's message");
+      const lines = (JSON.parse(receiver.requests[0]?.body ?? "{}") as { text: string }).text.split("\n");
+      assert.equal(lines[0], "*[FIRING] incident: ratings.default*");
+      assert.equal(lines[1], "3 alert(s): service_sla_rule on productpage.default, service_relation_sla_rule on productpage.default -&gt; reviews.default, and 1 more");
+      assert.equal(lines[2], `*Root cause:* ${FIRING_LINES[1]?.slice("Root cause: ".length)}`);
+      assert.equal(lines.at(-1), `<${PUBLIC_URL}/api/v1/incidents/inc-ratings|Open in meshsight>`);
+      assert.deepEqual((await harness.deliveries()).map((record) => [record.alertId, record.rule, record.change, record.result]), [["inc-ratings", "incident", "firing", "delivered"]]);
+    } finally {
+      await harness.close();
+      await receiver.close();
+    }
+  });
 });

@@ -39,16 +39,17 @@ describe("outputs config", () => {
           "      url: https://oapi.dingtalk.com/robot/send?access_token=t",
           "      secret: SECabc",
           "      timeoutMs: 3000",
+          "      notify: incident",
         ].join("\n"),
       );
       const fromFile = load({ MESHSIGHT_CONFIG: file });
       assert.equal(fromFile.publicUrl, "https://meshsight.example");
       assert.deepEqual(fromFile.targets, [
-        { name: "oncall", type: "slack", url: "https://hooks.slack.com/services/T/B/x", headers: {}, timeoutMs: 10_000 },
-        { name: "sre-ding", type: "dingtalk", url: "https://oapi.dingtalk.com/robot/send?access_token=t", secret: "SECabc", headers: {}, timeoutMs: 3_000 },
+        { name: "oncall", type: "slack", url: "https://hooks.slack.com/services/T/B/x", headers: {}, timeoutMs: 10_000, notify: "alert" },
+        { name: "sre-ding", type: "dingtalk", url: "https://oapi.dingtalk.com/robot/send?access_token=t", secret: "SECabc", headers: {}, timeoutMs: 3_000, notify: "incident" },
       ]);
       const fromEnv = load({ MESHSIGHT_CONFIG: file, MESHSIGHT_ALERT_OUTPUTS: '[{"name":"am","type":"alertmanager","url":"http://am:9093","headers":{"X-Scope-OrgID":"t1"}}]' });
-      assert.deepEqual(fromEnv.targets, [{ name: "am", type: "alertmanager", url: "http://am:9093", headers: { "X-Scope-OrgID": "t1" }, timeoutMs: 10_000 }]);
+      assert.deepEqual(fromEnv.targets, [{ name: "am", type: "alertmanager", url: "http://am:9093", headers: { "X-Scope-OrgID": "t1" }, timeoutMs: 10_000, notify: "alert" }]);
       const fromFlag = load({}, ["--alert-output-retry-attempts", "2"]);
       assert.equal(fromFlag.retryAttempts, 2);
     } finally {
@@ -73,5 +74,7 @@ describe("outputs config", () => {
     invalid('[{"name":"x","type":"slack","url":"http://a"},{"name":"x","type":"webhook","url":"http://b"}]', /output names must be unique/);
     invalid('[{"name":"has space","type":"slack","url":"http://a"}]', /output name of 1-64/);
     invalid('[{"name":"x","type":"slack","url":"http://a","color":"red"}]', /color/);
+    invalid('[{"name":"x","type":"alertmanager","url":"http://a","notify":"incident"}]', /notify: incident is only for types webhook, slack, dingtalk, feishu/);
+    invalid('[{"name":"x","type":"webhook","url":"http://a","notify":"fault"}]', /expected notify: alert or incident/);
   });
 });
