@@ -27,8 +27,10 @@ export interface MeshMeasuredOptions {
  * turn false, so a found mark is remembered here; an absent one is asked again next time.
  */
 export class MeshMeasuredServices {
-  /** `<minute>/<service>` known to be marked: written by this process or found in the store. */
+  /** `<minute>/<service>` known to be marked: noted by this process or found in the store. */
   private readonly known: TwoGenerationCache<string, true>;
+  /** `<minute>/<service>` this process wrote to the store (or is writing). */
+  private readonly written: TwoGenerationCache<string, true>;
   private marksInFlight = 0;
   private readonly writes = new Set<Promise<void>>();
   private readonly warnings: RateLimitedLog;
@@ -36,6 +38,7 @@ export class MeshMeasuredServices {
 
   constructor(private readonly options: MeshMeasuredOptions) {
     this.known = new TwoGenerationCache(options.maxRemembered ?? 50_000);
+    this.written = new TwoGenerationCache(options.maxRemembered ?? 50_000);
     this.warnings = new RateLimitedLog(options.logger);
     this.stateFailures = new Counter({
       name: "meshsight_mesh_measured_state_failures_total",
@@ -60,16 +63,18 @@ export class MeshMeasuredServices {
   note(service: string, timeMs: number): void {
     if (service === "" || service === UNKNOWN_SERVICE || !Number.isFinite(timeMs)) return;
     const key = markKey(service, Math.floor(timeMs / MINUTE_MS));
-    if (this.known.get(key) === true || this.marksInFlight >= MAX_MARKS_IN_FLIGHT) return;
+    if (this.written.get(key) === true) return;
     this.known.set(key, true);
+    if (this.marksInFlight >= MAX_MARKS_IN_FLIGHT) return;
+    this.written.set(key, true);
     this.marksInFlight++;
     const write = this.options.store
       .put(key, 1, { ttlMs: this.options.markTtlMs })
       .then(
         () => undefined,
         (error: unknown) => {
-          // Forgotten, so the next entry of this minute tries again.
-          this.known.delete(key);
+          // Not written: the next entry of this minute tries again. This process still knows it.
+          this.written.delete(key);
           this.failed("write", error);
         },
       )
