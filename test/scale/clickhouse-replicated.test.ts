@@ -13,7 +13,7 @@ import { assertAggregatesEqual, BASE_MS, DAY, expectedMetrics, histogramOf, HOUR
 import { expectedSeries, expectedTrace, nsAt, probeResult, span } from "../conformance/storage/trace-fixtures.ts";
 import { freshDatabaseName, rawClient, rawSelect } from "../core/storage/clickhouse/helpers.ts";
 import { startReplicatedClickHouse, type RunningReplicatedCluster } from "../services/replicated-clickhouse.ts";
-import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, waitForHttpPort } from "../cli/cli-process.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, waitForHttpPort, type CliRun } from "../cli/cli-process.ts";
 import { startLostReplyProxy } from "../support/lost-reply-proxy.ts";
 import { waitFor, waitUntilPasses } from "../support/wait-for.ts";
 import { KEEP_EVERYTHING } from "../support/test-storages.ts";
@@ -255,38 +255,44 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
     }
   });
 
-  void it("keeps writing while a replica is down, says so in /readyz and /metrics, and the replica catches up to the same totals", async () => {
+  void it("keeps writing while a replica is down, starts meshsight then, says so in /readyz and /metrics, and the replica catches up to the same totals", async () => {
     const [connected, stopped] = cluster.replicas;
     const dataDir = mkdtempSync(join(tmpdir(), "meshsight-replicated-"));
-    // A real meshsight process on the replica that stays up, as operators run it; the test writes next to it.
-    const meshsight = runCli(["start", "--role", "api", "--http-port", "0", "--host", "127.0.0.1"], {
-      ...RECEIVERS_ON_FREE_PORTS,
-      MESHSIGHT_DATA_DIR: dataDir,
-      MESHSIGHT_KUBERNETES: "off",
-      MESHSIGHT_CLICKHOUSE_URL: connected!.url,
-      MESHSIGHT_CLICKHOUSE_DATABASE: database,
-      MESHSIGHT_CLICKHOUSE_CLUSTER: cluster.name,
-      MESHSIGHT_CLICKHOUSE_REPLICATED: "true",
-    });
+    let meshsight: CliRun | undefined;
+    let base = "";
+    /** A real meshsight process on the replica that stays up, started during the outage as a restart would be. */
+    const startMeshsight = async (): Promise<void> => {
+      meshsight = runCli(["start", "--role", "api", "--http-port", "0", "--host", "127.0.0.1"], {
+        ...RECEIVERS_ON_FREE_PORTS,
+        MESHSIGHT_DATA_DIR: dataDir,
+        MESHSIGHT_KUBERNETES: "off",
+        MESHSIGHT_CLICKHOUSE_URL: connected!.url,
+        MESHSIGHT_CLICKHOUSE_DATABASE: database,
+        MESHSIGHT_CLICKHOUSE_CLUSTER: cluster.name,
+        MESHSIGHT_CLICKHOUSE_REPLICATED: "true",
+      });
+      base = `http://127.0.0.1:${await waitForHttpPort(meshsight)}`;
+    };
+    const replication = async (): Promise<ReadyzReplication> => {
+      const response = await fetch(`${base}/readyz`);
+      assert.equal(response.status, 200, "a replica down does not make meshsight unready: it still reads and writes");
+      return ((await response.json()) as { details: { storage: { replication: ReadyzReplication } } }).details.storage.replication;
+    };
+    const metricValue = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+    };
     try {
-      const base = `http://127.0.0.1:${await waitForHttpPort(meshsight)}`;
-      const replication = async (): Promise<ReadyzReplication> => {
-        const response = await fetch(`${base}/readyz`);
-        assert.equal(response.status, 200, "a replica down does not make meshsight unready: it still reads and writes");
-        return ((await response.json()) as { details: { storage: { replication: ReadyzReplication } } }).details.storage.replication;
-      };
-      const metricValue = async (name: string): Promise<number> => {
-        const text = await (await fetch(`${base}/metrics`)).text();
-        return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
-      };
-      assert.deepEqual(await replication(), { tables: 9, replicas: 2, activeReplicas: 2, readonlyTables: 0, maxDelaySeconds: 0, queuedTasks: 0, problems: [] });
-
       const fromMs = BASE_MS + 6 * DAY;
       const batches = Array.from({ length: 12 }, (_, b) => minuteRows((i) => `outage-${(b + i) % 5}.default`, fromMs + b * HOUR, 8));
       const writer = storages[0]!;
       let failures = 0;
       for (const [b, batch] of batches.entries()) {
-        if (b === 4) await stopped!.stop();
+        if (b === 4) {
+          await stopped!.stop();
+          // Up to date, the schema needs no ON CLUSTER DDL, which would wait for the stopped replica.
+          await startMeshsight();
+        }
         if (b === 8) {
           await waitFor(async () => (await replication()).activeReplicas === 1, "/readyz to report the stopped replica", 20_000);
           const seen = await replication();
@@ -318,6 +324,7 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
         await waitUntilPasses(async () => assertAggregatesEqual(await storages[1]!.queryMetrics(query), expected, `through the returned replica: ${JSON.stringify(query)}`));
       }
       await waitFor(async () => (await replication()).problems.length === 0, "/readyz to report both replicas up again", 20_000);
+      assert.deepEqual(await replication(), { tables: 9, replicas: 2, activeReplicas: 2, readonlyTables: 0, maxDelaySeconds: 0, queuedTasks: 0, problems: [] });
       assert.equal(await metricValue("meshsight_clickhouse_replicas_active"), 2);
     } finally {
       killIfRunning(meshsight);

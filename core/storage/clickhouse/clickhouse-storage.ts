@@ -147,6 +147,7 @@ export class ClickHouseStorage implements StorageAdapter {
       seed: connection,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
       logger: this.logger,
+      toleratesMissingHosts: cluster.replicated,
     });
     try {
       if (cluster.replicated) await applyMigrations(connection, this.database, this.logger, undefined, cluster);

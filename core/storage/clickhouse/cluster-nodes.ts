@@ -53,9 +53,15 @@ export interface OpenClusterNodesOptions {
   seed: ClickHouseConnection;
   requestTimeoutMs: number;
   logger: Logger;
+  /**
+   * Replicated tables: a host that does not answer is left out with a warning instead of failing start,
+   * since the other replicas of its shard take its writes and upkeep (a partition dropped on one replica
+   * is dropped on all) and it catches up when it returns. Without replication its shard has no other copy.
+   */
+  toleratesMissingHosts: boolean;
 }
 
-/** Opens one client per cluster host and checks each answers, so a missing node fails start, not a later timer. */
+/** Opens one client per cluster host and checks each answers, so a missing node fails start (unless tolerated), not a later timer. */
 export async function openClusterNodes(options: OpenClusterNodesOptions): Promise<ClusterNodes> {
   const hosts = await listClusterHosts(options.seed, options.cluster);
   const clients: ClickHouseClient[] = [];
@@ -69,6 +75,10 @@ export async function openClusterNodes(options: OpenClusterNodesOptions): Promis
       const client = createClickHouseClient(url, options.requestTimeoutMs, options.logger);
       clients.push(client);
       const answered = await client.ping().catch(() => ({ success: false }) as const);
+      if (!answered.success && options.toleratesMissingHosts) {
+        options.logger.warn({ host, cluster: options.cluster }, "clickhouse replica does not answer: left out of retention until meshsight restarts; it catches up through replication");
+        continue;
+      }
       if (!answered.success) {
         throw new StorageUnavailableError(
           `ClickHouse node ${host} of cluster ${options.cluster} does not answer at ${redactUrl(url)} (every node must serve HTTP on the configured URL's port)`,

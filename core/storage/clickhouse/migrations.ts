@@ -64,6 +64,17 @@ export function statementsFor(statement: string, layout: ClusterLayout | undefin
   return layout === undefined ? [statement] : expandForCluster(statement, layout);
 }
 
+/** Versions recorded on the connected node; none when meshsight never migrated the database there. */
+async function recordedVersions(connection: ClickHouseConnection, database: string): Promise<Set<number>> {
+  const [table] = await connection.select<{ present: number }>(
+    "SELECT count() AS present FROM system.tables WHERE database = {database:String} AND name = 'schema_migrations'",
+    { database },
+  );
+  if (Number(table?.present ?? 0) === 0) return new Set();
+  const rows = await connection.select<{ version: number }>(`SELECT DISTINCT version FROM ${identifier(database)}.schema_migrations`);
+  return new Set(rows.map((row) => Number(row.version)));
+}
+
 /** Applies the migrations not yet recorded; returns the versions it applied. */
 export async function applyMigrations(
   connection: ClickHouseConnection,
@@ -73,18 +84,19 @@ export async function applyMigrations(
   layout?: ClusterLayout,
 ): Promise<number[]> {
   const db = identifier(database);
+  const applied = await recordedVersions(connection, database);
+  const pending = migrations.filter((migration) => !applied.has(migration.version));
+  // Up to date: no DDL at all. ON CLUSTER waits for every host of the cluster, so a restart while a
+  // replica is down would otherwise wait for it until the server's distributed_ddl_task_timeout.
+  if (pending.length === 0) return [];
   const onCluster = onClusterClause(layout);
   await connection.command(`CREATE DATABASE IF NOT EXISTS ${db}${onCluster}`);
   await connection.command(
     `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations${onCluster} (version UInt32, name String, applied_at DateTime('UTC'))
      ENGINE = ReplacingMergeTree() ORDER BY version`,
   );
-  const applied = new Set(
-    (await connection.select<{ version: number }>(`SELECT DISTINCT version FROM ${db}.schema_migrations`)).map((row) => Number(row.version)),
-  );
   const newlyApplied: number[] = [];
-  for (const migration of migrations) {
-    if (applied.has(migration.version)) continue;
+  for (const migration of pending) {
     for (const statement of migration.statements.flatMap((each) => statementsFor(each, layout))) {
       try {
         await connection.command(renderStatement(statement, database, connection.capabilities));
