@@ -92,6 +92,7 @@ function planHttp(options: OptionReader, target: string): ModulePlan {
   const tls = tlsOptions(options);
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;
+  Object.assign(spec, tls.client);
   return { kind: "http", spec, target: url };
 }
 
@@ -111,6 +112,7 @@ function planTcp(options: OptionReader, target: string): ModulePlan {
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;
   if (tls.serverName !== undefined) spec.serverName = tls.serverName;
+  Object.assign(spec, tls.client);
   const steps = options.take("query_response");
   if (steps !== undefined) {
     const dialogue = tcpDialogue(steps);
@@ -182,16 +184,38 @@ function planGrpc(options: OptionReader, target: string): ModulePlan {
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;
   if (tls.serverName !== undefined) spec.serverName = tls.serverName;
+  Object.assign(spec, tls.client);
   return { kind: "grpc", spec, target };
 }
 
-function tlsOptions(options: OptionReader): { insecure: boolean; serverName: string | undefined } | { unsupported: string } {
+/** prometheus/common's TLSConfig names for versions (config/http_config.go TLSVersions), as node:tls names them. */
+const TLS_VERSIONS: Readonly<Record<string, string>> = { TLS10: "TLSv1", TLS11: "TLSv1.1", TLS12: "TLSv1.2", TLS13: "TLSv1.3" };
+
+/** tls_config keys the tcp, http and grpc kinds take, and their spec names; the files go through prober.filesDir. */
+const TLS_CLIENT_KEYS: Readonly<Record<string, string>> = { ca_file: "caFile", cert_file: "certFile", key_file: "keyFile", min_version: "minTlsVersion", max_version: "maxTlsVersion" };
+
+interface TlsPlan {
+  insecure: boolean;
+  serverName: string | undefined;
+  /** Spec fields for TLS_CLIENT_KEYS options (empty when none is given). */
+  client: Record<string, unknown>;
+}
+
+function tlsOptions(options: OptionReader): TlsPlan | { unsupported: string } {
   const tls = options.take("tls_config");
-  if (tls === undefined) return { insecure: false, serverName: undefined };
+  if (tls === undefined) return { insecure: false, serverName: undefined, client: {} };
   if (!isRecord(tls)) return { unsupported: "tls_config: expected a mapping" };
-  const other = Object.keys(tls).filter((key) => key !== "insecure_skip_verify" && key !== "server_name");
+  const accepted = (key: string) => key === "insecure_skip_verify" || key === "server_name" || TLS_CLIENT_KEYS[key] !== undefined;
+  const other = Object.keys(tls).filter((key) => !accepted(key));
   if (other.length > 0) return { unsupported: `tls_config option(s) ${other.join(", ")} not supported by meshsight` };
-  return { insecure: tls.insecure_skip_verify === true, serverName: typeof tls.server_name === "string" ? tls.server_name : undefined };
+  const client: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(TLS_CLIENT_KEYS)) {
+    const value = tls[key];
+    if (value === undefined) continue;
+    // An unknown version name is left as written: the kind refuses it with a message naming the field.
+    client[field] = key.endsWith("_version") && typeof value === "string" ? (TLS_VERSIONS[value] ?? value) : value;
+  }
+  return { insecure: tls.insecure_skip_verify === true, serverName: typeof tls.server_name === "string" ? tls.server_name : undefined, client };
 }
 
 /** Reads a module's options and remembers which were read, so the rest can be named as unsupported. */

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { TLSSocket } from "node:tls";
+import { createSecureContext, type TLSSocket } from "node:tls";
 import { credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
 import { isEgressDenied, resolveAllowed } from "../egress/guarded-lookup.ts";
@@ -10,6 +10,7 @@ import { failed, roundMs, succeeded } from "./outcome.ts";
 import { connectSocket } from "./socket-connect.ts";
 import { parseHostPort, parseSpecWith } from "./spec-schema.ts";
 import { readTlsFacts } from "./tls-info.ts";
+import { loadTlsClient, parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientOptions, type TlsClientSpec } from "./tls-client.ts";
 
 export interface GrpcSpec {
   /** The service name asked about; "" asks for the server's overall health. */
@@ -18,9 +19,11 @@ export interface GrpcSpec {
   tlsVerify: boolean;
   caPem: string | undefined;
   serverName: string | undefined;
+  tlsClient: TlsClientSpec;
 }
 
 const schema = z.strictObject({
+  ...TLS_CLIENT_FIELDS,
   service: z.string({ error: "expected a service name such as grpc.health.v1.Health or \"\"" }).optional(),
   tls: z.boolean({ error: "expected true or false" }).optional(),
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
@@ -39,7 +42,7 @@ export const grpcKind: ProbeKind<GrpcSpec> = {
   name: "grpc",
   parseSpec(raw) {
     const spec = parseSpecWith(schema, raw);
-    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, caPem: spec.caPem, serverName: spec.serverName };
+    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, caPem: spec.caPem, serverName: spec.serverName, tlsClient: parseTlsClient(spec) };
   },
   run: runGrpc,
 };
@@ -47,6 +50,12 @@ export const grpcKind: ProbeKind<GrpcSpec> = {
 async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
   const address = parseHostPort(target);
   if (!address) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
+  let client: TlsClientOptions;
+  try {
+    client = { ...(spec.caPem === undefined ? {} : { ca: spec.caPem }), ...(await loadTlsClient(spec.tlsClient, context.files)) };
+  } catch (error) {
+    return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
+  }
   const started = performance.now();
   // grpc-js resolves names itself and takes no lookup hook, so the name is resolved here under the egress
   // policy and the channel dials exactly the address that was checked; the name stays the authority and
@@ -64,11 +73,11 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
   const tlsName = spec.serverName ?? address.host;
   const channelOptions = { "grpc.default_authority": authority, ...(spec.tls ? { "grpc.ssl_target_name_override": tlsName } : {}) };
   // A channel per run: a shared one would hide connection failures behind its reconnect backoff.
-  const client = new health.Client(dialed, channelCredentials(spec), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
+  const healthClient = new health.Client(dialed, channelCredentials(spec, client), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
   const asked = `grpc.health.v1.Health/Check${spec.service ? ` for "${spec.service}"` : ""} at ${target}`;
   const metrics: Record<string, number> = { grpc_ssl: spec.tls ? 1 : 0 };
   try {
-    const { error, response } = await check(client, spec.service, context);
+    const { error, response } = await check(healthClient, spec.service, context);
     const elapsed = roundMs(performance.now() - started);
     const phases = { check: elapsed, total: elapsed };
     if (error) {
@@ -77,13 +86,13 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
       return failed(`${asked} failed: ${describeGrpcError(error, spec.service)}`, phases, metrics);
     }
     metrics.grpc_status_code = GrpcStatus.OK;
-    if (spec.tls) Object.assign(metrics, await certificateMetrics(spec, target, context));
+    if (spec.tls) Object.assign(metrics, await certificateMetrics(spec, client, target, context));
     const serving = response?.status ?? "UNKNOWN";
     metrics.grpc_healthcheck_response = SERVING_STATUS_NUMBER[serving];
     if (serving !== "SERVING") return failed(`${asked} answered ${serving}, expected SERVING`, phases, metrics);
     return succeeded(phases, metrics);
   } finally {
-    client.close();
+    healthClient.close();
   }
 }
 
@@ -91,11 +100,11 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
  * grpc-js does not expose the peer certificate, so a TLS probe reads it over one extra handshake, for the
  * same probe_ssl_earliest_cert_expiry alert the http and tls kinds feed. Best effort: no metrics on failure.
  */
-async function certificateMetrics(spec: GrpcSpec, target: string, context: ProbeContext): Promise<Record<string, number>> {
+async function certificateMetrics(spec: GrpcSpec, client: TlsClientOptions, target: string, context: ProbeContext): Promise<Record<string, number>> {
   const address = parseHostPort(target);
   if (!address || context.signal.aborted) return {};
   try {
-    const { socket } = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: spec.serverName, ca: spec.caPem, signal: context.signal, egress: context.egress });
+    const { socket } = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: spec.serverName, ca: undefined, client, signal: context.signal, egress: context.egress });
     try {
       const facts = readTlsFacts(socket as TLSSocket);
       return { ssl_earliest_cert_expiry: facts.earliestExpirySeconds, tls_version_info: facts.version };
@@ -107,11 +116,12 @@ async function certificateMetrics(spec: GrpcSpec, target: string, context: Probe
   }
 }
 
-function channelCredentials(spec: GrpcSpec): ChannelCredentials {
+/** The spec's CA, client certificate and versions go in one secure context, which grpc-js takes as it is. */
+function channelCredentials(spec: GrpcSpec, client: TlsClientOptions): ChannelCredentials {
   if (!spec.tls) return credentials.createInsecure();
-  const rootCerts = spec.caPem === undefined ? null : Buffer.from(spec.caPem);
-  if (spec.tlsVerify) return credentials.createSsl(rootCerts);
-  return credentials.createSsl(rootCerts, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+  const context = createSecureContext(client);
+  if (spec.tlsVerify) return credentials.createFromSecureContext(context);
+  return credentials.createFromSecureContext(context, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
 }
 
 function check(client: HealthClient, service: string, context: ProbeContext): Promise<{ error: ServiceError | null; response: HealthCheckResponse | undefined }> {

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { connect as connectTls, type TLSSocket } from "node:tls";
 import type { EgressPolicy } from "../egress/egress-policy.ts";
 import { guardConnection, type LookupFunction } from "../egress/guarded-lookup.ts";
+import type { TlsClientOptions } from "./tls-client.ts";
 
 export interface SocketConnectOptions {
   host: string;
@@ -12,6 +13,8 @@ export interface SocketConnectOptions {
   rejectUnauthorized: boolean;
   serverName: string | undefined;
   ca: string | undefined;
+  /** A spec's CA, client certificate and version range (prober/kinds/tls-client.ts); its CA wins over `ca`. */
+  client?: TlsClientOptions;
   signal: AbortSignal;
   /** Checked before a literal address is connected to, and on the resolved addresses of a name. */
   egress: EgressPolicy;
@@ -63,6 +66,7 @@ function connectGuarded(options: SocketConnectOptions, lookup: LookupFunction, s
           rejectUnauthorized: options.rejectUnauthorized,
           servername: options.serverName ?? (isIP(options.host) === 0 ? options.host : undefined),
           ca: options.ca,
+          ...options.client,
           lookup,
           // Without verification the caller judges the certificate; Node would otherwise fold a name
           // mismatch into `authorized`, and the chain and the name could not be told apart.

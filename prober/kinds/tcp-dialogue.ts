@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { connect as connectTls, type TLSSocket } from "node:tls";
 import type { ProbeContext } from "./kind.ts";
+import type { TlsClientOptions } from "./tls-client.ts";
 
 /**
  * One step of a tcp case's `steps`, run in order as blackbox_exporter runs a module's query_response
@@ -17,6 +18,7 @@ export interface DialogueStep {
 export interface DialogueTls {
   rejectUnauthorized: boolean;
   serverName: string | undefined;
+  client: TlsClientOptions;
 }
 
 /** Runs the steps; resolves with the socket in use at the end (TLS after a starttls) and "" or the problem. */
@@ -53,7 +55,7 @@ function expand(template: string, groups: readonly string[]): string {
 
 function upgrade(socket: Socket, tls: DialogueTls): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secure = connectTls({ socket, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.serverName });
+    const secure = connectTls({ socket, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.serverName, ...tls.client });
     secure.once("secureConnect", () => resolve(secure));
     secure.once("error", (error: Error) => reject(new Error(`starttls failed: ${error.message}`)));
   });

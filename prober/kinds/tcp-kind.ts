@@ -9,6 +9,7 @@ import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
 import { connectSocket, SocketConnectError } from "./socket-connect.ts";
 import { describeCertificateError, readTlsFacts } from "./tls-info.ts";
 import { runDialogue, type DialogueStep } from "./tcp-dialogue.ts";
+import { loadTlsClient, parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientOptions, type TlsClientSpec } from "./tls-client.ts";
 import type { TLSSocket } from "node:tls";
 
 export interface TcpSpec {
@@ -20,9 +21,11 @@ export interface TcpSpec {
   maxReplyBytes: number;
   /** A dialogue instead of send/expect (prober/kinds/tcp-dialogue.ts); empty when not given. */
   steps: DialogueStep[];
+  tlsClient: TlsClientSpec;
 }
 
 const schema = z.strictObject({
+  ...TLS_CLIENT_FIELDS,
   send: z.string({ error: "expected the text to send" }).optional(),
   expect: z.string({ error: "expected a regular expression for the reply" }).optional(),
   tls: z.boolean({ error: "expected true or false" }).optional(),
@@ -48,6 +51,7 @@ export const tcpKind: ProbeKind<TcpSpec> = {
       serverName: spec.serverName,
       maxReplyBytes: spec.maxReplyBytes ?? 64 * 1024,
       steps: (spec.steps ?? []).map((step, index) => ({ expect: step.expect === undefined ? undefined : compileRegex(step.expect, `steps.${index}.expect`), send: step.send, starttls: step.starttls ?? false })),
+      tlsClient: parseTlsClient(spec),
     };
   },
   run: runTcp,
@@ -56,13 +60,19 @@ export const tcpKind: ProbeKind<TcpSpec> = {
 async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Promise<ProbeOutcome> {
   const address = parseHostPort(target);
   if (!address) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
+  let client: TlsClientOptions;
+  try {
+    client = await loadTlsClient(spec.tlsClient, context.files);
+  } catch (error) {
+    return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
+  }
   const started = performance.now();
   const metrics: Record<string, number> = {};
   const phasesSoFar = (extra: Record<string, number> = {}) => ({ ...extra, total: roundMs(performance.now() - started) });
   let socket: Socket;
   let connectPhases: Record<string, number>;
   try {
-    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, signal: context.signal, egress: context.egress });
+    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, client, signal: context.signal, egress: context.egress });
     socket = connected.socket;
     connectPhases = { dns: roundMs(connected.phases.dns), connect: roundMs(connected.phases.connect), ...(spec.tls ? { tls: roundMs(connected.phases.tls) } : {}) };
   } catch (error) {
@@ -77,7 +87,7 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
       metrics.tls_version_info = facts.version;
     }
     if (spec.steps.length > 0) {
-      const dialogue = await runDialogue(socket, spec.steps, { rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName }, spec.maxReplyBytes, context);
+      const dialogue = await runDialogue(socket, spec.steps, { rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, client }, spec.maxReplyBytes, context);
       socket = dialogue.socket;
       if (dialogue.problem === "" && spec.steps.some((step) => step.starttls)) {
         const facts = readTlsFacts(socket as TLSSocket);

@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { EgressPolicy } from "../../egress/egress-policy.ts";
 import { guardConnection, type LookupFunction } from "../../egress/guarded-lookup.ts";
 import { readTlsFacts, type TlsFacts } from "../tls-info.ts";
+import type { TlsClientOptions } from "../tls-client.ts";
 
 /** One HTTP request/response, timed by phase from the socket's own events (fetch hides them). */
 export interface HttpExchangeRequest {
@@ -15,6 +16,8 @@ export interface HttpExchangeRequest {
   headers: Record<string, string>;
   body: string | undefined;
   verifyTls: boolean;
+  /** CA, client certificate and versions for https (prober/kinds/tls-client.ts). */
+  tlsClient: TlsClientOptions;
   /** Body bytes kept for matching; the rest is read and counted but not kept. */
   maxBodyBytes: number;
   signal: AbortSignal;
@@ -105,6 +108,7 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
       agent: false as const,
       signal: request.signal,
       rejectUnauthorized: request.verifyTls,
+      ...request.tlsClient,
       servername: isIP(hostname) === 0 ? hostname : undefined,
       lookup,
     };

@@ -3,6 +3,7 @@ import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
 import { describeCertificateError } from "../tls-info.ts";
+import { loadTlsClient, type TlsClientOptions } from "../tls-client.ts";
 import { checkResponse, PatternStoppedError, type ResponseVerdict } from "./http-assertions.ts";
 import { exchange, HttpExchangeError, type HopPhases, type HttpExchange } from "./http-exchange.ts";
 import { parseHttpSpec, type HttpSpec } from "./http-spec.ts";
@@ -27,6 +28,12 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     return failed(`target ${JSON.stringify(target)} is not a URL; an http case's targets look like http://host:port/path`, {}, {});
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return failed(`target ${target} must be http:// or https://`, {}, {});
+  let tlsClient: TlsClientOptions;
+  try {
+    tlsClient = await loadTlsClient(spec.tlsClient, context.files);
+  } catch (error) {
+    return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
+  }
   const started = performance.now();
   const totals: HopPhases = { dns: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
   const metrics: Record<string, number> = { http_redirects: 0, http_ssl: 0 };
@@ -38,7 +45,7 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     const hopStarted = performance.now();
     let response: HttpExchange;
     try {
-      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, maxBodyBytes: spec.maxBodyBytes, signal: context.signal, egress: context.egress });
+      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, tlsClient, maxBodyBytes: spec.maxBodyBytes, signal: context.signal, egress: context.egress });
     } catch (error) {
       if (error instanceof HttpExchangeError) addPhases(totals, error.phases);
       const phases = phasesOf(totals, firstByteMs, started);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseDurationMs } from "../../duration.ts";
 import { InvalidProbeSpecError } from "../kind.ts";
 import { compileRegex, parseSpecWith } from "../spec-schema.ts";
+import { parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientSpec } from "../tls-client.ts";
 import { parseJsonPath, type JsonPath } from "./json-path.ts";
 import { parseStatusRanges, type StatusRange } from "./status-codes.ts";
 
@@ -43,6 +44,7 @@ export interface HttpSpec {
   followRedirects: boolean;
   maxRedirects: number;
   tlsVerify: boolean;
+  tlsClient: TlsClientSpec;
   maxBodyBytes: number;
 }
 
@@ -55,6 +57,7 @@ const headerChecks = z
   .optional();
 
 const schema = z.strictObject({
+  ...TLS_CLIENT_FIELDS,
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], { error: "expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS" }).optional(),
   headers: z.record(z.string(), z.string({ error: "header values are strings" }), { error: "expected a mapping of header names to values" }).optional(),
   body: z.string({ error: "expected the request body as a string" }).optional(),
@@ -115,6 +118,7 @@ export function parseHttpSpec(raw: unknown): HttpSpec {
     followRedirects: spec.followRedirects ?? true,
     maxRedirects: spec.maxRedirects ?? 10,
     tlsVerify: spec.tlsVerify ?? true,
+    tlsClient: parseTlsClient(spec),
     maxBodyBytes: spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
 }

@@ -5,8 +5,10 @@
  * unusable target). Every server here listens on loopback, which the harness's egress policy allows.
  */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -52,6 +54,20 @@ async function listenTcp(server: TcpServer): Promise<{ target: string; close: ()
 const jsonModule = (prober: string) => (name: string, options: Record<string, unknown>) => `  ${name}: ${JSON.stringify({ prober, [prober]: options })}\n`;
 const dnsModule = jsonModule("dns");
 const httpModule = jsonModule("http");
+const tcpModule = jsonModule("tcp");
+const expectOk = [{ expect: "^\\+OK" }];
+/** tls_config with files: paths inside prober.filesDir, which the test fills with the certificates. */
+const TLS_MODULES = [
+  tcpModule("tcp_ca_file", { tls: true, tls_config: { ca_file: "ca.pem" }, query_response: expectOk }),
+  tcpModule("tcp_ca_outside", { tls: true, tls_config: { ca_file: "../outside.pem" }, query_response: expectOk }),
+  tcpModule("tcp_client_cert", { tls: true, tls_config: { insecure_skip_verify: true, cert_file: "client.crt", key_file: "client.key" }, query_response: [{ expect: "^\\+OK mtls" }] }),
+  tcpModule("tcp_no_client_cert", { tls: true, tls_config: { insecure_skip_verify: true }, query_response: [{ expect: "^\\+OK mtls" }] }),
+  tcpModule("tcp_max_tls12", { tls: true, tls_config: { insecure_skip_verify: true, max_version: "TLS12" }, query_response: expectOk }),
+  tcpModule("tcp_min_tls13", { tls: true, tls_config: { insecure_skip_verify: true, min_version: "TLS13" } }),
+  httpModule("http_ca_file", { tls_config: { ca_file: "ca.pem" } }),
+  httpModule("http_client_cert", { tls_config: { ca_file: "ca.pem", cert_file: "client.crt", key_file: "client.key" } }),
+  jsonModule("grpc")("grpc_ca_file", { tls: true, tls_config: { ca_file: "ca.pem" } }),
+].join("");
 const HTTP_MODULES = [
   httpModule("http_body_forbidden", { fail_if_body_matches_regexp: ["error", "fi.e"] }),
   httpModule("http_body_forbidden_absent", { fail_if_body_matches_regexp: ["error"] }),
@@ -134,6 +150,11 @@ describe("GET /probe with blackbox modules", () => {
   let notSsh = "";
   let dns = "";
   let httpsOrigin = "";
+  let mtlsTarget = "";
+  let mtlsHttpsOrigin = "";
+  let tls12Target = "";
+  let grpcTls = "";
+  let filesDir = "";
   let dnsServer: TestDnsServer;
   let grpc = "";
   let pop3s = "";
@@ -144,6 +165,16 @@ describe("GET /probe with blackbox modules", () => {
   const probe = async (module: string, target: string) => {
     const response = await app.inject({ method: "GET", url: `/probe?module=${module}&target=${encodeURIComponent(target)}` });
     return { status: response.statusCode, body: response.body, samples: response.statusCode === 200 ? parsePromText(response.body) : [] };
+  };
+
+  /** Probes each row's module at its target and reads `metrics`, so a whole table of expectations is compared at once. */
+  const probeTable = async (rows: ReadonlyArray<readonly [string, string, ...number[]]>, metrics: readonly string[]) => {
+    const results: Array<[string, string, ...Array<number | undefined>]> = [];
+    for (const [module, target] of rows) {
+      const { samples } = await probe(module, target);
+      results.push([module, target, ...metrics.map((name) => sampleValue(samples, name))]);
+    }
+    return results;
   };
 
   before(async () => {
@@ -180,6 +211,35 @@ describe("GET /probe with blackbox modules", () => {
     const https = await listen((_request, response) => response.end("fine"), certificate);
     httpsOrigin = https.origin;
     closers.push(https.close);
+    // Servers that want the client certificate the tcp_client_cert and http_client_cert modules present.
+    const clientCertificate = generateCertificates(30).otherName;
+    const mtls = { key: certificate.keyPem, cert: certificate.certPem, requestCert: true, rejectUnauthorized: true, ca: [clientCertificate.certPem] };
+    const mtlsServer = await listenTcp(createTlsServer(mtls, (socket) => {
+      socket.on("error", () => undefined);
+      socket.end("+OK mtls\r\n");
+    }));
+    mtlsTarget = mtlsServer.target;
+    const mtlsHttps = createHttpsServer(mtls, (_request, response) => response.end("fine"));
+    await new Promise<void>((resolve) => mtlsHttps.listen(0, "127.0.0.1", resolve));
+    mtlsHttpsOrigin = `https://127.0.0.1:${(mtlsHttps.address() as AddressInfo).port}/`;
+    const tls12Server = await listenTcp(createTlsServer({ key: certificate.keyPem, cert: certificate.certPem, maxVersion: "TLSv1.2" }, (socket) => {
+      socket.on("error", () => undefined);
+      socket.end("+OK\r\n");
+    }));
+    tls12Target = tls12Server.target;
+    const tlsHealth = await startHealthServer(new Map([["", "SERVING"]]), ServerCredentials.createSsl(null, [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }]));
+    grpcTls = tlsHealth.target;
+    closers.push(mtlsServer.close, tls12Server.close, async () => tlsHealth.close(), () => new Promise<void>((resolve) => {
+      mtlsHttps.closeAllConnections();
+      mtlsHttps.close(() => resolve());
+    }));
+    filesDir = await mkdtemp(join(tmpdir(), "meshsight-blackbox-files-"));
+    await mkdir(join(filesDir, "probe-files"));
+    await writeFile(join(filesDir, "outside.pem"), certificate.certPem);
+    await writeFile(join(filesDir, "probe-files", "ca.pem"), certificate.certPem);
+    await writeFile(join(filesDir, "probe-files", "client.crt"), clientCertificate.certPem);
+    await writeFile(join(filesDir, "probe-files", "client.key"), clientCertificate.keyPem);
+    closers.push(() => rm(filesDir, { recursive: true, force: true }));
     // An IRC server as irc_banner expects one: it pings after NICK and USER and welcomes after the right PONG.
     const ircServer = await listenTcp(createTcpServer((socket) => {
       socket.on("error", () => undefined);
@@ -207,9 +267,9 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
-    harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file }, undefined, logger);
+    harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file, filesDir: join(filesDir, "probe-files") }, undefined, logger);
     await harness.start();
     app = buildApp({ logger: silentLogger, registry: harness.registry, readinessChecks: [], bodyLimitBytes: 1_000_000, routes: harness.prober.routes });
     await app.ready();
@@ -377,12 +437,28 @@ describe("GET /probe with blackbox modules", () => {
       ["http_fail_if_not_ssl", `${httpTarget}/ok`, 0, 0],
       ["http_fail_if_not_ssl", httpsOrigin, 1, 0],
     ];
-    const results: Array<[string, string, number | undefined, number | undefined]> = [];
-    for (const [module, target] of expectations) {
-      const { samples } = await probe(module, target);
-      results.push([module, target, sampleValue(samples, "probe_success"), sampleValue(samples, "probe_failed_due_to_regex")]);
-    }
-    assert.deepEqual(results, expectations);
+    assert.deepEqual(await probeTable(expectations, ["probe_success", "probe_failed_due_to_regex"]), expectations);
+  });
+
+  it("uses tls_config's ca_file, cert_file and key_file from prober.filesDir, and its min_version and max_version", async () => {
+    const expectations: Array<[module: string, target: string, success: number]> = [
+      ["tcp_ca_file", pop3s, 1],
+      ["pop3s_verified", pop3s, 0],
+      ["tcp_ca_outside", pop3s, 0],
+      ["tcp_client_cert", mtlsTarget, 1],
+      ["tcp_no_client_cert", mtlsTarget, 0],
+      ["tcp_max_tls12", pop3s, 1],
+      ["tcp_min_tls13", tls12Target, 0],
+      ["http_ca_file", httpsOrigin, 1],
+      ["http_2xx", httpsOrigin, 0],
+      ["http_client_cert", mtlsHttpsOrigin, 1],
+      ["http_ca_file", mtlsHttpsOrigin, 0],
+      ["grpc_ca_file", grpcTls, 1],
+      ["grpc", grpcTls, 0],
+    ];
+    assert.deepEqual(await probeTable(expectations, ["probe_success"]), expectations);
+    const tls12 = await probe("tcp_max_tls12", pop3s);
+    assert.equal(sampleValue(tls12.samples, "probe_tls_version_info", { version: "TLS 1.2" }), 1, tls12.body);
   });
 
   it("puts the TLS version and the gRPC serving status in labels, as blackbox does", async () => {
