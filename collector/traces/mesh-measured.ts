@@ -92,7 +92,9 @@ export class MeshMeasuredServices {
    * or previous minute. Answers from what lookUp() brought in.
    */
   isMeasured(service: string, startMs: number, endMs: number): boolean {
-    for (const minute of minutesAround(startMs, endMs)) if (this.known.get(markKey(service, minute)) === true) return true;
+    const first = firstMinuteOf(startMs);
+    const last = lastMinuteOf(first, endMs);
+    for (let minute = first; minute <= last; minute++) if (this.known.get(markKey(service, minute)) === true) return true;
     return false;
   }
 
@@ -101,7 +103,9 @@ export class MeshMeasuredServices {
     const wanted = new Set<string>();
     for (const span of spans) {
       if (span.service === "" || span.service === UNKNOWN_SERVICE || this.isMeasured(span.service, span.startMs, span.endMs)) continue;
-      for (const minute of minutesAround(span.startMs, span.endMs)) wanted.add(markKey(span.service, minute));
+      const first = firstMinuteOf(span.startMs);
+      const last = lastMinuteOf(first, span.endMs);
+      for (let minute = first; minute <= last; minute++) wanted.add(markKey(span.service, minute));
     }
     await Promise.all(
       [...wanted].map(async (key) => {
@@ -129,13 +133,14 @@ function markKey(service: string, minute: number): string {
   return `${minute}/${service}`;
 }
 
-/** The minute before the one of `startMs` through the one of `endMs` (a span is at most a few minutes long here). */
-function minutesAround(startMs: number, endMs: number): number[] {
-  const first = Math.floor(startMs / MINUTE_MS) - 1;
-  const last = Math.max(first + 1, Math.min(Math.floor(endMs / MINUTE_MS), first + 1 + MAX_SPAN_MINUTES));
-  const minutes: number[] = [];
-  for (let minute = first; minute <= last; minute++) minutes.push(minute);
-  return minutes;
+/** The minute before the one a span starts in: its call's inbound log may start a little before the span. */
+function firstMinuteOf(startMs: number): number {
+  return Math.floor(startMs / MINUTE_MS) - 1;
+}
+
+/** The minute a span ends in (at least the one it starts in), at most MAX_SPAN_MINUTES after it starts. */
+function lastMinuteOf(firstMinute: number, endMs: number): number {
+  return Math.max(firstMinute + 1, Math.min(Math.floor(endMs / MINUTE_MS), firstMinute + 1 + MAX_SPAN_MINUTES));
 }
 
 /** A span longer than this many minutes asks only its first ones: its call is logged when it starts. */
