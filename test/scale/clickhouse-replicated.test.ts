@@ -58,14 +58,14 @@ function metricQueries(fromMs: number): MetricsQuery[] {
 const RETRY_WINDOW_MS = 10_000;
 
 /** Writes as the flusher does: a failed batch is retried as it was, until it succeeds or the window has passed. */
-async function writeRetrying(write: () => Promise<void>): Promise<number> {
-  const deadline = Date.now() + RETRY_WINDOW_MS;
+async function writeRetrying(write: () => Promise<void>, windowMs = RETRY_WINDOW_MS): Promise<number> {
+  const deadline = Date.now() + windowMs;
   for (let failures = 0; ; failures++) {
     try {
       await write();
       return failures;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`a write kept failing for longer than the ${RETRY_WINDOW_MS} ms retry window`, { cause: error });
+      if (Date.now() > deadline) throw new Error(`a write kept failing for longer than the ${windowMs} ms retry window`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -330,5 +330,28 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
       killIfRunning(meshsight);
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  void it("while ZooKeeper is down reports read-only tables and fails writes as retryable, reads go on, and once it is back the retried batch counts once", async () => {
+    const [storage, otherReplica] = storages;
+    const fromMs = BASE_MS + 8 * DAY;
+    const before = minuteRows((i) => `zk-${i % 3}.default`, fromMs, 6);
+    const during = minuteRows((i) => `zk-${i % 3}.default`, fromMs + HOUR, 6);
+    await storage!.writeMetrics(before);
+    await cluster.zooKeeper.halt();
+    try {
+      await assert.rejects(storage!.writeMetrics(during), (error: Error) => error.name === "StorageUnavailableError");
+      await waitFor(async () => (await storage!.replication())?.readonlyTables === 9, "every table to turn read-only on the connected replica", 30_000);
+      for (const query of metricQueries(fromMs)) assertAggregatesEqual(await storage!.queryMetrics(query), expectedMetrics(before, query), `read during the outage: ${JSON.stringify(query)}`);
+    } finally {
+      await cluster.zooKeeper.resume();
+    }
+    await writeRetrying(() => storage!.writeMetrics(during), 90_000);
+    const written = [...before, ...during];
+    for (const query of metricQueries(fromMs)) {
+      assertAggregatesEqual(await storage!.queryMetrics(query), expectedMetrics(written, query), JSON.stringify(query));
+      await waitUntilPasses(async () => assertAggregatesEqual(await otherReplica!.queryMetrics(query), expectedMetrics(written, query), `other replica: ${JSON.stringify(query)}`), 60_000);
+    }
+    assert.equal((await storage!.replication())?.readonlyTables, 0);
   });
 });

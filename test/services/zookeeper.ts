@@ -3,7 +3,7 @@
  * free loopback port, with a temporary data directory, waited for until `srvr` says it serves.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,11 @@ const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
 export interface RunningZooKeeper {
   host: string;
   port: number;
+  /** Stops the server, keeping its data, as an outage does. */
+  halt(): Promise<void>;
+  /** Starts it again on its data and port after halt(); resolves once it serves. */
+  resume(): Promise<void>;
+  /** Stops it for good and removes its data. */
   stop(): Promise<void>;
 }
 
@@ -57,13 +62,32 @@ export async function startZooKeeper(): Promise<RunningZooKeeper> {
       "",
     ].join("\n"),
   );
-  const child = spawn(
-    "java",
-    // A small heap and the quick JIT tier: the server idles in tests, and starting fast matters more.
-    ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", `-Dzookeeper.log.dir=${dir}`, "-cp", jar, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configFile],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  // Not `ruok`: it answers imok before the server takes sessions, and a ClickHouse connecting then is dropped.
-  await waitUntil("zookeeper", child, async () => /^Mode: standalone$/m.test(await fourLetterWord(host, port, "srvr")));
-  return { host, port, stop: stopper(child, dir) };
+  const launch = async (): Promise<() => Promise<void>> => {
+    const child = spawn(
+      "java",
+      // A small heap and the quick JIT tier: the server idles in tests, and starting fast matters more.
+      ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", `-Dzookeeper.log.dir=${dir}`, "-cp", jar, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configFile],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    // Not `ruok`: it answers imok before the server takes sessions, and a ClickHouse connecting then is dropped.
+    await waitUntil("zookeeper", child, async () => /^Mode: standalone$/m.test(await fourLetterWord(host, port, "srvr")));
+    return stopper(child, undefined);
+  };
+  let stopRunning: (() => Promise<void>) | undefined = await launch();
+  const halt = async (): Promise<void> => {
+    await stopRunning?.();
+    stopRunning = undefined;
+  };
+  return {
+    host,
+    port,
+    halt,
+    resume: async () => {
+      stopRunning ??= await launch();
+    },
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
