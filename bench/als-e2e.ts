@@ -3,7 +3,7 @@
  * decode -> identity resolution -> endpoint naming -> minute aggregation and sampling -> flush into
  * (in-memory DuckDB) storage. The client runs in a child process. Prints, never asserts.
  *
- *   npx tsx bench/als-e2e.ts [requests=60000] [warm-up requests=6000] [drop peer metadata=0.5] [drop mTLS=0.5]
+ *   npx tsx bench/als-e2e.ts [requests=60000] [warm-up requests=6000] [drop peer metadata=0.5] [drop mTLS=0.5] [wal=off|on]
  *   (each bookinfo request is ~9 ALS entries)
  *
  * By default half the hops carry no peer metadata and half of those no mTLS identity either, so callers
@@ -20,6 +20,7 @@ import { threadCpuSeconds, threadCpuSince } from "./thread-cpu.ts";
 const requests = Number(process.argv[2] ?? 60_000);
 const warmUpRequests = Number(process.argv[3] ?? 6_000);
 const dropShares = [process.argv[4] ?? "0.5", process.argv[5] ?? "0.5"];
+const isWalOn = process.argv[6] === "on";
 
 interface ClientReport {
   entries: number;
@@ -38,7 +39,7 @@ async function runLoadClient(target: string, clientRequests: number): Promise<Cl
   return JSON.parse(output.trim().split("\n").pop() ?? "{}") as ClientReport;
 }
 
-const running = await startBenchCollector();
+const running = await startBenchCollector({ wal: isWalOn });
 const target = `127.0.0.1:${running.collector.alsPort()}`;
 const warmUp = warmUpRequests > 0 ? await runLoadClient(target, warmUpRequests) : { entries: 0, streamErrors: [] };
 const cpuBefore = process.cpuUsage();
@@ -47,7 +48,7 @@ const wallStart = Date.now();
 const sent = await runLoadClient(target, requests);
 await running.stop(); // the final flush is part of the work
 const cpuSeconds = cpuSecondsSince(cpuBefore);
-printFigures("ALS end to end (decode -> resolve -> aggregate -> flush)", {
+printFigures(`ALS end to end (decode -> resolve -> aggregate -> flush), write-ahead buffer ${isWalOn ? "on" : "off"}`, {
   "warm-up entries (not measured)": warmUp.entries,
   "entries sent": sent.entries,
   "stream errors": warmUp.streamErrors.length + sent.streamErrors.length,

@@ -3,7 +3,9 @@
  * in-memory DuckDB, and the figures every benchmark prints. CPU is this process's own (user + system),
  * so load generators run in other processes and do not count.
  */
-import { cpus, loadavg } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import type { Registry } from "prom-client";
 import type { Collector } from "../collector/collector.ts";
@@ -17,19 +19,25 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
-/** The collector as the end-to-end tests run it (test/support/test-collector.ts), flushing every 5 s. */
-export async function startBenchCollector(): Promise<RunningCollector> {
+/**
+ * The collector as the end-to-end tests run it (test/support/test-collector.ts), flushing every 5 s; `wal`
+ * turns the write-ahead buffer on, in a temporary directory.
+ */
+export async function startBenchCollector(options: { wal?: boolean } = {}): Promise<RunningCollector> {
   tuneHeapGrowthForCollector(process.execArgv);
   const logger = pino({ level: "warn" });
   const storage = new DuckDbStorage({ path: ":memory:", retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3, spansDays: 7, probeResultsDays: 14 }, logger });
   await storage.start();
-  const running = await startTestCollector({ storage, logger, settings: { flushIntervalSeconds: 5 } });
+  const walDir = options.wal === true ? await mkdtemp(join(tmpdir(), "meshsight-bench-wal-")) : undefined;
+  const wal = walDir === undefined ? {} : { wal: "on", walDir };
+  const running = await startTestCollector({ storage, logger, settings: { flushIntervalSeconds: 5, ...wal } });
   return {
     collector: running.collector,
     registry: running.registry,
     async stop() {
       await running.stop();
       await storage.close();
+      if (walDir !== undefined) await rm(walDir, { recursive: true, force: true });
     },
   };
 }

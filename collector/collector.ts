@@ -26,6 +26,11 @@ import { readApiRoutes } from "./query/read-api-routes.ts";
 import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
+import { SegmentLog, type StoredSegment } from "./wal/segment-log.ts";
+import { WriteAheadBuffer, type ReplayTarget } from "./wal/write-ahead-buffer.ts";
+import type { SourceDecoder } from "./wal/wal-record.ts";
+import { DecoderMemo } from "./receivers/envoy-als/decoder-memo.ts";
+import { decodeAlsMessage } from "./receivers/envoy-als/message-decoder.ts";
 import type { AuthorizeRequest } from "../core/http/app.ts";
 import type { ConfigOf } from "../core/config/section.ts";
 import type { RetentionPolicy } from "../core/storage/port.ts";
@@ -63,6 +68,10 @@ export interface EventTimeInput {
 
 /** Where tail offsets go when receivers.accessLogFiles.offsetsFile is unset: next to the rest of the local state. */
 const DEFAULT_OFFSETS_FILE_NAME = "access-log-offsets.json";
+/** Where the write-ahead buffer lives when collector.walDir is unset. */
+const DEFAULT_WAL_DIR_NAME = "wal";
+/** Segment size: small enough that a replay reads one at a time, large enough that commits are rare. */
+const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 export interface CollectorDeps {
   host: string;
@@ -135,7 +144,10 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     perServiceRatePerSecond: config.samplesPerServicePerSecond,
     uniformRate: config.uniformSampleRate,
   });
-  const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000 });
+  const walLog = writeAheadLogOf(config, deps.dataDir);
+  // The buffer sits in front of the pipeline built below; the flusher reaches it only when it flushes.
+  const checkpoint = walLog === undefined ? {} : { checkpoint: { seal: (): number => wal?.seal() ?? 0, commit: (mark: number): void => wal?.commit(mark) } };
+  const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000, ...checkpoint });
   const pipeline = new CollectorPipeline({
     resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),
     selfOf: (proxy) => resolver.selfOf(proxy),
@@ -162,7 +174,10 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
           if (accepted) meshMeasured.services.noteAccessLogs(resolver.selfOf(proxy).service, entries);
           return accepted;
         });
-  const accessLogs = notingMeshServices(pipeline);
+  const liveInput = notingMeshServices(pipeline);
+  const wal: WriteAheadBuffer | undefined = walLog === undefined ? undefined : new WriteAheadBuffer({ log: walLog, inner: liveInput, overload: pipeline, registry, rejects, logger });
+  // Tailed files are not logged: they are their own durable source, resumed from their saved offsets.
+  const accessLogs = wal ?? liveInput;
   const retentionMs = retentionMsOf(configs.storage?.retention.minuteDays);
   const eventTimeInput = (): EventTimeInput => {
     const admission = aggregator.eventTimeAdmission(retentionMs);
@@ -202,7 +217,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     { name: "collector.pairing", start: async () => pipeline.startExpiringCallers(), stop: async () => pipeline.stopExpiringCallers() },
   ];
   const components: Component[] = [
-    ...pipelineComponents,
+    ...(walLog === undefined || wal === undefined ? pipelineComponents : withWriteAheadBuffer(pipelineComponents, walLog, wal, () => ({ input: eventTimeInput().ingest, flush: () => flusher.flush(), decodeAls: alsMessageDecoder() }), logger)),
     ...(meshMeasured === undefined ? [] : [meshMeasured.component]),
     {
       name: "collector.als",
@@ -215,7 +230,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   ];
   if (receivers.accessLogFiles.paths.length > 0) {
     const files = (ingest: AccessLogIngest): AccessLogIngest => activity.accessLogs("access-log-files", ingest);
-    components.push(fileTailerComponent(deps, receivers.accessLogFiles, files(accessLogs), () => files(eventTimeInput().ingest)));
+    components.push(fileTailerComponent(deps, receivers.accessLogFiles, files(liveInput), () => files(eventTimeInput().ingest)));
   }
   const routes: FastifyPluginAsync[] = [
     ...readApiRoutes(deps.reader, clock),
@@ -261,6 +276,41 @@ function meshMeasuredComponent(deps: CollectorDeps, latenessMs: number): { servi
       },
     },
   };
+}
+
+/** Decodes ALS message bytes kept by the write-ahead buffer; what did not decode was counted when first received. */
+function alsMessageDecoder(): SourceDecoder {
+  const memo = new DecoderMemo();
+  return (bytes) => decodeAlsMessage(bytes, memo).entries;
+}
+
+/** The segment log behind collector.wal, or undefined when it is off. */
+function writeAheadLogOf(config: CollectorConfigs["collector"], dataDir: string | undefined): SegmentLog | undefined {
+  if (config.wal === "off") return undefined;
+  const dir = config.walDir ?? (dataDir === undefined ? undefined : join(dataDir, DEFAULT_WAL_DIR_NAME));
+  if (dir === undefined) throw new Error("collector.wal is on but neither collector.walDir nor a data directory says where to keep it");
+  return new SegmentLog({ dir, maxBytes: config.walMaxBytes, segmentBytes: Math.min(WAL_SEGMENT_BYTES, config.walMaxBytes), syncIntervalMs: config.walSyncIntervalMs });
+}
+
+/**
+ * The pipeline's components with the write-ahead buffer around them: its segments open before the flusher
+ * starts and close after the flusher's last flush committed them; what an earlier process left is replayed
+ * once the peer resolver runs (so replayed entries resolve as live ones do) and before any receiver starts.
+ */
+function withWriteAheadBuffer(pipelineComponents: readonly Component[], log: SegmentLog, wal: WriteAheadBuffer, replayTarget: () => ReplayTarget, logger: Logger): Component[] {
+  let stored: StoredSegment[] = [];
+  return [
+    {
+      name: "collector.wal",
+      start: async () => {
+        stored = log.open();
+        logger.info({ component: "wal", segments: stored.length, bytes: log.bytes }, "write-ahead buffer open");
+      },
+      stop: async () => log.close(),
+    },
+    ...pipelineComponents,
+    { name: "collector.wal-replay", start: () => wal.replay(stored, replayTarget()), stop: async () => undefined },
+  ];
 }
 
 /** `inner` with its ingest done by `ingest`, still telling how many entries it aggregated. */

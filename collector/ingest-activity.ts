@@ -33,14 +33,16 @@ export class IngestActivity {
   accessLogs(receiver: string, inner: AccessLogIngest): AccessLogIngest {
     const note = (count: number): void => this.note(receiver, count, "entries");
     return {
-      ingest(proxy, entries) {
-        const isTaken = inner.ingest(proxy, entries);
+      ingest(proxy, entries, alsMessage) {
+        const isTaken = inner.ingest(proxy, entries, alsMessage);
         if (isTaken) note(entries.length);
         return isTaken;
       },
       get aggregatedEntries() {
         return inner.aggregatedEntries;
       },
+      // The write-ahead buffer's promise, so a receiver behind this count still acknowledges only what is durable.
+      durable: () => inner.durable?.() ?? Promise.resolve(),
     };
   }
 

@@ -9,13 +9,20 @@ export interface AccessLogIngest {
   /**
    * Accepts a batch. Returns false when the pipeline is over its bound and the batch was NOT taken:
    * the receiver must push back on its client (gRPC RESOURCE_EXHAUSTED, HTTP 429/503, pause the file).
+   * `alsMessage`: the ALS message bytes the entries were decoded from, when that is where they came from;
+   * the write-ahead buffer keeps those bytes instead of serializing the entries.
    */
-  ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean;
+  ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[], alsMessage?: Uint8Array): boolean;
   /**
    * Entries taken so far whose every call was aggregated, when this ingest can tell (the pipeline and what
    * wraps it): how a receiver counts `accepted` exactly when a gateway's line holds two calls.
    */
   readonly aggregatedEntries?: number;
+  /**
+   * Resolves once every batch taken so far would survive a crash, when this ingest keeps them durably (the
+   * write-ahead buffer): a receiver that acknowledges awaits it first.
+   */
+  durable?(): Promise<void>;
 }
 
 /** What happened to one receiver request; receivers turn it into their protocol's answer. */

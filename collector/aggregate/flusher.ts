@@ -25,6 +25,18 @@ export interface FlusherOptions {
   /** Write attempts per batch on stop before giving up on it. */
   stopAttempts?: number;
   clock?: () => number;
+  /**
+   * A write-ahead buffer to checkpoint: sealed whenever the aggregator is drained, committed once storage
+   * has taken every row drained up to that seal.
+   */
+  checkpoint?: FlushCheckpoint;
+}
+
+export interface FlushCheckpoint {
+  /** Marks everything received so far; called right before a drain, in the same synchronous turn. */
+  seal(): number;
+  /** Storage holds every row drained up to the seal that returned `mark`. */
+  commit(mark: number): void;
 }
 
 type BatchKind = "metrics" | "entities" | "samples";
@@ -72,7 +84,10 @@ const REJECT_SOURCE = "flush";
  * Writes are serialized, so batches reach storage in drain order.
  */
 export class Flusher {
-  private readonly options: Required<Omit<FlusherOptions, "clock">>;
+  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint">>;
+  private readonly checkpoint: FlushCheckpoint | undefined;
+  /** The checkpoint's mark at the last drain whose rows are not all known to be in storage yet. */
+  private uncommittedMark: number | null = null;
   private readonly clock: () => number;
   private readonly pending: PendingBatch[] = [];
   private pendingRowCount = 0;
@@ -93,6 +108,7 @@ export class Flusher {
       if (!(this.options[name] >= 1)) throw new RangeError(`Flusher: ${name} must be >= 1, got ${this.options[name]}`);
     }
     this.clock = options.clock ?? Date.now;
+    this.checkpoint = options.checkpoint;
     this.duration = new Histogram({
       name: "meshsight_flush_duration_seconds",
       help: "Time to drain the aggregator and write to storage, per flush.",
@@ -176,6 +192,8 @@ export class Flusher {
     const endTimer = this.duration.startTimer();
     try {
       const nowMs = this.clock();
+      // Sealed in the same turn as the drain, so no record falls between the mark and the drained rows.
+      if (this.checkpoint !== undefined) this.uncommittedMark = this.checkpoint.seal();
       const drained = this.options.aggregator.drain(nowMs, force);
       const { writer } = this.options;
       this.enqueue<MinuteMetrics>("metrics", drained.metrics, (rows) => writer.writeMetrics(rows));
@@ -242,6 +260,14 @@ export class Flusher {
       this.rowsWritten.inc({ kind: batch.kind }, batch.rowCount);
       this.consecutiveFailures = 0;
     }
+    this.commitCheckpoint();
+  }
+
+  /** Every drained row is settled (batches go in drain order): what the last seal marked may go. */
+  private commitCheckpoint(): void {
+    if (this.uncommittedMark === null || this.checkpoint === undefined) return;
+    this.checkpoint.commit(this.uncommittedMark);
+    this.uncommittedMark = null;
   }
 
   /** Retrying cannot help: the batch goes, counted, and the next one is written without waiting. */

@@ -86,6 +86,8 @@ async function handleLogIngest(request: FastifyRequest, reply: FastifyReply, dep
       void reply.header("retry-after", "1");
       throw ingestBusy();
     }
+    // Acknowledged means durable: with the write-ahead buffer on, the reply waits for its fsync.
+    await deps.ingest.durable?.();
     decoder.tally.reportTo(deps.rejects);
     const body: LogIngestResponse = account.outcome(decoder);
     return await reply.code(200).send(body);

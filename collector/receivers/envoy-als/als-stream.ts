@@ -103,11 +103,11 @@ export class AlsStream {
       rejects.reject(REJECT_SOURCE, "overloaded", entries.length);
       return null;
     }
-    if (this.deps.ingest.ingest(this.identity, entries)) {
+    if (this.deps.ingest.ingest(this.identity, entries, bytes)) {
       this.deps.onHandedOver(entries);
       return null;
     }
-    return this.retryHandover(this.identity, entries);
+    return this.retryHandover(this.identity, entries, bytes);
   }
 
   private identifyOrNull(node: NodeInfo, entryCount: number): ProxyIdentity | null {
@@ -119,13 +119,13 @@ export class AlsStream {
     }
   }
 
-  private async retryHandover(identity: ProxyIdentity, entries: AccessLogEntry[]): Promise<boolean> {
+  private async retryHandover(identity: ProxyIdentity, entries: AccessLogEntry[], bytes: Buffer): Promise<boolean> {
     const deadline = Date.now() + this.deps.handoverTimeoutMs;
     let delayMs = FIRST_RETRY_DELAY_MS;
     while (Date.now() < deadline) {
       await sleep(Math.min(delayMs, Math.max(1, deadline - Date.now())));
       delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
-      if (this.deps.ingest.ingest(identity, entries)) {
+      if (this.deps.ingest.ingest(identity, entries, bytes)) {
         this.deps.onHandedOver(entries);
         return true;
       }

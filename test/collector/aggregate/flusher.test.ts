@@ -237,3 +237,22 @@ void test("stop drains open minutes and writes them; what storage refuses on sto
   assert.equal(failing.flusher.pendingRows, 0);
   assert.ok((await failing.telemetry.rejected("flush", "dropped-on-stop")) > 0);
 });
+
+void test("a checkpoint is sealed at each drain and committed only once storage took every row drained up to it", async () => {
+  const calls: string[] = [];
+  let nextMark = 0;
+  const checkpoint = { seal: () => (calls.push(`seal ${++nextMark}`), nextMark), commit: (mark: number) => void calls.push(`commit ${mark}`) };
+  const r = rig({ checkpoint });
+  try {
+    r.aggregator.add(meshCall({ timeMs: T0 }));
+    await r.flusher.flush(); // storage not started: the rows wait, nothing may be committed
+    r.aggregator.add(meshCall({ timeMs: T0 + 1_000 }));
+    await r.storage.start();
+    r.clock.nowMs += 1_000;
+    await r.flusher.flush();
+    assert.deepEqual(calls, ["seal 1", "seal 2", "commit 2"], "the second seal covers the first drain's rows too");
+    assert.equal(await serviceCalls(r.storage, "reviews.default"), 2);
+  } finally {
+    await r.storage.close();
+  }
+});

@@ -1,0 +1,174 @@
+/**
+ * kill -9 with the write-ahead buffer on (docs/deploy.md, "Crash recovery"): a real meshsight process takes
+ * ~1,000 Envoy ALS entries/s over real gRPC and acknowledged POST /api/v1/logs lines, is killed with SIGKILL
+ * while what it received since its last flush lives only in memory and the buffer, and is started again on
+ * the same storage. Every call must be stored exactly once: what the first flush stored is not replayed, and
+ * what the kill would have lost is recovered.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { pino } from "pino";
+import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
+import type { SimulationReport } from "../../collector/simulator/traffic-report.ts";
+import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
+import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
+import type { StorageAdapter } from "../../core/storage/port.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
+import { freshDatabaseName, rawClient } from "../core/storage/clickhouse/helpers.ts";
+import { useClickHouse } from "../services/index.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { RETENTION } from "./storage-backends.ts";
+
+/** ~9 ALS entries per bookinfo request: 111 requests/s is ~1,000 entries/s. */
+const REQUESTS_PER_SECOND = 111;
+const PHASE_MS = 2_000;
+const POSTED_LINES = 300;
+const POSTED_SERVICE = "walpost.default";
+const DEADLINE_MS = 60_000;
+const logger = pino({ level: "silent" });
+
+interface Backend {
+  name: "duckdb" | "clickhouse";
+  /** Settings pointing meshsight at a fresh store, and how to open that store from the test afterwards. */
+  prepare(dataDir: string): Promise<{ env: Record<string, string>; open(): StorageAdapter; cleanup(): Promise<void> }>;
+}
+
+const BACKENDS: readonly Backend[] = [
+  {
+    name: "duckdb",
+    prepare: async (dataDir) => ({
+      env: {},
+      open: () => new DuckDbStorage({ path: join(dataDir, "meshsight.duckdb"), retention: RETENTION, logger }),
+      cleanup: async () => undefined,
+    }),
+  },
+  {
+    name: "clickhouse",
+    prepare: async () => {
+      const server = await useClickHouse();
+      const database = freshDatabaseName("ms_wal");
+      return {
+        env: { MESHSIGHT_CLICKHOUSE_URL: server.url, MESHSIGHT_CLICKHOUSE_DATABASE: database },
+        open: () => new ClickHouseStorage({ url: server.url, database, retention: RETENTION, logger }),
+        cleanup: async () => {
+          const admin = rawClient(server.url);
+          await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+          await admin.close();
+          await server.stop();
+        },
+      };
+    },
+  },
+];
+
+const runs: CliRun[] = [];
+after(() => runs.forEach(killIfRunning));
+
+function start(env: Record<string, string>): CliRun {
+  const run = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], env);
+  runs.push(run);
+  return run;
+}
+
+/** A sample's value from GET /metrics (summed over its label sets), 0 when absent. */
+async function scraped(base: string, metric: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let sum = 0;
+  for (const match of text.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))) sum += Number(match[1]);
+  return sum;
+}
+
+function sentEntries(report: SimulationReport): number {
+  return report.entries.http + report.entries.tcp;
+}
+
+/** Server-side calls by service, as the simulator counted them over every phase. */
+function expectedServiceCalls(reports: readonly SimulationReport[], posted: Record<string, number>): Record<string, number> {
+  const calls: Record<string, number> = { ...posted };
+  for (const report of reports) for (const [service, counts] of Object.entries(report.services)) calls[service] = (calls[service] ?? 0) + counts.calls;
+  return calls;
+}
+
+async function storedServiceCalls(storage: StorageAdapter): Promise<Record<string, number>> {
+  const now = Date.now();
+  const rows = await storage.queryMetrics({ scope: "service", fromMs: now - 3_600_000, toMs: now + 3_600_000, resolution: "minute", groupByTime: false });
+  const calls: Record<string, number> = {};
+  for (const row of rows) calls[row.service] = (calls[row.service] ?? 0) + row.calls;
+  return calls;
+}
+
+/** Istio's text format, an inbound (server-side) line: one call of the posting proxy's service. */
+function inboundLine(timeMs: number): string {
+  return `[${new Date(timeMs).toISOString()}] "GET /orders/1 HTTP/1.1" 200 - via_upstream - "-" 0 295 7 6 "-" "curl/8.5.0" "${randomUUID()}" "orders:9080" "10.44.1.27:9080" inbound|9080|| 127.0.0.6:41854 10.44.1.27:9080 10.44.1.23:37652 outbound_.9080_._.orders.default.svc.cluster.local default`;
+}
+
+async function postLines(base: string, count: number): Promise<void> {
+  const now = Date.now();
+  // Ten requests, each acknowledged before the next: the kill comes after the last acknowledgement.
+  for (let request = 0; request < 10; request++) {
+    const lines = Array.from({ length: count / 10 }, (_, index) => inboundLine(now - 1_000 + index));
+    const response = await fetch(`${base}/api/v1/logs?format=istio&service=${POSTED_SERVICE}&instance=walpost-1.default`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: `${lines.join("\n")}\n`,
+    });
+    assert.equal(response.status, 200, await response.text());
+  }
+}
+
+for (const backend of BACKENDS) {
+  void describe(`write-ahead buffer on ${backend.name}`, () => {
+    void it("a process killed with SIGKILL at ~1,000 entries/s stores every acknowledged call exactly once after restart", async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "meshsight-wal-"));
+      const store = await backend.prepare(dataDir);
+      // A flush every 10 s: the kill falls well inside an interval, as it would without a buffer lose most.
+      const env = { ...RECEIVERS_ON_FREE_PORTS, ...store.env, MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_WAL: "on", MESHSIGHT_KUBERNETES: "off", MESHSIGHT_FLUSH_INTERVAL_SECONDS: "10" };
+      try {
+        const first = start(env);
+        const base = `http://127.0.0.1:${await waitForHttpPort(first)}`;
+        const target = `127.0.0.1:${await waitForListeningPort(first, "als")}`;
+        const traffic = { target, ratePerSecond: REQUESTS_PER_SECOND, durationMs: PHASE_MS, realTime: true };
+
+        // Phase 1 reaches storage and its segments are committed: a replay must not count it again.
+        const flushed = await simulateBookinfo(traffic);
+        assert.deepEqual(flushed.streamErrors, []);
+        await waitFor(
+          async () => (await scraped(base, "meshsight_als_entries_total")) === sentEntries(flushed) && (await scraped(base, "meshsight_wal_commits_total")) >= 1 && (await scraped(base, "meshsight_wal_bytes")) === 0,
+          "phase 1 to be stored and its buffer segments committed",
+          DEADLINE_MS,
+        );
+
+        // Phase 2 and the POSTs exist only in memory and in the buffer when the process dies.
+        const unflushed = await simulateBookinfo(traffic);
+        assert.deepEqual(unflushed.streamErrors, []);
+        await postLines(base, POSTED_LINES);
+        await waitFor(async () => (await scraped(base, "meshsight_als_entries_total")) === sentEntries(flushed) + sentEntries(unflushed), "phase 2 to be handed over", DEADLINE_MS);
+        assert.ok((await scraped(base, "meshsight_wal_bytes")) > 0, "phase 2 is still waiting for a flush");
+        assert.equal(await scraped(base, "meshsight_wal_commits_total"), 1, "no flush ran since phase 1's");
+        first.child.kill("SIGKILL");
+        await first.exited();
+
+        const second = start(env);
+        const secondBase = `http://127.0.0.1:${await waitForHttpPort(second)}`;
+        assert.equal(await scraped(secondBase, "meshsight_wal_replayed_entries_total"), sentEntries(unflushed) + POSTED_LINES);
+        const { code } = await stopWith(second, "SIGTERM");
+        assert.equal(code, 0, second.stderr());
+
+        const storage = store.open();
+        await storage.start();
+        try {
+          assert.deepEqual(await storedServiceCalls(storage), expectedServiceCalls([flushed, unflushed], { [POSTED_SERVICE]: POSTED_LINES }));
+        } finally {
+          await storage.close();
+        }
+      } finally {
+        await store.cleanup();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+}
