@@ -7,7 +7,7 @@
  * Prints, never asserts.
  *
  *   npx tsx bench/crash-loss.ts [killAfterMs=8000] [flushIntervalSeconds=10]
- *   MESHSIGHT_BENCH_CLICKHOUSE_URL=http://127.0.0.1:8123 adds ClickHouse (a fresh database, dropped after).
+ * ClickHouse is a private server on loopback (test/services), stopped at the end.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -18,12 +18,12 @@ import { simulateBookinfo } from "../collector/simulator/simulate-bookinfo.ts";
 import { ClickHouseStorage } from "../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../core/storage/port.ts";
+import { startClickHouse } from "../test/services/index.ts";
 import { RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort } from "../test/cli/cli-process.ts";
 import { printFigures } from "./collector-harness.ts";
 
 const killAfterMs = Number(process.argv[2] ?? 8_000);
 const flushIntervalSeconds = process.argv[3] ?? "10";
-const clickhouseUrl = process.env["MESHSIGHT_BENCH_CLICKHOUSE_URL"];
 /** ~9 ALS entries per bookinfo request. */
 const REQUESTS_PER_SECOND = 111;
 const RETENTION = { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3, spansDays: 7, probeResultsDays: 14 };
@@ -86,7 +86,8 @@ const clickhouse = (url: string) => (): Store => {
   };
 };
 
-for (const storeIn of [duckdb, ...(clickhouseUrl === undefined ? [] : [clickhouse(clickhouseUrl)])]) {
+const clickhouseServer = await startClickHouse();
+for (const storeIn of [duckdb, clickhouse(clickhouseServer.url)]) {
   for (const isWalOn of [false, true]) {
     const dataDir = await mkdtemp(join(tmpdir(), "meshsight-crash-loss-"));
     const store = storeIn(dataDir);
@@ -98,3 +99,4 @@ for (const storeIn of [duckdb, ...(clickhouseUrl === undefined ? [] : [clickhous
     }
   }
 }
+await clickhouseServer.stop();
