@@ -18,7 +18,7 @@ import type { LoadedRules } from "./rules/rule-store.ts";
 
 /** The root-cause finder as the analyzer uses it (analyzer/rca implements it). */
 export interface RootCauseLookup {
-  find(request: { symptomaticServices: readonly string[]; nowMs: number; windowMinutes: number }): Promise<RootCause | null>;
+  find(request: { symptomaticServices: readonly string[]; nowMs: number; windowMinutes: number; symptomStartMs?: number }): Promise<RootCause | null>;
 }
 
 export interface HealthReport {
@@ -139,7 +139,7 @@ export class AnalysisRound {
     for (const record of askable) {
       if (!verdicts.has(record.service)) {
         if (verdicts.size >= deps.limits.maxRootCauseLookups) continue;
-        verdicts.set(record.service, await this.findRootCause(record.service, nowMs));
+        verdicts.set(record.service, await this.findRootCause(record.service, nowMs, symptomStart(askable, record.service)));
       }
       record.rootCauseCheckedMs = nowMs;
       const previous = record.alert.rootCause;
@@ -153,12 +153,17 @@ export class AnalysisRound {
     return refined;
   }
 
-  private async findRootCause(service: string, nowMs: number): Promise<RootCause | null> {
+  private async findRootCause(service: string, nowMs: number, symptomStartMs: number): Promise<RootCause | null> {
     try {
-      return await this.deps.rootCauses.find({ symptomaticServices: [service], nowMs, windowMinutes: this.deps.limits.rootCauseWindowMinutes });
+      return await this.deps.rootCauses.find({ symptomaticServices: [service], nowMs, windowMinutes: this.deps.limits.rootCauseWindowMinutes, symptomStartMs });
     } catch (error) {
       this.deps.logger.warn({ component: "analyzer", service, err: error }, "root-cause analysis failed; the alert goes out without one");
       return null;
     }
   }
+}
+
+/** When the symptoms of `service` began: the start of its oldest firing alert. */
+function symptomStart(firing: readonly AlertRecord[], service: string): number {
+  return Math.min(...firing.filter((record) => record.service === service).map((record) => record.alert.startsAtMs));
 }

@@ -11,6 +11,7 @@ import type { InstanceFocus } from "./instance-focus.ts";
 import type { TimeWindow, WindowStats } from "./mesh-snapshot.ts";
 import type { ProbeSignal } from "./probe-signals.ts";
 import type { QueryBudget } from "./query-budget.ts";
+import { CHANGE_LOOKBACK_MS, type RecentChange } from "./recent-changes.ts";
 
 /** Evidence with the figures behind a metric change; a structural `Evidence`, so alerts carry it as is. */
 export interface RcaEvidence extends Evidence {
@@ -28,6 +29,15 @@ export interface EvidenceSubject {
   probes: ProbeSignal | undefined;
   /** Callers, sorted: their client-side records are the only samples of a service that logs nothing. */
   callers: readonly string[];
+}
+
+/** Each change cited by the verdict, linking the service's instances over the time it covers. */
+export function changeEvidence(service: string, changes: readonly RecentChange[], toMs: number): RcaEvidence[] {
+  return changes.map((change) => ({
+    kind: "change",
+    summary: `${change.instance}${change.version === "" ? "" : ` (${change.version})`} ${change.kind === "instance-appeared" ? "first served traffic" : "stopped serving traffic"} at ${new Date(change.atMs).toISOString()}`,
+    ref: `/api/v1/services/${encodeURIComponent(service)}/instances?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}`,
+  }));
 }
 
 export function metricEvidence(subject: EvidenceSubject, window: TimeWindow): RcaEvidence[] {

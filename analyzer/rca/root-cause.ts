@@ -9,7 +9,7 @@ import type { RootCause } from "../../core/model/alert.ts";
 import type { StorageReader } from "../../core/storage/port.ts";
 import { RateLimitedLog } from "../../core/telemetry/rate-limited-log.ts";
 import { scoreAnomaly, type AnomalyScore } from "./anomaly.ts";
-import { metricEvidence, probeEvidence, sampleEvidence, traceEvidence, type EvidenceSubject, type RcaEvidence } from "./evidence.ts";
+import { changeEvidence, metricEvidence, probeEvidence, sampleEvidence, traceEvidence, type EvidenceSubject, type RcaEvidence } from "./evidence.ts";
 import { milliseconds, percent } from "./format.ts";
 import { findInstanceFocus, type InstanceFocus } from "./instance-focus.ts";
 import { resolveRcaLimits, type RcaLimits } from "./limits.ts";
@@ -17,12 +17,15 @@ import { NO_CALLS, readMeshSnapshot, type MeshSnapshot } from "./mesh-snapshot.t
 import { readProbeSignals, type ProbeSignal } from "./probe-signals.ts";
 import { QueryBudget } from "./query-budget.ts";
 import { rankCandidates, type Candidate } from "./rank-candidates.ts";
+import { findRecentChanges, type RecentChange } from "./recent-changes.ts";
 import { pathTo, walkDependencies, type WalkedService } from "./topology-walk.ts";
 
 export interface RootCauseRequest {
   symptomaticServices: readonly string[];
   nowMs: number;
   windowMinutes: number;
+  /** When the symptoms began (the alert's start): changes of the verdict's service shortly before it are cited. */
+  symptomStartMs?: number;
 }
 
 export interface RootCauseFinder {
@@ -48,6 +51,8 @@ export interface RankedRootCause extends RootCause {
   candidates: CandidateSummary[];
   /** Call path from a symptomatic service to the verdict, e.g. [productpage.default, reviews.default, ratings.default]. */
   path: string[];
+  /** What changed in the verdict's service shortly before the symptoms began, newest first (also in `reason`). */
+  changes: RecentChange[];
 }
 
 export interface RootCauseDeps {
@@ -117,17 +122,19 @@ async function analyze(reader: StorageReader, budget: QueryBudget, limits: RcaLi
     probes: probes.get(top.service),
     callers: [...(snapshot.callers.get(top.service) ?? [])].sort(),
   };
-  const [samples, traces] = await Promise.all([
+  const [samples, traces, changes] = await Promise.all([
     sampleEvidence(reader, budget, subject, snapshot.current, limits.maxEvidencePerKind),
     traceEvidence(reader, budget, top.service, snapshot.current, limits.maxEvidencePerKind),
+    request.symptomStartMs === undefined ? [] : findRecentChanges(reader, budget, top.service, request.symptomStartMs, request.nowMs, limits.maxEvidencePerKind),
   ]);
   const path = pathTo(top.service, walked);
   return {
     service: top.service,
     instance: top.focus?.instance ?? "",
     score: round(top.score),
-    reason: explain(top, subject, path, walked),
-    evidence: [...metricEvidence(subject, snapshot.current), ...probeEvidence(subject, snapshot.current), ...samples, ...traces],
+    reason: [explain(top, subject, path, walked), ...changes.map((change) => change.summary)].join("; "),
+    evidence: [...metricEvidence(subject, snapshot.current), ...probeEvidence(subject, snapshot.current), ...changeEvidence(top.service, changes, request.nowMs), ...samples, ...traces],
+    changes,
     candidates: focused.map((candidate) => ({
       service: candidate.service,
       instance: candidate.focus?.instance ?? "",

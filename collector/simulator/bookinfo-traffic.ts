@@ -25,7 +25,9 @@ export type BookinfoFault =
   /** The service takes `delayMs` longer for a fraction (default all) of its calls. */
   | { kind: "delay"; service: BookinfoService; delayMs: number; fraction?: number }
   /** One pod is down: callers' sidecars fail to connect (503 UF) and the pod logs nothing. */
-  | { kind: "pod-down"; pod: string };
+  | { kind: "pod-down"; pod: string }
+  /** One pod is not deployed (yet): nothing routes to it, as before a rollout adds a new version. */
+  | { kind: "pod-absent"; pod: string };
 
 export interface TrafficOptions {
   requests: number;
@@ -123,7 +125,7 @@ export class BookinfoTraffic {
   }
 
   private pickPod(service: BookinfoService): BookinfoPod {
-    const pods = this.podsOf(service);
+    const pods = this.podsOf(service).filter((pod) => !this.options.faults.some((fault) => fault.kind === "pod-absent" && fault.pod === pod.name));
     if (service === "reviews") return pods[this.reviewsTurn++ % pods.length] as BookinfoPod;
     return pods[0] as BookinfoPod;
   }

@@ -6,10 +6,10 @@ import type { BookinfoSimulationOptions } from "./simulate-bookinfo.ts";
 /**
  * `meshsight simulate`: plays the bookinfo mesh into a running meshsight (or any ALS receiver) in real
  * time, for demos and for trying alarm rules. Faults are `service:abort:fraction`,
- * `service:delay:ms` or `pod-down:<pod name>`.
+ * `service:delay:ms`, `pod-down:<pod name>` or `pod-absent:<pod name>` (not deployed yet).
  */
 export const SIMULATE_USAGE = `usage: meshsight simulate [--target host:port] [--rate requests/s] [--duration seconds]
-                          [--fault SERVICE:abort:FRACTION | SERVICE:delay:MS | pod-down:POD]... [--tcp] [--v2]
+                          [--fault SERVICE:abort:FRACTION | SERVICE:delay:MS | pod-down:POD | pod-absent:POD]... [--tcp] [--v2]
                           [--drop-peer-metadata SHARE] [--drop-mtls SHARE]
   Plays a bookinfo-like mesh (ingress gateway -> productpage -> details, reviews v1/v2/v3 -> ratings)
   into an Envoy ALS receiver over gRPC, the way Istio sidecars report, in real time: peer metadata,
@@ -42,7 +42,7 @@ function positiveNumber(value: string, flag: string): number {
 
 export function parseFault(text: string): BookinfoFault {
   const [head = "", kind = "", value = ""] = text.split(":");
-  if (head === "pod-down" && kind !== "") return { kind: "pod-down", pod: kind };
+  if ((head === "pod-down" || head === "pod-absent") && kind !== "") return { kind: head, pod: kind };
   const service = SERVICES.find((name) => name === head);
   if (service === undefined) throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: unknown service ${JSON.stringify(head)} (one of ${SERVICES.join(", ")})`);
   if (kind === "abort") {
@@ -51,7 +51,7 @@ export function parseFault(text: string): BookinfoFault {
     return { kind: "abort", service, fraction };
   }
   if (kind === "delay") return { kind: "delay", service, delayMs: positiveNumber(value, "fault delay") };
-  throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: expected SERVICE:abort:FRACTION, SERVICE:delay:MS or pod-down:POD`);
+  throw new SimulateUsageError(`--fault ${JSON.stringify(text)}: expected SERVICE:abort:FRACTION, SERVICE:delay:MS, pod-down:POD or pod-absent:POD`);
 }
 
 /** `defaultTarget` is where meshsight's ALS receiver listens by configuration (cli.ts reads it). */

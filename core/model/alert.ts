@@ -2,9 +2,9 @@ import type { MetricScope } from "./metrics.ts";
 
 export type AlertState = "firing" | "resolved";
 
-/** Evidence behind a verdict: metric changes, error samples, traces, probe runs. */
+/** Evidence behind a verdict: metric changes, error samples, traces, probe runs, and what changed shortly before. */
 export interface Evidence {
-  kind: "metric" | "sample" | "trace" | "probe";
+  kind: "metric" | "sample" | "trace" | "probe" | "change";
   summary: string;
   ref: string;
 }

@@ -23,7 +23,7 @@ interface AlertView {
   id: string;
   rule: string;
   entity: string;
-  rootCause: { service: string; instance: string } | null;
+  rootCause: { service: string; instance: string; reason: string } | null;
 }
 
 interface GettableAlert {
@@ -78,6 +78,8 @@ describe("root cause refined while firing: a pod-down fault names the service fi
     const blamingReviews = (await alerts()).filter((alert) => alert.rootCause?.service === "reviews.default");
     assert.ok(blamingReviews.length > 0, await describeAlerts());
     assert.ok(blamingReviews.every((alert) => alert.rootCause?.instance === ""), `no pod named yet: ${await describeAlerts()}`);
+    // What changed: the pod stopped serving three minutes before the alerts began (they start with the first round, at(7)).
+    for (const alert of blamingReviews) assert.ok(alert.rootCause?.reason.endsWith(`; began 3 min after reviews v2 (${downInstance}) stopped serving traffic`), alert.rootCause?.reason);
     await waitFor(() => webhookBodies().some((body) => body.change === "firing"), "the firing webhook", 10_000);
   });
 

@@ -15,6 +15,7 @@ test("simulate flags become simulator options", () => {
     { kind: "delay", service: "details", delayMs: 300 },
   ]);
   assert.deepEqual(parseFault("pod-down:reviews-v2-abc"), { kind: "pod-down", pod: "reviews-v2-abc" });
+  assert.deepEqual(parseFault("pod-absent:reviews-v2-abc"), { kind: "pod-absent", pod: "reviews-v2-abc" });
   assert.equal(options.dropPeerMetadata, 0, "peer metadata on every meshed request by default");
   assert.equal(options.dropMtls, 0);
 });
