@@ -4,8 +4,6 @@
  * routes take names as long as Kubernetes allows.
  */
 import assert from "node:assert/strict";
-import { createServer, connect, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -19,6 +17,7 @@ import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { freshDatabaseName, rawClient } from "../core/storage/clickhouse/helpers.ts";
 import { lookup, proberHarness, RecordingKind } from "../prober/helpers.ts";
 import { useClickHouse } from "../services/index.ts";
+import { startClickHouseRelay } from "../support/clickhouse-relay.ts";
 import { RETENTION } from "./storage-backends.ts";
 
 const logger = pino({ level: "silent" });
@@ -31,32 +30,6 @@ function readApi(storage: StorageAdapter): FastifyInstance {
     bodyLimitBytes: 1 << 20,
     routes: readApiRoutes(storage),
   });
-}
-
-/** A TCP relay to ClickHouse that a test can cut, as a network partition or a stopped server would. */
-async function startRelay(targetUrl: string, port = 0): Promise<{ url: string; port: number; cut(): Promise<void> }> {
-  const target = new URL(targetUrl);
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => socket.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    port: bound,
-    async cut() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
 }
 
 void describe("status codes of the read API", () => {
@@ -116,7 +89,7 @@ void describe("read API with ClickHouse unreachable", () => {
   void it("answers 503 MS_STORAGE_UNAVAILABLE with Retry-After, and 200 again once ClickHouse is back", async () => {
     const server = await useClickHouse();
     const database = freshDatabaseName("ms_status");
-    let relay = await startRelay(server.url);
+    let relay = await startClickHouseRelay(server.url);
     const storage = new ClickHouseStorage({ url: relay.url, database, retention: RETENTION, logger, requestTimeoutMs: 5_000 });
     await storage.start();
     const api = readApi(storage);
@@ -141,7 +114,7 @@ void describe("read API with ClickHouse unreachable", () => {
       assert.match(jaegerBody.errors[0]?.msg ?? "", /unavailable|unreachable/i);
 
       // Back on the same address: the same adapter serves again, nothing to restart.
-      relay = await startRelay(server.url, relay.port);
+      relay = await startClickHouseRelay(server.url, relay.port);
       for (const url of urls) assert.equal((await api.inject({ method: "GET", url })).statusCode, 200, url);
     } finally {
       await api.close();

@@ -14,7 +14,7 @@ import { expectedSeries, expectedTrace, nsAt, probeResult, span } from "../confo
 import { freshDatabaseName, rawClient, rawSelect } from "../core/storage/clickhouse/helpers.ts";
 import { startReplicatedClickHouse, type RunningReplicatedCluster } from "../services/replicated-clickhouse.ts";
 import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, waitForHttpPort, type CliRun } from "../cli/cli-process.ts";
-import { startLostReplyProxy } from "../support/lost-reply-proxy.ts";
+import { startClickHouseRelay } from "../support/clickhouse-relay.ts";
 import { waitFor, waitUntilPasses } from "../support/wait-for.ts";
 import { KEEP_EVERYTHING } from "../support/test-storages.ts";
 
@@ -205,13 +205,13 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
   });
 
   void it("counts a retried batch once when the server stored it but the client saw the write fail", async () => {
-    const proxy = await startLostReplyProxy(cluster.replicas[1]!.url);
-    const storage = openStorage(proxy.url);
+    const relay = await startClickHouseRelay(cluster.replicas[1]!.url);
+    const storage = openStorage(relay.url);
     try {
       await storage.start();
       const fromMs = BASE_MS + 3 * DAY;
       const rows = minuteRows((i) => `retried-${i % 4}.default`, fromMs, 12);
-      const lost = proxy.loseNextInsertReply();
+      const lost = relay.loseNextInsertReply();
       await assert.rejects(storage.writeMetrics(rows), (error: Error) => error.name === "StorageUnavailableError");
       await lost;
       // The flusher retries a failed batch as it was; the replicated table recognises the block it already has.
@@ -219,7 +219,7 @@ void describe("meshsight on a shard of two ClickHouse replicas over ZooKeeper", 
       await syncReplica(cluster.replicas[0]!.url);
       for (const query of metricQueries(fromMs)) assertAggregatesEqual(await storages[0]!.queryMetrics(query), expectedMetrics(rows, query), JSON.stringify(query));
     } finally {
-      await proxy.close();
+      await relay.cut();
     }
   });
 

@@ -1,19 +1,22 @@
 /**
- * A TCP proxy in front of a ClickHouse HTTP interface that can lose the reply to one INSERT: the request
- * reaches the server, the server commits it and answers, and the proxy cuts the client's connection instead
- * of passing the answer on. The client sees a failed write the server in fact stored, the case a retried
- * batch must not be counted twice for.
+ * A TCP relay in front of a ClickHouse HTTP interface. A test can cut it, as a network partition or a stopped
+ * server would, or make it lose the reply to one INSERT: the request reaches the server, the server commits
+ * it and answers, and the relay cuts the client's connection instead of passing the answer on. The client
+ * then sees a failed write the server in fact stored, the case a retried batch must not be counted twice for.
  */
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 
-export interface LostReplyProxy {
+export interface ClickHouseRelay {
   url: string;
+  port: number;
   /** The next INSERT's reply is lost; resolves once that has happened. */
   loseNextInsertReply(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes the relay and every connection through it. */
+  cut(): Promise<void>;
 }
 
-export async function startLostReplyProxy(targetUrl: string): Promise<LostReplyProxy> {
+/** `port`: 0 for a free one, or the port of a relay cut before, to bring the same address back. */
+export async function startClickHouseRelay(targetUrl: string, port = 0): Promise<ClickHouseRelay> {
   const target = new URL(targetUrl);
   let armed: (() => void) | undefined;
   const sockets = new Set<Socket>();
@@ -42,15 +45,16 @@ export async function startLostReplyProxy(targetUrl: string): Promise<LostReplyP
     client.on("end", () => upstream.end());
     upstream.on("end", () => client.end());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     loseNextInsertReply: () => new Promise<void>((resolve) => (armed = resolve)),
-    close: async () => {
+    cut: async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
 }
