@@ -21,8 +21,10 @@ export const LOCAL_TABLE_SUFFIX = "_local";
 /**
  * How each table's inserts spread over shards. Rows that merge (same key in a Summing/Replacing table)
  * go to the same shard so merges can combine them, and a trace's spans stay together; reads aggregate
- * with GROUP BY anyway, so any key is correct, these ones keep shards compact. A new table in a
- * migration must be added here: cluster mode refuses a table it has no key for.
+ * with GROUP BY anyway, so any key is correct, these ones keep shards compact. Every key is a function
+ * of the row (no `rand()`): a retried batch must split over the shards as its first attempt did, so each
+ * shard's Replicated table recognises its block and drops the repeat. A new table in a migration must be
+ * added here: cluster mode refuses a table it has no key for.
  */
 export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   metrics_minute: "cityHash64(scope, service, name)",
@@ -30,7 +32,7 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   metrics_day: "cityHash64(scope, service, name)",
   entities: "cityHash64(kind, service, name)",
   entity_attributes: "cityHash64(kind, service, name)",
-  samples: "rand()",
+  samples: "cityHash64(service, time_ms, request_id)",
   spans: "cityHash64(trace_id)",
   trace_index: "cityHash64(trace_id)",
   probe_results: "cityHash64(probe, target)",

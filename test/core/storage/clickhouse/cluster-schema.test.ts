@@ -12,7 +12,7 @@ void describe("cluster schema", () => {
   void it("turns a table into its local table and a Distributed table under the original name", () => {
     const [local, distributed] = expandForCluster("CREATE TABLE IF NOT EXISTS {{database}}.samples (k String) ENGINE = MergeTree() ORDER BY k", plain);
     assert.equal(local, "CREATE TABLE IF NOT EXISTS {{database}}.samples_local (k String) ENGINE = MergeTree() ORDER BY k");
-    assert.equal(distributed, `CREATE TABLE IF NOT EXISTS {{database}}.samples AS {{database}}.samples_local\nENGINE = Distributed(shards, {{database}}, samples_local, rand())`);
+    assert.equal(distributed, `CREATE TABLE IF NOT EXISTS {{database}}.samples AS {{database}}.samples_local\nENGINE = Distributed(shards, {{database}}, samples_local, cityHash64(service, time_ms, request_id))`);
   });
 
   void it("with replication, uses ON CLUSTER and Replicated engines keeping their own arguments", () => {
@@ -61,5 +61,9 @@ void describe("cluster schema", () => {
     assert.equal(retentionSettingOf("constructor"), undefined);
     assert.equal(nodeUrl("https://user:secret@ch-0.ch:8443", "ch-1.ch"), "https://user:secret@ch-1.ch:8443");
     assert.equal(nodeUrl("http://127.0.0.1:8123", "::1"), "http://[::1]:8123");
+  });
+
+  void it("shards every table by a function of the row, so a retried batch reaches the shards that may already hold it", () => {
+    for (const [table, key] of Object.entries(SHARDING_KEYS)) assert.doesNotMatch(key, /rand|now|rowNumber/i, table);
   });
 });
