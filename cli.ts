@@ -2,6 +2,8 @@
  * The only entry point and the composition root: parse the command line, load config, build the
  * components, hand them to the lifecycle. It alone reads process.argv/process.env and calls process.exit.
  * Exit codes: 0 clean shutdown, 1 failure to start or stop, 2 invalid config or command line.
+ * Components, storage and queue adapters are imported once the command and config pick them, so a command
+ * loads only the packages its path needs (`ingest` loads no HTTP server, gRPC or Redis client).
  */
 import { join } from "node:path";
 import packageJson from "./package.json" with { type: "json" };
@@ -9,43 +11,17 @@ import { sections, type MeshsightConfig } from "./cli-sections.ts";
 import { ConfigError, redactUrlPassword } from "./core/config/config-error.ts";
 import { formatHelp } from "./core/config/describe.ts";
 import { loadConfig } from "./core/config/load.ts";
-import { buildApp } from "./core/http/app.ts";
-import { httpServerComponent } from "./core/http/server-component.ts";
 import { backingServiceComponent, Lifecycle, shutdownOnSignals, StartupError, type Component } from "./core/lifecycle.ts";
-import { BullMqQueue } from "./core/queue/bullmq.ts";
-import { InlineQueue } from "./core/queue/inline.ts";
 import type { JobQueue } from "./core/queue/port.ts";
-import { ClickHouseStorage } from "./core/storage/clickhouse/clickhouse-storage.ts";
-import { registerReplicationMetrics, replicationDetails } from "./core/storage/clickhouse/replication-telemetry.ts";
 import type { ReadinessCheck } from "./core/http/health-routes.ts";
 import type { Registry } from "prom-client";
-import { DuckDbStorage } from "./core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "./core/storage/port.ts";
 import { createLogger, resolveLogFormat } from "./core/telemetry/logger.ts";
 import { createMetricsRegistry } from "./core/telemetry/metrics.ts";
 import { RejectCounter } from "./core/telemetry/rejects.ts";
-import { createSelfTracing } from "./core/telemetry/tracing.ts";
-import { createStateStores } from "./core/state/state-stores.ts";
-import { loadDefaultKubeConfig } from "./core/kubernetes/kube-config.ts";
-import { createApiAuth } from "./core/http/auth.ts";
 import type { ServerRole } from "./core/config/sections/server.ts";
 import type { FastifyPluginAsync } from "fastify";
-import {
-  collectorQueryRoutes,
-  createCollector,
-  INGEST_USAGE,
-  IngestUsageError,
-  parseIngestArgs,
-  parseSimulateArgs,
-  runIngestCommand,
-  SIMULATE_USAGE,
-  SimulateUsageError,
-  simulateBookinfo,
-  SimulatorConnectError,
-} from "./collector/collector.ts";
-import { createProber, type Prober } from "./prober/prober.ts";
-import { createAnalyzer } from "./analyzer/analyzer.ts";
-import { createDashboards } from "./dashboards/dashboards.ts";
+import type { Prober } from "./prober/prober.ts";
 import { pino, type Logger } from "pino";
 
 const EXIT_FAILURE = 1;
@@ -59,14 +35,16 @@ function fail(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
-function storageComponent(config: MeshsightConfig, logger: Logger, rejects: RejectCounter): { storage: StorageAdapter; component: Component } {
+async function storageComponent(config: MeshsightConfig, logger: Logger, rejects: RejectCounter): Promise<{ storage: StorageAdapter; component: Component }> {
   const { clickhouse, dataDir, retention } = config.storage;
   if (clickhouse.url !== undefined) {
+    const { ClickHouseStorage } = await import("./core/storage/clickhouse/clickhouse-storage.ts");
     const cluster = clickhouse.cluster === undefined ? {} : { cluster: { name: clickhouse.cluster, replicated: clickhouse.replicated } };
     const storage = new ClickHouseStorage({ url: clickhouse.url, database: clickhouse.database, retention, logger, rejects, ...cluster });
     const target = `ClickHouse at ${redactUrlPassword(clickhouse.url)}`;
     return { storage, component: storageAsComponent(storage, target) };
   }
+  const { DuckDbStorage } = await import("./core/storage/duckdb/duckdb-storage.ts");
   const path = join(dataDir, "meshsight.duckdb");
   const storage = new DuckDbStorage({ path, retention, logger, rejects });
   return { storage, component: storageAsComponent(storage, `DuckDB file ${path}`) };
@@ -76,8 +54,13 @@ function storageComponent(config: MeshsightConfig, logger: Logger, rejects: Reje
 const REPLICATION_STATUS_TIMEOUT_MS = 2_000;
 
 /** The storage's /readyz check; on replicated ClickHouse its replication state too, in /readyz details and /metrics. */
-function storageReadiness(storage: StorageAdapter, registry: Registry): ReadinessCheck {
+async function storageReadiness(storage: StorageAdapter, registry: Registry): Promise<ReadinessCheck> {
   const check: ReadinessCheck = { name: "storage", isReady: () => storage.ping() };
+  if (storage.name !== "clickhouse") return check;
+  const [{ ClickHouseStorage }, { registerReplicationMetrics, replicationDetails }] = await Promise.all([
+    import("./core/storage/clickhouse/clickhouse-storage.ts"),
+    import("./core/storage/clickhouse/replication-telemetry.ts"),
+  ]);
   if (!(storage instanceof ClickHouseStorage) || !storage.isReplicated) return check;
   registerReplicationMetrics(registry, storage, REPLICATION_STATUS_TIMEOUT_MS);
   return { ...check, details: replicationDetails(storage) };
@@ -94,9 +77,12 @@ function storageAsComponent(storage: StorageAdapter, target: string): Component 
   });
 }
 
-function queueComponent(config: MeshsightConfig, logger: Logger): { queue: JobQueue; component: Component } {
+async function queueComponent(config: MeshsightConfig, logger: Logger): Promise<{ queue: JobQueue; component: Component }> {
   const { redisUrl, prefix, maxPending } = config.queue;
-  const queue: JobQueue = redisUrl !== undefined ? new BullMqQueue({ url: redisUrl, prefix, maxPending, logger }) : new InlineQueue({ maxPending, logger });
+  const queue: JobQueue =
+    redisUrl !== undefined
+      ? new (await import("./core/queue/bullmq.ts")).BullMqQueue({ url: redisUrl, prefix, maxPending, logger })
+      : new (await import("./core/queue/inline.ts")).InlineQueue({ maxPending, logger });
   const target = redisUrl !== undefined ? `Redis at ${redactUrlPassword(redisUrl)}` : "the in-process queue";
   const component = backingServiceComponent({
     name: "queue",
@@ -113,8 +99,17 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   for (const deprecation of deprecations) logger.warn(deprecation);
   const registry = createMetricsRegistry({ version: packageJson.version });
   const rejects = new RejectCounter(registry, logger);
-  const { storage, component: storageRunner } = storageComponent(config, logger, rejects);
-  const { queue, component: queueRunner } = queueComponent(config, logger);
+  const { storage, component: storageRunner } = await storageComponent(config, logger, rejects);
+  const { queue, component: queueRunner } = await queueComponent(config, logger);
+  const [{ createStateStores }, { createApiAuth }, { buildApp }, { httpServerComponent }, { createSelfTracing }, { loadDefaultKubeConfig }, { createAnalyzer }] = await Promise.all([
+    import("./core/state/state-stores.ts"),
+    import("./core/http/auth.ts"),
+    import("./core/http/app.ts"),
+    import("./core/http/server-component.ts"),
+    import("./core/telemetry/tracing.ts"),
+    import("./core/kubernetes/kube-config.ts"),
+    import("./analyzer/analyzer.ts"),
+  ]);
   // Shared state (alerts, silences, guard buckets, gates, overrides, API-defined probe cases) lives in Redis
   // with the queue, where every replica sees it at once, else in files.
   const state = createStateStores({ ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }), keyPrefix: config.queue.prefix });
@@ -125,6 +120,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   const routes: FastifyPluginAsync[] = [];
   const components: Component[] = [];
   if (roles.has("collector")) {
+    const { createCollector } = await import("./collector/collector.ts");
     const collector = await createCollector(
       { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, openState: state.open, authorize: auth.authorize, execArgv: process.execArgv, summaryIntervalMs: config.log.summaryIntervalSeconds * 1000 },
       config,
@@ -133,12 +129,13 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
     components.push(...collector.components);
     routes.push(...collector.routes);
   } else if (roles.has("api")) {
-    routes.push(...collectorQueryRoutes(storage));
+    routes.push(...(await import("./collector/collector.ts")).collectorQueryRoutes(storage));
   }
-  const kubeConfig = loadDefaultKubeConfig();
+  const kubeConfig = await loadDefaultKubeConfig();
   let prober: Prober | undefined;
   if (roles.has("prober")) {
     const ownServiceUrls = [config.storage.clickhouse.url, config.queue.redisUrl];
+    const { createProber } = await import("./prober/prober.ts");
     prober = createProber({ dataDir: config.storage.dataDir, storage, queue, openState: state.open, kubeConfig, ownServiceUrls, registry, logger }, config);
     components.push(...prober.components);
     routes.push(...prober.routes);
@@ -161,13 +158,13 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   );
   components.push(...analyzer.components);
   routes.push(...analyzer.routes);
-  if (roles.has("api")) routes.push(...createDashboards().routes);
+  if (roles.has("api")) routes.push(...(await import("./dashboards/dashboards.ts")).createDashboards().routes);
   const app = buildApp({
     logger,
     registry,
     bodyLimitBytes: config.http.bodyLimitBytes,
     readinessChecks: [
-      storageReadiness(storage, registry),
+      await storageReadiness(storage, registry),
       { name: "queue", isReady: () => queue.ping() },
     ],
     routes,
@@ -214,6 +211,7 @@ function browserUrl(host: string, port: number): string {
 }
 
 async function ingest(args: readonly string[]): Promise<void> {
+  const { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } = await import("./collector/collector.ts");
   if (args.includes("--help")) return void process.stdout.write(INGEST_USAGE);
   let parsed;
   try {
@@ -230,7 +228,7 @@ async function ingest(args: readonly string[]): Promise<void> {
   for (const deprecation of deprecations) logger.warn(deprecation);
   const registry = createMetricsRegistry({ version: packageJson.version, collectDefaults: false });
   const rejects = new RejectCounter(registry, logger);
-  const { storage, component } = storageComponent(config, logger, rejects);
+  const { storage, component } = await storageComponent(config, logger, rejects);
   const interrupt = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => interrupt.abort());
   try {
@@ -258,6 +256,7 @@ async function ingest(args: readonly string[]): Promise<void> {
 }
 
 async function simulate(args: readonly string[]): Promise<void> {
+  const { loadSimulator, parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } = await import("./collector/collector.ts");
   if (args.includes("--help")) return void process.stdout.write(SIMULATE_USAGE);
   let options;
   try {
@@ -269,6 +268,7 @@ async function simulate(args: readonly string[]): Promise<void> {
     throw error;
   }
   process.stdout.write(`simulating bookinfo into ${options.target} at ${options.ratePerSecond} requests/s for ${(options.durationMs ?? 0) / 1000} s\n`);
+  const { simulateBookinfo, SimulatorConnectError } = await loadSimulator();
   let report;
   try {
     report = await simulateBookinfo(options);

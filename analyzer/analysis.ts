@@ -26,8 +26,7 @@ import type { AnalyzerConfig } from "./config.ts";
 import { createRootCauseFinder } from "./rca/root-cause.ts";
 import { AlarmRuleStore } from "./rules/rule-store.ts";
 
-export { analyzerSection } from "./config.ts";
-export { createAlertOutputs, outputsSection } from "./outputs/alert-outputs.ts";
+export { createAlertOutputs } from "./outputs/alert-outputs.ts";
 
 export interface AnalysisDeps {
   config: AnalyzerConfig;

@@ -9,10 +9,11 @@ import type { JobQueue } from "../core/queue/port.ts";
 import type { OpenState } from "../core/state/port.ts";
 import type { StorageReader } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
-import { actionsSection, createSelfHealing } from "./actions/self-healing.ts";
+import { createSelfHealing } from "./actions/self-healing.ts";
 import { fanOutDispatcher } from "./alerts/notification.ts";
-import { analyzerSection, createAlertOutputs, createAnalysis, outputsSection } from "./analysis.ts";
-import { createGates, gateSection, type RunReleaseProbes } from "./gate/gates.ts";
+import { createAlertOutputs, createAnalysis } from "./analysis.ts";
+import { createGates, type RunReleaseProbes } from "./gate/gates.ts";
+import type { analyzerSections } from "./sections.ts";
 
 /**
  * The analyzer component, the one door cli.ts uses. Inside it three subsystems stand apart, each behind its
@@ -21,7 +22,6 @@ import { createGates, gateSection, type RunReleaseProbes } from "./gate/gates.ts
  * risk guard). They meet only here, and through the alert notification contract (alerts/notification.ts).
  */
 
-export const analyzerSections = { analyzer: analyzerSection, outputs: outputsSection, actions: actionsSection, gates: gateSection };
 export type AnalyzerConfigs = ConfigOf<typeof analyzerSections>;
 
 export interface AnalyzerDeps {

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The published entry: registers tsx so the TypeScript sources run as they are, then hands over to cli.ts.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../cli.ts");
+// The published entry: runs the JavaScript that `npm install` (the `prepare` script) built into dist/.
+await import("../dist/cli.js");

@@ -12,9 +12,6 @@ import { retentionMsOf, type CoveredRange } from "./aggregate/minute-admission.t
 import { MinuteAggregator } from "./aggregate/minute-aggregator.ts";
 import { Sampler } from "./aggregate/sampler.ts";
 import { fileSourceIdentity } from "./access-log-source.ts";
-import { collectorSection } from "./config.ts";
-import { receiversSection } from "./receivers/config.ts";
-import { createSpanReceivers } from "./receivers/span-receivers.ts";
 import { zipkinQueryRoutes } from "./query/trace-zipkin-routes.ts";
 import { EndpointGrouper } from "./endpoints/endpoint-grouper.ts";
 import { readEndpointRulesFile } from "./endpoints/endpoint-rules.ts";
@@ -25,7 +22,7 @@ import { CollectorPipeline } from "./pipeline.ts";
 import { readApiRoutes } from "./query/read-api-routes.ts";
 import { FileTailer } from "./receivers/access-log/file-tailer.ts";
 import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
-import { AlsReceiver } from "./receivers/envoy-als/als-receiver.ts";
+import type { AlsReceiver, AlsReceiverOptions } from "./receivers/envoy-als/als-receiver.ts";
 import { SegmentLog, type StoredSegment } from "./wal/segment-log.ts";
 import { WriteAheadBuffer, type ReplayTarget } from "./wal/write-ahead-buffer.ts";
 import type { SourceDecoder } from "./wal/wal-record.ts";
@@ -36,21 +33,21 @@ import type { ConfigOf } from "../core/config/section.ts";
 import type { RetentionPolicy } from "../core/storage/port.ts";
 import { tuneHeapGrowthForCollector } from "./heap-growth.ts";
 import type { AccessLogFilesConfig } from "./receivers/access-log/config.ts";
-import { tracesSection, type TracesConfig } from "./traces/config.ts";
-import { createTraceComponents } from "./traces/trace-components.ts";
+import type { TracesConfig } from "./traces/config.ts";
+import type { collectorSections } from "./sections.ts";
 import { MeshMeasuredServices } from "./traces/mesh-measured.ts";
 import { openFileState } from "../core/state/state-stores.ts";
 import type { OpenState } from "../core/state/port.ts";
 import type { AccessLogIngest } from "./ingest.ts";
 import { IngestActivity } from "./ingest-activity.ts";
+import type * as Simulator from "./simulator/simulate-bookinfo.ts";
 
 export { readApiRoutes as collectorQueryRoutes } from "./query/read-api-routes.ts";
 export { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./ingest-command.ts";
-export { simulateBookinfo, SimulatorConnectError } from "./simulator/simulate-bookinfo.ts";
-export { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./simulator/simulate-command.ts";
 
-/** The collector's own config sections: aggregation (`collector`), each receiver's (`receivers`), trace handling. */
-export const collectorSections = { collector: collectorSection, receivers: receiversSection, traces: tracesSection };
+/** `meshsight simulate`'s gRPC client, loaded only by that command (the gRPC packages cost ~0.1 CPU-s to load). */
+export const loadSimulator = (): Promise<typeof Simulator> => import("./simulator/simulate-bookinfo.ts");
+export { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./simulator/simulate-command.ts";
 
 export interface CollectorConfigs extends Pick<ConfigOf<typeof collectorSections>, "collector" | "receivers"> {
   /** Trace ingestion (OTLP, Zipkin receivers and tail sampling); without it the collector takes access logs only. */
@@ -161,10 +158,12 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const { receivers } = configs;
   const activity = new IngestActivity({ logger, rejectedTotal: () => rejects.total, summaryIntervalMs: deps.summaryIntervalMs ?? 0, now: clock });
   const meshMeasured = configs.traces === undefined ? undefined : meshMeasuredComponent(deps, config.latenessSeconds * 1000);
+  // Trace handling, span receivers and the ALS server are imported only by a process that runs them
+  // (`meshsight ingest` builds a collector without them).
   const traces =
     configs.traces === undefined || meshMeasured === undefined
       ? undefined
-      : createTraceComponents({ config: configs.traces, pipeline, grouper, meshServices: meshMeasured.services, writer: deps.writer, registry, rejects, logger, clock });
+      : (await import("./traces/trace-components.ts")).createTraceComponents({ config: configs.traces, pipeline, grouper, meshServices: meshMeasured.services, writer: deps.writer, registry, rejects, logger, clock });
   // Services whose sidecars send access logs are measured already: their spans must not count them again.
   const notingMeshServices = (input: AccessLogIngest): AccessLogIngest =>
     meshMeasured === undefined
@@ -191,7 +190,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     );
     return { ingest, covered: () => admission.covered() };
   };
-  const als = new AlsReceiver({
+  const alsOptions: AlsReceiverOptions = {
     host: deps.host,
     port: receivers.als.port,
     ingest: activity.accessLogs("als", accessLogs),
@@ -202,7 +201,8 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     maxStreams: receivers.als.maxStreams,
     maxConnectionAgeMs: receivers.als.maxConnectionAgeMs,
     maxConnectionAgeGraceMs: receivers.als.maxConnectionAgeGraceMs,
-  });
+  };
+  let als: AlsReceiver | undefined;
   let alsPort: number | undefined;
 
   const pipelineComponents: Component[] = [
@@ -222,10 +222,12 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     {
       name: "collector.als",
       start: async () => {
+        const { AlsReceiver } = await import("./receivers/envoy-als/als-receiver.ts");
+        als = new AlsReceiver(alsOptions);
         alsPort = await als.start();
         logger.info({ component: "als", host: deps.host, port: alsPort }, "listening");
       },
-      stop: () => als.stop(),
+      stop: async () => als?.stop(),
     },
   ];
   if (receivers.accessLogFiles.paths.length > 0) {
@@ -237,6 +239,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     async (app) => registerLogIngestRoutes(app, { ingest: activity.accessLogs("log-post", accessLogs), rejects }),
   ];
   if (traces !== undefined) {
+    const { createSpanReceivers } = await import("./receivers/span-receivers.ts");
     const spanReceivers = createSpanReceivers(
       {
         host: deps.host,

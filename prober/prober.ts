@@ -14,7 +14,7 @@ import type { KindLookup } from "./case.ts";
 import { ProbeCaseService } from "./case-service.ts";
 import { legacyCaseFile } from "./case-store.ts";
 import { ProbeCatalog } from "./catalog.ts";
-import { proberSection } from "./config.ts";
+import type { proberSections } from "./sections.ts";
 import { blackboxRoute } from "./api/blackbox-route.ts";
 import { loadBlackboxModules, type BlackboxModule } from "./blackbox/module-file.ts";
 import { eventRoutes } from "./api/event-routes.ts";
@@ -33,7 +33,6 @@ import { CentralScheduler } from "./scheduler/central-scheduler.ts";
 /** How often a replica looks for probe cases other replicas stored (one Redis read when nothing changed). */
 const SHARED_CASES_SYNC_MS = 2_000;
 
-export const proberSections = { prober: proberSection };
 export type ProberConfigs = ConfigOf<typeof proberSections>;
 
 export interface ProberDeps {

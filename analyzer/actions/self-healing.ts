@@ -20,7 +20,6 @@ import { ActionRunner } from "./action-runner.ts";
 import type { ActionsConfig } from "./config.ts";
 import { createKubeOperations, type KubeOperations } from "./kube-operations.ts";
 
-export { actionsSection } from "./config.ts";
 
 export interface SelfHealingDeps {
   config: ActionsConfig;

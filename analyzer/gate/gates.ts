@@ -18,7 +18,6 @@ import { ReleaseProbeCache, type RunReleaseProbes } from "./release-probes.ts";
 import type { SloReader } from "./slo-checks.ts";
 import { TtlCache } from "./ttl-cache.ts";
 
-export { gateSection } from "./config.ts";
 export type { RunReleaseProbes };
 
 export interface GatesDeps {

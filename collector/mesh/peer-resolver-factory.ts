@@ -46,10 +46,10 @@ export async function createPeerResolver(inputs: PeerResolverInputs): Promise<Ma
 
 async function tryKubernetes(inputs: PeerResolverInputs): Promise<ManagedPeerResolver | null> {
   try {
-    const { KubernetesPeerResolver } = await import("./k8s/kubernetes-peer-resolver.ts");
     const loadKubeConfig = inputs.loadKubeConfig ?? (await import("../../core/kubernetes/kube-config.ts")).loadDefaultKubeConfig;
     const kubeConfig = await loadKubeConfig();
     if (!kubeConfig) return null;
+    const { KubernetesPeerResolver } = await import("./k8s/kubernetes-peer-resolver.ts");
     inputs.logger.info({ server: kubeConfig.getCurrentCluster()?.server }, "peers resolved through the Kubernetes API");
     return new KubernetesPeerResolver({ ...inputs.kubernetesTuning, kubeConfig, logger: inputs.logger, rejects: inputs.rejects });
   } catch (error) {

@@ -2,8 +2,12 @@
  * Validation and retry arithmetic shared by both queue adapters, so a bad option fails the same way
  * (a clear error at the call site) whichever backend is configured, and retries wait the same time.
  */
+import { createRequire } from "node:module";
+import type * as CronParser from "cron-parser";
 import type { Backoff, JobOptions, Schedule, WorkerOptions } from "./port.ts";
-import { CronExpressionParser } from "cron-parser";
+
+/** cron-parser (CommonJS, with luxon) is required when the first cron pattern is read: most processes have none. */
+const loadCronParser = (): typeof CronParser => createRequire(import.meta.url)("cron-parser") as typeof CronParser;
 
 /** Options after defaults: what an adapter actually acts on. */
 export interface ResolvedJobOptions {
@@ -101,7 +105,7 @@ export function nextFireMs(schedule: Schedule, afterMs: number, context: string)
 /** The first fire time of `pattern` strictly after `afterMs`; throws a clear error for a bad pattern. */
 export function nextCronFireMs(pattern: string, afterMs: number, context: string): number {
   try {
-    return CronExpressionParser.parse(pattern, { currentDate: afterMs }).next().getTime();
+    return loadCronParser().CronExpressionParser.parse(pattern, { currentDate: afterMs }).next().getTime();
   } catch (error) {
     throw new InvalidQueueOptionError(`${context}: invalid cron pattern ${JSON.stringify(pattern)}: ${errorText(error)}`);
   }

@@ -1,4 +1,12 @@
-import { Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type * as Ioredis from "ioredis";
+import type { Redis } from "ioredis";
+
+/**
+ * ioredis (CommonJS, ~0.1 CPU-s to load) is required when the first client is made, so a process without
+ * Redis never loads it; BullMQ's own import of it shares the same module.
+ */
+const loadIoredis = (): typeof Ioredis => createRequire(import.meta.url)("ioredis") as typeof Ioredis;
 
 /** Reconnect forever (Redis restarts must heal by themselves) but back off to at most 5 s between tries. */
 const MAX_RECONNECT_DELAY_MS = 5_000;
@@ -34,6 +42,7 @@ export interface RedisClientOptions {
  * in an unbounded offline queue, and the client reconnects on its own with a capped backoff.
  */
 export function createRedisClient(url: string, options: RedisClientOptions): Redis {
+  const { Redis } = loadIoredis();
   const client = new Redis(url, {
     lazyConnect: options.lazyConnect ?? false,
     maxRetriesPerRequest: 1,

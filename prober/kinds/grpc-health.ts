@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { loadPackageDefinition, type ServiceClientConstructor, type ServiceDefinition } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
+import { createRequire } from "node:module";
+import type * as ProtoLoader from "@grpc/proto-loader";
 
 /** grpc.health.v1 as proto-loader objects (enums as names, so statuses read "SERVING" in messages). */
 export interface HealthCheckRequest {
@@ -17,6 +18,8 @@ const HEALTH_PROTO = fileURLToPath(new URL("../proto/grpc/health/v1/health.proto
 
 /** Loads the vendored proto; callers keep the result (it is immutable) rather than reloading per run. */
 export function loadHealthService(): { Client: ServiceClientConstructor; definition: ServiceDefinition } {
+  // Required here (CommonJS): only a process that runs grpc probes pays for the proto loader.
+  const { loadSync } = createRequire(import.meta.url)("@grpc/proto-loader") as typeof ProtoLoader;
   const packageDefinition = loadSync(HEALTH_PROTO, { keepCase: true, enums: String, defaults: true });
   const grpcObject = loadPackageDefinition(packageDefinition);
   const health = (grpcObject.grpc as { health: { v1: { Health: ServiceClientConstructor } } }).health.v1.Health;

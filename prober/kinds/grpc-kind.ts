@@ -35,7 +35,8 @@ type HealthClient = Client & {
   Check(request: HealthCheckRequest, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response?: HealthCheckResponse) => void): ClientUnaryCall;
 };
 
-const health = loadHealthService();
+/** Loaded with the first grpc probe run, so a process without grpc cases never reads the proto. */
+let health: ReturnType<typeof loadHealthService> | undefined;
 
 /** `grpc`: grpc.health.v1.Health/Check against host:port; passes only when the answer is SERVING. */
 export const grpcKind: ProbeKind<GrpcSpec> = {
@@ -72,6 +73,7 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
   const authority = spec.serverName ?? target;
   const tlsName = spec.serverName ?? address.host;
   const channelOptions = { "grpc.default_authority": authority, ...(spec.tls ? { "grpc.ssl_target_name_override": tlsName } : {}) };
+  health ??= loadHealthService();
   // A channel per run: a shared one would hide connection failures behind its reconnect backoff.
   const healthClient = new health.Client(dialed, channelCredentials(spec, client), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
   const asked = `grpc.health.v1.Health/Check${spec.service ? ` for "${spec.service}"` : ""} at ${target}`;

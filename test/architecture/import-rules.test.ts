@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ANALYZER_SUBSYSTEMS, COMPONENT_ENTRIES, importsOf, importsOfTree, importViolations, repositoryRoot, sourceFiles, subsystemOf } from "./import-rules.ts";
+import { ANALYZER_SUBSYSTEMS, COMPONENT_ENTRIES, COMPONENT_SECTIONS, importsOf, importsOfTree, importViolations, repositoryRoot, sourceFiles, subsystemOf } from "./import-rules.ts";
 
 const root = repositoryRoot();
 
@@ -11,11 +11,11 @@ describe("import rules (docs/architecture.md)", () => {
 
   it("know every component entry and analyzer subsystem entry as a file of the tree", () => {
     const files = new Set(sourceFiles(root));
-    for (const entry of [...Object.values(COMPONENT_ENTRIES), ...Object.values(ANALYZER_SUBSYSTEMS).map((subsystem) => subsystem.entry)]) assert.ok(files.has(entry), entry);
+    for (const entry of [...Object.values(COMPONENT_ENTRIES), ...Object.values(COMPONENT_SECTIONS), ...Object.values(ANALYZER_SUBSYSTEMS).map((subsystem) => subsystem.entry)]) assert.ok(files.has(entry), entry);
   });
 
-  it("place every analyzer file in exactly one subsystem (or the analyzer's entry)", () => {
-    const unplaced = sourceFiles(root).filter((file) => file.startsWith("analyzer/") && file !== COMPONENT_ENTRIES.analyzer && subsystemOf(file) === undefined);
+  it("place every analyzer file in exactly one subsystem (or the analyzer's entry or sections)", () => {
+    const unplaced = sourceFiles(root).filter((file) => file.startsWith("analyzer/") && file !== COMPONENT_ENTRIES.analyzer && file !== COMPONENT_SECTIONS.analyzer && subsystemOf(file) === undefined);
     assert.deepEqual(unplaced, []);
   });
 
@@ -68,9 +68,11 @@ describe("import rules (docs/architecture.md)", () => {
       ...importsOf("analyzer/gate/gate-evaluator.ts", 'import { AlertBook } from "../alerts/alert-book.ts";'),
       ...importsOf("analyzer/guard/guard-alerts.ts", 'import type { AlertDispatcher } from "../alerts/notification.ts";'),
       ...importsOf("analyzer/analyzer.ts", 'import { GateCatalog } from "./gate/gate-catalog.ts";\nimport { createGates } from "./gate/gates.ts";'),
+      ...importsOf("analyzer/sections.ts", 'import { gateSection } from "./gate/config.ts";\nimport { createGates } from "./gate/gates.ts";'),
     ]);
-    assert.equal(violations.length, 2);
+    assert.equal(violations.length, 3);
     assert.match(violations[0] ?? "", /separate subsystems \(release gate -> analysis\)/);
     assert.match(violations[1] ?? "", /through their entries only/);
+    assert.match(violations[2] ?? "", /^analyzer\/sections\.ts imports analyzer\/gate\/gates\.ts: .*only the subsystems' config\.ts files/);
   });
 });

@@ -17,6 +17,13 @@ export const COMPONENT_ENTRIES: Record<Component, string> = {
   dashboards: "dashboards/dashboards.ts",
 };
 
+/** Each component's config sections, apart from its entry so that reading the config loads no component. */
+export const COMPONENT_SECTIONS: Partial<Record<Component, string>> = {
+  collector: "collector/sections.ts",
+  prober: "prober/sections.ts",
+  analyzer: "analyzer/sections.ts",
+};
+
 /** The composition root: the only files that see every component. */
 const COMPOSITION_ROOT = new Set(["cli.ts", "cli-sections.ts"]);
 
@@ -106,7 +113,7 @@ export function subsystemOf(path: string): string | undefined {
 
 /** Every broken rule, one sentence each; empty when the tree keeps them all. */
 export function importViolations(edges: readonly ImportEdge[]): string[] {
-  const entries = new Set(Object.values(COMPONENT_ENTRIES));
+  const entries = new Set([...Object.values(COMPONENT_ENTRIES), ...Object.values(COMPONENT_SECTIONS)]);
   const subsystemEntries = new Set(Object.values(ANALYZER_SUBSYSTEMS).map((subsystem) => subsystem.entry));
   const violations: string[] = [];
   for (const { from, to } of edges) {
@@ -127,9 +134,11 @@ export function importViolations(edges: readonly ImportEdge[]): string[] {
       const from_ = subsystemOf(from);
       const to_ = subsystemOf(to);
       if (from === COMPONENT_ENTRIES.analyzer) {
-        if (!subsystemEntries.has(to) && to !== ANALYSIS_CONTRACT) broke("analyzer/analyzer.ts puts the subsystems together through their entries only");
-      } else if (to === COMPONENT_ENTRIES.analyzer) {
-        broke("a subsystem does not import the analyzer's entry");
+        if (!subsystemEntries.has(to) && to !== ANALYSIS_CONTRACT && to !== COMPONENT_SECTIONS.analyzer) broke("analyzer/analyzer.ts puts the subsystems together through their entries only");
+      } else if (from === COMPONENT_SECTIONS.analyzer) {
+        if (!to.endsWith("/config.ts")) broke("analyzer/sections.ts imports only the subsystems' config.ts files");
+      } else if (to === COMPONENT_ENTRIES.analyzer || to === COMPONENT_SECTIONS.analyzer) {
+        broke("a subsystem does not import the analyzer's entry or its sections");
       } else if (from_ !== to_ && !(to === ANALYSIS_CONTRACT && from_ !== undefined)) {
         broke(`analysis, release gate and self-healing are separate subsystems (${from_ ?? "unassigned"} -> ${to_ ?? "unassigned"}); they share only ${ANALYSIS_CONTRACT}`);
       }

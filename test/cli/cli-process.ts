@@ -1,6 +1,7 @@
 /**
- * Runs the real CLI (`node --import tsx cli.ts ...`) as a child process, the way operators run it, and
- * reads its JSON log lines. Not a test file itself: the *.test.ts files next to it use it.
+ * Runs the real CLI as a child process, the way operators run it (from the sources, `node --import tsx
+ * cli.ts ...`, or as installed, `node bin/meshsight.mjs ...` on the JavaScript built into dist/), and reads
+ * its JSON log lines. Not a test file itself: the *.test.ts files next to it use it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -37,12 +38,16 @@ function cleanEnvironment(overrides: Record<string, string>): Record<string, str
   return { ...env, ...overrides };
 }
 
+/** How the child starts: the TypeScript sources through tsx, or the published bin on the built JavaScript (no loader). */
+export type CliEntry = "sources" | "compiled";
+const ENTRY_ARGUMENTS: Record<CliEntry, readonly string[]> = { sources: ["--import", "tsx", "cli.ts"], compiled: ["bin/meshsight.mjs"] };
+
 /**
  * `stdin`: text written to the child's stdin, which is then closed (`meshsight ingest < file`), or kept
  * open with `keepOpen` (a pipe whose writer is still running).
  */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, stdin?: { text: string; keepOpen?: boolean }): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli.ts", ...args], {
+export function runCli(args: readonly string[], env: Record<string, string> = {}, stdin?: { text: string; keepOpen?: boolean }, entry: CliEntry = "sources"): CliRun {
+  const child = spawn(process.execPath, [...ENTRY_ARGUMENTS[entry], ...args], {
     cwd: REPO_ROOT,
     env: cleanEnvironment(env),
     stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],

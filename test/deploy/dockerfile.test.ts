@@ -1,5 +1,5 @@
 /**
- * The image installs production dependencies only (`npm ci --omit=dev`) and copies the runtime sources:
+ * The image installs production dependencies only (`npm ci --omit=dev`, which builds dist/ from the sources):
  * every package the runtime code imports must then be a production dependency, and every file it imports
  * must be inside what the Dockerfile copies. Checked offline from the import lists TypeScript reads.
  */
@@ -13,12 +13,26 @@ import ts from "typescript";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The sources the Dockerfile copies, from its `COPY <paths> <dest>` lines (not the dependency stage's). */
-function copiedPaths(dockerfile: string): string[] {
+/** The words of the Dockerfile's `COPY <paths> <dest>` lines before the destination (the lock file's line aside). */
+function copyLines(dockerfile: string): { fromStage: boolean; sources: string[] }[] {
   return dockerfile
     .split("\n")
-    .filter((line) => line.startsWith("COPY ") && !line.includes("--from=") && !line.includes("package-lock.json"))
-    .flatMap((line) => line.slice("COPY ".length).trim().split(/\s+/).slice(0, -1));
+    .filter((line) => line.startsWith("COPY ") && !line.includes("package-lock.json"))
+    .map((line) => ({ fromStage: line.includes("--from="), sources: line.slice("COPY ".length).trim().split(/\s+/).slice(0, -1) }));
+}
+
+/** The paths copied from the build context. */
+function contextPaths(dockerfile: string): string[] {
+  return copyLines(dockerfile).flatMap((line) => (line.fromStage ? [] : line.sources));
+}
+
+/**
+ * What the image holds besides node_modules: the context's paths, and what the final stage takes from the
+ * build stage (`COPY --from=build /app/dist ...`: dist/, which `npm ci` built there from those sources).
+ */
+function copiedPaths(dockerfile: string): string[] {
+  const built = copyLines(dockerfile).flatMap((line) => (line.fromStage ? line.sources.filter((word) => word.startsWith("/app/") && word !== "/app/node_modules") : []));
+  return [...contextPaths(dockerfile), ...built.map((word) => word.slice("/app/".length))];
 }
 
 async function runtimeFiles(paths: readonly string[]): Promise<string[]> {
@@ -44,7 +58,7 @@ test("the image runs on node:20-slim with production dependencies, and the runti
   assert.match(dockerfile, /npm ci --omit=dev/);
   const packageJson = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string> };
   const copied = copiedPaths(dockerfile);
-  assert.ok(copied.includes("cli.ts") && copied.includes("core"), `copies ${copied.join(" ")}`);
+  assert.ok(copied.includes("cli.ts") && copied.includes("core") && copied.includes("scripts") && copied.includes("dist"), `copies ${copied.join(" ")}`);
   const builtins = new Set(builtinModules);
   const missingPackages = new Set<string>();
   const uncopiedFiles = new Set<string>();
@@ -68,6 +82,6 @@ test("the image runs on node:20-slim with production dependencies, and the runti
 test(".dockerignore keeps local state and dependencies out of the build context", async () => {
   const ignored = (await readFile(join(REPO_ROOT, ".dockerignore"), "utf8")).split("\n").map((line) => line.trim());
   for (const path of [".git", "node_modules", "data"]) assert.ok(ignored.includes(path), path);
-  const copied = copiedPaths(await readFile(join(REPO_ROOT, "Dockerfile"), "utf8"));
+  const copied = contextPaths(await readFile(join(REPO_ROOT, "Dockerfile"), "utf8"));
   assert.deepEqual(copied.filter((path) => ignored.includes(path)), [], "the Dockerfile copies nothing the context leaves out");
 });

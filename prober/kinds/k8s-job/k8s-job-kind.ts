@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { BatchV1Api, type KubeConfig, type V1Job } from "@kubernetes/client-node";
+import type { BatchV1Api, KubeConfig, V1Job } from "@kubernetes/client-node";
 import { z } from "zod";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "../kind.ts";
 import { roundMs } from "../outcome.ts";
@@ -44,7 +44,8 @@ const RESERVED_ENV = ["KH_REPORTING_URL", "KH_RUN_UUID", "KH_CHECK_RUN_DEADLINE"
  * (report, failure, timeout, abort): checker pods piling up is Kuberhealthy's best-known failure.
  */
 export function createK8sJobKind(options: K8sJobKindOptions): ProbeKind<K8sJobSpec> {
-  const batch = options.kubeConfig.makeApiClient(BatchV1Api);
+  // Imported here, not at the top: a process without cluster access (no KubeConfig, no such kind) never loads it.
+  const batchClient = import("@kubernetes/client-node").then(({ BatchV1Api }) => options.kubeConfig.makeApiClient(BatchV1Api));
   const newRunId = options.newRunId ?? randomUUID;
   return {
     name: "k8s-job",
@@ -70,6 +71,7 @@ export function createK8sJobKind(options: K8sJobKindOptions): ProbeKind<K8sJobSp
       }
       let created = false;
       let result: ProbeOutcome;
+      const batch = await batchClient;
       try {
         await batch.createNamespacedJob({ namespace, body: jobManifest(spec, { name, namespace, uuid, target, deadlineMs, reportingUrl: options.reportingUrl }) });
         created = true;

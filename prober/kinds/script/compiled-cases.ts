@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build, type Loader, type Plugin } from "esbuild";
+import type { Loader, Plugin } from "esbuild";
 
 /** A case file compiled, with the meshsight side of its process, into one program a child process starts from. */
 interface CompiledCase {
@@ -18,7 +18,8 @@ export class ScriptCompileError extends Error {
   override readonly name = "ScriptCompileError";
 }
 
-const CHILD_RUNTIME = fileURLToPath(new URL("./script-child.ts", import.meta.url));
+// Next to this module as its own kind of file: the TypeScript source, or the JavaScript built from it (dist/).
+const CHILD_RUNTIME = fileURLToPath(new URL(`./script-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 const LOADERS: Record<string, Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".json": "json" };
 
 /**
@@ -66,6 +67,8 @@ export class CompiledScriptCases {
     const hashes = new Map<string, string>();
     let output: string;
     try {
+      // Imported on the first compilation: a prober without script cases never loads esbuild.
+      const { build } = await import("esbuild");
       const result = await build({
         stdin: {
           // A dynamic import, so a throw while the case file evaluates is caught and reported by the runtime.
