@@ -9,7 +9,7 @@ import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { connectSocket } from "./socket-connect.ts";
 import { parseHostPort, parseSpecWith } from "./spec-schema.ts";
-import { readTlsFacts } from "./tls-info.ts";
+import { readTlsFacts, tlsGauges } from "./tls-info.ts";
 import { loadTlsClient, parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientOptions, type TlsClientSpec } from "./tls-client.ts";
 
 export interface GrpcSpec {
@@ -58,6 +58,8 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
     return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
   }
   const started = performance.now();
+  // Blackbox registers these before resolving, so a probe that stops there still shows them as 0 (prober/grpc.go).
+  const metrics: Record<string, number> = { grpc_ssl: 0, grpc_status_code: 0 };
   // grpc-js resolves names itself and takes no lookup hook, so the name is resolved here under the egress
   // policy and the channel dials exactly the address that was checked; the name stays the authority and
   // the TLS name.
@@ -66,10 +68,11 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
     const allowed = await resolveAllowed(context.egress, address.host, address.port);
     dialed = allowed.family === 6 ? `ipv6:[${allowed.address}]:${address.port}` : `ipv4:${allowed.address}:${address.port}`;
   } catch (error) {
-    const phases = { total: roundMs(performance.now() - started) };
+    const phases = { resolve: roundMs(performance.now() - started), total: roundMs(performance.now() - started) };
     if (isEgressDenied(error)) return { status: "error", message: `connecting to ${target}: ${error.message}`, phases, metrics: {} };
-    return failed(`resolving ${address.host} failed: ${error instanceof Error ? error.message : String(error)}`, phases, {});
+    return failed(`resolving ${address.host} failed: ${error instanceof Error ? error.message : String(error)}`, phases, metrics);
   }
+  const resolveMs = roundMs(performance.now() - started);
   const authority = spec.serverName ?? target;
   const tlsName = spec.serverName ?? address.host;
   const channelOptions = { "grpc.default_authority": authority, ...(spec.tls ? { "grpc.ssl_target_name_override": tlsName } : {}) };
@@ -77,44 +80,53 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
   // A channel per run: a shared one would hide connection failures behind its reconnect backoff.
   const healthClient = new health.Client(dialed, channelCredentials(spec, client), { ...channelOptions, "grpc.enable_retries": 0 }) as unknown as HealthClient;
   const asked = `grpc.health.v1.Health/Check${spec.service ? ` for "${spec.service}"` : ""} at ${target}`;
-  const metrics: Record<string, number> = { grpc_ssl: spec.tls ? 1 : 0 };
   try {
+    const checkStarted = performance.now();
     const { error, response } = await check(healthClient, spec.service, context);
-    const elapsed = roundMs(performance.now() - started);
-    const phases = { check: elapsed, total: elapsed };
-    if (error) {
-      metrics.grpc_status_code = error.code;
-      if (context.signal.aborted || error.code === GrpcStatus.CANCELLED) return failed(`timed out after ${context.timeoutMs}ms calling ${asked}`, phases, metrics);
-      return failed(`${asked} failed: ${describeGrpcError(error, spec.service)}`, phases, metrics);
+    const phases = { resolve: resolveMs, check: roundMs(performance.now() - checkStarted), total: roundMs(performance.now() - started) };
+    metrics.grpc_status_code = error ? error.code : GrpcStatus.OK;
+    // Blackbox reports TLS (probe_grpc_ssl and the certificate gauges) when the call reached the server over it.
+    const isAnswered = !error || !UNANSWERED.has(error.code);
+    let info: Record<string, Record<string, string>> = {};
+    if (spec.tls && isAnswered) {
+      metrics.grpc_ssl = 1;
+      const gauges = await certificateGauges(spec, client, target, context);
+      Object.assign(metrics, gauges.metrics);
+      info = gauges.info;
     }
-    metrics.grpc_status_code = GrpcStatus.OK;
-    if (spec.tls) Object.assign(metrics, await certificateMetrics(spec, client, target, context));
+    if (error) {
+      if (context.signal.aborted || error.code === GrpcStatus.CANCELLED) return { ...failed(`timed out after ${context.timeoutMs}ms calling ${asked}`, phases, metrics), info };
+      return { ...failed(`${asked} failed: ${describeGrpcError(error, spec.service)}`, phases, metrics), info };
+    }
     const serving = response?.status ?? "UNKNOWN";
     metrics.grpc_healthcheck_response = SERVING_STATUS_NUMBER[serving];
-    if (serving !== "SERVING") return failed(`${asked} answered ${serving}, expected SERVING`, phases, metrics);
-    return succeeded(phases, metrics);
+    if (serving !== "SERVING") return { ...failed(`${asked} answered ${serving}, expected SERVING`, phases, metrics), info };
+    return { ...succeeded(phases, metrics), info };
   } finally {
     healthClient.close();
   }
 }
 
+/** Statuses grpc-js gives when no answer came from the server (no connection, or none in time). */
+const UNANSWERED = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.CANCELLED]);
+
 /**
  * grpc-js does not expose the peer certificate, so a TLS probe reads it over one extra handshake, for the
  * same probe_ssl_earliest_cert_expiry alert the http and tls kinds feed. Best effort: no metrics on failure.
  */
-async function certificateMetrics(spec: GrpcSpec, client: TlsClientOptions, target: string, context: ProbeContext): Promise<Record<string, number>> {
+async function certificateGauges(spec: GrpcSpec, client: TlsClientOptions, target: string, context: ProbeContext): Promise<ReturnType<typeof tlsGauges>> {
+  const none = { metrics: {}, info: {} };
   const address = parseHostPort(target);
-  if (!address || context.signal.aborted) return {};
+  if (!address || context.signal.aborted) return none;
   try {
     const { socket } = await connectSocket({ ...address, tls: true, rejectUnauthorized: false, serverName: spec.serverName, ca: undefined, client, signal: context.signal, egress: context.egress });
     try {
-      const facts = readTlsFacts(socket as TLSSocket);
-      return { ssl_earliest_cert_expiry: facts.earliestExpirySeconds, tls_version_info: facts.version };
+      return tlsGauges(readTlsFacts(socket as TLSSocket), { hasLastChainExpiry: false, hasCipher: false });
     } finally {
       socket.destroy();
     }
   } catch {
-    return {};
+    return none;
   }
 }
 

@@ -38,6 +38,11 @@ export interface ProbeOutcome {
    * `ssl_earliest_cert_expiry` (unix seconds), `http_redirects`, `dns_answer_rrs`.
    */
   metrics: Record<string, number>;
+  /**
+   * Blackbox's info gauges, whose value is in labels: `ssl_last_chain_info` -> { fingerprint_sha256, ... }
+   * becomes `probe_ssl_last_chain_info{fingerprint_sha256="..."} 1` on `GET /probe`. Not stored.
+   */
+  info?: Record<string, Record<string, string>>;
 }
 
 /** A case definition that cannot be used; the message names the field and what was expected. */

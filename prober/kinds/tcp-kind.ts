@@ -7,7 +7,7 @@ import { excerpt } from "./excerpt.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
 import { connectSocket, SocketConnectError } from "./socket-connect.ts";
-import { describeCertificateError, readTlsFacts } from "./tls-info.ts";
+import { describeCertificateError, readTlsFacts, tlsGauges } from "./tls-info.ts";
 import { runDialogue, type DialogueStep } from "./tcp-dialogue.ts";
 import { loadTlsClient, parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientOptions, type TlsClientSpec } from "./tls-client.ts";
 import type { TLSSocket } from "node:tls";
@@ -80,20 +80,19 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
   }
   // Blackbox's probe_ip_protocol (prober/utils.go): which family the connected address is.
   if (socket.remoteFamily === "IPv4" || socket.remoteFamily === "IPv6") metrics.ip_protocol = socket.remoteFamily === "IPv6" ? 6 : 4;
-  try {
-    if (spec.tls) {
-      const facts = readTlsFacts(socket as TLSSocket);
-      metrics.ssl_earliest_cert_expiry = facts.earliestExpirySeconds;
-      metrics.tls_version_info = facts.version;
-    }
+  // Blackbox's TLS gauges of a tcp probe, from the connection as it stands after any starttls (prober/query_response.go).
+  const info: Record<string, Record<string, string>> = {};
+  const recordTls = (tlsSocket: Socket) => {
+    const gauges = tlsGauges(readTlsFacts(tlsSocket as TLSSocket), { hasLastChainExpiry: true, hasCipher: false });
+    Object.assign(metrics, gauges.metrics);
+    Object.assign(info, gauges.info);
+  };
+  const converse = async (): Promise<ProbeOutcome> => {
+    if (spec.tls) recordTls(socket);
     if (spec.steps.length > 0) {
       const dialogue = await runDialogue(socket, spec.steps, { rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, client }, spec.maxReplyBytes, context);
       socket = dialogue.socket;
-      if (dialogue.problem === "" && spec.steps.some((step) => step.starttls)) {
-        const facts = readTlsFacts(socket as TLSSocket);
-        metrics.ssl_earliest_cert_expiry = facts.earliestExpirySeconds;
-        metrics.tls_version_info = facts.version;
-      }
+      if (dialogue.problem === "" && spec.steps.some((step) => step.starttls)) recordTls(socket);
       const phases = phasesSoFar(connectPhases);
       return dialogue.problem === "" ? succeeded(phases, metrics) : failed(dialogue.problem, phases, metrics);
     }
@@ -106,6 +105,9 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
     const received = excerpt(reply.text);
     if (context.signal.aborted) return failed(`timed out after ${context.timeoutMs}ms waiting for a reply matching /${spec.expect.source}/; received ${received}`, phases, metrics);
     return failed(`reply did not match /${spec.expect.source}/ before ${reply.why}; received ${received}`, phases, metrics);
+  };
+  try {
+    return { ...(await converse()), info };
   } finally {
     socket.destroy();
   }

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
 
 /** What a finished TLS handshake tells a probe, read while the socket is still open. */
@@ -10,7 +11,27 @@ export interface TlsFacts {
   version: number;
   authorized: boolean;
   authorizationError: string;
+  /**
+   * Unix seconds of the earliest expiry along the verified chain (blackbox's probe_ssl_last_chain_expiry_timestamp_seconds);
+   * without a verified chain Go's zero time, -62135596800, as blackbox reports then (prober/tls.go getLastChainExpiry).
+   */
+  lastChainExpirySeconds: number;
+  /** The IANA name of the cipher suite ("TLS_AES_128_GCM_SHA256"), as Go's tls.CipherSuiteName gives it. */
+  cipher: string;
+  /** The leaf certificate as blackbox's probe_ssl_last_chain_info labels it (prober/tls.go). */
+  leaf: LeafLabels;
 }
+
+export interface LeafLabels {
+  fingerprint_sha256: string;
+  subject: string;
+  issuer: string;
+  subjectalternative: string;
+  serialnumber: string;
+}
+
+/** What Go's time.Time{}.Unix() is: blackbox's value for a chain-expiry it could not determine. */
+const GO_ZERO_TIME_SECONDS = -62_135_596_800;
 
 const MAX_CHAIN_LENGTH = 10;
 
@@ -27,13 +48,48 @@ export function readTlsFacts(socket: TLSSocket): TlsFacts {
   }
   const leafExpiry = expirySeconds(leaf.valid_to);
   const authorizationError = socket.authorizationError;
+  const earliestExpiry = Number.isFinite(earliest) ? earliest : leafExpiry;
   return {
-    earliestExpirySeconds: Number.isFinite(earliest) ? earliest : leafExpiry,
+    earliestExpirySeconds: earliestExpiry,
     leafExpirySeconds: leafExpiry,
     version: tlsVersionNumber(socket.getProtocol()),
     authorized: socket.authorized,
     authorizationError: authorizationError === null || authorizationError === undefined ? "" : String(authorizationError),
+    // The presented chain, when it verified, is the verified chain up to the trusted certificate.
+    lastChainExpirySeconds: socket.authorized ? earliestExpiry : GO_ZERO_TIME_SECONDS,
+    cipher: socket.getCipher().standardName,
+    leaf: leafLabels(leaf),
   };
+}
+
+/** Go's forms: sha256 of the DER in hex, names in RFC 2253 order, DNS SANs joined with ",", the serial's bytes in hex. */
+function leafLabels(leaf: DetailedPeerCertificate): LeafLabels {
+  if (!leaf.raw) return { fingerprint_sha256: "", subject: "", issuer: "", subjectalternative: "", serialnumber: "" };
+  const certificate = new X509Certificate(leaf.raw);
+  const rfc2253 = (name: string) => name.split("\n").reverse().join(",");
+  const dnsNames = (certificate.subjectAltName ?? "").split(", ").filter((entry) => entry.startsWith("DNS:")).map((entry) => entry.slice(4));
+  return {
+    fingerprint_sha256: certificate.fingerprint256.replaceAll(":", "").toLowerCase(),
+    subject: rfc2253(certificate.subject),
+    issuer: rfc2253(certificate.issuer),
+    subjectalternative: dnsNames.join(","),
+    serialnumber: certificate.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ""),
+  };
+}
+
+/** Which of blackbox's TLS gauges a prober emits: http all of them, tcp no cipher, grpc neither cipher nor chain expiry. */
+export interface TlsGaugeSet {
+  hasLastChainExpiry: boolean;
+  hasCipher: boolean;
+}
+
+/** The TLS gauges of an outcome: numbers in `metrics`, the label-valued ones in `info` (ProbeOutcome). */
+export function tlsGauges(facts: TlsFacts, set: TlsGaugeSet): { metrics: Record<string, number>; info: Record<string, Record<string, string>> } {
+  const metrics: Record<string, number> = { ssl_earliest_cert_expiry: facts.earliestExpirySeconds, tls_version_info: facts.version };
+  const info: Record<string, Record<string, string>> = { ssl_last_chain_info: { ...facts.leaf } };
+  if (set.hasLastChainExpiry) metrics.ssl_last_chain_expiry_timestamp_seconds = facts.lastChainExpirySeconds;
+  if (set.hasCipher) info.tls_cipher_info = { cipher: facts.cipher };
+  return { metrics, info };
 }
 
 function expirySeconds(validTo: string | undefined): number {

@@ -37,6 +37,9 @@ export const OUTCOME_METRIC_HELP: Readonly<Record<string, string>> = {
   ip_protocol: "Specifies whether probe ip protocol is IP4 or IP6",
   dns_query_succeeded: "Displays whether or not the query was executed successfully",
   dns_serial: "Returns the serial number of the zone",
+  grpc_ssl: "Indicates if SSL was used for the connection",
+  ssl_last_chain_info: "Contains SSL leaf certificate information",
+  tls_cipher_info: "Returns the TLS cipher negotiated during handshake",
 };
 
 export function outcomeMetricHelp(key: string): string {
@@ -53,11 +56,15 @@ export function httpPhaseSeconds(phases: Record<string, number>): Array<[phase: 
   return result;
 }
 
-/** The dns kind's phases with a server, which are blackbox's `probe_dns_duration_seconds{phase}` (prober/dns.go). */
-const DNS_PHASES = ["resolve", "connect", "request"] as const;
+/** Kinds whose phases blackbox reports as one `probe_<prober>_duration_seconds{phase}` gauge, and those phases (prober/dns.go, grpc.go). */
+export const PHASE_GAUGES: Readonly<Record<string, { name: string; help: string; phases: readonly string[] }>> = {
+  dns: { name: "probe_dns_duration_seconds", help: "Duration of DNS request by phase", phases: ["resolve", "connect", "request"] },
+  grpc: { name: "probe_grpc_duration_seconds", help: "Duration of gRPC request by phase", phases: ["resolve", "check"] },
+};
 
-export function dnsPhaseSeconds(phases: Record<string, number>): Array<[phase: string, seconds: number]> {
-  return DNS_PHASES.flatMap((phase) => {
+/** The listed phases an outcome has, in seconds. */
+export function listedPhaseSeconds(listed: readonly string[], phases: Record<string, number>): Array<[phase: string, seconds: number]> {
+  return listed.flatMap((phase) => {
     const ms = phases[phase];
     return ms !== undefined && Number.isFinite(ms) ? [[phase, ms / 1000] as [string, number]] : [];
   });

@@ -1,6 +1,6 @@
 import type { ProbeOutcome } from "../kinds/kind.ts";
 import { SERVING_STATUS_NUMBER } from "../kinds/grpc-health.ts";
-import { OUTCOME_METRIC_NAME, dnsPhaseSeconds, httpPhaseSeconds, outcomeMetricHelp } from "./blackbox-names.ts";
+import { OUTCOME_METRIC_NAME, PHASE_GAUGES, httpPhaseSeconds, listedPhaseSeconds, outcomeMetricHelp } from "./blackbox-names.ts";
 
 /**
  * The body of a blackbox-exporter `/probe` answer for one run: unlabelled `probe_*` gauges (Prometheus
@@ -16,15 +16,20 @@ export function renderBlackboxMetrics(kind: string, outcome: ProbeOutcome, durat
     const phases = httpPhaseSeconds(outcome.phases);
     if (phases.length > 0) gauge("probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", phases.map(([phase, seconds]) => [`{phase="${phase}"}`, seconds]));
   }
-  if (kind === "dns") {
-    const phases = dnsPhaseSeconds(outcome.phases);
-    if (phases.length > 0) gauge("probe_dns_duration_seconds", "Duration of DNS request by phase", phases.map(([phase, seconds]) => [`{phase="${phase}"}`, seconds]));
+  const phaseGauge = PHASE_GAUGES[kind];
+  if (phaseGauge) {
+    const phases = listedPhaseSeconds(phaseGauge.phases, outcome.phases);
+    if (phases.length > 0) gauge(phaseGauge.name, phaseGauge.help, phases.map(([phase, seconds]) => [`{phase="${phase}"}`, seconds]));
   }
   const dnsMs = outcome.phases.dns ?? outcome.phases.resolve;
   if (dnsMs !== undefined) gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", [["", dnsMs / 1000]]);
   for (const [key, value] of Object.entries(outcome.metrics).sort(([a], [b]) => a.localeCompare(b))) {
     if (!OUTCOME_METRIC_NAME.test(key) || key === "success" || key === "duration_seconds" || key === "dns_lookup_time_seconds") continue;
     gauge(`probe_${key}`, outcomeMetricHelp(key), labelledSamples(key, value));
+  }
+  for (const [key, labels] of Object.entries(outcome.info ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!OUTCOME_METRIC_NAME.test(key)) continue;
+    gauge(`probe_${key}`, outcomeMetricHelp(key), [[`{${Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(",")}}`, 1]]);
   }
   gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds", [["", durationMs / 1000]]);
   gauge("probe_success", "Displays whether or not the probe was a success", [["", outcome.status === "success" ? 1 : 0]]);
@@ -49,4 +54,9 @@ function formatValue(value: number): string {
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
   return String(value);
+}
+
+/** The text format's label value escapes: backslash, double quote and newline. */
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }

@@ -2,13 +2,14 @@ import { performance } from "node:perf_hooks";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
-import { describeCertificateError } from "../tls-info.ts";
+import { describeCertificateError, tlsGauges } from "../tls-info.ts";
 import { loadTlsClient, type TlsClientOptions } from "../tls-client.ts";
 import { checkResponse, PatternStoppedError, type ResponseVerdict } from "./http-assertions.ts";
 import { exchange, HttpExchangeError, type HopPhases, type HttpExchange } from "./http-exchange.ts";
 import { parseHttpSpec, type HttpSpec } from "./http-spec.ts";
 
 const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/;
+const TLS_METRIC_KEYS = ["ssl_earliest_cert_expiry", "tls_version_info", "ssl_last_chain_expiry_timestamp_seconds"];
 
 /**
  * `http`: one request to the target URL (following redirects when asked), checked against the status,
@@ -37,6 +38,7 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
   const started = performance.now();
   const totals: HopPhases = { dns: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
   const metrics: Record<string, number> = { http_redirects: 0, http_ssl: 0 };
+  let info: Record<string, Record<string, string>>;
   const visited = [url.href];
   let method = spec.method;
   let body = spec.body;
@@ -62,13 +64,13 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     metrics.http_version = response.httpVersion;
     if (response.ipProtocol !== 0) metrics.ip_protocol = response.ipProtocol;
     metrics.http_ssl = url.protocol === "https:" ? 1 : 0;
+    // After a redirect from https to http the last hop decides, as in blackbox exporter.
+    for (const key of TLS_METRIC_KEYS) delete metrics[key];
+    info = {};
     if (response.tls) {
-      metrics.ssl_earliest_cert_expiry = response.tls.earliestExpirySeconds;
-      metrics.tls_version_info = response.tls.version;
-    } else {
-      // After a redirect from https to http the last hop decides, as in blackbox exporter.
-      delete metrics.ssl_earliest_cert_expiry;
-      delete metrics.tls_version_info;
+      const gauges = tlsGauges(response.tls, { hasLastChainExpiry: true, hasCipher: true });
+      Object.assign(metrics, gauges.metrics);
+      info = gauges.info;
     }
     const location = response.headers.location;
     if (spec.followRedirects && isRedirect(response.status) && location !== undefined) {
@@ -104,7 +106,7 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
       throw error;
     }
     metrics.failed_due_to_regex = verdict.isDueToRegex ? 1 : 0;
-    return verdict.problem === "" ? succeeded(phases, metrics) : failed(verdict.problem, phases, metrics);
+    return { ...(verdict.problem === "" ? succeeded(phases, metrics) : failed(verdict.problem, phases, metrics)), info };
   }
 }
 

@@ -5,6 +5,7 @@
  * unusable target). Every server here listens on loopback, which the harness's egress policy allows.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
@@ -25,7 +26,7 @@ import { grpcKind } from "../../../prober/kinds/grpc-kind.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
 import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
-import { generateCertificates } from "../kinds/support/certificates.ts";
+import { generateCertificates, type TestCertificate } from "../kinds/support/certificates.ts";
 import { listen } from "../kinds/support/servers.ts";
 import { startDnsServer, type TestDnsServer } from "../kinds/support/dns-server.ts";
 import { startHealthServer } from "../kinds/support/grpc-health-server.ts";
@@ -155,6 +156,7 @@ describe("GET /probe with blackbox modules", () => {
   let tls12Target = "";
   let grpcTls = "";
   let filesDir = "";
+  let certificate: TestCertificate;
   let dnsServer: TestDnsServer;
   let grpc = "";
   let pop3s = "";
@@ -202,7 +204,7 @@ describe("GET /probe with blackbox modules", () => {
     dns = dnsServer.server;
     const health = await startHealthServer(new Map([["service1", "SERVING"], ["", "SERVING"]]), ServerCredentials.createInsecure());
     grpc = health.target;
-    const certificate = generateCertificates(30).valid;
+    certificate = generateCertificates(30).valid;
     const tlsServer = await listenTcp(createTlsServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) => {
       socket.on("error", () => undefined);
       socket.end("+OK POP3 ready\r\n");
@@ -459,6 +461,41 @@ describe("GET /probe with blackbox modules", () => {
     assert.deepEqual(await probeTable(expectations, ["probe_success"]), expectations);
     const tls12 = await probe("tcp_max_tls12", pop3s);
     assert.equal(sampleValue(tls12.samples, "probe_tls_version_info", { version: "TLS 1.2" }), 1, tls12.body);
+  });
+
+  it("exports blackbox's TLS gauges: leaf certificate labels, last chain expiry, cipher, and gRPC's ssl, status code and phases", async () => {
+    // The expected labels come from the openssl CLI, not from the code under test.
+    const openssl = (...args: string[]) => execFileSync("openssl", ["x509", "-noout", ...args], { input: certificate.certPem }).toString("utf8").trim();
+    const fingerprint = openssl("-fingerprint", "-sha256").replace(/^.*=/, "").replaceAll(":", "").toLowerCase();
+    const serial = openssl("-serial").replace(/^serial=/, "").toLowerCase().replace(/^(00)+/, "");
+    const expiry = Math.floor(Date.parse(openssl("-enddate").replace(/^notAfter=/, "")) / 1000);
+    const leaf = { fingerprint_sha256: fingerprint, subject: "CN=localhost", issuer: "CN=localhost", subjectalternative: "localhost", serialnumber: serial };
+    const chainInfo = (samples: ReturnType<typeof parsePromText>) => samples.filter((sample) => sample.name === "probe_ssl_last_chain_info").map((sample) => [sample.labels, sample.value]);
+
+    const verifiedTcp = await probe("tcp_ca_file", pop3s);
+    assert.deepEqual(chainInfo(verifiedTcp.samples), [[leaf, 1]], verifiedTcp.body);
+    assert.equal(sampleValue(verifiedTcp.samples, "probe_ssl_last_chain_expiry_timestamp_seconds"), expiry);
+    assert.equal(sampleValue(verifiedTcp.samples, "probe_ssl_earliest_cert_expiry"), expiry);
+    const unverifiedTcp = await probe("pop3s_self_signed", pop3s);
+    assert.equal(sampleValue(unverifiedTcp.samples, "probe_ssl_last_chain_expiry_timestamp_seconds"), -62135596800, "no verified chain: Go's zero time, as blackbox");
+    assert.equal(unverifiedTcp.samples.some((sample) => sample.name === "probe_tls_cipher_info"), false, "blackbox's tcp prober has no cipher gauge");
+
+    const https = await probe("http_ca_file", httpsOrigin);
+    assert.deepEqual(chainInfo(https.samples), [[leaf, 1]]);
+    const cipher = https.samples.find((sample) => sample.name === "probe_tls_cipher_info");
+    assert.match(cipher?.labels.cipher ?? "", /^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$/, https.body);
+    assert.equal(cipher?.value, 1);
+
+    const grpcTlsAnswer = await probe("grpc_ca_file", grpcTls);
+    for (const [name, value] of [["probe_grpc_ssl", 1], ["probe_grpc_status_code", 0], ["probe_ssl_earliest_cert_expiry", expiry]] as const) assert.equal(sampleValue(grpcTlsAnswer.samples, name), value, name);
+    assert.deepEqual(chainInfo(grpcTlsAnswer.samples), [[leaf, 1]]);
+    for (const phase of ["resolve", "check"]) assert.ok((sampleValue(grpcTlsAnswer.samples, "probe_grpc_duration_seconds", { phase }) ?? -1) >= 0, phase);
+    const plain = await probe("grpc_plain", grpc);
+    assert.equal(sampleValue(plain.samples, "probe_grpc_ssl"), 0);
+    const closed = await listenTcp(createTcpServer());
+    await closed.close();
+    const unreachable = await probe("grpc_ca_file", closed.target);
+    assert.deepEqual([sampleValue(unreachable.samples, "probe_success"), sampleValue(unreachable.samples, "probe_grpc_ssl"), sampleValue(unreachable.samples, "probe_grpc_status_code")], [0, 0, 14], "UNAVAILABLE, no TLS reached");
   });
 
   it("puts the TLS version and the gRPC serving status in labels, as blackbox does", async () => {
