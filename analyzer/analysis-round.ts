@@ -10,6 +10,7 @@ import { isNewsworthy, refineVerdict, verdictName } from "./alerts/root-cause-re
 import type { SilenceBook } from "./alerts/silences.ts";
 import type { AnalyzerMetrics } from "./analyzer-metrics.ts";
 import { readAnalysisWindow } from "./health/analysis-window.ts";
+import { CHANGE_LOOKBACK_MS, formatDuration } from "./rca/recent-changes.ts";
 import { BASELINE_MINUTES } from "./health/baseline-window.ts";
 import { assessHealth, type EntityHealth } from "./health/health-model.ts";
 import { ruleLookbackMinutes, type RuleScope } from "./rules/rule.ts";
@@ -47,6 +48,8 @@ export interface AnalysisRoundDeps {
  */
 export class AnalysisRound {
   private health: HealthReport | undefined;
+  /** When the rules this process first ran with were loaded; a later load is a reload. */
+  private firstRulesLoadMs: number | undefined;
 
   constructor(private readonly deps: AnalysisRoundDeps) {}
 
@@ -70,6 +73,7 @@ export class AnalysisRound {
     deps.metrics.setServiceHealth(entities);
 
     const changes = deps.book.observe(findBreaches(rules.rules, window), rules.byName, nowMs);
+    this.citeRuleReload(changes.fired, rules, nowMs);
     const active = [...changes.fired, ...changes.stillFiring];
     for (const record of active) this.applySilences(record, nowMs);
     const refined = await this.refreshRootCauses(active, nowMs);
@@ -111,6 +115,18 @@ export class AnalysisRound {
       this.deps.logger.warn({ component: "analyzer", subject, change, err: error }, "could not queue an alert notification");
       return false;
     }
+  }
+
+  /**
+   * An alert that begins shortly after the alarm rules were reloaded may be the new rules' doing: its timeline
+   * says so. The load a process starts with is no change.
+   */
+  private citeRuleReload(fired: readonly AlertRecord[], rules: LoadedRules, nowMs: number): void {
+    this.firstRulesLoadMs ??= rules.loadedAtMs;
+    const sinceReloadMs = nowMs - rules.loadedAtMs;
+    if (rules.loadedAtMs === this.firstRulesLoadMs || sinceReloadMs > CHANGE_LOOKBACK_MS) return;
+    const detail = `began ${formatDuration(sinceReloadMs)} after the alarm rules were reloaded (${rules.source}) at ${new Date(rules.loadedAtMs).toISOString()}`;
+    for (const record of fired) this.deps.book.note(record, nowMs, "change", detail);
   }
 
   /** Re-checks silences for one alert now (rounds, and the silence API when silences change). */

@@ -4,7 +4,7 @@ import type { Breach } from "../rules/rule-evaluator.ts";
 import type { AlarmRule } from "../rules/rule.ts";
 import { renderMessage } from "./message-template.ts";
 
-export type TimelineEventKind = "firing" | "notified" | "repeat" | "recovering" | "resolved" | "silenced" | "unsilenced" | "root-cause" | "root-cause-refined" | "incident";
+export type TimelineEventKind = "firing" | "notified" | "repeat" | "recovering" | "resolved" | "silenced" | "unsilenced" | "root-cause" | "root-cause-refined" | "incident" | "change";
 
 export interface TimelineEvent {
   atMs: number;

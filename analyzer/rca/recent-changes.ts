@@ -40,7 +40,7 @@ export async function findRecentChanges(reader: StorageReader, budget: QueryBudg
       const version = versions.get(move.instance) ?? "";
       const who = version === "" ? move.instance : `${shortName} ${version} (${move.instance})`;
       const what = move.kind === "instance-appeared" ? "first served traffic" : "stopped serving traffic";
-      return { ...move, version, summary: `began ${duration(symptomStartMs - move.atMs)} after ${who} ${what}` };
+      return { ...move, version, summary: `began ${formatDuration(symptomStartMs - move.atMs)} after ${who} ${what}` };
     });
 }
 
@@ -64,6 +64,7 @@ function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: 
   return moves;
 }
 
-function duration(ms: number): string {
+/** "40 s" under a minute, else whole minutes: how long after a change the symptoms began. */
+export function formatDuration(ms: number): string {
   return ms < MINUTE_MS ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / MINUTE_MS)} min`;
 }

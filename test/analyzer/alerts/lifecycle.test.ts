@@ -154,4 +154,24 @@ describe("alert lifecycle", () => {
       await harness.stop();
     }
   });
+
+  it("notes in a new alert's timeline that it began shortly after the alarm rules were reloaded, never after the load it started with", async () => {
+    let nowMs = during(0, 5);
+    const harness = await analyzerHarness({ rulesYaml: "rules:\n  - name: failing\n    expression: sla < 90\n    period: 1\n", now: () => nowMs });
+    await harness.start();
+    try {
+      await harness.writeMinute("web.default", minute(0), { calls: 10, errors: 5 });
+      const [first] = (await harness.analyzer.internals.runRound(nowMs)).fired;
+      assert.deepEqual(first?.timeline.filter((event) => event.event === "change"), [], "the rules the process started with");
+      const reloadedAtMs = nowMs + 1_000;
+      nowMs = reloadedAtMs;
+      await harness.analyzer.internals.rules.replace("rules:\n  - name: failing_now\n    expression: sla < 95\n    period: 1\n");
+      nowMs = reloadedAtMs + 40_000;
+      const [second] = (await harness.analyzer.internals.runRound(nowMs)).fired;
+      assert.equal(second?.alert.rule, "failing_now");
+      assert.deepEqual(second.timeline.filter((event) => event.event === "change").map((event) => event.detail), [`began 40 s after the alarm rules were reloaded (api) at ${new Date(reloadedAtMs).toISOString()}`]);
+    } finally {
+      await harness.stop();
+    }
+  });
 });
