@@ -74,6 +74,29 @@ void describe("buildApp probes", () => {
     assert.deepEqual(body.checks, { storage: "up", queue: "down", cache: "error", slow: "timeout" });
   });
 
+  void it("adds what a check reports without being unready as details, also when reading them fails or hangs", async () => {
+    const app = appWith({
+      readinessTimeoutMs: 50,
+      readinessChecks: [
+        { ...up("storage"), details: async () => ({ replication: { replicas: 2, activeReplicas: 1 } }) },
+        { ...up("queue"), details: async () => undefined },
+        { ...up("cache"), details: () => Promise.reject(new Error("no system.replicas")) },
+        { ...up("slow"), details: () => new Promise<object>(() => undefined) },
+      ],
+    });
+    const response = await app.inject({ method: "GET", url: "/readyz" });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), {
+      status: "ready",
+      checks: { storage: "up", queue: "up", cache: "up", slow: "up" },
+      details: {
+        storage: { replication: { replicas: 2, activeReplicas: 1 } },
+        cache: { error: "no system.replicas" },
+        slow: { error: "details not readable within 50 ms" },
+      },
+    });
+  });
+
   void it("serves Prometheus text with Node defaults, build info and request metrics", async () => {
     const app = appWith();
     await app.inject({ method: "GET", url: "/healthz" });
