@@ -31,7 +31,7 @@ export interface HealthReport {
 }
 
 export interface AnalysisRoundDeps {
-  reader: Pick<StorageReader, "queryMetrics" | "probeSeries" | "queryProbeResults">;
+  reader: Pick<StorageReader, "busiestSeries" | "probeSeries" | "queryProbeResults">;
   rules: () => LoadedRules;
   book: AlertBook;
   silences: SilenceBook;

@@ -8,7 +8,8 @@ import { attachProbes, type ProbeMinute } from "./probe-window.ts";
 /**
  * The data one analysis round looks at: per entity, one slot per minute of the window (oldest first),
  * read with one metrics query per scope and one probe query. A round is bounded: each scope keeps its
- * busiest `maxEntitiesPerScope` entities and counts the rest as skipped.
+ * busiest `maxEntitiesPerScope` entities, chosen in storage so the rest never reach Node, and counts the
+ * rest as skipped.
  */
 
 export interface EntityWindow {
@@ -49,7 +50,7 @@ const MINUTE_MS = 60_000;
 const METRIC_SCOPES: readonly MetricScope[] = ["service", "instance", "endpoint", "relation"];
 
 export async function readAnalysisWindow(
-  reader: Pick<StorageReader, "queryMetrics" | "probeSeries" | "queryProbeResults">,
+  reader: Pick<StorageReader, "busiestSeries" | "probeSeries" | "queryProbeResults">,
   options: WindowReadOptions,
 ): Promise<AnalysisWindow> {
   const toMs = Math.floor(options.nowMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
@@ -61,16 +62,16 @@ export async function readAnalysisWindow(
     entities: { service: [], instance: [], endpoint: [], relation: [], probe: [] },
     skipped: { service: 0, instance: 0, endpoint: 0, relation: 0, probe: 0 },
   };
-  const queries = METRIC_SCOPES.map((scope) => reader.queryMetrics({ scope, fromMs, toMs, resolution: "minute", groupByTime: true }));
+  const queries = METRIC_SCOPES.map((scope) => reader.busiestSeries({ scope, fromMs, toMs, resolution: "minute", limit: options.maxEntitiesPerScope, groupByTime: true }));
   const results = await Promise.all(queries);
   METRIC_SCOPES.forEach((scope, index) => {
-    const grouped = groupByEntity(scope, results[index] ?? [], window);
-    const kept = keepBusiest(grouped, options.maxEntitiesPerScope);
+    const busiest = results[index] ?? { rows: [], entityCount: 0 };
+    const kept = groupByEntity(scope, busiest.rows, window);
     window.entities[scope] = kept;
-    window.skipped[scope] = grouped.length - kept.length;
+    window.skipped[scope] = busiest.entityCount - kept.length;
   });
   await attachProbes(reader, window, options.maxEntitiesPerScope, options.maxProbeResults ?? 1_000);
-  if ((options.baselineMinutes ?? 0) > 0) await attachBaselines(reader, window, options.baselineMinutes);
+  if ((options.baselineMinutes ?? 0) > 0) await attachBaselines(reader, window, options.maxEntitiesPerScope, options.baselineMinutes);
   return window;
 }
 

@@ -5,7 +5,7 @@ import type { AnalysisWindow, EntityWindow } from "./analysis-window.ts";
 
 /**
  * Each entity's baseline for `baseline()` in rules: its calls in the hour before the analysis window,
- * summed by the store (one query per scope, one row per entity). Nothing is kept between rounds, so
+ * summed by the store (one query per scope, one row per entity and side). Nothing is kept between rounds, so
  * baselines survive restarts and replicas agree; they exist only for the entities the round keeps, so
  * they are bounded like the window. The hour ends where the window starts: a regression inside the
  * window never raises its own baseline. Minute rows, not the hour rollup: the current clock hour's
@@ -16,10 +16,15 @@ export const BASELINE_MINUTES = 60;
 const MINUTE_MS = 60_000;
 const METRIC_SCOPES: readonly MetricScope[] = ["service", "instance", "endpoint", "relation"];
 
-export async function attachBaselines(reader: Pick<StorageReader, "queryMetrics">, window: AnalysisWindow, minutes = BASELINE_MINUTES): Promise<void> {
+export async function attachBaselines(reader: Pick<StorageReader, "busiestSeries">, window: AnalysisWindow, maxEntitiesPerScope: number, minutes = BASELINE_MINUTES): Promise<void> {
   const toMs = window.fromMs;
   const fromMs = toMs - minutes * MINUTE_MS;
-  const results = await Promise.all(METRIC_SCOPES.map((scope) => reader.queryMetrics({ scope, fromMs, toMs, resolution: "minute", groupByTime: false })));
+  // Ranked by the window, as the window's entities were: storage returns the baselines of those (and of
+  // none beyond the bound), whatever the number of entities in the hour before.
+  const rankedBy = { fromMs: window.fromMs, toMs: window.toMs };
+  const results = await Promise.all(
+    METRIC_SCOPES.map(async (scope) => (await reader.busiestSeries({ scope, fromMs, toMs, rankedBy, resolution: "minute", limit: maxEntitiesPerScope, groupByTime: false })).rows),
+  );
   METRIC_SCOPES.forEach((scope, index) => {
     const byKey = new Map<string, EntityWindow>(window.entities[scope].map((entity) => [entityKey(entity), entity]));
     const clientSide = new Map<string, MetricValues[]>();

@@ -35,6 +35,33 @@ export interface MetricsQuery {
   groupByTime: boolean;
 }
 
+/**
+ * The series of the busiest entities of a range: what one analysis round reads, bounded in storage rather
+ * than after every row came into Node.
+ */
+export interface BusiestSeriesQuery {
+  scope: MetricScope;
+  fromMs: number;
+  toMs: number;
+  resolution: Resolution;
+  /** How many entities (service, name) to keep. */
+  limit: number;
+  /** true: one aggregate per entity and time bucket (a series); false: one per entity over the range. */
+  groupByTime: boolean;
+  /**
+   * The range whose calls rank the entities, when it is not the range read: an analysis round reads the
+   * baselines (the hour before its window) of the entities it keeps in the window.
+   */
+  rankedBy?: { fromMs: number; toMs: number };
+}
+
+export interface BusiestSeries {
+  /** One aggregate per entity, detect point, component (and time bucket), as queryMetrics reads them. */
+  rows: MetricAggregate[];
+  /** Entities with rows in the ranking range, kept or not: the limit left out entityCount minus those kept. */
+  entityCount: number;
+}
+
 export type TopNOrder = "calls" | "errors" | "latency_avg";
 
 export interface TopNQuery {
@@ -128,6 +155,12 @@ export interface ProbeSeriesPoint {
 
 export interface StorageReader {
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]>;
+  /**
+   * The `limit` entities with the most calls in the ranking range (a relation by its client side unless only
+   * its server side reported, as the analyzer reads relations), ties by service then name, with their rows
+   * in the range read.
+   */
+  busiestSeries(query: BusiestSeriesQuery): Promise<BusiestSeries>;
   /** Entities ordered by `orderBy` descending, ties by service then name. */
   topN(query: TopNQuery): Promise<MetricAggregate[]>;
   listEntities(query: EntityQuery): Promise<EntityRecord[]>;

@@ -8,6 +8,8 @@ import type { Span } from "../../model/span.ts";
 import {
   StorageUnavailableError,
   type EntityQuery,
+  type BusiestSeries,
+  type BusiestSeriesQuery,
   type MetricsQuery,
   type ProbeResultQuery,
   type ProbeSeriesPoint,
@@ -230,6 +232,10 @@ export class ClickHouseStorage implements StorageAdapter {
 
   async queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
     return await this.use().reader.queryMetrics(query);
+  }
+
+  async busiestSeries(query: BusiestSeriesQuery): Promise<BusiestSeries> {
+    return await this.use().reader.busiestSeries(query);
   }
 
   async topN(query: TopNQuery): Promise<MetricAggregate[]> {

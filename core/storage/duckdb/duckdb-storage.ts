@@ -9,6 +9,8 @@ import type { RejectCounter } from "../../telemetry/rejects.ts";
 import {
   StorageUnavailableError,
   type EntityQuery,
+  type BusiestSeries,
+  type BusiestSeriesQuery,
   type MetricsQuery,
   type ProbeResultQuery,
   type ProbeSeriesPoint,
@@ -162,6 +164,10 @@ export class DuckDbStorage implements StorageAdapter {
 
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
     return this.trackRead(this.metricsReader.queryMetrics(query));
+  }
+
+  busiestSeries(query: BusiestSeriesQuery): Promise<BusiestSeries> {
+    return this.trackRead(this.metricsReader.busiestSeries(query));
   }
 
   topN(query: TopNQuery): Promise<MetricAggregate[]> {

@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 import type { Component, DetectPoint } from "../../model/dimensions.ts";
 import type { MetricAggregate, MetricScope } from "../../model/metrics.ts";
-import type { MetricsQuery, TopNOrder, TopNQuery } from "../port.ts";
+import type { BusiestSeries, BusiestSeriesQuery, MetricsQuery, TopNOrder, TopNQuery } from "../port.ts";
 import { integerParam, toNumber, toNumberList, toText } from "./database.ts";
 import { METRIC_KEY_COLUMNS, METRICS_TABLE, summedHistogramsSql } from "./histogram-sql.ts";
 
@@ -16,6 +16,12 @@ const TOP_N_ORDER: Record<TopNOrder, string> = {
 };
 
 const ENTITY_ORDER = "service, name, detect_point, component";
+
+/** The tail of a series read: the rows of a `picked` CTE summed per key and bucket, histograms included. */
+const SERIES_OF_PICKED = `totals AS (SELECT ${METRIC_KEY_COLUMNS}, time_ms, ${SUMMED_VALUES} FROM picked GROUP BY ${METRIC_KEY_COLUMNS}, time_ms),
+histograms AS (${summedHistogramsSql("picked")})
+SELECT * FROM totals LEFT JOIN histograms USING (${METRIC_KEY_COLUMNS}, time_ms)
+ORDER BY ${ENTITY_ORDER}, time_ms`;
 
 interface Filter {
   scope: MetricScope;
@@ -61,11 +67,36 @@ export class MetricsReader {
     const sql = `WITH picked AS (
   SELECT * EXCLUDE (time_ms), ${bucket} AS time_ms FROM ${METRICS_TABLE[query.resolution]} WHERE ${where.sql}
 ),
-totals AS (SELECT ${METRIC_KEY_COLUMNS}, time_ms, ${SUMMED_VALUES} FROM picked GROUP BY ${METRIC_KEY_COLUMNS}, time_ms),
-histograms AS (${summedHistogramsSql("picked")})
-SELECT * FROM totals LEFT JOIN histograms USING (${METRIC_KEY_COLUMNS}, time_ms)
-ORDER BY ${ENTITY_ORDER}, time_ms`;
+${SERIES_OF_PICKED}`;
     return this.read(sql, where.values);
+  }
+
+  async busiestSeries(query: BusiestSeriesQuery): Promise<BusiestSeries> {
+    const ranking = whereClause({ scope: query.scope, ...(query.rankedBy ?? query) });
+    const table = METRICS_TABLE[query.resolution];
+    const countSql = `SELECT count(*) AS entities FROM (SELECT DISTINCT service, name FROM ${table} WHERE ${ranking.sql})`;
+    const values = [...ranking.values];
+    const param = (value: DuckDBValue): string => `$${values.push(value)}`;
+    const fromMs = param(integerParam("fromMs", query.fromMs, Math.floor));
+    const toMs = param(integerParam("toMs", query.toMs, Math.ceil));
+    const limit = param(integerParam("limit", Math.max(0, query.limit), Math.floor));
+    // Without a series, every row of the range folds into one bucket stamped with the range start.
+    const bucket = query.groupByTime ? "time_ms" : `${fromMs}::BIGINT`;
+    // A relation counts by its client side unless only the server side reported (analysis-window.ts reads it so).
+    const calls =
+      query.scope === "relation"
+        ? "CASE WHEN count(*) FILTER (WHERE detect_point <> 'server') = 0 THEN sum(calls) ELSE sum(calls) FILTER (WHERE detect_point <> 'server') END"
+        : "sum(calls)";
+    const sql = `WITH busiest AS (
+  SELECT service, name FROM ${table} WHERE ${ranking.sql} GROUP BY service, name ORDER BY ${calls} DESC, service, name LIMIT ${limit}
+),
+picked AS (
+  SELECT * EXCLUDE (time_ms), ${bucket} AS time_ms FROM ${table} SEMI JOIN busiest USING (service, name)
+  WHERE scope = $1 AND time_ms >= ${fromMs} AND time_ms < ${toMs}
+),
+${SERIES_OF_PICKED}`;
+    const [rows, entityCount] = await Promise.all([this.read(sql, values), this.readCount(countSql, ranking.values)]);
+    return { rows, entityCount };
   }
 
   async topN(query: TopNQuery): Promise<MetricAggregate[]> {
@@ -84,6 +115,16 @@ histograms AS (${summedHistogramsSql("top_rows")})
 SELECT * EXCLUDE (rank_value) FROM ranked LEFT JOIN histograms USING (${METRIC_KEY_COLUMNS}, time_ms)
 ORDER BY rank_value DESC, ${ENTITY_ORDER}`;
     return this.read(sql, where.values);
+  }
+
+  private async readCount(sql: string, values: DuckDBValue[]): Promise<number> {
+    const connection = await this.connect();
+    try {
+      const reader = await connection.runAndReadAll(sql, values);
+      return toNumber(reader.getRowObjectsJS()[0]?.entities);
+    } finally {
+      connection.closeSync();
+    }
   }
 
   private async read(sql: string, values: DuckDBValue[]): Promise<MetricAggregate[]> {

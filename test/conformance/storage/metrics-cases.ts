@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { mergeSparse } from "../../../core/model/histogram.ts";
-import type { MetricScope, MinuteMetrics } from "../../../core/model/metrics.ts";
+import type { MetricAggregate, MetricScope, MinuteMetrics } from "../../../core/model/metrics.ts";
 import type { MetricsQuery } from "../../../core/storage/port.ts";
 import { assertAggregatesEqual, BASE_MS, expectedMetrics, histogramOf, HOUR, metricRow, MINUTE } from "./fixtures.ts";
 import type { ConformanceContext } from "./suite.ts";
@@ -128,6 +128,37 @@ export function registerMetricsCases({ withStore }: ConformanceContext): void {
         "a topN row carries the summed values, stamped with the range start",
       );
       assert.deepEqual(top?.histogram, { buckets: [80, 90], counts: [12, 8] }, "and the summed histogram");
+    }));
+
+  void it("reads the series of the busiest entities only, ranked in storage (a relation by its client side), and counts them all", () =>
+    withStore(async (storage) => {
+      const at = (minute: number): number => BASE_MS + minute * MINUTE;
+      const service = (name: string, calls: number, minute: number): MinuteMetrics => metricRow({ scope: "service", service: name, calls, timeMs: at(minute) });
+      const relation = (to: string, detectPoint: "client" | "server", calls: number, minute: number): MinuteMetrics =>
+        metricRow({ scope: "relation", service: "productpage.default", name: to, detectPoint, component: "http", calls, timeMs: at(minute) });
+      const rows = [
+        // Services: d (30 over two minutes) > b = c (20, tie by name) > a (5); e only before the range.
+        service("d.default", 10, 1), service("d.default", 20, 2), service("c.default", 20, 1), service("b.default", 20, 2), service("a.default", 5, 1), service("e.default", 99, 0),
+        // Relations: x is 5 by its caller though its callee saw 100; y has only its callee's 50; z its caller's 20.
+        relation("x.default", "client", 5, 1), relation("x.default", "server", 100, 1), relation("y.default", "server", 50, 2), relation("z.default", "client", 20, 2),
+      ];
+      await storage.writeMetrics(rows);
+      const range = { fromMs: at(1), toMs: at(3), resolution: "minute" } as const;
+      const expectedOf = (scope: MetricScope, names: string[], groupByTime: boolean, fromMs = range.fromMs, toMs = range.toMs): MetricAggregate[] =>
+        names.flatMap((name) => expectedMetrics(rows, { scope, fromMs, toMs, resolution: "minute", groupByTime, ...(scope === "service" ? { service: name } : { name }) }));
+
+      const services = await storage.busiestSeries({ ...range, scope: "service", limit: 3, groupByTime: true });
+      assert.equal(services.entityCount, 4, "every service of the range is counted, kept or not");
+      assertAggregatesEqual(services.rows, expectedOf("service", ["d.default", "b.default", "c.default"], true), "the three busiest services, ties by name");
+      const relations = await storage.busiestSeries({ ...range, scope: "relation", limit: 2, groupByTime: false });
+      assert.equal(relations.entityCount, 3);
+      assertAggregatesEqual(relations.rows, expectedOf("relation", ["y.default", "z.default"], false), "y (its callee's 50) and z (its caller's 20) before x (its caller's 5)");
+      assert.deepEqual(await storage.busiestSeries({ ...range, scope: "endpoint", limit: 3, groupByTime: true }), { rows: [], entityCount: 0 });
+
+      // Rows of another range for the entities ranked by this one: e is busiest before, but not ranked.
+      const before = await storage.busiestSeries({ scope: "service", fromMs: at(0), toMs: at(2), resolution: "minute", limit: 2, groupByTime: false, rankedBy: { fromMs: range.fromMs, toMs: range.toMs } });
+      assert.equal(before.entityCount, 4, "counted over the ranking range");
+      assertAggregatesEqual(before.rows, expectedOf("service", ["d.default"], false, at(0), at(2)), "b ranks second but has no row before minute 2");
     }));
 
   void it("returns [] for empty stores, unknown services and ranges without data", () =>
