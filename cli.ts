@@ -9,7 +9,8 @@ import { join } from "node:path";
 import packageJson from "./package.json" with { type: "json" };
 import { sections, type MeshsightConfig } from "./cli-sections.ts";
 import { ConfigError, redactUrlPassword } from "./core/config/config-error.ts";
-import { formatHelp } from "./core/config/describe.ts";
+import { formatHelp, formatStartHelp, portSettingsHolding } from "./core/config/describe.ts";
+import { didYouMean } from "./core/config/did-you-mean.ts";
 import { loadConfig } from "./core/config/load.ts";
 import { backingServiceComponent, Lifecycle, shutdownOnSignals, StartupError, type Component } from "./core/lifecycle.ts";
 import type { JobQueue } from "./core/queue/port.ts";
@@ -94,14 +95,15 @@ async function queueComponent(config: MeshsightConfig, logger: Logger): Promise<
   return { queue, component };
 }
 
-async function start(config: MeshsightConfig, deprecations: readonly string[]): Promise<void> {
+async function start(config: MeshsightConfig, warnings: readonly string[]): Promise<void> {
   const logger = createLogger({ level: config.log.level, format: resolveLogFormat(config.log.format, process.stdout.isTTY) });
-  for (const deprecation of deprecations) logger.warn(deprecation);
+  for (const warning of warnings) logger.warn(warning);
+  await routeGrpcLogs(logger);
   const registry = createMetricsRegistry({ version: packageJson.version });
   const rejects = new RejectCounter(registry, logger);
   const { storage, component: storageRunner } = await storageComponent(config, logger, rejects);
   const { queue, component: queueRunner } = await queueComponent(config, logger);
-  const [{ createStateStores }, { createApiAuth }, { buildApp }, { httpServerComponent }, { createSelfTracing }, { loadDefaultKubeConfig }, { createAnalyzer }] = await Promise.all([
+  const [{ createStateStores }, { createApiAuth }, { buildApp }, { httpServerComponent }, { createSelfTracing }, { loadKubeConfigOrWarn }, { createAnalyzer }] = await Promise.all([
     import("./core/state/state-stores.ts"),
     import("./core/http/auth.ts"),
     import("./core/http/app.ts"),
@@ -110,6 +112,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
     import("./core/kubernetes/kube-config.ts"),
     import("./analyzer/analyzer.ts"),
   ]);
+  const kubeConfig = await loadKubeConfigOrWarn(logger);
   // Shared state (alerts, silences, guard buckets, gates, overrides, API-defined probe cases) lives in Redis
   // with the queue, where every replica sees it at once, else in files.
   const state = createStateStores({ ...(config.queue.redisUrl === undefined ? {} : { redisUrl: config.queue.redisUrl }), keyPrefix: config.queue.prefix });
@@ -122,7 +125,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   if (roles.has("collector")) {
     const { createCollector } = await import("./collector/collector.ts");
     const collector = await createCollector(
-      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, openState: state.open, authorize: auth.authorize, execArgv: process.execArgv, summaryIntervalMs: config.log.summaryIntervalSeconds * 1000 },
+      { host: config.server.host, writer: storage, reader: storage, registry, rejects, logger, dataDir: config.storage.dataDir, openState: state.open, authorize: auth.authorize, execArgv: process.execArgv, kubeConfig, summaryIntervalMs: config.log.summaryIntervalSeconds * 1000 },
       config,
     ).catch((error: unknown) => fail(`cannot set up the collector: ${error instanceof Error ? error.message : String(error)}`, EXIT_USAGE));
     // The collector's routes are its ingest endpoints plus its read-only query API over the shared storage.
@@ -131,7 +134,6 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   } else if (roles.has("api")) {
     routes.push(...(await import("./collector/collector.ts")).collectorQueryRoutes(storage));
   }
-  const kubeConfig = await loadDefaultKubeConfig();
   let prober: Prober | undefined;
   if (roles.has("prober")) {
     const ownServiceUrls = [config.storage.clickhouse.url, config.queue.redisUrl];
@@ -194,7 +196,7 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
   try {
     await lifecycle.start();
   } catch (error) {
-    if (error instanceof StartupError) fail(error.message, EXIT_FAILURE);
+    if (error instanceof StartupError) fail(withPortHint(error.message, config), EXIT_FAILURE);
     throw error;
   }
   logger.info({ version: packageJson.version, storage: storage.name, queue: queue.name, roles: [...roles] }, "meshsight started");
@@ -202,6 +204,23 @@ async function start(config: MeshsightConfig, deprecations: readonly string[]): 
     const url = browserUrl(config.server.host, http.boundPort() ?? config.http.port);
     logger.info({ url }, `open ${url}`);
   }
+}
+
+/**
+ * grpc-js writes its own errors to stderr ("E No address added out of total 1 resolved" beside the
+ * receiver's line for a port in use); the receivers report their failures themselves, so its lines are
+ * kept for debugging only.
+ */
+async function routeGrpcLogs(logger: Logger): Promise<void> {
+  const debug = (...args: unknown[]): void => logger.debug({ component: "grpc" }, args.map(String).join(" "));
+  (await import("@grpc/grpc-js")).setLogger({ error: debug, info: debug, debug });
+}
+
+/** A listener's port is taken: name the setting to change, the one thing the operator has to decide. */
+function withPortHint(message: string, config: MeshsightConfig): string {
+  const port = /:(\d+): address already in use/.exec(message)?.[1];
+  const settings = port === undefined ? [] : portSettingsHolding(sections, config, Number(port));
+  return settings.length === 0 ? message : `${message}; stop what listens there or change ${settings.join(" or ")}`;
 }
 
 /** Where a person on this machine opens the page: a wildcard or loopback bind is reachable as localhost. */
@@ -220,12 +239,12 @@ async function ingest(args: readonly string[]): Promise<void> {
     if (error instanceof IngestUsageError) fail(`ingest: ${error.message} (see meshsight ingest --help)`, EXIT_USAGE);
     throw error;
   }
-  const { config, deprecations } = loadConfigOrExit(parsed.configArgs);
+  const { config, warnings } = loadConfigOrExit(parsed.configArgs);
   // stdout carries the totals, so logs go to stderr; and at the default level the lifecycle's info lines
   // would interleave with the progress line, so only warnings show unless debug is asked for.
   const level = config.log.level === "info" ? "warn" : config.log.level;
   const logger = createLogger({ level, format: resolveLogFormat(config.log.format, process.stderr.isTTY), destination: pino.destination({ dest: 2, sync: true }) });
-  for (const deprecation of deprecations) logger.warn(deprecation);
+  for (const warning of warnings) logger.warn(warning);
   const registry = createMetricsRegistry({ version: packageJson.version, collectDefaults: false });
   const rejects = new RejectCounter(registry, logger);
   const { storage, component } = await storageComponent(config, logger, rejects);
@@ -280,29 +299,38 @@ async function simulate(args: readonly string[]): Promise<void> {
   if (report.streamErrors.length > 0) fail(`streams failed: ${report.streamErrors.join("; ")}`, EXIT_FAILURE);
 }
 
-/** The config, and what it sets under deprecated keys (logged once the logger exists). */
-function loadConfigOrExit(args: readonly string[]): { config: MeshsightConfig; deprecations: string[] } {
-  const deprecations: string[] = [];
+/** The config, and its warnings (deprecated keys, unknown MESHSIGHT_* variables), logged once the logger exists. */
+function loadConfigOrExit(args: readonly string[]): { config: MeshsightConfig; warnings: string[] } {
+  const warnings: string[] = [];
   try {
-    return { config: loadConfig(args, process.env, sections, (message) => deprecations.push(message)), deprecations };
+    return { config: loadConfig(args, process.env, sections, (message) => warnings.push(message)), warnings };
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, EXIT_USAGE);
     throw error;
   }
 }
 
+const COMMANDS = ["start", "ingest", "simulate", "help"];
+
 async function main(args: readonly string[]): Promise<void> {
   const [command, ...rest] = args;
+  // A pipe has no width, and a terminal of unknown size reports 0.
+  const width = process.stdout.columns > 0 ? process.stdout.columns : undefined;
+  if (command === "--version" || command === "-V") return void process.stdout.write(`meshsight ${packageJson.version}\n`);
   if (command === "simulate") return simulate(rest);
   if (command === "ingest") return ingest(rest);
-  if (command === undefined || command === "help" || args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(formatHelp(sections));
+  if (command === "start" && (rest.includes("--help") || rest.includes("-h"))) return void process.stdout.write(formatStartHelp(sections, width));
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(formatHelp(width));
     if (command === undefined) process.exitCode = EXIT_USAGE;
     return;
   }
-  if (command !== "start") fail(`unknown command ${JSON.stringify(command)} (commands: start, ingest, simulate, help; see meshsight --help)`, EXIT_USAGE);
-  const { config, deprecations } = loadConfigOrExit(rest);
-  await start(config, deprecations);
+  if (command !== "start") {
+    const hint = command.startsWith("-") ? "; flags follow the command: meshsight start --help lists them" : didYouMean(command, COMMANDS);
+    fail(`unknown command ${JSON.stringify(command)}${hint} (commands: ${COMMANDS.join(", ")}; see meshsight --help)`, EXIT_USAGE);
+  }
+  const { config, warnings } = loadConfigOrExit(rest);
+  await start(config, warnings);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

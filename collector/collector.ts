@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { FastifyPluginAsync } from "fastify";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Component } from "../core/lifecycle.ts";
@@ -91,6 +92,11 @@ export interface CollectorDeps {
    * allocation pattern unless the operator chose a value there (heap-growth.ts).
    */
   execArgv?: readonly string[];
+  /**
+   * The process's Kubernetes configuration, loaded once by the composition root (null: none or unreadable);
+   * absent: the peer resolver finds it itself.
+   */
+  kubeConfig?: KubeConfig | null;
   /** Between the console's ingest summaries (collector/ingest-activity.ts); 0 or absent: none. */
   summaryIntervalMs?: number;
   clock?: () => number;
@@ -125,7 +131,14 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const clock = deps.clock ?? Date.now;
   const rules = config.endpointRulesFile === undefined ? [] : await readEndpointRulesFile(config.endpointRulesFile);
   const grouper = new EndpointGrouper({ registry, rules, maxEndpointsPerService: config.maxEndpointsPerService, clock });
-  const peers = await createPeerResolver({ kubernetes: config.kubernetes, staticMappingFile: config.staticMappingFile ?? "", logger, rejects });
+  const { kubeConfig } = deps;
+  const peers = await createPeerResolver({
+    kubernetes: config.kubernetes,
+    staticMappingFile: config.staticMappingFile ?? "",
+    logger,
+    rejects,
+    ...(kubeConfig === undefined ? {} : { loadKubeConfig: () => kubeConfig }),
+  });
   const resolver = new MeshResolver({ peers, nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects, registry });
   const aggregator = new MinuteAggregator({
     registry,

@@ -211,9 +211,21 @@ export function backingServiceComponent(options: BackingServiceOptions): Compone
   };
 }
 
-/** Adapters wrap the client's error in their own sentence; the operator line wants the innermost reason once. */
+/** Longest reason put in the operator's line; a server answering with a whole page must not flood it. */
+const MAX_REASON_CHARS = 200;
+
+/**
+ * Adapters wrap the client's error in their own sentence; the operator line wants the innermost reason
+ * once, on one line. A connection refused on every address of a name comes as an AggregateError with an
+ * empty message (its errors say why); something that is not the expected server may answer with HTML.
+ */
 function rootCauseMessage(error: unknown): string {
   let current = error;
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+  if (!(current instanceof Error)) return String(current);
+  const parts = current instanceof AggregateError && current.message === "" ? current.errors.map((inner: unknown) => rootCauseMessage(inner)) : [current.message];
+  const code = (current as { code?: unknown }).code;
+  const text = [...new Set(parts)].join("; ").replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  const reason = text !== "" ? text : typeof code === "string" ? code : `${current.name} without a message`;
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason;
 }

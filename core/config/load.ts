@@ -8,16 +8,17 @@ import { collectRawConfig, getPath, type Environment, type RawConfig } from "./s
  * Builds the one typed config object: defaults < YAML file (--config / MESHSIGHT_CONFIG) < MESHSIGHT_*
  * environment < flags. Pure apart from reading the config file: cli.ts passes process.argv and
  * process.env, tests pass their own. Throws a ConfigError naming every bad key on one line. Keys the file
- * sets under a former name are read and reported to `onDeprecated`, which the caller logs.
+ * sets under a former name, and MESHSIGHT_* variables no setting reads, are reported to `onWarning`, which the
+ * caller logs.
  */
 export function loadConfig<Sections extends ConfigSections = typeof coreSections>(
   argv: readonly string[],
   env: Environment,
   sections: Sections = coreSections as unknown as Sections,
-  onDeprecated: (message: string) => void = () => undefined,
+  onWarning: (message: string) => void = () => undefined,
 ): ConfigOf<Sections> {
   const raw = collectRawConfig(argv, env, sections);
-  for (const message of raw.deprecations) onDeprecated(message);
+  for (const message of raw.warnings) onWarning(message);
   const rootSchema = z.strictObject(Object.fromEntries(Object.entries(sections).map(([name, section]) => [name, section.schema.prefault({})])));
   const result = rootSchema.safeParse(raw.values);
   if (!result.success) throw new ConfigError(`invalid config: ${result.error.issues.map((issue) => describeIssue(issue, raw)).join("; ")}`);

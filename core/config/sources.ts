@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./config-error.ts";
+import { closestName, didYouMean } from "./did-you-mean.ts";
 import type { ConfigSections } from "./section.ts";
 
 /**
@@ -16,12 +17,16 @@ export interface RawConfig {
   values: PlainObject;
   /** Dotted key path -> "MESHSIGHT_HTTP_PORT", "--http-port" or the config file path. */
   origins: Map<string, string>;
-  /** Keys the file sets under a deprecated name (KeyBinding.formerly), one sentence each. */
-  deprecations: string[];
+  /**
+   * What is read but deserves a warning, one sentence each: keys the file sets under a deprecated name
+   * (KeyBinding.formerly), and MESHSIGHT_* variables no setting has (likely misspelled, so ignored).
+   */
+  warnings: string[];
 }
 
 export const CONFIG_FILE_ENV = "MESHSIGHT_CONFIG";
 export const CONFIG_FILE_FLAG = "config";
+const ENV_PREFIX = "MESHSIGHT_";
 
 function isPlainObject(value: unknown): value is PlainObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -119,8 +124,32 @@ function parseFlags(argv: readonly string[], sections: ConfigSections): Record<s
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
     return values;
   } catch (error) {
-    throw new ConfigError(`invalid command line: ${(error as Error).message} (see meshsight --help)`);
+    throw new ConfigError(`invalid command line: ${describeFlagError(error as Error & { code?: string }, Object.keys(options))}`);
   }
+}
+
+/** node:util's parseArgs messages explain positionals at length; an operator needs the flag and its likely spelling. */
+function describeFlagError(error: Error & { code?: string }, flags: readonly string[]): string {
+  const unknown = /^Unknown option '(-[^']*)'/.exec(error.message)?.[1];
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown !== undefined) {
+    const name = unknown.replace(/^--?/, "").split("=")[0] ?? "";
+    return `unknown flag ${unknown}${didYouMean(`--${name}`, flags.map((flag) => `--${flag}`))} (see meshsight start --help)`;
+  }
+  if (error.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return `${error.message.split(".")[0] ?? error.message}: flags take the form --name value (see meshsight start --help)`;
+  return `${error.message} (see meshsight start --help)`;
+}
+
+/** MESHSIGHT_* variables no setting reads: a typo there would otherwise be silently ignored. */
+function unknownEnvironmentWarnings(env: Environment, sections: ConfigSections): string[] {
+  const known = new Set([CONFIG_FILE_ENV, ...Object.values(sections).flatMap((section) => section.bindings.map((binding) => binding.env))]);
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
+    .sort()
+    // Compared without the prefix they all share, so only a near spelling of the rest counts as close.
+    .map((name) => {
+      const closest = closestName(name.slice(ENV_PREFIX.length), [...known].map((knownName) => knownName.slice(ENV_PREFIX.length)));
+      return `${name} is not a meshsight setting and is ignored${closest === undefined ? "" : ` (did you mean ${ENV_PREFIX}${closest}?)`}`;
+    });
 }
 
 /** Layers file < env < flags; an empty env variable counts as unset, as shells make clearing hard. */
@@ -128,14 +157,14 @@ export function collectRawConfig(argv: readonly string[], env: Environment, sect
   const flags = parseFlags(argv, sections);
   const origins = new Map<string, string>();
   let values: PlainObject = {};
-  let deprecations: string[] = [];
+  const warnings = unknownEnvironmentWarnings(env, sections);
 
   const flagFile = flags[CONFIG_FILE_FLAG];
   const envFile = env[CONFIG_FILE_ENV];
   const configFile = flagFile ?? (envFile === "" ? undefined : envFile);
   if (configFile !== undefined) {
     values = readConfigFile(configFile, flagFile !== undefined ? `--${CONFIG_FILE_FLAG}` : CONFIG_FILE_ENV);
-    deprecations = moveFormerKeys(values, sections, configFile);
+    warnings.push(...moveFormerKeys(values, sections, configFile));
     recordLeafOrigins(values, [], configFile, origins);
   }
 
@@ -159,5 +188,5 @@ export function collectRawConfig(argv: readonly string[], env: Environment, sect
       }
     }
   }
-  return { values, origins, deprecations };
+  return { values, origins, warnings };
 }

@@ -64,7 +64,7 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
  * `script` opens one and copies what the CLI writes there to its own stdout (both streams, CRLF line ends).
  */
 export function runCliOnTerminal(args: readonly string[], env: Record<string, string> = {}): CliRun {
-  const command = [process.execPath, "--import", "tsx", "cli.ts", ...args].map(shellQuote).join(" ");
+  const command = [process.execPath, ...ENTRY_ARGUMENTS.sources, ...args].map(shellQuote).join(" ");
   const child = spawn("script", ["--quiet", "--flush", "--return", "--command", `exec ${command}`, "/dev/null"], {
     cwd: REPO_ROOT,
     env: cleanEnvironment(env),

@@ -136,6 +136,16 @@ void describe("backingServiceComponent", () => {
     assert.ok(closed);
   });
 
+  void it("gives a real reason when the client's error has none of its own: every address refused, an HTML answer, only a code", async () => {
+    const failing = (error: Error) =>
+      backingServiceComponent({ name: "storage", target: "ClickHouse at http://localhost:1/", connect: () => Promise.reject(error), isReachable: async () => false, close: async () => undefined, connectTimeoutMs: 1_000 });
+    const everyAddress = new AggregateError([new Error("connect ECONNREFUSED ::1:1"), new Error("connect ECONNREFUSED 127.0.0.1:1")], "");
+    await assert.rejects(failing(new Error("", { cause: everyAddress })).start(), { message: "cannot reach ClickHouse at http://localhost:1/: connect ECONNREFUSED ::1:1; connect ECONNREFUSED 127.0.0.1:1" });
+    const page = new Error("<!DOCTYPE HTML>\n<html>\n  <body>\n    <h1>Error response</h1>\n    <p>Error code: 501</p>\n  </body>\n</html>\n");
+    await assert.rejects(failing(page).start(), { message: "cannot reach ClickHouse at http://localhost:1/: Error response Error code: 501" });
+    await assert.rejects(failing(Object.assign(new Error(""), { code: "ECONNRESET" })).start(), { message: "cannot reach ClickHouse at http://localhost:1/: ECONNRESET" });
+  });
+
   void it("fails when the server never answers the connect or the ping", async () => {
     const silent = backingServiceComponent({
       name: "queue",

@@ -13,6 +13,7 @@ import type { AccessLogIngest } from "../../ingest.ts";
 import { DecoderMemo } from "./decoder-memo.ts";
 import { AlsStream, REJECT_SOURCE } from "./als-stream.ts";
 import { ALS_V2_METHOD_PATH, ALS_V3_METHOD_PATH, alsServiceDefinition, type EmptyResponse } from "./service-definition.ts";
+import { listenFailureReason } from "../../../core/net/listen-failure.ts";
 
 export interface AlsReceiverOptions {
   host: string;
@@ -73,7 +74,7 @@ export class AlsReceiver {
     const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
-        if (error) reject(new Error(`ALS receiver cannot listen on ${address}: ${error.message}`));
+        if (error) reject(new Error(`ALS receiver cannot listen on ${address}: ${listenFailureReason(error)}`, { cause: error }));
         // The collector logs the one "listening" line, with the bound port.
         else resolve(boundPort);
       });

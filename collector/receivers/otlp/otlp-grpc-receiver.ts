@@ -12,6 +12,7 @@ import type { SpanIngestPort } from "../../ingest.ts";
 import { OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, encodeRpcStatus, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
 import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
+import { listenFailureReason } from "../../../core/net/listen-failure.ts";
 
 export interface OtlpGrpcReceiverOptions {
   host: string;
@@ -62,7 +63,7 @@ export class OtlpGrpcReceiver {
     const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
-        if (error) reject(new Error(`OTLP gRPC receiver cannot listen on ${address}: ${error.message}`));
+        if (error) reject(new Error(`OTLP gRPC receiver cannot listen on ${address}: ${listenFailureReason(error)}`, { cause: error }));
         else resolve(boundPort);
       });
     });

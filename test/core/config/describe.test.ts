@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { describeSettings, formatHelp } from "../../../core/config/describe.ts";
+import { describeSettings, formatStartHelp } from "../../../core/config/describe.ts";
 
 const docs = readFileSync(new URL("../../../docs/configuration.md", import.meta.url), "utf8");
 
@@ -19,12 +19,13 @@ void describe("config documentation", () => {
     assert.equal(new Set(settings.map((setting) => setting.flag)).size, settings.length);
   });
 
-  void it("prints every flag, env name and default in --help", () => {
-    const help = formatHelp();
+  void it("prints every flag, env name and default in start --help, wrapped to the width asked", () => {
+    const help = formatStartHelp(undefined, 60);
+    assert.deepEqual(help.split("\n").filter((line) => line.length > 60 && !line.startsWith("  --")), []);
     for (const setting of describeSettings()) {
       assert.ok(help.includes(setting.flag) && help.includes(setting.env), `${setting.path} missing from help`);
     }
-    assert.match(help, /--http-port <value>\s+MESHSIGHT_HTTP_PORT .*\[default: 8080\]/);
+    assert.match(help, /^http:\n {2}--http-port <value> {2}MESHSIGHT_HTTP_PORT {2}\[default: 8080\]$/m);
     assert.match(help, /MESHSIGHT_CONFIG/);
   });
 });

@@ -124,8 +124,15 @@ void describe("loadConfig validation", () => {
   });
 
   void it("rejects unknown flags and stray arguments", () => {
-    assert.match(configErrorOf(() => loadConfig(["--htp-port", "1"], {})), /^invalid command line: .*--htp-port/);
+    assert.equal(configErrorOf(() => loadConfig(["--htp-port", "1"], {})), "invalid command line: unknown flag --htp-port (did you mean --http-port?) (see meshsight start --help)");
+    assert.equal(configErrorOf(() => loadConfig(["--zzz=1"], {})), "invalid command line: unknown flag --zzz (see meshsight start --help)");
     assert.match(configErrorOf(() => loadConfig(["extra"], {})), /^invalid command line: .*extra/);
+  });
+
+  void it("warns of MESHSIGHT_ variables no setting reads, with the likely spelling", () => {
+    const warnings: string[] = [];
+    loadConfig([], { MESHSIGHT_HTTP_PROT: "9", MESHSIGHT_HTTP_PORT: "9", MESHSIGHT_ZZZ: "1", HOME: "/root" }, undefined, (message) => warnings.push(message));
+    assert.deepEqual(warnings, ["MESHSIGHT_HTTP_PROT is not a meshsight setting and is ignored (did you mean MESHSIGHT_HTTP_PORT?)", "MESHSIGHT_ZZZ is not a meshsight setting and is ignored"]);
   });
 
   void it("explains a missing or malformed config file", () => {

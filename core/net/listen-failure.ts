@@ -1,0 +1,17 @@
+/** Socket errors a listener meets at start, as an operator reads them. */
+const LISTEN_FAILURES: readonly [code: string, reason: string][] = [
+  ["EADDRINUSE", "address already in use"],
+  ["EACCES", "permission denied (ports below 1024 need privileges)"],
+  ["EADDRNOTAVAIL", "no such address on this machine"],
+];
+
+/**
+ * Why a listener could not bind, in a few words. gRPC wraps the socket error as "No address added out of
+ * total 1 resolved errors: [listen EADDRINUSE: ...]", which says less than the code inside it.
+ */
+export function listenFailureReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  for (const [failureCode, reason] of LISTEN_FAILURES) if (code === failureCode || text.includes(failureCode)) return reason;
+  return text;
+}
