@@ -156,6 +156,8 @@ export interface IngestCommandDeps {
 
 /** At most this often the progress line is redrawn: faster is unreadable and costs CPU. */
 const PROGRESS_INTERVAL_MS = 250;
+/** Files are read 1 MiB at a time, as the benchmarks' tailer path reads them (Node's default is 64 KiB). */
+const FILE_CHUNK_BYTES = 1024 * 1024;
 /** The final flush writes every open minute; unlike a pod's shutdown, nobody is waiting to kill us. */
 const STOP_TIMEOUT_MS = 120_000;
 /** The flusher's reject source: rows it counts there never reached storage. */
@@ -228,7 +230,7 @@ async function ingestInputs(deps: IngestCommandDeps, collector: Collector, progr
     if (deps.signal?.aborted === true) break;
     const input = collector.eventTimeInput();
     const earlier = totals;
-    const fileTotals = await ingestStream(interruptible(name === "-" ? deps.input : createReadStream(name), deps.signal), {
+    const fileTotals = await ingestStream(name === "-" ? interruptible(deps.input, deps.signal) : createReadStream(name, { highWaterMark: FILE_CHUNK_BYTES }), {
       format: deps.options.format,
       proxy: identityFromStatic(staticIdentityFrom(deps.options.identity)),
       ingest: input.ingest,
@@ -246,8 +248,9 @@ async function ingestInputs(deps: IngestCommandDeps, collector: Collector, progr
 }
 
 /**
- * The input as a stream that ends when `signal` fires: ingestStream looks at the signal only between chunks,
+ * Stdin as a stream that ends when `signal` fires: ingestStream looks at the signal only between chunks,
  * and a Ctrl-C while stdin is idle (a slow pipe, a terminal) must still end the run with what was taken.
+ * A file never idles, so it is read directly (the extra pipe cost ~10 % of the run's CPU).
  */
 function interruptible(input: Readable, signal: AbortSignal | undefined): Readable {
   if (signal === undefined) return input;
