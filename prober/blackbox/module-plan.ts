@@ -122,17 +122,25 @@ function planTcp(options: OptionReader, target: string): ModulePlan {
   return { kind: "tcp", spec, target };
 }
 
-/** query_response steps as the tcp kind's `steps` (prober/kinds/tcp-dialogue.ts runs them as prober/tcp.go does). */
+/** query_response steps as the tcp kind's `steps` (prober/kinds/tcp-dialogue.ts runs them as prober/query_response.go does). */
 function tcpDialogue(steps: unknown): { steps: Array<Record<string, unknown>> } | { unsupported: string } {
   if (!Array.isArray(steps)) return { unsupported: "query_response: expected a list of steps" };
   const result: Array<Record<string, unknown>> = [];
   for (const step of steps) {
     if (!isRecord(step)) return { unsupported: "query_response: expected a list of steps" };
-    const other = Object.keys(step).filter((key) => key !== "send" && key !== "expect" && key !== "starttls");
+    const other = Object.keys(step).filter((key) => !["send", "expect", "expect_bytes", "starttls"].includes(key));
     if (other.length > 0) return { unsupported: `query_response step option(s) ${other.join(", ")} not supported by meshsight` };
     if (step.expect !== undefined && typeof step.expect !== "string") return { unsupported: "query_response expect: expected a regular expression" };
-    if (step.send !== undefined && typeof step.send !== "string") return { unsupported: "query_response send: only text is supported by meshsight" };
-    result.push({ ...(step.expect === undefined ? {} : { expect: step.expect }), ...(step.send === undefined ? {} : { send: step.send }), ...(step.starttls === true ? { starttls: true } : {}) });
+    if (step.expect_bytes !== undefined && typeof step.expect_bytes !== "string") return { unsupported: "query_response expect_bytes: expected a string" };
+    // !!binary (blackbox.yml's postgresql module) arrives as bytes; they go to the kind in hex.
+    const send = step.send instanceof Uint8Array ? { sendHex: Buffer.from(step.send).toString("hex") } : typeof step.send === "string" ? { send: step.send } : {};
+    if (step.send !== undefined && Object.keys(send).length === 0) return { unsupported: "query_response send: expected text or !!binary bytes" };
+    result.push({
+      ...(step.expect === undefined ? {} : { expect: step.expect }),
+      ...(step.expect_bytes === undefined ? {} : { expectBytes: step.expect_bytes }),
+      ...send,
+      ...(step.starttls === true ? { starttls: true } : {}),
+    });
   }
   return { steps: result };
 }

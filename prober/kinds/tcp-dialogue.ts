@@ -5,15 +5,20 @@ import type { TlsClientOptions } from "./tls-client.ts";
 
 /**
  * One step of a tcp case's `steps`, run in order as blackbox_exporter runs a module's query_response
- * (https://github.com/prometheus/blackbox_exporter/blob/master/prober/tcp.go): `expect` reads lines
- * until one matches, `send` writes its text and a newline (`${1}` takes the last expect's group),
- * `starttls` upgrades the connection to TLS.
+ * (https://github.com/prometheus/blackbox_exporter/blob/master/prober/query_response.go): `expect` reads
+ * lines until one matches, `expectBytes` reads that many bytes and compares them, `send` writes its text
+ * or bytes and a newline (`${1}` in text takes a group of the same step's expect), `starttls` upgrades
+ * the connection to TLS.
  */
 export interface DialogueStep {
   expect: RegExp | undefined;
-  send: string | undefined;
+  expectBytes: Buffer | undefined;
+  send: string | Buffer | undefined;
   starttls: boolean;
 }
+
+/** Which check ended a dialogue, for blackbox's probe_failed_due_to_regex and probe_failed_due_to_bytes. */
+export type DialogueFailure = "regex" | "bytes" | "other";
 
 export interface DialogueTls {
   rejectUnauthorized: boolean;
@@ -21,28 +26,42 @@ export interface DialogueTls {
   client: TlsClientOptions;
 }
 
+export interface DialogueResult {
+  socket: Socket;
+  /** "" when every step held. */
+  problem: string;
+  failure: DialogueFailure | undefined;
+}
+
 /** Runs the steps; resolves with the socket in use at the end (TLS after a starttls) and "" or the problem. */
-export async function runDialogue(socket: Socket, steps: readonly DialogueStep[], tls: DialogueTls, maxBytes: number, context: ProbeContext): Promise<{ socket: Socket; problem: string }> {
+export async function runDialogue(socket: Socket, steps: readonly DialogueStep[], tls: DialogueTls, maxBytes: number, context: ProbeContext): Promise<DialogueResult> {
   let current = socket;
   let reader = new LineReader(current, maxBytes, context.signal);
-  let groups: string[] = [];
+  const stopped = (problem: string, failure: DialogueFailure): DialogueResult => ({ socket: current, problem, failure });
   try {
     for (const [index, step] of steps.entries()) {
+      let send = step.send;
       if (step.expect) {
         const found = await reader.lineMatching(step.expect);
-        if (typeof found === "string") return { socket: current, problem: `step ${index + 1}: no line matched /${step.expect.source}/ before ${found}` };
-        groups = found;
+        if (typeof found === "string") return stopped(`step ${index + 1}: no line matched /${step.expect.source}/ before ${found}`, "regex");
+        if (typeof send === "string") send = expand(send, found);
       }
-      if (step.send !== undefined) current.write(`${expand(step.send, groups)}\n`);
+      if (step.expectBytes) {
+        const read = await reader.bytes(step.expectBytes.length);
+        if (typeof read === "string") return stopped(`step ${index + 1}: expected ${step.expectBytes.length} bytes, ${read}`, "other");
+        if (!read.equals(step.expectBytes)) return stopped(`step ${index + 1}: expected the bytes ${step.expectBytes.toString("hex")}, got ${read.toString("hex")}`, "bytes");
+      }
+      // Blackbox writes every send with a newline after it, bytes too (fmt.Fprintf(conn, "%s\n", send)).
+      if (send !== undefined) current.write(Buffer.concat([Buffer.from(send), Buffer.from("\n")]));
       if (step.starttls) {
         reader.detach();
         current = await upgrade(current, tls);
         reader = new LineReader(current, maxBytes, context.signal);
       }
     }
-    return { socket: current, problem: "" };
+    return { socket: current, problem: "", failure: undefined };
   } catch (error) {
-    return { socket: current, problem: error instanceof Error ? error.message : String(error) };
+    return stopped(error instanceof Error ? error.message : String(error), "other");
   } finally {
     reader.detach();
   }
@@ -63,11 +82,11 @@ function upgrade(socket: Socket, tls: DialogueTls): Promise<TLSSocket> {
 
 /** Splits what the server sends into lines, holding at most `maxBytes` of text not yet read as lines. */
 class LineReader {
-  private pending = "";
+  private pending = Buffer.alloc(0);
   private ended: string | undefined;
   private wake: (() => void) | undefined;
   private readonly onData = (chunk: Buffer) => {
-    this.pending += chunk.toString("utf8");
+    this.pending = Buffer.concat([this.pending, chunk]);
     if (this.pending.length > this.maxBytes) this.stop(`${this.maxBytes} bytes without a matching line (maxReplyBytes)`);
     this.wake?.();
   };
@@ -94,20 +113,35 @@ class LineReader {
    */
   async lineMatching(pattern: RegExp): Promise<string[] | string> {
     for (;;) {
-      const newline = this.pending.indexOf("\n");
-      const isLastLine = newline < 0 && this.ended !== undefined && this.pending !== "";
+      const newline = this.pending.indexOf(0x0a);
+      const isLastLine = newline < 0 && this.ended !== undefined && this.pending.length > 0;
       if (newline >= 0 || isLastLine) {
         const end = isLastLine ? this.pending.length : newline;
-        const line = this.pending.slice(0, end).replace(/\r$/, "");
-        this.pending = this.pending.slice(end + 1);
+        const line = this.pending.subarray(0, end).toString("utf8").replace(/\r$/, "");
+        this.pending = this.pending.subarray(end + 1);
         const match = pattern.exec(line);
         if (match) return match.map((group) => group ?? "");
         continue;
       }
       if (this.ended !== undefined) return this.ended;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
+      await this.more();
     }
+  }
+
+  /** The next `count` bytes, or why fewer came. */
+  async bytes(count: number): Promise<Buffer | string> {
+    while (this.pending.length < count) {
+      if (this.ended !== undefined) return `got ${this.pending.length} before ${this.ended}`;
+      await this.more();
+    }
+    const read = this.pending.subarray(0, count);
+    this.pending = this.pending.subarray(count);
+    return read;
+  }
+
+  private async more(): Promise<void> {
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
   }
 
   detach(): void {

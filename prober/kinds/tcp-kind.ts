@@ -33,7 +33,18 @@ const schema = z.strictObject({
   serverName: z.string({ error: "expected a host name for TLS SNI" }).optional(),
   maxReplyBytes: z.int({ error: "expected an integer 1..1048576" }).min(1).max(1024 * 1024).optional(),
   steps: z
-    .array(z.strictObject({ expect: z.string({ error: "expected a regular expression" }).optional(), send: z.string({ error: "expected the text to send" }).optional(), starttls: z.boolean({ error: "expected true or false" }).optional() }), { error: "expected a list of { expect, send, starttls } steps" })
+    .array(
+      z
+        .strictObject({
+          expect: z.string({ error: "expected a regular expression" }).optional(),
+          expectBytes: z.string({ error: "expected the bytes to read, as text" }).min(1).max(4096).optional(),
+          send: z.string({ error: "expected the text to send" }).optional(),
+          sendHex: z.string({ error: "expected the bytes to send in hex" }).regex(/^(?:[0-9a-fA-F]{2})+$/, { error: 'expected the bytes to send in hex, e.g. "0000000804d2162f"' }).max(8192).optional(),
+          starttls: z.boolean({ error: "expected true or false" }).optional(),
+        })
+        .refine((step) => step.send === undefined || step.sendHex === undefined, { error: "send and sendHex are exclusive" }),
+      { error: "expected a list of { expect, expectBytes, send, sendHex, starttls } steps" },
+    )
     .max(50)
     .optional(),
 });
@@ -50,7 +61,13 @@ export const tcpKind: ProbeKind<TcpSpec> = {
       tlsVerify: spec.tlsVerify ?? true,
       serverName: spec.serverName,
       maxReplyBytes: spec.maxReplyBytes ?? 64 * 1024,
-      steps: (spec.steps ?? []).map((step, index) => ({ expect: step.expect === undefined ? undefined : compileRegex(step.expect, `steps.${index}.expect`), send: step.send, starttls: step.starttls ?? false })),
+      steps: (spec.steps ?? []).map((step, index) => ({
+        expect: step.expect === undefined ? undefined : compileRegex(step.expect, `steps.${index}.expect`),
+        // Blackbox compares expect_bytes as the bytes of the string written ([]byte(qr.ExpectBytes)).
+        expectBytes: step.expectBytes === undefined ? undefined : Buffer.from(step.expectBytes, "utf8"),
+        send: step.sendHex === undefined ? step.send : Buffer.from(step.sendHex, "hex"),
+        starttls: step.starttls ?? false,
+      })),
       tlsClient: parseTlsClient(spec),
     };
   },
@@ -94,6 +111,8 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
       socket = dialogue.socket;
       if (dialogue.problem === "" && spec.steps.some((step) => step.starttls)) recordTls(socket);
       const phases = phasesSoFar(connectPhases);
+      metrics.failed_due_to_regex = dialogue.failure === "regex" ? 1 : 0;
+      metrics.failed_due_to_bytes = dialogue.failure === "bytes" ? 1 : 0;
       return dialogue.problem === "" ? succeeded(phases, metrics) : failed(dialogue.problem, phases, metrics);
     }
     if (spec.send !== undefined) socket.write(spec.send);

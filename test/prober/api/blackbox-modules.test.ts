@@ -69,6 +69,17 @@ const TLS_MODULES = [
   httpModule("http_client_cert", { tls_config: { ca_file: "ca.pem", cert_file: "client.crt", key_file: "client.key" } }),
   jsonModule("grpc")("grpc_ca_file", { tls: true, tls_config: { ca_file: "ca.pem" } }),
 ].join("");
+/** blackbox.yml's postgresql module with the self-signed test certificate accepted; !!binary needs YAML, not JSON. */
+const POSTGRES_MODULE = `  postgresql_insecure:
+    prober: tcp
+    tcp:
+      query_response:
+      - send: !!binary AAAACATSFi8=
+      - expect_bytes: S
+      - starttls: true
+      tls_config:
+        insecure_skip_verify: true
+`;
 const HTTP_MODULES = [
   httpModule("http_body_forbidden", { fail_if_body_matches_regexp: ["error", "fi.e"] }),
   httpModule("http_body_forbidden_absent", { fail_if_body_matches_regexp: ["error"] }),
@@ -156,6 +167,9 @@ describe("GET /probe with blackbox modules", () => {
   let tls12Target = "";
   let grpcTls = "";
   let filesDir = "";
+  let postgresTarget = "";
+  let postgresWithoutTls = "";
+  const postgresHeard: string[] = [];
   let certificate: TestCertificate;
   let dnsServer: TestDnsServer;
   let grpc = "";
@@ -229,6 +243,29 @@ describe("GET /probe with blackbox modules", () => {
       socket.end("+OK\r\n");
     }));
     tls12Target = tls12Server.target;
+    // PostgreSQL's SSLRequest as blackbox.yml's postgresql module sends it: eight bytes (and blackbox's newline),
+    // answered "S" and followed by a TLS handshake, or "N" from a server without TLS.
+    const postgres = (reply: "S" | "N") => listenTcp(createTcpServer((socket) => {
+      socket.on("error", () => undefined);
+      let received = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length < 9) return;
+        socket.removeListener("data", onData);
+        postgresHeard.push(received.toString("hex"));
+        socket.write(reply, () => {
+          if (reply === "N") return socket.end();
+          const secure = new TLSSocket(socket, { isServer: true, key: certificate.keyPem, cert: certificate.certPem });
+          secure.on("error", () => undefined);
+        });
+      };
+      socket.on("data", onData);
+    }));
+    const postgresTls = await postgres("S");
+    const postgresPlain = await postgres("N");
+    postgresTarget = postgresTls.target;
+    postgresWithoutTls = postgresPlain.target;
+    closers.push(postgresTls.close, postgresPlain.close);
     const tlsHealth = await startHealthServer(new Map([["", "SERVING"]]), ServerCredentials.createSsl(null, [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }]));
     grpcTls = tlsHealth.target;
     closers.push(mtlsServer.close, tls12Server.close, async () => tlsHealth.close(), () => new Promise<void>((resolve) => {
@@ -269,7 +306,7 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}${POSTGRES_MODULE}`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file, filesDir: join(filesDir, "probe-files") }, undefined, logger);
     await harness.start();
@@ -440,6 +477,21 @@ describe("GET /probe with blackbox modules", () => {
       ["http_fail_if_not_ssl", httpsOrigin, 1, 0],
     ];
     assert.deepEqual(await probeTable(expectations, ["probe_success", "probe_failed_due_to_regex"]), expectations);
+  });
+
+  it("runs blackbox.yml's postgresql dialogue: !!binary send, expect_bytes, then STARTTLS", async () => {
+    const insecure = await probe("postgresql_insecure", postgresTarget);
+    assert.equal(sampleValue(insecure.samples, "probe_success"), 1, insecure.body);
+    assert.equal(sampleValue(insecure.samples, "probe_tls_version_info", { version: "TLS 1.3" }), 1);
+    assert.deepEqual(postgresHeard, ["0000000804d2162f0a"], "the SSLRequest bytes, and the newline blackbox writes after every send");
+    const verified = await probe("postgresql", postgresTarget);
+    assert.equal(verified.status, 200);
+    assert.equal(sampleValue(verified.samples, "probe_success"), 0, "the standard module verifies the certificate, self-signed here");
+    assert.equal(postgresHeard.length, 2, "the standard module ran its dialogue");
+    const refused = await probe("postgresql_insecure", postgresWithoutTls);
+    assert.deepEqual([sampleValue(refused.samples, "probe_success"), sampleValue(refused.samples, "probe_failed_due_to_bytes"), sampleValue(refused.samples, "probe_failed_due_to_regex")], [0, 1, 0]);
+    const noBanner = await probe("ssh_banner", notSsh);
+    assert.deepEqual([sampleValue(noBanner.samples, "probe_failed_due_to_regex"), sampleValue(noBanner.samples, "probe_failed_due_to_bytes")], [1, 0]);
   });
 
   it("uses tls_config's ca_file, cert_file and key_file from prober.filesDir, and its min_version and max_version", async () => {
