@@ -33,11 +33,17 @@ export interface EvidenceSubject {
 
 /** Each change cited by the verdict, linking the service's instances over the time it covers. */
 export function changeEvidence(service: string, changes: readonly RecentChange[], toMs: number): RcaEvidence[] {
-  return changes.map((change) => ({
-    kind: "change",
-    summary: `${change.instance}${change.version === "" ? "" : ` (${change.version})`} ${change.kind === "instance-appeared" ? "first served traffic" : "stopped serving traffic"} at ${new Date(change.atMs).toISOString()}`,
-    ref: `/api/v1/services/${encodeURIComponent(service)}/instances?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}`,
-  }));
+  return changes.map((change) => {
+    const at = new Date(change.atMs).toISOString();
+    if (change.kind === "probe-failing") {
+      return { kind: "change", summary: `probe ${change.probe} started failing at ${at}`, ref: `/api/v1/probes/${encodeURIComponent(change.probe)}/results?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}` };
+    }
+    return {
+      kind: "change",
+      summary: `${change.instance}${change.version === "" ? "" : ` (${change.version})`} ${change.kind === "instance-appeared" ? "first served traffic" : "stopped serving traffic"} at ${at}`,
+      ref: `/api/v1/services/${encodeURIComponent(service)}/instances?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}`,
+    };
+  });
 }
 
 export function metricEvidence(subject: EvidenceSubject, window: TimeWindow): RcaEvidence[] {

@@ -14,6 +14,8 @@ export interface ProbeSignal {
   failures: number;
   /** Newest first. */
   failedRuns: ProbeResult[];
+  /** Per probe case that passed in the window and fails now: when its failing began (its first failed run since the last success). */
+  failingSince: Map<string, number>;
 }
 
 export async function readProbeSignals(
@@ -26,10 +28,14 @@ export async function readProbeSignals(
   const results = await budget.run("probe results", [], () => reader.queryProbeResults({ fromMs: window.fromMs, toMs: window.toMs, limit: limits.maxProbeResults }));
   const wanted = new Set(services);
   const signals = new Map<string, ProbeSignal>();
+  const runsByCase = new Map<string, { service: string; runs: ProbeResult[] }>();
   for (const result of results) {
     const service = serviceOf(result, wanted);
     if (service === undefined) continue;
-    const signal = signals.get(service) ?? { runs: 0, failures: 0, failedRuns: [] };
+    const probeCase = runsByCase.get(result.probe) ?? { service, runs: [] };
+    probeCase.runs.push(result);
+    runsByCase.set(result.probe, probeCase);
+    const signal = signals.get(service) ?? { runs: 0, failures: 0, failedRuns: [], failingSince: new Map<string, number>() };
     signal.runs++;
     if (result.status !== "success") {
       signal.failures++;
@@ -37,7 +43,19 @@ export async function readProbeSignals(
     }
     signals.set(service, signal);
   }
+  for (const [probe, { service, runs }] of runsByCase) {
+    const onsetMs = failureOnset(runs);
+    if (onsetMs !== undefined) signals.get(service)?.failingSince.set(probe, onsetMs);
+  }
   return signals;
+}
+
+/** The first failed run after the last success, when the newest run failed and a success came before it. */
+function failureOnset(runs: readonly ProbeResult[]): number | undefined {
+  const ordered = [...runs].sort((a, b) => a.startedMs - b.startedMs);
+  const lastSuccess = ordered.findLastIndex((run) => run.status === "success");
+  if (lastSuccess < 0 || lastSuccess === ordered.length - 1) return undefined;
+  return ordered[lastSuccess + 1]?.startedMs;
 }
 
 function serviceOf(result: ProbeResult, wanted: ReadonlySet<string>): string | undefined {

@@ -1,16 +1,20 @@
 /**
  * What changed in the verdict's service shortly before its symptoms began, as meshsight saw it in the traffic
  * its instances served: an instance (a pod, with the version the collector learned from its proxy) that first
- * served traffic, or stopped serving, within CHANGE_LOOKBACK_MS before the symptom's start. A user reads
- * "began 3 min after reviews v2 (reviews-v2-7b8f6d9c5-qz2lp.default) first served traffic". Two storage queries.
+ * served traffic, or stopped serving, within CHANGE_LOOKBACK_MS before the symptom's start, and a probe case of
+ * the service that started failing before it. A user reads "began 3 min after reviews v2
+ * (reviews-v2-7b8f6d9c5-qz2lp.default) first served traffic". Two storage queries.
  */
 import type { MetricAggregate } from "../../core/model/metrics.ts";
 import type { StorageReader } from "../../core/storage/port.ts";
 import type { QueryBudget } from "./query-budget.ts";
 
 export interface RecentChange {
-  kind: "instance-appeared" | "instance-stopped";
+  kind: "instance-appeared" | "instance-stopped" | "probe-failing";
+  /** The instance that appeared or stopped ("" for a probe). */
   instance: string;
+  /** The probe case that started failing ("" for an instance). */
+  probe: string;
   /** The instance's version label ("" when unknown). */
   version: string;
   atMs: number;
@@ -36,16 +40,28 @@ export async function findRecentChanges(reader: StorageReader, budget: QueryBudg
   return moves
     .sort((a, b) => b.atMs - a.atMs || a.instance.localeCompare(b.instance))
     .slice(0, maxChanges)
-    .map((move) => {
+    .map((move): RecentChange => {
       const version = versions.get(move.instance) ?? "";
       const who = version === "" ? move.instance : `${shortName} ${version} (${move.instance})`;
       const what = move.kind === "instance-appeared" ? "first served traffic" : "stopped serving traffic";
-      return { ...move, version, summary: `began ${formatDuration(symptomStartMs - move.atMs)} after ${who} ${what}` };
+      return { ...move, probe: "", version, summary: `began ${formatDuration(symptomStartMs - move.atMs)} after ${who} ${what}` };
     });
 }
 
+/** The service's probe cases that passed and then started failing shortly before the symptoms began (probe-signals.ts). */
+export function probeChanges(failingSince: ReadonlyMap<string, number>, symptomStartMs: number): RecentChange[] {
+  return [...failingSince]
+    .filter(([, atMs]) => atMs <= symptomStartMs && symptomStartMs - atMs <= CHANGE_LOOKBACK_MS)
+    .map(([probe, atMs]) => ({ kind: "probe-failing" as const, instance: "", probe, version: "", atMs, summary: `began ${formatDuration(symptomStartMs - atMs)} after probe ${probe} started failing` }));
+}
+
+/** Newest first, at most `max`. */
+export function newestChanges(changes: readonly RecentChange[], max: number): RecentChange[] {
+  return [...changes].sort((a, b) => b.atMs - a.atMs || a.summary.localeCompare(b.summary)).slice(0, max);
+}
+
 /** Instances whose first or last served minute falls in the lookback before the symptom's start. */
-function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: number, symptomStartMs: number): Omit<RecentChange, "version" | "summary">[] {
+function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: number, symptomStartMs: number): Omit<RecentChange, "probe" | "version" | "summary">[] {
   const served = new Map<string, { first: number; last: number }>();
   for (const row of rows) {
     if (row.calls <= 0) continue;
@@ -54,7 +70,7 @@ function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: 
     else served.set(row.name, { first: Math.min(span.first, row.timeMs), last: Math.max(span.last, row.timeMs) });
   }
   const isShortlyBefore = (atMs: number): boolean => atMs <= symptomStartMs && symptomStartMs - atMs <= CHANGE_LOOKBACK_MS;
-  const moves: Omit<RecentChange, "version" | "summary">[] = [];
+  const moves: Omit<RecentChange, "probe" | "version" | "summary">[] = [];
   for (const [instance, { first, last }] of served) {
     if (first > fromMs && isShortlyBefore(first)) moves.push({ kind: "instance-appeared", instance, atMs: first });
     // Silent for the last two whole minutes at least: the newest minute may still be on its way to storage.

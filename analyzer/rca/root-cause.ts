@@ -17,7 +17,7 @@ import { NO_CALLS, readMeshSnapshot, type MeshSnapshot } from "./mesh-snapshot.t
 import { readProbeSignals, type ProbeSignal } from "./probe-signals.ts";
 import { QueryBudget } from "./query-budget.ts";
 import { rankCandidates, type Candidate } from "./rank-candidates.ts";
-import { findRecentChanges, type RecentChange } from "./recent-changes.ts";
+import { findRecentChanges, newestChanges, probeChanges, type RecentChange } from "./recent-changes.ts";
 import { pathTo, walkDependencies, type WalkedService } from "./topology-walk.ts";
 
 export interface RootCauseRequest {
@@ -122,11 +122,12 @@ async function analyze(reader: StorageReader, budget: QueryBudget, limits: RcaLi
     probes: probes.get(top.service),
     callers: [...(snapshot.callers.get(top.service) ?? [])].sort(),
   };
-  const [samples, traces, changes] = await Promise.all([
+  const [samples, traces, instanceChanges] = await Promise.all([
     sampleEvidence(reader, budget, subject, snapshot.current, limits.maxEvidencePerKind),
     traceEvidence(reader, budget, top.service, snapshot.current, limits.maxEvidencePerKind),
     request.symptomStartMs === undefined ? [] : findRecentChanges(reader, budget, top.service, request.symptomStartMs, request.nowMs, limits.maxEvidencePerKind),
   ]);
+  const changes = request.symptomStartMs === undefined ? [] : newestChanges([...instanceChanges, ...probeChanges(subject.probes?.failingSince ?? new Map(), request.symptomStartMs)], limits.maxEvidencePerKind);
   const path = pathTo(top.service, walked);
   return {
     service: top.service,
