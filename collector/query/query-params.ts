@@ -1,3 +1,4 @@
+import { RESOLUTION_MS } from "../../core/model/metrics.ts";
 import { createError } from "../../core/http/errors.ts";
 import type { DetectPoint } from "../../core/model/dimensions.ts";
 import { PERCENTILE_METRICS, type DerivedMetric, type MetricScope, type Resolution } from "../../core/model/metrics.ts";
@@ -25,7 +26,7 @@ export function timeRange(query: QueryString, nowMs: number): TimeRange {
   if (from === null) throw invalid("from", "expected epoch milliseconds or an RFC 3339 time");
   if (from >= to) throw invalid("from", "must be before to");
   if (to - from > MAX_RANGE_MS) throw invalid("from", "range is longer than 400 days");
-  return alignToMinutes(from, to);
+  return { ...alignToMinutes(from, to), currentMinuteMs: Math.floor(to / RESOLUTION_MS.minute) * RESOLUTION_MS.minute - RESOLUTION_MS.minute };
 }
 
 export function oneOf<T extends string>(query: QueryString, name: string, allowed: readonly T[]): T | undefined {

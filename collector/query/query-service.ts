@@ -13,14 +13,17 @@ import { countedRelationRows } from "../../core/model/relation-sides.ts";
 import type { SampledRecord } from "../../core/model/sample.ts";
 import type { MetricsQuery, SampleQuery, StorageReader } from "../../core/storage/port.ts";
 import { serviceFigures, type MeasuredBy } from "./service-figures.ts";
-import { defaultResolution, rangeMinutes, type TimeRange } from "./time-range.ts";
+import { currentMinute, defaultResolution, rangeMinutes, type TimeRange } from "./time-range.ts";
 
 /** The API's read model (docs/architecture.md "API contract"): storage aggregates turned into what users read. */
 
 export interface ServiceSummary {
   name: string;
   layer: Layer;
+  /** Calls per minute averaged over the range. */
   cpm: number;
+  /** Calls in the last complete minute of the range: the current rate. */
+  cpmNow: number;
   sla: number;
   p95: number;
   apdex: number;
@@ -59,7 +62,11 @@ export interface TopologyEdge {
   detectPoints: string[];
   components: string[];
   cpm: number;
+  /** Calls in the last complete minute of the range, as the counted side saw them. */
+  cpmNow: number;
   sla: number;
+  /** The lower SLA of the two sides' views (client and server), so a fault only one side sees still shows. */
+  worstSla: number;
   p95: number;
 }
 
@@ -87,18 +94,23 @@ export class QueryService {
   constructor(private readonly reader: StorageReader) {}
 
   async services(range: TimeRange): Promise<ServiceSummary[]> {
-    const [rows, callerRows, entities] = await Promise.all([
+    const current = currentMinute(range);
+    const [rows, callerRows, entities, currentRows, currentCallerRows] = await Promise.all([
       this.aggregates("service", range, {}),
       this.callerSide(range),
       this.entities("service", range),
+      this.aggregates("service", current, {}),
+      this.callerSide(current),
     ]);
     const minutes = rangeMinutes(range);
     const layers = new Map(entities.map((entity) => [entity.service, entity.layer]));
+    const currentFigures = serviceFigures(currentRows, currentCallerRows);
     return [...serviceFigures(rows, callerRows)]
       .map(([name, { values, measuredBy }]) => ({
         name,
         layer: layers.get(name) ?? "MESH",
         ...summarize(values, minutes),
+        cpmNow: currentFigures.get(name)?.values.calls ?? 0,
         apdex: deriveMetric(values, "apdex", minutes),
         calls: values.calls,
         errors: values.errors,
@@ -126,23 +138,38 @@ export class QueryService {
   /** Edges name both detect points of a pair and carry the numbers of the side countedRelationRows keeps. */
   async topology(range: TimeRange, service?: string): Promise<{ nodes: TopologyNode[]; edges: TopologyEdge[] }> {
     const minutes = rangeMinutes(range);
-    const [relations, services] = await Promise.all([this.aggregates("relation", range, {}), this.aggregates("service", range, {})]);
+    const [relations, services, currentRelations] = await Promise.all([
+      this.aggregates("relation", range, {}),
+      this.aggregates("service", range, {}),
+      this.aggregates("relation", currentMinute(range), {}),
+    ]);
     const counted = new Set(countedRelationRows(relations));
+    const currentCalls = new Map<string, number>();
+    for (const row of countedRelationRows(currentRelations)) currentCalls.set(pairKey(row), (currentCalls.get(pairKey(row)) ?? 0) + row.calls);
     const pairs = new Map<string, { source: string; target: string; rows: MetricAggregate[] }>();
     for (const row of relations) {
       if (service !== undefined && row.service !== service && row.name !== service) continue;
-      const key = `${row.service}\u0000${row.name}`;
+      const key = pairKey(row);
       const pair = pairs.get(key) ?? { source: row.service, target: row.name, rows: [] };
       pair.rows.push(row);
       pairs.set(key, pair);
     }
-    const edges = [...pairs.values()].map(({ source, target, rows }) => ({
-      source,
-      target,
-      detectPoints: unique(rows.map((row) => row.detectPoint)),
-      components: unique(rows.map((row) => row.component)),
-      ...summarize(sumMetricValues(rows.filter((row) => counted.has(row))), minutes),
-    }));
+    const edges = [...pairs].map(([key, { source, target, rows }]) => {
+      const figures = summarize(sumMetricValues(rows.filter((row) => counted.has(row))), minutes);
+      const sideSlas = (["client", "server"] as const)
+        .map((side) => rows.filter((row) => row.detectPoint === side))
+        .filter((sideRows) => sideRows.length > 0)
+        .map((sideRows) => deriveMetric(sumMetricValues(sideRows), "sla", minutes));
+      return {
+        source,
+        target,
+        detectPoints: unique(rows.map((row) => row.detectPoint)),
+        components: unique(rows.map((row) => row.component)),
+        ...figures,
+        cpmNow: currentCalls.get(key) ?? 0,
+        worstSla: Math.min(figures.sla, ...sideSlas),
+      };
+    });
     const figures = serviceFigures(services, relations);
     const names = unique(edges.flatMap((edge) => [edge.source, edge.target]).concat(service === undefined ? [...figures.keys()] : [service]));
     const nodes = names.map((name) => {
@@ -219,6 +246,10 @@ function filters(query: SeriesQuery): { service?: string; name?: string; detectP
 
 function summarize(values: MetricValues, minutes: number): { cpm: number; sla: number; p95: number } {
   return { cpm: deriveMetric(values, "cpm", minutes), sla: deriveMetric(values, "sla", minutes), p95: deriveMetric(values, "p95", minutes) };
+}
+
+function pairKey(row: MetricAggregate): string {
+  return `${row.service}\u0000${row.name}`;
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -4,6 +4,17 @@ import { RESOLUTION_MS, type Resolution } from "../../core/model/metrics.ts";
 export interface TimeRange {
   fromMs: number;
   toMs: number;
+  /**
+   * Start of the last minute that had ended by the range's unaligned end, whose calls are the "current"
+   * rate shown beside the range's average; absent: the range's last minute.
+   */
+  currentMinuteMs?: number;
+}
+
+/** The minute a "current" figure reads: the last complete one of the range (see TimeRange.currentMinuteMs). */
+export function currentMinute(range: TimeRange): TimeRange {
+  const fromMs = range.currentMinuteMs ?? range.toMs - RESOLUTION_MS.minute;
+  return { fromMs, toMs: fromMs + RESOLUTION_MS.minute };
 }
 
 export const DEFAULT_WINDOW_MS = 30 * 60_000;

@@ -117,8 +117,20 @@ void describe("the built-in overview page in headless Chromium", () => {
     if ((await fetch(`${base}/api/v1/alerts?state=firing`)).status === 404) assert.equal(await page.locator("#alerts").count(), 0);
     assert.match((await page.locator("#status").textContent()) ?? "", /^updated /);
 
+    // The current rate beside the range average, each labelled; the failing callee's edge is coloured.
+    assert.deepEqual(await servicesTable.locator("th").allTextContents(), ["health", "service", "layer", "cpm last minute", "cpm range avg", "SLA", "p95", "apdex"]);
+    assert.match((await page.locator('svg.topology g.edge[data-source="reviews.default"][data-target="ratings.default"]').getAttribute("class")) ?? "", /\bfailing\b/);
+
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "overview.png"), fullPage: true });
+    // Both common screen sizes: nothing wider than the window (tables wrap or scroll inside their cards).
+    for (const [width, height] of [[1280, 800], [1920, 1080]] as const) {
+      await page.setViewportSize({ width, height });
+      const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+      assert.ok(typeof overflow === "number" && overflow <= 0, `no page-wide overflow at ${width}x${height}: ${String(overflow)} px`);
+      await page.screenshot({ path: join(ARTIFACTS, `overview-${width}x${height}.png`) });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   void it("shows names with markup as text and never runs them", async () => {

@@ -25,5 +25,7 @@ export function alertsPanel(alerts, maxRows) {
     ]);
   const section = panel(`Firing alerts (${alerts.length})`, table(["rule", "entity", "message", "since", "root cause"], rows, "No alerts are firing."));
   section.id = "alerts";
+  // Long messages and verdicts wrap inside the card instead of widening it (overview.css).
+  section.classList.add("wrapping");
   return section;
 }

@@ -19,13 +19,14 @@ function servicesPanel(services, alerted) {
       h("span", { class: `badge ${health}` }, HEALTH_LABELS[health]),
       h("a", { href: serviceHref(service.name), class: "service-link" }, service.name),
       service.layer,
+      formatCount(service.cpmNow),
       formatCount(service.cpm),
       formatPercent(service.sla),
       formatMs(service.p95),
       service.apdex.toFixed(2),
     ];
   });
-  const section = panel(`Services (${services.length})`, table(["health", "service", "layer", "cpm", "SLA", "p95", "apdex"], rows, "No services yet: point Envoy's access-log service at meshsight (docs/mesh.md)."));
+  const section = panel(`Services (${services.length})`, table(["health", "service", "layer", "cpm last minute", "cpm range avg", "SLA", "p95", "apdex"], rows, "No services yet: point Envoy's access-log service at meshsight (docs/mesh.md)."));
   section.id = "services";
   return section;
 }

@@ -36,9 +36,9 @@ function relationsPanel(service, topology) {
   const rows = relations.map((edge) => {
     const isInbound = edge.target === service;
     const peer = isInbound ? edge.source : edge.target;
-    return [isInbound ? "inbound from" : "outbound to", h("a", { href: serviceHref(peer) }, peer), edge.components.join(", "), formatCount(edge.cpm), formatPercent(edge.sla), formatMs(edge.p95)];
+    return [isInbound ? "inbound from" : "outbound to", h("a", { href: serviceHref(peer) }, peer), edge.components.join(", "), formatCount(edge.cpmNow), formatCount(edge.cpm), formatPercent(edge.sla), formatMs(edge.p95)];
   });
-  return panel("Relations", table(["direction", "peer", "components", "cpm", "SLA", "p95"], rows, "No calls to or from this service in this range."));
+  return panel("Relations", table(["direction", "peer", "components", "cpm last minute", "cpm range avg", "SLA", "p95"], rows, "No calls to or from this service in this range."));
 }
 
 /**
@@ -86,7 +86,8 @@ export async function serviceView(service, range, pageWidth) {
     h(
       "div",
       { class: "tiles" },
-      tile("calls per minute", formatCount(summary?.cpm)),
+      tile("calls last minute", formatCount(summary?.cpmNow)),
+      tile("calls per minute, range average", formatCount(summary?.cpm)),
       tile("SLA", formatPercent(summary?.sla)),
       tile("p95", formatMs(summary?.p95)),
       tile("apdex", summary ? summary.apdex.toFixed(2) : "–"),

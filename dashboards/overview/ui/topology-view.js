@@ -54,13 +54,14 @@ function edgeShape(edge, positions) {
   const control = { x: (start.x + end.x) / 2 - uy * bend, y: (start.y + end.y) / 2 + ux * bend };
   // The curve's own midpoint (t = 1/2 of the quadratic Bézier), where the label goes.
   const middle = { x: (start.x + 2 * control.x + end.x) / 4, y: (start.y + 2 * control.y + end.y) / 4 };
-  const failing = edge.sla < 99 ? " failing" : "";
+  // Coloured by the worse of the two sides' views: a fault only the caller sees (timeouts, resets) still shows.
+  const failing = edge.worstSla < 99 ? " failing" : "";
   return s(
     "g",
     { class: `edge${failing}`, "data-source": edge.source, "data-target": edge.target },
     s("path", { d: `M${start.x},${start.y} Q${control.x},${control.y} ${end.x},${end.y}`, "marker-end": "url(#arrow)" }),
-    s("text", { x: middle.x, y: middle.y - 6, "text-anchor": "middle" }, `${formatCount(edge.cpm)} cpm`),
-    s("title", {}, `${edge.source} → ${edge.target}\n${edge.components.join(", ")} seen by ${edge.detectPoints.join(" and ")}\n${formatCount(edge.cpm)} cpm, SLA ${formatPercent(edge.sla)}`),
+    s("text", { x: middle.x, y: middle.y - 6, "text-anchor": "middle" }, `${formatCount(edge.cpmNow)} cpm now`),
+    s("title", {}, `${edge.source} → ${edge.target}\n${edge.components.join(", ")} seen by ${edge.detectPoints.join(" and ")}\n${formatCount(edge.cpmNow)} cpm last minute, ${formatCount(edge.cpm)} cpm range average\nSLA ${formatPercent(edge.sla)}, worse side ${formatPercent(edge.worstSla)}`),
   );
 }
 
