@@ -128,7 +128,7 @@ function tcpDialogue(steps: unknown): { steps: Array<Record<string, unknown>> } 
   const result: Array<Record<string, unknown>> = [];
   for (const step of steps) {
     if (!isRecord(step)) return { unsupported: "query_response: expected a list of steps" };
-    const other = Object.keys(step).filter((key) => !["send", "expect", "expect_bytes", "starttls"].includes(key));
+    const other = Object.keys(step).filter((key) => !["send", "expect", "expect_bytes", "starttls", "labels"].includes(key));
     if (other.length > 0) return { unsupported: `query_response step option(s) ${other.join(", ")} not supported by meshsight` };
     if (step.expect !== undefined && typeof step.expect !== "string") return { unsupported: "query_response expect: expected a regular expression" };
     if (step.expect_bytes !== undefined && typeof step.expect_bytes !== "string") return { unsupported: "query_response expect_bytes: expected a string" };
@@ -137,6 +137,7 @@ function tcpDialogue(steps: unknown): { steps: Array<Record<string, unknown>> } 
     if (step.send !== undefined && Object.keys(send).length === 0) return { unsupported: "query_response send: expected text or !!binary bytes" };
     result.push({
       ...(step.expect === undefined ? {} : { expect: step.expect }),
+      ...(step.labels === undefined ? {} : { labels: step.labels }),
       ...(step.expect_bytes === undefined ? {} : { expectBytes: step.expect_bytes }),
       ...send,
       ...(step.starttls === true ? { starttls: true } : {}),

@@ -12,6 +12,8 @@ import type { TlsClientOptions } from "./tls-client.ts";
  */
 export interface DialogueStep {
   expect: RegExp | undefined;
+  /** Labels of blackbox's probe_expect_info, their values expanded from the expect's groups like `send`. */
+  labels: ReadonlyArray<{ name: string; value: string }>;
   expectBytes: Buffer | undefined;
   send: string | Buffer | undefined;
   starttls: boolean;
@@ -31,13 +33,19 @@ export interface DialogueResult {
   /** "" when every step held. */
   problem: string;
   failure: DialogueFailure | undefined;
+  /** The labels of the last step that has them, expanded (blackbox's probe_expect_info); empty without. */
+  expectInfo: Record<string, string>;
 }
+
+/** A label value is the server's text: bounded, as every exported string is. */
+const MAX_LABEL_VALUE_CHARS = 1024;
 
 /** Runs the steps; resolves with the socket in use at the end (TLS after a starttls) and "" or the problem. */
 export async function runDialogue(socket: Socket, steps: readonly DialogueStep[], tls: DialogueTls, maxBytes: number, context: ProbeContext): Promise<DialogueResult> {
   let current = socket;
   let reader = new LineReader(current, maxBytes, context.signal);
-  const stopped = (problem: string, failure: DialogueFailure): DialogueResult => ({ socket: current, problem, failure });
+  let expectInfo: Record<string, string> = {};
+  const stopped = (problem: string, failure: DialogueFailure): DialogueResult => ({ socket: current, problem, failure, expectInfo });
   try {
     for (const [index, step] of steps.entries()) {
       let send = step.send;
@@ -45,6 +53,7 @@ export async function runDialogue(socket: Socket, steps: readonly DialogueStep[]
         const found = await reader.lineMatching(step.expect);
         if (typeof found === "string") return stopped(`step ${index + 1}: no line matched /${step.expect.source}/ before ${found}`, "regex");
         if (typeof send === "string") send = expand(send, found);
+        if (step.labels.length > 0) expectInfo = Object.fromEntries(step.labels.map(({ name, value }) => [name, expand(value, found).slice(0, MAX_LABEL_VALUE_CHARS)]));
       }
       if (step.expectBytes) {
         const read = await reader.bytes(step.expectBytes.length);
@@ -59,7 +68,7 @@ export async function runDialogue(socket: Socket, steps: readonly DialogueStep[]
         reader = new LineReader(current, maxBytes, context.signal);
       }
     }
-    return { socket: current, problem: "", failure: undefined };
+    return { socket: current, problem: "", failure: undefined, expectInfo };
   } catch (error) {
     return stopped(error instanceof Error ? error.message : String(error), "other");
   } finally {

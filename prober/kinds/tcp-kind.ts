@@ -37,13 +37,18 @@ const schema = z.strictObject({
       z
         .strictObject({
           expect: z.string({ error: "expected a regular expression" }).optional(),
+          labels: z
+            .array(z.strictObject({ name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a label name such as ssh_version" }), value: z.string({ error: "expected a value such as ${1}" }) }), { error: "expected a list of { name, value }" })
+            .max(20)
+            .optional(),
           expectBytes: z.string({ error: "expected the bytes to read, as text" }).min(1).max(4096).optional(),
           send: z.string({ error: "expected the text to send" }).optional(),
           sendHex: z.string({ error: "expected the bytes to send in hex" }).regex(/^(?:[0-9a-fA-F]{2})+$/, { error: 'expected the bytes to send in hex, e.g. "0000000804d2162f"' }).max(8192).optional(),
           starttls: z.boolean({ error: "expected true or false" }).optional(),
         })
-        .refine((step) => step.send === undefined || step.sendHex === undefined, { error: "send and sendHex are exclusive" }),
-      { error: "expected a list of { expect, expectBytes, send, sendHex, starttls } steps" },
+        .refine((step) => step.send === undefined || step.sendHex === undefined, { error: "send and sendHex are exclusive" })
+        .refine((step) => step.labels === undefined || step.expect !== undefined, { error: "labels take their values from the step's expect" }),
+      { error: "expected a list of { expect, labels, expectBytes, send, sendHex, starttls } steps" },
     )
     .max(50)
     .optional(),
@@ -63,6 +68,7 @@ export const tcpKind: ProbeKind<TcpSpec> = {
       maxReplyBytes: spec.maxReplyBytes ?? 64 * 1024,
       steps: (spec.steps ?? []).map((step, index) => ({
         expect: step.expect === undefined ? undefined : compileRegex(step.expect, `steps.${index}.expect`),
+        labels: step.labels ?? [],
         // Blackbox compares expect_bytes as the bytes of the string written ([]byte(qr.ExpectBytes)).
         expectBytes: step.expectBytes === undefined ? undefined : Buffer.from(step.expectBytes, "utf8"),
         send: step.sendHex === undefined ? step.send : Buffer.from(step.sendHex, "hex"),
@@ -113,6 +119,7 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
       const phases = phasesSoFar(connectPhases);
       metrics.failed_due_to_regex = dialogue.failure === "regex" ? 1 : 0;
       metrics.failed_due_to_bytes = dialogue.failure === "bytes" ? 1 : 0;
+      if (Object.keys(dialogue.expectInfo).length > 0) info.expect_info = dialogue.expectInfo;
       return dialogue.problem === "" ? succeeded(phases, metrics) : failed(dialogue.problem, phases, metrics);
     }
     if (spec.send !== undefined) socket.write(spec.send);

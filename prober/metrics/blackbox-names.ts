@@ -40,6 +40,7 @@ export const OUTCOME_METRIC_HELP: Readonly<Record<string, string>> = {
   grpc_ssl: "Indicates if SSL was used for the connection",
   ssl_last_chain_info: "Contains SSL leaf certificate information",
   tls_cipher_info: "Returns the TLS cipher negotiated during handshake",
+  expect_info: "Explicit content matched",
 };
 
 export function outcomeMetricHelp(key: string): string {

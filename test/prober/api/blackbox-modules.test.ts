@@ -96,6 +96,7 @@ const HTTP_MODULES = [
 ].join("");
 const prometheusA = { query_name: "www.prometheus.io", query_type: "A" };
 const DNS_MODULES = [
+  dnsModule("dns_over_tls", { query_name: "example.com", dns_over_tls: true }),
   dnsModule("dns_soa", { query_name: "prometheus.io", query_type: "SOA" }),
   dnsModule("dns_any", { query_name: "www.prometheus.io", recursion_desired: false, query_class: "CH" }),
   dnsModule("dns_servfail_ok", { query_name: "broken.example", valid_rcodes: ["NOERROR", "SERVFAIL"] }),
@@ -479,7 +480,7 @@ describe("GET /probe with blackbox modules", () => {
     assert.deepEqual(await probeTable(expectations, ["probe_success", "probe_failed_due_to_regex"]), expectations);
   });
 
-  it("runs blackbox.yml's postgresql dialogue: !!binary send, expect_bytes, then STARTTLS", async () => {
+  it("runs blackbox.yml's postgresql dialogue (!!binary send, expect_bytes, STARTTLS) and ssh_banner_extract's labels", async () => {
     const insecure = await probe("postgresql_insecure", postgresTarget);
     assert.equal(sampleValue(insecure.samples, "probe_success"), 1, insecure.body);
     assert.equal(sampleValue(insecure.samples, "probe_tls_version_info", { version: "TLS 1.3" }), 1);
@@ -490,6 +491,9 @@ describe("GET /probe with blackbox modules", () => {
     assert.equal(postgresHeard.length, 2, "the standard module ran its dialogue");
     const refused = await probe("postgresql_insecure", postgresWithoutTls);
     assert.deepEqual([sampleValue(refused.samples, "probe_success"), sampleValue(refused.samples, "probe_failed_due_to_bytes"), sampleValue(refused.samples, "probe_failed_due_to_regex")], [0, 1, 0]);
+    const extracted = await probe("ssh_banner_extract", ssh);
+    assert.equal(sampleValue(extracted.samples, "probe_success"), 1, extracted.body);
+    assert.equal(sampleValue(extracted.samples, "probe_expect_info", { ssh_version: "OpenSSH_9.6", ssh_comments: "Ubuntu" }), 1, "ssh_banner_extract's labels from the banner's groups");
     const noBanner = await probe("ssh_banner", notSsh);
     assert.deepEqual([sampleValue(noBanner.samples, "probe_failed_due_to_regex"), sampleValue(noBanner.samples, "probe_failed_due_to_bytes")], [1, 0]);
   });
@@ -560,8 +564,8 @@ describe("GET /probe with blackbox modules", () => {
     assert.deepEqual(health.samples.filter((sample) => sample.name === "probe_grpc_healthcheck_response").map((sample) => [sample.labels.serving_status, sample.value]), [["UNKNOWN", 0], ["SERVING", 1], ["NOT_SERVING", 0], ["SERVICE_UNKNOWN", 0]]);
   });
 
-  it("answers modules that cannot run here (icmp, HTTP/3, websocket) with probe_success 0 and a log line saying why", async () => {
-    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/]] as const) {
+  it("answers modules that cannot run here (icmp, HTTP/3, websocket, DNS over TLS) with probe_success 0 and a log line saying why", async () => {
+    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/], ["dns_over_tls", /option\(s\) dns_over_tls not supported/]] as const) {
       const before = logLines.length;
       const answer = await probe(module, module.startsWith("http") ? `${httpTarget}/ok` : "127.0.0.1");
       assert.equal(answer.status, 200, module);
