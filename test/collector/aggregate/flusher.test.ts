@@ -238,7 +238,7 @@ void test("stop drains open minutes and writes them; what storage refuses on sto
   assert.ok((await failing.telemetry.rejected("flush", "dropped-on-stop")) > 0);
 });
 
-void test("a checkpoint is sealed at each drain and committed only once storage took every row drained up to it", async () => {
+void test("a checkpoint is sealed at each drain and committed only once storage took every metric row drained up to it", async () => {
   const calls: string[] = [];
   let nextMark = 0;
   const checkpoint = { seal: () => (calls.push(`seal ${++nextMark}`), nextMark), commit: (mark: number) => void calls.push(`commit ${mark}`) };
