@@ -29,47 +29,26 @@ export function notificationsFor(
   note: (record: AlertRecord, atMs: number, event: TimelineEventKind, detail: string) => void,
 ): PendingNotification[] {
   const pending: PendingNotification[] = [];
-  const firing = (record: AlertRecord): PendingNotification => ({
+  // Sending records when and, but for reminders, what went out in the timeline; a firing also marks the alert heard of.
+  const notice = (record: AlertRecord, change: PendingNotification["change"]): PendingNotification => ({
     record,
-    change: "firing",
+    change,
     markSent: () => {
-      record.isFiringNotified = true;
+      if (change === "firing") record.isFiringNotified = true;
       record.lastNotifiedMs = nowMs;
-      note(record, nowMs, "notified", "firing");
+      if (change !== "reminder") note(record, nowMs, "notified", change);
     },
   });
-  for (const record of changes.fired) pending.push(firing(record));
+  for (const record of changes.fired) pending.push(notice(record, "firing"));
   for (const record of changes.stillFiring) {
-    if (!record.isFiringNotified) {
-      pending.push(firing(record));
-      continue;
+    if (!record.isFiringNotified) pending.push(notice(record, "firing"));
+    else if (refined.has(record)) pending.push(notice(record, "updated"));
+    else {
+      const silenceMs = (rules.get(record.alert.rule)?.silencePeriodMinutes ?? 0) * MINUTE_MS;
+      if (silenceMs > 0 && nowMs - record.lastNotifiedMs >= silenceMs) pending.push(notice(record, "reminder"));
     }
-    if (refined.has(record)) {
-      pending.push({
-        record,
-        change: "updated",
-        markSent: () => {
-          record.lastNotifiedMs = nowMs;
-          note(record, nowMs, "notified", "updated");
-        },
-      });
-      continue;
-    }
-    const silenceMs = (rules.get(record.alert.rule)?.silencePeriodMinutes ?? 0) * MINUTE_MS;
-    if (silenceMs === 0 || nowMs - record.lastNotifiedMs < silenceMs) continue;
-    pending.push({ record, change: "reminder", markSent: () => (record.lastNotifiedMs = nowMs) });
   }
-  for (const record of changes.resolved) {
-    if (!record.isFiringNotified) continue;
-    pending.push({
-      record,
-      change: "resolved",
-      markSent: () => {
-        record.lastNotifiedMs = nowMs;
-        note(record, nowMs, "notified", "resolved");
-      },
-    });
-  }
+  for (const record of changes.resolved) if (record.isFiringNotified) pending.push(notice(record, "resolved"));
   return pending;
 }
 
