@@ -1,20 +1,23 @@
 /**
  * The published entry as `npm install` leaves it: `bin/meshsight.mjs` runs the JavaScript that the `prepare`
  * script builds into dist/, with no TypeScript loader (a stray .ts import would fail to load at all), and
- * finds the files it reads at run time (DuckDB and ClickHouse migrations, the built-in page) from there.
+ * finds the files it reads at run time (DuckDB and ClickHouse migrations, the built-in page, the runtime a
+ * script probe case is compiled with) from there.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { useClickHouse, type RunningService } from "../services/index.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, type CliRun } from "./cli-process.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SDK = fileURLToPath(new URL("../../prober/sdk/define-probe.ts", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "meshsight-compiled-"));
 const database = `meshsight_compiled_${randomBytes(4).toString("hex")}`;
 let clickhouse: RunningService;
@@ -48,8 +51,13 @@ after(async () => {
 });
 
 void describe("bin/meshsight.mjs on the built JavaScript", () => {
-  void it("starts to ready on DuckDB, serves the built-in page from dist/, and exits 0 on SIGTERM", async () => {
-    run = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], { MESHSIGHT_DATA_DIR: dataDir, ...RECEIVERS_ON_FREE_PORTS }, undefined, "compiled");
+  void it("starts to ready on DuckDB, serves the built-in page from dist/, runs a script case, and exits 0 on SIGTERM", async () => {
+    const scripts = join(dataDir, "scripts");
+    mkdirSync(scripts);
+    writeFileSync(join(scripts, "compiled.ts"), `import { defineProbe } from ${JSON.stringify(SDK)};\nexport default defineProbe({ name: "compiled", async run(ctx) { await ctx.check("runs", async () => undefined); } });\n`);
+    writeFileSync(join(dataDir, "cases.yaml"), `cases:\n  - name: scripted\n    kind: script\n    targets: ["http://127.0.0.1:9"]\n    schedule: { every: 1s }\n    spec: { file: compiled.ts }\n`);
+    const probes = { MESHSIGHT_PROBE_CASE_FILES: join(dataDir, "cases.yaml"), MESHSIGHT_PROBE_SCRIPT_CASES_DIR: scripts, MESHSIGHT_PROBE_RESULT_FLUSH_INTERVAL_MS: "100" };
+    run = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], { MESHSIGHT_DATA_DIR: dataDir, ...RECEIVERS_ON_FREE_PORTS, ...probes }, undefined, "compiled");
     const base = `http://127.0.0.1:${await waitForHttpPort(run)}`;
     const ready = await fetch(`${base}/readyz`);
     assert.deepEqual(await ready.json(), { status: "ready", checks: { storage: "up", queue: "up" } });
@@ -60,6 +68,13 @@ void describe("bin/meshsight.mjs on the built JavaScript", () => {
     assert.equal(script.status, 200);
     assert.match(script.headers.get("content-type") ?? "", /javascript/);
     assert.match(run.stdoutLines().find((line) => line.includes('"meshsight started"')) ?? "", /"storage":"duckdb","queue":"inline"/);
+    let results: { status: string; message: string }[] = [];
+    await waitFor(async () => {
+      const response = await fetch(`${base}/api/v1/probes/scripted/results`);
+      results = response.ok ? ((await response.json()) as typeof results) : [];
+      return results.length > 0;
+    }, "a stored run of the script case", 30_000);
+    assert.equal(results[0]?.status, "success", results[0]?.message);
     const { code } = await stopWith(run, "SIGTERM");
     assert.equal(code, 0, run.stderr());
   });
