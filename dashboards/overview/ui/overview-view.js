@@ -26,9 +26,23 @@ function servicesPanel(services, alerted) {
       service.apdex.toFixed(2),
     ];
   });
-  const section = panel(`Services (${services.length})`, table(["health", "service", "layer", "cpm last minute", "cpm range avg", "SLA", "p95", "apdex"], rows, "No services yet: point Envoy's access-log service at meshsight (docs/mesh.md)."));
+  const section = panel(`Services (${services.length})`, freshnessNote(services), table(["health", "service", "layer", "cpm last minute", "cpm range avg", "SLA", "p95", "apdex"], rows, "No services yet: point Envoy's access-log service at meshsight (docs/mesh.md)."));
   section.id = "services";
   return section;
+}
+
+/**
+ * How fresh the figures are: the calls of the last complete minute, or a warning that none arrived, so a
+ * stopped feed is not mistaken for a quiet mesh behind the range averages.
+ * @param {import("./api.js").ServiceSummary[]} services
+ */
+function freshnessNote(services) {
+  if (services.length === 0) return null;
+  // Services, not calls: one request is counted by every service on its path.
+  const active = services.filter((service) => service.cpmNow > 0).length;
+  return active > 0
+    ? h("p", { class: "note freshness" }, `Data is current: ${active} of ${services.length} services had calls in the last complete minute.`)
+    : h("p", { class: "note freshness stale" }, "No calls in the last complete minute: the figures below are older (is the mesh still sending access logs?).");
 }
 
 /**
