@@ -27,6 +27,8 @@ export function renderBlackboxMetrics(kind: string, outcome: ProbeOutcome, durat
     if (!OUTCOME_METRIC_NAME.test(key) || key === "success" || key === "duration_seconds" || key === "dns_lookup_time_seconds") continue;
     gauge(`probe_${key}`, outcomeMetricHelp(key), labelledSamples(key, value));
   }
+  // Blackbox sets every serving status to 0 before asking, so a failed call still shows the four (prober/grpc.go).
+  if (kind === "grpc" && outcome.metrics.grpc_healthcheck_response === undefined) gauge("probe_grpc_healthcheck_response", outcomeMetricHelp("grpc_healthcheck_response"), labelledSamples("grpc_healthcheck_response", Number.NaN));
   for (const [key, labels] of Object.entries(outcome.info ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     if (!OUTCOME_METRIC_NAME.test(key)) continue;
     gauge(`probe_${key}`, outcomeMetricHelp(key), [[`{${Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(",")}}`, 1]]);

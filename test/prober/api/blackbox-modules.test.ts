@@ -552,6 +552,7 @@ describe("GET /probe with blackbox modules", () => {
     await closed.close();
     const unreachable = await probe("grpc_ca_file", closed.target);
     assert.deepEqual([sampleValue(unreachable.samples, "probe_success"), sampleValue(unreachable.samples, "probe_grpc_ssl"), sampleValue(unreachable.samples, "probe_grpc_status_code")], [0, 0, 14], "UNAVAILABLE, no TLS reached");
+    assert.deepEqual(unreachable.samples.filter((sample) => sample.name === "probe_grpc_healthcheck_response").map((sample) => sample.value), [0, 0, 0, 0], "every serving status 0, as blackbox shows a failed call");
   });
 
   it("puts the TLS version and the gRPC serving status in labels, as blackbox does", async () => {
