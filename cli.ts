@@ -47,7 +47,7 @@ async function storageComponent(config: MeshsightConfig, logger: Logger, rejects
   }
   const { DuckDbStorage } = await import("./core/storage/duckdb/duckdb-storage.ts");
   const path = join(dataDir, "meshsight.duckdb");
-  const storage = new DuckDbStorage({ path, retention, logger, rejects });
+  const storage = new DuckDbStorage({ path, retention, logger, rejects, memoryLimitMiB: config.storage.duckdbMemoryLimitMiB });
   return { storage, component: storageAsComponent(storage, `DuckDB file ${path}`) };
 }
 

@@ -13,6 +13,7 @@ const clusterNameField = () => {
 export const storageSection = defineSection(
   z.strictObject({
     dataDir: textField("./data"),
+    duckdbMemoryLimitMiB: integerField(64, 1_048_576).default(1_024),
     clickhouse: z
       .strictObject({
         url: optionalUrlField(["http", "https"]),
@@ -38,6 +39,12 @@ export const storageSection = defineSection(
       env: "MESHSIGHT_DATA_DIR",
       flag: "data-dir",
       description: "Directory of local state: the embedded DuckDB file (meshsight.duckdb, unused with ClickHouse), tailed-log offsets and probe cases defined through the API.",
+    },
+    {
+      key: "duckdbMemoryLimitMiB",
+      env: "MESHSIGHT_DUCKDB_MEMORY_LIMIT_MIB",
+      flag: "duckdb-memory-limit-mib",
+      description: "Memory the embedded DuckDB may use (its buffer pool and queries; beyond, it spills to disk or refuses the query), so an entity flood cannot grow the process without bound.",
     },
     {
       key: "clickhouse.url",

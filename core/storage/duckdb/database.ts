@@ -10,7 +10,7 @@ export const IN_MEMORY = ":memory:";
  * StorageUnavailableError naming the path and the cause, because "IO Error" alone tells an operator
  * nothing about which file, or that a second process may be holding its lock.
  */
-export async function openDatabase(path: string): Promise<DuckDBInstance> {
+export async function openDatabase(path: string, memoryLimitMiB?: number): Promise<DuckDBInstance> {
   if (path !== IN_MEMORY) {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -19,7 +19,9 @@ export async function openDatabase(path: string): Promise<DuckDBInstance> {
     }
   }
   try {
-    return await DuckDBInstance.create(path);
+    // DuckDB's own default is 80 % of the machine's memory, and its buffer pool keeps what it took: after an
+    // entity flood the process stayed near its peak while idle (bench/README.md, entity flood).
+    return await DuckDBInstance.create(path, memoryLimitMiB === undefined ? {} : { memory_limit: `${memoryLimitMiB}MiB` });
   } catch (cause) {
     throw new StorageUnavailableError(`cannot open DuckDB database ${path}: ${errorMessage(cause)}`, { cause });
   }

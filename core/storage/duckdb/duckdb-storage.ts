@@ -49,6 +49,8 @@ export interface DuckDbStorageOptions {
   /** Counts rows refused as invalid or malformed, and repaired values; without it they are still logged. */
   rejects?: RejectCounter;
   maxWaitingWrites?: number;
+  /** DuckDB's memory_limit (its buffer pool and query memory); DuckDB's default when absent. */
+  memoryLimitMiB?: number;
 }
 
 interface OpenState {
@@ -94,7 +96,7 @@ export class DuckDbStorage implements StorageAdapter {
 
   private async open(): Promise<OpenState> {
     const { path, logger } = this.options;
-    const instance = await openDatabase(path);
+    const instance = await openDatabase(path, this.options.memoryLimitMiB);
     try {
       const writer = await instance.connect();
       const applied = await applyMigrations(writer);
