@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "dashboards/generated/", "test/artifacts/", "bin/"] },
+  { ignores: ["node_modules/", "data/", "dist/", "dashboards/generated/", "test/artifacts/", "bin/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
