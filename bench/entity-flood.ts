@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const rejects = new RejectCounter(registry, logger);
   let nowMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - (minutes + 2) * MINUTE_MS;
   const clock = (): number => nowMs;
-  const storage = new DuckDbStorage({ path: ":memory:", logger, rejects, retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 7, spansDays: 7, probeResultsDays: 30 } });
+  // The memory limit `meshsight start` gives DuckDB by default (storage.duckdbMemoryLimitMiB).
+  const storage = new DuckDbStorage({ path: ":memory:", logger, rejects, memoryLimitMiB: 1_024, retention: { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 7, spansDays: 7, probeResultsDays: 30 } });
   await storage.start();
   const grouper = new EndpointGrouper({ registry, clock });
   const aggregator = new MinuteAggregator({ registry, rejects, clock });
