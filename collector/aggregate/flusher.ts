@@ -45,18 +45,21 @@ type BatchKind = "metrics" | "entities" | "samples";
 interface PendingBatch {
   kind: BatchKind;
   rowCount: number;
+  /** Which drain the rows came from (1, 2, ...): whether a write-ahead buffer still holds what they were made of. */
+  drain: number;
   write(): Promise<void>;
   /** The same batch narrowed to the rows a partial write left unwritten. */
   narrowedTo(unwritten: readonly unknown[]): PendingBatch;
 }
 
-function pendingBatch<Row>(kind: BatchKind, rows: readonly Row[], write: (rows: readonly Row[]) => Promise<void>): PendingBatch {
+function pendingBatch<Row>(kind: BatchKind, drain: number, rows: readonly Row[], write: (rows: readonly Row[]) => Promise<void>): PendingBatch {
   return {
     kind,
     rowCount: rows.length,
+    drain,
     write: () => write(rows),
     // The writer hands back rows of the batch it was given (core/storage/port.ts, PartialWriteError).
-    narrowedTo: (unwritten) => pendingBatch(kind, unwritten as readonly Row[], write),
+    narrowedTo: (unwritten) => pendingBatch(kind, drain, unwritten as readonly Row[], write),
   };
 }
 
@@ -88,6 +91,9 @@ export class Flusher {
   private readonly checkpoint: FlushCheckpoint | undefined;
   /** The checkpoint's mark at the last drain whose rows are not all known to be in storage yet. */
   private uncommittedMark: number | null = null;
+  /** Drains so far, and the last one whose checkpoint mark was committed (its input will not be replayed). */
+  private drains = 0;
+  private committedDrain = 0;
   private readonly clock: () => number;
   private readonly pending: PendingBatch[] = [];
   private pendingRowCount = 0;
@@ -179,12 +185,23 @@ export class Flusher {
       await delay(Math.min(this.backoffMs(), MAX_STOP_BACKOFF_MS));
       await this.writePending();
     }
-    if (this.pendingRowCount > 0) {
-      this.options.rejects.reject(REJECT_SOURCE, "dropped-on-stop", this.pendingRowCount, "storage kept failing during shutdown");
-      this.options.logger.error({ rows: this.pendingRowCount }, "collector stopped with rows storage would not take: they are lost");
-      this.pending.length = 0;
-      this.pendingRowCount = 0;
+    if (this.pendingRowCount > 0) this.giveUpPending();
+  }
+
+  /**
+   * Drops what storage would not take on stop. Rows drained after the last committed checkpoint are not
+   * lost: the write-ahead buffer keeps their input and the next start replays it, so they are no reject.
+   */
+  private giveUpPending(): void {
+    const replayedRows = this.checkpoint === undefined ? 0 : this.pending.reduce((rows, batch) => (batch.drain > this.committedDrain ? rows + batch.rowCount : rows), 0);
+    const lostRows = this.pendingRowCount - replayedRows;
+    if (lostRows > 0) {
+      this.options.rejects.reject(REJECT_SOURCE, "dropped-on-stop", lostRows, "storage kept failing during shutdown");
+      this.options.logger.error({ rows: lostRows }, "collector stopped with rows storage would not take: they are lost");
     }
+    if (replayedRows > 0) this.options.logger.warn({ rows: replayedRows }, "storage would not take these rows before stop: the write-ahead buffer keeps their input for the next start");
+    this.pending.length = 0;
+    this.pendingRowCount = 0;
   }
 
   private async flushOnce(force: boolean, ignoreBackoff: boolean): Promise<void> {
@@ -194,6 +211,7 @@ export class Flusher {
       const nowMs = this.clock();
       // Sealed in the same turn as the drain, so no record falls between the mark and the drained rows.
       if (this.checkpoint !== undefined) this.uncommittedMark = this.checkpoint.seal();
+      this.drains++;
       const drained = this.options.aggregator.drain(nowMs, force);
       const { writer } = this.options;
       this.enqueue<MinuteMetrics>("metrics", drained.metrics, (rows) => writer.writeMetrics(rows));
@@ -215,7 +233,7 @@ export class Flusher {
     const { batchRows } = this.options;
     for (let start = 0; start < rows.length; start += batchRows) {
       const chunk = rows.slice(start, start + batchRows);
-      this.pending.push(pendingBatch(kind, chunk, write));
+      this.pending.push(pendingBatch(kind, this.drains, chunk, write));
       this.pendingRowCount += chunk.length;
     }
   }
@@ -274,6 +292,7 @@ export class Flusher {
     if (this.pending.some((pending) => pending.kind === "metrics")) return;
     this.checkpoint.commit(this.uncommittedMark);
     this.uncommittedMark = null;
+    this.committedDrain = this.drains;
   }
 
   /** Retrying cannot help: the batch goes, counted, and the next one is written without waiting. */

@@ -256,3 +256,15 @@ void test("a checkpoint is sealed at each drain and committed only once storage 
     await r.storage.close();
   }
 });
+
+void test("with a checkpoint, rows storage refuses on stop are no reject when the write-ahead buffer still holds their input", async () => {
+  const commits: number[] = [];
+  let nextMark = 0;
+  const r = rig({ initialBackoffMs: 1, checkpoint: { seal: () => ++nextMark, commit: (mark) => void commits.push(mark) } });
+  r.aggregator.add(meshCall({ timeMs: T0 + 1000 }));
+  // Storage never starts: every write fails, so no seal is committed and the buffer replays it all next start.
+  await r.flusher.stop();
+  assert.equal(r.flusher.pendingRows, 0);
+  assert.deepEqual(commits, []);
+  assert.equal(await r.telemetry.rejected("flush", "dropped-on-stop"), 0);
+});
