@@ -86,6 +86,11 @@ function planHttp(options: OptionReader, target: string): ModulePlan {
     if (!Array.isArray(checks) || !checks.every(isRecord)) return { unsupported: `${option}: expected a list of { header, regexp, allow_missing }` };
     spec[field] = checks.map(({ allow_missing: allowMissing, ...check }) => ({ ...check, ...(allowMissing === undefined ? {} : { allowMissing }) }));
   }
+  const compression = options.take("compression");
+  if (compression !== undefined && compression !== "") spec.compression = typeof compression === "string" ? compression.toLowerCase() : compression;
+  const limit = bodySizeLimit(options.take("body_size_limit"));
+  if (typeof limit === "object") return limit;
+  if (limit > 0) spec.bodySizeLimit = limit;
   const noFollow = options.take("no_follow_redirects");
   const follow = options.take("follow_redirects");
   spec.followRedirects = noFollow !== true && follow !== false;
@@ -94,6 +99,19 @@ function planHttp(options: OptionReader, target: string): ModulePlan {
   if (tls.insecure) spec.tlsVerify = false;
   Object.assign(spec, tls.client);
   return { kind: "http", spec, target: url };
+}
+
+/** Go's base-2 byte units (github.com/alecthomas/units, which blackbox's body_size_limit uses): KB and KiB are both 1024. */
+const BYTE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 2 ** 10, KIB: 2 ** 10, MB: 2 ** 20, MIB: 2 ** 20, GB: 2 ** 30, GIB: 2 ** 30, TB: 2 ** 40, TIB: 2 ** 40 };
+
+/** body_size_limit in bytes; 0 (the default) and negative values mean no limit, as in blackbox's config/config.go. */
+function bodySizeLimit(value: unknown): number | { unsupported: string } {
+  if (value === undefined) return 0;
+  if (typeof value === "number" && Number.isInteger(value)) return value;
+  const match = typeof value === "string" ? /^(-?\d+(?:\.\d+)?)([a-z]+)$/i.exec(value.trim()) : null;
+  const unit = match ? BYTE_UNITS[match[2]!.toUpperCase()] : undefined;
+  if (!match || unit === undefined) return { unsupported: `body_size_limit ${JSON.stringify(value)}: expected a size such as 1MB or 512KiB` };
+  return Math.floor(Number(match[1]) * unit);
 }
 
 /** http options that the http kind takes as they are, under its own names. */

@@ -48,6 +48,10 @@ export async function checkResponse(spec: HttpSpec, response: HttpExchange, url:
   if (spec.maxLatencyMs !== undefined && totalMs > spec.maxLatencyMs) {
     return verdict(`took ${Math.round(totalMs)}ms, more than maxLatency ${spec.maxLatencyMs}ms`);
   }
+  if (response.bodyProblem !== "") {
+    // Blackbox reads the body inside its body-pattern check when it has one, so there a failed read counts as the patterns failing.
+    return verdict(`reading the body of ${url}: ${response.bodyProblem}`, spec.failIfBodyMatches.length + spec.failIfBodyNotMatches.length > 0);
+  }
   const text = response.body.toString("utf8");
   const checked = `${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
   if (spec.bodyRegex && !(await matches("bodyRegex", spec.bodyRegex, text))) return verdict(`body does not match bodyRegex /${spec.bodyRegex.source}/${checked}`, true);

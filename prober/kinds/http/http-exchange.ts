@@ -8,6 +8,7 @@ import type { EgressPolicy } from "../../egress/egress-policy.ts";
 import { guardConnection, type LookupFunction } from "../../egress/guarded-lookup.ts";
 import { readTlsFacts, type TlsFacts } from "../tls-info.ts";
 import type { TlsClientOptions } from "../tls-client.ts";
+import { readBody, type BodyLimits } from "./http-body.ts";
 
 /** One HTTP request/response, timed by phase from the socket's own events (fetch hides them). */
 export interface HttpExchangeRequest {
@@ -18,8 +19,8 @@ export interface HttpExchangeRequest {
   verifyTls: boolean;
   /** CA, client certificate and versions for https (prober/kinds/tls-client.ts). */
   tlsClient: TlsClientOptions;
-  /** Body bytes kept for matching; the rest is read and counted but not kept. */
-  maxBodyBytes: number;
+  /** How the body is decoded, bounded and kept (prober/kinds/http/http-body.ts). */
+  bodyLimits: BodyLimits;
   signal: AbortSignal;
   /** Checked before a literal address is connected to, and on the resolved addresses of a name. */
   egress: EgressPolicy;
@@ -40,9 +41,11 @@ export interface HttpExchange {
   /** Names and values as received, alternating: a header sent twice keeps both values (blackbox matches each). */
   rawHeaders: string[];
   body: Buffer;
-  /** Every body byte received, kept or not. */
+  /** Every (decoded) body byte read, kept or not. */
   bodyBytes: number;
   bodyTruncated: boolean;
+  /** Why the body could not be read as the spec asks (too large, wrong encoding); "" when it could. */
+  bodyProblem: string;
   phases: HopPhases;
   /** Since the request started, to the first response byte. */
   firstByteMs: number;
@@ -130,20 +133,7 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
     client.on("error", fail);
     client.on("response", (response: IncomingMessage) => {
       marks.firstByte = performance.now();
-      const kept: Buffer[] = [];
-      let keptBytes = 0;
-      let bodyBytes = 0;
-      response.on("data", (chunk: Buffer) => {
-        bodyBytes += chunk.length;
-        if (keptBytes < request.maxBodyBytes) {
-          const slice = chunk.subarray(0, request.maxBodyBytes - keptBytes);
-          kept.push(slice);
-          keptBytes += slice.length;
-        }
-      });
-      response.on("error", fail);
-      response.on("aborted", () => fail(new Error("the server closed the connection before the body ended")));
-      response.on("end", () => {
+      readBody(response, request.bodyLimits).then((read) => {
         if (settled) return;
         settled = true;
         marks.end = performance.now();
@@ -151,16 +141,17 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
           status: response.statusCode ?? 0,
           headers: response.headers,
           rawHeaders: response.rawHeaders,
-          body: Buffer.concat(kept),
-          bodyBytes,
-          bodyTruncated: bodyBytes > keptBytes,
+          body: read.body,
+          bodyBytes: read.bodyBytes,
+          bodyTruncated: read.bodyTruncated,
+          bodyProblem: read.problem,
           phases: phasesOf(marks),
           firstByteMs: marks.firstByte! - marks.start,
           tls,
           httpVersion: Number(response.httpVersion) || 0,
           ipProtocol: ipProtocolOf(response.socket?.remoteFamily),
         });
-      });
+      }, fail);
     });
     client.end(request.body);
   });

@@ -47,7 +47,7 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     const hopStarted = performance.now();
     let response: HttpExchange;
     try {
-      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, tlsClient, maxBodyBytes: spec.maxBodyBytes, signal: context.signal, egress: context.egress });
+      response = await exchange({ url, method, headers: spec.headers, body, verifyTls: spec.tlsVerify, tlsClient, bodyLimits: spec.bodyLimits, signal: context.signal, egress: context.egress });
     } catch (error) {
       if (error instanceof HttpExchangeError) addPhases(totals, error.phases);
       const phases = phasesOf(totals, firstByteMs, started);

@@ -3,6 +3,7 @@ import { parseDurationMs } from "../../duration.ts";
 import { InvalidProbeSpecError } from "../kind.ts";
 import { compileRegex, parseSpecWith } from "../spec-schema.ts";
 import { parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientSpec } from "../tls-client.ts";
+import { COMPRESSIONS, type BodyLimits } from "./http-body.ts";
 import { parseJsonPath, type JsonPath } from "./json-path.ts";
 import { parseStatusRanges, type StatusRange } from "./status-codes.ts";
 
@@ -45,7 +46,8 @@ export interface HttpSpec {
   maxRedirects: number;
   tlsVerify: boolean;
   tlsClient: TlsClientSpec;
-  maxBodyBytes: number;
+  /** maxBodyBytes, compression (blackbox's) and bodySizeLimit (blackbox's body_size_limit, in bytes). */
+  bodyLimits: BodyLimits;
 }
 
 const jsonValue: z.ZodType<unknown> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
@@ -85,6 +87,8 @@ const schema = z.strictObject({
   maxRedirects: z.int({ error: "expected an integer 0..30" }).min(0).max(30).optional(),
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
   maxBodyBytes: z.int({ error: "expected an integer 1..16777216" }).min(1).max(16 * 1024 * 1024).optional(),
+  compression: z.enum(COMPRESSIONS, { error: `expected one of ${COMPRESSIONS.join(", ")}` }).optional(),
+  bodySizeLimit: z.int({ error: "expected a number of bytes" }).min(1).optional(),
 });
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -96,6 +100,7 @@ export function parseHttpSpec(raw: unknown): HttpSpec {
     maxLatencyMs = parseDurationMs(spec.maxLatency) ?? undefined;
     if (maxLatencyMs === undefined) throw new InvalidProbeSpecError(`maxLatency: expected a duration such as "500ms", got ${JSON.stringify(spec.maxLatency)}`);
   }
+  checkAcceptEncoding(spec.headers ?? {}, spec.compression);
   return {
     method: spec.method ?? "GET",
     headers: spec.headers ?? {},
@@ -119,10 +124,32 @@ export function parseHttpSpec(raw: unknown): HttpSpec {
     maxRedirects: spec.maxRedirects ?? 10,
     tlsVerify: spec.tlsVerify ?? true,
     tlsClient: parseTlsClient(spec),
-    maxBodyBytes: spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    bodyLimits: { maxBodyBytes: spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, compression: spec.compression, bodySizeLimit: spec.bodySizeLimit },
   };
 }
 
 function toHeaderChecks(checks: z.infer<typeof headerChecks>, field: string): HeaderRegexCheck[] {
   return (checks ?? []).map((check, index) => ({ header: check.header, pattern: compileRegex(check.regexp, `${field}.${index}.regexp`), allowMissing: check.allowMissing ?? false }));
+}
+
+/**
+ * blackbox_exporter refuses a module whose Accept-Encoding header does not accept its `compression`
+ * (config/config.go isCompressionAcceptEncodingValid): the server would be asked not to send what the
+ * probe then insists on decoding. The encoding must be listed (or `*`) with a quality above 0; the
+ * entries are taken best quality first and the first naming it decides.
+ */
+function checkAcceptEncoding(headers: Record<string, string>, compression: string | undefined): void {
+  const accept = Object.entries(headers).find(([name]) => name.toLowerCase() === "accept-encoding")?.[1];
+  if (compression === undefined || accept === undefined || accept === "") return;
+  const entries = accept.split(",").map((part) => {
+    const separator = part.lastIndexOf(";");
+    if (separator === -1) return { encoding: part.trim(), quality: 1 };
+    const quality = Number(part.slice(separator + 1).trim().replace(/^q=/, ""));
+    return { encoding: part.slice(0, separator).trim(), quality: Number.isFinite(quality) ? Math.round(quality * 1000) / 1000 : 0 };
+  });
+  entries.sort((a, b) => b.quality - a.quality);
+  const deciding = entries.find((entry) => entry.encoding === compression || entry.encoding === "*");
+  if (deciding === undefined || deciding.quality <= 0) {
+    throw new InvalidProbeSpecError(`headers: Accept-Encoding ${JSON.stringify(accept)} does not accept compression ${compression}`);
+  }
 }
