@@ -5,6 +5,7 @@ import { ANONYMOUS, type AuthDecision } from "./auth.ts";
 import { installErrorHandlers } from "./error-handler.ts";
 import { createError, errorBody } from "./errors.ts";
 import { registerHealthRoutes, type ReadinessCheck } from "./health-routes.ts";
+import { LAZY_SCHEMA_COMPILERS } from "./lazy-schema-compilers.ts";
 import { MAX_PATH_PARAMETER_CHARS, refuseRepeatedQueryParameters } from "./request-limits.ts";
 import { instrumentRequests } from "./request-telemetry.ts";
 
@@ -44,6 +45,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Closing must not wait for idle keep-alive clients, or shutdown would miss its deadline.
     forceCloseConnections: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAMETER_CHARS },
+    schemaController: { compilersFactory: LAZY_SCHEMA_COMPILERS },
   });
   // Handlers first: child scopes registered below inherit them.
   installErrorHandlers(app, deps.bodyLimitBytes);

@@ -12,6 +12,9 @@ import { build } from "esbuild";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/** Modules that load a CommonJS package with `createRequire` when they are loaded, which esbuild cannot see. */
+const REQUIRED_ON_LOAD: Readonly<Record<string, string>> = { "core/storage/duckdb/duckdb-api.ts": "@duckdb/node-api" };
+
 /** The packages `entries` load at once: external imports reached from them by static imports only. */
 async function eagerPackages(entries: readonly string[]): Promise<Set<string>> {
   const { metafile } = await build({ entryPoints: [...entries], absWorkingDir: REPO_ROOT, bundle: true, write: false, metafile: true, packages: "external", platform: "node", format: "esm", outdir: "out" });
@@ -25,6 +28,8 @@ async function eagerPackages(entries: readonly string[]): Promise<Set<string>> {
         if (!imported.path.startsWith("node:")) packages.add(imported.path.startsWith("@") ? imported.path.split("/").slice(0, 2).join("/") : (imported.path.split("/")[0] ?? ""));
       } else if (!seen.has(imported.path)) {
         seen.add(imported.path);
+        const required = REQUIRED_ON_LOAD[imported.path];
+        if (required !== undefined) packages.add(required);
         queue.push(imported.path);
       }
     }

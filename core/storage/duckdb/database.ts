@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { duckdbApi } from "./duckdb-api.ts";
 import { MalformedBatchError, StorageUnavailableError } from "../port.ts";
 
 export const IN_MEMORY = ":memory:";
@@ -21,7 +22,7 @@ export async function openDatabase(path: string, memoryLimitMiB?: number): Promi
   try {
     // DuckDB's own default is 80 % of the machine's memory, and its buffer pool keeps what it took: after an
     // entity flood the process stayed near its peak while idle (bench/README.md, entity flood).
-    return await DuckDBInstance.create(path, memoryLimitMiB === undefined ? {} : { memory_limit: `${memoryLimitMiB}MiB` });
+    return await duckdbApi.DuckDBInstance.create(path, memoryLimitMiB === undefined ? {} : { memory_limit: `${memoryLimitMiB}MiB` });
   } catch (cause) {
     throw new StorageUnavailableError(`cannot open DuckDB database ${path}: ${errorMessage(cause)}`, { cause });
   }

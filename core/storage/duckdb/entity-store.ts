@@ -1,9 +1,11 @@
-import { MAP, mapValue, VARCHAR, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
+import { duckdbApi } from "./duckdb-api.ts";
 import type { EntityKind, EntityRecord, Layer } from "../../model/dimensions.ts";
 import { mergedAttributes } from "../entity-attributes.ts";
 import type { EntityQuery } from "../port.ts";
 import { integerParam, toNumber, toText } from "./database.ts";
 import { StagingTable } from "./staging-table.ts";
+const { MAP, mapValue, VARCHAR } = duckdbApi;
 
 const ATTRIBUTES_MAP = MAP(VARCHAR, VARCHAR);
 

@@ -1,7 +1,9 @@
-import { BIGINT, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from "@duckdb/node-api";
+import { duckdbApi } from "./duckdb-api.ts";
 import type { MinuteMetrics, Resolution } from "../../model/metrics.ts";
 import { METRICS_TABLE, upsertAddSql } from "./histogram-sql.ts";
 import { rollUp, type RollupRow } from "./metric-rollup.ts";
+const { BIGINT, DOUBLE, DuckDBDataChunk, VARCHAR } = duckdbApi;
 
 const STAGING_TABLE = "metrics_staging_text";
 /**

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyPluginAsync, InjectOptions } from "fastify";
 import { buildApp, type AppDeps } from "../../../core/http/app.ts";
 import { createError } from "../../../core/http/errors.ts";
@@ -183,5 +185,29 @@ void describe("buildApp bearer-token hook", () => {
     const ok = await instance.inject({ method: "POST", url: "/echo", payload: { name: "a" }, headers: { authorization: "Bearer s3cret" } });
     assert.equal(ok.statusCode, 200);
     for (const url of ["/healthz", "/readyz", "/metrics"]) assert.equal((await instance.inject({ method: "GET", url })).statusCode, 200, url);
+  });
+});
+
+/** Whether a fresh process has loaded Ajv after building (and readying) an app with routes that declare JSON schemas or not. */
+function loadsAjvAfterBuilding(routeSchema: string): boolean {
+  const app = fileURLToPath(new URL("../../../core/http/app.ts", import.meta.url));
+  const script = `
+    import { createRequire } from "node:module";
+    import { buildApp } from ${JSON.stringify(app)};
+    import { createLogger } from ${JSON.stringify(fileURLToPath(new URL("../../../core/telemetry/logger.ts", import.meta.url)))};
+    import { createMetricsRegistry } from ${JSON.stringify(fileURLToPath(new URL("../../../core/telemetry/metrics.ts", import.meta.url)))};
+    const routes = async (scope) => { scope.post("/echo", { schema: ${routeSchema} }, async (request) => request.body); };
+    const app = buildApp({ logger: createLogger({ level: "silent" }), registry: createMetricsRegistry({ version: "test" }), readinessChecks: [], bodyLimitBytes: 1024, routes: [routes] });
+    await app.ready();
+    await app.close();
+    console.log(Object.keys(createRequire(import.meta.url).cache).some((path) => /[\\/]ajv[\\/]/.test(path)));`;
+  const output = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+  return JSON.parse(output.trim()) as boolean;
+}
+
+void describe("buildApp start-up cost", () => {
+  void it("loads Fastify's JSON-schema compilers (Ajv) only when a route declares a schema", () => {
+    assert.equal(loadsAjvAfterBuilding("undefined"), false);
+    assert.equal(loadsAjvAfterBuilding(`{ body: { type: "object", required: ["name"] } }`), true);
   });
 });
