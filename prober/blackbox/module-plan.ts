@@ -207,6 +207,9 @@ function planGrpc(options: OptionReader, target: string): ModulePlan {
   const spec: Record<string, unknown> = { tls: options.take("tls") === true };
   const service = options.take("service");
   if (typeof service === "string") spec.service = service;
+  // Blackbox's metadata.MD: each key with a list of values; the kind refuses other shapes naming the field.
+  const metadata = options.take("metadata");
+  if (metadata !== undefined) spec.metadata = metadata;
   const tls = tlsOptions(options);
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { isEgressDenied, resolveAllowed } from "../egress/guarded-lookup.ts";
 import { excerpt } from "./excerpt.ts";
 import { loadHealthService, SERVING_STATUS_NUMBER, type HealthCheckRequest, type HealthCheckResponse } from "./grpc-health.ts";
-import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
+import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { connectSocket } from "./socket-connect.ts";
 import { parseHostPort, parseSpecWith } from "./spec-schema.ts";
@@ -20,6 +20,8 @@ export interface GrpcSpec {
   caPem: string | undefined;
   serverName: string | undefined;
   tlsClient: TlsClientSpec;
+  /** Sent with the health check, as blackbox's grpc `metadata` (a key's values in order; `-bin` keys as bytes). */
+  metadata: Record<string, string[]>;
 }
 
 const schema = z.strictObject({
@@ -29,6 +31,9 @@ const schema = z.strictObject({
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
   caPem: z.string({ error: "expected PEM text" }).includes("-----BEGIN CERTIFICATE-----", { error: "expected PEM text with -----BEGIN CERTIFICATE-----" }).optional(),
   serverName: z.string({ error: "expected a host name" }).min(1).optional(),
+  metadata: z
+    .record(z.string().regex(/^[0-9a-z_.-]+$/i, { error: "expected metadata keys of letters, digits, -, _ and ." }), z.union([z.string(), z.array(z.string()).max(50)], { error: "expected a value or a list of values" }), { error: "expected a mapping of metadata keys to values" })
+    .optional(),
 });
 
 type HealthClient = Client & {
@@ -43,7 +48,14 @@ export const grpcKind: ProbeKind<GrpcSpec> = {
   name: "grpc",
   parseSpec(raw) {
     const spec = parseSpecWith(schema, raw);
-    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, caPem: spec.caPem, serverName: spec.serverName, tlsClient: parseTlsClient(spec) };
+    const metadata = Object.fromEntries(Object.entries(spec.metadata ?? {}).map(([key, values]) => [key.toLowerCase(), typeof values === "string" ? [values] : values]));
+    try {
+      callMetadata(metadata);
+    } catch (error) {
+      // grpc-js's own rules (e.g. printable ASCII outside -bin keys), checked when the case is loaded, not at every run.
+      throw new InvalidProbeSpecError(`metadata: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, caPem: spec.caPem, serverName: spec.serverName, tlsClient: parseTlsClient(spec), metadata };
   },
   run: runGrpc,
 };
@@ -82,7 +94,7 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
   const asked = `grpc.health.v1.Health/Check${spec.service ? ` for "${spec.service}"` : ""} at ${target}`;
   try {
     const checkStarted = performance.now();
-    const { error, response } = await check(healthClient, spec.service, context);
+    const { error, response } = await check(healthClient, spec.service, callMetadata(spec.metadata), context);
     const phases = { resolve: resolveMs, check: roundMs(performance.now() - checkStarted), total: roundMs(performance.now() - started) };
     metrics.grpc_status_code = error ? error.code : GrpcStatus.OK;
     // Blackbox reports TLS (probe_grpc_ssl and the certificate gauges) when the call reached the server over it.
@@ -138,10 +150,19 @@ function channelCredentials(spec: GrpcSpec, client: TlsClientOptions): ChannelCr
   return credentials.createFromSecureContext(context, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
 }
 
-function check(client: HealthClient, service: string, context: ProbeContext): Promise<{ error: ServiceError | null; response: HealthCheckResponse | undefined }> {
+/** gRPC keys ending in -bin carry bytes (grpc-js wants them as Buffers); Go sends a string's bytes, so do we. */
+function callMetadata(entries: Record<string, string[]>): Metadata {
+  const metadata = new Metadata();
+  for (const [key, values] of Object.entries(entries)) {
+    for (const value of values) metadata.add(key, key.endsWith("-bin") ? Buffer.from(value, "utf8") : value);
+  }
+  return metadata;
+}
+
+function check(client: HealthClient, service: string, metadata: Metadata, context: ProbeContext): Promise<{ error: ServiceError | null; response: HealthCheckResponse | undefined }> {
   return new Promise((resolve) => {
     const deadline = new Date(Date.now() + context.timeoutMs);
-    const call = client.Check({ service }, new Metadata(), { deadline }, (error, response) => {
+    const call = client.Check({ service }, metadata, { deadline }, (error, response) => {
       context.signal.removeEventListener("abort", cancel);
       resolve({ error, response });
     });

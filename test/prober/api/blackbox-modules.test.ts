@@ -68,6 +68,8 @@ const TLS_MODULES = [
   httpModule("http_ca_file", { tls_config: { ca_file: "ca.pem" } }),
   httpModule("http_client_cert", { tls_config: { ca_file: "ca.pem", cert_file: "client.crt", key_file: "client.key" } }),
   jsonModule("grpc")("grpc_ca_file", { tls: true, tls_config: { ca_file: "ca.pem" } }),
+  jsonModule("grpc")("grpc_metadata", { metadata: { Authorization: ["Bearer t0ken"], "x-tenant": ["a", "b"], "trace-bin": ["\u0001\u0002"] } }),
+  jsonModule("grpc")("grpc_metadata_not_ascii", { metadata: { "x-tenant": ["caf\u00e9"] } }),
 ].join("");
 /** blackbox.yml's postgresql module with the self-signed test certificate accepted; !!binary needs YAML, not JSON. */
 const POSTGRES_MODULE = `  postgresql_insecure:
@@ -178,6 +180,7 @@ describe("GET /probe with blackbox modules", () => {
   let irc = "";
   let smtp = "";
   const ircHeard: string[] = [];
+  const grpcHeard: Array<Record<string, unknown>> = [];
 
   const probe = async (module: string, target: string) => {
     const response = await app.inject({ method: "GET", url: `/probe?module=${module}&target=${encodeURIComponent(target)}` });
@@ -217,7 +220,7 @@ describe("GET /probe with blackbox modules", () => {
       "broken.example": { rcode: 2 },
     });
     dns = dnsServer.server;
-    const health = await startHealthServer(new Map([["service1", "SERVING"], ["", "SERVING"]]), ServerCredentials.createInsecure());
+    const health = await startHealthServer(new Map([["service1", "SERVING"], ["", "SERVING"]]), ServerCredentials.createInsecure(), grpcHeard);
     grpc = health.target;
     certificate = generateCertificates(30).valid;
     const tlsServer = await listenTcp(createTlsServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) => {
@@ -444,6 +447,18 @@ describe("GET /probe with blackbox modules", () => {
     const results: Array<[string, number | undefined]> = [];
     for (const [module] of expectations) results.push([module, sampleValue((await probe(module, dns)).samples, "probe_success")]);
     assert.deepEqual(results, expectations);
+  });
+
+  it("sends a grpc module's metadata with the health check (every value of a key, -bin keys as bytes)", async () => {
+    assert.equal(sampleValue((await probe("grpc_metadata", grpc)).samples, "probe_success"), 1);
+    const heard = grpcHeard.at(-1)!;
+    assert.equal(heard.authorization, "Bearer t0ken");
+    assert.equal(heard["x-tenant"], "a, b", "grpc-js joins a key's values in order");
+    assert.deepEqual([...(heard["trace-bin"] as Buffer)], [1, 2]);
+    const before = grpcHeard.length;
+    assert.equal(sampleValue((await probe("grpc_metadata_not_ascii", grpc)).samples, "probe_success"), 0);
+    assert.equal(grpcHeard.length, before, "metadata gRPC cannot carry is refused before any call");
+    assert.ok(logLines.some((line) => line.includes("grpc_metadata_not_ascii") && line.includes("metadata: Metadata string value")), logLines.join(""));
   });
 
   it("runs grpc_plain against a gRPC health server", async () => {

@@ -3,11 +3,15 @@ import { loadHealthService, type HealthCheckRequest, type HealthCheckResponse } 
 
 export type Statuses = Map<string, HealthCheckResponse["status"]>;
 
-/** A real grpc-js server implementing Health/Check from the vendored proto; `hang` never answers. */
-export async function startHealthServer(statuses: Statuses, credentials: ServerCredentials): Promise<{ target: string; close: () => void }> {
+/**
+ * A real grpc-js server implementing Health/Check from the vendored proto; `hang` never answers. Each
+ * call's metadata (as grpc-js's getMap gives it) is pushed to `heard` when given.
+ */
+export async function startHealthServer(statuses: Statuses, credentials: ServerCredentials, heard?: Array<Record<string, unknown>>): Promise<{ target: string; close: () => void }> {
   const server = new Server();
   server.addService(loadHealthService().definition, {
     Check(call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) {
+      heard?.push(call.metadata.getMap());
       if (call.request.service === "hang") return;
       const status = statuses.get(call.request.service);
       if (status === undefined) callback({ code: GrpcStatus.NOT_FOUND, details: "unknown service" });
