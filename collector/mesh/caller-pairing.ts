@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { MeshCall } from "../../core/model/access-log.ts";
 import type { ServiceRef } from "../../core/model/dimensions.ts";
+import { RequestIdIndex } from "./request-id-index.ts";
 
 /** Why a server-side leg keeps an unknown caller (the label of meshsight_unattributed_calls_total). */
 export type UnattributedReason =
@@ -18,11 +19,14 @@ const REASONS: readonly UnattributedReason[] = ["no_request_id", "no_client_leg"
 /** Two callers logged the same request id towards the same service: the id names neither. */
 const AMBIGUOUS = Symbol("ambiguous caller");
 
+type Caller = ServiceRef | typeof AMBIGUOUS;
+
 interface Generation {
   /** callee service -> request id -> the caller whose client-side leg logged it. */
-  callers: Map<string, Map<string, ServiceRef | typeof AMBIGUOUS>>;
+  callers: RequestIdIndex<ServiceRef, Caller>;
   /** callee service -> request id -> server-side legs waiting for that caller. */
-  waiting: Map<string, Map<string, MeshCall[]>>;
+  waiting: RequestIdIndex<MeshCall, MeshCall[]>;
+  /** Client-side legs remembered (a request id logged twice towards one callee counts twice). */
   callerCount: number;
   waitingCount: number;
 }
@@ -125,16 +129,8 @@ export class CallerPairing {
       this.earlyRotations.inc();
       this.rotate();
     }
-    let callers = this.current.callers.get(callee);
-    if (callers === undefined) {
-      callers = new Map();
-      this.current.callers.set(callee, callers);
-    }
-    const known = callers.get(requestId);
-    if (known === undefined) {
-      callers.set(requestId, call.source);
-      this.current.callerCount++;
-    } else if (known !== AMBIGUOUS && known.service !== call.source.service) callers.set(requestId, AMBIGUOUS);
+    this.current.callers.add(callee, requestId, call.source);
+    this.current.callerCount++;
   }
 
   /** Names the caller of a server-side leg from a client-side leg already seen; true when it did. */
@@ -142,7 +138,7 @@ export class CallerPairing {
     const requestId = call.requestId;
     if (requestId === "") return false;
     const callee = call.destination.service;
-    const caller = this.current.callers.get(callee)?.get(requestId) ?? this.previous.callers.get(callee)?.get(requestId);
+    const caller = this.current.callers.of(callee)?.get(requestId) ?? this.previous.callers.of(callee)?.get(requestId);
     if (caller === undefined || caller === AMBIGUOUS) return false;
     call.source = caller;
     call.callerLookup = "none";
@@ -155,14 +151,7 @@ export class CallerPairing {
     const requestId = call.requestId;
     if (requestId === "") return this.countUnattributed("no_request_id");
     if (this.current.waitingCount + this.previous.waitingCount >= this.maxWaiting) return this.countUnattributed("pairing_full");
-    let byRequest = this.current.waiting.get(call.destination.service);
-    if (byRequest === undefined) {
-      byRequest = new Map();
-      this.current.waiting.set(call.destination.service, byRequest);
-    }
-    const legs = byRequest.get(requestId);
-    if (legs === undefined) byRequest.set(requestId, [call]);
-    else legs.push(call);
+    this.current.waiting.add(call.destination.service, requestId, call);
     this.current.waitingCount++;
   }
 
@@ -171,7 +160,8 @@ export class CallerPairing {
   }
 
   private release(generation: Generation, callee: string, requestId: string, caller: ServiceRef): void {
-    const byRequest = generation.waiting.get(callee);
+    if (generation.waitingCount === 0) return;
+    const byRequest = generation.waiting.of(callee);
     const legs = byRequest?.get(requestId);
     if (byRequest === undefined || legs === undefined) return;
     byRequest.delete(requestId);
@@ -192,5 +182,17 @@ export class CallerPairing {
 }
 
 function newGeneration(): Generation {
-  return { callers: new Map(), waiting: new Map(), callerCount: 0, waitingCount: 0 };
+  return { callers: new RequestIdIndex(namedCaller), waiting: new RequestIdIndex(waitingLegs), callerCount: 0, waitingCount: 0 };
+}
+
+/** A request id's caller, or AMBIGUOUS once two client legs of different services logged it. */
+function namedCaller(known: Caller | undefined, source: ServiceRef): Caller {
+  if (known === undefined) return source;
+  return known !== AMBIGUOUS && known.service !== source.service ? AMBIGUOUS : known;
+}
+
+function waitingLegs(legs: MeshCall[] | undefined, call: MeshCall): MeshCall[] {
+  if (legs === undefined) return [call];
+  legs.push(call);
+  return legs;
 }
