@@ -23,6 +23,7 @@ import { healthRoutes } from "./api/health-routes.ts";
 import { ruleRoutes } from "./api/rule-routes.ts";
 import { silenceRoutes } from "./api/silence-routes.ts";
 import type { AnalyzerConfig } from "./config.ts";
+import type { RecentReleases } from "./rca/release-changes.ts";
 import { createRootCauseFinder } from "./rca/root-cause.ts";
 import { AlarmRuleStore } from "./rules/rule-store.ts";
 
@@ -39,6 +40,11 @@ export interface AnalysisDeps {
   renewals?: StandingAlertRegistry;
   /** Root-cause analysis; default analyzer/rca's finder over `reader`. */
   rootCauses?: RootCauseLookup;
+  /**
+   * The release gate's recent acts per service, cited by the default finder when they came shortly before an
+   * alert's symptoms (analyzer/analyzer.ts hands the gate's audit history when this process serves gates).
+   */
+  recentReleases?: RecentReleases;
   registry: Registry;
   logger: Logger;
   /**
@@ -99,7 +105,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
     rules: () => rules.current(),
     book,
     silences,
-    rootCauses: deps.rootCauses ?? createRootCauseFinder({ reader: deps.reader, logger, now }),
+    rootCauses: deps.rootCauses ?? createRootCauseFinder({ reader: deps.reader, logger, now, ...(deps.recentReleases ? { recentReleases: deps.recentReleases } : {}) }),
     dispatcher: deps.dispatcher,
     metrics,
     logger,

@@ -71,6 +71,10 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
         openState: deps.openState,
       })
     : undefined;
+  // Gates run only where the api role is; the analysis cites their audited acts when they share the process.
+  const gates = roles.has("api")
+    ? createGates({ config: config.gates, dataDir: deps.dataDir, reader: deps.reader, openState: deps.openState, runReleaseProbes: deps.runReleaseProbes, registry: deps.registry, logger })
+    : undefined;
   const analysis = createAnalysis({
     config: config.analyzer,
     dataDir: deps.dataDir,
@@ -83,6 +87,7 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
     // An api-only process serves alerts and silences from the state the analyzing replicas share; no rounds.
     runsRounds,
     openState: deps.openState,
+    ...(gates ? { recentReleases: gates.recentReleases } : {}),
   });
   if (selfHealing) {
     // Outputs and self-healing take notifications before the first analysis round sends any.
@@ -91,8 +96,7 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
   }
   components.push(...analysis.components);
   routes.push(...analysis.routes);
-  if (roles.has("api")) {
-    const gates = createGates({ config: config.gates, dataDir: deps.dataDir, reader: deps.reader, openState: deps.openState, runReleaseProbes: deps.runReleaseProbes, registry: deps.registry, logger });
+  if (gates) {
     components.push(...gates.components);
     routes.push(...gates.routes);
   }

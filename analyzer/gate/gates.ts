@@ -14,6 +14,7 @@ import { GateEvaluator } from "./gate-evaluator.ts";
 import { loadGateFiles } from "./gate-files.ts";
 import { gateRoutes } from "./gate-routes.ts";
 import { legacyGateFile } from "./gate-store.ts";
+import { releaseHistory, type ReleaseHistory } from "./release-history.ts";
 import { ReleaseProbeCache, type RunReleaseProbes } from "./release-probes.ts";
 import type { SloReader } from "./slo-checks.ts";
 import { TtlCache } from "./ttl-cache.ts";
@@ -39,6 +40,11 @@ export interface Gates {
   /** Audit log first (decisions need it), then the catalog (files and stored gates). */
   components: Component[];
   routes: FastifyPluginAsync[];
+  /**
+   * Checks, overrides and redefinitions of the gates guarding a service within a time range, from this
+   * process's audit log: the analysis cites them as release changes near an alert's start.
+   */
+  recentReleases: ReleaseHistory;
   /** For tests and benchmarks. */
   internals: { catalog: GateCatalog; evaluator: GateEvaluator; audit: AuditLog; probes: ReleaseProbeCache };
 }
@@ -82,6 +88,7 @@ export function createGates(deps: GatesDeps): Gates {
         await app.register(compatRoutes(catalog, evaluator));
       },
     ],
+    recentReleases: releaseHistory(audit, catalog),
     internals: { catalog, evaluator, audit, probes },
   };
 }

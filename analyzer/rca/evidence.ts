@@ -35,6 +35,9 @@ export interface EvidenceSubject {
 export function changeEvidence(service: string, changes: readonly RecentChange[], toMs: number): RcaEvidence[] {
   return changes.map((change) => {
     const at = new Date(change.atMs).toISOString();
+    if (change.kind === "release-gate") {
+      return { kind: "change", summary: `${change.summary.replace(/^began .+? after /, "")} at ${at}`, ref: `/api/v1/gate-audit?gate=${encodeURIComponent(change.gate)}` };
+    }
     if (change.kind === "probe-failing") {
       return { kind: "change", summary: `probe ${change.probe} started failing at ${at}`, ref: `/api/v1/probes/${encodeURIComponent(change.probe)}/results?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}` };
     }

@@ -10,13 +10,15 @@ import type { StorageReader } from "../../core/storage/port.ts";
 import type { QueryBudget } from "./query-budget.ts";
 
 export interface RecentChange {
-  kind: "instance-appeared" | "instance-stopped" | "probe-failing";
+  kind: "instance-appeared" | "instance-stopped" | "probe-failing" | "release-gate";
   /** The instance that appeared or stopped ("" for a probe). */
   instance: string;
   /** The probe case that started failing ("" for an instance). */
   probe: string;
   /** The instance's version label ("" when unknown). */
   version: string;
+  /** The release gate acted on ("" for other changes; release-changes.ts). */
+  gate: string;
   atMs: number;
   /** "began 3 min after reviews v2 (reviews-v2-1.default) first served traffic" */
   summary: string;
@@ -44,7 +46,7 @@ export async function findRecentChanges(reader: StorageReader, budget: QueryBudg
       const version = versions.get(move.instance) ?? "";
       const who = version === "" ? move.instance : `${shortName} ${version} (${move.instance})`;
       const what = move.kind === "instance-appeared" ? "first served traffic" : "stopped serving traffic";
-      return { ...move, probe: "", version, summary: `began ${formatDuration(symptomStartMs - move.atMs)} after ${who} ${what}` };
+      return { ...move, probe: "", version, gate: "", summary: `began ${formatDuration(symptomStartMs - move.atMs)} after ${who} ${what}` };
     });
 }
 
@@ -52,7 +54,7 @@ export async function findRecentChanges(reader: StorageReader, budget: QueryBudg
 export function probeChanges(failingSince: ReadonlyMap<string, number>, symptomStartMs: number): RecentChange[] {
   return [...failingSince]
     .filter(([, atMs]) => atMs <= symptomStartMs && symptomStartMs - atMs <= CHANGE_LOOKBACK_MS)
-    .map(([probe, atMs]) => ({ kind: "probe-failing" as const, instance: "", probe, version: "", atMs, summary: `began ${formatDuration(symptomStartMs - atMs)} after probe ${probe} started failing` }));
+    .map(([probe, atMs]) => ({ kind: "probe-failing" as const, instance: "", probe, version: "", gate: "", atMs, summary: `began ${formatDuration(symptomStartMs - atMs)} after probe ${probe} started failing` }));
 }
 
 /** Newest first, at most `max`. */
@@ -61,7 +63,7 @@ export function newestChanges(changes: readonly RecentChange[], max: number): Re
 }
 
 /** Instances whose first or last served minute falls in the lookback before the symptom's start. */
-function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: number, symptomStartMs: number): Omit<RecentChange, "probe" | "version" | "summary">[] {
+function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: number, symptomStartMs: number): Omit<RecentChange, "probe" | "version" | "gate" | "summary">[] {
   const served = new Map<string, { first: number; last: number }>();
   for (const row of rows) {
     if (row.calls <= 0) continue;
@@ -70,7 +72,7 @@ function instanceMoves(rows: readonly MetricAggregate[], fromMs: number, nowMs: 
     else served.set(row.name, { first: Math.min(span.first, row.timeMs), last: Math.max(span.last, row.timeMs) });
   }
   const isShortlyBefore = (atMs: number): boolean => atMs <= symptomStartMs && symptomStartMs - atMs <= CHANGE_LOOKBACK_MS;
-  const moves: Omit<RecentChange, "probe" | "version" | "summary">[] = [];
+  const moves: Omit<RecentChange, "probe" | "version" | "gate" | "summary">[] = [];
   for (const [instance, { first, last }] of served) {
     if (first > fromMs && isShortlyBefore(first)) moves.push({ kind: "instance-appeared", instance, atMs: first });
     // Silent for the last two whole minutes at least: the newest minute may still be on its way to storage.

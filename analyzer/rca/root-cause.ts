@@ -18,6 +18,7 @@ import { readProbeSignals, type ProbeSignal } from "./probe-signals.ts";
 import { QueryBudget } from "./query-budget.ts";
 import { rankCandidates, type Candidate } from "./rank-candidates.ts";
 import { findRecentChanges, newestChanges, probeChanges, type RecentChange } from "./recent-changes.ts";
+import { releaseChanges, type RecentReleases } from "./release-changes.ts";
 import { pathTo, walkDependencies, type WalkedService } from "./topology-walk.ts";
 
 export interface RootCauseRequest {
@@ -60,6 +61,8 @@ export interface RootCauseDeps {
   logger: Logger;
   now?: () => number;
   limits?: Partial<RcaLimits>;
+  /** The release gate's recent acts per service (analyzer/analyzer.ts); without it no release is cited. */
+  recentReleases?: RecentReleases;
 }
 
 /** A named bad instance makes the verdict sharper; it adds to the score without outranking a sicker service. */
@@ -79,7 +82,7 @@ export function createRootCauseFinder(deps: RootCauseDeps): RootCauseFinder {
       if (symptomatic.length === 0) return null;
       const startedMs = now();
       const budget = new QueryBudget(limits.maxQueries);
-      const verdict = await analyze(deps.reader, budget, limits, symptomatic, request);
+      const verdict = await analyze(deps, budget, limits, symptomatic, request);
       deps.logger.debug(
         { component: "analyzer", symptomatic, verdict: verdict?.service ?? null, score: verdict?.score ?? 0, queries: budget.queriesUsed, skipped: budget.skippedSteps, elapsedMs: now() - startedMs },
         "root-cause analysis done",
@@ -100,7 +103,8 @@ function validatedSymptoms(request: RootCauseRequest, limits: RcaLimits): string
   return [...new Set(request.symptomaticServices.filter((service) => service !== ""))].slice(0, limits.maxServices);
 }
 
-async function analyze(reader: StorageReader, budget: QueryBudget, limits: RcaLimits, symptomatic: string[], request: RootCauseRequest): Promise<RankedRootCause | null> {
+async function analyze(deps: RootCauseDeps, budget: QueryBudget, limits: RcaLimits, symptomatic: string[], request: RootCauseRequest): Promise<RankedRootCause | null> {
+  const { reader } = deps;
   const snapshot = await readMeshSnapshot(reader, budget, request.nowMs, request.windowMinutes);
   const walk = walkDependencies(symptomatic, snapshot.callees, limits);
   const walked = new Map(walk.services.map((step) => [step.service, step]));
@@ -122,12 +126,14 @@ async function analyze(reader: StorageReader, budget: QueryBudget, limits: RcaLi
     probes: probes.get(top.service),
     callers: [...(snapshot.callers.get(top.service) ?? [])].sort(),
   };
-  const [samples, traces, instanceChanges] = await Promise.all([
+  const { symptomStartMs } = request;
+  const [samples, traces, instanceChanges, releases] = await Promise.all([
     sampleEvidence(reader, budget, subject, snapshot.current, limits.maxEvidencePerKind),
     traceEvidence(reader, budget, top.service, snapshot.current, limits.maxEvidencePerKind),
-    request.symptomStartMs === undefined ? [] : findRecentChanges(reader, budget, top.service, request.symptomStartMs, request.nowMs, limits.maxEvidencePerKind),
+    symptomStartMs === undefined ? [] : findRecentChanges(reader, budget, top.service, symptomStartMs, request.nowMs, limits.maxEvidencePerKind),
+    symptomStartMs === undefined || deps.recentReleases === undefined ? [] : releaseChanges(deps.recentReleases, top.service, symptomStartMs),
   ]);
-  const changes = request.symptomStartMs === undefined ? [] : newestChanges([...instanceChanges, ...probeChanges(subject.probes?.failingSince ?? new Map(), request.symptomStartMs)], limits.maxEvidencePerKind);
+  const changes = symptomStartMs === undefined ? [] : newestChanges([...instanceChanges, ...releases, ...probeChanges(subject.probes?.failingSince ?? new Map(), symptomStartMs)], limits.maxEvidencePerKind);
   const path = pathTo(top.service, walked);
   return {
     service: top.service,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { ReleaseAct } from "../../../analyzer/rca/release-changes.ts";
 import { createRootCauseFinder, type RankedRootCause } from "../../../analyzer/rca/root-cause.ts";
 import { analyzerHarness, logger, MINUTE_MS } from "../analyzer-harness.ts";
 
@@ -26,6 +27,53 @@ describe("what changed: a probe case that started failing", () => {
 
       const withoutStart = (await finder.find(request)) as RankedRootCause | null;
       assert.deepEqual(withoutStart?.changes, []);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe("what changed: release gate acts", () => {
+  it("cites the newest act per gate, act and Flagger phase from the gate's history, newest first, at most three", async () => {
+    const harness = await analyzerHarness();
+    try {
+      for (let index = 0; index < 10; index++) await harness.writeMinute("reviews.default", minute(index), { calls: 100, errors: index < 5 ? 0 : 60 });
+      const check = (atMs: number, rest: Partial<ReleaseAct>): ReleaseAct => ({ gate: "reviews-canary", action: "check", via: "flagger", who: "ci", atMs, verdict: "pass", phase: "Progressing", ...rest });
+      const asked: Array<[string, number, number]> = [];
+      const recentReleases = (service: string, fromMs: number, toMs: number): Promise<ReleaseAct[]> => {
+        asked.push([service, fromMs, toMs]);
+        return Promise.resolve([
+          check(minute(2), { phase: "Initializing" }),
+          check(minute(3), {}),
+          check(minute(4), {}),
+          check(minute(4) + 30_000, { via: "argo", phase: "", verdict: "fail", gate: "reviews-rollout" }),
+          check(minute(5), { action: "override.open", via: "api", who: "release-manager", phase: "", verdict: "" }),
+        ]);
+      };
+      const finder = createRootCauseFinder({ reader: harness.storage, logger, recentReleases });
+      const symptomStartMs = minute(6);
+      const verdict = (await finder.find({ symptomaticServices: ["reviews.default"], nowMs: minute(10), windowMinutes: 5, symptomStartMs })) as RankedRootCause | null;
+      assert.equal(verdict?.service, "reviews.default");
+      assert.deepEqual(asked, [["reviews.default", symptomStartMs - 15 * MINUTE_MS, symptomStartMs]]);
+      assert.deepEqual(
+        verdict.changes.map((change) => [change.kind, change.gate, change.atMs]),
+        [
+          ["release-gate", "reviews-canary", minute(5)],
+          ["release-gate", "reviews-rollout", minute(4) + 30_000],
+          ["release-gate", "reviews-canary", minute(4)],
+        ],
+        "the Progressing check of minute 3 is repeated at minute 4; Initializing is older than the three newest",
+      );
+      assert.ok(
+        verdict.reason.endsWith(
+          "; began 1 min after release gate reviews-canary was forced open by release-manager" +
+            "; began 2 min after release gate reviews-rollout was checked (Argo Rollouts analysis, verdict fail)" +
+            "; began 2 min after release gate reviews-canary was checked (Flagger phase Progressing, verdict pass)",
+        ),
+        verdict.reason,
+      );
+      const evidence = verdict.evidence.filter((item) => item.kind === "change");
+      assert.deepEqual(evidence[0], { kind: "change", summary: `release gate reviews-canary was forced open by release-manager at ${new Date(minute(5)).toISOString()}`, ref: "/api/v1/gate-audit?gate=reviews-canary" });
     } finally {
       await harness.stop();
     }
