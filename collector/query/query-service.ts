@@ -36,6 +36,8 @@ export interface ServiceSummary {
 export interface InstanceSummary {
   name: string;
   cpm: number;
+  /** Calls in the last complete minute of the range. */
+  cpmNow: number;
   sla: number;
   p95: number;
   attributes: Record<string, string>;
@@ -44,6 +46,8 @@ export interface InstanceSummary {
 export interface EndpointSummary {
   name: string;
   cpm: number;
+  /** Calls in the last complete minute of the range. */
+  cpmNow: number;
   sla: number;
   p95: number;
 }
@@ -53,6 +57,8 @@ export interface TopologyNode {
   /** false for what is no service: UNKNOWN, and callers that only ever reported their own outbound calls. */
   isReal: boolean;
   cpm: number;
+  /** Calls in the last complete minute of the range, counted as the services list counts them. */
+  cpmNow: number;
   sla: number;
 }
 
@@ -120,28 +126,33 @@ export class QueryService {
   }
 
   async instances(service: string, range: TimeRange): Promise<InstanceSummary[]> {
-    const [rows, entities] = await Promise.all([
+    const [rows, currentCalls, entities] = await Promise.all([
       this.aggregates("instance", range, { service }),
+      this.currentCallsByName("instance", range, service),
       this.entities("instance", range, service),
     ]);
     const minutes = rangeMinutes(range);
     const attributes = new Map(entities.map((entity) => [entity.name, entity.attributes]));
-    return rows.map((row) => ({ name: row.name, ...summarize(row, minutes), attributes: attributes.get(row.name) ?? {} })).sort(byName);
+    return rows
+      .map((row) => ({ name: row.name, ...summarize(row, minutes), cpmNow: currentCalls.get(row.name) ?? 0, attributes: attributes.get(row.name) ?? {} }))
+      .sort(byName);
   }
 
   async endpoints(service: string, range: TimeRange): Promise<EndpointSummary[]> {
     const minutes = rangeMinutes(range);
-    const rows = await this.aggregates("endpoint", range, { service });
-    return rows.map((row) => ({ name: row.name, ...summarize(row, minutes) })).sort(byName);
+    const [rows, currentCalls] = await Promise.all([this.aggregates("endpoint", range, { service }), this.currentCallsByName("endpoint", range, service)]);
+    return rows.map((row) => ({ name: row.name, ...summarize(row, minutes), cpmNow: currentCalls.get(row.name) ?? 0 })).sort(byName);
   }
 
   /** Edges name both detect points of a pair and carry the numbers of the side countedRelationRows keeps. */
   async topology(range: TimeRange, service?: string): Promise<{ nodes: TopologyNode[]; edges: TopologyEdge[] }> {
     const minutes = rangeMinutes(range);
-    const [relations, services, currentRelations] = await Promise.all([
+    const current = currentMinute(range);
+    const [relations, services, currentRelations, currentServices] = await Promise.all([
       this.aggregates("relation", range, {}),
       this.aggregates("service", range, {}),
-      this.aggregates("relation", currentMinute(range), {}),
+      this.aggregates("relation", current, {}),
+      this.aggregates("service", current, {}),
     ]);
     const counted = new Set(countedRelationRows(relations));
     const currentCalls = new Map<string, number>();
@@ -171,10 +182,17 @@ export class QueryService {
       };
     });
     const figures = serviceFigures(services, relations);
+    const currentFigures = serviceFigures(currentServices, currentRelations);
     const names = unique(edges.flatMap((edge) => [edge.source, edge.target]).concat(service === undefined ? [...figures.keys()] : [service]));
     const nodes = names.map((name) => {
       const values = figures.get(name)?.values;
-      return { name, isReal: values !== undefined, cpm: values ? deriveMetric(values, "cpm", minutes) : 0, sla: values ? deriveMetric(values, "sla", minutes) : 100 };
+      return {
+        name,
+        isReal: values !== undefined,
+        cpm: values ? deriveMetric(values, "cpm", minutes) : 0,
+        cpmNow: currentFigures.get(name)?.values.calls ?? 0,
+        sla: values ? deriveMetric(values, "sla", minutes) : 100,
+      };
     });
     return { nodes, edges: edges.sort((a, b) => a.source.localeCompare(b.source) || a.target.localeCompare(b.target)) };
   }
@@ -220,6 +238,12 @@ export class QueryService {
   /** Client-side relation rows of the range: what callers saw of the services they call. */
   private callerSide(range: TimeRange): Promise<MetricAggregate[]> {
     return this.reader.queryMetrics({ scope: "relation", fromMs: range.fromMs, toMs: range.toMs, resolution: "minute", groupByTime: false, detectPoint: "client" });
+  }
+
+  /** Calls of each instance or endpoint of `service` in the range's last complete minute, by name. */
+  private async currentCallsByName(scope: "instance" | "endpoint", range: TimeRange, service: string): Promise<Map<string, number>> {
+    const rows = await this.aggregates(scope, currentMinute(range), { service });
+    return new Map(rows.map((row) => [row.name, row.calls]));
   }
 
   private aggregates(scope: MetricScope, range: TimeRange, filter: { service?: string }): Promise<MetricAggregate[]> {

@@ -166,6 +166,7 @@ void describe("the built-in overview page in headless Chromium", () => {
     assert.match(relations ?? "", /inbound from.*productpage\.default/s);
     assert.match(relations ?? "", /outbound to.*ratings\.default/s);
     assert.match((await page.locator(".panel", { hasText: "Instances" }).textContent()) ?? "", /reviews-v\d/);
+    assert.deepEqual(await page.locator(".panel", { hasText: "Instances" }).locator("th").allTextContents(), ["instance", "cpm last minute", "cpm range avg", "SLA", "p95"]);
     await page.screenshot({ path: join(ARTIFACTS, "overview-service.png"), fullPage: true });
 
     await page.locator("#breadcrumb a", { hasText: "overview" }).click();

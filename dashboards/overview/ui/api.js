@@ -7,8 +7,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * @typedef {{ name: string, layer: string, cpm: number, cpmNow: number, sla: number, p95: number, apdex: number, calls: number, errors: number, measuredBy: "self" | "callers" }} ServiceSummary
- * @typedef {{ name: string, cpm: number, sla: number, p95: number }} EntitySummary
- * @typedef {{ name: string, isReal: boolean, cpm: number, sla: number }} TopologyNode
+ * @typedef {{ name: string, cpm: number, cpmNow: number, sla: number, p95: number }} EntitySummary
+ * @typedef {{ name: string, isReal: boolean, cpm: number, cpmNow: number, sla: number }} TopologyNode
  * @typedef {{ source: string, target: string, detectPoints: string[], components: string[], cpm: number, cpmNow: number, sla: number, worstSla: number, p95: number }} TopologyEdge
  * @typedef {{ nodes: TopologyNode[], edges: TopologyEdge[] }} Topology
  * @typedef {{ t: number, v: number | null }} SeriesPoint

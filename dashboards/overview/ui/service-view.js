@@ -15,7 +15,7 @@ function entityRows(entities) {
   return [...entities]
     .sort((a, b) => b.cpm - a.cpm)
     .slice(0, MAX_ROWS)
-    .map((entity) => [entity.name, formatCount(entity.cpm), formatPercent(entity.sla), formatMs(entity.p95)]);
+    .map((entity) => [entity.name, formatCount(entity.cpmNow), formatCount(entity.cpm), formatPercent(entity.sla), formatMs(entity.p95)]);
 }
 
 /**
@@ -96,8 +96,8 @@ export async function serviceView(service, range, pageWidth) {
     alerts === null || ownAlerts.length === 0 ? null : alertsPanel(ownAlerts, MAX_ROWS),
     charts.element,
     relationsPanel(service, topology),
-    panel("Instances", table(["instance", "cpm", "SLA", "p95"], entityRows(instances), "No instances reported in this range.")),
-    panel("Endpoints", table(["endpoint", "cpm", "SLA", "p95"], entityRows(endpoints), "No endpoints reported in this range.")),
+    panel("Instances", table(["instance", "cpm last minute", "cpm range avg", "SLA", "p95"], entityRows(instances), "No instances reported in this range.")),
+    panel("Endpoints", table(["endpoint", "cpm last minute", "cpm range avg", "SLA", "p95"], entityRows(endpoints), "No endpoints reported in this range.")),
   );
   return { element, destroy: charts.destroy };
 }

@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { queryRoutes } from "../../../collector/query/query-routes.ts";
-import { QueryService } from "../../../collector/query/query-service.ts";
-import { buildApp } from "../../../core/http/app.ts";
-import type { MetricKey, MinuteMetrics } from "../../../core/model/metrics.ts";
+import type { MinuteMetrics } from "../../../core/model/metrics.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../../../core/storage/port.ts";
-import { createLogger } from "../../../core/telemetry/logger.ts";
-import { createMetricsRegistry } from "../../../core/telemetry/metrics.ts";
-import { histogramOf } from "../../conformance/storage/fixtures.ts";
 import { clickHouseOnFreshDatabase } from "../../core/storage/clickhouse/helpers.ts";
 import { useClickHouse } from "../../services/index.ts";
+import { callsIn, logger, queryApi, RETENTION, type Key, type QueryApi } from "./query-fixtures.ts";
 
 /**
  * One call, one count: a relation's series reads the side its topology edge shows, and a service only its
@@ -20,28 +15,10 @@ import { useClickHouse } from "../../services/index.ts";
 const T0 = Date.UTC(2026, 10, 23, 10, 0);
 const NOW = T0 + 30 * 60_000;
 const RANGE = `from=${T0}&to=${T0 + 5 * 60_000}`;
-const RETENTION = { minuteDays: 3650, hourDays: 3650, dayDays: 3650, samplesDays: 3650, spansDays: 3650, probeResultsDays: 3650 };
-const logger = createLogger({ level: "silent" });
-
-type Key = Partial<MetricKey> & Pick<MetricKey, "scope" | "service">;
 
 /** `calls` calls of `latencyMs` each in minute `minute`, `errors` of them failed. */
 function minute(key: Key, minuteIndex: number, calls: number, errors: number, latencyMs: number): MinuteMetrics {
-  return {
-    name: "",
-    detectPoint: "",
-    component: "",
-    ...key,
-    timeMs: T0 + minuteIndex * 60_000,
-    calls,
-    errors,
-    latencySumMs: calls * latencyMs,
-    apdexSatisfied: calls,
-    apdexTolerating: 0,
-    bytesIn: calls,
-    bytesOut: calls,
-    histogram: histogramOf(new Array<number>(calls).fill(latencyMs)),
-  };
+  return callsIn(key, T0 + minuteIndex * 60_000, calls, errors, latencyMs);
 }
 
 const reviewsServer = { scope: "relation", service: "productpage.default", name: "reviews.default", detectPoint: "server", component: "mtls" } as const;
@@ -93,31 +70,21 @@ function runAgainst(storageName: string, open: () => Promise<{ storage: StorageA
   describe(`relations counted once and services seen by callers, on ${storageName}`, () => {
     let storage: StorageAdapter;
     let cleanup: () => Promise<void>;
-    let app: ReturnType<typeof buildApp>;
+    let api: QueryApi;
 
     before(async () => {
       ({ storage, cleanup } = await open());
       await storage.start();
       await storage.writeMetrics(ROWS);
-      app = buildApp({
-        logger,
-        registry: createMetricsRegistry({ version: "test", collectDefaults: false }),
-        readinessChecks: [],
-        bodyLimitBytes: 1 << 20,
-        routes: [queryRoutes(new QueryService(storage), () => NOW)],
-      });
+      api = queryApi(storage, NOW);
     });
     after(async () => {
-      await app.close();
+      await api.close();
       await storage.close();
       await cleanup();
     });
 
-    const get = async <T>(url: string): Promise<T> => {
-      const response = await app.inject({ method: "GET", url });
-      assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
-      return response.json<T>();
-    };
+    const get = <T>(url: string): Promise<T> => api.get<T>(url);
     const series = async (query: string, metric: string): Promise<(number | null)[]> =>
       (await get<{ points: { v: number | null }[] }>(`/api/v1/metrics?${query}&metric=${metric}&step=minute&${RANGE}`)).points.map((point) => point.v);
     const edge = (edges: Edge[], source: string, target: string): Edge => {
