@@ -250,6 +250,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const routes: FastifyPluginAsync[] = [
     ...readApiRoutes(deps.reader, clock),
     async (app) => registerLogIngestRoutes(app, { ingest: activity.accessLogs("log-post", accessLogs), rejects }),
+    activity.routes(),
   ];
   if (traces !== undefined) {
     const { createSpanReceivers } = await import("./receivers/span-receivers.ts");

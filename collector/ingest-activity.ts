@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
 import type { Component } from "../core/lifecycle.ts";
 import type { AccessLogIngest, SpanIngestPort } from "./ingest.ts";
@@ -23,6 +24,8 @@ export class IngestActivity {
   private readonly sinceSummary = new Map<string, number>();
   private readonly now: () => number;
   private summaryStartMs = 0;
+  /** When any receiver last took records; undefined before the first. */
+  private lastTakenMs: number | undefined;
   private rejectedAtSummary = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -75,6 +78,16 @@ export class IngestActivity {
     );
   }
 
+  /**
+   * GET /api/v1/ingest/freshness: when this process last took records (null before any) and its clock, so the
+   * page can say how old the newest data is without trusting the browser's clock.
+   */
+  routes(): FastifyPluginAsync {
+    return async (app) => {
+      app.get("/api/v1/ingest/freshness", { config: { scope: "read" } }, async () => ({ lastReceivedMs: this.lastTakenMs ?? null, nowMs: this.now() }));
+    };
+  }
+
   component(): Component {
     return {
       name: "collector.activity",
@@ -89,6 +102,7 @@ export class IngestActivity {
 
   private note(receiver: string, count: number, unit: string): void {
     if (count === 0) return;
+    this.lastTakenMs = this.now();
     this.sinceSummary.set(receiver, (this.sinceSummary.get(receiver) ?? 0) + count);
     if (this.seen.has(receiver)) return;
     this.seen.add(receiver);

@@ -4,6 +4,8 @@ import { pino } from "pino";
 import { IngestActivity } from "../../collector/ingest-activity.ts";
 import type { AccessLogIngest, SpanIngestPort } from "../../collector/ingest.ts";
 import type { AccessLogEntry, ProxyIdentity } from "../../core/model/access-log.ts";
+import { buildApp } from "../../core/http/app.ts";
+import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
 
 function capturingLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -64,5 +66,27 @@ void describe("IngestActivity", () => {
     nowMs += 30_000;
     activity.summarize();
     assert.equal(lines[1]?.msg, "ingest over the last 30 s: nothing received; 2 rejected");
+  });
+
+  void it("answers when records were last taken, on its own clock, and null before any", async () => {
+    const { logger } = capturingLogger();
+    let nowMs = 1_000_000;
+    const activity = new IngestActivity({ logger, rejectedTotal: () => 0, summaryIntervalMs: 0, now: () => nowMs });
+    const app = buildApp({ logger, registry: createMetricsRegistry({ version: "test", collectDefaults: false }), readinessChecks: [], bodyLimitBytes: 1 << 20, routes: [activity.routes()] });
+    const freshness = async (): Promise<unknown> => (await app.inject({ method: "GET", url: "/api/v1/ingest/freshness" })).json();
+    try {
+      assert.deepEqual(await freshness(), { lastReceivedMs: null, nowMs: 1_000_000 });
+      let isTaking = false;
+      const als = activity.accessLogs("als", { ingest: () => isTaking });
+      als.ingest(proxy, entries(2));
+      assert.deepEqual(await freshness(), { lastReceivedMs: null, nowMs: 1_000_000 }, "a refused batch is no data");
+      isTaking = true;
+      nowMs += 5_000;
+      als.ingest(proxy, entries(2));
+      nowMs += 7_000;
+      assert.deepEqual(await freshness(), { lastReceivedMs: 1_005_000, nowMs: 1_012_000 });
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -17,6 +17,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * @typedef {{ service: string, instance: string, score: number, reason: string }} RootCause
  * @typedef {{ id: string, rule: string, scope: string, entity: string, message: string, startsAtMs: number, rootCause: RootCause | null }} Alert
  * @typedef {{ fromMs: number, toMs: number }} TimeRange
+ * @typedef {{ lastReceivedMs: number | null, nowMs: number }} IngestFreshness
  */
 
 export class ApiError extends Error {
@@ -83,6 +84,19 @@ export async function fetchServiceEntities(service, kind, range) {
 export async function fetchServiceSeries(service, metric, range) {
   const body = /** @type {{ points: SeriesPoint[] }} */ (await getJson("api/v1/metrics", { scope: "service", service, metric, ...rangeParams(range) }));
   return body.points;
+}
+
+/**
+ * When this meshsight last took records, by its own clock, or null when it runs no collector (404).
+ * @returns {Promise<IngestFreshness | null>}
+ */
+export async function fetchIngestFreshness() {
+  try {
+    return /** @type {IngestFreshness} */ (await getJson("api/v1/ingest/freshness"));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
 }
 
 /** @returns {Promise<ProbeCase[]>} */
