@@ -221,8 +221,8 @@ function planGrpc(options: OptionReader, target: string): ModulePlan {
 /** prometheus/common's TLSConfig names for versions (config/http_config.go TLSVersions), as node:tls names them. */
 const TLS_VERSIONS: Readonly<Record<string, string>> = { TLS10: "TLSv1", TLS11: "TLSv1.1", TLS12: "TLSv1.2", TLS13: "TLSv1.3" };
 
-/** tls_config keys the tcp, http and grpc kinds take, and their spec names; the files go through prober.filesDir. */
-const TLS_CLIENT_KEYS: Readonly<Record<string, string>> = { ca_file: "caFile", cert_file: "certFile", key_file: "keyFile", min_version: "minTlsVersion", max_version: "maxTlsVersion" };
+/** tls_config keys the tcp, http and grpc kinds take, and their spec names; the files go through prober.filesDir, `ca`/`cert`/`key` are inline PEM. */
+const TLS_CLIENT_KEYS: Readonly<Record<string, string>> = { ca_file: "caFile", cert_file: "certFile", key_file: "keyFile", ca: "caPem", cert: "certPem", key: "keyPem", min_version: "minTlsVersion", max_version: "maxTlsVersion" };
 
 interface TlsPlan {
   insecure: boolean;

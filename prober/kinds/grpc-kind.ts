@@ -17,7 +17,6 @@ export interface GrpcSpec {
   service: string;
   tls: boolean;
   tlsVerify: boolean;
-  caPem: string | undefined;
   serverName: string | undefined;
   tlsClient: TlsClientSpec;
   /** Sent with the health check, as blackbox's grpc `metadata` (a key's values in order; `-bin` keys as bytes). */
@@ -29,7 +28,6 @@ const schema = z.strictObject({
   service: z.string({ error: "expected a service name such as grpc.health.v1.Health or \"\"" }).optional(),
   tls: z.boolean({ error: "expected true or false" }).optional(),
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
-  caPem: z.string({ error: "expected PEM text" }).includes("-----BEGIN CERTIFICATE-----", { error: "expected PEM text with -----BEGIN CERTIFICATE-----" }).optional(),
   serverName: z.string({ error: "expected a host name" }).min(1).optional(),
   metadata: z
     .record(z.string().regex(/^[0-9a-z_.-]+$/i, { error: "expected metadata keys of letters, digits, -, _ and ." }), z.union([z.string(), z.array(z.string()).max(50)], { error: "expected a value or a list of values" }), { error: "expected a mapping of metadata keys to values" })
@@ -55,7 +53,7 @@ export const grpcKind: ProbeKind<GrpcSpec> = {
       // grpc-js's own rules (e.g. printable ASCII outside -bin keys), checked when the case is loaded, not at every run.
       throw new InvalidProbeSpecError(`metadata: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, caPem: spec.caPem, serverName: spec.serverName, tlsClient: parseTlsClient(spec), metadata };
+    return { service: spec.service ?? "", tls: spec.tls ?? false, tlsVerify: spec.tlsVerify ?? true, serverName: spec.serverName, tlsClient: parseTlsClient(spec), metadata };
   },
   run: runGrpc,
 };
@@ -65,7 +63,7 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
   if (!address) return failed(`target ${JSON.stringify(target)} is not host:port`, {}, {});
   let client: TlsClientOptions;
   try {
-    client = { ...(spec.caPem === undefined ? {} : { ca: spec.caPem }), ...(await loadTlsClient(spec.tlsClient, context.files)) };
+    client = await loadTlsClient(spec.tlsClient, context.files);
   } catch (error) {
     return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
   }

@@ -71,6 +71,16 @@ const TLS_MODULES = [
   jsonModule("grpc")("grpc_metadata", { metadata: { Authorization: ["Bearer t0ken"], "x-tenant": ["a", "b"], "trace-bin": ["\u0001\u0002"] } }),
   jsonModule("grpc")("grpc_metadata_not_ascii", { metadata: { "x-tenant": ["caf\u00e9"] } }),
 ].join("");
+/** tls_config with inline PEM (`ca`, `cert`, `key`), in the same checks as the file forms above. */
+const inlineTlsModules = (caPem: string, client: TestCertificate) =>
+  [
+    tcpModule("tcp_ca_inline", { tls: true, tls_config: { ca: caPem }, query_response: expectOk }),
+    tcpModule("tcp_client_cert_inline", { tls: true, tls_config: { insecure_skip_verify: true, cert: client.certPem, key: client.keyPem }, query_response: [{ expect: "^\\+OK mtls" }] }),
+    httpModule("http_client_cert_inline", { tls_config: { ca: caPem, cert: client.certPem, key: client.keyPem } }),
+    jsonModule("grpc")("grpc_ca_inline", { tls: true, tls_config: { ca: caPem } }),
+    tcpModule("tcp_ca_twice", { tls: true, tls_config: { ca: caPem, ca_file: "ca.pem" } }),
+    httpModule("http_cert_without_key", { tls_config: { cert: client.certPem } }),
+  ].join("");
 /** blackbox.yml's postgresql module with the self-signed test certificate accepted; !!binary needs YAML, not JSON. */
 const POSTGRES_MODULE = `  postgresql_insecure:
     prober: tcp
@@ -310,7 +320,7 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}${POSTGRES_MODULE}`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}${inlineTlsModules(certificate.certPem, clientCertificate)}${POSTGRES_MODULE}`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file, filesDir: join(filesDir, "probe-files") }, undefined, logger);
     await harness.start();
@@ -511,6 +521,22 @@ describe("GET /probe with blackbox modules", () => {
     assert.equal(sampleValue(extracted.samples, "probe_expect_info", { ssh_version: "OpenSSH_9.6", ssh_comments: "Ubuntu" }), 1, "ssh_banner_extract's labels from the banner's groups");
     const noBanner = await probe("ssh_banner", notSsh);
     assert.deepEqual([sampleValue(noBanner.samples, "probe_failed_due_to_regex"), sampleValue(noBanner.samples, "probe_failed_due_to_bytes")], [1, 0]);
+  });
+
+  it("uses tls_config's inline ca, cert and key as their file forms, refusing (probe_success 0, a log line) a PEM given twice or a certificate without its key", async () => {
+    const expectations: Array<[module: string, target: string, success: number]> = [
+      ["tcp_ca_inline", pop3s, 1],
+      ["tcp_ca_inline", tls12Target, 1],
+      ["tcp_client_cert_inline", mtlsTarget, 1],
+      ["http_client_cert_inline", mtlsHttpsOrigin, 1],
+      ["grpc_ca_inline", grpcTls, 1],
+      ["tcp_ca_twice", pop3s, 0],
+      ["http_cert_without_key", httpsOrigin, 0],
+    ];
+    assert.deepEqual(await probeTable(expectations, ["probe_success"]), expectations);
+    const logged = (module: string, text: string) => logLines.some((line) => line.includes(module) && line.includes(text));
+    assert.ok(logged("tcp_ca_twice", "caPem: give caPem or caFile, not both"), logLines.join(""));
+    assert.ok(logged("http_cert_without_key", "a client certificate needs both"), logLines.join(""));
   });
 
   it("uses tls_config's ca_file, cert_file and key_file from prober.filesDir, and its min_version and max_version", async () => {
