@@ -62,7 +62,8 @@ test("the image runs on node:20-slim with production dependencies, and the runti
   const builtins = new Set(builtinModules);
   const missingPackages = new Set<string>();
   const uncopiedFiles = new Set<string>();
-  for (const file of await runtimeFiles(copied)) {
+  // dist/ is compiled inside the image from the sources the context holds, so the sources are what is read.
+  for (const file of await runtimeFiles(contextPaths(dockerfile))) {
     const source = await readFile(join(REPO_ROOT, file), "utf8");
     for (const { fileName: specifier } of ts.preProcessFile(source, true, true).importedFiles) {
       if (specifier.startsWith(".")) {
