@@ -26,6 +26,8 @@ import { registerLogIngestRoutes } from "./receivers/access-log/http-route.ts";
 import type { AlsReceiver, AlsReceiverOptions } from "./receivers/envoy-als/als-receiver.ts";
 import { SegmentLog, type StoredSegment } from "./wal/segment-log.ts";
 import { WriteAheadBuffer, type ReplayTarget } from "./wal/write-ahead-buffer.ts";
+import { SpanWriteAhead } from "./wal/span-write-ahead.ts";
+import type { FlushCheckpoint } from "./aggregate/flusher.ts";
 import type { SourceDecoder } from "./wal/wal-record.ts";
 import { DecoderMemo } from "./receivers/envoy-als/decoder-memo.ts";
 import { decodeAlsMessage } from "./receivers/envoy-als/message-decoder.ts";
@@ -68,6 +70,8 @@ export interface EventTimeInput {
 const DEFAULT_OFFSETS_FILE_NAME = "access-log-offsets.json";
 /** Where the write-ahead buffer lives when collector.walDir is unset. */
 const DEFAULT_WAL_DIR_NAME = "wal";
+/** The span requests' segments, inside the buffer's directory: they are committed on their own terms. */
+const SPAN_WAL_DIR_NAME = "spans";
 /** Segment size: small enough that a replay reads one at a time, large enough that commits are rare. */
 const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
 
@@ -154,9 +158,12 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     perServiceRatePerSecond: config.samplesPerServicePerSecond,
     uniformRate: config.uniformSampleRate,
   });
-  const walLog = writeAheadLogOf(config, deps.dataDir);
+  const walDir = writeAheadDirOf(config, deps.dataDir);
+  const walLog = walDir === undefined ? undefined : segmentLogIn(walDir, config);
+  const spanWriteAhead = walDir === undefined || configs.traces === undefined ? undefined : new SpanWriteAhead({ log: segmentLogIn(join(walDir, SPAN_WAL_DIR_NAME), config), registry, rejects, logger });
   // The buffer sits in front of the pipeline built below; the flusher reaches it only when it flushes.
-  const checkpoint = walLog === undefined ? {} : { checkpoint: { seal: (): number => wal?.seal() ?? 0, commit: (mark: number): void => wal?.commit(mark) } };
+  const accessLogCheckpoint: FlushCheckpoint = { seal: () => wal?.seal() ?? 0, commit: (mark) => wal?.commit(mark) };
+  const checkpoint = walLog === undefined ? {} : { checkpoint: spanWriteAhead === undefined ? accessLogCheckpoint : checkpointOver([accessLogCheckpoint, spanWriteAhead]) };
   const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000, ...checkpoint });
   const pipeline = new CollectorPipeline({
     resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),
@@ -176,7 +183,18 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const traces =
     configs.traces === undefined || meshMeasured === undefined
       ? undefined
-      : (await import("./traces/trace-components.ts")).createTraceComponents({ config: configs.traces, pipeline, grouper, meshServices: meshMeasured.services, writer: deps.writer, registry, rejects, logger, clock });
+      : (await import("./traces/trace-components.ts")).createTraceComponents({
+          config: configs.traces,
+          pipeline,
+          grouper,
+          meshServices: meshMeasured.services,
+          writer: deps.writer,
+          registry,
+          rejects,
+          logger,
+          clock,
+          ...(spanWriteAhead === undefined ? {} : { writeAhead: spanWriteAhead }),
+        });
   // Services whose sidecars send access logs are measured already: their spans must not count them again.
   const notingMeshServices = (input: AccessLogIngest): AccessLogIngest =>
     meshMeasured === undefined
@@ -230,7 +248,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     { name: "collector.pairing", start: async () => pipeline.startExpiringCallers(), stop: async () => pipeline.stopExpiringCallers() },
   ];
   const components: Component[] = [
-    ...(walLog === undefined || wal === undefined ? pipelineComponents : withWriteAheadBuffer(pipelineComponents, walLog, wal, () => ({ input: eventTimeInput().ingest, flush: () => flusher.flush(), decodeAls: alsMessageDecoder() }), logger)),
+    ...(walLog === undefined || wal === undefined ? pipelineComponents : withWriteAheadBuffer(pipelineComponents, { log: walLog, wal, spans: spanWriteAhead }, () => ({ input: eventTimeInput().ingest, flush: () => flusher.flush(), decodeAls: alsMessageDecoder() }), logger)),
     ...(meshMeasured === undefined ? [] : [meshMeasured.component]),
     {
       name: "collector.als",
@@ -267,8 +285,11 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
       },
       receivers,
     );
-    // The sampler starts first, so spans the receivers take always have somewhere to go.
-    components.push(...traces.components, ...spanReceivers.components);
+    // The sampler starts first, so spans the receivers take always have somewhere to go; spans an earlier
+    // process logged but never settled go to it before any receiver takes new ones.
+    const replaySpans: Component[] =
+      spanWriteAhead === undefined ? [] : [{ name: "collector.wal-span-replay", start: async () => spanWriteAhead.replay((inputs, segment) => traces.spanIngest.replay(inputs, segment)), stop: async () => undefined }];
+    components.push(...traces.components, ...replaySpans, ...spanReceivers.components);
   }
   return { components, pipelineComponents, routes, pipeline, eventTimeInput, alsPort: () => alsPort };
 }
@@ -301,12 +322,34 @@ function alsMessageDecoder(): SourceDecoder {
   return (bytes) => decodeAlsMessage(bytes, memo).entries;
 }
 
-/** The segment log behind collector.wal, or undefined when it is off. */
-function writeAheadLogOf(config: CollectorConfigs["collector"], dataDir: string | undefined): SegmentLog | undefined {
+/** The directory of collector.wal, or undefined when it is off. */
+function writeAheadDirOf(config: CollectorConfigs["collector"], dataDir: string | undefined): string | undefined {
   if (config.wal === "off") return undefined;
   const dir = config.walDir ?? (dataDir === undefined ? undefined : join(dataDir, DEFAULT_WAL_DIR_NAME));
   if (dir === undefined) throw new Error("collector.wal is on but neither collector.walDir nor a data directory says where to keep it");
+  return dir;
+}
+
+function segmentLogIn(dir: string, config: CollectorConfigs["collector"]): SegmentLog {
   return new SegmentLog({ dir, maxBytes: config.walMaxBytes, segmentBytes: Math.min(WAL_SEGMENT_BYTES, config.walMaxBytes), syncIntervalMs: config.walSyncIntervalMs });
+}
+
+/**
+ * One flusher checkpoint over several buffers: a drain seals each, and committing that drain's seal commits
+ * each at its own mark. The flusher only ever commits its latest seal, so only that one is remembered.
+ */
+function checkpointOver(parts: readonly FlushCheckpoint[]): FlushCheckpoint {
+  let latest = { seal: 0, marks: [] as number[] };
+  return {
+    seal: () => {
+      latest = { seal: latest.seal + 1, marks: parts.map((part) => part.seal()) };
+      return latest.seal;
+    },
+    commit: (seal) => {
+      if (seal !== latest.seal) return;
+      parts.forEach((part, index) => part.commit(latest.marks[index] ?? 0));
+    },
+  };
 }
 
 /**
@@ -314,16 +357,21 @@ function writeAheadLogOf(config: CollectorConfigs["collector"], dataDir: string 
  * starts and close after the flusher's last flush committed them; what an earlier process left is replayed
  * once the peer resolver runs (so replayed entries resolve as live ones do) and before any receiver starts.
  */
-function withWriteAheadBuffer(pipelineComponents: readonly Component[], log: SegmentLog, wal: WriteAheadBuffer, replayTarget: () => ReplayTarget, logger: Logger): Component[] {
+function withWriteAheadBuffer(pipelineComponents: readonly Component[], buffers: { log: SegmentLog; wal: WriteAheadBuffer; spans: SpanWriteAhead | undefined }, replayTarget: () => ReplayTarget, logger: Logger): Component[] {
   let stored: StoredSegment[] = [];
+  const { log, wal, spans } = buffers;
   return [
     {
       name: "collector.wal",
       start: async () => {
         stored = log.open();
         logger.info({ component: "wal", segments: stored.length, bytes: log.bytes }, "write-ahead buffer open");
+        spans?.open();
       },
-      stop: async () => log.close(),
+      stop: async () => {
+        log.close();
+        spans?.close();
+      },
     },
     ...pipelineComponents,
     { name: "collector.wal-replay", start: () => wal.replay(stored, replayTarget()), stop: async () => undefined },

@@ -31,10 +31,10 @@ export const collectorSection = defineSection(
     { key: "uniformSampleRate", env: "MESHSIGHT_UNIFORM_SAMPLE_RATE", flag: "uniform-sample-rate", description: "Share (0..1) of the other records kept as samples." },
     { key: "kubernetes", env: "MESHSIGHT_KUBERNETES", flag: "kubernetes", description: "auto: resolve peer IPs through the Kubernetes API when a kubeconfig or service account is found; off: never." },
     { key: "staticMappingFile", env: "MESHSIGHT_STATIC_MAPPING_FILE", flag: "static-mapping-file", description: "YAML mapping of IPs/CIDRs to services, used without Kubernetes." },
-    { key: "wal", env: "MESHSIGHT_WAL", flag: "wal", description: "Write-ahead buffer: on logs every ALS and POST /api/v1/logs batch to disk before aggregating it, so a crashed (kill -9) process replays what it had not flushed on its next start (docs/deploy.md, Crash recovery)." },
+    { key: "wal", env: "MESHSIGHT_WAL", flag: "wal", description: "Write-ahead buffer: on logs every ALS, POST /api/v1/logs and span (OTLP, Zipkin) batch to disk before aggregating or sampling it, so a crashed (kill -9) process replays what it had not flushed on its next start (docs/deploy.md, Crash recovery)." },
     { key: "walDir", env: "MESHSIGHT_WAL_DIR", flag: "wal-dir", description: "Directory of the write-ahead buffer (default <dataDir>/wal); one process per directory." },
-    { key: "walMaxBytes", env: "MESHSIGHT_WAL_MAX_BYTES", flag: "wal-max-bytes", description: "Bytes the write-ahead buffer may hold (received, not yet in storage); when full, receivers push back (RESOURCE_EXHAUSTED, 429)." },
-    { key: "walSyncIntervalMs", env: "MESHSIGHT_WAL_SYNC_INTERVAL_MS", flag: "wal-sync-interval-ms", description: "How often the buffer is fsynced for ALS (which has no acknowledgement); POST /api/v1/logs answers only after an fsync." },
+    { key: "walMaxBytes", env: "MESHSIGHT_WAL_MAX_BYTES", flag: "wal-max-bytes", description: "Bytes the write-ahead buffer may hold (received, not yet in storage), for access logs and for spans each; when full, receivers push back (RESOURCE_EXHAUSTED, 429, 503)." },
+    { key: "walSyncIntervalMs", env: "MESHSIGHT_WAL_SYNC_INTERVAL_MS", flag: "wal-sync-interval-ms", description: "How often the buffer is fsynced for ALS (which has no acknowledgement); POST /api/v1/logs and span receivers answer only after an fsync." },
   ],
 );
 

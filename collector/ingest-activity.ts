@@ -56,6 +56,7 @@ export class IngestActivity {
         if (result.outcome === "accepted") this.note(receiver, result.accepted, "spans");
         return result;
       },
+      durable: () => inner.durable?.() ?? Promise.resolve(),
     };
   }
 

@@ -38,4 +38,9 @@ export type SpanIngestResult =
  */
 export interface SpanIngestPort {
   ingest(protocol: "otlp" | "zipkin", inputs: readonly SpanInput[]): SpanIngestResult;
+  /**
+   * Resolves once every span taken so far would survive a crash, when spans are kept durably (the
+   * write-ahead buffer): a receiver awaits it before acknowledging.
+   */
+  durable?(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { SpanIngestPort, SpanIngestResult } from "../ingest.ts";
 import { validateSpanInput, type SpanInput } from "../span-input.ts";
 import { mapSpan, type NameEndpoint } from "./span-mapping.ts";
+import type { SpanWriteAhead } from "../wal/span-write-ahead.ts";
 
 /** The part of the collector pipeline spans feed (CollectorPipeline.ingestCalls). */
 export interface CallIngest {
@@ -21,6 +22,8 @@ export interface SpanIngestOptions {
   sampler: { offer(spans: readonly Span[]): void; isOverloaded(): boolean };
   registry: Registry;
   rejects: RejectCounter;
+  /** The span write-ahead buffer, when on: valid spans are logged before tail sampling takes them. */
+  writeAhead?: Pick<SpanWriteAhead, "refuses" | "append" | "track" | "durable">;
 }
 
 /**
@@ -42,12 +45,19 @@ export class SpanIngest implements SpanIngestPort {
 
   ingest(protocol: "otlp" | "zipkin", inputs: readonly SpanInput[]): SpanIngestResult {
     const { pipeline, rejects } = this.options;
-    const overload = pipeline.isOverloaded() ? "the metrics pipeline is over capacity" : this.options.sampler.isOverloaded() ? "trace storage is behind" : "";
+    const { writeAhead } = this.options;
+    const overload = pipeline.isOverloaded()
+      ? "the metrics pipeline is over capacity"
+      : this.options.sampler.isOverloaded()
+        ? "trace storage is behind"
+        : writeAhead?.refuses() === true
+          ? "the write-ahead buffer is full"
+          : "";
     if (overload !== "") {
       rejects.reject(protocol, "overloaded", inputs.length, overload);
       return { outcome: "overloaded", message: `meshsight collector: ${overload}; retry later` };
     }
-    const spans: Span[] = [];
+    const valid: SpanInput[] = [];
     let rejected = 0;
     let firstReason = "";
     for (const input of inputs) {
@@ -58,11 +68,28 @@ export class SpanIngest implements SpanIngestPort {
         rejects.reject(protocol, reason, 1, `trace ${input.traceId || "(none)"} span ${input.spanId || "(none)"}`);
         continue;
       }
-      spans.push(mapSpan(input, this.options.nameEndpoint));
+      valid.push(input);
     }
-    this.options.sampler.offer(spans);
-    this.spansAccepted.inc({ protocol }, spans.length);
+    const segment = writeAhead === undefined || valid.length === 0 ? undefined : writeAhead.append(protocol, valid);
+    this.take(valid, segment);
+    this.spansAccepted.inc({ protocol }, valid.length);
     const rejectMessage = rejected === 0 ? "" : `${rejected} span(s) rejected, first reason: ${firstReason} (ids must be non-zero hex: 16-byte trace id, 8-byte span id)`;
-    return { outcome: "accepted", accepted: spans.length, rejected, rejectMessage };
+    return { outcome: "accepted", accepted: valid.length, rejected, rejectMessage };
+  }
+
+  /** Resolves once every span taken so far would survive a crash (the write-ahead buffer's fsync), if it is on. */
+  durable(): Promise<void> {
+    return this.options.writeAhead?.durable() ?? Promise.resolve();
+  }
+
+  /** Takes spans the write-ahead buffer logged (valid when logged) in `segment` before a crash. */
+  replay(inputs: readonly SpanInput[], segment: number): void {
+    this.take(inputs, segment);
+  }
+
+  private take(inputs: readonly SpanInput[], segment: number | undefined): void {
+    const spans = inputs.map((input) => mapSpan(input, this.options.nameEndpoint));
+    if (segment !== undefined) this.options.writeAhead?.track(spans, segment);
+    this.options.sampler.offer(spans);
   }
 }

@@ -4,6 +4,7 @@ import type { Span } from "../../core/model/span.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { TwoGenerationCache } from "../endpoints/two-generation-cache.ts";
 import type { MeshMeasuredServices } from "./mesh-measured.ts";
+import type { SpanDurability } from "./span-durability.ts";
 import type { CallIngest } from "./span-ingest.ts";
 import { componentOf, httpStatusOf } from "./span-mapping.ts";
 
@@ -117,23 +118,28 @@ export class SpanMetricsSink {
       rejects: RejectCounter;
       /** Decided spans waiting for the marks to be read; beyond it their metrics are dropped and counted. */
       maxWaitingSpans: number;
+      /** Told when spans' metrics are in the pipeline (or counted as rejects): the write-ahead buffer may let them go. */
+      durability?: SpanDurability;
     },
   ) {}
 
   count(spans: readonly Span[]): void {
     if (!this.options.isMeshChecked) {
       this.ingest(spans);
+      this.options.durability?.release(spans);
       return;
     }
     if (this.spansWaiting + spans.length > this.options.maxWaitingSpans) {
       this.options.rejects.reject("traces", "span-metrics-backlog", spans.length, `${this.spansWaiting} decided spans still wait for the shared mesh-measured marks`);
+      this.options.durability?.release(spans);
       return;
     }
     this.spansWaiting += spans.length;
     // Chained, so calls reach the pipeline in decision order and drain() waits for the last batch.
     this.counting = this.counting
       .then(() => this.countAfterLookUp(spans))
-      .catch((error: unknown) => this.options.rejects.reject("traces", "span-metrics-failed", spans.length, (error as Error).message));
+      .catch((error: unknown) => this.options.rejects.reject("traces", "span-metrics-failed", spans.length, (error as Error).message))
+      .finally(() => this.options.durability?.release(spans));
   }
 
   /** Resolves once every decided span handed over so far is counted (shutdown, tests). */

@@ -4,6 +4,7 @@ import type { Span } from "../../core/model/span.ts";
 import { PartialWriteError, type StorageWriter } from "../../core/storage/port.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { TwoGenerationCache } from "../endpoints/two-generation-cache.ts";
+import type { SpanDurability } from "./span-durability.ts";
 
 export interface TailSamplingPolicy {
   /** How long after its first span a trace waits for the rest before the keep/drop decision. */
@@ -36,6 +37,8 @@ export interface TailSamplerOptions {
    * span metrics are derived here, once the trace's spans are known (collector/traces/span-metrics.ts).
    */
   onDecided?: (spans: readonly Span[]) => void;
+  /** Told which kept spans wait for storage, so the write-ahead buffer keeps them until storage answered. */
+  durability?: SpanDurability;
 }
 
 interface PendingTrace {
@@ -197,6 +200,7 @@ export class TailSampler {
     this.spansAwaitingStorage += admitted;
     for (let offset = 0; offset < admitted; offset += WRITE_BATCH) {
       const batch = spans.slice(offset, Math.min(offset + WRITE_BATCH, admitted));
+      this.options.durability?.hold(batch);
       this.writing = this.writing.then(async () => {
         try {
           await this.options.writer.writeSpans(batch);
@@ -207,6 +211,7 @@ export class TailSampler {
           this.options.rejects.reject(REJECT_SOURCE, "storage-write-failed", lost, (error as Error).message);
         } finally {
           this.spansAwaitingStorage -= batch.length;
+          this.options.durability?.release(batch);
         }
       });
     }

@@ -9,6 +9,7 @@ import type { NameEndpoint } from "./span-mapping.ts";
 import type { MeshMeasuredServices } from "./mesh-measured.ts";
 import { SpanCallDeriver, SpanMetricsSink } from "./span-metrics.ts";
 import { TailSampler } from "./tail-sampler.ts";
+import type { SpanWriteAhead } from "../wal/span-write-ahead.ts";
 
 export interface TraceComponentsDeps {
   config: TracesConfig;
@@ -26,6 +27,8 @@ export interface TraceComponentsDeps {
   rejects: RejectCounter;
   logger: Logger;
   clock?: () => number;
+  /** The span write-ahead buffer (collector.wal on): spans are logged on receipt and held until settled. */
+  writeAhead?: SpanWriteAhead;
 }
 
 export interface TraceComponents {
@@ -45,7 +48,8 @@ export interface TraceComponents {
  */
 export function createTraceComponents(deps: TraceComponentsDeps): TraceComponents {
   const { config, registry, rejects, logger } = deps;
-  const { meshServices } = deps;
+  const { meshServices, writeAhead } = deps;
+  const durability = writeAhead === undefined ? {} : { durability: writeAhead };
   const spanMetrics = new SpanMetricsSink({
     deriver: new SpanCallDeriver(config.spanMetrics, meshServices),
     meshServices,
@@ -53,6 +57,7 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
     pipeline: deps.pipeline,
     rejects,
     maxWaitingSpans: config.maxBufferedSpans,
+    ...durability,
   });
   const sampler = new TailSampler({
     policy: {
@@ -69,6 +74,7 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
     logger,
     clock: deps.clock ?? Date.now,
     onDecided: (spans) => spanMetrics.count(spans),
+    ...durability,
   });
   const spanIngest = new SpanIngest({
     nameEndpoint: (...args) => deps.grouper.nameEndpoint(...args),
@@ -76,6 +82,7 @@ export function createTraceComponents(deps: TraceComponentsDeps): TraceComponent
     sampler,
     registry,
     rejects,
+    ...(writeAhead === undefined ? {} : { writeAhead }),
   });
   return {
     components: [

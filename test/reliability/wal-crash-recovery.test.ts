@@ -1,13 +1,14 @@
 /**
  * kill -9 with the write-ahead buffer on (docs/deploy.md, "Crash recovery"): a real meshsight process takes
- * ~1,000 Envoy ALS entries/s over real gRPC and acknowledged POST /api/v1/logs lines, is killed with SIGKILL
+ * ~1,000 Envoy ALS entries/s over real gRPC, acknowledged POST /api/v1/logs lines and acknowledged spans
+ * (OTLP/gRPC, OTLP/HTTP, Zipkin) still waiting for their tail-sampling decision, is killed with SIGKILL
  * while what it received since its last flush lives only in memory and the buffer, and is started again on
  * the same storage. Every call must be stored exactly once: what the first flush stored is not replayed, and
- * what the kill would have lost is recovered.
+ * what the kill would have lost is recovered; every acknowledged span is stored and counts its call once.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -22,6 +23,7 @@ import { freshDatabaseName, rawClient } from "../core/storage/clickhouse/helpers
 import { useClickHouse } from "../services/index.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { RETENTION } from "./storage-backends.ts";
+import { sendRootSpans } from "./span-senders.ts";
 
 /** ~9 ALS entries per bookinfo request: 111 requests/s is ~1,000 entries/s. */
 const REQUESTS_PER_SECOND = 111;
@@ -29,6 +31,8 @@ const PHASE_MS = 2_000;
 const POSTED_LINES = 300;
 const POSTED_SERVICE = "walpost.default";
 const DEADLINE_MS = 60_000;
+const SPANS_PER_PROTOCOL = 40;
+const SPAN_SERVICES = { otlpGrpc: "walspan-grpc", otlpHttp: "walspan-http", zipkin: "walspan-zipkin" };
 const logger = pino({ level: "silent" });
 
 interface Backend {
@@ -126,11 +130,22 @@ for (const backend of BACKENDS) {
       const dataDir = await mkdtemp(join(tmpdir(), "meshsight-wal-"));
       const store = await backend.prepare(dataDir);
       // A flush every 10 s: the kill falls well inside an interval, as it would without a buffer lose most.
-      const env = { ...RECEIVERS_ON_FREE_PORTS, ...store.env, MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_WAL: "on", MESHSIGHT_KUBERNETES: "off", MESHSIGHT_FLUSH_INTERVAL_SECONDS: "10" };
+      // Traces wait far longer than the test for their decision and all are kept: at the kill, no span is settled.
+      const env = {
+        ...RECEIVERS_ON_FREE_PORTS,
+        ...store.env,
+        MESHSIGHT_DATA_DIR: dataDir,
+        MESHSIGHT_WAL: "on",
+        MESHSIGHT_KUBERNETES: "off",
+        MESHSIGHT_FLUSH_INTERVAL_SECONDS: "10",
+        MESHSIGHT_TRACE_DECISION_WAIT_SECONDS: "600",
+        MESHSIGHT_TRACE_SAMPLE_RATE: "1",
+      };
       try {
         const first = start(env);
         const base = `http://127.0.0.1:${await waitForHttpPort(first)}`;
         const target = `127.0.0.1:${await waitForListeningPort(first, "als")}`;
+        const spanPorts = { otlpGrpc: await waitForListeningPort(first, "otlp-grpc"), otlpHttp: await waitForListeningPort(first, "otlp-http"), zipkin: await waitForListeningPort(first, "zipkin") };
         const traffic = { target, ratePerSecond: REQUESTS_PER_SECOND, durationMs: PHASE_MS, realTime: true };
 
         // Phase 1 reaches storage and its segments are committed: a replay must not count it again.
@@ -146,6 +161,9 @@ for (const backend of BACKENDS) {
         const unflushed = await simulateBookinfo(traffic);
         assert.deepEqual(unflushed.streamErrors, []);
         await postLines(base, POSTED_LINES);
+        const traceIds = await sendRootSpans(spanPorts, SPAN_SERVICES, SPANS_PER_PROTOCOL);
+        assert.equal(await scraped(base, "meshsight_spans_received_total"), 3 * SPANS_PER_PROTOCOL, "every acknowledged span was taken");
+        assert.ok((await scraped(base, "meshsight_wal_span_bytes")) > 0, "the spans are in the span buffer");
         await waitFor(async () => (await scraped(base, "meshsight_als_entries_total")) === sentEntries(flushed) + sentEntries(unflushed), "phase 2 to be handed over", DEADLINE_MS);
         assert.ok((await scraped(base, "meshsight_wal_bytes")) > 0, "phase 2 is still waiting for a flush");
         assert.equal(await scraped(base, "meshsight_wal_commits_total"), 1, "no flush ran since phase 1's");
@@ -155,13 +173,19 @@ for (const backend of BACKENDS) {
         const second = start(env);
         const secondBase = `http://127.0.0.1:${await waitForHttpPort(second)}`;
         assert.equal(await scraped(secondBase, "meshsight_wal_replayed_entries_total"), sentEntries(unflushed) + POSTED_LINES);
+        assert.equal(await scraped(secondBase, "meshsight_wal_replayed_spans_total"), 3 * SPANS_PER_PROTOCOL);
         const { code } = await stopWith(second, "SIGTERM");
         assert.equal(code, 0, second.stderr());
+        assert.deepEqual(await readdir(join(dataDir, "wal", "spans")), [], "a clean stop settled and committed every span segment");
 
         const storage = store.open();
         await storage.start();
         try {
-          assert.deepEqual(await storedServiceCalls(storage), expectedServiceCalls([flushed, unflushed], { [POSTED_SERVICE]: POSTED_LINES }));
+          const spanCalls = Object.fromEntries(Object.values(SPAN_SERVICES).map((service) => [service, SPANS_PER_PROTOCOL]));
+          assert.deepEqual(await storedServiceCalls(storage), expectedServiceCalls([flushed, unflushed], { [POSTED_SERVICE]: POSTED_LINES, ...spanCalls }));
+          let storedSpans = 0;
+          for (const traceId of traceIds) storedSpans += (await storage.getTrace(traceId)).length;
+          assert.equal(storedSpans, traceIds.length, "every acknowledged span is stored once");
         } finally {
           await storage.close();
         }

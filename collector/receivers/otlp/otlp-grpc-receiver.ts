@@ -99,6 +99,16 @@ export class OtlpGrpcReceiver {
       respond({ code: status.RESOURCE_EXHAUSTED, details: result.message, metadata });
       return;
     }
-    respond(null, encodeExportResponse(result.rejected, result.rejectMessage));
+    const answer = encodeExportResponse(result.rejected, result.rejectMessage);
+    const { ingest } = this.options;
+    if (ingest.durable === undefined) {
+      respond(null, answer);
+      return;
+    }
+    // Acknowledged means durable: with the write-ahead buffer on, the answer waits for its fsync.
+    ingest.durable().then(
+      () => respond(null, answer),
+      (error: unknown) => respond({ code: status.UNAVAILABLE, details: `meshsight collector could not make the spans durable: ${(error as Error).message}; retry` }),
+    );
   }
 }

@@ -55,6 +55,8 @@ export function otlpHttpRoutes(options: OtlpHttpRouteOptions): FastifyPluginAsyn
         void reply.header("retry-after", String(RETRY_AFTER_SECONDS));
         return sendStatus(reply, 503, isJson, CODE_UNAVAILABLE, result.message, RETRY_AFTER_SECONDS);
       }
+      // Acknowledged means durable: with the write-ahead buffer on, the answer waits for its fsync.
+      await ingest.durable?.();
       if (isJson) {
         const partial = result.rejected === 0 ? {} : { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.rejectMessage } };
         return reply.code(200).type(JSON_TYPE).send(partial);

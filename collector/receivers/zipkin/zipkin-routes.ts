@@ -42,6 +42,8 @@ export function zipkinIngestRoutes(options: ZipkinIngestOptions): FastifyPluginA
         return reply.code(400).type("text/plain").send(error.message);
       }
       if (result.outcome === "overloaded") return reply.code(503).header("retry-after", "1").type("text/plain").send(result.message);
+      // Acknowledged means durable: with the write-ahead buffer on, the answer waits for its fsync.
+      await ingest.durable?.();
       // Zipkin's API has no partial success; rejected spans are counted and named in a header for debugging.
       if (result.rejected > 0) void reply.header("x-meshsight-rejected-spans", String(result.rejected));
       return reply.code(202).send();
