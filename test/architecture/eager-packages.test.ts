@@ -13,7 +13,11 @@ import { build } from "esbuild";
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Modules that load a CommonJS package with `createRequire` when they are loaded, which esbuild cannot see. */
-const REQUIRED_ON_LOAD: Readonly<Record<string, string>> = { "core/storage/duckdb/duckdb-api.ts": "@duckdb/node-api" };
+const REQUIRED_ON_LOAD: Readonly<Record<string, string>> = {
+  "core/storage/duckdb/duckdb-api.ts": "@duckdb/node-api",
+  "core/http/app.ts": "fastify",
+  "collector/receivers/grpc-api.ts": "@grpc/grpc-js",
+};
 
 /** The packages `entries` load at once: external imports reached from them by static imports only. */
 async function eagerPackages(entries: readonly string[]): Promise<Set<string>> {

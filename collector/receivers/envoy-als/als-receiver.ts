@@ -4,12 +4,13 @@
  * decodes lazily from raw bytes and hands entries to the collector's ingest. Thin by design: identity
  * resolution and aggregation happen behind `ingest` and `identify`.
  */
-import { type ChannelOptions, type sendUnaryData, Server, ServerCredentials, type ServerReadableStream, status } from "@grpc/grpc-js";
+import type { ChannelOptions, sendUnaryData, Server, ServerReadableStream } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { AccessLogEntry, NodeInfo, ProxyIdentity } from "../../../core/model/access-log.ts";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { AccessLogIngest } from "../../ingest.ts";
+import { grpcApi } from "../grpc-api.ts";
 import { DecoderMemo } from "./decoder-memo.ts";
 import { AlsStream, REJECT_SOURCE } from "./als-stream.ts";
 import { ALS_V2_METHOD_PATH, ALS_V3_METHOD_PATH, alsServiceDefinition, type EmptyResponse } from "./service-definition.ts";
@@ -63,7 +64,7 @@ export class AlsReceiver {
     // Pre-create both series so dashboards see 0 rather than no data before the first entry.
     this.entriesCounter.inc({ type: "http" }, 0);
     this.entriesCounter.inc({ type: "tcp" }, 0);
-    this.server = new Server(connectionAgeOptions(options));
+    this.server = new grpcApi.Server(connectionAgeOptions(options));
     const handler = { StreamAccessLogs: this.handleStream.bind(this) };
     this.server.addService(alsServiceDefinition(ALS_V3_METHOD_PATH), handler);
     this.server.addService(alsServiceDefinition(ALS_V2_METHOD_PATH), handler);
@@ -73,7 +74,7 @@ export class AlsReceiver {
     const { host, port } = this.options;
     const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
+      this.server.bindAsync(address, grpcApi.ServerCredentials.createInsecure(), (error, boundPort) => {
         if (error) reject(new Error(`ALS receiver cannot listen on ${address}: ${listenFailureReason(error)}`, { cause: error }));
         // The collector logs the one "listening" line, with the bound port.
         else resolve(boundPort);
@@ -102,13 +103,13 @@ export class AlsReceiver {
   private handleStream(call: ServerReadableStream<Buffer, EmptyResponse>, respond: sendUnaryData<EmptyResponse>): void {
     const { logger, maxStreams } = this.options;
     if (this.isStopping) {
-      respond({ code: status.UNAVAILABLE, details: "meshsight collector is shutting down" });
+      respond({ code: grpcApi.status.UNAVAILABLE, details: "meshsight collector is shutting down" });
       return;
     }
     if (this.streams.size >= maxStreams) {
       // Nothing of this stream was read, so nothing is lost: Envoy reconnects later (ALS is lossy by design).
       this.options.rejects.reject(REJECT_SOURCE, "too_many_streams");
-      respond({ code: status.RESOURCE_EXHAUSTED, details: `meshsight accepts at most ${maxStreams} ALS streams` });
+      respond({ code: grpcApi.status.RESOURCE_EXHAUSTED, details: `meshsight accepts at most ${maxStreams} ALS streams` });
       return;
     }
     const stream = new AlsStream(call, respond, {

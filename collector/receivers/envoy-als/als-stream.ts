@@ -5,11 +5,12 @@
  * rejected and the call ended with RESOURCE_EXHAUSTED. At most one batch per stream waits, so memory
  * stays bounded by the stream limit.
  */
-import { type ServerReadableStream, status } from "@grpc/grpc-js";
+import type { ServerReadableStream, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { AccessLogEntry, NodeInfo, ProxyIdentity } from "../../../core/model/access-log.ts";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { AccessLogIngest } from "../../ingest.ts";
+import { grpcApi } from "../grpc-api.ts";
 import { decodeAlsMessage } from "./message-decoder.ts";
 import type { DecoderMemo } from "./decoder-memo.ts";
 import type { EmptyResponse } from "./service-definition.ts";
@@ -73,7 +74,7 @@ export class AlsStream {
     this.pendingHandover = handover;
     void handover.then((isTaken) => {
       this.pendingHandover = null;
-      if (!isTaken) this.end(status.RESOURCE_EXHAUSTED, "meshsight is overloaded; retry later");
+      if (!isTaken) this.end(grpcApi.status.RESOURCE_EXHAUSTED, "meshsight is overloaded; retry later");
       else if (!this.isClosing && !this.isResponded) this.call.resume();
       if (this.isCallOver) this.markFinished();
     });
@@ -172,7 +173,7 @@ export class AlsStream {
       const handover = this.processMessage(bytes);
       if (handover !== null && !(await handover)) break;
     }
-    this.end(status.UNAVAILABLE, "meshsight collector is shutting down");
+    this.end(grpcApi.status.UNAVAILABLE, "meshsight collector is shutting down");
     this.markFinished();
   }
 }

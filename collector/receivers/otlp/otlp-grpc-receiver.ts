@@ -5,10 +5,11 @@
  * succeed, UNAVAILABLE while shutting down, RESOURCE_EXHAUSTED with RetryInfo when over capacity (retry later);
  * bad spans inside a good request are a partial success.
  */
-import { Metadata, type sendUnaryData, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, status } from "@grpc/grpc-js";
+import type { sendUnaryData, Server, ServerUnaryCall, ServiceDefinition } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { SpanIngestPort } from "../../ingest.ts";
+import { grpcApi } from "../grpc-api.ts";
 import { OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, encodeRpcStatus, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
 import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
@@ -54,7 +55,7 @@ export class OtlpGrpcReceiver {
 
   constructor(private readonly options: OtlpGrpcReceiverOptions) {
     this.decoder = new OtlpWireDecoder(options.maxSpansPerRequest);
-    this.server = new Server({ "grpc.max_receive_message_length": options.maxRequestBytes });
+    this.server = new grpcApi.Server({ "grpc.max_receive_message_length": options.maxRequestBytes });
     this.server.addService(traceServiceDefinition(), { Export: this.handleExport.bind(this) });
   }
 
@@ -62,7 +63,7 @@ export class OtlpGrpcReceiver {
     const { host, port } = this.options;
     const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
+      this.server.bindAsync(address, grpcApi.ServerCredentials.createInsecure(), (error, boundPort) => {
         if (error) reject(new Error(`OTLP gRPC receiver cannot listen on ${address}: ${listenFailureReason(error)}`, { cause: error }));
         else resolve(boundPort);
       });
@@ -78,7 +79,7 @@ export class OtlpGrpcReceiver {
   private handleExport(call: ServerUnaryCall<Buffer, Uint8Array>, respond: sendUnaryData<Uint8Array>): void {
     const { rejects } = this.options;
     if (this.isStopping) {
-      respond({ code: status.UNAVAILABLE, details: "meshsight collector is shutting down; retry" });
+      respond({ code: grpcApi.status.UNAVAILABLE, details: "meshsight collector is shutting down; retry" });
       return;
     }
     let spans;
@@ -88,15 +89,15 @@ export class OtlpGrpcReceiver {
       const isDecodeError = error instanceof OtlpDecodeError;
       rejects.reject(REJECT_SOURCE, isDecodeError ? "malformed-request" : "decode-failed", 1, (error as Error).message);
       if (!isDecodeError) this.options.logger.error({ err: error }, "OTLP decode failed unexpectedly");
-      respond({ code: status.INVALID_ARGUMENT, details: (error as Error).message });
+      respond({ code: grpcApi.status.INVALID_ARGUMENT, details: (error as Error).message });
       return;
     }
     const result = this.options.ingest.ingest("otlp", spans);
     if (result.outcome === "overloaded") {
       // RESOURCE_EXHAUSTED is retryable for OTLP exporters only with RetryInfo attached (OTLP spec, "Failures").
-      const metadata = new Metadata();
-      metadata.set(STATUS_DETAILS_KEY, Buffer.from(encodeRpcStatus(status.RESOURCE_EXHAUSTED, result.message, RETRY_AFTER_SECONDS)));
-      respond({ code: status.RESOURCE_EXHAUSTED, details: result.message, metadata });
+      const metadata = new grpcApi.Metadata();
+      metadata.set(STATUS_DETAILS_KEY, Buffer.from(encodeRpcStatus(grpcApi.status.RESOURCE_EXHAUSTED, result.message, RETRY_AFTER_SECONDS)));
+      respond({ code: grpcApi.status.RESOURCE_EXHAUSTED, details: result.message, metadata });
       return;
     }
     const answer = encodeExportResponse(result.rejected, result.rejectMessage);
