@@ -230,8 +230,8 @@ function browserUrl(host: string, port: number): string {
 }
 
 async function ingest(args: readonly string[]): Promise<void> {
-  const { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } = await import("./collector/collector.ts");
-  if (args.includes("--help")) return void process.stdout.write(INGEST_USAGE);
+  const { formatIngestHelp, IngestUsageError, parseIngestArgs, runIngestCommand } = await import("./collector/collector.ts");
+  if (asksForHelp(args)) return void process.stdout.write(formatIngestHelp(sections, terminalWidth()));
   let parsed;
   try {
     parsed = parseIngestArgs(args);
@@ -275,15 +275,15 @@ async function ingest(args: readonly string[]): Promise<void> {
 }
 
 async function simulate(args: readonly string[]): Promise<void> {
-  const { loadSimulator, parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } = await import("./collector/collector.ts");
-  if (args.includes("--help")) return void process.stdout.write(SIMULATE_USAGE);
+  const { formatSimulateHelp, loadSimulator, parseSimulateArgs, SimulateUsageError } = await import("./collector/collector.ts");
+  if (asksForHelp(args)) return void process.stdout.write(formatSimulateHelp(terminalWidth()));
   let options;
   try {
     // The simulator plays into this process's own ALS port unless told otherwise.
     const alsPort = process.env.MESHSIGHT_ALS_PORT ?? "";
     options = parseSimulateArgs(args, `127.0.0.1:${/^[1-9][0-9]*$/.test(alsPort) ? alsPort : "11800"}`);
   } catch (error) {
-    if (error instanceof SimulateUsageError) fail(`${error.message}\n${SIMULATE_USAGE}`, EXIT_USAGE);
+    if (error instanceof SimulateUsageError) fail(`simulate: ${error.message} (see meshsight simulate --help)`, EXIT_USAGE);
     throw error;
   }
   process.stdout.write(`simulating bookinfo into ${options.target} at ${options.ratePerSecond} requests/s for ${(options.durationMs ?? 0) / 1000} s\n`);
@@ -312,14 +312,22 @@ function loadConfigOrExit(args: readonly string[]): { config: MeshsightConfig; w
 
 const COMMANDS = ["start", "ingest", "simulate", "help"];
 
+/** The width help is wrapped to: the terminal's; undefined for a pipe, which has none, or a terminal of unknown size (0). */
+function terminalWidth(): number | undefined {
+  return process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
+function asksForHelp(args: readonly string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}
+
 async function main(args: readonly string[]): Promise<void> {
   const [command, ...rest] = args;
-  // A pipe has no width, and a terminal of unknown size reports 0.
-  const width = process.stdout.columns > 0 ? process.stdout.columns : undefined;
+  const width = terminalWidth();
   if (command === "--version" || command === "-V") return void process.stdout.write(`meshsight ${packageJson.version}\n`);
   if (command === "simulate") return simulate(rest);
   if (command === "ingest") return ingest(rest);
-  if (command === "start" && (rest.includes("--help") || rest.includes("-h"))) return void process.stdout.write(formatStartHelp(sections, width));
+  if (command === "start" && asksForHelp(rest)) return void process.stdout.write(formatStartHelp(sections, width));
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     process.stdout.write(formatHelp(width));
     if (command === undefined) process.exitCode = EXIT_USAGE;

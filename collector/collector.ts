@@ -46,11 +46,11 @@ import { IngestActivity } from "./ingest-activity.ts";
 import type * as Simulator from "./simulator/simulate-bookinfo.ts";
 
 export { readApiRoutes as collectorQueryRoutes } from "./query/read-api-routes.ts";
-export { INGEST_USAGE, IngestUsageError, parseIngestArgs, runIngestCommand } from "./ingest-command.ts";
+export { formatIngestHelp, IngestUsageError, parseIngestArgs, runIngestCommand } from "./ingest-command.ts";
 
 /** `meshsight simulate`'s gRPC client, loaded only by that command (the gRPC packages cost ~0.1 CPU-s to load). */
 export const loadSimulator = (): Promise<typeof Simulator> => import("./simulator/simulate-bookinfo.ts");
-export { parseSimulateArgs, SIMULATE_USAGE, SimulateUsageError } from "./simulator/simulate-command.ts";
+export { formatSimulateHelp, parseSimulateArgs, SimulateUsageError } from "./simulator/simulate-command.ts";
 
 export interface CollectorConfigs extends Pick<ConfigOf<typeof collectorSections>, "collector" | "receivers"> {
   /** Trace ingestion (OTLP, Zipkin receivers and tail sampling); without it the collector takes access logs only. */

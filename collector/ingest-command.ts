@@ -4,6 +4,8 @@ import { PassThrough, type Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ProxyRole } from "../core/model/access-log.ts";
+import { CONFIG_FILE_HELP, formatCommandHelp, settingGroups } from "../core/config/describe.ts";
+import type { ConfigSections } from "../core/config/section.ts";
 import { Lifecycle, type Component } from "../core/lifecycle.ts";
 import type { RetentionPolicy, StorageReader, StorageWriter } from "../core/storage/port.ts";
 import type { RejectCounter } from "../core/telemetry/rejects.ts";
@@ -23,22 +25,40 @@ import { addProgress, ingestStream, NO_TOTALS, type IngestTotals } from "./recei
  * storage, for backfills, demos and trying a format, without running listeners. cli.ts parses and
  * dispatches; this module owns the run.
  */
-export const INGEST_USAGE = `usage: meshsight ingest --format FORMAT [--service SERVICE[.NAMESPACE]] [--instance POD[.NAMESPACE]]
-                        [--role sidecar|router|waypoint] [--max-reject-share SHARE]
-                        [config flags, e.g. --data-dir DIR] [FILE ...] (default: stdin)
-  Reads access-log lines from the FILEs in turn, or stdin (also named -), into storage (the one
-  meshsight start uses with the same settings), then flushes and prints the totals, the rejects by
-  reason and the time range stored.
-  FORMAT: istio, envoy, json, mosn, custom:<format> or mosn:<format>.
-  --service and --instance name the proxy that wrote the lines (default role: sidecar).
-  Lines are aggregated by their own time, so a log of any age loads whole: a line older than the
-  storage's minute retention (--retention-minute-days, default 7) is rejected as expired, and one more
-  than --lateness-seconds (default 120) behind the newest minute read before it in its file as late.
-  Ingesting the same lines twice counts them twice.
-  --max-reject-share SHARE (0..1, default none): fail when more than SHARE of the lines were not accepted.
-  Exit codes: 0 lines stored; 1 storage failed or the run was interrupted; 2 bad command line;
-  3 nothing stored from a non-empty input, or more lines not accepted than --max-reject-share allows.
-`;
+/** `meshsight ingest --help`: its own flags, then the settings it reads from the configuration, laid out as start --help. */
+export function formatIngestHelp(sections: ConfigSections, width?: number): string {
+  return formatCommandHelp(
+    {
+      usage: "meshsight ingest --format FORMAT [flags] [FILE ...]",
+      about: [
+        "Reads access-log lines from the FILEs in turn, or stdin (default, also named -), into storage (the one meshsight start uses with the same settings), then flushes and prints the totals, the rejects by reason and the time range stored.",
+        "Lines are aggregated by their own time, so a log of any age loads whole: a line older than the storage's minute retention (--retention-minute-days) is rejected as expired, and one more than --lateness-seconds behind the newest minute read before it in its file as late. Ingesting the same lines twice counts them twice.",
+      ],
+      groups: [
+        {
+          title: "ingest",
+          flags: [
+            { flag: "--format <FORMAT>", description: "Required. istio, envoy, json, mosn, custom:<format> or mosn:<format>." },
+            { flag: "--service <SERVICE[.NAMESPACE]>", description: "The service whose proxy wrote the lines." },
+            { flag: "--instance <POD[.NAMESPACE]>", description: "The pod whose proxy wrote the lines." },
+            { flag: "--role <sidecar|router|waypoint>", defaultValue: "sidecar", description: "What kind of proxy wrote the lines." },
+            { flag: "--max-reject-share <SHARE>", defaultValue: "none", description: "Fail (exit 3) when more than SHARE (0..1) of the lines were not accepted." },
+          ],
+        },
+        { flags: [CONFIG_FILE_HELP] },
+        ...settingGroups(sections, INGEST_SECTIONS),
+      ],
+      notes: [
+        "Every other flag of meshsight start --help is accepted too; these are the settings ingest reads.",
+        "Exit codes: 0 lines stored; 1 storage failed or the run was interrupted; 2 bad command line; 3 nothing stored from a non-empty input, or more lines not accepted than --max-reject-share allows.",
+      ],
+    },
+    width,
+  );
+}
+
+/** The configuration sections a run of ingest reads: where rows go, how records are aggregated, and its log. */
+const INGEST_SECTIONS = ["storage", "collector", "log"];
 
 export class IngestUsageError extends Error {
   override readonly name = "IngestUsageError";

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { formatCommandHelp } from "../../core/config/describe.ts";
 import type { BookinfoService } from "./bookinfo-mesh.ts";
 import type { BookinfoFault } from "./bookinfo-traffic.ts";
 import type { BookinfoSimulationOptions } from "./simulate-bookinfo.ts";
@@ -8,19 +9,42 @@ import type { BookinfoSimulationOptions } from "./simulate-bookinfo.ts";
  * time, for demos and for trying alarm rules. Faults are `service:abort:fraction`,
  * `service:delay:ms`, `pod-down:<pod name>` or `pod-absent:<pod name>` (not deployed yet).
  */
-export const SIMULATE_USAGE = `usage: meshsight simulate [--target host:port] [--rate requests/s] [--duration seconds]
-                          [--fault SERVICE:abort:FRACTION | SERVICE:delay:MS | pod-down:POD | pod-absent:POD]... [--tcp] [--v2]
-                          [--drop-peer-metadata SHARE] [--drop-mtls SHARE]
-  Plays a bookinfo-like mesh (ingress gateway -> productpage -> details, reviews v1/v2/v3 -> ratings)
-  into an Envoy ALS receiver over gRPC, the way Istio sidecars report, in real time: peer metadata,
-  mTLS identities (SPIFFE URIs) and request ids on every meshed request.
-  --drop-peer-metadata SHARE  share (0..1) of hops logged without peer metadata: callers are then named
-                              by their mTLS identity
-  --drop-mtls SHARE           share (0..1) of hops in plaintext (no identity): with peer metadata dropped
-                              too, callers are named by pairing both sides' request ids
-  Defaults: --target 127.0.0.1:<MESHSIGHT_ALS_PORT, else 11800> --rate 20 --duration 300
-  Gives up after 5 s when nothing accepts its stream.
-`;
+/** `meshsight simulate --help`, laid out as start --help. */
+export function formatSimulateHelp(width?: number): string {
+  return formatCommandHelp(
+    {
+      usage: "meshsight simulate [flags]",
+      about: [
+        "Plays a bookinfo-like mesh (ingress gateway -> productpage -> details, reviews v1/v2/v3 -> ratings) into an Envoy ALS receiver over gRPC, the way Istio sidecars report, in real time: peer metadata, mTLS identities (SPIFFE URIs) and request ids on every meshed request.",
+      ],
+      groups: [
+        {
+          title: "traffic",
+          flags: [
+            { flag: "--target <host:port>", defaultValue: "127.0.0.1:<MESHSIGHT_ALS_PORT, else 11800>", description: "The ALS receiver to play into; gives up after 5 s when nothing accepts the stream." },
+            { flag: "--rate <requests/s>", defaultValue: "20", description: "Requests per second entering the gateway." },
+            { flag: "--duration <seconds>", defaultValue: "300", description: "How long to play." },
+            {
+              flag: "--fault <SERVICE:abort:FRACTION | SERVICE:delay:MS | pod-down:POD | pod-absent:POD>",
+              description: "A fault to play; repeat the flag for several. abort fails that share of the service's calls, delay adds MS to each, pod-down stops a pod, pod-absent plays one not deployed yet.",
+            },
+            { flag: "--tcp", description: "Also play ratings -> mysqldb TCP connections." },
+            { flag: "--v2", description: "Speak Envoy's v2 access-log service API instead of v3." },
+          ],
+        },
+        {
+          title: "caller identity",
+          flags: [
+            { flag: "--drop-peer-metadata <SHARE>", defaultValue: "0", description: "Share (0..1) of hops logged without peer metadata: callers are then named by their mTLS identity." },
+            { flag: "--drop-mtls <SHARE>", defaultValue: "0", description: "Share (0..1) of hops in plaintext (no identity): with peer metadata dropped too, callers are named by pairing both sides' request ids." },
+          ],
+        },
+      ],
+      notes: ["Exit codes: 0 every request sent; 1 nothing accepted the stream or a stream failed; 2 bad command line."],
+    },
+    width,
+  );
+}
 
 const SERVICES: readonly BookinfoService[] = ["istio-ingressgateway", "productpage", "details", "reviews", "ratings", "mysqldb"];
 

@@ -60,32 +60,79 @@ export function formatHelp(width = DEFAULT_WIDTH): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** One flag as a command's --help prints it: a whole line (flag, variable, default), its description wrapped below. */
+export interface HelpFlag {
+  /** With its placeholder: "--rate <requests/s>". */
+  flag: string;
+  env?: string;
+  defaultValue?: string;
+  description: string;
+}
+
+export interface HelpGroup {
+  /** Printed as "title:" above the flags; without one, the flags follow the text above. */
+  title?: string;
+  flags: HelpFlag[];
+}
+
+/** What each command's --help says, in the one layout they share. */
+export interface CommandHelp {
+  /** After "Usage: ", e.g. "meshsight start [flags]". */
+  usage: string;
+  /** Paragraphs before the flags. */
+  about: string[];
+  groups: HelpGroup[];
+  /** Paragraphs after the flags (exit codes, where more is documented). */
+  notes: string[];
+}
+
+/** A command's help: paragraphs and flag descriptions wrapped to `width` columns (the terminal's). */
+export function formatCommandHelp(help: CommandHelp, width = DEFAULT_WIDTH): string {
+  const lines = [`Usage: ${help.usage}`];
+  for (const paragraph of help.about) lines.push("", ...wrap(paragraph, width, "", ""));
+  for (const group of help.groups) {
+    lines.push("");
+    if (group.title !== undefined) lines.push(`${group.title}:`);
+    for (const flag of group.flags) lines.push(...flagLines(flag, width));
+  }
+  for (const paragraph of help.notes) lines.push("", ...wrap(paragraph, width, "", ""));
+  return `${lines.join("\n")}\n`;
+}
+
+/** The settings of the named sections as help groups, one per section, titled by its name. */
+export function settingGroups(sections: ConfigSections, names: readonly string[] = Object.keys(sections)): HelpGroup[] {
+  const settings = describeSettings(sections);
+  return names.map((sectionName) => ({
+    title: sectionName,
+    flags: settings
+      .filter((setting) => setting.path.startsWith(`${sectionName}.`))
+      .map((setting) => ({ flag: `${setting.flag} <value>`, env: setting.env, defaultValue: setting.defaultValue, description: setting.description })),
+  }));
+}
+
+/** The --config flag, which every command that loads the configuration reads. */
+export const CONFIG_FILE_HELP: HelpFlag = {
+  flag: `--${CONFIG_FILE_FLAG} <file>`,
+  env: CONFIG_FILE_ENV,
+  description: "YAML file with the keys below, nested by section (docs/configuration.md).",
+};
+
 /**
  * `meshsight start --help`: every setting as a flag with its environment variable and default, grouped by
  * config section, descriptions wrapped to `width` columns (the terminal's).
  */
 export function formatStartHelp(sections: ConfigSections = coreSections, width = DEFAULT_WIDTH): string {
-  const settings = describeSettings(sections);
-  const lines = [
-    "Usage: meshsight start [flags]",
-    "",
-    ...wrap(
-      "Runs every component of the selected roles in this process. Each flag can also be set by the environment variable shown, or in the YAML file under its section; flags win over the environment, the environment over the file.",
-      width,
-      "",
-      "",
-    ),
-    "",
-    ...flagLines(`--${CONFIG_FILE_FLAG} <file>`, CONFIG_FILE_ENV, "", "YAML file with the keys below, nested by section (docs/configuration.md).", width),
-  ];
-  for (const sectionName of Object.keys(sections)) {
-    lines.push("", `${sectionName}:`);
-    for (const setting of settings.filter((candidate) => candidate.path.startsWith(`${sectionName}.`))) {
-      lines.push(...flagLines(`${setting.flag} <value>`, setting.env, `[default: ${setting.defaultValue}]`, setting.description, width));
-    }
-  }
-  lines.push("", ...wrap("Exit codes: 0 clean shutdown, 1 start-up or runtime failure (e.g. ClickHouse or Redis unreachable, a port in use), 2 invalid config or command line.", width, "", ""));
-  return `${lines.join("\n")}\n`;
+  return formatCommandHelp(
+    {
+      usage: "meshsight start [flags]",
+      about: [
+        "Runs every component of the selected roles in this process. Each flag can also be set by the environment variable shown, or in the YAML file under its section; flags win over the environment, the environment over the file.",
+      ],
+      groups: [{ flags: [CONFIG_FILE_HELP] }, ...settingGroups(sections)],
+      notes: ["Exit codes: 0 clean shutdown, 1 start-up or runtime failure (e.g. ClickHouse or Redis unreachable, a port in use), 2 invalid config or command line."],
+    },
+    width,
+  );
 }
 
 /** Help text is wrapped to this many columns when the output is not a terminal. */
@@ -93,9 +140,10 @@ const DEFAULT_WIDTH = 100;
 /** Narrower than this, wrapping would leave a word or two a line: better to let the terminal fold. */
 const MIN_WIDTH = 40;
 
-function flagLines(flag: string, env: string, suffix: string, description: string, width: number): string[] {
+function flagLines({ flag, env, defaultValue, description }: HelpFlag, width: number): string[] {
+  const suffix = defaultValue === undefined ? undefined : `[default: ${defaultValue}]`;
   // The flag line stays whole, so the flag and its variable can be copied from it.
-  return [`  ${[flag, env, suffix].filter((part) => part !== "").join("  ")}`, ...wrap(description, width, "      ", "      ")];
+  return [`  ${[flag, env, suffix].filter((part) => part !== undefined).join("  ")}`, ...wrap(description, width, "      ", "      ")];
 }
 
 /** Splits `text` at spaces into lines of at most `width` columns (a longer word keeps its own line). */

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { sections } from "../../cli-sections.ts";
+import { formatIngestHelp } from "../../collector/ingest-command.ts";
+import { formatSimulateHelp } from "../../collector/simulator/simulate-command.ts";
 import { describeSettings } from "../../core/config/describe.ts";
 import { coreSections } from "../../core/config/core-sections.ts";
 import packageJson from "../../package.json" with { type: "json" };
@@ -45,9 +47,32 @@ void describe("meshsight --help and docs/configuration.md", () => {
     assert.deepEqual(run.stdoutLines(), [`meshsight ${packageJson.version}`]);
   });
 
-  void it("prints the ingest usage for meshsight ingest --help", async () => {
-    const run = runCli(["ingest", "--help"]);
-    assert.equal(await run.exited(), 0, run.stderr());
-    assert.match(run.stdoutLines()[0] ?? "", /^usage: meshsight ingest --format FORMAT/);
+  void it("prints ingest's and simulate's own flags grouped by section and wrapped, as start --help does", async () => {
+    const expected = [
+      ["ingest", ["ingest:", "storage:", "collector:", "log:"]],
+      ["simulate", ["traffic:", "caller identity:"]],
+    ] as const;
+    for (const [command, headings] of expected) {
+      for (const flag of ["--help", "-h"]) {
+        const run = runCli([command, flag]);
+        assert.equal(await run.exited(), 0, run.stderr());
+        const lines = run.stdoutLines();
+        assert.match(lines[0] ?? "", new RegExp(`^Usage: meshsight ${command} `));
+        assert.deepEqual(lines.filter((line) => /^[a-z][a-z ]*:$/.test(line)), headings, `${command} ${flag}`);
+        assert.deepEqual(lines.filter((line) => line.length > 100 && !line.startsWith("  --")), [], "wrapped at 100 columns in a pipe");
+      }
+    }
+    const ingest = runCli(["ingest", "--help"]);
+    await ingest.exited();
+    const help = ingest.stdoutLines().join("\n");
+    assert.match(help, /^ {2}--role <sidecar\|router\|waypoint> {2}\[default: sidecar\]$/m);
+    assert.match(help, /^ {2}--lateness-seconds <value> {2}MESHSIGHT_LATENESS_SECONDS {2}\[default: 120\]$/m);
+    assert.doesNotMatch(help, /--http-port/, "only the settings ingest reads");
+  });
+
+  void it("wraps ingest's and simulate's help to a narrow terminal", () => {
+    for (const help of [formatIngestHelp(sections, 60), formatSimulateHelp(60)]) {
+      assert.deepEqual(help.split("\n").filter((line) => line.length > 60 && !line.startsWith("  --")), []);
+    }
   });
 });
