@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Component } from "../../core/lifecycle.ts";
+import { cannotListen } from "../../core/net/listen-failure.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { admissionResponse, allowListedBecause, GUARDED_DELETES, MalformedReviewError, parseAdmissionReview, type AdmissionRequest, type AdmissionVerdict, type AllowList } from "./admission-review.ts";
 import type { GuardDecision, GuardedOperation, RiskGuard } from "./risk-guard.ts";
@@ -43,13 +44,19 @@ export class AdmissionServer implements Component {
 
   async start(): Promise<void> {
     const [cert, key] = await Promise.all([readFile(this.options.certFile), readFile(this.options.keyFile)]);
+    const { host, port } = this.options;
     const server = createServer({ cert, key }, (request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => resolve());
+      });
+    } catch (error) {
+      throw cannotListen(host, port, error);
+    }
     this.server = server;
-    this.options.logger.info({ component: "guard.admission", port: this.port() }, "admission webhook listening");
+    // The line every listener writes, so the console and scripts find the webhook as they find the others.
+    this.options.logger.info({ component: this.name, host, port: this.port(), url: `https://${host}:${this.port()}${ADMISSION_PATH}` }, "listening");
   }
 
   async stop(): Promise<void> {

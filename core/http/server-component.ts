@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Component } from "../lifecycle.ts";
-import { listenFailureReason } from "../net/listen-failure.ts";
+import { cannotListen } from "../net/listen-failure.ts";
 
 export interface HttpServerOptions {
   /** Component name in the lifecycle and the "listening" log line; "http" is the main API. */
@@ -30,7 +30,7 @@ export function httpServerComponent(options: HttpServerOptions): HttpServerCompo
       } catch (error) {
         // Fastify has already booted the plugins; close them so nothing keeps the process alive.
         await app.close();
-        throw new Error(`cannot listen on ${host}:${port}: ${listenFailureReason(error)}`, { cause: error });
+        throw cannotListen(host, port, error);
       }
       bound = (app.server.address() as AddressInfo).port;
       logger.info({ component: name, host, port: bound, url: `http://${host}:${bound}` }, "listening");

@@ -6,6 +6,14 @@ const LISTEN_FAILURES: readonly [code: string, reason: string][] = [
 ];
 
 /**
+ * The error a listener throws when it cannot bind. cli.ts reads the port from "host:port: address already in
+ * use" to name the setting that holds it, so every listener words it this way.
+ */
+export function cannotListen(host: string, port: number, error: unknown): Error {
+  return new Error(`cannot listen on ${host}:${port}: ${listenFailureReason(error)}`, { cause: error });
+}
+
+/**
  * Why a listener could not bind, in a few words. gRPC wraps the socket error as "No address added out of
  * total 1 resolved errors: [listen EADDRINUSE: ...]", which says less than the code inside it.
  */

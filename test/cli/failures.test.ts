@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
+import { generateCertificates } from "../prober/kinds/support/certificates.ts";
 import { freePort } from "../services/index.ts";
-import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, type CliRun } from "./cli-process.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "./cli-process.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "meshsight-cli-fail-"));
 const runs: CliRun[] = [];
@@ -15,6 +16,16 @@ after(() => {
 });
 
 const stderrLines = (text: string): string[] => text.split("\n").filter((line) => line.trim() !== "");
+
+/** The guard's admission webhook on `port`, with a certificate it can serve. */
+function admissionOn(port: number): NodeJS.ProcessEnv {
+  const certificates = generateCertificates();
+  const certFile = join(dataDir, "admission.crt");
+  const keyFile = join(dataDir, "admission.key");
+  writeFileSync(certFile, certificates.valid.certPem);
+  writeFileSync(keyFile, certificates.valid.keyPem);
+  return { MESHSIGHT_ADMISSION_ENABLED: "true", MESHSIGHT_ADMISSION_HOST: "127.0.0.1", MESHSIGHT_ADMISSION_PORT: String(port), MESHSIGHT_ADMISSION_CERT_FILE: certFile, MESHSIGHT_ADMISSION_KEY_FILE: keyFile };
+}
 
 void describe("meshsight start failures", () => {
   void it("exits 2 with one line naming key, value and source on a bad config value", async () => {
@@ -32,7 +43,7 @@ void describe("meshsight start failures", () => {
     assert.deepEqual(stderrLines(command.stderr()), ['meshsight: unknown command "strat" (did you mean start?) (commands: start, ingest, simulate, help; see meshsight --help)']);
   });
 
-  void it("exits 1 naming the setting to change when a port is in use, the HTTP API's or a gRPC receiver's, without gRPC's own line", async () => {
+  void it("exits 1 naming the setting to change when a port is in use, the HTTP API's, a gRPC receiver's or the admission webhook's, without gRPC's own line", async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
     after(() => busy.close());
@@ -47,6 +58,21 @@ void describe("meshsight start failures", () => {
     assert.deepEqual(stderrLines(grpc.stderr()), [
       `meshsight: receivers.otlp-grpc failed to start: OTLP gRPC receiver cannot listen on 127.0.0.1:${port}: address already in use; stop what listens there or change receivers.otlp.grpcPort (--otlp-grpc-port or MESHSIGHT_OTLP_GRPC_PORT)`,
     ]);
+    const admission = runCli(["start", "--host", "127.0.0.1", "--http-port", "0"], { ...RECEIVERS_ON_FREE_PORTS, ...admissionOn(port), MESHSIGHT_DATA_DIR: dataDir });
+    assert.equal(await admission.exited(), 1);
+    assert.deepEqual(stderrLines(admission.stderr()), [
+      `meshsight: guard.admission failed to start: cannot listen on 127.0.0.1:${port}: address already in use; stop what listens there or change actions.guard.admission.port (--admission-port or MESHSIGHT_ADMISSION_PORT)`,
+    ]);
+  });
+
+  void it("logs the admission webhook's listening line as every listener does", async () => {
+    const run = runCli(["start", "--host", "127.0.0.1", "--http-port", "0"], { ...RECEIVERS_ON_FREE_PORTS, ...admissionOn(0), MESHSIGHT_DATA_DIR: dataDir });
+    runs.push(run);
+    const port = await waitForListeningPort(run, "guard.admission");
+    const line = run.stdoutLines().map((text) => JSON.parse(text) as Record<string, unknown>).find((record) => record.component === "guard.admission" && record.msg === "listening");
+    assert.deepEqual([line?.host, line?.url], ["127.0.0.1", `https://127.0.0.1:${port}/validate`]);
+    assert.ok(port > 0);
+    assert.equal((await stopWith(run, "SIGTERM")).code, 0);
   });
 
   void it("runs on without Kubernetes, saying so in one line, when KUBECONFIG names a missing file; warns of a misspelled MESHSIGHT_ variable", async () => {
