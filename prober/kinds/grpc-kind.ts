@@ -3,6 +3,7 @@ import { createSecureContext, type TLSSocket } from "node:tls";
 import { credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
 import { isEgressDenied, resolveAllowed } from "../egress/guarded-lookup.ts";
+import { addressGauges } from "./ip-address.ts";
 import { excerpt } from "./excerpt.ts";
 import { loadHealthService, SERVING_STATUS_NUMBER, type HealthCheckRequest, type HealthCheckResponse } from "./grpc-health.ts";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "./kind.ts";
@@ -69,13 +70,14 @@ async function runGrpc(spec: GrpcSpec, target: string, context: ProbeContext): P
   }
   const started = performance.now();
   // Blackbox registers these before resolving, so a probe that stops there still shows them as 0 (prober/grpc.go).
-  const metrics: Record<string, number> = { grpc_ssl: 0, grpc_status_code: 0 };
+  const metrics: Record<string, number> = { grpc_ssl: 0, grpc_status_code: 0, ...addressGauges(undefined) };
   // grpc-js resolves names itself and takes no lookup hook, so the name is resolved here under the egress
   // policy and the channel dials exactly the address that was checked; the name stays the authority and
   // the TLS name.
   let dialed: string;
   try {
     const allowed = await resolveAllowed(context.egress, address.host, address.port);
+    Object.assign(metrics, addressGauges(allowed.address));
     dialed = allowed.family === 6 ? `ipv6:[${allowed.address}]:${address.port}` : `ipv4:${allowed.address}:${address.port}`;
   } catch (error) {
     const phases = { resolve: roundMs(performance.now() - started), total: roundMs(performance.now() - started) };

@@ -1,5 +1,6 @@
+import { addressGauges } from "./ip-address.ts";
 import { performance } from "node:perf_hooks";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { z } from "zod";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
 import { isEgressDenied } from "../egress/guarded-lookup.ts";
@@ -90,7 +91,8 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
     return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
   }
   const started = performance.now();
-  const metrics: Record<string, number> = {};
+  // Known before connecting for a literal address; a name's address once connected (0 until then, as blackbox registers them).
+  const metrics: Record<string, number> = addressGauges(isIP(address.host) === 0 ? undefined : address.host);
   const phasesSoFar = (extra: Record<string, number> = {}) => ({ ...extra, total: roundMs(performance.now() - started) });
   let socket: Socket;
   let connectPhases: Record<string, number>;
@@ -101,8 +103,10 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
   } catch (error) {
     return connectFailure(error, address.host, context, phasesSoFar(), metrics);
   }
-  // Blackbox's probe_ip_protocol (prober/utils.go): which family the connected address is.
-  if (socket.remoteFamily === "IPv4" || socket.remoteFamily === "IPv6") metrics.ip_protocol = socket.remoteFamily === "IPv6" ? 6 : 4;
+  if (socket.remoteAddress !== undefined) Object.assign(metrics, addressGauges(socket.remoteAddress));
+  // Blackbox registers these for every connected tcp probe, with or without query_response (prober/query_response.go).
+  metrics.failed_due_to_regex = 0;
+  metrics.failed_due_to_bytes = 0;
   // Blackbox's TLS gauges of a tcp probe, from the connection as it stands after any starttls (prober/query_response.go).
   const info: Record<string, Record<string, string>> = {};
   const recordTls = (tlsSocket: Socket) => {
@@ -128,6 +132,7 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
     const reply = await readUntil(socket, spec.expect, spec.maxReplyBytes, context);
     const phases = phasesSoFar({ ...connectPhases, reply: roundMs(performance.now() - replyStarted) });
     if (reply.matched) return succeeded(phases, metrics);
+    metrics.failed_due_to_regex = 1;
     const received = excerpt(reply.text);
     if (context.signal.aborted) return failed(`timed out after ${context.timeoutMs}ms waiting for a reply matching /${spec.expect.source}/; received ${received}`, phases, metrics);
     return failed(`reply did not match /${spec.expect.source}/ before ${reply.why}; received ${received}`, phases, metrics);

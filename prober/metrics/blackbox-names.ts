@@ -35,6 +35,8 @@ export const OUTCOME_METRIC_HELP: Readonly<Record<string, string>> = {
   dns_authority_rrs: "Returns number of entries in the authority resource record list",
   dns_additional_rrs: "Returns number of entries in the additional resource record list",
   ip_protocol: "Specifies whether probe ip protocol is IP4 or IP6",
+  ip_addr_hash: "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
+  failed_due_to_bytes: "Indicates if probe failed due to bytes",
   dns_query_succeeded: "Displays whether or not the query was executed successfully",
   dns_serial: "Returns the serial number of the zone",
   grpc_ssl: "Indicates if SSL was used for the connection",

@@ -37,7 +37,7 @@ const MAX_MESSAGE_BYTES = 65_535;
  * the exchange ends when the signal aborts. Over udp, datagrams from other addresses or with another id
  * are ignored (RFC 5452 section 9.1).
  */
-export async function exchangeDns(host: string, port: number, transport: DnsTransport, question: DnsQuestion, context: ProbeContext): Promise<{ response: DnsResponse; phases: DnsExchangePhases; family: 4 | 6 }> {
+export async function exchangeDns(host: string, port: number, transport: DnsTransport, question: DnsQuestion, context: ProbeContext): Promise<{ response: DnsResponse; phases: DnsExchangePhases; address: string }> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, question);
   const started = performance.now();
@@ -58,7 +58,7 @@ export async function exchangeDns(host: string, port: number, transport: DnsTran
   const phases = () => ({ resolve, connect: requestStarted - started - resolve, request: performance.now() - requestStarted });
   try {
     const message = socket ? await exchangeTcp(socket, query, context.signal) : await exchangeUdp(server.address, port, family, id, query, context.signal);
-    return { response: decodeResponse(message), phases: phases(), family };
+    return { response: decodeResponse(message), phases: phases(), address: server.address };
   } catch (error) {
     if (error instanceof DnsExchangeError) throw new DnsExchangeError(error.message, error.code, phases());
     throw new DnsExchangeError(`the answer is not a DNS message: ${error instanceof Error ? error.message : String(error)}`, "EFORMAT", phases());

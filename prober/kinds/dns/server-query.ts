@@ -1,3 +1,4 @@
+import { addressGauges } from "../ip-address.ts";
 import { performance } from "node:perf_hooks";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import type { ProbeContext, ProbeOutcome } from "../kind.ts";
@@ -41,14 +42,14 @@ export async function queryServer(query: ServerQuery, name: string, asked: strin
     if (context.signal.aborted) return failed(`timed out after ${context.timeoutMs}ms asking ${asked}`, phases, unanswered);
     return failed(`asking ${asked} failed: ${error instanceof Error ? error.message : String(error)}`, phases, unanswered);
   }
-  const { response, family } = exchanged;
+  const { response, address } = exchanged;
   const phases = { ...roundPhases(exchanged.phases), total: total() };
   const metrics: Record<string, number> = {
     dns_answer_rrs: response.answers.length,
     dns_authority_rrs: response.authorities.length,
     dns_additional_rrs: response.additionals.length,
     dns_query_succeeded: 1,
-    ip_protocol: family,
+    ...addressGauges(address),
   };
   if (query.type === DNS_TYPES.SOA) metrics.dns_serial = response.answers.reduce((serial, record) => record.serial ?? serial, 0);
   if (!query.validRcodes.includes(response.rcode)) return failed(`asking ${asked} failed: ${describeRcode(response.rcode)}`, phases, metrics);

@@ -52,8 +52,8 @@ export interface HttpExchange {
   tls: TlsFacts | undefined;
   /** 1.1 or 1.0 as the response says (blackbox's probe_http_version). */
   httpVersion: number;
-  /** 4 or 6 by the connected address (blackbox's probe_ip_protocol); 0 when unknown. */
-  ipProtocol: number;
+  /** The address connected to (blackbox's probe_ip_protocol and probe_ip_addr_hash come from it). */
+  remoteAddress: string | undefined;
 }
 
 /** A failed exchange that says in which step it stopped, so the message can point at DNS, TCP, TLS or the server. */
@@ -149,17 +149,12 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
           firstByteMs: marks.firstByte! - marks.start,
           tls,
           httpVersion: Number(response.httpVersion) || 0,
-          ipProtocol: ipProtocolOf(response.socket?.remoteFamily),
+          remoteAddress: response.socket?.remoteAddress,
         });
       }, fail);
     });
     client.end(request.body);
   });
-}
-
-function ipProtocolOf(family: string | undefined): number {
-  if (family === "IPv4") return 4;
-  return family === "IPv6" ? 6 : 0;
 }
 
 function phasesOf(marks: Marks): HopPhases {

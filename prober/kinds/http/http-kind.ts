@@ -1,6 +1,8 @@
+import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { ProbeContext, ProbeKind, ProbeOutcome } from "../kind.ts";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
+import { addressGauges } from "../ip-address.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
 import { describeCertificateError, tlsGauges } from "../tls-info.ts";
 import { loadTlsClient, type TlsClientOptions } from "../tls-client.ts";
@@ -37,7 +39,9 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
   }
   const started = performance.now();
   const totals: HopPhases = { dns: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
-  const metrics: Record<string, number> = { http_redirects: 0, http_ssl: 0 };
+  const literalHost = url.hostname.replace(/^\[|\]$/g, "");
+  // Known before connecting for a literal address; a name's once connected (0 until then, as blackbox registers them).
+  const metrics: Record<string, number> = { http_redirects: 0, http_ssl: 0, ...addressGauges(isIP(literalHost) === 0 ? undefined : literalHost) };
   let info: Record<string, Record<string, string>>;
   const visited = [url.href];
   let method = spec.method;
@@ -62,7 +66,8 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
     metrics.http_content_length = contentLength(response.headers["content-length"]);
     metrics.http_uncompressed_body_length = response.bodyBytes;
     metrics.http_version = response.httpVersion;
-    if (response.ipProtocol !== 0) metrics.ip_protocol = response.ipProtocol;
+    // Blackbox resolves only the first URL itself (prober/utils.go chooseProtocol); redirects leave these as they are.
+    if (visited.length === 1 && response.remoteAddress !== undefined) Object.assign(metrics, addressGauges(response.remoteAddress));
     metrics.http_ssl = url.protocol === "https:" ? 1 : 0;
     // After a redirect from https to http the last hop decides, as in blackbox exporter.
     for (const key of TLS_METRIC_KEYS) delete metrics[key];

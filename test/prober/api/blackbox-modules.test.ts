@@ -375,6 +375,39 @@ describe("GET /probe with blackbox modules", () => {
     assert.equal(sampleValue(wrongBanner.samples, "probe_success"), 0);
   });
 
+  it("exports probe_ip_addr_hash for every prober as blackbox does, and tcp_connect's probe_failed_due_to_regex and _bytes at 0", async () => {
+    // FNV-1a 32 of the address bytes, computed outside the code under test (Python: fnv1a(ipaddress.ip_address(a).packed)).
+    const HASH_127_0_0_1 = 3668918509;
+    const HASH_127_0_0_2 = 3618585652;
+    const second = createTcpServer((socket) => socket.end());
+    await new Promise<void>((resolve) => second.listen(0, "127.0.0.2", resolve));
+    const secondTarget = `127.0.0.2:${(second.address() as AddressInfo).port}`;
+    const closed = createTcpServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedTarget = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    try {
+      const metrics = ["probe_success", "probe_ip_protocol", "probe_ip_addr_hash", "probe_failed_due_to_regex", "probe_failed_due_to_bytes"];
+      const expectations: Array<[string, string, ...Array<number | undefined>]> = [
+        ["tcp_connect", ssh, 1, 4, HASH_127_0_0_1, 0, 0],
+        ["tcp_connect", secondTarget, 1, 4, HASH_127_0_0_2, 0, 0],
+        // No connection: blackbox registers the address gauges before dialing, the dialogue's only after.
+        ["tcp_connect", closedTarget, 0, 4, HASH_127_0_0_1, undefined, undefined],
+        ["http_2xx", `${httpTarget}/ok`, 1, 4, HASH_127_0_0_1, 0, undefined],
+        ["grpc_plain", grpc, 1, 4, HASH_127_0_0_1, undefined, undefined],
+        ["dns_udp", dns, 1, 4, HASH_127_0_0_1, undefined, undefined],
+      ];
+      const results: Array<[string, string, ...Array<number | undefined>]> = [];
+      for (const [module, target] of expectations) {
+        const { samples } = await probe(module, target);
+        results.push([module, target, ...metrics.map((name) => sampleValue(samples, name))]);
+      }
+      assert.deepEqual(results, expectations);
+    } finally {
+      await new Promise<void>((resolve) => second.close(() => resolve()));
+    }
+  });
+
   it("runs a query_response dialogue: irc_banner's sends, the PONG with the PING's group, and STARTTLS", async () => {
     const chat = await probe("irc_banner", irc);
     assert.equal(sampleValue(chat.samples, "probe_success"), 1, chat.body);

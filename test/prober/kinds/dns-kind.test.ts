@@ -66,7 +66,7 @@ describe("dns probe kind", () => {
     assert.equal(dns.heard.at(-1)?.transport, "tcp");
     const missing = await dnsKind.run(dnsKind.parseSpec({ server: dns.server, recordType: "NS", validRcodes: ["NXDOMAIN"], minAnswers: 0 }), "missing.mesh.test", contextWithTimeout(5_000));
     assert.equal(missing.status, "success", missing.message);
-    assert.deepEqual(missing.metrics, { dns_answer_rrs: 0, dns_authority_rrs: 0, dns_additional_rrs: 0, dns_query_succeeded: 1, ip_protocol: 4 });
+    assert.deepEqual(missing.metrics, { dns_answer_rrs: 0, dns_authority_rrs: 0, dns_additional_rrs: 0, dns_query_succeeded: 1, ip_protocol: 4, ip_addr_hash: 3668918509 });
     assert.deepEqual(Object.keys(missing.phases), ["resolve", "connect", "request", "total"]);
   });
 
