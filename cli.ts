@@ -151,6 +151,7 @@ async function start(config: MeshsightConfig, warnings: readonly string[]): Prom
       openState: state.open,
       runReleaseProbes: (request) =>
         prober ? prober.runReleaseProbes(request) : Promise.reject(new Error("release probes run in a meshsight process with the prober role; this one has none")),
+      ...(prober ? { recentProbeCaseChanges: prober.recentCaseChanges } : {}),
       kubeConfig,
       registry,
       rejects,

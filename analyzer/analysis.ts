@@ -23,6 +23,7 @@ import { healthRoutes } from "./api/health-routes.ts";
 import { ruleRoutes } from "./api/rule-routes.ts";
 import { silenceRoutes } from "./api/silence-routes.ts";
 import type { AnalyzerConfig } from "./config.ts";
+import type { RecentProbeCaseChanges } from "./rca/recent-changes.ts";
 import type { RecentReleases } from "./rca/release-changes.ts";
 import { createRootCauseFinder } from "./rca/root-cause.ts";
 import { AlarmRuleStore } from "./rules/rule-store.ts";
@@ -45,6 +46,8 @@ export interface AnalysisDeps {
    * alert's symptoms (analyzer/analyzer.ts hands the gate's audit history when this process serves gates).
    */
   recentReleases?: RecentReleases;
+  /** The prober's API changes to probe cases per service, cited like release acts (cli.ts hands them when this process probes). */
+  recentProbeCaseChanges?: RecentProbeCaseChanges;
   registry: Registry;
   logger: Logger;
   /**
@@ -105,7 +108,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
     rules: () => rules.current(),
     book,
     silences,
-    rootCauses: deps.rootCauses ?? createRootCauseFinder({ reader: deps.reader, logger, now, ...(deps.recentReleases ? { recentReleases: deps.recentReleases } : {}) }),
+    rootCauses: deps.rootCauses ?? createRootCauseFinder({ reader: deps.reader, logger, now, ...(deps.recentReleases ? { recentReleases: deps.recentReleases } : {}), ...(deps.recentProbeCaseChanges ? { recentProbeCaseChanges: deps.recentProbeCaseChanges } : {}) }),
     dispatcher: deps.dispatcher,
     metrics,
     logger,

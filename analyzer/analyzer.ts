@@ -38,6 +38,8 @@ export interface AnalyzerDeps {
   openState: OpenState;
   /** Runs a release's probe cases now; cli.ts hands the prober's (or a refusal when this process has none). */
   runReleaseProbes: RunReleaseProbes;
+  /** The prober's API changes to the probe cases of a service in a time range; cli.ts hands them when this process probes. */
+  recentProbeCaseChanges?: (service: string, fromMs: number, toMs: number) => Promise<ReadonlyArray<{ probe: string; action: "put" | "delete"; atMs: number }>>;
   /** Cluster access for self-healing's Kubernetes actions; null: they fail with a clear reason. */
   kubeConfig: KubeConfig | null;
   registry: Registry;
@@ -88,6 +90,7 @@ export function createAnalyzer(deps: AnalyzerDeps, config: AnalyzerConfigs): Ana
     runsRounds,
     openState: deps.openState,
     ...(gates ? { recentReleases: gates.recentReleases } : {}),
+    ...(deps.recentProbeCaseChanges ? { recentProbeCaseChanges: deps.recentProbeCaseChanges } : {}),
   });
   if (selfHealing) {
     // Outputs and self-healing take notifications before the first analysis round sends any.

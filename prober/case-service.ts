@@ -4,6 +4,7 @@ import { parseProbeCase, type CaseLimits, type KindLookup, type ProbeCase } from
 import type { ProbeCatalog } from "./catalog.ts";
 import { CASE_KEY_PREFIX } from "./case-store.ts";
 import { loadCaseFiles } from "./case-files.ts";
+import type { ProbeCaseHistory } from "./case-history.ts";
 
 export interface CaseServiceOptions {
   catalog: ProbeCatalog;
@@ -14,6 +15,8 @@ export interface CaseServiceOptions {
   casePaths: readonly string[];
   /** Where cases defined through the API are kept (the "probe-cases" state namespace). */
   store: StateStore;
+  /** Where API changes are remembered for the analysis; the cases a process starts with are no change. */
+  history: ProbeCaseHistory;
   logger: Logger;
 }
 
@@ -40,9 +43,11 @@ export class ProbeCaseService {
 
   /** Brings the catalog in step with the stored cases when the store changed since the last look. */
   async sync(): Promise<void> {
-    const { catalog, kinds, limits, store, logger, maxCases } = this.options;
+    const { catalog, kinds, limits, store, logger, maxCases, history } = this.options;
     const revision = await store.revision();
     if (revision === this.syncedRevision) return;
+    // Another replica's change is dated when this one sees it; the first sync loads what the process starts with.
+    const isStarted = this.syncedRevision >= 0;
     const stored = await store.list(CASE_KEY_PREFIX, maxCases);
     const names = new Set<string>();
     for (const entry of stored) {
@@ -51,8 +56,10 @@ export class ProbeCaseService {
       if (this.apiDefined.get(name) === entry.version) continue;
       // A stored case that no longer validates (a kind removed, stricter limits) must not stop the prober.
       try {
-        await catalog.upsert(parseProbeCase(entry.value, kinds, "stored case", limits));
+        const probe = parseProbeCase(entry.value, kinds, "stored case", limits);
+        await catalog.upsert(probe);
         this.apiDefined.set(name, entry.version);
+        if (isStarted) history.record(name, probe.service, "put");
       } catch (error) {
         if (this.reported.has(entry.version)) continue;
         this.reported.add(entry.version);
@@ -62,6 +69,7 @@ export class ProbeCaseService {
     for (const name of [...this.apiDefined.keys()]) {
       if (names.has(name)) continue;
       this.apiDefined.delete(name);
+      if (isStarted) history.record(name, catalog.get(name)?.service ?? "", "delete");
       await catalog.delete(name);
     }
     this.syncedRevision = revision;
@@ -74,11 +82,14 @@ export class ProbeCaseService {
     if (probe.name !== name) throw new NameMismatchError(`the body names case "${probe.name}" but the path names "${name}"`);
     await this.options.catalog.upsert(probe);
     this.apiDefined.set(name, await this.options.store.put(CASE_KEY_PREFIX + name, probe.definition));
+    this.options.history.record(name, probe.service, "put");
     return probe;
   }
 
   async delete(name: string): Promise<boolean> {
+    const service = this.options.catalog.get(name)?.service ?? "";
     const deleted = await this.options.catalog.delete(name);
+    if (deleted) this.options.history.record(name, service, "delete");
     if (this.apiDefined.delete(name)) await this.options.store.delete(CASE_KEY_PREFIX + name);
     return deleted;
   }

@@ -24,6 +24,7 @@ import { probeRoutes } from "./api/probe-routes.ts";
 import { kindsFromConfig } from "./kinds/kinds-from-config.ts";
 import { ProbeMetrics } from "./metrics/probe-metrics.ts";
 import { ResidentLoops } from "./resident/resident-loops.ts";
+import { ProbeCaseHistory, type ProbeCaseChange } from "./case-history.ts";
 import { OnDemandRuns } from "./runner/on-demand.ts";
 import { ProbeRunner } from "./runner/probe-runner.ts";
 import { releaseRunner, type ReleaseRunRequest } from "./runner/release-runs.ts";
@@ -32,6 +33,8 @@ import { CentralScheduler } from "./scheduler/central-scheduler.ts";
 
 /** How often a replica looks for probe cases other replicas stored (one Redis read when nothing changed). */
 const SHARED_CASES_SYNC_MS = 2_000;
+/** API changes to probe cases remembered for the analysis. */
+const MAX_CASE_CHANGES = 1_000;
 
 export type ProberConfigs = ConfigOf<typeof proberSections>;
 
@@ -68,6 +71,8 @@ export interface Prober {
   routes: FastifyPluginAsync[];
   /** Runs the cases bound to a released service now and resolves with every result (the release gate's probes). */
   runReleaseProbes(request: ReleaseRunRequest): Promise<ProbeResult[]>;
+  /** API changes to the cases bound to a service within [fromMs, toMs], oldest first (the analysis cites them). */
+  recentCaseChanges: (service: string, fromMs: number, toMs: number) => Promise<ProbeCaseChange[]>;
   /** For tests and benchmarks: the parts behind the components. */
   internals: { catalog: ProbeCatalog; runner: ProbeRunner; results: ResultBatcher; scheduler: CentralScheduler; resident: ResidentLoops; cases: ProbeCaseService };
 }
@@ -104,6 +109,7 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
   const limits = { maxTargetsPerCase: config.maxTargetsPerCase, minIntervalMs: config.minIntervalMs, minResidentIntervalMs: config.minIntervalMs, maxTimeoutMs: 300_000 };
   const openState = deps.openState ?? openFileState(now);
   const caseStore = openState("probe-cases", { file: config.casesStoreFile ?? join(deps.dataDir, "probe-cases.json"), limits: { maxKeys: config.maxCases }, legacy: legacyCaseFile });
+  const caseHistory = new ProbeCaseHistory(MAX_CASE_CHANGES, now);
   const cases = new ProbeCaseService({
     catalog,
     kinds,
@@ -111,6 +117,7 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
     maxCases: config.maxCases,
     casePaths: config.caseFiles,
     store: caseStore,
+    history: caseHistory,
     logger,
   });
   const onScheduleDelay = (delayMs: number): void => {
@@ -161,6 +168,10 @@ export function createProber(deps: ProberDeps, configs: ProberConfigs): Prober {
     runReleaseProbes: async (request) => {
       await cases.sync();
       return runReleaseProbes(request);
+    },
+    recentCaseChanges: async (service, fromMs, toMs) => {
+      await cases.sync();
+      return caseHistory.of(service, fromMs, toMs);
     },
     internals: { catalog, runner, results, scheduler, resident, cases },
   };

@@ -36,7 +36,10 @@ export function changeEvidence(service: string, changes: readonly RecentChange[]
   return changes.map((change) => {
     const at = new Date(change.atMs).toISOString();
     if (change.kind === "release-gate") {
-      return { kind: "change", summary: `${change.summary.replace(/^began .+? after /, "")} at ${at}`, ref: `/api/v1/gate-audit?gate=${encodeURIComponent(change.gate)}` };
+      return { kind: "change", summary: `${whatChanged(change)} at ${at}`, ref: `/api/v1/gate-audit?gate=${encodeURIComponent(change.gate)}` };
+    }
+    if (change.kind === "probe-case-changed") {
+      return { kind: "change", summary: `${whatChanged(change)} at ${at}`, ref: `/api/v1/probes/${encodeURIComponent(change.probe)}/results?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}` };
     }
     if (change.kind === "probe-failing") {
       return { kind: "change", summary: `probe ${change.probe} started failing at ${at}`, ref: `/api/v1/probes/${encodeURIComponent(change.probe)}/results?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}` };
@@ -47,6 +50,11 @@ export function changeEvidence(service: string, changes: readonly RecentChange[]
       ref: `/api/v1/services/${encodeURIComponent(service)}/instances?from=${change.atMs - CHANGE_LOOKBACK_MS}&to=${toMs}`,
     };
   });
+}
+
+/** The change itself, without the "began 2 min after " of the verdict's reason. */
+function whatChanged(change: RecentChange): string {
+  return change.summary.replace(/^began .+? after /, "");
 }
 
 export function metricEvidence(subject: EvidenceSubject, window: TimeWindow): RcaEvidence[] {

@@ -10,10 +10,10 @@ import type { StorageReader } from "../../core/storage/port.ts";
 import type { QueryBudget } from "./query-budget.ts";
 
 export interface RecentChange {
-  kind: "instance-appeared" | "instance-stopped" | "probe-failing" | "release-gate";
+  kind: "instance-appeared" | "instance-stopped" | "probe-failing" | "probe-case-changed" | "release-gate";
   /** The instance that appeared or stopped ("" for a probe). */
   instance: string;
-  /** The probe case that started failing ("" for an instance). */
+  /** The probe case that started failing or was changed ("" otherwise). */
   probe: string;
   /** The instance's version label ("" when unknown). */
   version: string;
@@ -55,6 +55,33 @@ export function probeChanges(failingSince: ReadonlyMap<string, number>, symptomS
   return [...failingSince]
     .filter(([, atMs]) => atMs <= symptomStartMs && symptomStartMs - atMs <= CHANGE_LOOKBACK_MS)
     .map(([probe, atMs]) => ({ kind: "probe-failing" as const, instance: "", probe, version: "", gate: "", atMs, summary: `began ${formatDuration(symptomStartMs - atMs)} after probe ${probe} started failing` }));
+}
+
+/** A probe case bound to a service, defined, redefined or deleted through the prober's API. */
+export interface ProbeCaseEdit {
+  probe: string;
+  action: "put" | "delete";
+  atMs: number;
+}
+
+/** The prober's API changes to the cases of `service` within [fromMs, toMs] (cli.ts hands them through analyzer.ts). */
+export type RecentProbeCaseChanges = (service: string, fromMs: number, toMs: number) => Promise<readonly ProbeCaseEdit[]>;
+
+/** The newest API change to each of the service's probe cases shortly before the symptoms began. */
+export async function probeCaseChanges(recentCaseChanges: RecentProbeCaseChanges, service: string, symptomStartMs: number): Promise<RecentChange[]> {
+  const newest = new Map<string, ProbeCaseEdit>();
+  for (const edit of await recentCaseChanges(service, symptomStartMs - CHANGE_LOOKBACK_MS, symptomStartMs)) {
+    if ((newest.get(edit.probe)?.atMs ?? -Infinity) <= edit.atMs) newest.set(edit.probe, edit);
+  }
+  return [...newest.values()].map(({ probe, action, atMs }) => ({
+    kind: "probe-case-changed" as const,
+    instance: "",
+    probe,
+    version: "",
+    gate: "",
+    atMs,
+    summary: `began ${formatDuration(symptomStartMs - atMs)} after probe case ${probe} was ${action === "put" ? "defined or changed" : "deleted"} through the API`,
+  }));
 }
 
 /** Newest first, at most `max`. */

@@ -17,7 +17,7 @@ import { NO_CALLS, readMeshSnapshot, type MeshSnapshot } from "./mesh-snapshot.t
 import { readProbeSignals, type ProbeSignal } from "./probe-signals.ts";
 import { QueryBudget } from "./query-budget.ts";
 import { rankCandidates, type Candidate } from "./rank-candidates.ts";
-import { findRecentChanges, newestChanges, probeChanges, type RecentChange } from "./recent-changes.ts";
+import { findRecentChanges, newestChanges, probeCaseChanges, probeChanges, type RecentChange, type RecentProbeCaseChanges } from "./recent-changes.ts";
 import { releaseChanges, type RecentReleases } from "./release-changes.ts";
 import { pathTo, walkDependencies, type WalkedService } from "./topology-walk.ts";
 
@@ -63,6 +63,8 @@ export interface RootCauseDeps {
   limits?: Partial<RcaLimits>;
   /** The release gate's recent acts per service (analyzer/analyzer.ts); without it no release is cited. */
   recentReleases?: RecentReleases;
+  /** The prober's API changes to probe cases per service (analyzer/analyzer.ts); without it none is cited. */
+  recentProbeCaseChanges?: RecentProbeCaseChanges;
 }
 
 /** A named bad instance makes the verdict sharper; it adds to the score without outranking a sicker service. */
@@ -127,13 +129,14 @@ async function analyze(deps: RootCauseDeps, budget: QueryBudget, limits: RcaLimi
     callers: [...(snapshot.callers.get(top.service) ?? [])].sort(),
   };
   const { symptomStartMs } = request;
-  const [samples, traces, instanceChanges, releases] = await Promise.all([
+  const [samples, traces, instanceChanges, releases, caseEdits] = await Promise.all([
     sampleEvidence(reader, budget, subject, snapshot.current, limits.maxEvidencePerKind),
     traceEvidence(reader, budget, top.service, snapshot.current, limits.maxEvidencePerKind),
     symptomStartMs === undefined ? [] : findRecentChanges(reader, budget, top.service, symptomStartMs, request.nowMs, limits.maxEvidencePerKind),
     symptomStartMs === undefined || deps.recentReleases === undefined ? [] : releaseChanges(deps.recentReleases, top.service, symptomStartMs),
+    symptomStartMs === undefined || deps.recentProbeCaseChanges === undefined ? [] : probeCaseChanges(deps.recentProbeCaseChanges, top.service, symptomStartMs),
   ]);
-  const changes = symptomStartMs === undefined ? [] : newestChanges([...instanceChanges, ...releases, ...probeChanges(subject.probes?.failingSince ?? new Map(), symptomStartMs)], limits.maxEvidencePerKind);
+  const changes = symptomStartMs === undefined ? [] : newestChanges([...instanceChanges, ...releases, ...caseEdits, ...probeChanges(subject.probes?.failingSince ?? new Map(), symptomStartMs)], limits.maxEvidencePerKind);
   const path = pathTo(top.service, walked);
   return {
     service: top.service,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ReleaseAct } from "../../../analyzer/rca/release-changes.ts";
 import { createRootCauseFinder, type RankedRootCause } from "../../../analyzer/rca/root-cause.ts";
+import { ProbeCaseHistory } from "../../../prober/case-history.ts";
 import { analyzerHarness, logger, MINUTE_MS } from "../analyzer-harness.ts";
 
 /** Whole minutes an hour ago: nothing else writes there. */
@@ -74,6 +75,47 @@ describe("what changed: release gate acts", () => {
       );
       const evidence = verdict.evidence.filter((item) => item.kind === "change");
       assert.deepEqual(evidence[0], { kind: "change", summary: `release gate reviews-canary was forced open by release-manager at ${new Date(minute(5)).toISOString()}`, ref: "/api/v1/gate-audit?gate=reviews-canary" });
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe("what changed: probe cases changed through the API", () => {
+  it("cites the newest change to each of the service's cases shortly before the symptoms, from the prober's history", async () => {
+    const harness = await analyzerHarness();
+    try {
+      for (let index = 0; index < 10; index++) await harness.writeMinute("details.default", minute(index), { calls: 100, errors: index < 5 ? 0 : 60 });
+      let clock = 0;
+      const history = new ProbeCaseHistory(100, () => clock);
+      const change = (atMs: number, probe: string, service: string, action: "put" | "delete"): void => {
+        clock = atMs;
+        history.record(probe, service, action);
+      };
+      change(minute(-20), "details-old", "details.default", "put");
+      change(minute(3), "details-health", "details.default", "put");
+      change(minute(4), "details-health", "details.default", "put");
+      change(minute(4), "ratings-health", "ratings.default", "delete");
+      change(minute(5), "details-deep", "details.default", "delete");
+      change(minute(7), "details-late", "details.default", "put");
+      const recentProbeCaseChanges = (service: string, fromMs: number, toMs: number) => Promise.resolve(history.of(service, fromMs, toMs));
+      const finder = createRootCauseFinder({ reader: harness.storage, logger, recentProbeCaseChanges });
+      const verdict = (await finder.find({ symptomaticServices: ["details.default"], nowMs: minute(10), windowMinutes: 5, symptomStartMs: minute(6) })) as RankedRootCause | null;
+      assert.equal(verdict?.service, "details.default");
+      assert.deepEqual(
+        verdict.changes.map((item) => [item.kind, item.probe, item.atMs]),
+        [
+          ["probe-case-changed", "details-deep", minute(5)],
+          ["probe-case-changed", "details-health", minute(4)],
+        ],
+        "one per case, newest first; not before the lookback, after the start, or of another service",
+      );
+      assert.ok(verdict.reason.endsWith("; began 1 min after probe case details-deep was deleted through the API; began 2 min after probe case details-health was defined or changed through the API"), verdict.reason);
+      assert.deepEqual(verdict.evidence.filter((item) => item.kind === "change")[1], {
+        kind: "change",
+        summary: `probe case details-health was defined or changed through the API at ${new Date(minute(4)).toISOString()}`,
+        ref: `/api/v1/probes/details-health/results?from=${minute(4) - 15 * MINUTE_MS}&to=${minute(10)}`,
+      });
     } finally {
       await harness.stop();
     }
