@@ -126,6 +126,9 @@ function planTcp(options: OptionReader, target: string): ModulePlan {
   if (!parseHostPort(target)) throw new BadTargetError(`target ${JSON.stringify(target)} is not host:port`);
   const spec: Record<string, unknown> = {};
   if (options.take("tls") === true) spec.tls = true;
+  // An unusable address is refused by the kind naming the field; blackbox fails such a probe too (prober/tcp.go).
+  const source = options.take("source_ip_address");
+  if (source !== undefined && source !== "") spec.sourceIpAddress = source;
   const tls = tlsOptions(options);
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;

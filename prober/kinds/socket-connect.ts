@@ -15,6 +15,8 @@ export interface SocketConnectOptions {
   ca: string | undefined;
   /** A spec's CA, client certificate and version range (prober/kinds/tls-client.ts); its CA wins over `ca`. */
   client?: TlsClientOptions;
+  /** The local address to connect from; the system chooses when undefined. */
+  localAddress?: string | undefined;
   signal: AbortSignal;
   /** Checked before a literal address is connected to, and on the resolved addresses of a name. */
   egress: EgressPolicy;
@@ -67,13 +69,14 @@ function connectGuarded(options: SocketConnectOptions, lookup: LookupFunction, s
           servername: options.serverName ?? (isIP(options.host) === 0 ? options.host : undefined),
           ca: options.ca,
           ...options.client,
+          ...localAddressOf(options),
           lookup,
           // Without verification the caller judges the certificate; Node would otherwise fold a name
           // mismatch into `authorized`, and the chain and the name could not be told apart.
           // (An explicit `undefined` would replace Node's default check, so the key is left out instead.)
           ...(options.rejectUnauthorized ? {} : { checkServerIdentity: () => undefined }),
         })
-      : connectTcp({ host: options.host, port: options.port, lookup });
+      : connectTcp({ host: options.host, port: options.port, ...localAddressOf(options), lookup });
     const onAbort = () => socket.destroy(new Error("aborted"));
     const cleanup = () => {
       options.signal.removeEventListener("abort", onAbort);
@@ -110,4 +113,9 @@ function connectGuarded(options: SocketConnectOptions, lookup: LookupFunction, s
     });
     if (options.tls) socket.once("secureConnect", done);
   });
+}
+
+/** Node takes an absent localAddress as "any", but not an explicit undefined in every version: the key is left out. */
+function localAddressOf(options: SocketConnectOptions): { localAddress?: string } {
+  return options.localAddress === undefined ? {} : { localAddress: options.localAddress };
 }

@@ -20,6 +20,8 @@ export interface TcpSpec {
   tlsVerify: boolean;
   serverName: string | undefined;
   maxReplyBytes: number;
+  /** The local address to connect from (blackbox's source_ip_address); the system chooses when undefined. */
+  sourceIpAddress: string | undefined;
   /** A dialogue instead of send/expect (prober/kinds/tcp-dialogue.ts); empty when not given. */
   steps: DialogueStep[];
   tlsClient: TlsClientSpec;
@@ -32,6 +34,7 @@ const schema = z.strictObject({
   tls: z.boolean({ error: "expected true or false" }).optional(),
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
   serverName: z.string({ error: "expected a host name for TLS SNI" }).optional(),
+  sourceIpAddress: z.string({ error: "expected an IP address" }).refine((value) => isIP(value) !== 0, { error: "expected an IP address such as 10.0.0.5" }).optional(),
   maxReplyBytes: z.int({ error: "expected an integer 1..1048576" }).min(1).max(1024 * 1024).optional(),
   steps: z
     .array(
@@ -67,6 +70,7 @@ export const tcpKind: ProbeKind<TcpSpec> = {
       tlsVerify: spec.tlsVerify ?? true,
       serverName: spec.serverName,
       maxReplyBytes: spec.maxReplyBytes ?? 64 * 1024,
+      sourceIpAddress: spec.sourceIpAddress,
       steps: (spec.steps ?? []).map((step, index) => ({
         expect: step.expect === undefined ? undefined : compileRegex(step.expect, `steps.${index}.expect`),
         labels: step.labels ?? [],
@@ -97,7 +101,7 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
   let socket: Socket;
   let connectPhases: Record<string, number>;
   try {
-    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, client, signal: context.signal, egress: context.egress });
+    const connected = await connectSocket({ ...address, tls: spec.tls, rejectUnauthorized: spec.tlsVerify, serverName: spec.serverName, ca: undefined, client, localAddress: spec.sourceIpAddress, signal: context.signal, egress: context.egress });
     socket = connected.socket;
     connectPhases = { dns: roundMs(connected.phases.dns), connect: roundMs(connected.phases.connect), ...(spec.tls ? { tls: roundMs(connected.phases.tls) } : {}) };
   } catch (error) {

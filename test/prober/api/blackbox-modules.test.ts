@@ -71,6 +71,13 @@ const TLS_MODULES = [
   jsonModule("grpc")("grpc_metadata", { metadata: { Authorization: ["Bearer t0ken"], "x-tenant": ["a", "b"], "trace-bin": ["\u0001\u0002"] } }),
   jsonModule("grpc")("grpc_metadata_not_ascii", { metadata: { "x-tenant": ["caf\u00e9"] } }),
 ].join("");
+/** source_ip_address: loopback's second address, an address of no interface here, and no address at all. */
+const SOURCE_MODULES = [
+  tcpModule("tcp_from_127_0_0_2", { source_ip_address: "127.0.0.2" }),
+  tcpModule("tcp_tls_from_127_0_0_2", { tls: true, source_ip_address: "127.0.0.2", tls_config: { insecure_skip_verify: true }, query_response: expectOk }),
+  tcpModule("tcp_from_elsewhere", { source_ip_address: "192.0.2.1" }),
+  tcpModule("tcp_from_nowhere", { source_ip_address: "not-an-ip" }),
+].join("");
 /** tls_config with inline PEM (`ca`, `cert`, `key`), in the same checks as the file forms above. */
 const inlineTlsModules = (caPem: string, client: TestCertificate) =>
   [
@@ -320,7 +327,7 @@ describe("GET /probe with blackbox modules", () => {
     const file = join(await import("node:os").then((os) => os.tmpdir()), `meshsight-blackbox-${process.pid}.yml`);
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
-    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}${inlineTlsModules(certificate.certPem, clientCertificate)}${POSTGRES_MODULE}`);
+    await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}${inlineTlsModules(certificate.certPem, clientCertificate)}${SOURCE_MODULES}${POSTGRES_MODULE}`);
     const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
     harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file, filesDir: join(filesDir, "probe-files") }, undefined, logger);
     await harness.start();
@@ -405,6 +412,37 @@ describe("GET /probe with blackbox modules", () => {
       assert.deepEqual(results, expectations);
     } finally {
       await new Promise<void>((resolve) => second.close(() => resolve()));
+    }
+  });
+
+  it("connects tcp modules from source_ip_address (the server sees it), failing the probe for an address not on this host or not an address", async () => {
+    const seen: string[] = [];
+    const server = await listenTcp(createTcpServer((socket) => {
+      seen.push(socket.remoteAddress ?? "");
+      socket.end();
+    }));
+    try {
+      assert.equal(sampleValue((await probe("tcp_connect", server.target)).samples, "probe_success"), 1);
+      assert.equal(sampleValue((await probe("tcp_from_127_0_0_2", server.target)).samples, "probe_success"), 1);
+      assert.deepEqual(seen, ["127.0.0.1", "127.0.0.2"]);
+      assert.equal(sampleValue((await probe("tcp_from_elsewhere", server.target)).samples, "probe_success"), 0);
+      assert.equal(sampleValue((await probe("tcp_from_nowhere", server.target)).samples, "probe_success"), 0);
+      assert.deepEqual(seen, ["127.0.0.1", "127.0.0.2"], "neither failing module reached the server");
+      assert.ok(logLines.some((line) => line.includes("tcp_from_nowhere") && line.includes("sourceIpAddress: expected an IP address")), logLines.join(""));
+    } finally {
+      await server.close();
+    }
+    const seenOverTls: string[] = [];
+    const tlsServer = await listenTcp(createTlsServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) => {
+      seenOverTls.push(socket.remoteAddress ?? "");
+      socket.on("error", () => undefined);
+      socket.end("+OK\r\n");
+    }));
+    try {
+      assert.equal(sampleValue((await probe("tcp_tls_from_127_0_0_2", tlsServer.target)).samples, "probe_success"), 1);
+      assert.deepEqual(seenOverTls, ["127.0.0.2"]);
+    } finally {
+      await tlsServer.close();
     }
   });
 
