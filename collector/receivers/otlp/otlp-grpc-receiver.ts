@@ -109,7 +109,7 @@ export class OtlpGrpcReceiver {
     // Acknowledged means durable: with the write-ahead buffer on, the answer waits for its fsync.
     ingest.durable().then(
       () => respond(null, answer),
-      (error: unknown) => respond({ code: status.UNAVAILABLE, details: `meshsight collector could not make the spans durable: ${(error as Error).message}; retry` }),
+      (error: unknown) => respond({ code: grpcApi.status.UNAVAILABLE, details: `meshsight collector could not make the spans durable: ${(error as Error).message}; retry` }),
     );
   }
 }
