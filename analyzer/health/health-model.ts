@@ -1,7 +1,7 @@
 import type { RuleScope } from "../rules/rule.ts";
 import type { AnalysisWindow, EntityWindow } from "./analysis-window.ts";
 import { thresholdsFor, type HealthSettings, type HealthThresholds } from "./thresholds.ts";
-import { metricOfLast, metricOfMinute } from "./window-metrics.ts";
+import { metricOfMinute, metricOfSum, sumLast, type SummedMinutes } from "./window-metrics.ts";
 
 export type HealthState = "healthy" | "degraded" | "unhealthy" | "no-data";
 
@@ -39,39 +39,44 @@ export function assessHealth(window: AnalysisWindow, settings: HealthSettings, m
 }
 
 export function assessEntity(entity: EntityWindow, limits: HealthThresholds, minutes: number): EntityHealth {
-  const verdict: EntityHealth = { scope: entity.scope, entity: entity.entity, service: entity.service, state: "no-data", reasons: [], calls: metricOfLast(entity, minutes, "calls") ?? 0 };
-  const judge = (state: HealthState, reason: string): void => {
-    verdict.state = worse(verdict.state, state);
-    if (state === "degraded" || state === "unhealthy") verdict.reasons.push(reason);
-  };
-  const sla = metricOfLast(entity, minutes, "sla");
+  // Summed once for every figure below: a round judges every entity of the window.
+  const sum = sumLast(entity, minutes);
+  const verdict: EntityHealth = { scope: entity.scope, entity: entity.entity, service: entity.service, state: "no-data", reasons: [], calls: metricOfSum(sum, "calls") ?? 0 };
+  const sla = metricOfSum(sum, "sla");
   if (sla !== undefined) {
     verdict.sla = round(sla);
-    judge(sla < limits["sla-unhealthy"] ? "unhealthy" : sla < limits["sla-degraded"] ? "degraded" : "healthy", `sla ${verdict.sla}% < ${sla < limits["sla-unhealthy"] ? limits["sla-unhealthy"] : limits["sla-degraded"]}%`);
+    judge(verdict, sla < limits["sla-unhealthy"] ? "unhealthy" : sla < limits["sla-degraded"] ? "degraded" : "healthy", () => `sla ${verdict.sla}% < ${sla < limits["sla-unhealthy"] ? limits["sla-unhealthy"] : limits["sla-degraded"]}%`);
   }
-  if (entity.scope !== "probe") assessTraffic(entity, limits, minutes, verdict, judge);
-  const probeSuccess = metricOfLast(entity, minutes, "probe_success_rate");
+  if (entity.scope !== "probe") assessTraffic(sum, limits, verdict);
+  const probeSuccess = metricOfSum(sum, "probe_success_rate");
   if (probeSuccess !== undefined) {
     verdict.probeSuccessRate = round(probeSuccess);
     const state = probeSuccess < limits["probe-success-unhealthy"] ? "unhealthy" : probeSuccess < limits["probe-success-degraded"] ? "degraded" : "healthy";
-    judge(state, `probe success ${verdict.probeSuccessRate}% < ${state === "unhealthy" ? limits["probe-success-unhealthy"] : limits["probe-success-degraded"]}%`);
+    judge(verdict, state, () => `probe success ${verdict.probeSuccessRate}% < ${state === "unhealthy" ? limits["probe-success-unhealthy"] : limits["probe-success-degraded"]}%`);
   }
   return verdict;
 }
 
-function assessTraffic(entity: EntityWindow, limits: HealthThresholds, minutes: number, verdict: EntityHealth, judge: (state: HealthState, reason: string) => void): void {
+/** Folds one signal's state into the verdict; the reason is only written for a signal that is not healthy. */
+function judge(verdict: EntityHealth, state: HealthState, reason: () => string): void {
+  verdict.state = worse(verdict.state, state);
+  if (state === "degraded" || state === "unhealthy") verdict.reasons.push(reason());
+}
+
+function assessTraffic(sum: SummedMinutes, limits: HealthThresholds, verdict: EntityHealth): void {
+  const { entity, minutes } = sum;
   const percentile = limits["latency-percentile"];
-  const latency = metricOfLast(entity, minutes, percentile);
+  const latency = metricOfSum(sum, percentile);
   if (latency !== undefined) {
     verdict.latencyMs = round(latency);
     const state = latency > limits["latency-unhealthy-ms"] ? "unhealthy" : latency > limits["latency-degraded-ms"] ? "degraded" : "healthy";
-    judge(state, `${percentile} ${verdict.latencyMs} ms > ${state === "unhealthy" ? limits["latency-unhealthy-ms"] : limits["latency-degraded-ms"]} ms`);
+    judge(verdict, state, () => `${percentile} ${verdict.latencyMs} ms > ${state === "unhealthy" ? limits["latency-unhealthy-ms"] : limits["latency-degraded-ms"]} ms`);
   }
-  const apdex = metricOfLast(entity, minutes, "apdex");
+  const apdex = metricOfSum(sum, "apdex");
   if (apdex !== undefined) {
     verdict.apdex = round(apdex);
     const state = apdex < limits["apdex-unhealthy"] ? "unhealthy" : apdex < limits["apdex-degraded"] ? "degraded" : "healthy";
-    judge(state, `apdex ${verdict.apdex} < ${state === "unhealthy" ? limits["apdex-unhealthy"] : limits["apdex-degraded"]}`);
+    judge(verdict, state, () => `apdex ${verdict.apdex} < ${state === "unhealthy" ? limits["apdex-unhealthy"] : limits["apdex-degraded"]}`);
   }
   // A short burst drowns in a window's SLA; one bad minute of enough errors still says "look here".
   const first = Math.max(0, entity.minutes.length - minutes);
@@ -79,7 +84,7 @@ function assessTraffic(entity: EntityWindow, limits: HealthThresholds, minutes: 
     const errors = metricOfMinute(entity, index, "errors") ?? 0;
     const calls = metricOfMinute(entity, index, "calls") ?? 0;
     if (errors >= limits["error-burst-errors"] && (errors / calls) * 100 >= limits["error-burst-rate"]) {
-      judge("degraded", `error burst: ${errors} of ${calls} calls failed in one minute`);
+      judge(verdict, "degraded", () => `error burst: ${errors} of ${calls} calls failed in one minute`);
       break;
     }
   }

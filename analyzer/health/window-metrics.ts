@@ -12,13 +12,34 @@ export function metricOfMinute(entity: EntityWindow, index: number, metric: Rule
   return metricOf(entity, entity.minutes[index], entity.probes[index], metric, 1);
 }
 
-/** The metric over the last `minutes` minutes of the window (sums, then derives). */
-export function metricOfLast(entity: EntityWindow, minutes: number, metric: RuleMetric): number | undefined {
+/** An entity's last minutes summed once, so several metrics can be read from them without summing again. */
+export interface SummedMinutes {
+  entity: EntityWindow;
+  minutes: number;
+  values: MetricValues | undefined;
+  probes: ProbeMinute | undefined;
+}
+
+/** Sums the last `minutes` minutes of the entity's window (each round does this for every entity). */
+export function sumLast(entity: EntityWindow, minutes: number): SummedMinutes {
   const start = Math.max(0, entity.minutes.length - minutes);
-  const values = entity.minutes.slice(start).filter((slot): slot is MetricValues => slot !== undefined);
-  const probes = entity.probes.slice(start).filter((slot): slot is ProbeMinute => slot !== undefined);
-  const summedProbes = probes.length === 0 ? undefined : probes.reduce((sum, slot) => ({ runs: sum.runs + slot.runs, failures: sum.failures + slot.failures, durationSumMs: sum.durationSumMs + slot.durationSumMs }));
-  return metricOf(entity, values.length === 0 ? undefined : sumMetricValues(values), summedProbes, metric, minutes);
+  const values: MetricValues[] = [];
+  for (let index = start; index < entity.minutes.length; index++) {
+    const slot = entity.minutes[index];
+    if (slot !== undefined) values.push(slot);
+  }
+  let probes: ProbeMinute | undefined;
+  for (let index = start; index < entity.probes.length; index++) {
+    const slot = entity.probes[index];
+    if (slot === undefined) continue;
+    probes = probes === undefined ? slot : { runs: probes.runs + slot.runs, failures: probes.failures + slot.failures, durationSumMs: probes.durationSumMs + slot.durationSumMs };
+  }
+  return { entity, minutes, values: values.length === 0 ? undefined : sumMetricValues(values), probes };
+}
+
+/** A metric over minutes summed by sumLast (derived from the sums). */
+export function metricOfSum(sum: SummedMinutes, metric: RuleMetric): number | undefined {
+  return metricOf(sum.entity, sum.values, sum.probes, metric, sum.minutes);
 }
 
 /** The metric over the entity's baseline hour; undefined without calls then, or for a probe. */

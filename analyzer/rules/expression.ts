@@ -205,7 +205,7 @@ const NO_BASELINE: BaselineReader = () => undefined;
 
 /** Evaluates one side for one minute of the period (`minutes` long); NaN when data is missing. */
 export function evaluateValue(node: ValueNode, read: MinuteMetricReader, minuteIndex: number, minutes: number, baseline: BaselineReader = NO_BASELINE): number {
-  const at = (child: ValueNode, index: number): number => evaluateValue(child, read, index, minutes, baseline);
+  // Recursion without a helper closure: this runs per node, minute, rule and entity of every round.
   switch (node.kind) {
     case "number":
       return node.value;
@@ -214,35 +214,46 @@ export function evaluateValue(node: ValueNode, read: MinuteMetricReader, minuteI
     case "baseline":
       return baseline(node.metric) ?? Number.NaN;
     case "negate":
-      return -at(node.operand, minuteIndex);
+      return -evaluateValue(node.operand, read, minuteIndex, minutes, baseline);
     case "pick": {
-      const left = at(node.left, minuteIndex);
-      const right = at(node.right, minuteIndex);
+      const left = evaluateValue(node.left, read, minuteIndex, minutes, baseline);
+      const right = evaluateValue(node.right, read, minuteIndex, minutes, baseline);
       // A missing side leaves no answer: a floor alone must not fire where the baseline is unknown.
       if (Number.isNaN(left) || Number.isNaN(right)) return Number.NaN;
       return node.pick === "max" ? Math.max(left, right) : Math.min(left, right);
     }
     case "binary": {
-      const left = at(node.left, minuteIndex);
-      const right = at(node.right, minuteIndex);
+      const left = evaluateValue(node.left, read, minuteIndex, minutes, baseline);
+      const right = evaluateValue(node.right, read, minuteIndex, minutes, baseline);
       if (node.operator === "+") return left + right;
       if (node.operator === "-") return left - right;
       if (node.operator === "*") return left * right;
       // x / 0 is "no answer", not Infinity: a rule must not fire because a denominator had no calls.
       return right === 0 ? Number.NaN : left / right;
     }
-    case "aggregate": {
-      const values: number[] = [];
-      for (let index = 0; index < minutes; index++) {
-        const value = at(node.operand, index);
-        if (!Number.isNaN(value)) values.push(value);
-      }
-      if (values.length === 0) return Number.NaN;
-      if (node.aggregation === "sum") return values.reduce((total, value) => total + value, 0);
-      if (node.aggregation === "avg") return values.reduce((total, value) => total + value, 0) / values.length;
-      return node.aggregation === "min" ? Math.min(...values) : Math.max(...values);
-    }
+    case "aggregate":
+      return aggregateOverMinutes(node, read, minutes, baseline);
   }
+}
+
+/** sum/avg/min/max of the operand over the minutes that have a value; NaN when none has. */
+function aggregateOverMinutes(node: Extract<ValueNode, { kind: "aggregate" }>, read: MinuteMetricReader, minutes: number, baseline: BaselineReader): number {
+  let count = 0;
+  let total = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let index = 0; index < minutes; index++) {
+    const value = evaluateValue(node.operand, read, index, minutes, baseline);
+    if (Number.isNaN(value)) continue;
+    count++;
+    total += value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (count === 0) return Number.NaN;
+  if (node.aggregation === "sum") return total;
+  if (node.aggregation === "avg") return total / count;
+  return node.aggregation === "min" ? min : max;
 }
 
 /** True when the comparison holds; a NaN side (missing data) never breaches. */
