@@ -10,14 +10,12 @@ import type { AddressInfo } from "node:net";
 import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { brotliCompressSync, deflateRawSync, gzipSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
-import { buildApp } from "../../../core/http/app.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
-import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
+import { lookup } from "../helpers.ts";
+import { startBlackboxApp, type BlackboxApp } from "./blackbox-app.ts";
 import { parsePromText, sampleValue } from "./prom-text.ts";
 
 const MESSAGE = Buffer.from("hello world".repeat(10));
@@ -46,7 +44,7 @@ const MODULES = `modules:\n${[
 
 describe("GET /probe with blackbox http compression and body_size_limit", () => {
   const acceptEncodings: string[] = [];
-  const logLines: string[] = [];
+  let logLines: string[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     acceptEncodings.push(String(request.headers["accept-encoding"] ?? ""));
     const encoded = ENCODED[request.url ?? ""] ?? { encoding: "", body: MESSAGE };
@@ -55,7 +53,7 @@ describe("GET /probe with blackbox http compression and body_size_limit", () => 
     response.end(encoded.body);
   });
   let origin = "";
-  let harness: ProberHarness;
+  let started: BlackboxApp;
   let app: FastifyInstance;
   const file = join(tmpdir(), `meshsight-blackbox-body-${process.pid}.yml`);
 
@@ -69,16 +67,13 @@ describe("GET /probe with blackbox http compression and body_size_limit", () => 
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     origin = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     await writeFile(file, MODULES);
-    const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
-    harness = await proberHarness(lookup(httpKind), { blackboxConfigFile: file }, undefined, logger);
-    await harness.start();
-    app = buildApp({ logger: silentLogger, registry: harness.registry, readinessChecks: [], bodyLimitBytes: 1_000_000, routes: harness.prober.routes });
-    await app.ready();
+    started = await startBlackboxApp(lookup(httpKind), { blackboxConfigFile: file });
+    app = started.app;
+    logLines = started.logLines;
   });
 
   after(async () => {
-    await app.close();
-    await harness.stop();
+    await started.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await rm(file, { force: true });

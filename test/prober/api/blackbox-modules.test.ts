@@ -12,20 +12,18 @@ import { createServer as createHttpServer, type IncomingMessage } from "node:htt
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { createInterface } from "node:readline";
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
-import { buildApp } from "../../../core/http/app.ts";
 import { parseBlackboxModules, STANDARD_MODULES } from "../../../prober/blackbox/module-file.ts";
 import { dnsKind } from "../../../prober/kinds/dns-kind.ts";
 import { grpcKind } from "../../../prober/kinds/grpc-kind.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { tcpKind } from "../../../prober/kinds/tcp-kind.ts";
-import { lookup, proberHarness, silentLogger, type ProberHarness } from "../helpers.ts";
+import { lookup } from "../helpers.ts";
+import { startBlackboxApp, type BlackboxApp } from "./blackbox-app.ts";
 import { generateCertificates, type TestCertificate } from "../kinds/support/certificates.ts";
 import { listen } from "../kinds/support/servers.ts";
 import { startDnsServer, type TestDnsServer } from "../kinds/support/dns-server.ts";
@@ -158,7 +156,7 @@ describe("blackbox modules file", () => {
 
 describe("GET /probe with blackbox modules", () => {
   const requests: Array<{ method: string; url: string }> = [];
-  const logLines: string[] = [];
+  let logLines: string[] = [];
   const sent: Array<{ header: string; body: string }> = [];
   const http = createHttpServer((request: IncomingMessage, response) => {
     requests.push({ method: request.method ?? "", url: request.url ?? "" });
@@ -175,7 +173,7 @@ describe("GET /probe with blackbox modules", () => {
     });
   });
   let httpTarget = "";
-  let harness: ProberHarness;
+  let started: BlackboxApp;
   let app: FastifyInstance;
   const closers: Array<() => Promise<void>> = [];
   let ssh = "";
@@ -328,16 +326,13 @@ describe("GET /probe with blackbox modules", () => {
     const fixture = await readFile(FIXTURE, "utf8");
     // The shipped file unchanged, then modules of blackbox's example.yml shape (prober/dns.go's options).
     await writeFile(file, `${fixture}\n  dns_prometheus:\n    prober: dns\n    dns:\n      query_name: "www.prometheus.io"\n      query_type: "A"\n      valid_rcodes: [NOERROR]\n  dns_missing:\n    prober: dns\n    dns:\n      query_name: "nowhere.example.org"\n      query_type: "A"\n  pop3s_self_signed:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n  pop3s_verified:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^\\\\+OK"\n      tls: true\n  smtp_starttls:\n    prober: tcp\n    tcp:\n      query_response:\n      - expect: "^220 smtp"\n      - send: "STARTTLS"\n      - expect: "^220 go"\n      - starttls: true\n      - expect: "^\\\\+OK secured"\n      tls_config:\n        insecure_skip_verify: true\n  http_put_redirect:\n    prober: http\n    http:\n      method: PUT\n      headers:\n        X-Probe: blackbox\n      body: "hello"\n      valid_status_codes: [302]\n      no_follow_redirects: true\n  http_body:\n    prober: http\n    http:\n      valid_status_codes: [200]\n      fail_if_body_not_matches_regexp: ["^ok$"]\n${DNS_MODULES}${HTTP_MODULES}${TLS_MODULES}${inlineTlsModules(certificate.certPem, clientCertificate)}${SOURCE_MODULES}${POSTGRES_MODULE}`);
-    const logger = pino({ level: "warn" }, new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString("utf8")); done(); } }));
-    harness = await proberHarness(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file, filesDir: join(filesDir, "probe-files") }, undefined, logger);
-    await harness.start();
-    app = buildApp({ logger: silentLogger, registry: harness.registry, readinessChecks: [], bodyLimitBytes: 1_000_000, routes: harness.prober.routes });
-    await app.ready();
+    started = await startBlackboxApp(lookup(httpKind, tcpKind, dnsKind, grpcKind), { blackboxConfigFile: file, filesDir: join(filesDir, "probe-files") });
+    app = started.app;
+    logLines = started.logLines;
   });
 
   after(async () => {
-    await app.close();
-    await harness.stop();
+    await started.stop();
     for (const close of closers) await close();
   });
 
