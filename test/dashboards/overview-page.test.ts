@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
-import { waitFor } from "../support/wait-for.ts";
+import { waitFor, waitForValue } from "../support/wait-for.ts";
 import { killIfRunning, runCli, stopWith, type CliRun } from "../cli/cli-process.ts";
 import { listeningPort } from "./overview-cli.ts";
 
@@ -41,7 +41,8 @@ void describe("the built-in overview page in headless Chromium", () => {
     run = runCli(
       ["start", "--host", "127.0.0.1", "--http-port", "0", "--als-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "0", "--zipkin-port", "0", "--flush-interval-seconds", "1", "--lateness-seconds", "600"],
       // The health probe targets this process on loopback, which the egress policy denies unless allowed.
-      { MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_KUBERNETES: "off", MESHSIGHT_PROBE_EGRESS_ALLOW: "127.0.0.0/8" },
+      // Analysis rounds every second, so the ratings fault fires the built-in SLA rule while the test runs.
+      { MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_KUBERNETES: "off", MESHSIGHT_PROBE_EGRESS_ALLOW: "127.0.0.0/8", MESHSIGHT_ANALYZER_INTERVAL_MS: "1000" },
     );
     const [httpPort, alsPort] = await Promise.all([listeningPort(run, "http"), listeningPort(run, "als")]);
     base = `http://127.0.0.1:${httpPort}`;
@@ -135,6 +136,41 @@ void describe("the built-in overview page in headless Chromium", () => {
       const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
       assert.ok(typeof overflow === "number" && overflow <= 0, `no page-wide overflow at ${width}x${height}: ${String(overflow)} px`);
       await page.screenshot({ path: join(ARTIFACTS, `overview-${width}x${height}.png`) });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  void it("keeps a real firing alert's row, long message included, whole inside the alerts card", async () => {
+    type FiringAlert = { entity: string; message: string };
+    let alerts: FiringAlert[] = [];
+    const firing = await waitForValue(
+      async () => {
+        const body = (await (await fetch(`${base}/api/v1/alerts?state=firing`)).json()) as FiringAlert[] | { alerts: FiringAlert[] };
+        alerts = Array.isArray(body) ? body : body.alerts;
+        return alerts.find((alert) => alert.entity === "ratings.default");
+      },
+      "the ratings SLA alert firing",
+      30_000,
+      () => JSON.stringify(alerts),
+    );
+    for (const [width, height] of [[1280, 800], [1920, 1080]] as const) {
+      await page.setViewportSize({ width, height });
+      await page.reload();
+      const row = page.locator("#alerts tr", { hasText: firing.message });
+      await row.waitFor({ timeout: 10_000 });
+      // Whole texts, wrapped rather than cut: every cell shows all it holds, and the table is no wider than its card.
+      // Evaluated in the page (a string: the tests compile without the DOM's types).
+      const overflow = await page.evaluate<string[]>(`(() => {
+        const card = document.querySelector("#alerts");
+        const right = card.getBoundingClientRect().right;
+        const problems = card.scrollWidth > card.clientWidth ? ["the card scrolls " + (card.scrollWidth - card.clientWidth) + " px"] : [];
+        for (const cell of document.querySelectorAll("#alerts td")) {
+          if (cell.scrollWidth > cell.clientWidth || cell.getBoundingClientRect().right > right + 0.5) problems.push("cut or outside the card: " + cell.textContent);
+        }
+        return problems;
+      })()`);
+      assert.deepEqual(overflow, [], `at ${width}x${height}`);
+      await page.locator("#alerts").screenshot({ path: join(ARTIFACTS, `overview-alerts-${width}x${height}.png`) });
     }
     await page.setViewportSize({ width: 1280, height: 900 });
   });
