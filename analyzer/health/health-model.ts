@@ -1,6 +1,6 @@
 import type { RuleScope } from "../rules/rule.ts";
 import type { AnalysisWindow, EntityWindow } from "./analysis-window.ts";
-import { thresholdsFor, type HealthSettings, type HealthThresholds } from "./thresholds.ts";
+import { thresholdsResolver, type HealthSettings, type HealthThresholds } from "./thresholds.ts";
 import { metricOfMinute, metricOfSum, sumLast, type SummedMinutes } from "./window-metrics.ts";
 
 export type HealthState = "healthy" | "degraded" | "unhealthy" | "no-data";
@@ -32,8 +32,9 @@ const round = (value: number): number => Math.round(value * 100) / 100;
 /** Health of every entity in the window from its last `minutes` minutes, with per-service thresholds. */
 export function assessHealth(window: AnalysisWindow, settings: HealthSettings, minutes: number): EntityHealth[] {
   const verdicts: EntityHealth[] = [];
+  const thresholdsOf = thresholdsResolver(settings);
   for (const entities of Object.values(window.entities)) {
-    for (const entity of entities) verdicts.push(assessEntity(entity, thresholdsFor(settings, entity.service), minutes));
+    for (const entity of entities) verdicts.push(assessEntity(entity, thresholdsOf(entity.service), minutes));
   }
   return verdicts;
 }

@@ -55,6 +55,15 @@ export function thresholdsFor(settings: HealthSettings, service: string): Health
   return { ...BUILT_IN, ...stripUndefined(settings.defaults), ...stripUndefined(settings.services[service] ?? {}) };
 }
 
+/**
+ * thresholdsFor for many entities of one round: the defaults are resolved once and shared (read-only) by
+ * every service without its own settings, instead of merged again per entity.
+ */
+export function thresholdsResolver(settings: HealthSettings): (service: string) => Readonly<HealthThresholds> {
+  const defaults = thresholdsFor(settings, "");
+  return (service) => (settings.services[service] === undefined ? defaults : thresholdsFor(settings, service));
+}
+
 function stripUndefined<T extends object>(partial: T): Partial<T> {
   return Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
