@@ -188,6 +188,8 @@ function planDns(options: OptionReader, target: string): ModulePlan {
   if (transport !== undefined) spec.transport = transport;
   const queryClass = options.take("query_class");
   if (queryClass !== undefined) spec.queryClass = queryClass;
+  const source = options.take("source_ip_address");
+  if (source !== undefined && source !== "") spec.sourceIpAddress = source;
   const recursion = options.take("recursion_desired");
   if (recursion !== undefined) spec.recursionDesired = recursion;
   const rcodes = options.take("valid_rcodes");

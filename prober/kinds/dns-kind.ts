@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
-import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
+import { compileRegex, parseHostPort, parseSpecWith, sourceIpAddressField } from "./spec-schema.ts";
 import { DNS_CLASSES, DNS_RCODES, DNS_TYPES } from "./dns/dns-message.ts";
 import { answersProblem, toAnswerMatcher, type AnswerMatcher } from "./dns/expected-answers.ts";
 import type { RecordValidator } from "./dns/record-validation.ts";
@@ -37,6 +37,7 @@ const schema = z.strictObject({
   transport: z.enum(["udp", "tcp"], { error: "expected udp or tcp" }).optional(),
   queryClass: z.enum(Object.keys(DNS_CLASSES), { error: `expected one of ${Object.keys(DNS_CLASSES).join(", ")}` }).optional(),
   recursionDesired: z.boolean({ error: "expected true or false" }).optional(),
+  sourceIpAddress: sourceIpAddressField,
   validRcodes: z.array(z.enum(Object.keys(DNS_RCODES), { error: `expected rcodes among ${Object.keys(DNS_RCODES).join(", ")}` })).min(1).max(16).optional(),
   validateAnswer: validatorSchema,
   validateAuthority: validatorSchema,
@@ -44,7 +45,7 @@ const schema = z.strictObject({
 });
 
 /** Fields that only a query to a named server can honour. */
-const SERVER_ONLY_FIELDS = ["transport", "queryClass", "recursionDesired", "validRcodes", "validateAnswer", "validateAuthority", "validateAdditional"] as const;
+const SERVER_ONLY_FIELDS = ["transport", "queryClass", "recursionDesired", "sourceIpAddress", "validRcodes", "validateAnswer", "validateAuthority", "validateAdditional"] as const;
 
 /**
  * `dns`: asks for one record type of the target name and checks the answers. Answers are compared as
@@ -75,6 +76,7 @@ export const dnsKind: ProbeKind<DnsSpec> = {
         transport: spec.transport ?? "udp",
         class: DNS_CLASSES[spec.queryClass ?? "IN"] ?? 1,
         recursionDesired: spec.recursionDesired ?? true,
+        sourceIpAddress: spec.sourceIpAddress,
         validRcodes: (spec.validRcodes ?? ["NOERROR"]).map((name) => DNS_RCODES[name] ?? 0),
         validate: { answer: toValidator(spec.validateAnswer, "validateAnswer"), authority: toValidator(spec.validateAuthority, "validateAuthority"), additional: toValidator(spec.validateAdditional, "validateAdditional") },
       },

@@ -1,4 +1,5 @@
-import type { z } from "zod";
+import { isIP } from "node:net";
+import { z } from "zod";
 import { compileUserRegex, UserRegexError } from "../../core/regex/user-regex.ts";
 import { InvalidProbeSpecError } from "./kind.ts";
 
@@ -38,3 +39,9 @@ export function parseHostPort(target: string, defaultPort?: number): { host: str
   if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) return null;
   return { host: match[1], port };
 }
+
+/** blackbox's source_ip_address as a spec field: the local address a probe connects or asks from. */
+export const sourceIpAddressField = z
+  .string({ error: "expected an IP address" })
+  .refine((value) => isIP(value) !== 0, { error: "expected an IP address such as 10.0.0.5" })
+  .optional();

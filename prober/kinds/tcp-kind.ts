@@ -6,7 +6,7 @@ import type { ProbeContext, ProbeKind, ProbeOutcome } from "./kind.ts";
 import { isEgressDenied } from "../egress/guarded-lookup.ts";
 import { excerpt } from "./excerpt.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
-import { compileRegex, parseHostPort, parseSpecWith } from "./spec-schema.ts";
+import { compileRegex, parseHostPort, parseSpecWith, sourceIpAddressField } from "./spec-schema.ts";
 import { connectSocket, SocketConnectError } from "./socket-connect.ts";
 import { describeCertificateError, readTlsFacts, tlsGauges } from "./tls-info.ts";
 import { runDialogue, type DialogueStep } from "./tcp-dialogue.ts";
@@ -34,7 +34,7 @@ const schema = z.strictObject({
   tls: z.boolean({ error: "expected true or false" }).optional(),
   tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
   serverName: z.string({ error: "expected a host name for TLS SNI" }).optional(),
-  sourceIpAddress: z.string({ error: "expected an IP address" }).refine((value) => isIP(value) !== 0, { error: "expected an IP address such as 10.0.0.5" }).optional(),
+  sourceIpAddress: sourceIpAddressField,
   maxReplyBytes: z.int({ error: "expected an integer 1..1048576" }).min(1).max(1024 * 1024).optional(),
   steps: z
     .array(

@@ -37,7 +37,15 @@ const MAX_MESSAGE_BYTES = 65_535;
  * the exchange ends when the signal aborts. Over udp, datagrams from other addresses or with another id
  * are ignored (RFC 5452 section 9.1).
  */
-export async function exchangeDns(host: string, port: number, transport: DnsTransport, question: DnsQuestion, context: ProbeContext): Promise<{ response: DnsResponse; phases: DnsExchangePhases; address: string }> {
+/** Where a question goes: the server, over which transport, asked from which local address (undefined: the system's choice). */
+export interface DnsDestination {
+  host: string;
+  port: number;
+  transport: DnsTransport;
+  sourceIpAddress: string | undefined;
+}
+
+export async function exchangeDns({ host, port, transport, sourceIpAddress }: DnsDestination, question: DnsQuestion, context: ProbeContext): Promise<{ response: DnsResponse; phases: DnsExchangePhases; address: string }> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, question);
   const started = performance.now();
@@ -49,7 +57,7 @@ export async function exchangeDns(host: string, port: number, transport: DnsTran
   const resolve = performance.now() - started;
   let socket: Socket | undefined;
   try {
-    if (transport === "tcp") socket = (await connectSocket({ host: server.address, port, tls: false, rejectUnauthorized: true, serverName: undefined, ca: undefined, signal: context.signal, egress: context.egress })).socket;
+    if (transport === "tcp") socket = (await connectSocket({ host: server.address, port, tls: false, rejectUnauthorized: true, serverName: undefined, ca: undefined, localAddress: sourceIpAddress, signal: context.signal, egress: context.egress })).socket;
   } catch (error) {
     const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
     throw new DnsExchangeError(error instanceof Error ? error.message : String(error), code, { resolve, connect: performance.now() - started - resolve, request: 0 });
@@ -57,7 +65,7 @@ export async function exchangeDns(host: string, port: number, transport: DnsTran
   const requestStarted = performance.now();
   const phases = () => ({ resolve, connect: requestStarted - started - resolve, request: performance.now() - requestStarted });
   try {
-    const message = socket ? await exchangeTcp(socket, query, context.signal) : await exchangeUdp(server.address, port, family, id, query, context.signal);
+    const message = socket ? await exchangeTcp(socket, query, context.signal) : await exchangeUdp(server.address, port, family, sourceIpAddress, id, query, context.signal);
     return { response: decodeResponse(message), phases: phases(), address: server.address };
   } catch (error) {
     if (error instanceof DnsExchangeError) throw new DnsExchangeError(error.message, error.code, phases());
@@ -67,7 +75,7 @@ export async function exchangeDns(host: string, port: number, transport: DnsTran
   }
 }
 
-function exchangeUdp(address: string, port: number, family: 4 | 6, id: number, query: Buffer, signal: AbortSignal): Promise<Buffer> {
+function exchangeUdp(address: string, port: number, family: 4 | 6, source: string | undefined, id: number, query: Buffer, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createSocket(family === 6 ? "udp6" : "udp4");
     const finish = (error: Error | undefined, message?: Buffer) => {
@@ -84,7 +92,8 @@ function exchangeUdp(address: string, port: number, family: 4 | 6, id: number, q
     socket.on("error", (error: NodeJS.ErrnoException) => finish(new DnsExchangeError(error.message, error.code ?? "", { resolve: 0, connect: 0, request: 0 })));
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    socket.send(query, port, address);
+    if (source === undefined) socket.send(query, port, address);
+    else socket.bind({ address: source, port: 0 }, () => socket.send(query, port, address));
   });
 }
 

@@ -16,6 +16,8 @@ export interface ServerQuery {
   type: number;
   class: number;
   recursionDesired: boolean;
+  /** The local address to ask from (blackbox's source_ip_address); the system chooses when undefined. */
+  sourceIpAddress: string | undefined;
   validRcodes: readonly number[];
   validate: { answer: RecordValidator; authority: RecordValidator; additional: RecordValidator };
   /** meshsight's own checks on the answers of the asked type, written as text (see answerText). */
@@ -35,7 +37,7 @@ export async function queryServer(query: ServerQuery, name: string, asked: strin
   const unanswered = { dns_answer_rrs: 0, dns_query_succeeded: 0 };
   let exchanged;
   try {
-    exchanged = await exchangeDns(query.host, query.port, query.transport, { name, type: query.type, class: query.class, recursionDesired: query.recursionDesired }, context);
+    exchanged = await exchangeDns({ host: query.host, port: query.port, transport: query.transport, sourceIpAddress: query.sourceIpAddress }, { name, type: query.type, class: query.class, recursionDesired: query.recursionDesired }, context);
   } catch (error) {
     if (isEgressDenied(error)) return { status: "error", message: `asking ${asked}: ${error.message}`, phases: {}, metrics: {} };
     const phases = error instanceof DnsExchangeError ? { ...roundPhases(error.phases), total: total() } : { total: total() };

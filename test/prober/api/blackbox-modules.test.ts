@@ -115,6 +115,9 @@ const prometheusA = { query_name: "www.prometheus.io", query_type: "A" };
 const DNS_MODULES = [
   dnsModule("dns_over_tls", { query_name: "example.com", dns_over_tls: true }),
   dnsModule("dns_soa", { query_name: "prometheus.io", query_type: "SOA" }),
+  dnsModule("dns_from_127_0_0_2", { query_name: "example.com", query_type: "A", source_ip_address: "127.0.0.2" }),
+  dnsModule("dns_tcp_from_127_0_0_2", { query_name: "example.com", query_type: "A", transport_protocol: "tcp", source_ip_address: "127.0.0.2" }),
+  dnsModule("dns_from_elsewhere", { query_name: "example.com", query_type: "A", source_ip_address: "192.0.2.1" }),
   dnsModule("dns_any", { query_name: "www.prometheus.io", recursion_desired: false, query_class: "CH" }),
   dnsModule("dns_servfail_ok", { query_name: "broken.example", valid_rcodes: ["NOERROR", "SERVFAIL"] }),
   dnsModule("dns_nxdomain_ok", { query_name: "nowhere.example.org", valid_rcodes: ["NXDOMAIN"] }),
@@ -439,6 +442,21 @@ describe("GET /probe with blackbox modules", () => {
     } finally {
       await tlsServer.close();
     }
+  });
+
+  it("asks dns modules' server from source_ip_address over udp and tcp (the server sees it), failing for an address not on this host", async () => {
+    const rows: Array<[string, number | undefined, string | undefined]> = [];
+    for (const module of ["dns_udp", "dns_from_127_0_0_2", "dns_tcp_from_127_0_0_2", "dns_from_elsewhere"]) {
+      const before = dnsServer.sources.length;
+      const success = sampleValue((await probe(module, dns)).samples, "probe_success");
+      rows.push([module, success, dnsServer.sources.length > before ? dnsServer.sources.at(-1) : undefined]);
+    }
+    assert.deepEqual(rows, [
+      ["dns_udp", 1, "127.0.0.1"],
+      ["dns_from_127_0_0_2", 1, "127.0.0.2"],
+      ["dns_tcp_from_127_0_0_2", 1, "127.0.0.2"],
+      ["dns_from_elsewhere", 0, undefined],
+    ]);
   });
 
   it("runs a query_response dialogue: irc_banner's sends, the PONG with the PING's group, and STARTTLS", async () => {

@@ -26,12 +26,15 @@ export interface TestDnsServer {
   /** "127.0.0.1:port", answering over udp and tcp on the same port. */
   server: string;
   heard: HeardQuery[];
+  /** The address each query came from, in order. */
+  sources: string[];
   close: () => Promise<void>;
 }
 
 /** A real DNS server on a free loopback port, over udp and tcp; `silentNames` are never answered (to test timeouts). */
 export async function startDnsServer(zone: Zone, silentNames: readonly string[] = []): Promise<TestDnsServer> {
   const heard: HeardQuery[] = [];
+  const sources: string[] = [];
   const answer = (message: Buffer, transport: HeardQuery["transport"]): Buffer | undefined => {
     const query = dnsPacket.decode(message);
     const question = query.questions?.[0];
@@ -55,6 +58,7 @@ export async function startDnsServer(zone: Zone, silentNames: readonly string[] 
   for (let attempt = 1; ; attempt += 1) {
     const udp = createSocket("udp4");
     udp.on("message", (message: Buffer, peer: RemoteInfo) => {
+      sources.push(peer.address);
       const reply = answer(message, "udp");
       if (reply) udp.send(reply, peer.port, peer.address);
     });
@@ -64,6 +68,7 @@ export async function startDnsServer(zone: Zone, silentNames: readonly string[] 
     const connections = new Set<Socket>();
     const tcp = createServer((socket) => {
       connections.add(socket);
+      sources.push(socket.remoteAddress ?? "");
       socket.once("close", () => connections.delete(socket));
       answerOverTcp(socket, (message) => answer(message, "tcp"));
     });
@@ -71,7 +76,7 @@ export async function startDnsServer(zone: Zone, silentNames: readonly string[] 
       tcp.once("error", () => resolve(false));
       tcp.listen(port, "127.0.0.1", () => resolve(true));
     });
-    if (isListening) return { server: `127.0.0.1:${port}`, heard, close: () => closeBoth(udp, tcp, connections) };
+    if (isListening) return { server: `127.0.0.1:${port}`, heard, sources, close: () => closeBoth(udp, tcp, connections) };
     await new Promise<void>((resolve) => udp.close(() => resolve()));
     if (attempt === 5) throw new Error("no loopback port free for both udp and tcp");
   }
