@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { it } from "node:test";
 import type { MinuteMetrics } from "../../../core/model/metrics.ts";
-import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
-import type { StorageAdapter } from "../../../core/storage/port.ts";
-import { clickHouseOnFreshDatabase } from "../../core/storage/clickhouse/helpers.ts";
-import { useClickHouse } from "../../services/index.ts";
-import { callsIn, logger, queryApi, RETENTION, type Key, type QueryApi } from "./query-fixtures.ts";
+import { callsIn, describeOnBothStorages, type Key } from "./query-fixtures.ts";
 
 /**
  * The current rate: every list and the topology carry cpmNow, the calls of the last complete minute before
@@ -49,66 +45,42 @@ const ROWS: MinuteMetrics[] = [
   minute(mysqlClient, 1, 5),
 ];
 
-function runAgainst(storageName: string, open: () => Promise<{ storage: StorageAdapter; cleanup: () => Promise<void> }>): void {
-  describe(`the current rate beside the range average, on ${storageName}`, () => {
-    let storage: StorageAdapter;
-    let cleanup: () => Promise<void>;
-    let api: QueryApi;
-
-    before(async () => {
-      ({ storage, cleanup } = await open());
-      await storage.start();
-      await storage.writeMetrics(ROWS);
-      api = queryApi(storage, NOW);
-    });
-    after(async () => {
-      await api.close();
-      await storage.close();
-      await cleanup();
-    });
-
-    it("gives services the calls of the last complete minute, including one only its callers measured", async () => {
-      const services = await api.get<{ name: string; cpm: number; cpmNow: number }[]>(`/api/v1/services?${RANGE}`);
-      assert.deepEqual(services.map((s) => [s.name, s.cpm, s.cpmNow]), [
-        ["mysqldb.default", 9 / 3, 5],
-        ["ratings.default", 102 / 3, 100],
-        ["reviews.default", 2 / 3, 2],
-      ]);
-      const later = await api.get<{ name: string; cpmNow: number }[]>(`/api/v1/services?${LATER}`);
-      assert.deepEqual(later.map((s) => [s.name, s.cpmNow]), [["mysqldb.default", 0], ["ratings.default", 2], ["reviews.default", 0]]);
-    });
-
-    it("gives instances and endpoints theirs", async () => {
-      const rows = async (kind: string, range: string): Promise<[string, number, number][]> =>
-        (await api.get<{ name: string; cpm: number; cpmNow: number }[]>(`/api/v1/services/ratings.default/${kind}?${range}`)).map((r) => [r.name, r.cpm, r.cpmNow]);
-      assert.deepEqual(await rows("instances", RANGE), [["ratings-v1.default", 62 / 3, 60], ["ratings-v2.default", 40 / 3, 40]]);
-      assert.deepEqual(await rows("instances", LATER), [["ratings-v1.default", 62 / 3, 2], ["ratings-v2.default", 40 / 3, 0]]);
-      assert.deepEqual(await rows("endpoints", RANGE), [["GET:/ratings/{id}", 102 / 3, 100]]);
-      assert.deepEqual(await rows("endpoints", LATER), [["GET:/ratings/{id}", 102 / 3, 2]]);
-    });
-
-    it("gives topology edges the counted side's calls and the worse side's SLA, and nodes their service's calls", async () => {
-      type Topology = { nodes: { name: string; cpm: number; cpmNow: number }[]; edges: { target: string; cpm: number; cpmNow: number; sla: number; worstSla: number }[] };
-      const { nodes, edges } = await api.get<Topology>(`/api/v1/topology?${RANGE}`);
-      assert.deepEqual(edges.map((e) => [e.target, e.cpm, e.cpmNow, e.sla, e.worstSla]), [
-        ["mysqldb.default", 9 / 3, 5, 100, 100],
-        ["ratings.default", 2 / 3, 2, 50, (1 / 3) * 100],
-      ]);
-      const byName = (list: Topology["nodes"]): [string, number, number][] => list.map((n): [string, number, number] => [n.name, n.cpm, n.cpmNow]).sort((a, b) => a[0].localeCompare(b[0]));
-      assert.deepEqual(byName(nodes), [
-        ["mysqldb.default", 9 / 3, 5],
-        ["ratings.default", 102 / 3, 100],
-        ["reviews.default", 2 / 3, 2],
-      ]);
-      const later = await api.get<Topology>(`/api/v1/topology?${LATER}`);
-      assert.deepEqual(later.edges.map((e) => [e.target, e.cpmNow]), [["mysqldb.default", 0], ["ratings.default", 0]]);
-      assert.deepEqual(byName(later.nodes).map(([name, , cpmNow]) => [name, cpmNow]), [["mysqldb.default", 0], ["ratings.default", 2], ["reviews.default", 0]]);
-    });
+describeOnBothStorages("the current rate beside the range average", "ms_current_rate", ROWS, NOW, (api) => {
+  it("gives services the calls of the last complete minute, including one only its callers measured", async () => {
+    const services = await api.get<{ name: string; cpm: number; cpmNow: number }[]>(`/api/v1/services?${RANGE}`);
+    assert.deepEqual(services.map((s) => [s.name, s.cpm, s.cpmNow]), [
+      ["mysqldb.default", 9 / 3, 5],
+      ["ratings.default", 102 / 3, 100],
+      ["reviews.default", 2 / 3, 2],
+    ]);
+    const later = await api.get<{ name: string; cpmNow: number }[]>(`/api/v1/services?${LATER}`);
+    assert.deepEqual(later.map((s) => [s.name, s.cpmNow]), [["mysqldb.default", 0], ["ratings.default", 2], ["reviews.default", 0]]);
   });
-}
 
-runAgainst("DuckDB", () => Promise.resolve({ storage: new DuckDbStorage({ path: ":memory:", retention: RETENTION, logger }), cleanup: () => Promise.resolve() }));
+  it("gives instances and endpoints theirs", async () => {
+    const rows = async (kind: string, range: string): Promise<[string, number, number][]> =>
+      (await api.get<{ name: string; cpm: number; cpmNow: number }[]>(`/api/v1/services/ratings.default/${kind}?${range}`)).map((r) => [r.name, r.cpm, r.cpmNow]);
+    assert.deepEqual(await rows("instances", RANGE), [["ratings-v1.default", 62 / 3, 60], ["ratings-v2.default", 40 / 3, 40]]);
+    assert.deepEqual(await rows("instances", LATER), [["ratings-v1.default", 62 / 3, 2], ["ratings-v2.default", 40 / 3, 0]]);
+    assert.deepEqual(await rows("endpoints", RANGE), [["GET:/ratings/{id}", 102 / 3, 100]]);
+    assert.deepEqual(await rows("endpoints", LATER), [["GET:/ratings/{id}", 102 / 3, 2]]);
+  });
 
-const clickhouse = await useClickHouse();
-after(() => clickhouse.stop());
-runAgainst("ClickHouse", () => Promise.resolve(clickHouseOnFreshDatabase(clickhouse.url, "ms_current_rate", RETENTION, logger)));
+  it("gives topology edges the counted side's calls and the worse side's SLA, and nodes their service's calls", async () => {
+    type Topology = { nodes: { name: string; cpm: number; cpmNow: number }[]; edges: { target: string; cpm: number; cpmNow: number; sla: number; worstSla: number }[] };
+    const { nodes, edges } = await api.get<Topology>(`/api/v1/topology?${RANGE}`);
+    assert.deepEqual(edges.map((e) => [e.target, e.cpm, e.cpmNow, e.sla, e.worstSla]), [
+      ["mysqldb.default", 9 / 3, 5, 100, 100],
+      ["ratings.default", 2 / 3, 2, 50, (1 / 3) * 100],
+    ]);
+    const byName = (list: Topology["nodes"]): [string, number, number][] => list.map((n): [string, number, number] => [n.name, n.cpm, n.cpmNow]).sort((a, b) => a[0].localeCompare(b[0]));
+    assert.deepEqual(byName(nodes), [
+      ["mysqldb.default", 9 / 3, 5],
+      ["ratings.default", 102 / 3, 100],
+      ["reviews.default", 2 / 3, 2],
+    ]);
+    const later = await api.get<Topology>(`/api/v1/topology?${LATER}`);
+    assert.deepEqual(later.edges.map((e) => [e.target, e.cpmNow]), [["mysqldb.default", 0], ["ratings.default", 0]]);
+    assert.deepEqual(byName(later.nodes).map(([name, , cpmNow]) => [name, cpmNow]), [["mysqldb.default", 0], ["ratings.default", 2], ["reviews.default", 0]]);
+  });
+});
