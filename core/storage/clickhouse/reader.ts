@@ -114,12 +114,17 @@ export class ClickHouseReader implements Pick<StorageReader, "queryMetrics" | "b
   }
 
   /** WHERE for metric tables; `time` holds the bucket start, so whole seconds at or after ceil(ms / 1000). */
-  private metricFilter(query: MetricsQuery | TopNQuery | BusiestSeriesQuery, range: { from: number; to: number }): { where: string; params: QueryParams } {
-    const conditions = ["scope = {scope:String}", "time >= toDateTime({fromSec:UInt32})", "time < toDateTime({toSec:UInt32})"];
+  /** `rangeNames`: the range's placeholder names, so two ranges can bind in one statement (busiestSeries). */
+  private metricFilter(
+    query: MetricsQuery | TopNQuery | BusiestSeriesQuery,
+    range: { from: number; to: number },
+    rangeNames = { from: "fromSec", to: "toSec" },
+  ): { where: string; params: QueryParams } {
+    const conditions = ["scope = {scope:String}", `time >= toDateTime({${rangeNames.from}:UInt32})`, `time < toDateTime({${rangeNames.to}:UInt32})`];
     const params: Record<string, string | number> = {
       scope: query.scope,
-      fromSec: Math.ceil(range.from / 1000),
-      toSec: Math.ceil(range.to / 1000),
+      [rangeNames.from]: Math.ceil(range.from / 1000),
+      [rangeNames.to]: Math.ceil(range.to / 1000),
     };
     if ("service" in query && query.service !== undefined) {
       conditions.push("service = {service:String}");
@@ -157,25 +162,23 @@ export class ClickHouseReader implements Pick<StorageReader, "queryMetrics" | "b
     const rankRange = query.rankedBy === undefined ? range : msRange(query.rankedBy.fromMs, query.rankedBy.toMs);
     if (!range || !rankRange) return { rows: [], entityCount: 0 };
     const { where, params } = this.metricFilter(query, range);
-    const ranking = this.metricFilter({ scope: query.scope, resolution: query.resolution, fromMs: rankRange.from, toMs: rankRange.to, limit: query.limit, groupByTime: false }, rankRange);
-    // The ranking filter's own placeholders, so both ranges bind in one statement.
-    const rankWhere = ranking.where.replaceAll("{fromSec:", "{rankFromSec:").replaceAll("{toSec:", "{rankToSec:");
-    const rankParams = { rankFromSec: ranking.params.fromSec, rankToSec: ranking.params.toSec } as QueryParams;
+    const ranking = this.metricFilter(query, rankRange, { from: "rankFromSec", to: "rankToSec" });
+    const bound = { ...params, ...ranking.params };
     const from = `${this.db}.${identifier(TABLE_BY_RESOLUTION[query.resolution])}`;
     const limit = integerLiteral(Math.max(0, Math.floor(query.limit)), "UInt32");
     // A relation counts by its client side unless only the server side reported (analysis-window.ts reads it so).
     const calls = query.scope === "relation" ? "if(countIf(detect_point != 'server') = 0, sum(calls), sumIf(calls, detect_point != 'server'))" : "sum(calls)";
     // GLOBAL: with a cluster the busiest are chosen over every shard once, not per shard.
-    const busiest = `SELECT service, name FROM ${from} WHERE ${rankWhere} GROUP BY service, name ORDER BY ${calls} DESC, service, name LIMIT ${limit}`;
+    const busiest = `SELECT service, name FROM ${from} WHERE ${ranking.where} GROUP BY service, name ORDER BY ${calls} DESC, service, name LIMIT ${limit}`;
     const series = query.groupByTime ? ["toUInt64(toUnixTimestamp(time)) * 1000 AS time_ms, ", ", time"] : ["", ""];
     const [rows, counted] = await Promise.all([
       this.connection.select<MetricsRow>(
         `SELECT ${METRIC_KEY}, ${series[0]}${METRIC_SUMS}
          FROM ${from} WHERE ${where} AND (service, name) GLOBAL IN (${busiest})
          GROUP BY ${METRIC_KEY}${series[1]} ORDER BY service, name, detect_point, component${series[1]}`,
-        { ...params, ...rankParams },
+        bound,
       ),
-      this.connection.select<{ entities: string }>(`SELECT uniqExact(service, name) AS entities FROM ${from} WHERE ${rankWhere}`, { ...params, ...rankParams }),
+      this.connection.select<{ entities: string }>(`SELECT uniqExact(service, name) AS entities FROM ${from} WHERE ${ranking.where}`, bound),
     ]);
     return { rows: rows.map((row) => toAggregate(row, row.time_ms === undefined ? query.fromMs : Number(row.time_ms))), entityCount: Number(counted[0]?.entities ?? 0) };
   }
