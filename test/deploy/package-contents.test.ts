@@ -20,8 +20,8 @@ const PLACEHOLDERS = ["dist/cli.js", "dist/core/config/schema.sql", "cli.ts", "c
 
 async function packedFiles(folder: string): Promise<string[]> {
   const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: folder, timeout: 60_000 });
-  const [report] = JSON.parse(stdout) as { files: { path: string }[] }[];
-  return report.files.map((file) => file.path).sort();
+  const reports = JSON.parse(stdout) as { files: { path: string }[] }[];
+  return reports.flatMap((report) => report.files.map((file) => file.path)).sort();
 }
 
 test("the packed package holds the bin, package.json, the README and dist/, and no sources, tests or benchmarks", async () => {
