@@ -9,8 +9,15 @@ import type { Logger } from "pino";
  * `admin`, so forgetting the scope of a new route fails closed.
  */
 
-export const API_SCOPES = ["gate:check", "probes:write", "alerts:write", "actions:write", "ingest", "admin"] as const;
+export const API_SCOPES = ["gate:check", "probes:run", "probes:write", "alerts:write", "actions:write", "ingest", "admin"] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
+
+/**
+ * Scopes that a broader one also grants besides `admin` (which grants all): a token that may define probe
+ * cases may run them, while a `probes:run` token (a Prometheus scraping `/probe`, a pipeline firing release
+ * events) can run probes without being able to create cases that send requests of its choosing.
+ */
+const GRANTED_ALSO_BY: Partial<Record<ApiScope, ApiScope>> = { "probes:run": "probes:write" };
 
 /**
  * What a route needs: `open` (always: probes, scrapers, protocols that cannot send a token), `read` (open
@@ -107,8 +114,13 @@ function decide(needs: RouteScope, holder: KnownToken | undefined, options: ApiA
   const scopeNeeded: ApiScope | undefined = needs === "read" ? undefined : needs;
   const needed = scopeNeeded ?? "any valid token";
   if (!holder) return { isAllowed: false, status: 401, principal, needed };
-  if (scopeNeeded === undefined || holder.scopes.has(scopeNeeded) || holder.scopes.has("admin")) return { isAllowed: true, principal };
+  if (scopeNeeded === undefined || grants(holder.scopes, scopeNeeded)) return { isAllowed: true, principal };
   return { isAllowed: false, status: 403, principal, needed };
+}
+
+function grants(scopes: ReadonlySet<ApiScope>, needed: ApiScope): boolean {
+  const broader = GRANTED_ALSO_BY[needed];
+  return scopes.has(needed) || scopes.has("admin") || (broader !== undefined && scopes.has(broader));
 }
 
 /**

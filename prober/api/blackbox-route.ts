@@ -41,7 +41,7 @@ export function blackboxRoute(deps: BlackboxRouteDeps): FastifyPluginAsync {
   const unsupportedLog = new RateLimitedLog(deps.logger);
   return async (app) => {
     // The blackbox /probe sends traffic wherever its target says: a read in form, a probe run in effect.
-    app.get<{ Querystring: QueryString }>("/probe", { config: { scope: "probes:write" } }, async (request, reply) => {
+    app.get<{ Querystring: QueryString }>("/probe", { config: { scope: "probes:run" } }, async (request, reply) => {
       const target = request.query.target;
       if (target === undefined || target === "") throw invalid("target", "target parameter is missing");
       const moduleName = request.query.module ?? "http_2xx";

@@ -26,7 +26,7 @@ function parseEvent(body: unknown): ReleaseEvent {
  */
 export function eventRoutes(catalog: ProbeCatalog, onDemand: OnDemandRuns): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: unknown }>("/api/v1/events", { config: { scope: "probes:write" } }, async (request, reply) => {
+    app.post<{ Body: unknown }>("/api/v1/events", { config: { scope: "probes:run" } }, async (request, reply) => {
       const event = parseEvent(request.body);
       const runs = catalog.boundTo(event.service).map((probe) => ({ probe: probe.name, runId: startRun(onDemand, probe).runId }));
       return reply.code(202).send({ type: event.type, service: event.service, version: event.version, runs });

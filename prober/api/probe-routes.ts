@@ -46,7 +46,7 @@ export function probeRoutes(deps: ProbeRoutesDeps): FastifyPluginAsync {
       return reply.code(204).send();
     });
 
-    app.post<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/run", { config: { scope: "probes:write" } }, async (request, reply) => {
+    app.post<{ Params: { name: string }; Querystring: QueryString }>("/api/v1/probes/:name/run", { config: { scope: "probes:run" } }, async (request, reply) => {
       const probe = caseNamed(request.params.name);
       const target = request.query.target;
       if (target !== undefined && !probe.targets.includes(target)) throw invalid("target", `case "${probe.name}" has no target ${JSON.stringify(target)}`);

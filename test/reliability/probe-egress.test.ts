@@ -227,7 +227,7 @@ describe("probe egress policy: the kinds apply it at connect time", () => {
 });
 
 describe("GET /probe under API tokens", () => {
-  it("needs the probes:write scope, and probes only what the egress policy allows", async () => {
+  it("needs the probes:run scope, and probes only what the egress policy allows", async () => {
     const target = await countingServer("127.0.0.1", (_request, response) => response.end("fine"));
     // The default policy: no loopback.
     const harness = await proberHarness(lookup(httpKind), { egress: { allow: [], deny: [], defaultAction: "allow" } });
@@ -236,7 +236,7 @@ describe("GET /probe under API tokens", () => {
     const auth = createApiAuth(
       {
         tokens: [
-          { name: "prometheus", sha256: sha256Hex(tokens.prober), scopes: ["probes:write"] },
+          { name: "prometheus", sha256: sha256Hex(tokens.prober), scopes: ["probes:run"] },
           { name: "ci", sha256: sha256Hex(tokens.gate), scopes: ["gate:check"] },
         ],
         readApisOpen: true,

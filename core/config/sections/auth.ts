@@ -45,7 +45,7 @@ export const authSection = defineSection(
       env: "MESHSIGHT_API_TOKENS",
       flag: "api-tokens",
       formerly: "gates.auth.tokens",
-      description: "API bearer tokens as name:sha256:scope|scope, comma-separated (scopes: gate:check, probes:write, alerts:write, actions:write, ingest, admin). None: every API is open.",
+      description: "API bearer tokens as name:sha256:scope|scope, comma-separated (scopes: gate:check, probes:run, probes:write, alerts:write, actions:write, ingest, admin). None: every API is open.",
     },
     { key: "readApisOpen", env: "MESHSIGHT_API_READ_OPEN", flag: "api-read-open", formerly: "gates.auth.readApisOpen", description: "GET APIs work without a token (false: any valid token is needed)." },
     {

@@ -18,8 +18,8 @@ const projectRoutes: FastifyPluginAsync = async (app) => {
   const needs = (scope: RouteScope) => ({ config: { scope } });
   app.get("/api/v1/services", needs("read"), whoCalled);
   app.put("/api/v1/probes/:name", needs("probes:write"), whoCalled);
-  app.post("/api/v1/probes/:name/run", needs("probes:write"), whoCalled);
-  app.post("/api/v1/events", needs("probes:write"), whoCalled);
+  app.post("/api/v1/probes/:name/run", needs("probes:run"), whoCalled);
+  app.post("/api/v1/events", needs("probes:run"), whoCalled);
   app.post("/api/v1/gates/:name/check", needs("gate:check"), whoCalled);
   app.get("/api/v1/gates/:name/analysis", needs("gate:check"), whoCalled);
   app.put("/api/v1/gates/:name", needs("admin"), whoCalled);
@@ -32,7 +32,7 @@ const projectRoutes: FastifyPluginAsync = async (app) => {
   app.get("/api/v1/brand-new-report", whoCalled);
 };
 
-const TOKENS = { ci: "ci-token-1f0c", ops: "ops-token-77aa", root: "root-token-e3b0" };
+const TOKENS = { ci: "ci-token-1f0c", ops: "ops-token-77aa", scraper: "scraper-token-4d2e", root: "root-token-e3b0" };
 
 function appWith(options: Partial<ApiAuthOptions> = {}, logger = createLogger({ level: "silent" })): FastifyInstance {
   const auth = createApiAuth(
@@ -40,6 +40,7 @@ function appWith(options: Partial<ApiAuthOptions> = {}, logger = createLogger({ 
       tokens: [
         { name: "ci", sha256: sha256Hex(TOKENS.ci), scopes: ["gate:check"] },
         { name: "ops", sha256: sha256Hex(TOKENS.ops).toUpperCase(), scopes: ["probes:write", "alerts:write"] },
+        { name: "scraper", sha256: sha256Hex(TOKENS.scraper), scopes: ["probes:run"] },
         { name: "root", sha256: sha256Hex(TOKENS.root), scopes: ["admin"] },
       ],
       readApisOpen: true,
@@ -94,6 +95,16 @@ void describe("API tokens and scopes", () => {
     for (const url of ["/api/v1/gates/reviews/check", "/api/v1/gates/reviews/override", "/api/v1/events", "/api/v1/silences"]) {
       assert.deepEqual((await call(app, "POST", url, TOKENS.root)).body, { principal: "root" }, `admin reaches ${url}`);
     }
+  });
+
+  void it("lets a probes:run token run probes but not define them; probes:write also runs them", async () => {
+    assert.deepEqual((await call(app, "POST", "/api/v1/probes/checkout/run", TOKENS.scraper)).body, { principal: "scraper" });
+    assert.equal((await call(app, "POST", "/api/v1/events", TOKENS.scraper)).status, 200);
+    const define = await call(app, "PUT", "/api/v1/probes/checkout", TOKENS.scraper);
+    assert.equal(define.status, 403);
+    assert.match(define.body.error?.message ?? "", /token scraper lacks the scope probes:write/);
+    assert.equal((await call(app, "POST", "/api/v1/probes/checkout/run", TOKENS.ci)).status, 403, "gate:check does not run probes");
+    assert.match((await call(app, "POST", "/api/v1/events", TOKENS.ci)).body.error?.message ?? "", /lacks the scope probes:run/);
   });
 
   void it("takes the Bearer scheme name in any case (RFC 6750)", async () => {
