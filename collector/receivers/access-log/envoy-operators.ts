@@ -1,7 +1,7 @@
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 import type { LineRejectReason } from "./entry.ts";
 import type { FieldSetter, OperatorSpec } from "./format-compiler.ts";
-import { parseRfc3339Ms, parseUnsignedDecimal, parseUnsignedInt } from "./field-values.ts";
+import { detachedSlice, parseRfc3339Ms, parseUnsignedDecimal, parseUnsignedInt } from "./field-values.ts";
 
 /**
  * Envoy command operators (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage)
@@ -86,7 +86,18 @@ function setUpstreamCluster(entry: AccessLogEntry, text: string, start: number, 
 
 /** W3C `traceparent` = `00-<32 hex trace id>-<16 hex span id>-<flags>`. */
 function setTraceParent(entry: AccessLogEntry, text: string, start: number, end: number): LineRejectReason | null {
-  if (end - start >= 35 && text.charCodeAt(start + 2) === 45) entry.traceId = text.slice(start + 3, start + 35);
+  if (end - start >= 35 && text.charCodeAt(start + 2) === 45) entry.traceId = detachedSlice(text, start + 3, start + 35);
+  return null;
+}
+
+/** Request and trace ids outlive their line (caller pairing holds them for its window): copied, not sliced. */
+export function setRequestId(entry: AccessLogEntry, text: string, start: number, end: number): LineRejectReason | null {
+  entry.requestId = detachedSlice(text, start, end);
+  return null;
+}
+
+function setB3TraceId(entry: AccessLogEntry, text: string, start: number, end: number): LineRejectReason | null {
+  entry.traceId = detachedSlice(text, start, end);
   return null;
 }
 
@@ -132,9 +143,9 @@ const REQUEST_HEADERS: ReadonlyMap<string, OperatorSpec> = new Map([
   ["host", used(stringSetter((entry, value) => (entry.authority = value)))],
   [":scheme", used(stringSetter((entry, value) => (entry.scheme = value)))],
   ["x-forwarded-proto", used(stringSetter((entry, value) => (entry.scheme = value)))],
-  ["x-request-id", used(stringSetter((entry, value) => (entry.requestId = value)))],
+  ["x-request-id", used(setRequestId)],
   ["user-agent", used(stringSetter((entry, value) => (entry.userAgent = value)))],
-  ["x-b3-traceid", used(stringSetter((entry, value) => (entry.traceId = value)))],
+  ["x-b3-traceid", used(setB3TraceId)],
   ["traceparent", used(setTraceParent)],
 ]);
 

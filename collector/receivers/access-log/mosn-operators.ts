@@ -1,5 +1,6 @@
 import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 import type { LineRejectReason } from "./entry.ts";
+import { setRequestId } from "./envoy-operators.ts";
 import type { FieldSetter, OperatorSpec } from "./format-compiler.ts";
 import { parseGoDurationMs, parseMosnTimeMs, parseUnsignedInt } from "./field-values.ts";
 
@@ -103,7 +104,7 @@ const MOSN_VARIABLES: ReadonlyMap<string, OperatorSpec> = new Map([
   ["requested_server_name", used(stringSetter((entry, value) => (entry.requestedServerName = value)))],
   ["request_header_:authority", used(stringSetter((entry, value) => (entry.authority = value)))],
   ["request_header_host", used(stringSetter((entry, value) => (entry.authority = value)))],
-  ["request_header_x-request-id", used(stringSetter((entry, value) => (entry.requestId = value)))],
+  ["request_header_x-request-id", used(setRequestId)],
   ["request_header_user-agent", used(stringSetter((entry, value) => (entry.userAgent = value)))],
   ["request_header_:method", used(stringSetter((entry, value) => (entry.method = value)))],
   ["request_header_:path", used(stringSetter((entry, value) => (entry.path = value)))],

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseGoDurationMs, parseRfc3339Ms } from "../../../../collector/receivers/access-log/field-values.ts";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { detachedSlice, parseGoDurationMs, parseRfc3339Ms } from "../../../../collector/receivers/access-log/field-values.ts";
 import { identityFromPath, resolveSourceIdentity, workloadNameFromPod } from "../../../../collector/receivers/access-log/source-identity.ts";
 
 function duration(text: string): number {
@@ -23,6 +25,24 @@ describe("value decoders", () => {
     assert.equal(duration("0s"), 0);
     assert.equal(duration("0"), 0);
     for (const bad of ["", "5", "s", "1.2.3s", "-1s", "3 s", "1d"]) assert.ok(Number.isNaN(duration(bad)), bad);
+  });
+
+  it("copies a value that outlives its line instead of keeping the line alive", () => {
+    setFlagsFromString("--expose-gc");
+    const collectGarbage = runInNewContext("gc") as () => void;
+    const lineCount = 200;
+    const held: string[] = [];
+    collectGarbage();
+    const before = getHeapStatistics().used_heap_size;
+    for (let index = 0; index < lineCount; index++) {
+      // 100 KB lines: a value sliced from each would keep ~20 MB alive.
+      const line = `${String(index).padStart(100_000, "x")} 6f1e3b9a-4a8c-4b7e-9d2f-${String(index).padStart(12, "0")} -`;
+      held.push(detachedSlice(line, 100_001, 100_037));
+    }
+    collectGarbage();
+    const kept = getHeapStatistics().used_heap_size - before;
+    assert.ok(kept < 2_000_000, `${kept} bytes kept for ${lineCount} request ids`);
+    assert.equal(held[7], "6f1e3b9a-4a8c-4b7e-9d2f-000000000007");
   });
 
   it("reads RFC 3339 times with Z, offsets or none, and epochs", () => {
