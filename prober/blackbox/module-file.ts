@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { parseDurationMs } from "../duration.ts";
+import { InvalidProbeSpecError } from "../kinds/kind.ts";
+import { compileBodyCel } from "../kinds/http/body-cel.ts";
 
 /**
  * A blackbox_exporter module as its modules file writes it (config/config.go of
@@ -96,7 +98,23 @@ function parseModule(name: string, raw: unknown, source: string): BlackboxModule
   }
   const options = raw[raw.prober];
   if (options !== undefined && options !== null && !isRecord(options)) throw new BlackboxConfigError(`${where}: ${raw.prober}: expected a mapping`);
+  if (raw.prober === "http" && isRecord(options)) compileCelOptions(options, `${where}: http`);
   return { name, prober: raw.prober, timeoutMs, options: options ?? {} };
+}
+
+/** blackbox compiles CEL expressions while it reads the file (config/config.go CELProgram), refusing the file for one that does not compile. */
+function compileCelOptions(options: Record<string, unknown>, where: string): void {
+  for (const key of ["fail_if_body_json_matches_cel", "fail_if_body_json_not_matches_cel"]) {
+    const expression = options[key];
+    if (expression === undefined) continue;
+    if (typeof expression !== "string") throw new BlackboxConfigError(`${where}: ${key}: expected a CEL expression`);
+    try {
+      compileBodyCel(expression, key);
+    } catch (error) {
+      if (error instanceof InvalidProbeSpecError) throw new BlackboxConfigError(`${where}: ${error.message}`);
+      throw error;
+    }
+  }
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

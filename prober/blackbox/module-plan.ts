@@ -118,6 +118,9 @@ function bodySizeLimit(value: unknown): number | { unsupported: string } {
 const HTTP_PASSED_OPTIONS = [
   ["fail_if_body_matches_regexp", "failIfBodyMatches"],
   ["fail_if_body_not_matches_regexp", "failIfBodyNotMatches"],
+  // Compiled when the modules file is read (module-file.ts), so a bad expression refuses the file as in blackbox.
+  ["fail_if_body_json_matches_cel", "failIfBodyJsonMatchesCel"],
+  ["fail_if_body_json_not_matches_cel", "failIfBodyJsonNotMatchesCel"],
   ["fail_if_ssl", "failIfSsl"],
   ["fail_if_not_ssl", "failIfNotSsl"],
 ] as const;

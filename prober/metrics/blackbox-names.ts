@@ -24,6 +24,7 @@ export const OUTCOME_METRIC_HELP: Readonly<Record<string, string>> = {
   http_content_length: "Length of http content response",
   http_uncompressed_body_length: "Length of uncompressed response body",
   failed_due_to_regex: "Indicates if probe failed due to regex",
+  failed_due_to_cel: "Indicates if probe failed due to CEL expression not matching",
   tls_version_info: "Returns the TLS version used or NaN when unknown",
   grpc_status_code: "Response gRPC status code",
   grpc_healthcheck_response: "Response HealthCheck response",

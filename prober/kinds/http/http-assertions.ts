@@ -7,10 +7,13 @@ import type { HttpSpec } from "./http-spec.ts";
 import { describeRanges, isStatusAccepted } from "./status-codes.ts";
 import type { HttpExchange } from "./http-exchange.ts";
 
-/** The first assertion a response breaks ("" when all hold), and whether a pattern broke it (blackbox's probe_failed_due_to_regex). */
+/**
+ * The first assertion a response breaks ("" when all hold), and whether a pattern or a CEL expression
+ * broke it (blackbox's probe_failed_due_to_regex and probe_failed_due_to_cel).
+ */
 export interface ResponseVerdict {
   problem: string;
-  isDueToRegex: boolean;
+  dueTo: "regex" | "cel" | undefined;
 }
 
 /** A pattern too costly for what it was matched against: the case's definition needs fixing, the target may be fine. */
@@ -27,7 +30,7 @@ export class PatternStoppedError extends Error {
 
 /**
  * Checks the final response in blackbox_exporter's order (prober/http.go): status, header patterns,
- * latency, body patterns, JSON, then TLS. Patterns run through the context's bounded matcher; one too
+ * latency, body patterns, CEL expressions, JSON, then TLS. Patterns run through the context's bounded matcher; one too
  * costly for its input throws PatternStoppedError naming its field.
  */
 export async function checkResponse(spec: HttpSpec, response: HttpExchange, url: string, totalMs: number, context: Pick<ProbeContext, "patterns" | "signal">): Promise<ResponseVerdict> {
@@ -39,29 +42,58 @@ export async function checkResponse(spec: HttpSpec, response: HttpExchange, url:
       throw error;
     }
   };
-  const verdict = (problem: string, isDueToRegex = false): ResponseVerdict => ({ problem, isDueToRegex });
+  const verdict = (problem: string, dueTo?: ResponseVerdict["dueTo"]): ResponseVerdict => ({ problem, dueTo });
   if (!isStatusAccepted(response.status, spec.expectedStatus)) {
     return verdict(`expected status ${describeRanges(spec.expectedStatus)} from ${url}, got ${response.status}${bodyHint(response)}`);
   }
   const headerProblem = await checkHeaders(spec, response.rawHeaders, matches);
-  if (headerProblem !== "") return verdict(headerProblem, true);
+  if (headerProblem !== "") return verdict(headerProblem, "regex");
   if (spec.maxLatencyMs !== undefined && totalMs > spec.maxLatencyMs) {
     return verdict(`took ${Math.round(totalMs)}ms, more than maxLatency ${spec.maxLatencyMs}ms`);
   }
-  if (response.bodyProblem !== "") {
-    // Blackbox reads the body inside its body-pattern check when it has one, so there a failed read counts as the patterns failing.
-    return verdict(`reading the body of ${url}: ${response.bodyProblem}`, spec.failIfBodyMatches.length + spec.failIfBodyNotMatches.length > 0);
-  }
+  if (response.bodyProblem !== "") return verdict(`reading the body of ${url}: ${response.bodyProblem}`, bodyReadBlame(spec, response));
   const text = response.body.toString("utf8");
   const checked = `${response.bodyTruncated ? ` (only the first ${response.body.length} bytes were checked)` : ""}${bodyHint(response)}`;
-  if (spec.bodyRegex && !(await matches("bodyRegex", spec.bodyRegex, text))) return verdict(`body does not match bodyRegex /${spec.bodyRegex.source}/${checked}`, true);
+  if (spec.bodyRegex && !(await matches("bodyRegex", spec.bodyRegex, text))) return verdict(`body does not match bodyRegex /${spec.bodyRegex.source}/${checked}`, "regex");
   for (const [index, pattern] of spec.failIfBodyMatches.entries()) {
-    if (await matches(`failIfBodyMatches.${index}`, pattern, text)) return verdict(`body matches failIfBodyMatches /${pattern.source}/${checked}`, true);
+    if (await matches(`failIfBodyMatches.${index}`, pattern, text)) return verdict(`body matches failIfBodyMatches /${pattern.source}/${checked}`, "regex");
   }
   for (const [index, pattern] of spec.failIfBodyNotMatches.entries()) {
-    if (!(await matches(`failIfBodyNotMatches.${index}`, pattern, text))) return verdict(`body does not match failIfBodyNotMatches /${pattern.source}/${checked}`, true);
+    if (!(await matches(`failIfBodyNotMatches.${index}`, pattern, text))) return verdict(`body does not match failIfBodyNotMatches /${pattern.source}/${checked}`, "regex");
   }
+  const celProblem = checkCel(spec, text, response);
+  if (celProblem !== "") return verdict(celProblem, "cel");
   return verdict(checkJson(spec, text, response) || checkTls(spec, response));
+}
+
+const hasBodyPatterns = (spec: HttpSpec) => spec.failIfBodyMatches.length + spec.failIfBodyNotMatches.length > 0;
+
+/**
+ * Blackbox reads the body inside its first body check, the patterns' or else the CEL expressions', so a
+ * failed read is that check failing; a decoder that refused the body's start came before both.
+ */
+function bodyReadBlame(spec: HttpSpec, response: HttpExchange): ResponseVerdict["dueTo"] {
+  if (response.isBodyRefusedByDecoder) return undefined;
+  if (hasBodyPatterns(spec)) return "regex";
+  return spec.failIfBodyJsonMatchesCel || spec.failIfBodyJsonNotMatchesCel ? "cel" : undefined;
+}
+
+/**
+ * blackbox's matchCELExpressions: the body parsed as JSON, then each expression; an error, a result that is
+ * not a bool, `fail_if_body_json_matches_cel` true or `..._not_matches_cel` false fail the probe. (Blackbox
+ * hands the CEL check what its pattern check left of the body, nothing, when a module has both; here both
+ * see the whole body.)
+ */
+function checkCel(spec: HttpSpec, text: string, response: HttpExchange): string {
+  const checks = [[spec.failIfBodyJsonMatchesCel, true], [spec.failIfBodyJsonNotMatchesCel, false]] as const;
+  for (const [program, failsWhen] of checks) {
+    if (program === undefined) continue;
+    if (response.bodyTruncated) return `the body is larger than the ${response.body.length} bytes kept (maxBodyBytes), so CEL ${JSON.stringify(program.expression)} cannot be evaluated on its JSON`;
+    const result = program.evaluate(text);
+    if ("problem" in result) return `${result.problem}${bodyHint(response)}`;
+    if (result.value === failsWhen) return `body ${failsWhen ? "matches failIfBodyJsonMatchesCel" : "does not match failIfBodyJsonNotMatchesCel"} ${JSON.stringify(program.expression)}${bodyHint(response)}`;
+  }
+  return "";
 }
 
 type Matches = (field: string, pattern: RegExp, input: string) => Promise<boolean>;

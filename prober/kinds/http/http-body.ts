@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import type { Readable } from "node:stream";
-import { createBrotliDecompress, createGunzip, createInflateRaw } from "node:zlib";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflateRaw, type Gunzip } from "node:zlib";
 
 /**
  * The encodings blackbox_exporter's `compression` names (prober/http.go getDecompressionReader): its
@@ -25,6 +25,11 @@ export interface BodyRead {
   bodyTruncated: boolean;
   /** Why the body could not be read as the spec asks (too large, not in the expected encoding); "" when it could. */
   problem: string;
+  /**
+   * The decoder refused the body's start (a gzip header that is not one), so it was read as sent: Go's
+   * gzip.NewReader reads the header before blackbox's body checks run, and then they do not run.
+   */
+  isRefusedByDecoder: boolean;
 }
 
 /**
@@ -40,7 +45,8 @@ export function readBody(response: IncomingMessage, limits: BodyLimits): Promise
     const finish = (problem: string) => {
       if (settled) return;
       settled = true;
-      resolve({ body: Buffer.concat(kept), bodyBytes, bodyTruncated: bodyBytes > keptBytes, problem });
+      const refused = gzipHeaderRefusal(decoded);
+      resolve({ body: Buffer.concat(kept), bodyBytes, bodyTruncated: bodyBytes > keptBytes, problem: refused === "" ? problem : `the body is not gzip-encoded (compression: gzip): ${refused}`, isRefusedByDecoder: refused !== "" });
     };
     const fail = (error: unknown) => {
       if (settled) return;
@@ -79,7 +85,95 @@ export function readBody(response: IncomingMessage, limits: BodyLimits): Promise
 
 function decoder(response: IncomingMessage, compression: Compression | undefined, onDecodeError: (error: Error) => void): Readable {
   if (compression === undefined || compression === "identity") return response;
-  const stream = compression === "gzip" ? createGunzip() : compression === "br" ? createBrotliDecompress() : createInflateRaw();
+  const stream = compression === "gzip" ? new GzipBody() : compression === "br" ? createBrotliDecompress() : createInflateRaw();
   stream.on("error", onDecodeError);
   return response.pipe(stream);
+}
+
+function gzipHeaderRefusal(stream: Readable): string {
+  return stream instanceof GzipBody ? stream.refusal : "";
+}
+
+/**
+ * A gzip body as Go reads it: gzip.NewReader first reads the whole header (magic, method, the optional
+ * extra field, name and comment, each string under 512 bytes), and a header that is not one is refused
+ * before any body byte is decoded; blackbox then reads the body as sent. So here: the header is checked
+ * as Go checks it, then the body is gunzipped, or passed on as sent with `refusal` saying why.
+ */
+class GzipBody extends Transform {
+  /** Go's error for a refused header ("gzip: invalid header", "unexpected EOF"); "" while none. */
+  refusal = "";
+  private pending: Buffer[] = [];
+  private gunzip: Gunzip | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.gunzip) {
+      this.gunzip.write(chunk, () => done());
+      return;
+    }
+    if (this.refusal !== "") {
+      done(null, chunk);
+      return;
+    }
+    this.pending.push(chunk);
+    const head = Buffer.concat(this.pending);
+    const header = gzipHeader(head);
+    if (header === "incomplete") return done();
+    this.pending = [];
+    if (header !== "valid") {
+      this.refusal = header.refusal;
+      done(null, head);
+      return;
+    }
+    const gunzip = createGunzip();
+    gunzip.on("data", (decoded: Buffer) => this.push(decoded));
+    gunzip.on("error", (error) => this.destroy(error));
+    this.gunzip = gunzip;
+    gunzip.write(head, () => done());
+  }
+
+  override _flush(done: TransformCallback): void {
+    const gunzip = this.gunzip;
+    if (gunzip) {
+      gunzip.once("end", () => done());
+      gunzip.end();
+      return;
+    }
+    if (this.refusal === "") {
+      // Go's io.ReadFull of the header: nothing at all is EOF, part of it unexpected EOF.
+      const head = Buffer.concat(this.pending);
+      this.refusal = head.length === 0 ? "EOF" : "unexpected EOF";
+      done(null, head);
+      return;
+    }
+    done();
+  }
+}
+
+const GZIP_FLAG_EXTRA = 4;
+const GZIP_FLAG_NAME = 8;
+const GZIP_FLAG_COMMENT = 16;
+/** Go reads the name and the comment into a 512-byte buffer; a longer one is an invalid header. */
+const GZIP_MAX_STRING = 512;
+
+/** Whether `head` starts with a whole gzip header as Go's compress/gzip reads one (RFC 1952 2.3). */
+function gzipHeader(head: Buffer): "valid" | "incomplete" | { refusal: string } {
+  const invalid = { refusal: "gzip: invalid header" };
+  if (head.length < 10) return "incomplete";
+  if (head[0] !== 0x1f || head[1] !== 0x8b || head[2] !== 8) return invalid;
+  const flags = head[3]!;
+  let offset = 10;
+  if (flags & GZIP_FLAG_EXTRA) {
+    if (head.length < offset + 2) return "incomplete";
+    offset += 2 + head.readUInt16LE(offset);
+    if (head.length < offset) return "incomplete";
+  }
+  for (const flag of [GZIP_FLAG_NAME, GZIP_FLAG_COMMENT]) {
+    if (!(flags & flag)) continue;
+    const end = head.indexOf(0, offset);
+    if (end === -1) return head.length - offset >= GZIP_MAX_STRING ? invalid : "incomplete";
+    if (end - offset >= GZIP_MAX_STRING) return invalid;
+    offset = end + 1;
+  }
+  return "valid";
 }

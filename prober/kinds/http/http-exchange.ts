@@ -46,6 +46,8 @@ export interface HttpExchange {
   bodyTruncated: boolean;
   /** Why the body could not be read as the spec asks (too large, wrong encoding); "" when it could. */
   bodyProblem: string;
+  /** The body's decoder refused its start before blackbox's body checks would read it (prober/kinds/http/http-body.ts). */
+  isBodyRefusedByDecoder: boolean;
   phases: HopPhases;
   /** Since the request started, to the first response byte. */
   firstByteMs: number;
@@ -145,6 +147,7 @@ function send(request: HttpExchangeRequest, marks: Marks, lookup: LookupFunction
           bodyBytes: read.bodyBytes,
           bodyTruncated: read.bodyTruncated,
           bodyProblem: read.problem,
+          isBodyRefusedByDecoder: read.isRefusedByDecoder,
           phases: phasesOf(marks),
           firstByteMs: marks.firstByte! - marks.start,
           tls,

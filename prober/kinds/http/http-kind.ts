@@ -110,7 +110,9 @@ async function runHttp(spec: HttpSpec, target: string, context: ProbeContext): P
       if (error instanceof PatternStoppedError) return { status: "error", message: `${error.message}; simplify the pattern or lower maxBodyBytes`, phases, metrics };
       throw error;
     }
-    metrics.failed_due_to_regex = verdict.isDueToRegex ? 1 : 0;
+    metrics.failed_due_to_regex = verdict.dueTo === "regex" ? 1 : 0;
+    // Blackbox registers this gauge only for modules with a CEL expression (prober/http.go).
+    if (spec.failIfBodyJsonMatchesCel || spec.failIfBodyJsonNotMatchesCel) metrics.failed_due_to_cel = verdict.dueTo === "cel" ? 1 : 0;
     return { ...(verdict.problem === "" ? succeeded(phases, metrics) : failed(verdict.problem, phases, metrics)), info };
   }
 }

@@ -3,6 +3,7 @@ import { parseDurationMs } from "../../duration.ts";
 import { InvalidProbeSpecError } from "../kind.ts";
 import { compileRegex, parseSpecWith } from "../spec-schema.ts";
 import { parseTlsClient, TLS_CLIENT_FIELDS, type TlsClientSpec } from "../tls-client.ts";
+import { compileBodyCel, type BodyCelProgram } from "./body-cel.ts";
 import { COMPRESSIONS, type BodyLimits } from "./http-body.ts";
 import { parseJsonPath, type JsonPath } from "./json-path.ts";
 import { parseStatusRanges, type StatusRange } from "./status-codes.ts";
@@ -33,6 +34,10 @@ export interface HttpSpec {
   failIfBodyMatches: RegExp[];
   /** blackbox's fail_if_body_not_matches_regexp: the body must match each of these. */
   failIfBodyNotMatches: RegExp[];
+  /** blackbox's fail_if_body_json_matches_cel: the JSON body must not make this true. */
+  failIfBodyJsonMatchesCel: BodyCelProgram | undefined;
+  /** blackbox's fail_if_body_json_not_matches_cel: the JSON body must make this true. */
+  failIfBodyJsonNotMatchesCel: BodyCelProgram | undefined;
   /** blackbox's fail_if_header_matches: no value of the header may match. */
   failIfHeaderMatches: HeaderRegexCheck[];
   /** blackbox's fail_if_header_not_matches: some value of the header must match. */
@@ -67,6 +72,8 @@ const schema = z.strictObject({
   bodyRegex: z.string({ error: "expected a regular expression" }).optional(),
   failIfBodyMatches: patterns,
   failIfBodyNotMatches: patterns,
+  failIfBodyJsonMatchesCel: z.string({ error: "expected a CEL expression" }).optional(),
+  failIfBodyJsonNotMatchesCel: z.string({ error: "expected a CEL expression" }).optional(),
   failIfHeaderMatches: headerChecks,
   failIfHeaderNotMatches: headerChecks,
   failIfSsl: z.boolean({ error: "expected true or false" }).optional(),
@@ -109,6 +116,8 @@ export function parseHttpSpec(raw: unknown): HttpSpec {
     bodyRegex: spec.bodyRegex === undefined ? undefined : compileRegex(spec.bodyRegex, "bodyRegex"),
     failIfBodyMatches: (spec.failIfBodyMatches ?? []).map((pattern, index) => compileRegex(pattern, `failIfBodyMatches.${index}`)),
     failIfBodyNotMatches: (spec.failIfBodyNotMatches ?? []).map((pattern, index) => compileRegex(pattern, `failIfBodyNotMatches.${index}`)),
+    failIfBodyJsonMatchesCel: spec.failIfBodyJsonMatchesCel === undefined ? undefined : compileBodyCel(spec.failIfBodyJsonMatchesCel, "failIfBodyJsonMatchesCel"),
+    failIfBodyJsonNotMatchesCel: spec.failIfBodyJsonNotMatchesCel === undefined ? undefined : compileBodyCel(spec.failIfBodyJsonNotMatchesCel, "failIfBodyJsonNotMatchesCel"),
     failIfHeaderMatches: toHeaderChecks(spec.failIfHeaderMatches, "failIfHeaderMatches"),
     failIfHeaderNotMatches: toHeaderChecks(spec.failIfHeaderNotMatches, "failIfHeaderNotMatches"),
     failIfSsl: spec.failIfSsl ?? false,

@@ -24,6 +24,9 @@ const ENCODED: Readonly<Record<string, { encoding: string; body: Buffer }>> = {
   "/br": { encoding: "br", body: brotliCompressSync(MESSAGE) },
   "/deflate": { encoding: "deflate", body: deflateRawSync(MESSAGE) },
   "/identity": { encoding: "identity", body: MESSAGE },
+  // A gzip header Go's gzip.NewReader refuses, and a valid header whose stream is cut short.
+  "/gzip-bad-header": { encoding: "gzip", body: Buffer.from("not gzip at all") },
+  "/gzip-cut-short": { encoding: "gzip", body: gzipSync(MESSAGE).subarray(0, -8) },
 };
 
 const module = (name: string, options: Record<string, unknown>) => `  ${name}: ${JSON.stringify({ prober: "http", http: options })}\n`;
@@ -40,6 +43,8 @@ const MODULES = `modules:\n${[
   module("http_limit_100_pattern", { body_size_limit: 100, fail_if_body_not_matches_regexp: ["hello"] }),
   module("http_gzip_limit_100", { compression: "gzip", body_size_limit: 100 }),
   module("http_limit_bad", { body_size_limit: "lots" }),
+  module("http_gzip_pattern", { compression: "gzip", fail_if_body_not_matches_regexp: ["hello"] }),
+  module("http_gzip_cel", { compression: "gzip", fail_if_body_json_not_matches_cel: "body == 'hello'" }),
 ].join("")}`;
 
 describe("GET /probe with blackbox http compression and body_size_limit", () => {
@@ -128,6 +133,25 @@ describe("GET /probe with blackbox http compression and body_size_limit", () => 
       ["http_limit_100_pattern", "/plain", 0, 100, 1],
       ["http_gzip_limit_100", "/gzip", 0, 100, 0],
     ]);
+  });
+
+  it("counts a gzip body whose header Go refuses as failing before the body checks, and one cut short as failing in them", async () => {
+    const metrics = ["probe_success", "probe_failed_due_to_regex", "probe_failed_due_to_cel", "probe_http_uncompressed_body_length"] as const;
+    const rows: Array<[string, string, ...Array<number | undefined>]> = [];
+    for (const [moduleName, path] of [["http_gzip_pattern", "/gzip-bad-header"], ["http_gzip_pattern", "/gzip-cut-short"], ["http_gzip_cel", "/gzip-bad-header"], ["http_gzip_cel", "/gzip-cut-short"]] as const) {
+      const samples = await probe(moduleName, path);
+      rows.push([moduleName, path, ...metrics.map((name) => sampleValue(samples, name))]);
+    }
+    const rawLength = ENCODED["/gzip-bad-header"]!.body.length;
+    assert.deepEqual(rows.map((row) => row.slice(0, 5)), [
+      // gzip.NewReader fails: blackbox's body checks never run, and it reads the body as sent.
+      ["http_gzip_pattern", "/gzip-bad-header", 0, 0, undefined],
+      // The read fails inside the first body check, the patterns' or else the CEL expression's.
+      ["http_gzip_pattern", "/gzip-cut-short", 0, 1, undefined],
+      ["http_gzip_cel", "/gzip-bad-header", 0, 0, 0],
+      ["http_gzip_cel", "/gzip-cut-short", 0, 0, 1],
+    ]);
+    assert.deepEqual([rows[0]![5], rows[2]![5]], [rawLength, rawLength], "the refused body is counted as sent");
   });
 
   it("answers probe_success 0 with a log line for a body_size_limit that is not a size", async () => {
