@@ -374,7 +374,15 @@ function withWriteAheadBuffer(pipelineComponents: readonly Component[], buffers:
       },
     },
     ...pipelineComponents,
-    { name: "collector.wal-replay", start: () => wal.replay(stored, replayTarget()), stop: async () => undefined },
+    {
+      name: "collector.wal-replay",
+      start: async () => {
+        const target = replayTarget();
+        await wal.replay(stored, target);
+        target.input.end?.();
+      },
+      stop: async () => undefined,
+    },
   ];
 }
 
@@ -385,6 +393,7 @@ function wrapIngest(inner: AccessLogIngest, ingest: AccessLogIngest["ingest"]): 
     get aggregatedEntries() {
       return inner.aggregatedEntries;
     },
+    end: () => inner.end?.(),
   };
 }
 

@@ -46,6 +46,7 @@ export class IngestActivity {
       },
       // The write-ahead buffer's promise, so a receiver behind this count still acknowledges only what is durable.
       durable: () => inner.durable?.() ?? Promise.resolve(),
+      end: () => inner.end?.(),
     };
   }
 

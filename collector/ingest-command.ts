@@ -260,6 +260,7 @@ async function ingestInputs(deps: IngestCommandDeps, collector: Collector, progr
       ...(deps.signal === undefined ? {} : { signal: deps.signal }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
     });
+    input.ingest.end?.();
     totals = addProgress(earlier, fileTotals);
     covered.push(input.covered());
     if (!fileTotals.isComplete) break;

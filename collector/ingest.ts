@@ -23,6 +23,11 @@ export interface AccessLogIngest {
    * write-ahead buffer): a receiver that acknowledges awaits it first.
    */
   durable?(): Promise<void>;
+  /**
+   * The input is over (a file's history read to its end, a `meshsight ingest` file, a replay): nothing more
+   * comes through it, so what it holds for records to come (calls waiting for their caller) is given up.
+   */
+  end?(): void;
 }
 
 /** What happened to one receiver request; receivers turn it into their protocol's answer. */

@@ -37,6 +37,8 @@ export interface CollectorPipelineOptions {
 const REJECT_SOURCE = "pipeline";
 /** How often waiting calls are checked against the pairing window when no batch arrives to do it. */
 const EXPIRY_CHECK_MS = 1_000;
+/** A live input's pairing window follows the clock: no record's time moves it. */
+const CLOCK_ONLY = Number.NEGATIVE_INFINITY;
 
 /**
  * Where decoded records meet aggregation: each entry is resolved to calls, which feed the minute aggregator
@@ -93,6 +95,16 @@ export class CollectorPipeline implements AccessLogIngest {
   ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean {
     if (this.refuseWhenOverloaded()) return false;
     this.pairing.rotateIfDue(this.clock());
+    return this.aggregateEntries(proxy, entries, this.pairing, CLOCK_ONLY);
+  }
+
+  /**
+   * Resolves and aggregates one batch, pairing its legs in `pairing`. A record stamped up to
+   * `pairingFollowsRecordsUpToMs` moves the pairing window by its own time before it is paired (event time);
+   * a stamp ahead of the clock (a skewed proxy's, or garbage) never does, so one bad stamp cannot hold the
+   * window open for the rest of the input.
+   */
+  private aggregateEntries(proxy: ProxyIdentity, entries: readonly AccessLogEntry[], pairing: CallerPairing, pairingFollowsRecordsUpToMs: number): boolean {
     const out = this.resolved;
     let accepted = 0;
     // Calls accumulate for the whole batch and the array is emptied once at its end: emptying it per
@@ -112,7 +124,9 @@ export class CollectorPipeline implements AccessLogIngest {
       let aggregated = 0;
       for (let i = first; i < first + count; i++) {
         const call = out[i];
-        if (call !== undefined && this.aggregateMeshCall(call)) {
+        if (call === undefined) continue;
+        if (call.timeMs <= pairingFollowsRecordsUpToMs) pairing.rotateIfDue(call.timeMs);
+        if (this.aggregateMeshCall(call, pairing)) {
           this.sampler.offer(call, entry);
           aggregated++;
         }
@@ -134,16 +148,21 @@ export class CollectorPipeline implements AccessLogIngest {
 
   /**
    * This pipeline as one input whose minutes `admission` opens and closes (event time for a file or a
-   * `meshsight ingest` run) instead of the wall clock. A relation completed by pairing is judged by the
-   * input whose batch completed it.
+   * `meshsight ingest` run) instead of the wall clock. Its legs pair in a window of its own that moves with
+   * the newest record time read, so what pairs depends on the records, never on how fast they are read;
+   * `end` gives up the legs still waiting. A relation completed by pairing is judged by the input whose
+   * batch completed it.
    */
   inputJudgedBy(admission: MinuteAdmission): AccessLogIngest {
     const aggregatedEntries = (): number => this.aggregatedEntries;
+    const pairing = this.pairing.anotherInput();
+    const aggregate = (proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean => this.aggregateEntries(proxy, entries, pairing, this.clock());
     return {
-      ingest: (proxy, entries) => this.aggregator.withAdmission(admission, () => this.ingest(proxy, entries)),
+      ingest: (proxy, entries) => !this.refuseWhenOverloaded() && this.aggregator.withAdmission(admission, () => aggregate(proxy, entries)),
       get aggregatedEntries() {
         return aggregatedEntries();
       },
+      end: () => pairing.close(),
     };
   }
 
@@ -152,11 +171,11 @@ export class CollectorPipeline implements AccessLogIngest {
     this.expiryTimer ??= setInterval(() => this.pairing.rotateIfDue(this.clock()), EXPIRY_CHECK_MS).unref();
   }
 
-  /** Gives up on every call still waiting for its caller (end of input, shutdown): counted unattributed. */
+  /** Gives up on every call still waiting for its caller, of every input (shutdown): counted unattributed. */
   stopExpiringCallers(): void {
     clearInterval(this.expiryTimer);
     this.expiryTimer = undefined;
-    this.pairing.expireAll();
+    this.pairing.expireEveryWindow();
   }
 
   /**
@@ -165,12 +184,12 @@ export class CollectorPipeline implements AccessLogIngest {
    * callee's leg; a server-side leg without caller takes one already seen, else waits (in-mesh) or stays the
    * outside caller of an edge proxy.
    */
-  private aggregateMeshCall(call: MeshCall): boolean {
-    if (call.callerLookup !== "none") this.pairing.attribute(call);
+  private aggregateMeshCall(call: MeshCall, pairing: CallerPairing): boolean {
+    if (call.callerLookup !== "none") pairing.attribute(call);
     const isAdded = this.aggregator.add(call);
-    if (isAdded && call.callerLookup === "mesh") this.pairing.await(call);
-    else if (isAdded && call.callerLookup === "edge") this.pairing.countUnattributed("outside_caller");
-    if (call.detectPoint === "client") this.pairing.noteClientLeg(call);
+    if (isAdded && call.callerLookup === "mesh") pairing.await(call);
+    else if (isAdded && call.callerLookup === "edge") pairing.countUnattributed("outside_caller");
+    if (call.detectPoint === "client") pairing.noteClientLeg(call);
     return isAdded;
   }
 

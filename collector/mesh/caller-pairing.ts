@@ -37,37 +37,30 @@ export interface CallerPairingOptions {
   onPaired: (call: MeshCall) => void;
   /** How long one leg waits for the other; legs are kept between half of it and all of it. */
   windowMs?: number;
-  /** Client-side legs remembered per half window; past it the window is cut short (counted). */
+  /**
+   * Client-side legs remembered per half window; past it the window is cut short (counted). The windows of
+   * one pairing (anotherInput) hold at most two half windows' worth together.
+   */
   maxCallersPerGeneration?: number;
-  /** Server-side legs waiting at once; past it a leg is counted unattributed at once. */
+  /** Server-side legs waiting at once, in all the windows of one pairing; past it a leg is counted unattributed at once. */
   maxWaiting?: number;
 }
 
 const DEFAULTS = { windowMs: 10_000, maxCallersPerGeneration: 200_000, maxWaiting: 100_000 };
 
-/**
- * Pairs the two legs of one call by request id (docs/architecture.md, "Call attribution"). Both sidecars of
- * a call log the same `x-request-id` (`request.request_id` in ALS, `%REQ(X-REQUEST-ID)%` in text logs), but
- * the id travels with the whole request through every hop, so a leg is keyed by (callee service, request id):
- * the caller's client-side leg says who called that service for that request.
- *
- * Either leg may arrive first (the callee's leg usually ends first; streams batch independently): a client
- * leg is remembered for the callee's leg to come, and a server leg no other source named waits for the
- * client leg. Memory is two generations of maps swapped every half window, so a leg waits between half the
- * window and all of it, with no per-entry timers; each generation is capped, and a full one cuts the
- * window short rather than grow.
- */
-export class CallerPairing {
-  private readonly onPaired: (call: MeshCall) => void;
-  private readonly halfWindowMs: number;
-  private readonly maxCallersPerGeneration: number;
-  private readonly maxWaiting: number;
-  private current = newGeneration();
-  private previous = newGeneration();
-  private rotatedAtMs = Number.NEGATIVE_INFINITY;
-  private readonly unattributed: Counter<"reason">;
-  private readonly pairedByRequestId: Counter;
-  private readonly earlyRotations: Counter;
+/** What the windows of one pairing share: its metrics, its bounds and the legs they hold together. */
+class SharedPairing {
+  readonly onPaired: (call: MeshCall) => void;
+  readonly halfWindowMs: number;
+  readonly maxCallersPerGeneration: number;
+  readonly maxWaiting: number;
+  readonly unattributed: Counter<"reason">;
+  readonly pairedByRequestId: Counter;
+  readonly earlyRotations: Counter;
+  /** Windows whose input is still open, so shutdown can give up their waiting legs. */
+  readonly windows = new Set<CallerPairing>();
+  callers = 0;
+  waiting = 0;
 
   constructor(options: CallerPairingOptions) {
     this.onPaired = options.onPaired;
@@ -99,23 +92,71 @@ export class CallerPairing {
       registers,
       // Read at scrape time so the hot path never touches the gauge.
       collect: () => {
-        held.set({ kind: "callers" }, this.current.callerCount + this.previous.callerCount);
-        held.set({ kind: "waiting" }, this.current.waitingCount + this.previous.waitingCount);
+        held.set({ kind: "callers" }, this.callers);
+        held.set({ kind: "waiting" }, this.waiting);
       },
     });
   }
+}
 
-  /** Swaps generations once half the window has passed; legs older than the window are given up. */
+/**
+ * Pairs the two legs of one call by request id (docs/architecture.md, "Call attribution"). Both sidecars of
+ * a call log the same `x-request-id` (`request.request_id` in ALS, `%REQ(X-REQUEST-ID)%` in text logs), but
+ * the id travels with the whole request through every hop, so a leg is keyed by (callee service, request id):
+ * the caller's client-side leg says who called that service for that request.
+ *
+ * Either leg may arrive first (the callee's leg usually ends first; streams batch independently): a client
+ * leg is remembered for the callee's leg to come, and a server leg no other source named waits for the
+ * client leg. Memory is two generations of maps swapped every half window, so a leg waits between half the
+ * window and all of it, with no per-entry timers; each generation is capped, and a full one cuts the
+ * window short rather than grow.
+ *
+ * One instance is one window, on one timeline: the clock for live streams, the records' own time for an
+ * input read by event time (anotherInput), whose legs pair only with legs of the same input. The windows
+ * of one pairing share its metrics and its bounds.
+ */
+export class CallerPairing {
+  private readonly shared: SharedPairing;
+  private current = newGeneration();
+  private previous = newGeneration();
+  private rotatedAtMs = Number.NEGATIVE_INFINITY;
+
+  constructor(options: CallerPairingOptions | SharedPairing) {
+    this.shared = options instanceof SharedPairing ? options : new SharedPairing(options);
+    this.shared.windows.add(this);
+  }
+
+  /** A window of its own for one more input (a file, a `meshsight ingest` run), sharing metrics and bounds; close it when the input ends. */
+  anotherInput(): CallerPairing {
+    return new CallerPairing(this.shared);
+  }
+
+  /**
+   * Swaps generations once half the window has passed since the last swap; legs older than the window are
+   * given up. `nowMs` is the window's time: the clock, or the newest record time of an event-time input
+   * (an older record never moves it back).
+   */
   rotateIfDue(nowMs: number): void {
-    if (nowMs - this.rotatedAtMs < this.halfWindowMs) return;
+    if (nowMs - this.rotatedAtMs < this.shared.halfWindowMs) return;
     this.rotatedAtMs = nowMs;
     this.rotate();
   }
 
-  /** Gives up every waiting leg (shutdown, end of input): their callers can no longer arrive. */
+  /** Gives up every waiting leg of this window (end of input): their callers can no longer arrive. */
   expireAll(): void {
     this.rotate();
     this.rotate();
+  }
+
+  /** This window's input ended: its waiting legs are given up (counted) and its memory released. */
+  close(): void {
+    this.expireAll();
+    this.shared.windows.delete(this);
+  }
+
+  /** Gives up the waiting legs of every window of this pairing (shutdown). */
+  expireEveryWindow(): void {
+    for (const window of this.shared.windows) window.expireAll();
   }
 
   /** Remembers a client-side leg's caller, and completes the callee's legs already waiting for it. */
@@ -125,12 +166,14 @@ export class CallerPairing {
     const callee = call.destination.service;
     this.release(this.current, callee, requestId, call.source);
     this.release(this.previous, callee, requestId, call.source);
-    if (this.current.callerCount >= this.maxCallersPerGeneration) {
-      this.earlyRotations.inc();
+    const { shared } = this;
+    if (this.current.callerCount >= shared.maxCallersPerGeneration || shared.callers >= 2 * shared.maxCallersPerGeneration) {
+      shared.earlyRotations.inc();
       this.rotate();
     }
     this.current.callers.add(callee, requestId, call.source);
     this.current.callerCount++;
+    shared.callers++;
   }
 
   /** Names the caller of a server-side leg from a client-side leg already seen; true when it did. */
@@ -142,7 +185,7 @@ export class CallerPairing {
     if (caller === undefined || caller === AMBIGUOUS) return false;
     call.source = caller;
     call.callerLookup = "none";
-    this.pairedByRequestId.inc();
+    this.shared.pairedByRequestId.inc();
     return true;
   }
 
@@ -150,13 +193,14 @@ export class CallerPairing {
   await(call: MeshCall): void {
     const requestId = call.requestId;
     if (requestId === "") return this.countUnattributed("no_request_id");
-    if (this.current.waitingCount + this.previous.waitingCount >= this.maxWaiting) return this.countUnattributed("pairing_full");
+    if (this.shared.waiting >= this.shared.maxWaiting) return this.countUnattributed("pairing_full");
     this.current.waiting.add(call.destination.service, requestId, call);
     this.current.waitingCount++;
+    this.shared.waiting++;
   }
 
   countUnattributed(reason: UnattributedReason, count = 1): void {
-    this.unattributed.inc({ reason }, count);
+    this.shared.unattributed.inc({ reason }, count);
   }
 
   private release(generation: Generation, callee: string, requestId: string, caller: ServiceRef): void {
@@ -166,16 +210,20 @@ export class CallerPairing {
     if (byRequest === undefined || legs === undefined) return;
     byRequest.delete(requestId);
     generation.waitingCount -= legs.length;
+    this.shared.waiting -= legs.length;
     for (const leg of legs) {
       leg.source = caller;
       leg.callerLookup = "none";
-      this.onPaired(leg);
+      this.shared.onPaired(leg);
     }
-    this.pairedByRequestId.inc(legs.length);
+    this.shared.pairedByRequestId.inc(legs.length);
   }
 
   private rotate(): void {
-    if (this.previous.waitingCount > 0) this.countUnattributed("no_client_leg", this.previous.waitingCount);
+    const given = this.previous;
+    if (given.waitingCount > 0) this.countUnattributed("no_client_leg", given.waitingCount);
+    this.shared.callers -= given.callerCount;
+    this.shared.waiting -= given.waitingCount;
     this.previous = this.current;
     this.current = newGeneration();
   }

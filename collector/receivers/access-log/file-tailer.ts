@@ -174,7 +174,7 @@ export class FileTailer {
     if (size < file.readOffset) {
       // Truncated in place (copytruncate rotation): everything now in the file is new.
       file.decoder.resetPartialLine();
-      file.history = null;
+      endHistory(file);
       file.readOffset = 0;
       file.committedOffset = 0;
     }
@@ -198,6 +198,7 @@ export class FileTailer {
     file.readOffset += bytesRead;
     file.committedOffset = file.readOffset - file.decoder.pendingBytes;
     this.markCommitted(file);
+    if (file.history !== null && file.readOffset >= file.history.endOffset) endHistory(file);
     return true;
   }
 
@@ -208,8 +209,7 @@ export class FileTailer {
       batchSize: Number.MAX_SAFE_INTEGER, // one batch per chunk: taken and offset move together
       signal: this.abort.signal,
     };
-    const ingest = file.history !== null && file.readOffset < file.history.endOffset ? file.history.ingest : this.options.ingest;
-    if (ingest === this.options.ingest) file.history = null;
+    const ingest = file.history?.ingest ?? this.options.ingest;
     const taken = entries.length === 0 ? 0 : await deliverWithBackpressure(ingest, file.proxy, entries, backpressure);
     if (taken < entries.length) return false; // stopping: this chunk is read again after a restart
     file.decoder.tally.reportTo(this.options.rejects);
@@ -247,4 +247,10 @@ export class FileTailer {
     this.lastSaveMs = Date.now();
     this.isStateDirty = false;
   }
+}
+
+/** The file's history is read (or gone with a truncation): what follows is live, and the history's input is over. */
+function endHistory(file: TrackedFile): void {
+  file.history?.ingest.end?.();
+  file.history = null;
 }

@@ -62,3 +62,46 @@ test("the bounds hold: waiting legs past the cap are counted at once, a full ind
   pairing.await(serverLeg(""));
   assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "no_request_id" }), 1);
 });
+
+test("an input's window pairs only its own legs, by its own time, and closing it gives up what waits", async () => {
+  const { pairing, paired, registry } = pairingWith();
+  const file = pairing.anotherInput();
+  pairing.rotateIfDue(Date.now());
+  file.rotateIfDue(1_000);
+  const live = serverLeg("req-1");
+  pairing.await(live);
+  const history = serverLeg("req-1");
+  file.await(history);
+  file.noteClientLeg(clientLeg("req-1"));
+  assert.deepEqual(paired, [history], "the live leg waits on: the file's caller is of another time");
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_entries", { kind: "waiting" }), 1);
+  file.await(serverLeg("req-2"));
+  file.rotateIfDue(5_999);
+  assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "no_client_leg" }), 0, "half a window of the file's time is not over");
+  file.rotateIfDue(6_000);
+  file.rotateIfDue(11_000);
+  assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "no_client_leg" }), 1, "req-2 waited a whole window of the file's time");
+  file.await(serverLeg("req-3"));
+  file.close();
+  assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "no_client_leg" }), 2, "req-3 given up when its input ended");
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_entries", { kind: "callers" }), 0);
+  pairing.expireEveryWindow();
+  assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "no_client_leg" }), 3, "the live leg given up at shutdown");
+});
+
+test("the windows of one pairing share its bounds", async () => {
+  const { pairing, registry } = pairingWith({ maxWaiting: 2, maxCallersPerGeneration: 3 });
+  const file = pairing.anotherInput();
+  pairing.await(serverLeg("a"));
+  file.await(serverLeg("b"));
+  file.await(serverLeg("c"));
+  assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "pairing_full" }), 1);
+  for (const id of ["1", "2", "3", "4", "5", "6"]) pairing.noteClientLeg(clientLeg(id));
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_early_rotations_total"), 1);
+  file.noteClientLeg(clientLeg("7"));
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_early_rotations_total"), 2, "the live window holds two half windows' worth: the file's is cut short");
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_entries", { kind: "callers" }), 7);
+  file.noteClientLeg(clientLeg("8"));
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_early_rotations_total"), 3);
+  assert.equal(await metricValue(registry, "meshsight_caller_pairing_entries", { kind: "callers" }), 8, "a window starved of room still holds its newest legs");
+});

@@ -158,8 +158,10 @@ describe("FileTailer on real files", () => {
     await tail.start();
     try {
       await waitFor(() => histories.reduce((sum, history) => sum + history.entries.length, 0) === 40, "both files' history");
+      await waitFor(() => histories.length === 2 && histories.every((history) => history.ends === 1), "each history input told it is over once read");
       appendFileSync(join(directory, "a.log"), lines(30, 35));
       await waitFor(() => live.entries.length === 5, "the appended lines");
+      assert.deepEqual([live.ends, ...histories.map((history) => history.ends)], [0, 1, 1], "the live input goes on; a history ends once");
       // One history input per file (each its own watermark); a file with nothing to read has none.
       assert.deepEqual(histories.map((history) => requestIds(history)).sort((a, b) => a.length - b.length), [ids(100, 110), ids(0, 30)]);
       assert.deepEqual(requestIds(live), ids(30, 35));

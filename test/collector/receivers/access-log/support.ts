@@ -9,6 +9,8 @@ export class RecordingIngest implements AccessLogIngest {
   readonly batches: Array<{ proxy: ProxyIdentity; entries: readonly AccessLogEntry[] }> = [];
   isRefusing = false;
   refusals = 0;
+  /** Times the input was told it is over. */
+  ends = 0;
 
   ingest(proxy: ProxyIdentity, entries: readonly AccessLogEntry[]): boolean {
     if (this.isRefusing) {
@@ -17,6 +19,10 @@ export class RecordingIngest implements AccessLogIngest {
     }
     this.batches.push({ proxy, entries });
     return true;
+  }
+
+  end(): void {
+    this.ends++;
   }
 
   get entries(): AccessLogEntry[] {
