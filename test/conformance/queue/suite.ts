@@ -314,23 +314,28 @@ export function runQueueConformance(name: string, open: Open): void {
 
     void it("close() waits for the running job to finish", () =>
       withQueue(async (queue) => {
-        let started = false;
-        let finished = false;
+        const gate = new Gate();
+        const events: string[] = [];
         queue.work(
           "q",
           async () => {
-            started = true;
-            // Simulated work that outlasts the close() call.
-            await new Promise((resolve) => setTimeout(resolve, 300));
-            finished = true;
+            events.push("job started");
+            await gate.opened;
+            events.push("job finished");
           },
           { concurrency: 1 },
         );
         await queue.add("q", {});
-        await waitFor(() => started, "the job to start");
-        await queue.close();
-        assert.equal(finished, true, "close() returned while a job was still running");
+        await waitFor(() => events.includes("job started"), "the job to start");
+        const closing = queue.close().then(() => void events.push("closed"));
+        // From the call on the queue refuses work, while the held job still counts as running (for BullMQ
+        // a round trip to Redis, in which a close() that did not wait would settle).
         await assert.rejects(queue.add("q", {}), /closed/);
+        await waitFor(async () => (await queue.counts("q")).active === 1, "the held job to count as active while closing");
+        assert.deepEqual(events, ["job started"], "close() settled while a job was still running");
+        gate.open();
+        await closing;
+        assert.deepEqual(events, ["job started", "job finished", "closed"]);
       }));
   });
 }
