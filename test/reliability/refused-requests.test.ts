@@ -1,11 +1,20 @@
 /**
  * Every request the OTLP/HTTP and Zipkin receivers refuse is counted in meshsight_rejected_total by source
  * and reason, whether the handler refused it or Fastify did before it ran (body limit, encoding, gzip,
- * parameters, tokens): exact counts, real sockets.
+ * parameters, tokens); so is every OTLP/gRPC request and ALS message grpc-js refuses for its size before
+ * a handler runs: exact counts, real sockets.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
+import { Client, compressionAlgorithms, credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { ALS_MAX_MESSAGE_BYTES } from "../../collector/receivers/envoy-als/als-receiver.ts";
+import { ALS_V3_METHOD_PATH } from "../../collector/receivers/envoy-als/service-definition.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
+import { exportOverGrpc } from "../collector/receivers/otlp/otlp-client.ts";
 import { startTraceHarness, type TraceHarness } from "../collector/traces/harness.ts";
 import { rejectsOf } from "./storage-backends.ts";
 
@@ -65,4 +74,66 @@ void describe("refused trace requests are counted", () => {
       });
     });
   }
+});
+
+/** A sample of meshsight_rejected_total from the process's GET /metrics, 0 when absent. */
+async function scrapedRejects(base: string, source: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sample = text.match(new RegExp(`^meshsight_rejected_total\\{source="${source}",reason="${reason}"\\} (\\S+)$`, "m"));
+  return Number(sample?.[1] ?? 0);
+}
+
+/** Writes `messages` on one ALS stream with a real grpc-js client; settles with the call's outcome. */
+function streamToAls(port: number, messages: readonly Buffer[]): Promise<ServiceError | null> {
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  return new Promise((resolve) => {
+    const call = client.makeClientStreamRequest<Buffer, Buffer>(ALS_V3_METHOD_PATH, (bytes) => bytes, (bytes) => bytes, (error) => {
+      client.close();
+      resolve(error);
+    });
+    // Writes after the refusal fail with the call; the outcome is the status.
+    call.on("error", () => undefined);
+    for (const message of messages) call.write(message);
+    call.end();
+  });
+}
+
+void describe("gRPC messages over the receive limit are counted", () => {
+  const runs: CliRun[] = [];
+  let dataDir = "";
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "meshsight-refused-grpc-"));
+  });
+  after(async () => {
+    runs.forEach(killIfRunning);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  void it("grpc-js refuses them with RESOURCE_EXHAUSTED before any handler runs; /metrics counts each as body-too-large", async () => {
+    const run = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], {
+      ...RECEIVERS_ON_FREE_PORTS,
+      MESHSIGHT_DATA_DIR: dataDir,
+      MESHSIGHT_KUBERNETES: "off",
+      MESHSIGHT_TRACE_MAX_REQUEST_BYTES: String(MAX_REQUEST_BYTES),
+    });
+    runs.push(run);
+    const base = `http://127.0.0.1:${await waitForHttpPort(run)}`;
+    const otlpPort = await waitForListeningPort(run, "otlp-grpc");
+    const alsPort = await waitForListeningPort(run, "als");
+
+    // One plain request over the limit, and one gzip-compressed request that only inflates past it.
+    const plain = await exportOverGrpc(otlpPort, Buffer.alloc(MAX_REQUEST_BYTES + 1, 0x0a));
+    const inflating = await exportOverGrpc(otlpPort, Buffer.alloc(MAX_REQUEST_BYTES * 8), { "grpc.default_compression_algorithm": compressionAlgorithms.gzip });
+    assert.deepEqual([plain.error?.code, inflating.error?.code], [status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED]);
+    const fitting = await exportOverGrpc(otlpPort, Buffer.alloc(0));
+    assert.equal(fitting.error, null, "a request within the limit is still taken");
+    assert.equal(await scrapedRejects(base, "otlp", "body-too-large"), 2);
+
+    const alsOutcome = await streamToAls(alsPort, [Buffer.alloc(ALS_MAX_MESSAGE_BYTES + 1)]);
+    assert.equal(alsOutcome?.code, status.RESOURCE_EXHAUSTED);
+    assert.equal(await scrapedRejects(base, "als", "body-too-large"), 1);
+
+    const { code } = await stopWith(run, "SIGTERM");
+    assert.equal(code, 0, run.stderr());
+  });
 });

@@ -11,6 +11,7 @@ import type { AccessLogEntry, NodeInfo, ProxyIdentity } from "../../../core/mode
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { AccessLogIngest } from "../../ingest.ts";
 import { grpcApi } from "../grpc-api.ts";
+import { countGrpcJsRefusals } from "../grpc-refusals.ts";
 import { DecoderMemo } from "./decoder-memo.ts";
 import { AlsStream, REJECT_SOURCE } from "./als-stream.ts";
 import { ALS_V2_METHOD_PATH, ALS_V3_METHOD_PATH, alsServiceDefinition, type EmptyResponse } from "./service-definition.ts";
@@ -41,6 +42,12 @@ export interface AlsReceiverOptions {
   maxConnectionAgeGraceMs?: number;
 }
 
+/**
+ * Largest ALS message taken (grpc-js's default, stated so tests and docs can name it): Envoy sends a
+ * message per `buffer_size_bytes` (16 KiB by default), far below it; grpc-js ends the stream of a bigger one
+ * with RESOURCE_EXHAUSTED, counted as `body-too-large`.
+ */
+export const ALS_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const DEFAULT_HANDOVER_TIMEOUT_MS = 5_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -64,7 +71,11 @@ export class AlsReceiver {
     // Pre-create both series so dashboards see 0 rather than no data before the first entry.
     this.entriesCounter.inc({ type: "http" }, 0);
     this.entriesCounter.inc({ type: "tcp" }, 0);
-    this.server = new grpcApi.Server(connectionAgeOptions(options));
+    this.server = new grpcApi.Server({
+      ...connectionAgeOptions(options),
+      "grpc.max_receive_message_length": ALS_MAX_MESSAGE_BYTES,
+      interceptors: [countGrpcJsRefusals(REJECT_SOURCE, options.rejects)],
+    });
     const handler = { StreamAccessLogs: this.handleStream.bind(this) };
     this.server.addService(alsServiceDefinition(ALS_V3_METHOD_PATH), handler);
     this.server.addService(alsServiceDefinition(ALS_V2_METHOD_PATH), handler);

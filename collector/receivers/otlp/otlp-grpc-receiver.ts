@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { RejectCounter } from "../../../core/telemetry/rejects.ts";
 import type { SpanIngestPort } from "../../ingest.ts";
 import { grpcApi } from "../grpc-api.ts";
+import { countGrpcJsRefusals } from "../grpc-refusals.ts";
 import { OtlpDecodeError } from "./otlp-decoder.ts";
 import { encodeExportResponse, encodeRpcStatus, EXPORT_METHOD_PATH } from "./otlp-protos.ts";
 import { OtlpWireDecoder } from "./otlp-wire-decoder.ts";
@@ -22,7 +23,7 @@ export interface OtlpGrpcReceiverOptions {
   ingest: SpanIngestPort;
   rejects: RejectCounter;
   logger: Logger;
-  /** Largest request accepted, in bytes (grpc-js refuses bigger ones with RESOURCE_EXHAUSTED). */
+  /** Largest request accepted, in bytes (grpc-js refuses bigger ones with RESOURCE_EXHAUSTED, counted as `body-too-large`). */
   maxRequestBytes: number;
   /** Most spans one request may carry; more is INVALID_ARGUMENT (exporters split batches). */
   maxSpansPerRequest: number;
@@ -55,7 +56,7 @@ export class OtlpGrpcReceiver {
 
   constructor(private readonly options: OtlpGrpcReceiverOptions) {
     this.decoder = new OtlpWireDecoder(options.maxSpansPerRequest);
-    this.server = new grpcApi.Server({ "grpc.max_receive_message_length": options.maxRequestBytes });
+    this.server = new grpcApi.Server({ "grpc.max_receive_message_length": options.maxRequestBytes, interceptors: [countGrpcJsRefusals(REJECT_SOURCE, options.rejects)] });
     this.server.addService(traceServiceDefinition(), { Export: this.handleExport.bind(this) });
   }
 

@@ -294,6 +294,7 @@ test("a pipeline that stays full ends the stream with RESOURCE_EXHAUSTED and cou
     assert.equal(error?.code, status.RESOURCE_EXHAUSTED);
     assert.ok(overloaded.ingest.refusals > 1, "the batch was retried before giving up");
     assert.equal(await rejectCount(overloaded.registry, "overloaded"), 2);
+    assert.equal(await rejectCount(overloaded.registry, "body-too-large"), 0, "the handler's RESOURCE_EXHAUSTED is not taken for grpc-js's size refusal");
   } finally {
     await overloaded.close();
   }
@@ -310,6 +311,7 @@ test("streams beyond maxStreams are refused with RESOURCE_EXHAUSTED while the ot
     refused.call.write(encode({ identifier: identifier(REVIEWS_NODE, "http_envoy_accesslog"), http: [simpleEntry("/refused")] }));
     assert.equal((await refused.outcome)?.code, status.RESOURCE_EXHAUSTED);
     assert.equal(await rejectCount(limited.registry, "too_many_streams"), 1);
+    assert.equal(await rejectCount(limited.registry, "body-too-large"), 0, "the handler's RESOURCE_EXHAUSTED is not taken for grpc-js's size refusal");
     for (const raw of open) raw.call.end();
     assert.deepEqual(await Promise.all(open.map((raw) => raw.outcome)), [null, null]);
     assert.deepEqual(limited.ingest.entries.map((entry) => entry.path).sort(), ["/open0", "/open1"]);

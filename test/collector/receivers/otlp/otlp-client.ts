@@ -1,5 +1,5 @@
 /** A raw OTLP client for tests: requests built with protobufjs from the vendored protos, sent over a real gRPC channel. */
-import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, type ChannelOptions, type ServiceError } from "@grpc/grpc-js";
 import { EXPORT_METHOD_PATH, otlpTypes } from "../../../../collector/receivers/otlp/otlp-protos.ts";
 
 /** A SERVER span of its own trace (ids derived from `index`), overridable field by field. */
@@ -22,9 +22,10 @@ export function otlpRequestBytes(spans: Record<string, unknown>[]): Uint8Array {
   return request.encode(request.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "svc" } }] }, scopeSpans: [{ spans: withLongs }] }] })).finish();
 }
 
-export function exportOverGrpc(port: number, bytes: Uint8Array): Promise<{ error: ServiceError | null; response: Buffer | undefined }> {
+/** `channelOptions`: the client's, e.g. `grpc.default_compression_algorithm` to send the request compressed. */
+export function exportOverGrpc(port: number, bytes: Uint8Array, channelOptions: ChannelOptions = {}): Promise<{ error: ServiceError | null; response: Buffer | undefined }> {
   const Client = makeGenericClientConstructor({}, "TraceService");
-  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), channelOptions);
   return new Promise((resolve) => {
     client.makeUnaryRequest(EXPORT_METHOD_PATH, (value: Buffer) => value, (value: Buffer) => value, Buffer.from(bytes), (error: ServiceError | null, response?: Buffer) => {
       client.close();
