@@ -1,18 +1,31 @@
 /**
- * What kill -9 loses: a real `meshsight start` (DuckDB, and ClickHouse when a server is at hand) takes
- * ~1,000 Envoy ALS entries/s over real gRPC, is killed with SIGKILL `killAfterMs` into the traffic while the
- * client still sends, is started again on the same storage and stopped cleanly; the calls stored are then
- * compared with the calls the client wrote. Run once with the write-ahead buffer off and once on. The
- * client counts what it wrote into its socket, so "lost" includes what was in flight when the process died.
+ * What kill -9 loses: a real `meshsight start` (DuckDB, then a private ClickHouse) takes, at the same time,
+ * ~1,000 Envoy ALS entries/s over real gRPC, acknowledged OTLP/gRPC exports (the OpenTelemetry SDK's
+ * exporter, one 5-span trace each) and acknowledged `POST /api/v1/logs` batches; it is killed with SIGKILL
+ * `killAfterMs` into the traffic while all three still send, started again on the same storage and stopped
+ * cleanly. Run once with the write-ahead buffer off and once on. Per input kind it prints what was sent,
+ * what was acknowledged, what was stored after the restart and what was lost of the acknowledged.
+ *
+ * ALS has no acknowledgement (Envoy gets none per message), so its "acknowledged" is what the receiver had
+ * taken when /metrics was scraped just before the kill; "sent" counts what the client wrote into its socket,
+ * in flight at the kill included. Every span is kept (sample rate 1), so each acknowledged span should be
+ * stored; traces wait `traces.decisionWaitSeconds` (10 s) for their decision, as by default. Each POST names
+ * its own service and each export its own trace, so what was lost is told request by request.
  * Prints, never asserts.
  *
  *   npx tsx bench/crash-loss.ts [killAfterMs=8000] [flushIntervalSeconds=10]
  * ClickHouse is a private server on loopback (test/services), stopped at the end.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT_CONTEXT, SpanKind, trace, type Tracer } from "@opentelemetry/api";
+import { ExportResultCode } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { pino } from "pino";
 import { simulateBookinfo } from "../collector/simulator/simulate-bookinfo.ts";
 import { ClickHouseStorage } from "../core/storage/clickhouse/clickhouse-storage.ts";
@@ -26,6 +39,12 @@ const killAfterMs = Number(process.argv[2] ?? 8_000);
 const flushIntervalSeconds = process.argv[3] ?? "10";
 /** ~9 ALS entries per bookinfo request. */
 const REQUESTS_PER_SECOND = 111;
+/** OTLP exports and log POSTs per second each, started on a fixed beat whether or not earlier ones were answered. */
+const REQUESTS_PER_SECOND_PER_KIND = 20;
+const SPANS_PER_TRACE = 5;
+const LINES_PER_POST = 10;
+/** Services of the POSTs and spans start with it, so the ALS count can leave them out. */
+const BENCH_SERVICE_PREFIX = "crash-";
 const RETENTION = { minuteDays: 7, hourDays: 30, dayDays: 365, samplesDays: 3, spansDays: 7, probeResultsDays: 14 };
 const logger = pino({ level: "silent" });
 
@@ -36,17 +55,108 @@ interface Store {
   cleanup(): Promise<void>;
 }
 
-/** Calls stored per scope: `service` counts server-side entries, `relation` every entry (each is one leg). */
-async function storedCalls(storage: StorageAdapter): Promise<{ service: number; relation: number }> {
+/** One input kind's figures: units are entries (ALS), lines (POSTs) or spans (OTLP). */
+interface Loss {
+  sent: number;
+  acknowledged: number;
+  stored: number;
+  lostOfAcknowledged: number;
+}
+
+/** A request sent on the beat: what it carried and whether its answer said it was taken. */
+interface SentRequest {
+  key: string;
+  units: number;
+  answer: Promise<boolean>;
+}
+
+/** Starts `send` every 1/REQUESTS_PER_SECOND_PER_KIND s until `stop()`, which resolves with every request once all were answered or failed. */
+function sendOnBeat(send: (sequence: number) => SentRequest): { stop(): Promise<{ request: SentRequest; isAcknowledged: boolean }[]> } {
+  const requests: SentRequest[] = [];
+  const timer = setInterval(() => requests.push(send(requests.length)), 1000 / REQUESTS_PER_SECOND_PER_KIND);
+  return {
+    async stop() {
+      clearInterval(timer);
+      return Promise.all(requests.map(async (request) => ({ request, isAcknowledged: await request.answer })));
+    },
+  };
+}
+
+/** Istio's text format, an inbound (server-side) line: one call of the posting proxy's service. */
+function inboundLine(timeMs: number): string {
+  return `[${new Date(timeMs).toISOString()}] "GET /orders/1 HTTP/1.1" 200 - via_upstream - "-" 0 295 7 6 "-" "curl/8.5.0" "${randomUUID()}" "orders:9080" "10.44.1.27:9080" inbound|9080|| 127.0.0.6:41854 10.44.1.27:9080 10.44.1.23:37652 outbound_.9080_._.orders.default.svc.cluster.local default`;
+}
+
+/** POST /api/v1/logs, each request as its own service: acknowledged means answered 200. */
+function postLogs(base: string, sequence: number): SentRequest {
+  const service = `${BENCH_SERVICE_PREFIX}post-${sequence}.default`;
+  const lines = Array.from({ length: LINES_PER_POST }, (_, index) => inboundLine(Date.now() - 1_000 + index));
+  const answer = fetch(`${base}/api/v1/logs?format=istio&service=${service}&instance=post-1.default`, { method: "POST", headers: { "content-type": "text/plain" }, body: `${lines.join("\n")}\n` }).then(
+    async (response) => {
+      await response.arrayBuffer();
+      return response.status === 200;
+    },
+    () => false,
+  );
+  return { key: service, units: LINES_PER_POST, answer };
+}
+
+/** One trace of SPANS_PER_TRACE spans exported by the SDK's OTLP/gRPC exporter: acknowledged means the export succeeded. */
+function exportTrace(tracer: Tracer, finished: InMemorySpanExporter, exporter: OTLPTraceExporter): SentRequest {
+  const root = tracer.startSpan("GET /items", { kind: SpanKind.SERVER, attributes: { "http.response.status_code": 200 } }, ROOT_CONTEXT);
+  const inTrace = trace.setSpan(ROOT_CONTEXT, root);
+  for (let index = 1; index < SPANS_PER_TRACE; index++) tracer.startSpan(`step ${index}`, { kind: SpanKind.INTERNAL }, inTrace).end();
+  root.end();
+  const spans = finished.getFinishedSpans();
+  finished.reset();
+  const answer = new Promise<boolean>((resolve) => exporter.export(spans, (result) => resolve(result.code === ExportResultCode.SUCCESS)));
+  return { key: root.spanContext().traceId, units: spans.length, answer };
+}
+
+function spanSender(port: number): { tracer: Tracer; finished: InMemorySpanExporter; exporter: OTLPTraceExporter; provider: NodeTracerProvider } {
+  const finished = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ "service.name": `${BENCH_SERVICE_PREFIX}spans` }), spanProcessors: [new SimpleSpanProcessor(finished)] });
+  return { tracer: provider.getTracer("crash-loss"), finished, exporter: new OTLPTraceExporter({ url: `http://127.0.0.1:${port}` }), provider };
+}
+
+interface Stored {
+  alsEntries: number;
+  callsByService: Map<string, number>;
+  spansByTrace: Map<string, number>;
+}
+
+/** Every call as its relation (one per ALS entry), server-side calls by service, and the spans of `traceIds`. */
+async function readStored(storage: StorageAdapter, traceIds: readonly string[]): Promise<Stored> {
   await storage.start();
   try {
     const now = Date.now();
-    const sum = async (scope: "service" | "relation"): Promise<number> =>
-      (await storage.queryMetrics({ scope, fromMs: now - 3_600_000, toMs: now + 3_600_000, resolution: "minute", groupByTime: false })).reduce((total, row) => total + row.calls, 0);
-    return { service: await sum("service"), relation: await sum("relation") };
+    const range = { fromMs: now - 3_600_000, toMs: now + 3_600_000, resolution: "minute", groupByTime: false } as const;
+    const relations = await storage.queryMetrics({ scope: "relation", ...range });
+    const isBench = (service: string): boolean => service.startsWith(BENCH_SERVICE_PREFIX);
+    const alsEntries = relations.filter((row) => !isBench(row.service) && !isBench(row.name)).reduce((total, row) => total + row.calls, 0);
+    const callsByService = new Map<string, number>();
+    for (const row of await storage.queryMetrics({ scope: "service", ...range })) callsByService.set(row.service, (callsByService.get(row.service) ?? 0) + row.calls);
+    const spansByTrace = new Map<string, number>();
+    for (const traceId of traceIds) spansByTrace.set(traceId, (await storage.getTrace(traceId)).length);
+    return { alsEntries, callsByService, spansByTrace };
   } finally {
     await storage.close();
   }
+}
+
+/** Sent, acknowledged and stored units of one kind's requests; `storedOf` tells how many of a request's units storage holds. */
+function lossOf(requests: { request: SentRequest; isAcknowledged: boolean }[], storedOf: (request: SentRequest) => number): Loss {
+  const loss: Loss = { sent: 0, acknowledged: 0, stored: 0, lostOfAcknowledged: 0 };
+  for (const { request, isAcknowledged } of requests) {
+    const stored = storedOf(request);
+    loss.sent += request.units;
+    loss.stored += stored;
+    if (isAcknowledged) {
+      loss.acknowledged += request.units;
+      loss.lostOfAcknowledged += Math.max(0, request.units - stored);
+    }
+  }
+  return loss;
 }
 
 /** Entries the ALS receiver had handed over, from GET /metrics. */
@@ -56,29 +166,42 @@ async function entriesTaken(base: string): Promise<number> {
 }
 
 async function measure(store: Store, isWalOn: boolean, dataDir: string): Promise<void> {
-  const env = { ...RECEIVERS_ON_FREE_PORTS, ...store.env, MESHSIGHT_DATA_DIR: dataDir, MESHSIGHT_WAL: isWalOn ? "on" : "off", MESHSIGHT_KUBERNETES: "off", MESHSIGHT_FLUSH_INTERVAL_SECONDS: flushIntervalSeconds };
+  const env = {
+    ...RECEIVERS_ON_FREE_PORTS,
+    ...store.env,
+    MESHSIGHT_DATA_DIR: dataDir,
+    MESHSIGHT_WAL: isWalOn ? "on" : "off",
+    MESHSIGHT_KUBERNETES: "off",
+    MESHSIGHT_FLUSH_INTERVAL_SECONDS: flushIntervalSeconds,
+    MESHSIGHT_TRACE_SAMPLE_RATE: "1",
+  };
   const first = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], env);
   const base = `http://127.0.0.1:${await waitForHttpPort(first)}`;
   const target = `127.0.0.1:${await waitForListeningPort(first, "als")}`;
+  const spans = spanSender(await waitForListeningPort(first, "otlp-grpc"));
   const traffic = simulateBookinfo({ target, ratePerSecond: REQUESTS_PER_SECOND, durationMs: killAfterMs + 4_000, realTime: true });
+  const posts = sendOnBeat((sequence) => postLogs(base, sequence));
+  const exports = sendOnBeat(() => exportTrace(spans.tracer, spans.finished, spans.exporter));
   await new Promise((resolve) => setTimeout(resolve, killAfterMs));
   const taken = await entriesTaken(base);
   first.child.kill("SIGKILL");
+  const [posted, exported] = await Promise.all([posts.stop(), exports.stop()]);
   await first.exited();
+  await spans.exporter.shutdown();
+  await spans.provider.shutdown();
   const sent = await traffic;
   const second = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], env);
   await waitForHttpPort(second);
   await stopWith(second, "SIGTERM");
-  const sentCalls = Object.values(sent.services).reduce((sum, counts) => sum + counts.calls, 0);
-  const stored = await storedCalls(store.open());
-  printFigures(`kill -9 after ${killAfterMs} ms at ~1,000 entries/s, flush every ${flushIntervalSeconds} s, ${store.name}, write-ahead buffer ${isWalOn ? "on" : "off"}`, {
-    "entries written by the client": sent.entries.http + sent.entries.tcp,
-    "entries the receiver had taken just before the kill": taken,
-    "entries stored after restart (relation calls, one per entry)": stored.relation,
-    "entries lost of those taken": taken - stored.relation,
-    "server-side calls written by the client": sentCalls,
-    "server-side calls stored after restart": stored.service,
-  });
+  const stored = await readStored(store.open(), exported.map(({ request }) => request.key));
+  const losses: Record<string, Loss> = {
+    // Lost of those taken; the scrape runs ~a second before the kill on a loaded machine, so more may be stored.
+    "ALS entries (acknowledged: taken when scraped just before the kill)": { sent: sent.entries.http + sent.entries.tcp, acknowledged: taken, stored: stored.alsEntries, lostOfAcknowledged: Math.max(0, taken - stored.alsEntries) },
+    "POST /api/v1/logs lines": lossOf(posted, (request) => stored.callsByService.get(request.key) ?? 0),
+    "OTLP/gRPC spans": lossOf(exported, (request) => stored.spansByTrace.get(request.key) ?? 0),
+  };
+  const figures = Object.entries(losses).map(([kind, loss]): [string, string] => [`${kind}, sent / acknowledged / stored after restart / lost of acknowledged`, [loss.sent, loss.acknowledged, loss.stored, loss.lostOfAcknowledged].map((value) => value.toLocaleString("en-US")).join(" / ")]);
+  printFigures(`kill -9 after ${killAfterMs} ms, flush every ${flushIntervalSeconds} s, ${store.name}, write-ahead buffer ${isWalOn ? "on" : "off"}`, Object.fromEntries(figures));
 }
 
 const duckdb = (dataDir: string): Store => ({
