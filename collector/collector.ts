@@ -27,6 +27,7 @@ import type { AlsReceiver, AlsReceiverOptions } from "./receivers/envoy-als/als-
 import { SegmentLog, type StoredSegment } from "./wal/segment-log.ts";
 import { WriteAheadBuffer, type ReplayTarget } from "./wal/write-ahead-buffer.ts";
 import { SpanWriteAhead } from "./wal/span-write-ahead.ts";
+import { DrainJournal, type RecoveredDrain } from "./wal/drain-journal.ts";
 import type { FlushCheckpoint } from "./aggregate/flusher.ts";
 import type { SourceDecoder } from "./wal/wal-record.ts";
 import { DecoderMemo } from "./receivers/envoy-als/decoder-memo.ts";
@@ -70,6 +71,8 @@ export interface EventTimeInput {
 const DEFAULT_OFFSETS_FILE_NAME = "access-log-offsets.json";
 /** Where the write-ahead buffer lives when collector.walDir is unset. */
 const DEFAULT_WAL_DIR_NAME = "wal";
+/** Where the flusher journals drains, inside the write-ahead buffer's directory. */
+const DRAIN_JOURNAL_DIR_NAME = "drains";
 /** The span requests' segments, inside the buffer's directory: they are committed on their own terms. */
 const SPAN_WAL_DIR_NAME = "spans";
 /** Segment size: small enough that a replay reads one at a time, large enough that commits are rare. */
@@ -161,10 +164,11 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   const walDir = writeAheadDirOf(config, deps.dataDir);
   const walLog = walDir === undefined ? undefined : segmentLogIn(walDir, config);
   const spanWriteAhead = walDir === undefined || configs.traces === undefined ? undefined : new SpanWriteAhead({ log: segmentLogIn(join(walDir, SPAN_WAL_DIR_NAME), config), registry, rejects, logger });
+  const journal = walDir === undefined ? undefined : new DrainJournal(join(walDir, DRAIN_JOURNAL_DIR_NAME));
   // The buffer sits in front of the pipeline built below; the flusher reaches it only when it flushes.
-  const accessLogCheckpoint: FlushCheckpoint = { seal: () => wal?.seal() ?? 0, commit: (mark) => wal?.commit(mark) };
-  const checkpoint = walLog === undefined ? {} : { checkpoint: spanWriteAhead === undefined ? accessLogCheckpoint : checkpointOver([accessLogCheckpoint, spanWriteAhead]) };
-  const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000, ...checkpoint });
+  const accessLogCheckpoint: SegmentCheckpoint = { seal: () => wal?.seal() ?? 0, commit: (mark) => wal?.commit(mark) };
+  const checkpoint = journal === undefined ? {} : { checkpoint: checkpointOver(spanWriteAhead === undefined ? [accessLogCheckpoint] : [accessLogCheckpoint, spanWriteAhead]), journal };
+  const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000, batchRows: config.flushBatchRows, ...checkpoint });
   const pipeline = new CollectorPipeline({
     resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),
     selfOf: (proxy) => resolver.selfOf(proxy),
@@ -248,7 +252,9 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     { name: "collector.pairing", start: async () => pipeline.startExpiringCallers(), stop: async () => pipeline.stopExpiringCallers() },
   ];
   const components: Component[] = [
-    ...(walLog === undefined || wal === undefined ? pipelineComponents : withWriteAheadBuffer(pipelineComponents, { log: walLog, wal, spans: spanWriteAhead }, () => ({ input: eventTimeInput().ingest, flush: () => flusher.flush(), decodeAls: alsMessageDecoder() }), logger)),
+    ...(walLog === undefined || wal === undefined || journal === undefined
+      ? pipelineComponents
+      : withWriteAheadBuffer(pipelineComponents, { log: walLog, wal, spans: spanWriteAhead, journal, flusher }, () => ({ input: eventTimeInput().ingest, flush: () => flusher.flush(), decodeAls: alsMessageDecoder() }), logger)),
     ...(meshMeasured === undefined ? [] : [meshMeasured.component]),
     {
       name: "collector.als",
@@ -334,39 +340,51 @@ function segmentLogIn(dir: string, config: CollectorConfigs["collector"]): Segme
   return new SegmentLog({ dir, maxBytes: config.walMaxBytes, segmentBytes: Math.min(WAL_SEGMENT_BYTES, config.walMaxBytes), syncIntervalMs: config.walSyncIntervalMs });
 }
 
+/** One buffer's side of the flusher's checkpoint: a segment number to commit through. */
+interface SegmentCheckpoint {
+  seal(): number;
+  commit(mark: number): void;
+}
+
 /**
- * One flusher checkpoint over several buffers: a drain seals each, and committing that drain's seal commits
- * each at its own mark. The flusher only ever commits its latest seal, so only that one is remembered.
+ * One flusher checkpoint over several buffers: a drain seals each, and committing that drain's marks commits
+ * each at its own. The marks are journaled with the drain, in this order.
  */
-function checkpointOver(parts: readonly FlushCheckpoint[]): FlushCheckpoint {
-  let latest = { seal: 0, marks: [] as number[] };
+function checkpointOver(parts: readonly SegmentCheckpoint[]): FlushCheckpoint {
   return {
-    seal: () => {
-      latest = { seal: latest.seal + 1, marks: parts.map((part) => part.seal()) };
-      return latest.seal;
-    },
-    commit: (seal) => {
-      if (seal !== latest.seal) return;
-      parts.forEach((part, index) => part.commit(latest.marks[index] ?? 0));
-    },
+    seal: () => parts.map((part) => part.seal()),
+    commit: (marks) => parts.forEach((part, index) => part.commit(marks[index] ?? 0)),
   };
+}
+
+/** Per buffer (checkpointOver's order), the last segment an earlier process's journaled drains cover. */
+function committedThrough(drains: readonly RecoveredDrain[], buffer: number): number {
+  return drains.reduce((through, drain) => Math.max(through, drain.marks[buffer] ?? 0), 0);
 }
 
 /**
  * The pipeline's components with the write-ahead buffer around them: its segments open before the flusher
- * starts and close after the flusher's last flush committed them; what an earlier process left is replayed
- * once the peer resolver runs (so replayed entries resolve as live ones do) and before any receiver starts.
+ * starts and close after the flusher's last flush committed them. Drains an earlier process journaled go
+ * to the flusher first, and the segments they cover are dropped; what else it left is replayed once the
+ * peer resolver runs (so replayed entries resolve as live ones do) and before any receiver starts.
  */
-function withWriteAheadBuffer(pipelineComponents: readonly Component[], buffers: { log: SegmentLog; wal: WriteAheadBuffer; spans: SpanWriteAhead | undefined }, replayTarget: () => ReplayTarget, logger: Logger): Component[] {
+function withWriteAheadBuffer(
+  pipelineComponents: readonly Component[],
+  buffers: { log: SegmentLog; wal: WriteAheadBuffer; spans: SpanWriteAhead | undefined; journal: DrainJournal; flusher: Flusher },
+  replayTarget: () => ReplayTarget,
+  logger: Logger,
+): Component[] {
   let stored: StoredSegment[] = [];
-  const { log, wal, spans } = buffers;
+  const { log, wal, spans, journal, flusher } = buffers;
   return [
     {
       name: "collector.wal",
       start: async () => {
-        stored = log.open();
-        logger.info({ component: "wal", segments: stored.length, bytes: log.bytes }, "write-ahead buffer open");
-        spans?.open();
+        const drains = journal.open();
+        flusher.recover(drains);
+        stored = log.open(committedThrough(drains, 0));
+        logger.info({ component: "wal", segments: stored.length, bytes: log.bytes, journaledDrains: drains.length }, "write-ahead buffer open");
+        spans?.open(committedThrough(drains, 1));
       },
       stop: async () => {
         log.close();

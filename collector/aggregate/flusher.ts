@@ -2,10 +2,11 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { EntityRecord } from "../../core/model/dimensions.ts";
-import type { MinuteMetrics } from "../../core/model/metrics.ts";
+import { RESOLUTION_MS, type MinuteMetrics } from "../../core/model/metrics.ts";
 import type { SampledRecord } from "../../core/model/sample.ts";
 import { PartialWriteError, PermanentWriteError, type StorageWriter } from "../../core/storage/port.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import type { DrainJournal, JournaledKind, RecoveredDrain } from "../wal/drain-journal.ts";
 import type { DrainResult } from "./minute-aggregator.ts";
 
 export interface FlusherOptions {
@@ -26,41 +27,67 @@ export interface FlusherOptions {
   stopAttempts?: number;
   clock?: () => number;
   /**
-   * A write-ahead buffer to checkpoint: sealed whenever the aggregator is drained, committed once storage
-   * has taken every row drained up to that seal.
+   * A write-ahead buffer to checkpoint: sealed whenever the aggregator is drained, committed once every row
+   * drained up to that seal is journaled (or, without a journal, in storage).
    */
   checkpoint?: FlushCheckpoint;
+  /** Where drains are journaled before they are written, with the checkpoint's marks (drain-journal.ts). */
+  journal?: DrainJournal;
 }
 
 export interface FlushCheckpoint {
   /** Marks everything received so far; called right before a drain, in the same synchronous turn. */
-  seal(): number;
-  /** Storage holds every row drained up to the seal that returned `mark`. */
-  commit(mark: number): void;
+  seal(): readonly number[];
+  /** Every row drained up to the seal that returned `marks` is journaled or in storage. */
+  commit(marks: readonly number[]): void;
 }
 
-type BatchKind = "metrics" | "entities" | "samples";
+type BatchKind = JournaledKind;
+
+/** Where a batch is journaled: storing it settles that record. */
+interface JournalEntry {
+  drain: string;
+  /** The batch's write id: metric batches are written under it. */
+  id: number;
+}
 
 /** A batch bound to its write call, so retrying it needs no knowledge of its row type. */
 interface PendingBatch {
   kind: BatchKind;
   rowCount: number;
-  /** Which drain the rows came from (1, 2, ...): whether a write-ahead buffer still holds what they were made of. */
+  /** Which drain the rows came from (1, 2, ...; 0 for an earlier process's): whether a write-ahead buffer still holds what they were made of. */
   drain: number;
+  journaled: JournalEntry | undefined;
   write(): Promise<void>;
   /** The same batch narrowed to the rows a partial write left unwritten. */
   narrowedTo(unwritten: readonly unknown[]): PendingBatch;
 }
 
-function pendingBatch<Row>(kind: BatchKind, drain: number, rows: readonly Row[], write: (rows: readonly Row[]) => Promise<void>): PendingBatch {
+function pendingBatch(kind: BatchKind, drain: number, journaled: JournalEntry | undefined, rows: readonly unknown[], write: (rows: readonly unknown[]) => Promise<void>): PendingBatch {
   return {
     kind,
     rowCount: rows.length,
     drain,
+    journaled,
     write: () => write(rows),
     // The writer hands back rows of the batch it was given (core/storage/port.ts, PartialWriteError).
-    narrowedTo: (unwritten) => pendingBatch(kind, drain, unwritten as readonly Row[], write),
+    narrowedTo: (unwritten) => pendingBatch(kind, drain, journaled, unwritten, write),
   };
+}
+
+/**
+ * Minute rows by UTC day: a metric write with an id holds one day's rows (core/storage/port.ts), which on
+ * ClickHouse is one partition, so its INSERT is one part, stored whole or not at all.
+ */
+function byUtcDay(rows: readonly MinuteMetrics[]): MinuteMetrics[][] {
+  const days = new Map<number, MinuteMetrics[]>();
+  for (const row of rows) {
+    const day = Math.floor(row.timeMs / DAY_MS);
+    const dayRows = days.get(day);
+    if (dayRows === undefined) days.set(day, [row]);
+    else dayRows.push(row);
+  }
+  return [...days.values()];
 }
 
 const DEFAULTS = {
@@ -76,6 +103,7 @@ const OVERLOAD_HIGH_WATERMARK = 0.8;
 /** On stop, retries wait at most this long: shutdown must not hang on a dead storage. */
 const MAX_STOP_BACKOFF_MS = 1_000;
 const REJECT_SOURCE = "flush";
+const DAY_MS = RESOLUTION_MS.day;
 
 /**
  * Moves minute sums (open minutes as partial sums), entities and samples to storage every `intervalMs`. A
@@ -87,10 +115,11 @@ const REJECT_SOURCE = "flush";
  * Writes are serialized, so batches reach storage in drain order.
  */
 export class Flusher {
-  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint">>;
+  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint" | "journal">>;
   private readonly checkpoint: FlushCheckpoint | undefined;
-  /** The checkpoint's mark at the last drain whose rows are not all known to be in storage yet. */
-  private uncommittedMark: number | null = null;
+  private readonly journal: DrainJournal | undefined;
+  /** The checkpoint's marks at the last drain whose rows are not all known to be journaled or in storage yet. */
+  private uncommittedMark: readonly number[] | null = null;
   /** Drains so far, and the last one whose checkpoint mark was committed (its input will not be replayed). */
   private drains = 0;
   private committedDrain = 0;
@@ -106,6 +135,7 @@ export class Flusher {
   private readonly duration: Histogram;
   private readonly rowsWritten: Counter<"kind">;
   private readonly failures: Counter;
+  private readonly recoveredBatches: Counter<"kind" | "outcome">;
   private readonly pendingGauge: Gauge;
 
   constructor(options: FlusherOptions) {
@@ -115,6 +145,7 @@ export class Flusher {
     }
     this.clock = options.clock ?? Date.now;
     this.checkpoint = options.checkpoint;
+    this.journal = options.checkpoint === undefined ? undefined : options.journal;
     this.duration = new Histogram({
       name: "meshsight_flush_duration_seconds",
       help: "Time to drain the aggregator and write to storage, per flush.",
@@ -132,6 +163,12 @@ export class Flusher {
       help: "Storage writes that failed with a retryable error and will be retried.",
       registers: [options.registry],
     });
+    this.recoveredBatches = new Counter({
+      name: "meshsight_flush_recovered_batches_total",
+      help: "Batches an earlier process journaled and did not see stored, by kind and outcome: written now, or found in storage already (a metric write the crash cut off after storage took it).",
+      labelNames: ["kind", "outcome"],
+      registers: [options.registry],
+    });
     this.pendingGauge = new Gauge({
       name: "meshsight_flush_pending_rows",
       help: "Rows drained but not yet written (waiting or retrying).",
@@ -146,6 +183,35 @@ export class Flusher {
   /** True when the retry buffer is filling up: the pipeline should stop taking input. */
   isOverloaded(): boolean {
     return this.pendingRowCount >= this.options.maxPendingRows * OVERLOAD_HIGH_WATERMARK;
+  }
+
+  /**
+   * Takes the batches an earlier process journaled and storage was not seen to take; they are written first.
+   * A metric batch asks storage for its write id before being written again: the crash may have come after
+   * storage took it.
+   */
+  recover(drains: readonly RecoveredDrain[]): void {
+    for (const drain of drains) {
+      for (const batch of drain.batches) {
+        const journaled = { drain: drain.name, id: batch.id };
+        const write = this.writeOf(batch.kind, batch.id);
+        let isUnchecked = batch.kind === "metrics";
+        const recovered = async (rows: readonly unknown[]): Promise<void> => {
+          const [first] = rows as readonly MinuteMetrics[];
+          if (isUnchecked && first !== undefined && (await this.options.writer.isMetricWriteStored(batch.id, first.timeMs))) {
+            this.recoveredBatches.inc({ kind: batch.kind, outcome: "stored_before" });
+            return;
+          }
+          // Asked once: after a partial write the id is stored with only some of the rows.
+          isUnchecked = false;
+          await write(rows);
+          this.recoveredBatches.inc({ kind: batch.kind, outcome: "written" });
+        };
+        this.pending.push(pendingBatch(batch.kind, 0, journaled, batch.rows, recovered));
+        this.pendingRowCount += batch.rows.length;
+      }
+    }
+    this.pendingGauge.set(this.pendingRowCount);
   }
 
   start(): void {
@@ -189,17 +255,19 @@ export class Flusher {
   }
 
   /**
-   * Drops what storage would not take on stop. Rows drained after the last committed checkpoint are not
-   * lost: the write-ahead buffer keeps their input and the next start replays it, so they are no reject.
+   * Drops what storage would not take on stop. Journaled rows, and rows drained after the last committed
+   * checkpoint, are not lost: the journal keeps them, or the write-ahead buffer their input, for the next
+   * start, so they are no reject.
    */
   private giveUpPending(): void {
-    const replayedRows = this.checkpoint === undefined ? 0 : this.pending.reduce((rows, batch) => (batch.drain > this.committedDrain ? rows + batch.rowCount : rows), 0);
+    const isKept = (batch: PendingBatch): boolean => batch.journaled !== undefined || (this.checkpoint !== undefined && batch.drain > this.committedDrain);
+    const replayedRows = this.pending.reduce((rows, batch) => (isKept(batch) ? rows + batch.rowCount : rows), 0);
     const lostRows = this.pendingRowCount - replayedRows;
     if (lostRows > 0) {
       this.options.rejects.reject(REJECT_SOURCE, "dropped-on-stop", lostRows, "storage kept failing during shutdown");
       this.options.logger.error({ rows: lostRows }, "collector stopped with rows storage would not take: they are lost");
     }
-    if (replayedRows > 0) this.options.logger.warn({ rows: replayedRows }, "storage would not take these rows before stop: the write-ahead buffer keeps their input for the next start");
+    if (replayedRows > 0) this.options.logger.warn({ rows: replayedRows }, "storage would not take these rows before stop: the write-ahead buffer keeps them for the next start");
     this.pending.length = 0;
     this.pendingRowCount = 0;
   }
@@ -210,13 +278,17 @@ export class Flusher {
     try {
       const nowMs = this.clock();
       // Sealed in the same turn as the drain, so no record falls between the mark and the drained rows.
-      if (this.checkpoint !== undefined) this.uncommittedMark = this.checkpoint.seal();
+      const marks = this.checkpoint?.seal();
+      if (marks !== undefined) this.uncommittedMark = marks;
       this.drains++;
       const drained = this.options.aggregator.drain(nowMs, force);
-      const { writer } = this.options;
-      this.enqueue<MinuteMetrics>("metrics", drained.metrics, (rows) => writer.writeMetrics(rows));
-      this.enqueue<EntityRecord>("entities", drained.entities, (rows) => writer.writeEntities(rows));
-      this.enqueue<SampledRecord>("samples", this.options.sampler.drain(), (rows) => writer.writeSamples(rows));
+      const batches = [
+        ...byUtcDay(drained.metrics).flatMap((rows) => this.chunks("metrics", rows)),
+        ...this.chunks("entities", drained.entities),
+        ...this.chunks("samples", this.options.sampler.drain()),
+      ];
+      await this.enqueue(batches, marks);
+      this.commitCheckpoint();
       this.dropOldestBeyondBound();
       if (ignoreBackoff || nowMs >= this.nextAttemptMs) await this.writePending();
     } catch (error) {
@@ -229,12 +301,47 @@ export class Flusher {
     }
   }
 
-  private enqueue<Row>(kind: BatchKind, rows: readonly Row[], write: (rows: readonly Row[]) => Promise<void>): void {
+  private chunks(kind: BatchKind, rows: readonly unknown[]): { kind: BatchKind; rows: readonly unknown[] }[] {
     const { batchRows } = this.options;
-    for (let start = 0; start < rows.length; start += batchRows) {
-      const chunk = rows.slice(start, start + batchRows);
-      this.pending.push(pendingBatch(kind, this.drains, chunk, write));
-      this.pendingRowCount += chunk.length;
+    const chunks = [];
+    for (let start = 0; start < rows.length; start += batchRows) chunks.push({ kind, rows: rows.slice(start, start + batchRows) });
+    return chunks;
+  }
+
+  /**
+   * Journals the drain's batches (when there is a journal), then queues them. A drain that cannot be
+   * journaled (a full or failing disk) is written all the same, and its checkpoint then waits for storage,
+   * as without a journal.
+   */
+  private async enqueue(batches: readonly { kind: BatchKind; rows: readonly unknown[] }[], marks: readonly number[] | undefined): Promise<void> {
+    const journal = this.journal;
+    const journaled = journal === undefined ? [] : batches.map((batch) => ({ ...batch, id: journal.newWriteId() }));
+    let drain: string | undefined;
+    if (journal !== undefined && marks !== undefined && batches.length > 0) {
+      try {
+        drain = await journal.record(marks, journaled);
+      } catch (error) {
+        this.options.logger.error({ err: error }, "could not journal a drain: the write-ahead buffer keeps its input until storage takes it");
+      }
+    }
+    batches.forEach((batch, index) => {
+      const id = journaled[index]?.id;
+      const entry = drain === undefined || id === undefined ? undefined : { drain, id };
+      this.pending.push(pendingBatch(batch.kind, this.drains, entry, batch.rows, this.writeOf(batch.kind, entry?.id)));
+      this.pendingRowCount += batch.rows.length;
+    });
+  }
+
+  /** The writer call for a kind of batch; rows of a journaled batch come back from JSON as they were written. */
+  private writeOf(kind: BatchKind, writeId: number | undefined): (rows: readonly unknown[]) => Promise<void> {
+    const { writer } = this.options;
+    switch (kind) {
+      case "metrics":
+        return (rows) => writer.writeMetrics(rows as readonly MinuteMetrics[], writeId);
+      case "entities":
+        return (rows) => writer.writeEntities(rows as readonly EntityRecord[]);
+      case "samples":
+        return (rows) => writer.writeSamples(rows as readonly SampledRecord[]);
     }
   }
 
@@ -245,6 +352,7 @@ export class Flusher {
       if (oldest === undefined) break;
       this.pendingRowCount -= oldest.rowCount;
       droppedRows += oldest.rowCount;
+      this.settle(oldest);
     }
     if (droppedRows === 0) return;
     this.options.rejects.reject(REJECT_SOURCE, "dropped-oldest", droppedRows, "storage is failing and the retry buffer is full");
@@ -275,6 +383,7 @@ export class Flusher {
       }
       this.pending.shift();
       this.pendingRowCount -= batch.rowCount;
+      this.settle(batch);
       this.rowsWritten.inc({ kind: batch.kind }, batch.rowCount);
       this.consecutiveFailures = 0;
       if (batch.kind === "metrics") this.commitCheckpoint();
@@ -283,13 +392,13 @@ export class Flusher {
   }
 
   /**
-   * Commits the last seal once no metric row drained up to it waits (batches go in drain order). Metrics are
-   * what a replay would count twice; entities and samples left unwritten are upserts and samples, so the
-   * checkpoint does not wait for them: the window in which a crash repeats a flush stays one write short.
+   * Commits the last seal once no metric row drained up to it waits unjournaled (batches go in drain order):
+   * journaled rows no longer need their input. Metrics are what a replay would count twice; entities and
+   * samples left unwritten are upserts and samples, so without a journal the checkpoint does not wait for them.
    */
   private commitCheckpoint(): void {
     if (this.uncommittedMark === null || this.checkpoint === undefined) return;
-    if (this.pending.some((pending) => pending.kind === "metrics")) return;
+    if (this.pending.some((pending) => pending.kind === "metrics" && pending.journaled === undefined)) return;
     this.checkpoint.commit(this.uncommittedMark);
     this.uncommittedMark = null;
     this.committedDrain = this.drains;
@@ -299,6 +408,7 @@ export class Flusher {
   private dropFirst(batch: PendingBatch, error: PermanentWriteError): void {
     this.pending.shift();
     this.pendingRowCount -= batch.rowCount;
+    this.settle(batch);
     this.options.rejects.reject(REJECT_SOURCE, "permanent-write-error", batch.rowCount, error.message);
     this.options.logger.error({ err: error, kind: batch.kind, rows: batch.rowCount }, "storage refused a batch for good: dropped it");
   }
@@ -308,6 +418,11 @@ export class Flusher {
     this.pending[0] = batch.narrowedTo(unwritten);
     this.pendingRowCount -= settled;
     this.rowsWritten.inc({ kind: batch.kind }, settled);
+  }
+
+  /** The batch is stored or given up: a restart must not write it again. */
+  private settle(batch: PendingBatch): void {
+    if (batch.journaled !== undefined) this.journal?.settle(batch.journaled.drain, batch.journaled.id);
   }
 
   private backoffMs(): number {

@@ -61,9 +61,10 @@ export class SegmentLog {
 
   /**
    * Opens the directory: returns the segments an earlier process left (oldest first), which stay on disk
-   * until committed, and starts a new live segment after them.
+   * until committed, and starts a new live segment after them. Segments numbered <= `committedThrough` were
+   * committed before the earlier process could delete them (their content is journaled): they go now.
    */
-  open(): StoredSegment[] {
+  open(committedThrough = 0): StoredSegment[] {
     mkdirSync(this.options.dir, { recursive: true });
     const stored: StoredSegment[] = [];
     for (const name of readdirSync(this.options.dir)) {
@@ -71,6 +72,10 @@ export class SegmentLog {
       if (match?.[1] === undefined) continue;
       const path = join(this.options.dir, name);
       const number = Number(match[1]);
+      if (number <= committedThrough) {
+        unlinkSync(path);
+        continue;
+      }
       const size = statSync(path).size;
       this.segmentSizes.set(number, size);
       this.totalBytes += size;

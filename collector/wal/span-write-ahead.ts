@@ -65,9 +65,9 @@ export class SpanWriteAhead implements SpanDurability {
     });
   }
 
-  /** Opens the segments; those an earlier process left wait for replay(). */
-  open(): void {
-    this.stored = this.log.open();
+  /** Opens the segments; those an earlier process left (and did not commit, segment-log.ts) wait for replay(). */
+  open(committedThrough = 0): void {
+    this.stored = this.log.open(committedThrough);
     this.logger.info({ component: "wal", segments: this.stored.length, bytes: this.log.bytes }, "span write-ahead buffer open");
   }
 

@@ -11,8 +11,19 @@ import type { Span } from "../model/span.ts";
  */
 
 export interface StorageWriter {
-  /** Adds minute rows; rows with the same key and minute merge by summing (also across writers). */
-  writeMetrics(rows: readonly MinuteMetrics[]): Promise<void>;
+  /**
+   * Adds minute rows; rows with the same key and minute merge by summing (also across writers). With a
+   * `writeId` (a caller-chosen integer unique among writes, whose rows lie in one UTC day), storage keeps
+   * the id with the rows, atomically with them (in the same transaction or part), so that
+   * isMetricWriteStored can tell afterwards whether the write happened: what makes a write retried across a
+   * crash happen exactly once (docs/deploy.md, "Crash recovery").
+   */
+  writeMetrics(rows: readonly MinuteMetrics[], writeId?: number): Promise<void>;
+  /**
+   * Whether a writeMetrics call with `writeId` was stored; `day` is a time in the UTC day its rows lie in.
+   * Throws a StorageUnavailableError while that write may still be under way on the server.
+   */
+  isMetricWriteStored(writeId: number, day: number): Promise<boolean>;
   /** Upserts entities; the row with the latest lastSeenMs wins. */
   writeEntities(rows: readonly EntityRecord[]): Promise<void>;
   writeSamples(rows: readonly SampledRecord[]): Promise<void>;

@@ -12,17 +12,10 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { pino } from "pino";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
-import type { SimulationReport } from "../../collector/simulator/traffic-report.ts";
-import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
-import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
-import type { StorageAdapter } from "../../core/storage/port.ts";
-import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
-import { freshDatabaseName, rawClient } from "../core/storage/clickhouse/helpers.ts";
-import { useClickHouse } from "../services/index.ts";
+import { killIfRunning, RECEIVERS_ON_FREE_PORTS, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { RETENTION } from "./storage-backends.ts";
+import { CRASH_BACKENDS, expectedServiceCalls, scraped, sentEntries, startMeshsight, storedServiceCalls } from "./crash-process.ts";
 import { sendRootSpans } from "./span-senders.ts";
 
 /** ~9 ALS entries per bookinfo request: 111 requests/s is ~1,000 entries/s. */
@@ -33,77 +26,9 @@ const POSTED_SERVICE = "walpost.default";
 const DEADLINE_MS = 60_000;
 const SPANS_PER_PROTOCOL = 40;
 const SPAN_SERVICES = { otlpGrpc: "walspan-grpc", otlpHttp: "walspan-http", zipkin: "walspan-zipkin" };
-const logger = pino({ level: "silent" });
-
-interface Backend {
-  name: "duckdb" | "clickhouse";
-  /** Settings pointing meshsight at a fresh store, and how to open that store from the test afterwards. */
-  prepare(dataDir: string): Promise<{ env: Record<string, string>; open(): StorageAdapter; cleanup(): Promise<void> }>;
-}
-
-const BACKENDS: readonly Backend[] = [
-  {
-    name: "duckdb",
-    prepare: async (dataDir) => ({
-      env: {},
-      open: () => new DuckDbStorage({ path: join(dataDir, "meshsight.duckdb"), retention: RETENTION, logger }),
-      cleanup: async () => undefined,
-    }),
-  },
-  {
-    name: "clickhouse",
-    prepare: async () => {
-      const server = await useClickHouse();
-      const database = freshDatabaseName("ms_wal");
-      return {
-        env: { MESHSIGHT_CLICKHOUSE_URL: server.url, MESHSIGHT_CLICKHOUSE_DATABASE: database },
-        open: () => new ClickHouseStorage({ url: server.url, database, retention: RETENTION, logger }),
-        cleanup: async () => {
-          const admin = rawClient(server.url);
-          await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
-          await admin.close();
-          await server.stop();
-        },
-      };
-    },
-  },
-];
 
 const runs: CliRun[] = [];
 after(() => runs.forEach(killIfRunning));
-
-function start(env: Record<string, string>): CliRun {
-  const run = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], env);
-  runs.push(run);
-  return run;
-}
-
-/** A sample's value from GET /metrics (summed over its label sets), 0 when absent. */
-async function scraped(base: string, metric: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  let sum = 0;
-  for (const match of text.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))) sum += Number(match[1]);
-  return sum;
-}
-
-function sentEntries(report: SimulationReport): number {
-  return report.entries.http + report.entries.tcp;
-}
-
-/** Server-side calls by service, as the simulator counted them over every phase. */
-function expectedServiceCalls(reports: readonly SimulationReport[], posted: Record<string, number>): Record<string, number> {
-  const calls: Record<string, number> = { ...posted };
-  for (const report of reports) for (const [service, counts] of Object.entries(report.services)) calls[service] = (calls[service] ?? 0) + counts.calls;
-  return calls;
-}
-
-async function storedServiceCalls(storage: StorageAdapter): Promise<Record<string, number>> {
-  const now = Date.now();
-  const rows = await storage.queryMetrics({ scope: "service", fromMs: now - 3_600_000, toMs: now + 3_600_000, resolution: "minute", groupByTime: false });
-  const calls: Record<string, number> = {};
-  for (const row of rows) calls[row.service] = (calls[row.service] ?? 0) + row.calls;
-  return calls;
-}
 
 /** Istio's text format, an inbound (server-side) line: one call of the posting proxy's service. */
 function inboundLine(timeMs: number): string {
@@ -124,7 +49,7 @@ async function postLines(base: string, count: number): Promise<void> {
   }
 }
 
-for (const backend of BACKENDS) {
+for (const backend of CRASH_BACKENDS) {
   void describe(`write-ahead buffer on ${backend.name}`, () => {
     void it("a process killed with SIGKILL at ~1,000 entries/s stores every acknowledged call exactly once after restart", async () => {
       const dataDir = await mkdtemp(join(tmpdir(), "meshsight-wal-"));
@@ -133,7 +58,7 @@ for (const backend of BACKENDS) {
       // Traces wait far longer than the test for their decision and all are kept: at the kill, no span is settled.
       const env = {
         ...RECEIVERS_ON_FREE_PORTS,
-        ...store.env,
+        ...store.env(),
         MESHSIGHT_DATA_DIR: dataDir,
         MESHSIGHT_WAL: "on",
         MESHSIGHT_KUBERNETES: "off",
@@ -142,7 +67,7 @@ for (const backend of BACKENDS) {
         MESHSIGHT_TRACE_SAMPLE_RATE: "1",
       };
       try {
-        const first = start(env);
+        const first = startMeshsight(env, runs);
         const base = `http://127.0.0.1:${await waitForHttpPort(first)}`;
         const target = `127.0.0.1:${await waitForListeningPort(first, "als")}`;
         const spanPorts = { otlpGrpc: await waitForListeningPort(first, "otlp-grpc"), otlpHttp: await waitForListeningPort(first, "otlp-http"), zipkin: await waitForListeningPort(first, "zipkin") };
@@ -170,7 +95,7 @@ for (const backend of BACKENDS) {
         first.child.kill("SIGKILL");
         await first.exited();
 
-        const second = start(env);
+        const second = startMeshsight(env, runs);
         const secondBase = `http://127.0.0.1:${await waitForHttpPort(second)}`;
         assert.equal(await scraped(secondBase, "meshsight_wal_replayed_entries_total"), sentEntries(unflushed) + POSTED_LINES);
         assert.equal(await scraped(secondBase, "meshsight_wal_replayed_spans_total"), 3 * SPANS_PER_PROTOCOL);

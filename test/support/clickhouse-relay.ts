@@ -3,6 +3,8 @@
  * server would, or make it lose the reply to one INSERT: the request reaches the server, the server commits
  * it and answers, and the relay cuts the client's connection instead of passing the answer on. The client
  * then sees a failed write the server in fact stored, the case a retried batch must not be counted twice for.
+ * Or it can hold the reply to an INSERT into a given table: the server stores the rows and the client waits,
+ * so a test can kill the client at the instant storage has taken a write the client never heard of.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 
@@ -11,6 +13,11 @@ export interface ClickHouseRelay {
   port: number;
   /** The next INSERT's reply is lost; resolves once that has happened. */
   loseNextInsertReply(): Promise<void>;
+  /**
+   * Passes `passed` INSERTs into `table` on, then holds the reply to the next one for good; resolves once the
+   * server has answered that one (so it stored the rows).
+   */
+  holdInsertReply(table: string, passed: number): Promise<void>;
   /** Closes the relay and every connection through it. */
   cut(): Promise<void>;
 }
@@ -19,6 +26,7 @@ export interface ClickHouseRelay {
 export async function startClickHouseRelay(targetUrl: string, port = 0): Promise<ClickHouseRelay> {
   const target = new URL(targetUrl);
   let armed: (() => void) | undefined;
+  let holding: { table: string; passed: number; held: () => void } | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
@@ -28,12 +36,22 @@ export async function startClickHouseRelay(targetUrl: string, port = 0): Promise
       socket.on("error", () => socket.destroy());
     }
     let carriesLosingInsert = false;
+    let heldReply: (() => void) | undefined;
     client.on("data", (chunk: Buffer) => {
       // The client sends the statement in the URL: `?query=INSERT%20INTO...`.
-      if (armed !== undefined && /^POST [^\r\n]*query=INSERT/.test(chunk.toString("latin1"))) carriesLosingInsert = true;
+      const insert = /^POST [^\r\n]*query=INSERT[^\r\n ]*/.exec(chunk.toString("latin1"))?.[0];
+      if (armed !== undefined && insert !== undefined) carriesLosingInsert = true;
+      if (holding !== undefined && insert !== undefined && decodeURIComponent(insert.replaceAll("+", " ")).includes(`.${holding.table} `)) {
+        if (holding.passed === 0) heldReply = holding.held;
+        else holding.passed--;
+      }
       upstream.write(chunk);
     });
     upstream.on("data", (chunk: Buffer) => {
+      if (heldReply !== undefined) {
+        holding = undefined;
+        return heldReply();
+      }
       if (!carriesLosingInsert) return void client.write(chunk);
       // The server answered, so the insert is committed: the client never hears of it.
       client.destroy();
@@ -51,6 +69,7 @@ export async function startClickHouseRelay(targetUrl: string, port = 0): Promise
     url: `http://127.0.0.1:${bound}`,
     port: bound,
     loseNextInsertReply: () => new Promise<void>((resolve) => (armed = resolve)),
+    holdInsertReply: (table, passed) => new Promise<void>((held) => (holding = { table, passed, held })),
     cut: async () => {
       const closed = new Promise((resolve) => server.close(resolve));
       for (const socket of sockets) socket.destroy();

@@ -218,8 +218,12 @@ export class ClickHouseStorage implements StorageAdapter {
     await this.client.close();
   }
 
-  async writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
-    return await this.use().writer.writeMetrics(rows);
+  async writeMetrics(rows: readonly MinuteMetrics[], writeId?: number): Promise<void> {
+    return await this.use().writer.writeMetrics(rows, writeId);
+  }
+
+  async isMetricWriteStored(writeId: number, day: number): Promise<boolean> {
+    return await this.use().writer.isMetricWriteStored(writeId, day);
   }
 
   async writeEntities(rows: readonly EntityRecord[]): Promise<void> {

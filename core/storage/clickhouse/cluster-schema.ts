@@ -43,6 +43,7 @@ export const REPLICATION_PATH_PREFIX = "/clickhouse/tables/{shard}";
 
 const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS \{\{database\}\}\.([a-z0-9_]+)\b/;
 const CREATE_VIEW = /^CREATE MATERIALIZED VIEW IF NOT EXISTS \{\{database\}\}\.([a-z0-9_]+)\b/;
+const ADD_COLUMN = /^ALTER TABLE \{\{database\}\}\.([a-z0-9_]+)\b(?= ADD COLUMN )/;
 const TABLE_REFERENCE = /\{\{database\}\}\.([a-z0-9_]+)\b/g;
 const ENGINE = /ENGINE = (\w*MergeTree)\(([^)]*)\)/;
 
@@ -81,8 +82,9 @@ function replicatedEngine(statement: string, localTable: string): string {
 /**
  * One single-server migration statement as the statements cluster mode runs instead (placeholders
  * still unrendered): a table becomes its local table and the Distributed table over it; a view is
- * re-pointed at local tables. Any other statement is refused, so a future migration (an ALTER, say)
- * gets a deliberate cluster form instead of silently touching only one node's Distributed table.
+ * re-pointed at local tables; a column added to a table is added to its local table and to the Distributed
+ * table over it. Any other statement is refused, so a future migration (another ALTER, say) gets a
+ * deliberate cluster form instead of silently touching only one node's Distributed table.
  */
 export function expandForCluster(statement: string, layout: ClusterLayout): string[] {
   const table = CREATE_TABLE.exec(statement)?.[1];
@@ -97,5 +99,11 @@ export function expandForCluster(statement: string, layout: ClusterLayout): stri
     return [local, distributed];
   }
   if (CREATE_VIEW.test(statement)) return [withOnCluster(withLocalTables(statement), CREATE_VIEW, layout)];
+  const altered = ADD_COLUMN.exec(statement)?.[1];
+  if (altered !== undefined) {
+    // Refuses a table cluster mode has no Distributed form of, as for a created one.
+    shardingKeyOf(altered);
+    return [withOnCluster(withLocalTables(statement), ADD_COLUMN, layout), withOnCluster(statement, ADD_COLUMN, layout)];
+  }
   throw new Error(`cluster mode: no cluster form for statement ${JSON.stringify(statement.slice(0, 80))}`);
 }

@@ -53,13 +53,14 @@ export class ClickHouseConnection {
 
   /**
    * Fails with a MalformedBatchError when the server refuses the rows themselves. `deduplicate: false`
-   * stops a Replicated table from dropping blocks equal to recent ones (repeated-blocks.ts).
+   * stops a Replicated table from dropping blocks equal to recent ones (repeated-blocks.ts); `queryId` names
+   * the INSERT in system.processes.
    */
-  async insert(table: string, rows: readonly object[], options: { deduplicate?: boolean } = {}): Promise<void> {
+  async insert(table: string, rows: readonly object[], options: { deduplicate?: boolean; queryId?: string } = {}): Promise<void> {
     if (rows.length === 0) return;
     const settings: ClickHouseSettings = options.deduplicate === false ? { ...this.insertSettings, insert_deduplicate: 0 } : this.insertSettings;
     try {
-      await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: settings });
+      await this.client.insert({ table, values: [...rows], format: "JSONEachRow", clickhouse_settings: settings, ...(options.queryId === undefined ? {} : { query_id: options.queryId }) });
     } catch (error) {
       throw classifyClickHouseError(error);
     }

@@ -7,8 +7,9 @@ import { identifier } from "./sql-literals.ts";
 
 /**
  * Versioned schema: `sql/NNN_name.sql`, applied in order at start and recorded in
- * `<database>.schema_migrations`. Every statement is idempotent (`IF NOT EXISTS`), so two processes
- * starting at once, or a start that died half way, converge to the same schema. Files use two
+ * `<database>.schema_migrations`. Every statement is idempotent (`IF NOT EXISTS`; an ADD COLUMN, which
+ * 18.16 cannot make conditional, counts as applied when the column exists), so two processes starting at
+ * once, or a start that died half way, converge to the same schema. Files use two
  * placeholders: `{{database}}` and `{{lowCardinalityString}}` (LowCardinality(String) where the server
  * has it without experimental settings, plain String on 18.x).
  *
@@ -64,6 +65,11 @@ export function statementsFor(statement: string, layout: ClusterLayout | undefin
   return layout === undefined ? [statement] : expandForCluster(statement, layout);
 }
 
+/** An ADD COLUMN refused because the column is there: applied before, by a start that died or a peer. */
+function isColumnAddedBefore(statement: string, error: unknown): boolean {
+  return / ADD COLUMN /.test(statement) && error instanceof Error && error.message.includes("column with this name already exists");
+}
+
 /** Versions recorded on the connected node; none when meshsight never migrated the database there. */
 async function recordedVersions(connection: ClickHouseConnection, database: string): Promise<Set<number>> {
   const [table] = await connection.select<{ present: number }>(
@@ -101,6 +107,7 @@ export async function applyMigrations(
       try {
         await connection.command(renderStatement(statement, database, connection.capabilities));
       } catch (error) {
+        if (isColumnAddedBefore(statement, error)) continue;
         throw new Error(`ClickHouse migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }

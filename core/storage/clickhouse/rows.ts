@@ -83,6 +83,18 @@ export interface MetricsRow {
   bytes_out: number;
   "histogramMap.bucket": number[];
   "histogramMap.count": number[];
+  /**
+   * The ids of the writes that added to the row, each counted 1: SummingMergeTree sums a `...Map` Nested
+   * column by key, so rows merged from several writes keep every write's id (migration 008).
+   */
+  "writesMap.id"?: number[];
+  "writesMap.count"?: number[];
+}
+
+/** toMetricsRow for the rows of one write, tagged with its id when it has one. */
+export function metricsRowsOf(writeId: number | undefined): (row: MinuteMetrics, index: number) => MetricsRow {
+  if (writeId === undefined) return toMetricsRow;
+  return (row, index) => ({ ...toMetricsRow(row, index), "writesMap.id": [writeId], "writesMap.count": [1] });
 }
 
 export function toMetricsRow(row: MinuteMetrics, index: number): MetricsRow {

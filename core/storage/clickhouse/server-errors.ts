@@ -39,6 +39,7 @@ const TRANSIENT_SERVER_CODES: ReadonlySet<number> = new Set([
   202, // TOO_MANY_SIMULTANEOUS_QUERIES
   203, // NO_FREE_CONNECTION
   209, // SOCKET_TIMEOUT
+  216, // QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING (a metric write's INSERT retried while the first still runs)
   210, // NETWORK_ERROR
   225, // NO_ZOOKEEPER
   236, // ABORTED

@@ -22,7 +22,7 @@ import {
   type TraceQuery,
   type TraceSummary,
 } from "../port.ts";
-import { classifyDuckDbWriteError, errorMessage, inTransaction, openDatabase } from "./database.ts";
+import { classifyDuckDbWriteError, errorMessage, inTransaction, openDatabase, toNumber } from "./database.ts";
 import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
 import { METRICS_TABLE } from "./histogram-sql.ts";
 import { invalidMetricReason } from "./metric-rollup.ts";
@@ -132,8 +132,18 @@ export class DuckDbStorage implements StorageAdapter {
     }
   }
 
-  writeMetrics(rows: readonly MinuteMetrics[]): Promise<void> {
-    return this.guard.write("metric", rows, validated(invalidMetricReason), (valid) => this.write((state) => state.metricsWriter.write(valid)));
+  writeMetrics(rows: readonly MinuteMetrics[], writeId?: number): Promise<void> {
+    return this.guard.write("metric", rows, validated(invalidMetricReason), (valid) => this.write((state) => state.metricsWriter.write(valid, writeId, Date.now())));
+  }
+
+  /** The id is committed with its rows, so whatever the write left behind, this answers for the whole write. */
+  isMetricWriteStored(writeId: number): Promise<boolean> {
+    return this.trackRead(
+      this.withReadConnection(async (connection) => {
+        const reader = await connection.runAndReadAll("SELECT count(*) FROM metric_writes WHERE write_id = $1", [BigInt(writeId)]);
+        return toNumber(reader.getColumnsJS()[0]?.[0]) > 0;
+      }),
+    );
   }
 
   writeEntities(rows: readonly EntityRecord[]): Promise<void> {
@@ -220,6 +230,7 @@ export class DuckDbStorage implements StorageAdapter {
       ["samples", "time_ms", cutoffMs(samplesDays)],
       ["spans", "start_time_ns", cutoffMs(spansDays) * 1_000_000n],
       ["probe_results", "started_ms", cutoffMs(probeResultsDays)],
+      ["metric_writes", "written_ms", cutoffMs(minuteDays)],
     ];
     await this.writes.run(async () => {
       const { writer } = this.requireOpen();

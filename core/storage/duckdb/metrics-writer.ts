@@ -43,7 +43,8 @@ const STAGING_COLUMNS = STAGING_SHAPE.map(([, value]) => value);
  * Writes minute rows into the minute table and the hour and day rollups. Rows are summed per key in
  * memory first, appended to a connection-private staging table (the appender is far faster than
  * row-by-row INSERTs), then added into each table by one INSERT ... ON CONFLICT DO UPDATE.
- * The caller runs `write` inside a transaction on a connection no one else writes on.
+ * The caller runs `write` inside a transaction on a connection no one else writes on; a write's id goes
+ * into metric_writes in that transaction, so the id is stored exactly when the rows are.
  */
 export class MetricsWriter {
   constructor(private readonly connection: DuckDBConnection) {}
@@ -54,7 +55,7 @@ export class MetricsWriter {
       ''::VARCHAR AS histogram_buckets_json, ''::VARCHAR AS histogram_counts_json FROM metrics_minute WITH NO DATA`);
   }
 
-  async write(rows: readonly MinuteMetrics[]): Promise<void> {
+  async write(rows: readonly MinuteMetrics[], writeId: number | undefined, nowMs: number): Promise<void> {
     // Each coarser rollup is summed from the finer one: fewer rows to fold than the raw batch.
     let summed: readonly MinuteMetrics[] = rows;
     for (const resolution of RESOLUTIONS) {
@@ -64,6 +65,8 @@ export class MetricsWriter {
       await this.connection.run(upsertAddSql(METRICS_TABLE[resolution], FROM_STAGING));
       summed = rolled;
     }
+    // A split batch (write-guard.ts) writes its halves under the batch's one id.
+    if (writeId !== undefined) await this.connection.run("INSERT INTO metric_writes VALUES ($1, $2) ON CONFLICT DO NOTHING", [BigInt(writeId), BigInt(nowMs)]);
   }
 
   private async stage(rows: readonly RollupRow[]): Promise<void> {

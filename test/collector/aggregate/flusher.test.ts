@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { pino } from "pino";
 import { Flusher, type FlusherOptions } from "../../../collector/aggregate/flusher.ts";
 import { MinuteAggregator } from "../../../collector/aggregate/minute-aggregator.ts";
 import { Sampler } from "../../../collector/aggregate/sampler.ts";
+import { DrainJournal } from "../../../collector/wal/drain-journal.ts";
 import type { EntityRecord } from "../../../core/model/dimensions.ts";
 import type { MinuteMetrics } from "../../../core/model/metrics.ts";
 import { DuckDbStorage } from "../../../core/storage/duckdb/duckdb-storage.ts";
@@ -241,7 +245,7 @@ void test("stop drains open minutes and writes them; what storage refuses on sto
 void test("a checkpoint is sealed at each drain and committed only once storage took every metric row drained up to it", async () => {
   const calls: string[] = [];
   let nextMark = 0;
-  const checkpoint = { seal: () => (calls.push(`seal ${++nextMark}`), nextMark), commit: (mark: number) => void calls.push(`commit ${mark}`) };
+  const checkpoint = { seal: () => (calls.push(`seal ${++nextMark}`), [nextMark]), commit: ([mark]: readonly number[]) => void calls.push(`commit ${mark}`) };
   const r = rig({ checkpoint });
   try {
     r.aggregator.add(meshCall({ timeMs: T0 }));
@@ -260,7 +264,7 @@ void test("a checkpoint is sealed at each drain and committed only once storage 
 void test("with a checkpoint, rows storage refuses on stop are no reject when the write-ahead buffer still holds their input", async () => {
   const commits: number[] = [];
   let nextMark = 0;
-  const r = rig({ initialBackoffMs: 1, checkpoint: { seal: () => ++nextMark, commit: (mark) => void commits.push(mark) } });
+  const r = rig({ initialBackoffMs: 1, checkpoint: { seal: () => [++nextMark], commit: ([mark = 0]) => void commits.push(mark) } });
   r.aggregator.add(meshCall({ timeMs: T0 + 1000 }));
   // Storage never starts: every write fails, so no seal is committed and the buffer replays it all next start.
   await r.flusher.stop();
@@ -268,3 +272,45 @@ void test("with a checkpoint, rows storage refuses on stop are no reject when th
   assert.deepEqual(commits, []);
   assert.equal(await r.telemetry.rejected("flush", "dropped-on-stop"), 0);
 });
+
+void test("with a journal, a drain's checkpoint commits once it is journaled; a restart writes what storage lacks, and a metric write storage took before the crash not again", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "meshsight-drains-"));
+  const commits: number[] = [];
+  let nextMark = 0;
+  const first = rig({ batchRows: 1, checkpoint: { seal: () => [++nextMark], commit: ([mark = 0]) => void commits.push(mark) }, journal: openJournal(dir) });
+  try {
+    for (const service of ["reviews", "ratings", "details"]) first.aggregator.add(meshCall({ timeMs: T0, destination: { service: `${service}.default`, instance: `${service}-1.default` } }));
+    await first.flusher.flush(); // storage is down: nothing is written, yet the input is journaled
+    assert.deepEqual(commits, [1], "the buffer's segments may go as soon as the drain is journaled");
+    // The process dies after storage took one metric write of the drain.
+    const journaled = new DrainJournal(dir).open();
+    const metricBatches = journaled.flatMap((drain) => drain.batches).filter((batch) => batch.kind === "metrics");
+    assert.ok(metricBatches.length >= 3, `one write per row: ${metricBatches.length}`);
+    await first.storage.start();
+    const [taken] = metricBatches;
+    assert.ok(taken !== undefined);
+    await first.storage.writeMetrics(taken.rows as MinuteMetrics[], taken.id);
+
+    const journal = new DrainJournal(dir);
+    const second = rig({ batchRows: 1 }, () => first.storage);
+    second.flusher.recover(journal.open());
+    await second.flusher.flush();
+    for (const service of ["reviews", "ratings", "details"]) assert.equal(await serviceCalls(first.storage, `${service}.default`), 1, service);
+    assert.equal(await counted(second.telemetry, "stored_before"), 1);
+    assert.equal(await counted(second.telemetry, "written"), journaled.flatMap((drain) => drain.batches).length - 1);
+  } finally {
+    await first.storage.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function openJournal(dir: string): DrainJournal {
+  const journal = new DrainJournal(dir);
+  journal.open();
+  return journal;
+}
+
+async function counted(t: Telemetry, outcome: string): Promise<number> {
+  const metric = await t.registry.getSingleMetric("meshsight_flush_recovered_batches_total")?.get();
+  return (metric?.values ?? []).filter((value) => value.labels.outcome === outcome).reduce((sum, value) => sum + value.value, 0);
+}

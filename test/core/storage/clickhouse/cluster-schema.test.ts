@@ -38,8 +38,16 @@ void describe("cluster schema", () => {
     );
   });
 
+  void it("adds a column to the local table and to the Distributed table over it", () => {
+    assert.deepEqual(expandForCluster("ALTER TABLE {{database}}.samples ADD COLUMN x String", replicated), [
+      "ALTER TABLE {{database}}.samples_local ON CLUSTER shards ADD COLUMN x String",
+      "ALTER TABLE {{database}}.samples ON CLUSTER shards ADD COLUMN x String",
+    ]);
+  });
+
   void it("refuses what it has no cluster form for, instead of touching one node", () => {
-    assert.throws(() => expandForCluster("ALTER TABLE {{database}}.samples ADD COLUMN x String", plain), /no cluster form/);
+    assert.throws(() => expandForCluster("ALTER TABLE {{database}}.samples DROP COLUMN x", plain), /no cluster form/);
+    assert.throws(() => expandForCluster("ALTER TABLE {{database}}.new_table ADD COLUMN x String", plain), /no sharding key/);
     assert.throws(() => expandForCluster("CREATE TABLE IF NOT EXISTS {{database}}.new_table (k String) ENGINE = MergeTree() ORDER BY k", plain), /no sharding key/);
     assert.throws(() => expandForCluster("CREATE TABLE IF NOT EXISTS {{database}}.samples AS {{database}}.spans", replicated), /explicit MergeTree-family ENGINE/);
   });

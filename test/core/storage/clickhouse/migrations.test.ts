@@ -26,9 +26,10 @@ void describe("migration files", () => {
 
   void test("the shipped migrations load in version order, each idempotent", () => {
     const migrations = loadMigrations();
-    assert.deepEqual(migrations.map((m) => m.version), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(migrations.map((m) => m.version), [1, 2, 3, 4, 5, 6, 7, 8]);
     for (const migration of migrations) {
-      for (const statement of migration.statements) assert.match(statement, /^CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS /, statement.slice(0, 60));
+      // An ADD COLUMN cannot say IF NOT EXISTS on 18.16: the runner takes an existing column as applied.
+      for (const statement of migration.statements) assert.match(statement, /^(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS |ALTER TABLE \S+ ADD COLUMN )/, statement.slice(0, 60));
       assert.doesNotMatch(migration.statements.join("\n"), /\bTTL\b/, "TTL is added by ALTER only where supported");
     }
   });
@@ -72,7 +73,7 @@ void describe("applying migrations on a real server", () => {
     const [{ version } = { version: "" }] = await rawSelect<{ version: string }>(client, "SELECT version() AS version");
     const connection = new ClickHouseConnection(client, capabilitiesOf(parseServerVersion(version)));
     const { logger } = capturingLogger();
-    assert.deepEqual(await applyMigrations(connection, database, logger), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(await applyMigrations(connection, database, logger), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual(await applyMigrations(connection, database, logger), []);
     const tables = await rawSelect<{ name: string }>(client, `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
     assert.deepEqual(
@@ -102,7 +103,29 @@ void describe("applying migrations on a real server", () => {
       { version: 5, name: "spans" },
       { version: 6, name: "probe_results" },
       { version: 7, name: "entity_attributes" },
+      { version: 8, name: "metric_writes" },
     ]);
+  });
+
+  void test("a column a start added before dying, unrecorded, counts as added", async () => {
+    const database = freshDatabaseName();
+    databases.push(database);
+    const connection = new ClickHouseConnection(client, capabilitiesOf(parseServerVersion("18.16.1")));
+    const { logger } = capturingLogger();
+    const dir = migrationDir({
+      "001_table.sql": "CREATE TABLE IF NOT EXISTS {{database}}.t1 (k String) ENGINE = MergeTree() ORDER BY k;",
+      "002_column.sql": "ALTER TABLE {{database}}.t1 ADD COLUMN v UInt64;",
+    });
+    try {
+      const all = loadMigrations(dir.url);
+      assert.deepEqual(await applyMigrations(connection, database, logger, all.slice(0, 1)), [1]);
+      await client.command({ query: `ALTER TABLE ${database}.t1 ADD COLUMN v UInt64` });
+      assert.deepEqual(await applyMigrations(connection, database, logger, all), [2]);
+      const columns = await rawSelect<{ name: string }>(client, `SELECT name FROM system.columns WHERE database = '${database}' AND table = 't1' ORDER BY name`);
+      assert.deepEqual(columns.map((column) => column.name), ["k", "v"]);
+    } finally {
+      dir.remove();
+    }
   });
 
   void test("a later migration is applied on top; a failing one names itself", async () => {
@@ -135,7 +158,7 @@ void describe("applying migrations on a real server", () => {
     try {
       await Promise.all([a.start(), b.start()]);
       const versions = await rawSelect<{ version: number }>(client, `SELECT DISTINCT version FROM ${database}.schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
