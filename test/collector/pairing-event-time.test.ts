@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { pino } from "pino";
 import { MinuteAggregator } from "../../collector/aggregate/minute-aggregator.ts";
+import { createCollector } from "../../collector/collector.ts";
+import { collectorSection } from "../../collector/config.ts";
 import { Sampler } from "../../collector/aggregate/sampler.ts";
 import { EndpointGrouper } from "../../collector/endpoints/endpoint-grouper.ts";
 import { MeshResolver } from "../../collector/mesh/mesh-resolver.ts";
 import { NullPeerResolver } from "../../collector/mesh/peer-resolver.ts";
 import { CollectorPipeline } from "../../collector/pipeline.ts";
+import { receiversSection } from "../../collector/receivers/config.ts";
 import type { AccessLogEntry, ProxyIdentity } from "../../core/model/access-log.ts";
+import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
+import { createMetricsRegistry } from "../../core/telemetry/metrics.ts";
+import { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { KEEP_EVERYTHING } from "../support/test-storages.ts";
 import { telemetry } from "./aggregate/fixtures.ts";
 import { httpEntry } from "./mesh/entries.ts";
 import { metricValue } from "./receivers/envoy-als/harness.ts";
@@ -184,4 +192,24 @@ void test("the same log read a line at a time with minutes of pause between line
   assert.deepEqual(slow.paired, fast.paired);
   assert.equal(slow.paired.byRequestId, 3 * PER_KIND);
   assert.ok(slow.mostCallersHeld <= 3, `held ${slow.mostCallersHeld} client legs at once`);
+});
+
+void test("the collector's event-time input gives up its waiting legs when it ends, while the live input's wait on", async () => {
+  const logger = pino({ level: "silent" });
+  const registry = createMetricsRegistry({ version: "test", collectDefaults: false });
+  // Never started: nothing here reaches storage.
+  const storage = new DuckDbStorage({ path: ":memory:", retention: KEEP_EVERYTHING, logger });
+  const nowMs = OLD + 50 * HOUR;
+  const collector = await createCollector(
+    { host: "127.0.0.1", writer: storage, reader: storage, registry, rejects: new RejectCounter(registry, logger), logger, clock: () => nowMs },
+    { collector: collectorSection.schema.parse({ kubernetes: "off" }), receivers: receiversSection.schema.parse({}) },
+  );
+  const waiting = (): Promise<number> => metricValue(registry, "meshsight_caller_pairing_entries", { kind: "waiting" });
+  const history = collector.eventTimeInput();
+  assert.equal(history.ingest.ingest(reviews, [serverLeg("req-in-file", OLD).entry]), true);
+  assert.equal(collector.pipeline.ingest(reviews, [serverLeg("req-live", nowMs - 1_000).entry]), true);
+  assert.equal(await waiting(), 2);
+  history.ingest.end?.();
+  assert.equal(await metricValue(registry, "meshsight_unattributed_calls_total", { reason: "no_client_leg" }), 1, "the file's leg: its caller can no longer come");
+  assert.equal(await waiting(), 1, "the live leg waits for its caller by the clock, which has not moved");
 });
