@@ -178,9 +178,13 @@ const RR_VALIDATOR_KEYS: Readonly<Record<string, string>> = {
   fail_if_none_matches_regexp: "failIfNoneMatches",
 };
 
-/** Blackbox's dns prober asks the target (the DNS server, port 53 when not given) about query_name (prober/dns.go). */
+/**
+ * Blackbox's dns prober asks the target (the DNS server, port 53 when not given, 853 with
+ * dns_over_tls) about query_name (prober/dns.go).
+ */
 function planDns(options: OptionReader, target: string): ModulePlan {
-  const server = parseHostPort(target, 53);
+  const isOverTls = options.take("dns_over_tls") === true;
+  const server = parseHostPort(target, isOverTls ? 853 : 53);
   if (!server) throw new BadTargetError(`target ${JSON.stringify(target)} is not a DNS server host[:port]`);
   const name = options.take("query_name");
   if (typeof name !== "string" || name === "") return { unsupported: "query_name is missing" };
@@ -189,6 +193,17 @@ function planDns(options: OptionReader, target: string): ModulePlan {
   const spec: Record<string, unknown> = { server: `${host}:${server.port}`, recordType: options.take("query_type") ?? "ANY", minAnswers: 0 };
   const transport = options.take("transport_protocol");
   if (transport !== undefined) spec.transport = transport;
+  // Blackbox ignores tls_config without dns_over_tls, and its DNS over TLS is "tcp-tls": transport_protocol
+  // must say tcp (its default is udp), else the probe fails with a configuration error.
+  const tls = tlsOptions(options);
+  if ("unsupported" in tls) return tls;
+  if (isOverTls) {
+    if (transport !== "tcp") return { unsupported: `dns_over_tls needs transport_protocol tcp, got ${JSON.stringify(transport ?? "udp")} (blackbox: "Expected transport protocol tcp for DoT")` };
+    spec.transport = "tls";
+    if (tls.insecure) spec.tlsVerify = false;
+    if (tls.serverName !== undefined) spec.serverName = tls.serverName;
+    Object.assign(spec, tls.client);
+  }
   const queryClass = options.take("query_class");
   if (queryClass !== undefined) spec.queryClass = queryClass;
   const source = options.take("source_ip_address");

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { InvalidProbeSpecError, type ProbeContext, type ProbeKind, type ProbeOutcome } from "./kind.ts";
 import { failed, roundMs, succeeded } from "./outcome.ts";
 import { compileRegex, parseHostPort, parseSpecWith, sourceIpAddressField } from "./spec-schema.ts";
+import { parseTlsClient, TLS_CLIENT_FIELDS } from "./tls-client.ts";
 import { DNS_CLASSES, DNS_RCODES, DNS_TYPES } from "./dns/dns-message.ts";
 import { answersProblem, toAnswerMatcher, type AnswerMatcher } from "./dns/expected-answers.ts";
 import type { RecordValidator } from "./dns/record-validation.ts";
@@ -30,11 +31,14 @@ const validatorSchema = z
   .optional();
 
 const schema = z.strictObject({
+  ...TLS_CLIENT_FIELDS,
+  tlsVerify: z.boolean({ error: "expected true or false" }).optional(),
+  serverName: z.string({ error: "expected a TLS server name" }).min(1).optional(),
   recordType: z.string({ error: "expected a record type" }).optional(),
   server: z.string({ error: 'expected "host:port" of a DNS server' }).optional(),
   expectedAnswers: z.array(z.string({ error: 'expected an answer ("10.0.0.1") or a regex ("/^10\\./")' })).max(50).optional(),
   minAnswers: z.int({ error: "expected an integer 0..1000" }).min(0).max(1000).optional(),
-  transport: z.enum(["udp", "tcp"], { error: "expected udp or tcp" }).optional(),
+  transport: z.enum(["udp", "tcp", "tls"], { error: "expected udp, tcp or tls" }).optional(),
   queryClass: z.enum(Object.keys(DNS_CLASSES), { error: `expected one of ${Object.keys(DNS_CLASSES).join(", ")}` }).optional(),
   recursionDesired: z.boolean({ error: "expected true or false" }).optional(),
   sourceIpAddress: sourceIpAddressField,
@@ -46,6 +50,8 @@ const schema = z.strictObject({
 
 /** Fields that only a query to a named server can honour. */
 const SERVER_ONLY_FIELDS = ["transport", "queryClass", "recursionDesired", "sourceIpAddress", "validRcodes", "validateAnswer", "validateAuthority", "validateAdditional"] as const;
+/** Fields that only DNS over TLS (transport tls) uses. */
+const TLS_ONLY_FIELDS = ["tlsVerify", "serverName", ...(Object.keys(TLS_CLIENT_FIELDS) as Array<keyof typeof TLS_CLIENT_FIELDS>)] as const;
 
 /**
  * `dns`: asks for one record type of the target name and checks the answers. Answers are compared as
@@ -67,6 +73,8 @@ export const dnsKind: ProbeKind<DnsSpec> = {
     }
     const serverOnly = spec.server === undefined ? SERVER_ONLY_FIELDS.find((field) => spec[field] !== undefined) : undefined;
     if (serverOnly) throw new InvalidProbeSpecError(`${serverOnly}: needs a server (the system resolver does not show the whole answer)`);
+    const tlsOnly = spec.transport === "tls" ? undefined : TLS_ONLY_FIELDS.find((field) => spec[field] !== undefined);
+    if (tlsOnly) throw new InvalidProbeSpecError(`${tlsOnly}: needs transport tls (DNS over TLS)`);
     return {
       recordType,
       server: spec.server,
@@ -77,6 +85,7 @@ export const dnsKind: ProbeKind<DnsSpec> = {
         class: DNS_CLASSES[spec.queryClass ?? "IN"] ?? 1,
         recursionDesired: spec.recursionDesired ?? true,
         sourceIpAddress: spec.sourceIpAddress,
+        tls: { verify: spec.tlsVerify ?? true, serverName: spec.serverName, client: parseTlsClient(spec) },
         validRcodes: (spec.validRcodes ?? ["NOERROR"]).map((name) => DNS_RCODES[name] ?? 0),
         validate: { answer: toValidator(spec.validateAnswer, "validateAnswer"), authority: toValidator(spec.validateAuthority, "validateAuthority"), additional: toValidator(spec.validateAdditional, "validateAdditional") },
       },

@@ -28,7 +28,7 @@ export interface ConnectedSocket {
   phases: { dns: number; connect: number; tls: number };
 }
 
-/** A connect that failed, with the step it stopped in ("connecting to db:5432") for the message. */
+/** A connect that failed, with the step it stopped in ("connecting to db:5432") for the message, and the phases so far (ms). */
 export class SocketConnectError extends Error {
   override readonly name = "SocketConnectError";
   constructor(
@@ -36,6 +36,7 @@ export class SocketConnectError extends Error {
     readonly code: string,
     message: string,
     override readonly cause?: unknown,
+    readonly phases: ConnectedSocket["phases"] = { dns: 0, connect: 0, tls: 0 },
   ) {
     super(message);
   }
@@ -91,7 +92,11 @@ function connectGuarded(options: SocketConnectOptions, lookup: LookupFunction, s
       cleanup();
       socket.destroy();
       const code = "code" in error && typeof error.code === "string" ? error.code : "";
-      reject(new SocketConnectError(step(), code, error.message, error));
+      const failedAt = performance.now();
+      // A name that did not resolve spent the whole time resolving; a literal address resolves at once.
+      const afterDns = lookupAt ?? (connectAt === undefined && isIP(options.host) === 0 ? failedAt : started);
+      const phases = { dns: afterDns - started, connect: (connectAt ?? afterDns) - afterDns, tls: connectAt === undefined ? 0 : failedAt - connectAt };
+      reject(new SocketConnectError(step(), code, error.message, error, phases));
     };
     const done = () => {
       cleanup();

@@ -105,7 +105,9 @@ async function runTcp(spec: TcpSpec, target: string, context: ProbeContext): Pro
     socket = connected.socket;
     connectPhases = { dns: roundMs(connected.phases.dns), connect: roundMs(connected.phases.connect), ...(spec.tls ? { tls: roundMs(connected.phases.tls) } : {}) };
   } catch (error) {
-    return connectFailure(error, address.host, context, phasesSoFar(), metrics);
+    // Blackbox shows probe_dns_lookup_time_seconds whatever happened after resolving (prober/utils.go chooseProtocol).
+    const dns: Record<string, number> = error instanceof SocketConnectError ? { dns: roundMs(error.phases.dns) } : {};
+    return connectFailure(error, address.host, context, phasesSoFar(dns), metrics);
   }
   if (socket.remoteAddress !== undefined) Object.assign(metrics, addressGauges(socket.remoteAddress));
   // Blackbox registers these for every connected tcp probe, with or without query_response (prober/query_response.go).

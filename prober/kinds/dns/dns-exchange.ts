@@ -1,13 +1,23 @@
 import { createSocket } from "node:dgram";
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { isEgressDenied, resolveAllowed } from "../../egress/guarded-lookup.ts";
 import { connectSocket } from "../socket-connect.ts";
+import type { TlsClientOptions } from "../tls-client.ts";
 import type { ProbeContext } from "../kind.ts";
 import { decodeResponse, encodeQuery, type DnsQuestion, type DnsResponse } from "./dns-message.ts";
 
-export type DnsTransport = "udp" | "tcp";
+/** `tls` is DNS over TLS (RFC 7858): tcp's framing inside TLS, blackbox's `dns_over_tls` ("tcp-tls" in miekg/dns). */
+export type DnsTransport = "udp" | "tcp" | "tls";
+
+/** How a DNS-over-TLS server is checked: blackbox's dns `tls_config`. */
+export interface DnsTlsOptions {
+  rejectUnauthorized: boolean;
+  /** The name the certificate must carry; the server's host (name or address) when undefined, as in blackbox. */
+  serverName: string | undefined;
+  client: TlsClientOptions;
+}
 
 /** Phase durations in ms, as blackbox's probe_dns_duration_seconds{phase} (prober/dns.go). */
 export interface DnsExchangePhases {
@@ -16,13 +26,14 @@ export interface DnsExchangePhases {
   request: number;
 }
 
-/** Why no answer came; `step` says where, for the message ("connecting to", "waiting for an answer from"). */
+/** Why no answer came, with the phases so far and the server's address once it was resolved. */
 export class DnsExchangeError extends Error {
   override readonly name = "DnsExchangeError";
   constructor(
     message: string,
     readonly code: string,
     readonly phases: DnsExchangePhases,
+    readonly address?: string,
   ) {
     super(message);
   }
@@ -43,9 +54,11 @@ export interface DnsDestination {
   port: number;
   transport: DnsTransport;
   sourceIpAddress: string | undefined;
+  /** With transport tls. */
+  tls?: DnsTlsOptions | undefined;
 }
 
-export async function exchangeDns({ host, port, transport, sourceIpAddress }: DnsDestination, question: DnsQuestion, context: ProbeContext): Promise<{ response: DnsResponse; phases: DnsExchangePhases; address: string }> {
+export async function exchangeDns({ host, port, transport, sourceIpAddress, tls }: DnsDestination, question: DnsQuestion, context: ProbeContext): Promise<{ response: DnsResponse; phases: DnsExchangePhases; address: string }> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, question);
   const started = performance.now();
@@ -57,10 +70,16 @@ export async function exchangeDns({ host, port, transport, sourceIpAddress }: Dn
   const resolve = performance.now() - started;
   let socket: Socket | undefined;
   try {
-    if (transport === "tcp") socket = (await connectSocket({ host: server.address, port, tls: false, rejectUnauthorized: true, serverName: undefined, ca: undefined, localAddress: sourceIpAddress, signal: context.signal, egress: context.egress })).socket;
+    if (transport !== "udp") {
+      const isTls = transport === "tls";
+      // The resolved address is dialled; the certificate is checked against the target's host, a name (sent
+      // as SNI) or an address (Node checks an address against the one dialled), as blackbox's ServerName default.
+      const verification = { rejectUnauthorized: tls?.rejectUnauthorized ?? true, serverName: tls?.serverName ?? (isIP(host) === 0 ? host : undefined) };
+      socket = (await connectSocket({ host: server.address, port, tls: isTls, ...verification, ca: undefined, client: tls?.client, localAddress: sourceIpAddress, signal: context.signal, egress: context.egress })).socket;
+    }
   } catch (error) {
     const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
-    throw new DnsExchangeError(error instanceof Error ? error.message : String(error), code, { resolve, connect: performance.now() - started - resolve, request: 0 });
+    throw new DnsExchangeError(error instanceof Error ? error.message : String(error), code, { resolve, connect: performance.now() - started - resolve, request: 0 }, server.address);
   }
   const requestStarted = performance.now();
   const phases = () => ({ resolve, connect: requestStarted - started - resolve, request: performance.now() - requestStarted });
@@ -68,8 +87,8 @@ export async function exchangeDns({ host, port, transport, sourceIpAddress }: Dn
     const message = socket ? await exchangeTcp(socket, query, context.signal) : await exchangeUdp(server.address, port, family, sourceIpAddress, id, query, context.signal);
     return { response: decodeResponse(message), phases: phases(), address: server.address };
   } catch (error) {
-    if (error instanceof DnsExchangeError) throw new DnsExchangeError(error.message, error.code, phases());
-    throw new DnsExchangeError(`the answer is not a DNS message: ${error instanceof Error ? error.message : String(error)}`, "EFORMAT", phases());
+    if (error instanceof DnsExchangeError) throw new DnsExchangeError(error.message, error.code, phases(), server.address);
+    throw new DnsExchangeError(`the answer is not a DNS message: ${error instanceof Error ? error.message : String(error)}`, "EFORMAT", phases(), server.address);
   } finally {
     socket?.destroy();
   }

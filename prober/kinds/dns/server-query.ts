@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { isEgressDenied } from "../../egress/guarded-lookup.ts";
 import type { ProbeContext, ProbeOutcome } from "../kind.ts";
 import { failed, roundMs, succeeded } from "../outcome.ts";
+import { loadTlsClient, type TlsClientSpec } from "../tls-client.ts";
 import { DnsExchangeError, exchangeDns, type DnsTransport } from "./dns-exchange.ts";
 import { DNS_TYPES, rcodeName, recordText, type DnsRecord } from "./dns-message.ts";
 import { answersProblem, type AnswerMatcher } from "./expected-answers.ts";
@@ -18,6 +19,8 @@ export interface ServerQuery {
   recursionDesired: boolean;
   /** The local address to ask from (blackbox's source_ip_address); the system chooses when undefined. */
   sourceIpAddress: string | undefined;
+  /** How a DNS-over-TLS server (transport tls) is checked: blackbox's dns tls_config. */
+  tls: { verify: boolean; serverName: string | undefined; client: TlsClientSpec };
   validRcodes: readonly number[];
   validate: { answer: RecordValidator; authority: RecordValidator; additional: RecordValidator };
   /** meshsight's own checks on the answers of the asked type, written as text (see answerText). */
@@ -32,15 +35,24 @@ export interface ServerQuery {
  * phases resolve, connect and request.
  */
 export async function queryServer(query: ServerQuery, name: string, asked: string, context: ProbeContext): Promise<ProbeOutcome> {
+  let tlsClient;
+  try {
+    tlsClient = query.transport === "tls" ? await loadTlsClient(query.tls.client, context.files) : {};
+  } catch (error) {
+    return { status: "error", message: error instanceof Error ? error.message : String(error), phases: {}, metrics: {} };
+  }
   const started = performance.now();
   const total = () => roundMs(performance.now() - started);
-  const unanswered = { dns_answer_rrs: 0, dns_query_succeeded: 0 };
+  const tls = { rejectUnauthorized: query.tls.verify, serverName: query.tls.serverName, client: tlsClient };
   let exchanged;
   try {
-    exchanged = await exchangeDns({ host: query.host, port: query.port, transport: query.transport, sourceIpAddress: query.sourceIpAddress }, { name, type: query.type, class: query.class, recursionDesired: query.recursionDesired }, context);
+    exchanged = await exchangeDns({ host: query.host, port: query.port, transport: query.transport, sourceIpAddress: query.sourceIpAddress, tls }, { name, type: query.type, class: query.class, recursionDesired: query.recursionDesired }, context);
   } catch (error) {
     if (isEgressDenied(error)) return { status: "error", message: `asking ${asked}: ${error.message}`, phases: {}, metrics: {} };
-    const phases = error instanceof DnsExchangeError ? { ...roundPhases(error.phases), total: total() } : { total: total() };
+    const exchangeError = error instanceof DnsExchangeError ? error : undefined;
+    const phases = exchangeError ? { ...roundPhases(exchangeError.phases), total: total() } : { total: total() };
+    // Blackbox registers these before asking, and the address gauges before resolving: 0 until known (prober/dns.go, utils.go).
+    const unanswered = { dns_answer_rrs: 0, dns_authority_rrs: 0, dns_additional_rrs: 0, dns_query_succeeded: 0, ...addressGauges(exchangeError?.address) };
     if (context.signal.aborted) return failed(`timed out after ${context.timeoutMs}ms asking ${asked}`, phases, unanswered);
     return failed(`asking ${asked} failed: ${error instanceof Error ? error.message : String(error)}`, phases, unanswered);
   }

@@ -690,8 +690,8 @@ describe("GET /probe with blackbox modules", () => {
     assert.deepEqual(health.samples.filter((sample) => sample.name === "probe_grpc_healthcheck_response").map((sample) => [sample.labels.serving_status, sample.value]), [["UNKNOWN", 0], ["SERVING", 1], ["NOT_SERVING", 0], ["SERVICE_UNKNOWN", 0]]);
   });
 
-  it("answers modules that cannot run here (icmp, HTTP/3, websocket, DNS over TLS) with probe_success 0 and a log line saying why", async () => {
-    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/], ["dns_over_tls", /option\(s\) dns_over_tls not supported/]] as const) {
+  it("answers modules that cannot run here (icmp, HTTP/3, websocket) or that blackbox fails for their configuration (DNS over TLS over udp) with probe_success 0 and a log line saying why", async () => {
+    for (const [module, why] of [["icmp", /Node\.js does not offer/], ["icmp_ttl5", /ICMP sockets/], ["http_3xx", /HTTP\/3/], ["websocket", /websocket prober is not supported/], ["dns_over_tls", /dns_over_tls needs transport_protocol tcp/]] as const) {
       const before = logLines.length;
       const answer = await probe(module, module.startsWith("http") ? `${httpTarget}/ok` : "127.0.0.1");
       assert.equal(answer.status, 200, module);

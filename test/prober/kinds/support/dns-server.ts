@@ -1,6 +1,8 @@
 import { createSocket, type RemoteInfo } from "node:dgram";
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import dnsPacket, { type Answer } from "dns-packet";
+import type { TestCertificate } from "./certificates.ts";
 
 /** What the server answers for one name: records by section and the rcode (0, NOERROR, by default). */
 export interface ZoneEntry {
@@ -15,7 +17,7 @@ export type Zone = Record<string, Answer[] | ZoneEntry>;
 
 /** A query as the server received it, so tests can check how the prober asked. */
 export interface HeardQuery {
-  transport: "udp" | "tcp";
+  transport: "udp" | "tcp" | "tls";
   name: string;
   type: string;
   class: string;
@@ -31,8 +33,11 @@ export interface TestDnsServer {
   close: () => Promise<void>;
 }
 
-/** A real DNS server on a free loopback port, over udp and tcp; `silentNames` are never answered (to test timeouts). */
-export async function startDnsServer(zone: Zone, silentNames: readonly string[] = []): Promise<TestDnsServer> {
+/**
+ * A real DNS server on a free loopback port, over udp and tcp; `silentNames` are never answered (to test
+ * timeouts). With `tls`, the tcp side is DNS over TLS (RFC 7858: tcp's framing inside TLS) with that certificate.
+ */
+export async function startDnsServer(zone: Zone, silentNames: readonly string[] = [], options: { tls?: TestCertificate } = {}): Promise<TestDnsServer> {
   const heard: HeardQuery[] = [];
   const sources: string[] = [];
   const answer = (message: Buffer, transport: HeardQuery["transport"]): Buffer | undefined => {
@@ -66,12 +71,14 @@ export async function startDnsServer(zone: Zone, silentNames: readonly string[] 
     const { port } = udp.address();
     // The tcp side takes the same port number, as a DNS server's does; taken already, both start again elsewhere.
     const connections = new Set<Socket>();
-    const tcp = createServer((socket) => {
+    const onConnection = (socket: Socket) => {
       connections.add(socket);
       sources.push(socket.remoteAddress ?? "");
       socket.once("close", () => connections.delete(socket));
-      answerOverTcp(socket, (message) => answer(message, "tcp"));
-    });
+      answerOverTcp(socket, (message) => answer(message, options.tls ? "tls" : "tcp"));
+    };
+    const tcp = options.tls ? createTlsServer({ key: options.tls.keyPem, cert: options.tls.certPem }, onConnection) : createServer(onConnection);
+    if (options.tls) tcp.on("tlsClientError", () => undefined);
     const isListening = await new Promise<boolean>((resolve) => {
       tcp.once("error", () => resolve(false));
       tcp.listen(port, "127.0.0.1", () => resolve(true));
