@@ -24,7 +24,7 @@ const REJECT_SOURCE = "wal";
  * Spans are not stored when received: they wait for tail sampling, then their metrics join the minute
  * aggregates and kept spans are written. So a segment may go only once every span logged in it is settled
  * (SpanDurability: metrics handed to the pipeline, kept spans answered by storage) and the flusher has
- * stored a drain made after that: the flusher's seal is capped below the oldest segment still holding an
+ * journaled a drain made after that: the flusher's seal is capped below the oldest segment still holding an
  * unsettled span. After a crash, spans of a segment that were settled before it are counted again: the
  * window is a trace's decision wait.
  */

@@ -36,11 +36,10 @@ const REPLAY_RETRY_MS = 200;
 /**
  * The write-ahead buffer (docs/deploy.md, "Crash recovery"), in front of the live access-log input: each
  * batch is appended to the segment log before it is aggregated, the flusher seals the log when it drains
- * the aggregator and commits (deletes) the sealed segments once storage took every row drained, and a
- * restarted process replays the segments still there. Segments are committed only after storage has the
- * rows, never at drain time, so a crash before the write leaves the batches to replay; what storage took
- * is never replayed again, except for a crash in the instant between storage's answer and the deletion
- * (or during a replay that had to flush mid-segment), which can count one flush twice.
+ * the aggregator and commits (deletes) the sealed segments once the drained rows are journaled
+ * (drain-journal.ts), and a restarted process replays the segments still there. What was drained is
+ * never replayed again, except after a crash during a replay that had to flush mid-segment: a replay's
+ * seal covers whole segments only, so the part of a segment flushed before the crash is counted twice.
  */
 export class WriteAheadBuffer implements AccessLogIngest {
   private readonly log: SegmentLog;
@@ -82,7 +81,7 @@ export class WriteAheadBuffer implements AccessLogIngest {
     });
     this.commits = new Counter({
       name: "meshsight_wal_commits_total",
-      help: "Times the write-ahead buffer dropped segments whose rows storage had taken.",
+      help: "Times the write-ahead buffer dropped segments whose rows were journaled or stored.",
       registers: [options.registry],
     });
   }
@@ -107,14 +106,14 @@ export class WriteAheadBuffer implements AccessLogIngest {
   }
 
   /**
-   * Marks what storage must hold before segments can go (the flusher calls it when it drains): during a
-   * replay only the stored segments handed over whole, else everything appended so far.
+   * Marks what must be journaled or stored before segments can go (the flusher calls it when it drains):
+   * during a replay only the stored segments handed over whole, else everything appended so far.
    */
   seal(): number {
     return this.replayedThrough ?? this.log.seal();
   }
 
-  /** Storage took every row drained up to `mark`'s seal: those segments are not needed any more. */
+  /** Every row drained up to `mark`'s seal is journaled or stored: those segments are not needed any more. */
   commit(mark: number): void {
     if (mark < 1) return;
     this.log.commit(mark);

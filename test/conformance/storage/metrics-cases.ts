@@ -49,6 +49,18 @@ export function registerMetricsCases({ withStore }: ConformanceContext): void {
       }
     }));
 
+  void it("keeps a metric write's id with its rows: only ids written are found stored, the rows count once", () =>
+    withStore(async (storage) => {
+      const row = metricRow({ scope: "service", service: "ids.default", timeMs: BASE_MS, calls: 4 });
+      assert.equal(await storage.isMetricWriteStored(7_001, BASE_MS), false);
+      await storage.writeMetrics([row], 7_001);
+      await storage.writeMetrics([{ ...row, calls: 2 }]);
+      assert.equal(await storage.isMetricWriteStored(7_001, BASE_MS), true);
+      assert.equal(await storage.isMetricWriteStored(7_002, BASE_MS), false);
+      const [total] = await storage.queryMetrics(query({ scope: "service", service: "ids.default" }));
+      assert.equal(total?.calls, 6);
+    }));
+
   void it("merges the same key and minute by summing, within a batch and across batches, histograms element-wise", () =>
     withStore(async (storage) => {
       const key = { scope: "endpoint", service: "reviews.default", name: "GET:/reviews/{id}", timeMs: BASE_MS + 7 * MINUTE } as const;

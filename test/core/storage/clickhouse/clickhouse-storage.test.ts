@@ -101,6 +101,20 @@ void describe("ClickHouseStorage on a real server", () => {
     assert.deepEqual(await storage.queryMetrics(query), [expected]);
   });
 
+  void test("a metric write's id is found after its rows merged with another write's; the sums stay right", async () => {
+    const key = { service: "ids.default", timeMs: T0 };
+    await storage.writeMetrics([minuteRow(key)], 41);
+    await storage.writeMetrics([minuteRow({ ...key, calls: 5 })], 42);
+    await storage.writeMetrics([minuteRow({ ...key, calls: 1 })]);
+    await client.command({ query: `OPTIMIZE TABLE ${database}.metrics_minute FINAL` });
+    const [{ rows } = { rows: -1 }] = await rawSelect<{ rows: number }>(client, `SELECT count() AS rows FROM ${database}.metrics_minute WHERE service = 'ids.default'`);
+    assert.equal(rows, 1, "SummingMergeTree merged the three rows");
+    assert.deepEqual([await storage.isMetricWriteStored(41, T0), await storage.isMetricWriteStored(42, T0), await storage.isMetricWriteStored(43, T0)], [true, true, false]);
+    assert.equal(await storage.isMetricWriteStored(41, T0 + 86_400_000), false, "looked for in the write's day only");
+    const [total] = await storage.queryMetrics({ scope: "service", fromMs: T0, toMs: T0 + MINUTE, resolution: "minute", service: "ids.default", groupByTime: false });
+    assert.equal(total?.calls, 16);
+  });
+
   void test("series group by time bucket; totals use the range start; hour and day read the rollups", async () => {
     const service = "series.default";
     await storage.writeMetrics([
