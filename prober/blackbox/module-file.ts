@@ -99,7 +99,25 @@ function parseModule(name: string, raw: unknown, source: string): BlackboxModule
   const options = raw[raw.prober];
   if (options !== undefined && options !== null && !isRecord(options)) throw new BlackboxConfigError(`${where}: ${raw.prober}: expected a mapping`);
   if (raw.prober === "http" && isRecord(options)) compileCelOptions(options, `${where}: http`);
+  if (isRecord(options) && isRecord(options.tls_config)) checkTlsConfig(options.tls_config, `${where}: ${raw.prober}: tls_config`);
   return { name, prober: raw.prober, timeoutMs, options: options ?? {} };
+}
+
+/**
+ * prometheus/common's TLSConfig.Validate, which runs while blackbox reads the file: one source per PEM
+ * (inline, file or secret ref) and a client certificate only with its key, in its words.
+ */
+function checkTlsConfig(tls: Record<string, unknown>, where: string): void {
+  const given = (key: string) => tls[key] !== undefined && tls[key] !== null && tls[key] !== "";
+  const count = (kind: string) => [kind, `${kind}_file`, `${kind}_ref`].filter(given).length;
+  const problem =
+    count("ca") > 1 ? "at most one of ca, ca_file & ca_ref must be configured"
+    : count("cert") > 1 ? "at most one of cert, cert_file & cert_ref must be configured"
+    : count("key") > 1 ? "at most one of key and key_file must be configured"
+    : count("cert") > 0 && count("key") === 0 ? "exactly one of key or key_file must be configured when a client certificate is configured"
+    : count("key") > 0 && count("cert") === 0 ? "exactly one of cert or cert_file must be configured when a client key is configured"
+    : "";
+  if (problem !== "") throw new BlackboxConfigError(`${where}: ${problem}`);
 }
 
 /** blackbox compiles CEL expressions while it reads the file (config/config.go CELProgram), refusing the file for one that does not compile. */

@@ -94,7 +94,8 @@ function planHttp(options: OptionReader, target: string): ModulePlan {
   const noFollow = options.take("no_follow_redirects");
   const follow = options.take("follow_redirects");
   spec.followRedirects = noFollow !== true && follow !== false;
-  const tls = tlsOptions(options);
+  // Blackbox's http client builds its TLS settings for every target, https or not.
+  const tls = usedTlsOptions(options, true);
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;
   Object.assign(spec, tls.client);
@@ -132,12 +133,14 @@ function planTcp(options: OptionReader, target: string): ModulePlan {
   // An unusable address is refused by the kind naming the field; blackbox fails such a probe too (prober/tcp.go).
   const source = options.take("source_ip_address");
   if (source !== undefined && source !== "") spec.sourceIpAddress = source;
-  const tls = tlsOptions(options);
+  const steps = options.take("query_response");
+  // Blackbox builds its TLS settings to connect with tls, or at a starttls step (prober/tcp.go, query_response.go).
+  const isStartingTls = Array.isArray(steps) && steps.some((step) => isRecord(step) && step.starttls === true);
+  const tls = usedTlsOptions(options, spec.tls === true || isStartingTls);
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;
   if (tls.serverName !== undefined) spec.serverName = tls.serverName;
   Object.assign(spec, tls.client);
-  const steps = options.take("query_response");
   if (steps !== undefined) {
     const dialogue = tcpDialogue(steps);
     if ("unsupported" in dialogue) return dialogue;
@@ -195,7 +198,7 @@ function planDns(options: OptionReader, target: string): ModulePlan {
   if (transport !== undefined) spec.transport = transport;
   // Blackbox ignores tls_config without dns_over_tls, and its DNS over TLS is "tcp-tls": transport_protocol
   // must say tcp (its default is udp), else the probe fails with a configuration error.
-  const tls = tlsOptions(options);
+  const tls = usedTlsOptions(options, isOverTls);
   if ("unsupported" in tls) return tls;
   if (isOverTls) {
     if (transport !== "tcp") return { unsupported: `dns_over_tls needs transport_protocol tcp, got ${JSON.stringify(transport ?? "udp")} (blackbox: "Expected transport protocol tcp for DoT")` };
@@ -233,7 +236,8 @@ function planGrpc(options: OptionReader, target: string): ModulePlan {
   // Blackbox's metadata.MD: each key with a list of values; the kind refuses other shapes naming the field.
   const metadata = options.take("metadata");
   if (metadata !== undefined) spec.metadata = metadata;
-  const tls = tlsOptions(options);
+  // Blackbox's grpc prober builds its TLS settings before it looks at `tls` (prober/grpc.go).
+  const tls = usedTlsOptions(options, true);
   if ("unsupported" in tls) return tls;
   if (tls.insecure) spec.tlsVerify = false;
   if (tls.serverName !== undefined) spec.serverName = tls.serverName;
@@ -254,11 +258,29 @@ interface TlsPlan {
   client: Record<string, unknown>;
 }
 
-function tlsOptions(options: OptionReader): TlsPlan | { unsupported: string } {
+/**
+ * prometheus/common's NewTLSConfig reads a `*_ref` from a secret manager, and blackbox_exporter starts
+ * none, so a probe whose TLS settings are built fails with its error, CA first (config/http_config.go).
+ */
+const SECRET_REFS = [
+  ["ca_ref", "unable to use CA cert"],
+  ["cert_ref", "unable to use client cert"],
+  ["key_ref", "unable to use client key"],
+] as const;
+
+/** tls_config as the prober uses it: `isUsed` says whether blackbox builds TLS settings from it for this module. */
+function usedTlsOptions(options: OptionReader, isUsed: boolean): TlsPlan | { unsupported: string } {
   const tls = options.take("tls_config");
+  if (!isUsed) return { insecure: false, serverName: undefined, client: {} };
+  const ref = isRecord(tls) ? SECRET_REFS.find(([key]) => typeof tls[key] === "string" && tls[key] !== "") : undefined;
+  if (ref) return { unsupported: `tls_config: ${ref[1]}: cannot use secret ref without manager (${ref[0]}: blackbox_exporter runs no secret manager)` };
+  return tlsOptions(tls);
+}
+
+function tlsOptions(tls: unknown): TlsPlan | { unsupported: string } {
   if (tls === undefined) return { insecure: false, serverName: undefined, client: {} };
   if (!isRecord(tls)) return { unsupported: "tls_config: expected a mapping" };
-  const accepted = (key: string) => key === "insecure_skip_verify" || key === "server_name" || TLS_CLIENT_KEYS[key] !== undefined;
+  const accepted = (key: string) => key === "insecure_skip_verify" || key === "server_name" || TLS_CLIENT_KEYS[key] !== undefined || SECRET_REFS.some(([ref]) => ref === key);
   const other = Object.keys(tls).filter((key) => !accepted(key));
   if (other.length > 0) return { unsupported: `tls_config option(s) ${other.join(", ")} not supported by meshsight` };
   const client: Record<string, unknown> = {};
