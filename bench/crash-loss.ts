@@ -16,7 +16,7 @@
  *   npx tsx bench/crash-loss.ts [killAfterMs=8000] [flushIntervalSeconds=10]
  * ClickHouse is a private server on loopback (test/services), stopped at the end.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,7 @@ import { DuckDbStorage } from "../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../core/storage/port.ts";
 import { startClickHouse } from "../test/services/index.ts";
 import { RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort } from "../test/cli/cli-process.ts";
+import { inboundLine } from "../test/reliability/inbound-lines.ts";
 import { printFigures } from "./collector-harness.ts";
 
 const killAfterMs = Number(process.argv[2] ?? 8_000);
@@ -82,11 +83,6 @@ function sendOnBeat(send: (sequence: number) => SentRequest): { stop(): Promise<
       return Promise.all(requests.map(async (request) => ({ request, isAcknowledged: await request.answer })));
     },
   };
-}
-
-/** Istio's text format, an inbound (server-side) line: one call of the posting proxy's service. */
-function inboundLine(timeMs: number): string {
-  return `[${new Date(timeMs).toISOString()}] "GET /orders/1 HTTP/1.1" 200 - via_upstream - "-" 0 295 7 6 "-" "curl/8.5.0" "${randomUUID()}" "orders:9080" "10.44.1.27:9080" inbound|9080|| 127.0.0.6:41854 10.44.1.27:9080 10.44.1.23:37652 outbound_.9080_._.orders.default.svc.cluster.local default`;
 }
 
 /** POST /api/v1/logs, each request as its own service: acknowledged means answered 200. */

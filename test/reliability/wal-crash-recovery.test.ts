@@ -7,7 +7,6 @@
  * what the kill would have lost is recovered; every acknowledged span is stored and counts its call once.
  */
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts
 import { killIfRunning, RECEIVERS_ON_FREE_PORTS, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { CRASH_BACKENDS, expectedServiceCalls, scraped, sentEntries, startMeshsight, storedServiceCalls } from "./crash-process.ts";
+import { inboundLine } from "./inbound-lines.ts";
 import { sendRootSpans } from "./span-senders.ts";
 
 /** ~9 ALS entries per bookinfo request: 111 requests/s is ~1,000 entries/s. */
@@ -29,11 +29,6 @@ const SPAN_SERVICES = { otlpGrpc: "walspan-grpc", otlpHttp: "walspan-http", zipk
 
 const runs: CliRun[] = [];
 after(() => runs.forEach(killIfRunning));
-
-/** Istio's text format, an inbound (server-side) line: one call of the posting proxy's service. */
-function inboundLine(timeMs: number): string {
-  return `[${new Date(timeMs).toISOString()}] "GET /orders/1 HTTP/1.1" 200 - via_upstream - "-" 0 295 7 6 "-" "curl/8.5.0" "${randomUUID()}" "orders:9080" "10.44.1.27:9080" inbound|9080|| 127.0.0.6:41854 10.44.1.27:9080 10.44.1.23:37652 outbound_.9080_._.orders.default.svc.cluster.local default`;
-}
 
 async function postLines(base: string, count: number): Promise<void> {
   const now = Date.now();
