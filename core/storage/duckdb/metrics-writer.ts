@@ -14,6 +14,9 @@ const STAGING_TABLE = "metrics_staging_text";
 const FROM_STAGING = `(SELECT * EXCLUDE (histogram_buckets_json, histogram_counts_json),
   CAST(histogram_buckets_json AS USMALLINT[]) AS histogram_buckets, CAST(histogram_counts_json AS UBIGINT[]) AS histogram_counts
   FROM ${STAGING_TABLE})`;
+/** Made anew for every batch, never emptied: see staging-table.ts for why. */
+const CREATE_STAGING = `CREATE OR REPLACE TEMP TABLE ${STAGING_TABLE} AS SELECT * EXCLUDE (histogram_buckets, histogram_counts),
+  ''::VARCHAR AS histogram_buckets_json, ''::VARCHAR AS histogram_counts_json FROM metrics_minute WITH NO DATA`;
 const RESOLUTIONS: readonly Resolution[] = ["minute", "hour", "day"];
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
@@ -49,10 +52,9 @@ const STAGING_COLUMNS = STAGING_SHAPE.map(([, value]) => value);
 export class MetricsWriter {
   constructor(private readonly connection: DuckDBConnection) {}
 
-  /** Creates the staging table; temporary tables live per connection, so this runs once per connection. */
+  /** Creates the staging table (temporary tables live per connection) at open, so a schema problem shows at start. */
   async prepare(): Promise<void> {
-    await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE} AS SELECT * EXCLUDE (histogram_buckets, histogram_counts),
-      ''::VARCHAR AS histogram_buckets_json, ''::VARCHAR AS histogram_counts_json FROM metrics_minute WITH NO DATA`);
+    await this.connection.run(CREATE_STAGING);
   }
 
   async write(rows: readonly MinuteMetrics[], writeId: number | undefined, nowMs: number): Promise<void> {
@@ -60,7 +62,7 @@ export class MetricsWriter {
     let summed: readonly MinuteMetrics[] = rows;
     for (const resolution of RESOLUTIONS) {
       const rolled = rollUp(summed, resolution);
-      await this.connection.run(`DELETE FROM ${STAGING_TABLE}`);
+      await this.connection.run(CREATE_STAGING);
       await this.stage(rolled);
       await this.connection.run(upsertAddSql(METRICS_TABLE[resolution], FROM_STAGING));
       summed = rolled;

@@ -19,9 +19,14 @@ export class StagingTable {
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${this.name} (${this.columns})`);
   }
 
-  /** Appends each row through `appendRow` (one appender call per column), then inserts. The caller provides the transaction. */
+  /**
+   * Appends each row through `appendRow` (one appender call per column), then inserts. The table is made
+   * anew rather than emptied: DuckDB keeps a temp table's deleted rows in memory for good (each batch
+   * staged stayed, ~7 MiB per 100k rows, and every later INSERT ... SELECT scanned past them). The caller
+   * provides the transaction.
+   */
   async write<T>(rows: Iterable<T>, appendRow: (appender: DuckDBAppender, row: T) => void): Promise<void> {
-    await this.connection.run(`DELETE FROM ${this.name}`);
+    await this.prepare();
     const appender = await this.connection.createAppender(this.name, "main", "temp");
     let isComplete = false;
     try {
