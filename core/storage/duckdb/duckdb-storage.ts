@@ -22,9 +22,10 @@ import {
   type TraceQuery,
   type TraceSummary,
 } from "../port.ts";
-import { classifyDuckDbWriteError, errorMessage, inTransaction, openDatabase, toNumber } from "./database.ts";
+import { classifyDuckDbWriteError, errorMessage, IN_MEMORY, inTransaction, openDatabase, toNumber } from "./database.ts";
 import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
 import { METRICS_TABLE } from "./histogram-sql.ts";
+import { memoryLimitSetting, trimMemory, WriteSpellTracker } from "./memory-trim.ts";
 import { invalidMetricReason } from "./metric-rollup.ts";
 import { MetricsReader } from "./metrics-reader.ts";
 import { MetricsWriter } from "./metrics-writer.ts";
@@ -40,6 +41,13 @@ const DAY_MS = RESOLUTION_MS.day;
 const REJECT_SOURCE = "storage.duckdb";
 /** Writes allowed to wait behind the running one before callers are told to back off. */
 const DEFAULT_MAX_WAITING_WRITES = 64;
+/** How often the storage asks whether a spell of heavy writing has ended (memory-trim.ts). */
+const TRIM_CHECK_MS = 60_000;
+/**
+ * Rows a check interval must have written to count as a spell worth trimming after: ~5,000 series at the
+ * default 10 s flush (a row per series, flush and resolution), whose cached blocks reach tens of MiB.
+ */
+const MIN_SPELL_ROWS = 100_000;
 
 export interface DuckDbStorageOptions {
   /** The database file, e.g. `./data/meshsight.duckdb` (its directory is created); ":memory:" for tests. */
@@ -76,6 +84,10 @@ export class DuckDbStorage implements StorageAdapter {
   private readonly metricsReader = new MetricsReader(() => this.connect());
   /** Reads under way, so close() can wait for them rather than pull the database from under them. */
   private readonly readsInFlight = new Set<Promise<unknown>>();
+  private readonly spells = new WriteSpellTracker(MIN_SPELL_ROWS);
+  private trimCheck: NodeJS.Timeout | undefined;
+  /** Set while memory is trimmed: reads wait for it rather than run under the lowered limit. */
+  private trimming: Promise<void> | undefined;
 
   constructor(private readonly options: DuckDbStorageOptions) {
     for (const [setting, days] of Object.entries(options.retention)) {
@@ -92,6 +104,7 @@ export class DuckDbStorage implements StorageAdapter {
       throw error;
     });
     this.state = await this.starting;
+    this.trimCheck ??= setInterval(() => this.trimIfSpellEnded(), TRIM_CHECK_MS).unref();
   }
 
   private async open(): Promise<OpenState> {
@@ -133,12 +146,12 @@ export class DuckDbStorage implements StorageAdapter {
   }
 
   writeMetrics(rows: readonly MinuteMetrics[], writeId?: number): Promise<void> {
-    return this.guard.write("metric", rows, validated(invalidMetricReason), (valid) => this.write((state) => state.metricsWriter.write(valid, writeId, Date.now())));
+    return this.guard.write("metric", rows, validated(invalidMetricReason), (valid) => this.write(valid.length, (state) => state.metricsWriter.write(valid, writeId, Date.now())));
   }
 
   /** The id is committed with its rows, so whatever the write left behind, this answers for the whole write. */
   isMetricWriteStored(writeId: number): Promise<boolean> {
-    return this.trackRead(
+    return this.trackRead(() =>
       this.withReadConnection(async (connection) => {
         const reader = await connection.runAndReadAll("SELECT count(*) FROM metric_writes WHERE write_id = $1", [BigInt(writeId)]);
         return toNumber(reader.getColumnsJS()[0]?.[0]) > 0;
@@ -147,23 +160,23 @@ export class DuckDbStorage implements StorageAdapter {
   }
 
   writeEntities(rows: readonly EntityRecord[]): Promise<void> {
-    return this.guard.write("entity", rows, validated(invalidEntityReason), (valid) => this.write((state) => state.entityWriter.write(valid)));
+    return this.guard.write("entity", rows, validated(invalidEntityReason), (valid) => this.write(valid.length, (state) => state.entityWriter.write(valid)));
   }
 
   writeSamples(rows: readonly SampledRecord[]): Promise<void> {
-    return this.guard.write("sample", rows, validated(invalidSampleReason), (valid) => this.write((state) => appendSamples(state.writer, valid)));
+    return this.guard.write("sample", rows, validated(invalidSampleReason), (valid) => this.write(valid.length, (state) => appendSamples(state.writer, valid)));
   }
 
   writeSpans(spans: readonly Span[]): Promise<void> {
-    return this.guard.write("span", spans, validated(invalidSpanReason), (valid) => this.write((state) => state.spanWriter.write(valid)));
+    return this.guard.write("span", spans, validated(invalidSpanReason), (valid) => this.write(valid.length, (state) => state.spanWriter.write(valid)));
   }
 
   writeProbeResults(rows: readonly ProbeResult[]): Promise<void> {
-    return this.guard.write("probe_result", rows, validated(invalidProbeResultReason), (valid) => this.write((state) => state.probeWriter.write(valid)));
+    return this.guard.write("probe_result", rows, validated(invalidProbeResultReason), (valid) => this.write(valid.length, (state) => state.probeWriter.write(valid)));
   }
 
-  /** One batch in its own transaction, after the writes before it; a failure says whether retrying can help. */
-  private async write(work: (state: OpenState) => Promise<void>): Promise<void> {
+  /** One batch of `rows` in its own transaction, after the writes before it; a failure says whether retrying can help. */
+  private async write(rows: number, work: (state: OpenState) => Promise<void>): Promise<void> {
     try {
       await this.writes.run(async () => {
         const state = this.requireOpen();
@@ -172,50 +185,80 @@ export class DuckDbStorage implements StorageAdapter {
     } catch (error) {
       throw classifyDuckDbWriteError(error);
     }
+    this.spells.noteWritten(rows);
+  }
+
+  /**
+   * Gives back the memory DuckDB keeps after a spell of heavy writing (memory-trim.ts), between writes and
+   * with no read running: reads that arrive meanwhile wait. Runs on its own once a spell ends.
+   */
+  async trimMemory(): Promise<void> {
+    await this.writes.run(async () => {
+      const { writer } = this.requireOpen();
+      const readsBefore = [...this.readsInFlight];
+      const trimmed = (async () => {
+        await Promise.allSettled(readsBefore);
+        const rssBefore = process.memoryUsage.rss();
+        await trimMemory(writer, { evictBufferPool: this.options.path !== IN_MEMORY, memoryLimit: await memoryLimitSetting(writer, this.options.memoryLimitMiB) });
+        this.options.logger.info({ rssBeforeMiB: mebibytes(rssBefore), rssAfterMiB: mebibytes(process.memoryUsage.rss()) }, "DuckDB memory trimmed");
+      })();
+      // Waiting reads run whether or not the trim worked; its failure goes to the caller.
+      this.trimming = trimmed.catch(() => undefined);
+      try {
+        await trimmed;
+      } finally {
+        this.trimming = undefined;
+      }
+    });
+  }
+
+  private trimIfSpellEnded(): void {
+    if (!this.spells.spellEnded()) return;
+    this.trimMemory().catch((error: unknown) => this.options.logger.warn({ err: error }, "DuckDB memory trim failed"));
   }
 
   queryMetrics(query: MetricsQuery): Promise<MetricAggregate[]> {
-    return this.trackRead(this.metricsReader.queryMetrics(query));
+    return this.trackRead(() => this.metricsReader.queryMetrics(query));
   }
 
   busiestSeries(query: BusiestSeriesQuery): Promise<BusiestSeries> {
-    return this.trackRead(this.metricsReader.busiestSeries(query));
+    return this.trackRead(() => this.metricsReader.busiestSeries(query));
   }
 
   topN(query: TopNQuery): Promise<MetricAggregate[]> {
-    return this.trackRead(this.metricsReader.topN(query));
+    return this.trackRead(() => this.metricsReader.topN(query));
   }
 
   listEntities(query: EntityQuery): Promise<EntityRecord[]> {
-    return this.trackRead(this.withReadConnection((connection) => listEntities(connection, query)));
+    return this.trackRead(() => this.withReadConnection((connection) => listEntities(connection, query)));
   }
 
   querySamples(query: SampleQuery): Promise<SampledRecord[]> {
-    return this.trackRead(this.withReadConnection((connection) => querySamples(connection, query)));
+    return this.trackRead(() => this.withReadConnection((connection) => querySamples(connection, query)));
   }
 
   getTrace(traceId: string): Promise<Span[]> {
-    return this.trackRead(this.withReadConnection((connection) => getTrace(connection, traceId)));
+    return this.trackRead(() => this.withReadConnection((connection) => getTrace(connection, traceId)));
   }
 
   searchTraces(query: TraceQuery): Promise<TraceSummary[]> {
-    return this.trackRead(this.withReadConnection((connection) => searchTraces(connection, query)));
+    return this.trackRead(() => this.withReadConnection((connection) => searchTraces(connection, query)));
   }
 
   listSpanServices(fromMs: number, toMs: number): Promise<string[]> {
-    return this.trackRead(this.withReadConnection((connection) => listSpanServices(connection, fromMs, toMs)));
+    return this.trackRead(() => this.withReadConnection((connection) => listSpanServices(connection, fromMs, toMs)));
   }
 
   listSpanNames(service: string, fromMs: number, toMs: number): Promise<string[]> {
-    return this.trackRead(this.withReadConnection((connection) => listSpanNames(connection, service, fromMs, toMs)));
+    return this.trackRead(() => this.withReadConnection((connection) => listSpanNames(connection, service, fromMs, toMs)));
   }
 
   queryProbeResults(query: ProbeResultQuery): Promise<ProbeResult[]> {
-    return this.trackRead(this.withReadConnection((connection) => queryProbeResults(connection, query)));
+    return this.trackRead(() => this.withReadConnection((connection) => queryProbeResults(connection, query)));
   }
 
   probeSeries(query: ProbeSeriesQuery): Promise<ProbeSeriesPoint[]> {
-    return this.trackRead(this.withReadConnection((connection) => probeSeries(connection, query)));
+    return this.trackRead(() => this.withReadConnection((connection) => probeSeries(connection, query)));
   }
 
   async enforceRetention(nowMs: number): Promise<void> {
@@ -245,6 +288,8 @@ export class DuckDbStorage implements StorageAdapter {
   async close(): Promise<void> {
     const state = this.state;
     if (!state) return;
+    clearInterval(this.trimCheck);
+    this.trimCheck = undefined;
     // Let accepted writes finish: close() is part of a graceful stop, which flushes.
     await this.writes.drain();
     await Promise.allSettled([...this.readsInFlight]);
@@ -264,7 +309,8 @@ export class DuckDbStorage implements StorageAdapter {
     return this.requireOpen().instance.connect();
   }
 
-  private trackRead<T>(read: Promise<T>): Promise<T> {
+  private trackRead<T>(start: () => Promise<T>): Promise<T> {
+    const read = this.trimming === undefined ? start() : this.trimming.then(start);
     this.readsInFlight.add(read);
     // The caller handles the read's failure; this chain only forgets the read once it settles.
     read.then(
@@ -282,6 +328,10 @@ export class DuckDbStorage implements StorageAdapter {
       connection.closeSync();
     }
   }
+}
+
+function mebibytes(bytes: number): number {
+  return Math.round(bytes / 1_048_576);
 }
 
 /** The guard's `prepare` for rows the DuckDB writers take as they are: a row with a problem is refused, not the batch. */
