@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
+import { goNamesOf } from "./x509-name.ts";
 
 /** What a finished TLS handshake tells a probe, read while the socket is still open. */
 export interface TlsFacts {
@@ -62,16 +63,16 @@ export function readTlsFacts(socket: TLSSocket): TlsFacts {
   };
 }
 
-/** Go's forms: sha256 of the DER in hex, names in RFC 2253 order, DNS SANs joined with ",", the serial's bytes in hex. */
+/** Go's forms: sha256 of the DER in hex, names as pkix.Name.String() writes them, DNS SANs joined with ",", the serial's bytes in hex. */
 function leafLabels(leaf: DetailedPeerCertificate): LeafLabels {
   if (!leaf.raw) return { fingerprint_sha256: "", subject: "", issuer: "", subjectalternative: "", serialnumber: "" };
   const certificate = new X509Certificate(leaf.raw);
-  const rfc2253 = (name: string) => name.split("\n").reverse().join(",");
+  const names = goNamesOf(leaf.raw);
   const dnsNames = (certificate.subjectAltName ?? "").split(", ").filter((entry) => entry.startsWith("DNS:")).map((entry) => entry.slice(4));
   return {
     fingerprint_sha256: certificate.fingerprint256.replaceAll(":", "").toLowerCase(),
-    subject: rfc2253(certificate.subject),
-    issuer: rfc2253(certificate.issuer),
+    subject: names.subject,
+    issuer: names.issuer,
     subjectalternative: dnsNames.join(","),
     serialnumber: certificate.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ""),
   };

@@ -22,11 +22,8 @@ export interface TestCertificates {
 export function generateCertificates(validDays = 30): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), "meshsight-certs-"));
   try {
-    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    const selfSigned = (name: string, subject: string, san: string) => {
-      openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.crt`, "-days", String(validDays), "-subj", subject, "-addext", `subjectAltName=${san}`);
-      return { keyPem: readFileSync(join(dir, `${name}.key`), "utf8"), certPem: readFileSync(join(dir, `${name}.crt`), "utf8") };
-    };
+    const openssl = opensslIn(dir);
+    const selfSigned = (name: string, subject: string, san: string) => selfSignedIn(dir, name, subject, san, validDays);
     const valid = selfSigned("valid", "/CN=localhost", "DNS:localhost,IP:127.0.0.1");
     openssl("x509", "-in", "valid.crt", "-signkey", "valid.key", "-days", "-1", "-out", "expired.crt");
     const expired = { keyPem: valid.keyPem, certPem: readFileSync(join(dir, "expired.crt"), "utf8") };
@@ -35,4 +32,26 @@ export function generateCertificates(validDays = 30): TestCertificates {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 with the given subject, in openssl's `-subj`
+ * form with multi-valued RDNs (`/OU=Dev+L=Berlin`; a backslash escapes the next character).
+ */
+export function generateCertificateWithSubject(subject: string, validDays = 30): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), "meshsight-certs-"));
+  try {
+    return selfSignedIn(dir, "subject", subject, "DNS:localhost,IP:127.0.0.1", validDays, ["-multivalue-rdn"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function opensslIn(dir: string): (...args: string[]) => void {
+  return (...args) => void execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+function selfSignedIn(dir: string, name: string, subject: string, san: string, validDays: number, extra: string[] = []): TestCertificate {
+  opensslIn(dir)("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.crt`, "-days", String(validDays), "-subj", subject, "-addext", `subjectAltName=${san}`, ...extra);
+  return { keyPem: readFileSync(join(dir, `${name}.key`), "utf8"), certPem: readFileSync(join(dir, `${name}.crt`), "utf8") };
 }
