@@ -70,6 +70,15 @@ function withOnCluster(statement: string, createdPattern: RegExp, layout: Cluste
   return statement.replace(createdPattern, (head) => `${head}${onClusterClause(layout)}`);
 }
 
+/** The Distributed table over `table`'s local tables, under `table`'s own name. */
+function distributedTable(table: string, layout: ClusterLayout): string {
+  const localTable = `${table}${LOCAL_TABLE_SUFFIX}`;
+  return (
+    `CREATE TABLE IF NOT EXISTS {{database}}.${table}${onClusterClause(layout)} AS {{database}}.${localTable}\n` +
+    `ENGINE = Distributed(${layout.name}, {{database}}, ${localTable}, ${shardingKeyOf(table)})`
+  );
+}
+
 function replicatedEngine(statement: string, localTable: string): string {
   const match = ENGINE.exec(statement);
   // `CREATE TABLE x AS y` without an engine would copy y's ZooKeeper path: two tables on one path.
@@ -89,21 +98,19 @@ function replicatedEngine(statement: string, localTable: string): string {
 export function expandForCluster(statement: string, layout: ClusterLayout): string[] {
   const table = CREATE_TABLE.exec(statement)?.[1];
   if (table !== undefined) {
-    const shardingKey = shardingKeyOf(table);
     const localTable = `${table}${LOCAL_TABLE_SUFFIX}`;
     let local = withOnCluster(withLocalTables(statement), CREATE_TABLE, layout);
     if (layout.replicated) local = replicatedEngine(local, localTable);
-    const distributed =
-      `CREATE TABLE IF NOT EXISTS {{database}}.${table}${onClusterClause(layout)} AS {{database}}.${localTable}\n` +
-      `ENGINE = Distributed(${layout.name}, {{database}}, ${localTable}, ${shardingKey})`;
-    return [local, distributed];
+    return [local, distributedTable(table, layout)];
   }
   if (CREATE_VIEW.test(statement)) return [withOnCluster(withLocalTables(statement), CREATE_VIEW, layout)];
   const altered = ADD_COLUMN.exec(statement)?.[1];
   if (altered !== undefined) {
-    // Refuses a table cluster mode has no Distributed form of, as for a created one.
-    shardingKeyOf(altered);
-    return [withOnCluster(withLocalTables(statement), ADD_COLUMN, layout), withOnCluster(statement, ADD_COLUMN, layout)];
+    // The Distributed table is made again over the altered local table rather than altered: ON CLUSTER
+    // refuses to ALTER a table that is not replicated on a cluster whose shards replicate (code 371). It
+    // holds no rows (inserts through it are synchronous), so dropping it loses nothing.
+    const distributed = distributedTable(altered, layout);
+    return [withOnCluster(withLocalTables(statement), ADD_COLUMN, layout), `DROP TABLE IF EXISTS {{database}}.${altered}${onClusterClause(layout)}`, distributed];
   }
   throw new Error(`cluster mode: no cluster form for statement ${JSON.stringify(statement.slice(0, 80))}`);
 }

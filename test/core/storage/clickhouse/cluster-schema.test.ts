@@ -38,10 +38,11 @@ void describe("cluster schema", () => {
     );
   });
 
-  void it("adds a column to the local table and to the Distributed table over it", () => {
+  void it("adds a column to the local table and makes the Distributed table over it again", () => {
     assert.deepEqual(expandForCluster("ALTER TABLE {{database}}.samples ADD COLUMN x String", replicated), [
       "ALTER TABLE {{database}}.samples_local ON CLUSTER shards ADD COLUMN x String",
-      "ALTER TABLE {{database}}.samples ON CLUSTER shards ADD COLUMN x String",
+      "DROP TABLE IF EXISTS {{database}}.samples ON CLUSTER shards",
+      `CREATE TABLE IF NOT EXISTS {{database}}.samples ON CLUSTER shards AS {{database}}.samples_local\nENGINE = Distributed(shards, {{database}}, samples_local, cityHash64(service, time_ms, request_id))`,
     ]);
   });
 
