@@ -6,19 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { FastifyInstance } from "fastify";
 import { parseBlackboxModules } from "../../../prober/blackbox/module-file.ts";
 import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
 import { CEL_EVALUATION_LIMIT_MS } from "../../../prober/kinds/http/body-cel.ts";
 import { lookup } from "../helpers.ts";
 import { contextWithTimeout, listen } from "../kinds/support/servers.ts";
-import { startBlackboxApp, type BlackboxApp } from "./blackbox-app.ts";
-import { parsePromText, sampleValue } from "./prom-text.ts";
+import { startBlackboxApp, startBlackboxHttpFixture, type BlackboxHttpFixture } from "./blackbox-app.ts";
+import { sampleValue } from "./prom-text.ts";
 
 /** [response body, expression, probe_success with fail_if_body_json_matches_cel, with fail_if_body_json_not_matches_cel]. */
 const CASES: ReadonlyArray<readonly [body: string, expression: string, matches: number, notMatches: number]> = [
@@ -50,31 +48,14 @@ describe("GET /probe with blackbox CEL body checks", () => {
     const index = Number((request.url ?? "/").slice(1));
     response.end(CASES[index]?.[0] ?? "");
   });
-  let origin = "";
-  let started: BlackboxApp;
-  let app: FastifyInstance;
-  const file = join(tmpdir(), `meshsight-blackbox-cel-${process.pid}.yml`);
-
-  const probe = async (moduleName: string, path: string) => {
-    const response = await app.inject({ method: "GET", url: `/probe?module=${moduleName}&target=${encodeURIComponent(origin + path)}` });
-    assert.equal(response.statusCode, 200, response.body);
-    return parsePromText(response.body);
-  };
+  let fixture: BlackboxHttpFixture;
+  const probe = (moduleName: string, path: string) => fixture.probe(moduleName, path);
 
   before(async () => {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    origin = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await writeFile(file, MODULES);
-    started = await startBlackboxApp(lookup(httpKind), { blackboxConfigFile: file });
-    app = started.app;
+    fixture = await startBlackboxHttpFixture(server, MODULES);
   });
 
-  after(async () => {
-    await started.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(file, { force: true });
-  });
+  after(() => fixture.stop());
 
   it("passes and fails as blackbox's CEL tables say, with probe_failed_due_to_cel and the body lengths", async () => {
     const rows: Array<[string, string, ...Array<number | undefined>]> = [];
@@ -116,6 +97,21 @@ describe("CEL expressions in a blackbox modules file", () => {
       await assert.rejects(startBlackboxApp(lookup(httpKind), { blackboxConfigFile: path }), /could not compile CEL program "body\.status =="/);
     } finally {
       await rm(path, { force: true });
+    }
+  });
+
+  it("fails the CEL check of a body larger than the bytes kept for checking (maxBodyBytes, 1 MiB by default) instead of parsing part of it", async () => {
+    const server = await listen((_request, response) => response.end(JSON.stringify({ status: "UP", padding: "x".repeat(100) })));
+    try {
+      const run = (maxBodyBytes: number) => httpKind.run(httpKind.parseSpec({ failIfBodyJsonNotMatchesCel: "body.status == 'UP'", maxBodyBytes }), `${server.origin}/`, contextWithTimeout(10_000));
+      const whole = await run(1_000);
+      assert.equal(whole.status, "success", whole.message);
+      const cut = await run(50);
+      assert.equal(cut.status, "failure");
+      assert.match(cut.message, /^the body is larger than the 50 bytes kept \(maxBodyBytes\), so CEL "body\.status == 'UP'" cannot be evaluated on its JSON/);
+      assert.equal(cut.metrics.failed_due_to_cel, 1);
+    } finally {
+      await server.close();
     }
   });
 

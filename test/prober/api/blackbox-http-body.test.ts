@@ -6,17 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
-import { rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { brotliCompressSync, deflateRawSync, gzipSync } from "node:zlib";
-import type { FastifyInstance } from "fastify";
-import { httpKind } from "../../../prober/kinds/http/http-kind.ts";
-import { lookup } from "../helpers.ts";
-import { startBlackboxApp, type BlackboxApp } from "./blackbox-app.ts";
-import { parsePromText, sampleValue } from "./prom-text.ts";
+import { startBlackboxHttpFixture, type BlackboxHttpFixture } from "./blackbox-app.ts";
+import { sampleValue } from "./prom-text.ts";
 
 const MESSAGE = Buffer.from("hello world".repeat(10));
 const ENCODED: Readonly<Record<string, { encoding: string; body: Buffer }>> = {
@@ -57,32 +50,15 @@ describe("GET /probe with blackbox http compression and body_size_limit", () => 
     response.setHeader("content-length", encoded.body.length);
     response.end(encoded.body);
   });
-  let origin = "";
-  let started: BlackboxApp;
-  let app: FastifyInstance;
-  const file = join(tmpdir(), `meshsight-blackbox-body-${process.pid}.yml`);
-
-  const probe = async (moduleName: string, path: string) => {
-    const response = await app.inject({ method: "GET", url: `/probe?module=${moduleName}&target=${encodeURIComponent(origin + path)}` });
-    assert.equal(response.statusCode, 200, response.body);
-    return parsePromText(response.body);
-  };
+  let fixture: BlackboxHttpFixture;
+  const probe = (moduleName: string, path: string) => fixture.probe(moduleName, path);
 
   before(async () => {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    origin = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await writeFile(file, MODULES);
-    started = await startBlackboxApp(lookup(httpKind), { blackboxConfigFile: file });
-    app = started.app;
-    logLines = started.logLines;
+    fixture = await startBlackboxHttpFixture(server, MODULES);
+    logLines = fixture.started.logLines;
   });
 
-  after(async () => {
-    await started.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(file, { force: true });
-  });
+  after(() => fixture.stop());
 
   it("decodes gzip, br, raw deflate and identity bodies: Content-Length is the encoded size, the uncompressed length the decoded one", async () => {
     const rows: Array<[string, string, number, number, number]> = [];
