@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "../../core/config/lazy-yaml.ts";
 import { z } from "zod";
 import type { ServiceRef } from "../../core/model/dimensions.ts";
 import { BoundedMap } from "./bounded-map.ts";

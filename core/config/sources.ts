@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "./lazy-yaml.ts";
 import { ConfigError } from "./config-error.ts";
 import { closestName, didYouMean } from "./did-you-mean.ts";
 import type { ConfigSections } from "./section.ts";

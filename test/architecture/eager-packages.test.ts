@@ -42,7 +42,7 @@ async function eagerPackages(entries: readonly string[]): Promise<Set<string>> {
 }
 
 /** Each costs ~0.05-0.6 CPU-s to load and is needed only by some paths. */
-const HEAVY = ["@kubernetes/client-node", "ioredis", "bullmq", "cron-parser", "esbuild", "@grpc/grpc-js", "@grpc/proto-loader", "fastify", "@opentelemetry/api", "@duckdb/node-api", "@clickhouse/client"];
+const HEAVY = ["@kubernetes/client-node", "ioredis", "bullmq", "cron-parser", "esbuild", "@grpc/grpc-js", "@grpc/proto-loader", "fastify", "@opentelemetry/api", "@duckdb/node-api", "@clickhouse/client", "yaml"];
 
 void describe("packages loaded before a command runs", () => {
   void it("`meshsight ingest` (cli.ts, the collector's entry) loads no server, cluster, queue or storage client up front", async () => {
