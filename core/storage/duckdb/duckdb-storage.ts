@@ -213,7 +213,8 @@ export class DuckDbStorage implements StorageAdapter {
   }
 
   private trimIfSpellEnded(): void {
-    if (!this.spells.spellEnded()) return;
+    // A batch that takes longer than a check (a flood's flush on a slow disk) is not the spell's end.
+    if (!this.spells.spellEnded(this.writes.isIdle)) return;
     this.trimMemory().catch((error: unknown) => this.options.logger.warn({ err: error }, "DuckDB memory trim failed"));
   }
 

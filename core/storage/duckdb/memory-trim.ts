@@ -23,12 +23,15 @@ export class WriteSpellTracker {
     this.rowsSinceCheck += rows;
   }
 
-  /** True when the check just ended wrote under a quarter of the busiest one since the last trim, and that one was a spell. */
-  spellEnded(): boolean {
+  /**
+   * True when the check just ended wrote under a quarter of the busiest one since the last trim, that one
+   * was a spell, and (`isWriterIdle`) no write is under way: a batch still running is not counted yet.
+   */
+  spellEnded(isWriterIdle = true): boolean {
     const rows = this.rowsSinceCheck;
     this.rowsSinceCheck = 0;
     this.busiestCheckRows = Math.max(this.busiestCheckRows, rows);
-    if (this.busiestCheckRows < this.minSpellRows || rows * DROP_FACTOR > this.busiestCheckRows) return false;
+    if (!isWriterIdle || this.busiestCheckRows < this.minSpellRows || rows * DROP_FACTOR > this.busiestCheckRows) return false;
     this.busiestCheckRows = rows;
     return true;
   }

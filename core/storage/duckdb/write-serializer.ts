@@ -26,6 +26,11 @@ export class WriteSerializer {
     return result;
   }
 
+  /** True when no write runs or waits. */
+  get isIdle(): boolean {
+    return this.waiting === 0;
+  }
+
   /** Resolves once every write accepted so far has finished. */
   async drain(): Promise<void> {
     await this.tail;

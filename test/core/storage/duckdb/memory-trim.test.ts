@@ -48,6 +48,14 @@ void describe("WriteSpellTracker", () => {
     assert.deepEqual(checks([8_000, 2_000, 400, 400]), [false, true, true, false], "measured from the last trim: 2,000 rows are still a spell, and end too");
   });
 
+  void it("waits for a write under way: a batch longer than a check is not the spell's end", () => {
+    const spells = new WriteSpellTracker(1_000);
+    spells.noteWritten(4_000);
+    assert.equal(spells.spellEnded(), false);
+    assert.equal(spells.spellEnded(false), false, "nothing finished in this check, but a batch is being written");
+    assert.equal(spells.spellEnded(true), true);
+  });
+
   void it("adds up every write between two checks", () => {
     const spells = new WriteSpellTracker(1_000);
     for (let write = 0; write < 10; write++) spells.noteWritten(400);
