@@ -36,6 +36,7 @@ import type { AuthorizeRequest } from "../core/http/app.ts";
 import type { ConfigOf } from "../core/config/section.ts";
 import type { RetentionPolicy } from "../core/storage/port.ts";
 import { tuneHeapGrowthForCollector } from "./heap-growth.ts";
+import { HeapRelease } from "./heap-release.ts";
 import type { AccessLogFilesConfig } from "./receivers/access-log/config.ts";
 import type { TracesConfig } from "./traces/config.ts";
 import type { collectorSections } from "./sections.ts";
@@ -168,7 +169,20 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
   // The buffer sits in front of the pipeline built below; the flusher reaches it only when it flushes.
   const accessLogCheckpoint: SegmentCheckpoint = { seal: () => wal?.seal() ?? 0, commit: (mark) => wal?.commit(mark) };
   const checkpoint = journal === undefined ? {} : { checkpoint: checkpointOver(spanWriteAhead === undefined ? [accessLogCheckpoint] : [accessLogCheckpoint, spanWriteAhead]), journal };
-  const flusher = new Flusher({ aggregator, sampler, writer: deps.writer, registry, rejects, logger, clock, intervalMs: config.flushIntervalSeconds * 1000, batchRows: config.flushBatchRows, ...checkpoint });
+  const heapRelease = new HeapRelease();
+  const flusher = new Flusher({
+    aggregator,
+    sampler,
+    writer: deps.writer,
+    registry,
+    rejects,
+    logger,
+    clock,
+    intervalMs: config.flushIntervalSeconds * 1000,
+    batchRows: config.flushBatchRows,
+    onDrained: (rows) => heapRelease.noteDrained(rows),
+    ...checkpoint,
+  });
   const pipeline = new CollectorPipeline({
     resolve: (proxy, entry, out) => resolver.resolve(proxy, entry, out),
     selfOf: (proxy) => resolver.selfOf(proxy),
@@ -256,6 +270,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
       ? pipelineComponents
       : withWriteAheadBuffer(pipelineComponents, { log: walLog, wal, spans: spanWriteAhead, journal, flusher }, () => ({ input: eventTimeInput().ingest, flush: () => flusher.flush(), decodeAls: alsMessageDecoder() }), logger)),
     ...(meshMeasured === undefined ? [] : [meshMeasured.component]),
+    heapRelease,
     {
       name: "collector.als",
       start: async () => {

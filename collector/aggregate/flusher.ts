@@ -33,6 +33,8 @@ export interface FlusherOptions {
   checkpoint?: FlushCheckpoint;
   /** Where drains are journaled before they are written, with the checkpoint's marks (drain-journal.ts). */
   journal?: DrainJournal;
+  /** Told how many minute rows and entities each drain gave (heap-release.ts watches for the end of a flood). */
+  onDrained?: (rows: number) => void;
 }
 
 export interface FlushCheckpoint {
@@ -115,9 +117,10 @@ const DAY_MS = RESOLUTION_MS.day;
  * Writes are serialized, so batches reach storage in drain order.
  */
 export class Flusher {
-  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint" | "journal">>;
+  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint" | "journal" | "onDrained">>;
   private readonly checkpoint: FlushCheckpoint | undefined;
   private readonly journal: DrainJournal | undefined;
+  private readonly onDrained: ((rows: number) => void) | undefined;
   /** The checkpoint's marks at the last drain whose rows are not all known to be journaled or in storage yet. */
   private uncommittedMark: readonly number[] | null = null;
   /** Drains so far, and the last one whose checkpoint mark was committed (its input will not be replayed). */
@@ -146,6 +149,7 @@ export class Flusher {
     this.clock = options.clock ?? Date.now;
     this.checkpoint = options.checkpoint;
     this.journal = options.checkpoint === undefined ? undefined : options.journal;
+    this.onDrained = options.onDrained;
     this.duration = new Histogram({
       name: "meshsight_flush_duration_seconds",
       help: "Time to drain the aggregator and write to storage, per flush.",
@@ -282,6 +286,7 @@ export class Flusher {
       if (marks !== undefined) this.uncommittedMark = marks;
       this.drains++;
       const drained = this.options.aggregator.drain(nowMs, force);
+      this.onDrained?.(drained.metrics.length + drained.entities.length);
       const batches = [
         ...byUtcDay(drained.metrics).flatMap((rows) => this.chunks("metrics", rows)),
         ...this.chunks("entities", drained.entities),

@@ -25,7 +25,7 @@ import {
 import { classifyDuckDbWriteError, errorMessage, IN_MEMORY, inTransaction, openDatabase, toNumber } from "./database.ts";
 import { EntityWriter, invalidEntityReason, listEntities } from "./entity-store.ts";
 import { METRICS_TABLE } from "./histogram-sql.ts";
-import { memoryLimitSetting, trimMemory, WriteSpellTracker } from "./memory-trim.ts";
+import { memoryLimitSetting, trimMemory } from "./memory-trim.ts";
 import { invalidMetricReason } from "./metric-rollup.ts";
 import { MetricsReader } from "./metrics-reader.ts";
 import { MetricsWriter } from "./metrics-writer.ts";
@@ -36,6 +36,7 @@ import { getTrace, listSpanNames, listSpanServices, searchTraces } from "./span-
 import { invalidSpanReason, SpanWriter } from "./span-store.ts";
 import { WriteSerializer } from "./write-serializer.ts";
 import { WriteGuard } from "../write-guard.ts";
+import { WriteSpellTracker } from "../../write-spells.ts";
 
 const DAY_MS = RESOLUTION_MS.day;
 const REJECT_SOURCE = "storage.duckdb";
@@ -44,10 +45,10 @@ const DEFAULT_MAX_WAITING_WRITES = 64;
 /** How often the storage asks whether a spell of heavy writing has ended (memory-trim.ts). */
 const TRIM_CHECK_MS = 60_000;
 /**
- * Rows a check interval must have written to count as a spell worth trimming after: ~5,000 series at the
- * default 10 s flush (a row per series, flush and resolution), whose cached blocks reach tens of MiB.
+ * Rows a check interval must have written to count as a spell worth trimming after: ~3,000 series and
+ * entity rows in one 10 s flush. A trim costs a few milliseconds and re-reading what the next write needs.
  */
-const MIN_SPELL_ROWS = 100_000;
+const MIN_SPELL_ROWS = 20_000;
 
 export interface DuckDbStorageOptions {
   /** The database file, e.g. `./data/meshsight.duckdb` (its directory is created); ":memory:" for tests. */

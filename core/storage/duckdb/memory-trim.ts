@@ -3,39 +3,6 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 /** Below this memory_limit DuckDB's buffer pool keeps nothing it can evict. */
 const EVICT_ALL_LIMIT = "1MiB";
 const LIMIT_REFUSED = /could not free up enough memory for the new limit/;
-/** A check's rows under 1/DROP_FACTOR of the busiest check's since the last trim mean the spell has ended. */
-const DROP_FACTOR = 4;
-
-/**
- * Tells when a spell of heavy writing (an entity flood, a backlog loaded after an outage) has ended, so the
- * memory it made DuckDB take can be given back: DuckDB keeps every block it cached, and its allocator the
- * pages, until the process ends (bench/README.md, "Entity flood"). Asked once per check interval; between
- * checks it only adds up rows, so it costs nothing while nothing happens.
- */
-export class WriteSpellTracker {
-  private rowsSinceCheck = 0;
-  private busiestCheckRows = 0;
-
-  /** @param minSpellRows rows one check must have seen for the spell to be worth a trim. */
-  constructor(private readonly minSpellRows: number) {}
-
-  noteWritten(rows: number): void {
-    this.rowsSinceCheck += rows;
-  }
-
-  /**
-   * True when the check just ended wrote under a quarter of the busiest one since the last trim, that one
-   * was a spell, and (`isWriterIdle`) no write is under way: a batch still running is not counted yet.
-   */
-  spellEnded(isWriterIdle = true): boolean {
-    const rows = this.rowsSinceCheck;
-    this.rowsSinceCheck = 0;
-    this.busiestCheckRows = Math.max(this.busiestCheckRows, rows);
-    if (!isWriterIdle || this.busiestCheckRows < this.minSpellRows || rows * DROP_FACTOR > this.busiestCheckRows) return false;
-    this.busiestCheckRows = rows;
-    return true;
-  }
-}
 
 /**
  * Gives memory back: lowering memory_limit makes DuckDB evict every unpinned block of its buffer pool, and
