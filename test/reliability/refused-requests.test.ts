@@ -1,11 +1,12 @@
 /**
  * Every request the OTLP/HTTP and Zipkin receivers refuse is counted in meshsight_rejected_total by source
  * and reason, whether the handler refused it or Fastify did before it ran (body limit, encoding, gzip,
- * parameters, tokens); so is every OTLP/gRPC request and ALS message grpc-js refuses for its size before
- * a handler runs: exact counts, real sockets.
+ * parameters, tokens); so is every OTLP/gRPC request and ALS message grpc-js refuses for its size or its
+ * compression before a handler runs: exact counts, real sockets.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect, type IncomingHttpHeaders } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -13,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { Client, compressionAlgorithms, credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { ALS_MAX_MESSAGE_BYTES } from "../../collector/receivers/envoy-als/als-receiver.ts";
 import { ALS_V3_METHOD_PATH } from "../../collector/receivers/envoy-als/service-definition.ts";
+import { EXPORT_METHOD_PATH } from "../../collector/receivers/otlp/otlp-protos.ts";
 import { killIfRunning, RECEIVERS_ON_FREE_PORTS, runCli, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
 import { exportOverGrpc } from "../collector/receivers/otlp/otlp-client.ts";
 import { startTraceHarness, type TraceHarness } from "../collector/traces/harness.ts";
@@ -83,6 +85,32 @@ async function scrapedRejects(base: string, source: string, reason: string): Pro
   return Number(sample?.[1] ?? 0);
 }
 
+/**
+ * Sends one gRPC message marked compressed with `encoding` over plain HTTP/2 (a grpc-js client would
+ * compress it properly), and settles with the grpc-status the server ends the call with.
+ */
+function sendCompressedFrame(port: number, encoding: string, payload: Buffer): Promise<number> {
+  const session = connect(`http://127.0.0.1:${port}`);
+  return new Promise((resolve, reject) => {
+    session.on("error", reject);
+    const stream = session.request({ ":method": "POST", ":path": EXPORT_METHOD_PATH, "content-type": "application/grpc", te: "trailers", "grpc-encoding": encoding });
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt8(1, 0);
+    prefix.writeUInt32BE(payload.length, 1);
+    // A refusal before any message is answered "trailers-only": the status comes in the response headers.
+    const settleOn = (headers: IncomingHttpHeaders) => {
+      if (headers["grpc-status"] === undefined) return;
+      session.close();
+      resolve(Number(headers["grpc-status"]));
+    };
+    stream.on("response", settleOn);
+    stream.on("trailers", settleOn);
+    stream.on("error", reject);
+    stream.resume();
+    stream.end(Buffer.concat([prefix, payload]));
+  });
+}
+
 /** Writes `messages` on one ALS stream with a real grpc-js client; settles with the call's outcome. */
 function streamToAls(port: number, messages: readonly Buffer[]): Promise<ServiceError | null> {
   const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -98,7 +126,7 @@ function streamToAls(port: number, messages: readonly Buffer[]): Promise<Service
   });
 }
 
-void describe("gRPC messages over the receive limit are counted", () => {
+void describe("gRPC messages grpc-js refuses before a handler are counted", () => {
   const runs: CliRun[] = [];
   let dataDir = "";
   before(async () => {
@@ -109,7 +137,7 @@ void describe("gRPC messages over the receive limit are counted", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  void it("grpc-js refuses them with RESOURCE_EXHAUSTED before any handler runs; /metrics counts each as body-too-large", async () => {
+  void it("grpc-js refuses them (RESOURCE_EXHAUSTED, and bad or unknown compression) before any handler runs; /metrics counts each by reason", async () => {
     const run = runCli(["start", "--http-port", "0", "--host", "127.0.0.1"], {
       ...RECEIVERS_ON_FREE_PORTS,
       MESHSIGHT_DATA_DIR: dataDir,
@@ -128,6 +156,14 @@ void describe("gRPC messages over the receive limit are counted", () => {
     const fitting = await exportOverGrpc(otlpPort, Buffer.alloc(0));
     assert.equal(fitting.error, null, "a request within the limit is still taken");
     assert.equal(await scrapedRejects(base, "otlp", "body-too-large"), 2);
+
+    // A message grpc-js cannot inflate, and one in an encoding it lacks: refused before a handler, counted.
+    assert.equal(await sendCompressedFrame(otlpPort, "gzip", Buffer.from("not gzip at all")), status.INTERNAL);
+    assert.equal(await sendCompressedFrame(otlpPort, "snappy", Buffer.from("anything")), status.UNIMPLEMENTED);
+    assert.deepEqual(
+      [await scrapedRejects(base, "otlp", "malformed-compression"), await scrapedRejects(base, "otlp", "unsupported-content-encoding"), await scrapedRejects(base, "otlp", "body-too-large")],
+      [1, 1, 2],
+    );
 
     const alsOutcome = await streamToAls(alsPort, [Buffer.alloc(ALS_MAX_MESSAGE_BYTES + 1)]);
     assert.equal(alsOutcome?.code, status.RESOURCE_EXHAUSTED);
