@@ -18,7 +18,7 @@ function mergedBuckets(existing: string, incoming: string): string {
 }
 
 /**
- * Element-wise sum of two sparse histograms, for ON CONFLICT DO UPDATE: for every bucket of the union,
+ * Element-wise sum of two sparse histograms, for adding into a stored row: for every bucket of the union,
  * the count found at that bucket's position on each side (0 where a side lacks the bucket).
  */
 function mergedCounts(existing: string, incoming: string): string {
@@ -26,14 +26,24 @@ function mergedCounts(existing: string, incoming: string): string {
   return `list_transform(${mergedBuckets(existing, incoming)}, lambda b: ${countAt(existing)} + ${countAt(incoming)})`;
 }
 
-/** Adds every staged row into `table`: new keys are inserted, existing ones summed, histograms included. */
-export function upsertAddSql(table: string, staging: string): string {
-  const add = (column: string): string => `${column} = ${table}.${column} + excluded.${column}`;
-  return `INSERT INTO ${table} SELECT * FROM ${staging}
-ON CONFLICT (${METRIC_KEY_COLUMNS}, time_ms) DO UPDATE SET
+const KEY_MATCH = [...METRIC_KEY_COLUMNS.split(", "), "time_ms"].map((column) => `stored.${column} = incoming.${column}`).join(" AND ");
+
+/**
+ * Adds every staged row into `table` whose key is stored there, histograms included. Together with
+ * `insertNewSql` after it, in one transaction, this adds the whole batch.
+ */
+export function updateStoredSql(table: string, staging: string): string {
+  const add = (column: string): string => `${column} = stored.${column} + incoming.${column}`;
+  return `UPDATE ${table} AS stored SET
   ${["calls", "errors", "latency_sum_ms", "apdex_satisfied", "apdex_tolerating", "bytes_in", "bytes_out"].map(add).join(",\n  ")},
-  histogram_counts = ${mergedCounts(table, "excluded")},
-  histogram_buckets = ${mergedBuckets(table, "excluded")}`;
+  histogram_counts = ${mergedCounts("stored", "incoming")},
+  histogram_buckets = ${mergedBuckets("stored", "incoming")}
+FROM ${staging} AS incoming WHERE ${KEY_MATCH}`;
+}
+
+/** Inserts every staged row whose key `table` does not hold. */
+export function insertNewSql(table: string, staging: string): string {
+  return `INSERT INTO ${table} SELECT * FROM ${staging} AS incoming WHERE NOT EXISTS (SELECT 1 FROM ${table} AS stored WHERE ${KEY_MATCH})`;
 }
 
 /**

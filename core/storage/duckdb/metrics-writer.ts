@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from "@duckdb/node-api";
 import { duckdbApi } from "./duckdb-api.ts";
 import type { MinuteMetrics, Resolution } from "../../model/metrics.ts";
-import { METRICS_TABLE, upsertAddSql } from "./histogram-sql.ts";
+import { insertNewSql, METRICS_TABLE, updateStoredSql } from "./histogram-sql.ts";
 import { rollUp, type RollupRow } from "./metric-rollup.ts";
 const { BIGINT, DOUBLE, DuckDBDataChunk, VARCHAR } = duckdbApi;
 
@@ -45,7 +45,8 @@ const STAGING_COLUMNS = STAGING_SHAPE.map(([, value]) => value);
 /**
  * Writes minute rows into the minute table and the hour and day rollups. Rows are summed per key in
  * memory first, appended to a connection-private staging table (the appender is far faster than
- * row-by-row INSERTs), then added into each table by one INSERT ... ON CONFLICT DO UPDATE.
+ * row-by-row INSERTs), then added into each table: an UPDATE adds into the stored keys, an INSERT adds the
+ * others. The tables have no key index to upsert against (migrations/005_unkeyed_metrics.sql says why).
  * The caller runs `write` inside a transaction on a connection no one else writes on; a write's id goes
  * into metric_writes in that transaction, so the id is stored exactly when the rows are.
  */
@@ -64,7 +65,8 @@ export class MetricsWriter {
       const rolled = rollUp(summed, resolution);
       await this.connection.run(CREATE_STAGING);
       await this.stage(rolled);
-      await this.connection.run(upsertAddSql(METRICS_TABLE[resolution], FROM_STAGING));
+      await this.connection.run(updateStoredSql(METRICS_TABLE[resolution], FROM_STAGING));
+      await this.connection.run(insertNewSql(METRICS_TABLE[resolution], FROM_STAGING));
       summed = rolled;
     }
     // A split batch (write-guard.ts) writes its halves under the batch's one id.

@@ -84,6 +84,29 @@ void describe("DuckDbStorage", () => {
     assert.throws(() => new DuckDbStorage({ path: ":memory:", retention: { ...RETENTION, minuteDays: 0 }, logger }), /retention\.minuteDays/);
   });
 
+  void it("keeps every metrics row, lists included, when version 5 drops the tables' key", async () => {
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    try {
+      const all = loadMigrations();
+      assert.deepEqual(await applyMigrations(connection, all.filter((migration) => migration.version < 5)), [1, 2, 3, 4]);
+      const tables = ["metrics_minute", "metrics_hour", "metrics_day"];
+      for (const [index, table] of tables.entries()) {
+        await connection.run(`INSERT INTO ${table} VALUES ('service', 'svc', 'svc', 'server', 'http', ${index}, 7, 1, 2.5, 3, 2, 10, 20, [4, 9], [5, 2])`);
+      }
+      assert.deepEqual(await applyMigrations(connection, all), [5]);
+      for (const [index, table] of tables.entries()) {
+        const rows = (await connection.runAndReadAll(`SELECT * FROM ${table}`)).getRowsJS();
+        assert.deepEqual(rows, [["service", "svc", "svc", "server", "http", BigInt(index), 7n, 1n, 2.5, 3n, 2n, 10n, 20n, [4, 9], [5n, 2n]]]);
+      }
+      const keys = (await connection.runAndReadAll("SELECT count(*) FROM duckdb_constraints() WHERE table_name LIKE 'metrics_%' AND constraint_type = 'PRIMARY KEY'")).getRowsJS();
+      assert.deepEqual(keys, [[0n]]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+
   void it("records applied migrations once and applies nothing on a current store", async () => {
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
