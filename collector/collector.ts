@@ -181,6 +181,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     intervalMs: config.flushIntervalSeconds * 1000,
     batchRows: config.flushBatchRows,
     onDrained: (rows) => heapRelease.noteDrained(rows),
+    ...(journal === undefined || spanWriteAhead === undefined ? {} : { countedSpans: () => spanWriteAhead.countedSpans() }),
     ...checkpoint,
   });
   const pipeline = new CollectorPipeline({
@@ -399,7 +400,7 @@ function withWriteAheadBuffer(
         flusher.recover(drains);
         stored = log.open(committedThrough(drains, 0));
         logger.info({ component: "wal", segments: stored.length, bytes: log.bytes, journaledDrains: drains.length }, "write-ahead buffer open");
-        spans?.open(committedThrough(drains, 1));
+        spans?.open(committedThrough(drains, 1), journal.countedSpans);
       },
       stop: async () => {
         log.close();

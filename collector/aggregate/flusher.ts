@@ -6,7 +6,7 @@ import { RESOLUTION_MS, type MinuteMetrics } from "../../core/model/metrics.ts";
 import type { SampledRecord } from "../../core/model/sample.ts";
 import { PartialWriteError, PermanentWriteError, type StorageWriter } from "../../core/storage/port.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
-import type { DrainJournal, JournaledKind, RecoveredDrain } from "../wal/drain-journal.ts";
+import type { CountedSpans, DrainJournal, JournaledKind, RecoveredDrain } from "../wal/drain-journal.ts";
 import type { DrainResult } from "./minute-aggregator.ts";
 
 export interface FlusherOptions {
@@ -33,6 +33,11 @@ export interface FlusherOptions {
   checkpoint?: FlushCheckpoint;
   /** Where drains are journaled before they are written, with the checkpoint's marks (drain-journal.ts). */
   journal?: DrainJournal;
+  /**
+   * The spans whose metrics are in the aggregator or in drains journaled before, read in the turn of each
+   * drain and journaled with it, so a replay of their span segments does not count them again.
+   */
+  countedSpans?: () => CountedSpans;
   /** Told how many minute rows and entities each drain gave (heap-release.ts watches for the end of a flood). */
   onDrained?: (rows: number) => void;
 }
@@ -117,10 +122,11 @@ const DAY_MS = RESOLUTION_MS.day;
  * Writes are serialized, so batches reach storage in drain order.
  */
 export class Flusher {
-  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint" | "journal" | "onDrained">>;
+  private readonly options: Required<Omit<FlusherOptions, "clock" | "checkpoint" | "journal" | "onDrained" | "countedSpans">>;
   private readonly checkpoint: FlushCheckpoint | undefined;
   private readonly journal: DrainJournal | undefined;
   private readonly onDrained: ((rows: number) => void) | undefined;
+  private readonly countedSpans: (() => CountedSpans) | undefined;
   /** The checkpoint's marks at the last drain whose rows are not all known to be journaled or in storage yet. */
   private uncommittedMark: readonly number[] | null = null;
   /** Drains so far, and the last one whose checkpoint mark was committed (its input will not be replayed). */
@@ -150,6 +156,7 @@ export class Flusher {
     this.checkpoint = options.checkpoint;
     this.journal = options.checkpoint === undefined ? undefined : options.journal;
     this.onDrained = options.onDrained;
+    this.countedSpans = options.countedSpans;
     this.duration = new Histogram({
       name: "meshsight_flush_duration_seconds",
       help: "Time to drain the aggregator and write to storage, per flush.",
@@ -284,6 +291,7 @@ export class Flusher {
       // Sealed in the same turn as the drain, so no record falls between the mark and the drained rows.
       const marks = this.checkpoint?.seal();
       if (marks !== undefined) this.uncommittedMark = marks;
+      const counted = this.countedSpans?.();
       this.drains++;
       const drained = this.options.aggregator.drain(nowMs, force);
       this.onDrained?.(drained.metrics.length + drained.entities.length);
@@ -292,7 +300,7 @@ export class Flusher {
         ...this.chunks("entities", drained.entities),
         ...this.chunks("samples", this.options.sampler.drain()),
       ];
-      await this.enqueue(batches, marks);
+      await this.enqueue(batches, marks, counted);
       this.commitCheckpoint();
       this.dropOldestBeyondBound();
       if (ignoreBackoff || nowMs >= this.nextAttemptMs) await this.writePending();
@@ -318,13 +326,13 @@ export class Flusher {
    * journaled (a full or failing disk) is written all the same, and its checkpoint then waits for storage,
    * as without a journal.
    */
-  private async enqueue(batches: readonly { kind: BatchKind; rows: readonly unknown[] }[], marks: readonly number[] | undefined): Promise<void> {
+  private async enqueue(batches: readonly { kind: BatchKind; rows: readonly unknown[] }[], marks: readonly number[] | undefined, counted: CountedSpans | undefined): Promise<void> {
     const journal = this.journal;
     const journaled = journal === undefined ? [] : batches.map((batch) => ({ ...batch, id: journal.newWriteId() }));
     let drain: string | undefined;
     if (journal !== undefined && marks !== undefined && batches.length > 0) {
       try {
-        drain = await journal.record(marks, journaled);
+        drain = await journal.record(marks, journaled, counted);
       } catch (error) {
         this.options.logger.error({ err: error }, "could not journal a drain: the write-ahead buffer keeps its input until storage takes it");
       }

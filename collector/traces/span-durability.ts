@@ -8,4 +8,8 @@ import type { Span } from "../../core/model/span.ts";
 export interface SpanDurability {
   hold(spans: readonly Span[]): void;
   release(spans: readonly Span[]): void;
+  /** `spans`' metrics just joined the aggregator: once a drain journals them, a replay must not count them again. */
+  counted(spans: readonly Span[]): void;
+  /** True for a replayed span whose metrics a drain journaled before the crash: it is stored, not counted again. */
+  wasCounted(span: Span): boolean;
 }

@@ -54,14 +54,18 @@ export class SpanCallDeriver {
     this.callers = new TwoGenerationCache(maxRememberedCallers);
   }
 
-  /** Appends the calls `spans` describe to `out`. Spans of one batch are remembered before deriving. */
-  derive(spans: readonly Span[], out: MeshCall[]): void {
+  /**
+   * Appends the calls `spans` describe to `out`, but for spans `isCounted` says were counted already (they
+   * still name callers). Spans of one batch are remembered before deriving.
+   */
+  derive(spans: readonly Span[], out: MeshCall[], isCounted: (span: Span) => boolean = () => false): void {
     for (const span of spans) {
       if (isEnvoySpan(span)) this.meshServices.note(span.service, startMsOf(span));
       if (span.kind === "client" || span.kind === "producer") this.callers.set(span.spanId, span.service);
     }
     if (this.mode === "off") return;
     for (const span of spans) {
+      if (isCounted(span)) continue;
       const call = this.callOf(span);
       if (call !== null) out.push(call);
     }
@@ -158,8 +162,11 @@ export class SpanMetricsSink {
 
   private ingest(spans: readonly Span[]): void {
     const calls: MeshCall[] = [];
-    this.options.deriver.derive(spans, calls);
+    const { durability } = this.options;
+    this.options.deriver.derive(spans, calls, durability === undefined ? undefined : (span) => durability.wasCounted(span));
+    if (calls.length === 0) return;
     // Receivers refuse spans while the pipeline is over its bound; a refusal here only costs span metrics.
-    if (calls.length > 0 && !this.options.pipeline.ingestCalls(calls)) this.options.rejects.reject("traces", "span-metrics-overloaded", calls.length);
+    if (this.options.pipeline.ingestCalls(calls)) durability?.counted(spans);
+    else this.options.rejects.reject("traces", "span-metrics-overloaded", calls.length);
   }
 }

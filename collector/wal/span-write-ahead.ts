@@ -4,6 +4,7 @@ import type { Span } from "../../core/model/span.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import type { SpanInput } from "../span-input.ts";
 import type { SpanDurability } from "../traces/span-durability.ts";
+import type { CountedSpans } from "./drain-journal.ts";
 import { readSegment, type SegmentLog, type StoredSegment } from "./segment-log.ts";
 import { decodeSpanRecord, encodeSpanRecord, type SpanProtocol } from "./span-record.ts";
 
@@ -25,8 +26,9 @@ const REJECT_SOURCE = "wal";
  * aggregates and kept spans are written. So a segment may go only once every span logged in it is settled
  * (SpanDurability: metrics handed to the pipeline, kept spans answered by storage) and the flusher has
  * journaled a drain made after that: the flusher's seal is capped below the oldest segment still holding an
- * unsettled span. After a crash, spans of a segment that were settled before it are counted again: the
- * window is a trace's decision wait.
+ * unsettled span. Spans of one segment are decided at different times, so each drain also journals which
+ * spans of the segments still on disk have their metrics in it or before it (countedSpans): a replay hands
+ * those to tail sampling to be stored, but does not count them again.
  */
 export class SpanWriteAhead implements SpanDurability {
   private readonly log: SegmentLog;
@@ -35,6 +37,8 @@ export class SpanWriteAhead implements SpanDurability {
   /** Segment -> holds of its spans not yet released. */
   private readonly unsettled = new Map<number, number>();
   private readonly segmentOf = new WeakMap<Span, number>();
+  /** Segment -> ids of its spans whose metrics reached the aggregator (here or, read at open, before a crash). */
+  private readonly countedIn = new Map<number, Set<string>>();
   /** Segments an earlier process left, until they are replayed: nothing may commit them before. */
   private stored: StoredSegment[] = [];
   private readonly refusedRequests: Counter;
@@ -65,9 +69,17 @@ export class SpanWriteAhead implements SpanDurability {
     });
   }
 
-  /** Opens the segments; those an earlier process left (and did not commit, segment-log.ts) wait for replay(). */
-  open(committedThrough = 0): void {
+  /**
+   * Opens the segments; those an earlier process left (and did not commit, segment-log.ts) wait for replay(),
+   * which does not count the spans `counted` names again.
+   */
+  open(committedThrough = 0, counted: CountedSpans = {}): void {
     this.stored = this.log.open(committedThrough);
+    // Only segments still on disk: numbers start again after the last one, so others may be reused.
+    for (const { number } of this.stored) {
+      const ids = counted[number];
+      if (ids !== undefined) this.countedIn.set(number, new Set(ids));
+    }
     this.logger.info({ component: "wal", segments: this.stored.length, bytes: this.log.bytes }, "span write-ahead buffer open");
   }
 
@@ -104,6 +116,26 @@ export class SpanWriteAhead implements SpanDurability {
     this.adjust(spans, -1);
   }
 
+  counted(spans: readonly Span[]): void {
+    for (const span of spans) {
+      const segment = this.segmentOf.get(span);
+      if (segment === undefined) continue;
+      const ids = this.countedIn.get(segment) ?? new Set<string>();
+      ids.add(idOf(span));
+      this.countedIn.set(segment, ids);
+    }
+  }
+
+  wasCounted(span: Span): boolean {
+    const segment = this.segmentOf.get(span);
+    return segment !== undefined && this.countedIn.get(segment)?.has(idOf(span)) === true;
+  }
+
+  /** What the flusher journals with each drain: counted spans of every segment not yet committed. */
+  countedSpans(): CountedSpans {
+    return Object.fromEntries([...this.countedIn].map(([segment, ids]) => [segment, [...ids]]));
+  }
+
   /** Resolves once every request logged so far is on disk: what a receiver awaits before acknowledging. */
   durable(): Promise<void> {
     return this.log.sync();
@@ -118,7 +150,9 @@ export class SpanWriteAhead implements SpanDurability {
   }
 
   commit(mark: number): void {
-    if (mark >= 1) this.log.commit(mark);
+    if (mark < 1) return;
+    this.log.commit(mark);
+    for (const segment of this.countedIn.keys()) if (segment <= mark) this.countedIn.delete(segment);
   }
 
   /** Hands the spans of segments an earlier process left to `target`, oldest first, before any receiver starts. */
@@ -151,4 +185,8 @@ export class SpanWriteAhead implements SpanDurability {
       else this.unsettled.set(segment, holds);
     }
   }
+}
+
+function idOf(span: Span): string {
+  return `${span.traceId}:${span.spanId}`;
 }

@@ -8,7 +8,7 @@ import type { SimulationReport } from "../../collector/simulator/traffic-report.
 import { ClickHouseStorage } from "../../core/storage/clickhouse/clickhouse-storage.ts";
 import { DuckDbStorage } from "../../core/storage/duckdb/duckdb-storage.ts";
 import type { StorageAdapter } from "../../core/storage/port.ts";
-import { runCli, type CliRun } from "../cli/cli-process.ts";
+import { RECEIVERS_ON_FREE_PORTS, runCli, type CliRun } from "../cli/cli-process.ts";
 import { freshDatabaseName, rawClient } from "../core/storage/clickhouse/helpers.ts";
 import { useClickHouse } from "../services/index.ts";
 import { RETENTION } from "./storage-backends.ts";
@@ -59,6 +59,27 @@ export const CRASH_BACKENDS: readonly CrashBackend[] = [
     },
   },
 ];
+
+/** meshsight's settings for a kill -9 run: receivers on free ports, the write-ahead buffer on in `dataDir`, no Kubernetes. */
+export function walSettings(dataDir: string, flushIntervalSeconds: number): Record<string, string> {
+  return {
+    ...RECEIVERS_ON_FREE_PORTS,
+    MESHSIGHT_DATA_DIR: dataDir,
+    MESHSIGHT_WAL: "on",
+    MESHSIGHT_KUBERNETES: "off",
+    MESHSIGHT_FLUSH_INTERVAL_SECONDS: String(flushIntervalSeconds),
+  };
+}
+
+/** Traces wait far longer than a test for their decision, and every trace is kept. */
+export const TRACES_KEPT_AFTER_A_LONG_WAIT: Readonly<Record<string, string>> = { MESHSIGHT_TRACE_DECISION_WAIT_SECONDS: "600", MESHSIGHT_TRACE_SAMPLE_RATE: "1" };
+
+/** Spans stored for `traceIds`, over all of them. */
+export async function storedSpans(storage: StorageAdapter, traceIds: readonly string[]): Promise<number> {
+  let spans = 0;
+  for (const traceId of traceIds) spans += (await storage.getTrace(traceId)).length;
+  return spans;
+}
 
 /** `meshsight start` on loopback with a free HTTP port, remembered in `runs` so an `after` hook can kill it. */
 export function startMeshsight(env: Record<string, string>, runs: CliRun[]): CliRun {

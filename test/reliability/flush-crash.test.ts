@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
-import { killIfRunning, RECEIVERS_ON_FREE_PORTS, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
+import { killIfRunning, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
 import { startClickHouseRelay, type ClickHouseRelay } from "../support/clickhouse-relay.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { CRASH_BACKENDS, expectedServiceCalls, scraped, sentEntries, startMeshsight, storedServiceCalls } from "./crash-process.ts";
+import { CRASH_BACKENDS, expectedServiceCalls, scraped, sentEntries, startMeshsight, storedServiceCalls, walSettings } from "./crash-process.ts";
 
 /** ~9 ALS entries per bookinfo request: 111 requests/s is ~1,000 entries/s. */
 const REQUESTS_PER_SECOND = 111;
@@ -33,14 +33,7 @@ for (const backend of CRASH_BACKENDS) {
       const dataDir = await mkdtemp(join(tmpdir(), "meshsight-flush-crash-"));
       const store = await backend.prepare(dataDir);
       const relay: ClickHouseRelay | undefined = store.serverUrl === undefined ? undefined : await startClickHouseRelay(store.serverUrl);
-      const env = {
-        ...RECEIVERS_ON_FREE_PORTS,
-        MESHSIGHT_DATA_DIR: dataDir,
-        MESHSIGHT_WAL: "on",
-        MESHSIGHT_KUBERNETES: "off",
-        MESHSIGHT_FLUSH_INTERVAL_SECONDS: "10",
-        MESHSIGHT_FLUSH_BATCH_ROWS: "1",
-      };
+      const env = { ...walSettings(dataDir, 10), MESHSIGHT_FLUSH_BATCH_ROWS: "1" };
       try {
         const first = startMeshsight({ ...env, ...store.env(relay?.url) }, runs);
         const base = `http://127.0.0.1:${await waitForHttpPort(first)}`;

@@ -41,7 +41,8 @@ async function exportWithSdk(service: string, exporter: GrpcExporter | HttpExpor
   return traceIds;
 }
 
-async function postZipkin(port: number, service: string, count: number): Promise<string[]> {
+/** Posts `count` Zipkin v2 root spans of `service` in one request; resolves with their trace ids once it was acknowledged. */
+export async function postZipkin(port: number, service: string, count: number): Promise<string[]> {
   const nowMicros = Date.now() * 1000;
   const spans = Array.from({ length: count }, (_, index) => ({
     traceId: randomBytes(16).toString("hex"),

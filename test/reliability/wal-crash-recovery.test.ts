@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { simulateBookinfo } from "../../collector/simulator/simulate-bookinfo.ts";
-import { killIfRunning, RECEIVERS_ON_FREE_PORTS, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
+import { killIfRunning, stopWith, waitForHttpPort, waitForListeningPort, type CliRun } from "../cli/cli-process.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { CRASH_BACKENDS, expectedServiceCalls, scraped, sentEntries, startMeshsight, storedServiceCalls } from "./crash-process.ts";
+import { CRASH_BACKENDS, expectedServiceCalls, scraped, sentEntries, startMeshsight, storedServiceCalls, storedSpans, TRACES_KEPT_AFTER_A_LONG_WAIT, walSettings } from "./crash-process.ts";
 import { inboundLine } from "./inbound-lines.ts";
 import { sendRootSpans } from "./span-senders.ts";
 
@@ -51,16 +51,7 @@ for (const backend of CRASH_BACKENDS) {
       const store = await backend.prepare(dataDir);
       // A flush every 10 s: the kill falls well inside an interval, as it would without a buffer lose most.
       // Traces wait far longer than the test for their decision and all are kept: at the kill, no span is settled.
-      const env = {
-        ...RECEIVERS_ON_FREE_PORTS,
-        ...store.env(),
-        MESHSIGHT_DATA_DIR: dataDir,
-        MESHSIGHT_WAL: "on",
-        MESHSIGHT_KUBERNETES: "off",
-        MESHSIGHT_FLUSH_INTERVAL_SECONDS: "10",
-        MESHSIGHT_TRACE_DECISION_WAIT_SECONDS: "600",
-        MESHSIGHT_TRACE_SAMPLE_RATE: "1",
-      };
+      const env = { ...walSettings(dataDir, 10), ...store.env(), ...TRACES_KEPT_AFTER_A_LONG_WAIT };
       try {
         const first = startMeshsight(env, runs);
         const base = `http://127.0.0.1:${await waitForHttpPort(first)}`;
@@ -103,9 +94,7 @@ for (const backend of CRASH_BACKENDS) {
         try {
           const spanCalls = Object.fromEntries(Object.values(SPAN_SERVICES).map((service) => [service, SPANS_PER_PROTOCOL]));
           assert.deepEqual(await storedServiceCalls(storage), expectedServiceCalls([flushed, unflushed], { [POSTED_SERVICE]: POSTED_LINES, ...spanCalls }));
-          let storedSpans = 0;
-          for (const traceId of traceIds) storedSpans += (await storage.getTrace(traceId)).length;
-          assert.equal(storedSpans, traceIds.length, "every acknowledged span is stored once");
+          assert.equal(await storedSpans(storage, traceIds), traceIds.length, "every acknowledged span is stored once");
         } finally {
           await storage.close();
         }

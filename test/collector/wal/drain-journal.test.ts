@@ -60,3 +60,23 @@ void test("open drops a drain never renamed into place and a settled list whose 
     assert.deepEqual(await readdir(dir), []);
   });
 });
+
+void test("the spans a drain counted outlive its settling, and a copy cut short by a crash loses none", async () => {
+  await withDir(async (dir) => {
+    const journal = new DrainJournal(dir);
+    journal.open();
+    const drain = batches(journal, "metrics");
+    const name = await journal.record([1, 0], drain, { 3: ["a:1", "a:2"] });
+    for (const batch of drain) journal.settle(name, batch.id);
+    const reopened = new DrainJournal(dir);
+    reopened.open();
+    assert.deepEqual(reopened.countedSpans, { 3: ["a:1", "a:2"] });
+
+    await reopened.record([2, 0], batches(reopened, "metrics"), { 3: ["a:1", "a:2", "b:1"], 4: ["c:1"] });
+    // The process died after the drain was in place, before its copy: the older list is still there.
+    await writeFile(join(dir, "counted-spans.json"), JSON.stringify({ 3: ["a:1", "a:2"] }));
+    const afterCrash = new DrainJournal(dir);
+    afterCrash.open();
+    assert.deepEqual(afterCrash.countedSpans, { 3: ["a:1", "a:2", "b:1"], 4: ["c:1"] });
+  });
+});
