@@ -51,8 +51,9 @@ export function bucketStart(timeMs: number, resolution: Resolution): number {
 }
 
 /**
- * Sums valid minute rows per key and `resolution` bucket. DuckDB refuses an upsert that touches one key
- * twice in a statement, and summing here also shrinks what the hour and day tables must merge.
+ * Sums valid minute rows per key and `resolution` bucket. The writer's UPDATE ... FROM adds one staged row
+ * per stored key and its INSERT would store a new key once per staged row, so each key must be staged once;
+ * summing here also shrinks what the hour and day tables must merge.
  */
 export function rollUp(rows: readonly MinuteMetrics[], resolution: Resolution): RollupRow[] {
   const byKey = new Map<string, PendingRollup>();
