@@ -13,13 +13,15 @@ export interface ProgressTerminal {
 }
 
 const CARRIAGE_RETURN_AND_CLEAR_LINE = "\r\u001b[K";
-// Built on first use: the first Intl formatter of a process loads locale data (~15 ms of CPU), and
-// `meshsight start` loads this module with the collector without ever printing a count.
-let numberFormat: Intl.NumberFormat | undefined;
-
-function count(value: number): string {
-  numberFormat ??= new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-  return numberFormat.format(value);
+/**
+ * A whole number with thousands separators (`1,200,000`), as en-US prints it. Written out because the first
+ * Intl formatter of a process loads locale data (~25 ms of CPU, a twentieth of an empty `ingest`).
+ */
+export function count(value: number): string {
+  const digits = String(Math.round(Math.abs(value)));
+  let grouped = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let index = grouped.length; index < digits.length; index += 3) grouped += `,${digits.slice(index, index + 3)}`;
+  return value < 0 && grouped !== "0" ? `-${grouped}` : grouped;
 }
 
 export function formatProgressLine(progress: IngestProgress): string {

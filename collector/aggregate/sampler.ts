@@ -1,4 +1,5 @@
-import { Counter, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { scrapedCounter } from "../../core/telemetry/scraped-counter.ts";
 import type { MeshCall } from "../../core/model/access-log.ts";
 import type { SampledRecord, SampleReason } from "../../core/model/sample.ts";
 import { boundedJson } from "./bounded-json.ts";
@@ -28,6 +29,10 @@ interface TokenBucket {
   refilledAtMs: number;
 }
 
+const SAMPLE_REASONS: readonly SampleReason[] = ["error", "slow", "uniform"];
+const SKIP_REASONS = ["rate_limited", "buffer_full"] as const;
+type SkipReason = (typeof SKIP_REASONS)[number];
+
 const DEFAULTS = {
   slowThresholdMs: 1000,
   perServiceRatePerSecond: 10,
@@ -55,8 +60,9 @@ export class Sampler {
   private readonly random: () => number;
   private readonly buckets = new Map<string, TokenBucket>();
   private buffer: SampledRecord[] = [];
-  private readonly kept: Counter<"reason">;
-  private readonly skipped: Counter<"reason">;
+  /** Plain counts on the hot path (an error-heavy log is rate-limited per call); the metrics read them at scrape time. */
+  private readonly kept: Record<SampleReason, number>;
+  private readonly skipped: Record<SkipReason, number>;
 
   constructor(options: SamplerOptions) {
     this.slowThresholdMs = options.slowThresholdMs ?? DEFAULTS.slowThresholdMs;
@@ -71,17 +77,19 @@ export class Sampler {
     this.maxServices = options.maxServices ?? DEFAULTS.maxServices;
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.kept = new Counter({
+    this.kept = scrapedCounter({
       name: "meshsight_samples_kept_total",
       help: "Raw records kept as samples, by why they were kept.",
-      labelNames: ["reason"],
-      registers: [options.registry],
+      labelName: "reason",
+      values: SAMPLE_REASONS,
+      registry: options.registry,
     });
-    this.skipped = new Counter({
+    this.skipped = scrapedCounter({
       name: "meshsight_samples_skipped_total",
       help: "Errors and slow calls not kept because of the per-service rate limit, or any record not kept because the buffer was full.",
-      labelNames: ["reason"],
-      registers: [options.registry],
+      labelName: "reason",
+      values: SKIP_REASONS,
+      registry: options.registry,
     });
   }
 
@@ -95,17 +103,17 @@ export class Sampler {
     if (call.isError || call.latencyMs >= this.slowThresholdMs) {
       const candidate: SampleReason = call.isError ? "error" : "slow";
       if (this.takeToken(recordService(call))) reason = candidate;
-      else this.skipped.inc({ reason: "rate_limited" });
+      else this.skipped.rate_limited++;
     } else if (this.uniformRate > 0 && this.random() < this.uniformRate) {
       reason = "uniform";
     }
     if (reason === null) return null;
     if (this.buffer.length >= this.maxBuffered) {
-      this.skipped.inc({ reason: "buffer_full" });
+      this.skipped.buffer_full++;
       return null;
     }
     this.buffer.push(this.toRecord(call, reason, raw));
-    this.kept.inc({ reason });
+    this.kept[reason]++;
     return reason;
   }
 

@@ -1,7 +1,8 @@
-import { Counter, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { AccessLogEntry, CallerLookup, MeshCall, PeerMetadata, ProxyIdentity } from "../../core/model/access-log.ts";
 import { UNKNOWN_SERVICE, type Component, type DetectPoint, type ServiceRef } from "../../core/model/dimensions.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
+import { scrapedCounter } from "../../core/telemetry/scraped-counter.ts";
 import { hasEphemeralPort, ipOfAddress } from "./addresses.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { callComponent, callLatencyMs, effectiveResponseCode, isErrorCall, pathWithoutQuery } from "./call-rules.ts";
@@ -23,7 +24,8 @@ export interface MeshResolverOptions {
 }
 
 /** How a server-side call's caller was named (label `by` of meshsight_callers_named_total). */
-type NamedBy = "peer_metadata" | "address" | "mtls_identity";
+const NAMED_BY = ["peer_metadata", "address", "mtls_identity"] as const;
+type NamedBy = (typeof NAMED_BY)[number];
 
 const REJECT_SOURCE = "mesh";
 const UNKNOWN_PEER: ServiceRef = Object.freeze({ service: UNKNOWN_SERVICE, instance: "" });
@@ -68,13 +70,21 @@ export class MeshResolver {
   private readonly serviceAccounts = new LearnedServiceAccounts();
   private readonly selves: LearnedSelfServices;
   /** Plain counts on the hot path; the metric reads them at scrape time. */
-  private readonly callersNamed: Record<NamedBy, number> = { peer_metadata: 0, address: 0, mtls_identity: 0 };
+  private readonly callersNamed: Record<NamedBy, number>;
 
   constructor(options: MeshResolverOptions) {
     this.peers = options.peers;
     this.nameEndpoint = options.nameEndpoint;
     this.rejects = options.rejects;
-    if (options.registry) this.registerCallersNamed(options.registry);
+    this.callersNamed = options.registry
+      ? scrapedCounter({
+          name: "meshsight_callers_named_total",
+          help: "Server-side calls whose caller the entry itself named, by source: peer metadata, the caller's address, its mTLS identity.",
+          labelName: "by",
+          values: NAMED_BY,
+          registry: options.registry,
+        })
+      : { peer_metadata: 0, address: 0, mtls_identity: 0 };
     this.selves = new LearnedSelfServices({
       serviceByAddress: (address) => this.fromIp(address),
       serviceByPod: (namespace, pod) => this.peers.byPod?.(namespace, pod) ?? null,
@@ -174,22 +184,6 @@ export class MeshResolver {
   private named(by: NamedBy, caller: ServiceRef): ServiceRef {
     this.callersNamed[by]++;
     return caller;
-  }
-
-  private registerCallersNamed(registry: Registry): void {
-    const reported: Record<NamedBy, number> = { peer_metadata: 0, address: 0, mtls_identity: 0 };
-    const counter: Counter<"by"> = new Counter({
-      name: "meshsight_callers_named_total",
-      help: "Server-side calls whose caller the entry itself named, by source: peer metadata, the caller's address, its mTLS identity.",
-      labelNames: ["by"],
-      registers: [registry],
-      collect: () => {
-        for (const by of Object.keys(reported) as NamedBy[]) {
-          counter.inc({ by }, this.callersNamed[by] - reported[by]);
-          reported[by] = this.callersNamed[by];
-        }
-      },
-    });
   }
 
   /** The service behind an mTLS identity: Kubernetes' pods first (current), then what sidecars reported. */

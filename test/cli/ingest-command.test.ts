@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IngestUsageError, parseIngestArgs } from "../../collector/ingest-command.ts";
-import { formatSummary, judgeIngest, ProgressLine, type IngestSummary } from "../../collector/ingest-report.ts";
+import { count, formatSummary, judgeIngest, ProgressLine, type IngestSummary } from "../../collector/ingest-report.ts";
 import type { IngestProgress } from "../../collector/receivers/access-log/stream-ingest.ts";
 
 /** The ingest command's argument handling and report text; ingest.test.ts runs the whole command. */
@@ -40,6 +40,13 @@ void describe("meshsight ingest arguments", () => {
 });
 
 void describe("meshsight ingest report", () => {
+  void it("groups thousands as en-US number formatting does, rounded to whole numbers", () => {
+    const intl = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+    for (const value of [0, 7, 999, 1_000, 12_345, 123_456, 1_234_567, 1_200_000, 999.5, 268_156.7, 1e15]) {
+      assert.equal(count(value), intl.format(value), String(value));
+    }
+  });
+
   void it("rewrites one progress line in place on a terminal and ends it before the summary", () => {
     const written: string[] = [];
     const line = new ProgressLine({ isTTY: true, write: (text: string) => written.push(text) });

@@ -108,7 +108,7 @@ export function compileFormat(format: string, options: CompileOptions): LinePars
   });
   const hasStartTime = tokens.some((token) => /^START_TIME\b/i.test(token));
   const hasProtocol = tokens.some((token) => /^PROTOCOL$/i.test(token));
-  return new CompiledFormatParser(literals[0] ?? "", fields, { hasStartTime, hasProtocol }, options.now);
+  return generateParser(literals[0] ?? "", fields, { hasStartTime, hasProtocol }, options.now);
 }
 
 /**
@@ -120,62 +120,81 @@ export function takeHttpFromRequestLine(entry: AccessLogEntry): void {
   if (entry.protocol === "tcp" && entry.method !== "" && entry.path !== "") entry.protocol = "http";
 }
 
-class CompiledFormatParser implements LineParser {
-  constructor(
-    private readonly prefix: string,
-    private readonly fields: readonly CompiledField[],
-    /** What the format prints: without a start time the receive time stands in; without a protocol, the request line decides. */
-    private readonly prints: { hasStartTime: boolean; hasProtocol: boolean },
-    private readonly now: () => number,
-  ) {}
-
-  parse(text: string, start: number, end: number): AccessLogEntry | LineRejectReason {
-    if (!text.startsWith(this.prefix, start)) return "field_count";
-    const entry = newAccessLogEntry("tcp");
-    const fields = this.fields;
-    const lastIndex = fields.length - 1;
-    let position = start + this.prefix.length;
-    // A bad value only decides the reason once the whole line proved to have this format's shape; a line of
-    // another format is a field_count reject, whatever value happened to land where a number was expected.
-    let badValue: LineRejectReason | null = null;
-    for (let index = 0; index <= lastIndex; index++) {
-      const field = fields[index] as CompiledField;
-      const separator = field.followedBy;
-      let fieldEnd: number;
-      if (index === lastIndex) {
-        // The last field runs to the line end; an unquoted one must not contain its own separator, or the
-        // line had more fields than the format (another version's format, or two lines glued together).
-        fieldEnd = end - separator.length;
-        if (fieldEnd < position || !text.startsWith(separator, fieldEnd)) return "field_count";
-        const previous = index > 0 ? (fields[index - 1] as CompiledField).followedBy : this.prefix;
-        if (!field.isQuoted && previous.length > 0 && indexWithin(text, previous, position + field.spec.minWidth, fieldEnd) >= 0) {
-          return "field_count";
-        }
-      } else if (field.isQuoted) {
-        fieldEnd = text.indexOf(separator, position);
-        if (fieldEnd < 0 || fieldEnd + separator.length > end) return "field_count";
-      } else {
-        fieldEnd = text.indexOf(field.separatorStart, position + field.spec.minWidth);
-        if (fieldEnd < 0 || fieldEnd + separator.length > end) return "field_count";
-        if (!field.isOneCharSeparator && !text.startsWith(separator, fieldEnd)) return "field_count";
-      }
-      const setter = field.spec.setter;
-      if (setter !== null && badValue === null && !isUnsetValue(text, position, fieldEnd)) {
-        badValue = setter(entry, text, position, fieldEnd);
-      }
-      position = fieldEnd + separator.length;
-    }
-    if (badValue !== null) return badValue;
-    if (!this.prints.hasStartTime) entry.startTimeMs = this.now();
-    else if (entry.startTimeMs < 0) return "bad_start_time";
-    if (!this.prints.hasProtocol) takeHttpFromRequestLine(entry);
-    return entry;
-  }
+/** What the format prints: without a start time the receive time stands in; without a protocol, the request line decides. */
+interface Prints {
+  hasStartTime: boolean;
+  hasProtocol: boolean;
 }
 
-function indexWithin(text: string, needle: string, from: number, to: number): number {
-  const found = text.indexOf(needle, from);
-  return found >= 0 && found + needle.length <= to ? found : -1;
+/**
+ * The statements that find one field's end in `text` from `position` and hand its value to its setter. The
+ * rules are the same for every format: a quoted field ends at its whole closing literal; an unquoted one at
+ * the next occurrence of the literal's first character (after its minimum width), checked to be the whole
+ * literal; the last field runs to the line end and, unquoted, must not contain its own leading separator (a
+ * line with more fields than the format: another version's format, or two lines glued together). A bad
+ * value only decides the reason once the whole line proved to have this format's shape, so a line of
+ * another format is a field_count reject whatever value happened to land where a number was expected.
+ */
+function fieldStatements(field: CompiledField, precededBy: string, isLast: boolean, setterName: string | null): string {
+  const separator = field.followedBy;
+  const literal = (text: string): string => JSON.stringify(text);
+  const searchFrom = field.spec.minWidth > 0 ? `position + ${field.spec.minWidth}` : "position";
+  const lines: string[] = [];
+  if (isLast) {
+    lines.push(`fieldEnd = end - ${separator.length};`);
+    lines.push(`if (fieldEnd < position${separator === "" ? "" : ` || !text.startsWith(${literal(separator)}, fieldEnd)`}) return "field_count";`);
+    if (!field.isQuoted && precededBy.length > 0) {
+      lines.push(`found = text.indexOf(${literal(precededBy)}, ${searchFrom});`);
+      lines.push(`if (found >= 0 && found + ${precededBy.length} <= fieldEnd) return "field_count";`);
+    }
+  } else if (field.isQuoted) {
+    lines.push(`fieldEnd = text.indexOf(${literal(separator)}, position);`);
+    lines.push(`if (fieldEnd < 0 || fieldEnd + ${separator.length} > end) return "field_count";`);
+  } else {
+    lines.push(`fieldEnd = text.indexOf(${literal(field.separatorStart)}, ${searchFrom});`);
+    lines.push(`if (fieldEnd < 0 || fieldEnd + ${separator.length} > end) return "field_count";`);
+    if (!field.isOneCharSeparator) lines.push(`if (!text.startsWith(${literal(separator)}, fieldEnd)) return "field_count";`);
+  }
+  if (setterName !== null) lines.push(`if (badValue === null && !isUnsetValue(text, position, fieldEnd)) badValue = ${setterName}(entry, text, position, fieldEnd);`);
+  lines.push(`position = fieldEnd + ${separator.length};`);
+  return lines.join("\n");
+}
+
+/**
+ * Builds the format's parser as one function with every field's literals, widths and setter in place: the
+ * same walk as a loop over the fields would do, without loading each field's description per line, and with
+ * one setter per call site, which V8 can inline: ~10-20 % less CPU per Istio line than a loop over the
+ * fields (bench/README.md). Only JSON-quoted literals and numbers go into the source; the setters are passed
+ * in as arguments, so nothing a format string holds can become code.
+ */
+function generateParser(prefix: string, fields: readonly CompiledField[], prints: Prints, now: () => number): LineParser {
+  const setters: FieldSetter[] = [];
+  const statements = fields.map((field, index) => {
+    const setter = field.spec.setter;
+    const setterName = setter === null ? null : `setter${setters.push(setter) - 1}`;
+    const precededBy = index > 0 ? (fields[index - 1] as CompiledField).followedBy : prefix;
+    return fieldStatements(field, precededBy, index === fields.length - 1, setterName);
+  });
+  const source = [
+    `if (!text.startsWith(${JSON.stringify(prefix)}, start)) return "field_count";`,
+    `const entry = newAccessLogEntry("tcp");`,
+    `let position = start + ${prefix.length};`,
+    "let fieldEnd = 0;",
+    "let found = 0;",
+    "let badValue = null;",
+    ...statements,
+    "if (badValue !== null) return badValue;",
+    prints.hasStartTime ? `if (entry.startTimeMs < 0) return "bad_start_time";` : "entry.startTimeMs = now();",
+    prints.hasProtocol ? "" : "takeHttpFromRequestLine(entry);",
+    "return entry;",
+  ].join("\n");
+  const setterNames = setters.map((_, index) => `setter${index}`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the source holds only quoted literals and numbers (see above)
+  const build = new Function("newAccessLogEntry", "isUnsetValue", "takeHttpFromRequestLine", "now", ...setterNames, `return function parse(text, start, end) {\n${source}\n};`) as (
+    ...parts: unknown[]
+  ) => LineParser["parse"];
+  const parse = build(newAccessLogEntry, isUnsetValue, takeHttpFromRequestLine, now, ...setters);
+  return { parse };
 }
 
 /**

@@ -274,6 +274,19 @@ describe("custom format strings", () => {
     assert.equal(parsed("json", '{"start_time": "2024-05-01T10:00:00Z", "bytes_sent": 10}').protocol, "tcp");
   });
 
+  it("takes the literals of a format as text, whatever code they look like", () => {
+    // The parser is built as one function with the format's literals in its source: quotes, backslashes,
+    // template and comment syntax, newlines and line separators must stay separators and never run.
+    const literals = ['"', "\\", "`${globalThis.hijacked = 1}`", "*/ throw 1; /*", '\"); throw 1; ("', "\u2028", "\r\n\t"];
+    for (const literal of literals) {
+      const entry = parsed(`custom:%REQ(:METHOD)%${literal}%RESPONSE_CODE%${literal}%DURATION%`, `GET${literal}200${literal}7`);
+      assert.equal(entry.method, "GET", JSON.stringify(literal));
+      assert.equal(entry.responseCode, 200, JSON.stringify(literal));
+      assert.equal(entry.durationMs, 7, JSON.stringify(literal));
+    }
+    assert.equal((globalThis as { hijacked?: number }).hijacked, undefined);
+  });
+
   it("uses the receive time when the format has no start time, and refuses unusable formats at compile time", () => {
     const entry = parsed("custom:%REQ(:METHOD)% %RESPONSE_CODE%", "GET 200");
     assert.equal(entry.startTimeMs, 1_700_000_000_000);
