@@ -147,7 +147,7 @@ export async function createCollector(deps: CollectorDeps, configs: CollectorCon
     rejects,
     ...(kubeConfig === undefined ? {} : { loadKubeConfig: () => kubeConfig }),
   });
-  const resolver = new MeshResolver({ peers, nameEndpoint: (...args) => grouper.nameEndpoint(...args), rejects, registry });
+  const resolver = new MeshResolver({ peers, nameEndpoint: (service, method, path, protocol) => grouper.nameEndpoint(service, method, path, protocol), rejects, registry });
   const aggregator = new MinuteAggregator({
     registry,
     rejects,

@@ -24,11 +24,23 @@ export interface SparseHistogram {
 /** A histogram being filled in memory: one counter per bucket. */
 export type DenseHistogram = Float64Array;
 
-export function bucketIndex(latencyMs: number): number {
+function computedBucketIndex(latencyMs: number): number {
   const micros = latencyMs * 1000;
   if (!(micros > 1)) return 0; // also catches NaN and negative durations
   const index = Math.ceil(Math.log2(micros) * BUCKETS_PER_OCTAVE - 1e-9);
   return index > LAST_BUCKET ? LAST_BUCKET : index;
+}
+
+/**
+ * Text access logs print whole milliseconds, and each call lands in several histograms (service, instance,
+ * endpoint, relation): the buckets of whole latencies up to ~4 s are looked up rather than computed with a
+ * logarithm each time. Same function, so the same bucket.
+ */
+const WHOLE_MS_BUCKETS = Uint8Array.from({ length: 4096 }, (_, latencyMs) => computedBucketIndex(latencyMs));
+
+export function bucketIndex(latencyMs: number): number {
+  const whole = latencyMs | 0;
+  return whole === latencyMs && whole >= 0 && whole < WHOLE_MS_BUCKETS.length ? (WHOLE_MS_BUCKETS[whole] as number) : computedBucketIndex(latencyMs);
 }
 
 export function bucketUpperBoundMs(index: number): number {

@@ -24,6 +24,16 @@ test("every latency falls in the bucket whose bounds contain it", () => {
   assert.equal(bucketIndex(1e12), LAST_BUCKET);
 });
 
+test("whole milliseconds land in their bucket's bounds too, across the looked-up range and beyond it", () => {
+  // Whole latencies are looked up in a table; fractions and larger values are computed: the two must agree.
+  for (let ms = 1; ms <= 5000; ms++) {
+    const index = bucketIndex(ms);
+    assert.ok(ms <= bucketUpperBoundMs(index) * (1 + 1e-9) && ms > bucketUpperBoundMs(index - 1) * (1 - 1e-9), `${ms} ms in bucket ${index}`);
+    assert.ok(bucketIndex(ms - 0.5) <= index && index <= bucketIndex(ms + 0.5), `${ms} ms between its neighbours' buckets`);
+  }
+  assert.equal(bucketIndex(-0), 0);
+});
+
 test("percentiles stay within the documented relative error", () => {
   const samples = Array.from({ length: 10_000 }, (_, i) => 0.5 + ((i * 7919) % 10_000) / 7);
   const histogram = newDenseHistogram();

@@ -7,11 +7,6 @@
 const CHAR_0 = 48;
 const CHAR_DASH = 45;
 
-/** `-` (Envoy's and MOSN's "unset") or nothing at all. */
-export function isUnsetValue(text: string, start: number, end: number): boolean {
-  return end === start || (end - start === 1 && text.charCodeAt(start) === CHAR_DASH);
-}
-
 /**
  * `text[start, end)` as a string of its own. V8 makes a longer slice (13+ characters) a view that keeps its
  * whole parent alive, the line it was cut from (~0.4 KB); values held long after their line, such as the
