@@ -31,6 +31,12 @@ export class GroupedShapeMemo {
   private readonly segmentStarts = new Int32Array(MAX_SEGMENTS);
   private readonly segmentEnds = new Int32Array(MAX_SEGMENTS);
   private readonly placeholders: (string | null)[] = new Array<string | null>(MAX_SEGMENTS).fill(null);
+  /**
+   * The shape found last. Calls of one method of one service often repeat an endpoint (`GET /details/{id}`
+   * for one product after another): checked first, in one pass over the path that classifies and compares
+   * segment by segment, a repeat skips the hash pass, the map and the scratch.
+   */
+  private lastFound: RememberedShape | null = null;
 
   constructor(private readonly maxEntries: number) {}
 
@@ -41,10 +47,13 @@ export class GroupedShapeMemo {
   /** The name remembered for the grouped form of `path` (a path without query), or undefined. */
   nameOf(path: string): string | undefined {
     if (this.byHash.size === 0) return undefined;
+    const last = this.lastFound;
+    if (last !== null && hasGroupedForm(path, last.grouped)) return last.name;
     const segments = this.classify(path);
     if (segments < 0) return undefined;
     const remembered = this.byHash.get(this.scratchHash(path, segments));
     if (remembered === undefined || !this.scratchEquals(path, segments, remembered.grouped)) return undefined;
+    this.lastFound = remembered;
     return remembered.name;
   }
 
@@ -57,6 +66,7 @@ export class GroupedShapeMemo {
 
   clear(): void {
     this.byHash.clear();
+    this.lastFound = null;
   }
 
   /** Fills the scratch with `path`'s segments; returns how many, or -1 when there are too many. */
@@ -111,6 +121,29 @@ export class GroupedShapeMemo {
       }
     }
     return position === grouped.length;
+  }
+}
+
+/** Whether `grouped` is `path`'s grouped form: each segment of `path`, or its placeholder, equals `grouped`'s segment. */
+function hasGroupedForm(path: string, grouped: string): boolean {
+  let pathAt = 0;
+  let groupedAt = 0;
+  for (;;) {
+    let pathEnd = path.indexOf("/", pathAt);
+    if (pathEnd === -1) pathEnd = path.length;
+    let groupedEnd = grouped.indexOf("/", groupedAt);
+    if (groupedEnd === -1) groupedEnd = grouped.length;
+    const placeholder = placeholderForRange(path, pathAt, pathEnd);
+    const expected = placeholder ?? path;
+    const expectedAt = placeholder === null ? pathAt : 0;
+    const expectedLength = placeholder === null ? pathEnd - pathAt : placeholder.length;
+    if (expectedLength !== groupedEnd - groupedAt) return false;
+    for (let i = 0; i < expectedLength; i++) {
+      if (expected.charCodeAt(expectedAt + i) !== grouped.charCodeAt(groupedAt + i)) return false;
+    }
+    if (pathEnd === path.length || groupedEnd === grouped.length) return pathEnd === path.length && groupedEnd === grouped.length;
+    pathAt = pathEnd + 1;
+    groupedAt = groupedEnd + 1;
   }
 }
 

@@ -44,3 +44,17 @@ void test("it never holds more than its bound, and paths with too many segments 
   roomy.remember(deep, "deep");
   assert.equal(roomy.nameOf(deep.replace("{id}", "42")), undefined);
 });
+
+void test("after a hit, every path gets the name of its own grouped form, whichever shape was found last", () => {
+  const memo = new GroupedShapeMemo(100);
+  const shapes = ["/details/{id}", "/details/{id}/reviews", "/details/{hex}", "/reviews/{id}", "/{id}", "/details"];
+  for (const shape of shapes) memo.remember(shape, `GET:${shape}`);
+  const paths = ["/details/1", "/details/2", "/details/2/reviews", "/details/deadbeef01", "/reviews/3", "/4", "/details", "/details/5", "/details/6/ratings", "/details/7/", "/reviews/x"];
+  // Twice over, so each path follows a hit on a different shape the second time.
+  for (const path of [...paths, ...paths.reverse()]) {
+    const grouped = groupIdSegments(path);
+    assert.equal(memo.nameOf(path), shapes.includes(grouped) ? `GET:${grouped}` : undefined, path);
+  }
+  memo.clear();
+  assert.equal(memo.nameOf("/details/1"), undefined, "nothing is found once cleared");
+});
