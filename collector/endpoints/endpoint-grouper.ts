@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import { ownedCopy } from "../../core/text/owned-copy.ts";
 import { groupIdSegments } from "./auto-grouping.ts";
 import { CompiledEndpointRules, type EndpointRule } from "./endpoint-rules.ts";
 import { GroupedShapeMemo } from "./grouped-shape-memo.ts";
@@ -127,12 +128,13 @@ export class EndpointGrouper {
     if (remembered !== undefined) return remembered;
     const grouped = this.groupedPath(service, cleanPath, protocol);
     const name = this.admit(state, method === "" || protocol === "grpc" ? grouped.path : `${method}:${grouped.path}`);
+    // What is remembered is copied: a path may be a view into the block of log lines it was read from.
     if (isShapeMemoable) {
       // Overflowed names are not remembered, so every overflowed call is counted.
-      if (name !== OVERFLOW_ENDPOINT) names?.byShape.remember(grouped.path, name);
+      if (name !== OVERFLOW_ENDPOINT) names?.byShape.remember(ownedCopy(grouped.path), name);
     } else if (!grouped.hadIds) {
       // A path that carried ids rarely comes again; caching it would only churn the cache.
-      names?.byPath.set(cleanPath, name);
+      names?.byPath.set(ownedCopy(cleanPath), name);
     }
     return name;
   }
@@ -185,9 +187,10 @@ export class EndpointGrouper {
     const known = state.known.get(name);
     if (known !== undefined) return known;
     if (state.known.size < this.maxEndpointsPerService) {
-      state.known.set(name, name);
+      const kept = ownedCopy(name);
+      state.known.set(kept, kept);
       if (state.known.size === this.maxEndpointsPerService) this.atCapGauge.inc();
-      return name;
+      return kept;
     }
     state.overflowedCalls++;
     this.overflowCounter.inc();

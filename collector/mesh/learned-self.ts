@@ -1,5 +1,6 @@
 import type { AccessLogEntry, ProxyIdentity } from "../../core/model/access-log.ts";
 import { UNKNOWN_SERVICE, type ServiceRef } from "../../core/model/dimensions.ts";
+import { ownedCopy } from "../../core/text/owned-copy.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { parseClusterName, type ParsedClusterName } from "./cluster-name.ts";
 
@@ -48,7 +49,8 @@ export class LearnedSelfServices {
     if (known !== undefined) return known;
     const service = this.serviceFromEntry(proxy, entry, cluster);
     if (service === "") return proxy.self;
-    const ref: ServiceRef = Object.freeze({ service, instance: proxy.self.instance });
+    // Cut from the entry's fields: copied, or the learned name would keep the entry's lines alive.
+    const ref: ServiceRef = Object.freeze({ service: ownedCopy(service), instance: proxy.self.instance });
     this.learned.set(key, ref);
     return ref;
   }

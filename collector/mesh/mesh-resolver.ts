@@ -3,6 +3,7 @@ import type { AccessLogEntry, CallerLookup, MeshCall, PeerMetadata, ProxyIdentit
 import { UNKNOWN_SERVICE, type Component, type DetectPoint, type ServiceRef } from "../../core/model/dimensions.ts";
 import type { RejectCounter } from "../../core/telemetry/rejects.ts";
 import { scrapedCounter } from "../../core/telemetry/scraped-counter.ts";
+import { ownedCopy } from "../../core/text/owned-copy.ts";
 import { hasEphemeralPort, ipOfAddress } from "./addresses.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { callComponent, callLatencyMs, effectiveResponseCode, isErrorCall, pathWithoutQuery } from "./call-rules.ts";
@@ -191,8 +192,9 @@ export class MeshResolver {
     if (principal === "") return null;
     let account = this.principals.get(principal);
     if (account === undefined) {
-      account = parseSpiffeId(principal);
-      this.principals.set(principal, account);
+      const kept = ownedCopy(principal);
+      account = parseSpiffeId(kept);
+      this.principals.set(kept, account);
     }
     if (account === null) return null;
     return this.peers.byServiceAccount?.(account.key) ?? this.serviceAccounts.serviceOf(account);
@@ -219,8 +221,9 @@ export class MeshResolver {
     if (hasEphemeralPort(address)) return this.byIp(ipOfAddress(address));
     let ip = this.ipByAddress.get(address);
     if (ip === undefined) {
-      ip = ipOfAddress(address);
-      this.ipByAddress.set(address, ip);
+      const kept = ownedCopy(address);
+      ip = ipOfAddress(kept);
+      this.ipByAddress.set(kept, ip);
     }
     return this.byIp(ip);
   }
@@ -239,16 +242,19 @@ export class MeshResolver {
     const address = entry.upstreamRemoteAddress;
     const cached = this.hostPeerByAddress.get(address);
     if (cached && cached.service === service) return cached;
-    const ref = Object.freeze({ service, instance: address });
-    this.hostPeerByAddress.set(address, ref);
+    const instance = ownedCopy(address);
+    const ref = Object.freeze({ service: ownedCopy(service), instance });
+    this.hostPeerByAddress.set(instance, ref);
     return ref;
   }
 
   private clusterOf(name: string): ParsedClusterName {
     let cluster = this.clusters.get(name);
     if (cluster === undefined) {
-      cluster = parseClusterName(name);
-      this.clusters.set(name, cluster);
+      // Parsed from a copy: the memo's key and the names cut from it must not keep the line block alive.
+      const kept = ownedCopy(name);
+      cluster = parseClusterName(kept);
+      this.clusters.set(kept, cluster);
     }
     return cluster;
   }

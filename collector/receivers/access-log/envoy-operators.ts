@@ -79,8 +79,11 @@ function withoutTcpScheme(text: string, start: number, end: number): string {
  * the raw cluster name is what comes before.
  */
 function setUpstreamCluster(entry: AccessLogEntry, text: string, start: number, end: number): LineRejectReason | null {
-  const semicolon = text.indexOf(";", start);
-  entry.upstreamCluster = text.slice(start, semicolon >= 0 && semicolon < end ? semicolon : end);
+  // Searched in the field's own slice: `text` may be a whole block of lines, and a search from `start` in it
+  // would run on through every line after this one when no `;` follows.
+  const field = text.slice(start, end);
+  const semicolon = field.indexOf(";");
+  entry.upstreamCluster = semicolon < 0 ? field : field.slice(0, semicolon);
   return null;
 }
 
@@ -116,7 +119,8 @@ const PLAIN_OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map([
   ["START_TIME", used(setStartTime)],
   ["PROTOCOL", used(setProtocol)],
   ["RESPONSE_CODE", used(setResponseCode)],
-  ["RESPONSE_FLAGS", used(stringSetter((entry, value) => (entry.responseFlags = value)))],
+  // Flags travel with held calls and samples: copied, not sliced (a long flag list would keep its lines alive).
+  ["RESPONSE_FLAGS", used((entry, text, start, end) => ((entry.responseFlags = detachedSlice(text, start, end)), null))],
   ["BYTES_RECEIVED", used(setBytesReceived)],
   ["BYTES_SENT", used(setBytesSent)],
   ["DURATION", used(setDuration)],

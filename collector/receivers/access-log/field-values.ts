@@ -4,17 +4,18 @@
  * letting the caller choose the reject reason.
  */
 
+import { ownedCopy } from "../../../core/text/owned-copy.ts";
+
 const CHAR_0 = 48;
 const CHAR_DASH = 45;
 
 /**
- * `text[start, end)` as a string of its own. V8 makes a longer slice (13+ characters) a view that keeps its
- * whole parent alive, the line it was cut from (~0.4 KB); values held long after their line, such as the
- * request ids caller pairing keeps for its window, would keep every such line alive and in the old
- * generation. Joining the slice to one character and cutting that off copies it into a string of its own.
+ * `text[start, end)` as a string of its own (core/text/owned-copy.ts): for the values held long after their
+ * line, such as the request ids caller pairing keeps for its window, which would otherwise keep the whole
+ * block of lines they were cut from alive, and in the old generation.
  */
 export function detachedSlice(text: string, start: number, end: number): string {
-  return `#${text.slice(start, end)}`.slice(1);
+  return ownedCopy(text.slice(start, end));
 }
 
 /** A non-negative decimal integer; -2 when any character is not a digit (or the number would lose precision). */

@@ -92,11 +92,11 @@ export class AccessLogLineDecoder implements LineSink {
     this.splitter.reset();
   }
 
-  line(text: string): void {
+  line(text: string, start: number, end: number): void {
     this.linesSeen++;
     let result: AccessLogEntry | LineRejectReason;
     try {
-      result = this.parser.parse(text, 0, text.length);
+      result = this.parser.parse(text, start, end);
     } catch {
       // Parsers return reasons rather than throw; this only guards the loop against a parser bug.
       result = "field_count";

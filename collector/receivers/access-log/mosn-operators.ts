@@ -2,7 +2,7 @@ import type { AccessLogEntry } from "../../../core/model/access-log.ts";
 import type { LineRejectReason } from "./entry.ts";
 import { setRequestId } from "./envoy-operators.ts";
 import type { FieldSetter, OperatorSpec } from "./format-compiler.ts";
-import { parseGoDurationMs, parseMosnTimeMs, parseUnsignedInt } from "./field-values.ts";
+import { detachedSlice, parseGoDurationMs, parseMosnTimeMs, parseUnsignedInt } from "./field-values.ts";
 
 /**
  * MOSN access-log variables (mosn/mosn `pkg/proxy/var.go`, `pkg/types/variable.go`) mapped to entry fields.
@@ -77,7 +77,8 @@ function used(setter: FieldSetter, minWidth = 0): OperatorSpec {
 }
 
 const MOSN_VARIABLES: ReadonlyMap<string, OperatorSpec> = new Map([
-  ["trace_id", used(stringSetter((entry, value) => (entry.traceId = value)))],
+  // Held by caller pairing and samples: copied, not sliced (as field-values.ts's detachedSlice says).
+  ["trace_id", used((entry, text, start, end) => ((entry.traceId = detachedSlice(text, start, end)), null))],
   ["bytes_sent", used(integerSetter((entry, value) => (entry.bytesSent = value)))],
   ["bytes_received", used(integerSetter((entry, value) => (entry.bytesReceived = value)))],
   ["protocol", used(setMosnProtocol)],
