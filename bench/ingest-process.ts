@@ -124,6 +124,13 @@ try {
   const meshsight = median(rates.meshsight);
   process.stdout.write(`median lines per CPU-second: meshsight ${Math.round(meshsight)}, bare scanner ${Math.round(median(rates.scanner))}${mtail ? `, mtail ${Math.round(median(rates.mtail))}` : ""}\n`);
   process.stdout.write(`meshsight / bare scanner: ${(meshsight / median(rates.scanner)).toFixed(2)}x${mtail ? `; meshsight / mtail: ${(meshsight / median(rates.mtail)).toFixed(1)}x` : ""}\n`);
+  // The machine's speed drifts by tens of per cent between minutes; the three of one run are measured back to
+  // back, so their ratio within the run is the steadier figure.
+  const pairedRatios = (peer: number[]): string => {
+    const ratios = rates.meshsight.map((rate, index) => rate / (peer[index] ?? Number.NaN));
+    return `${median(ratios).toFixed(2)}x (runs: ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")})`;
+  };
+  process.stdout.write(`median of the runs' own ratios: meshsight / bare scanner ${pairedRatios(rates.scanner)}${mtail ? `; meshsight / mtail ${pairedRatios(rates.mtail)}` : ""}\n`);
 } finally {
   rmSync(directory, { recursive: true, force: true });
 }
