@@ -24,10 +24,10 @@ async function packedFiles(folder: string): Promise<string[]> {
   return reports.flatMap((report) => report.files.map((file) => file.path)).sort();
 }
 
-test("the packed package holds the bin, package.json, the README and dist/, and no sources, tests or benchmarks", async () => {
+test("the packed package holds the bin, package.json, the README, the license and dist/, and no sources, tests or benchmarks", async () => {
   const folder = await mkdtemp(join(tmpdir(), "meshsight-pack-"));
   try {
-    for (const file of ["package.json", "README.md", "bin/meshsight.mjs"]) {
+    for (const file of ["package.json", "README.md", "LICENSE", "bin/meshsight.mjs"]) {
       await mkdir(dirname(join(folder, file)), { recursive: true });
       await copyFile(join(REPO_ROOT, file), join(folder, file));
     }
@@ -35,7 +35,7 @@ test("the packed package holds the bin, package.json, the README and dist/, and 
       await mkdir(dirname(join(folder, file)), { recursive: true });
       await writeFile(join(folder, file), "placeholder\n");
     }
-    assert.deepEqual(await packedFiles(folder), ["README.md", "bin/meshsight.mjs", "dist/cli.js", "dist/core/config/schema.sql", "package.json"]);
+    assert.deepEqual(await packedFiles(folder), ["LICENSE", "README.md", "bin/meshsight.mjs", "dist/cli.js", "dist/core/config/schema.sql", "package.json"]);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
