@@ -21,7 +21,10 @@ export interface EndpointGrouperOptions {
   maxEndpointsPerService?: number;
   /** The cap resets at the start of every window, so a service can grow new endpoints, but slowly. */
   windowMs?: number;
-  /** Services tracked at once; beyond it the least recently used one is forgotten. */
+  /**
+   * Services tracked at once; beyond it one not used since the eviction hand last passed it is forgotten
+   * (second chance: near least-recently-used, at a constant cost per new service).
+   */
   maxServices?: number;
   /** Raw path -> name results cached per service (per generation, see TwoGenerationCache). */
   cacheEntriesPerService?: number;
@@ -62,6 +65,8 @@ interface ServiceEndpoints {
   readonly namesByMethod: Map<string, MethodNames>;
   overflowedCalls: number;
   lastUsedTick: number;
+  /** The tick at which it was (re)queued for eviction: used since then, it gets a second chance. */
+  queuedTick: number;
 }
 
 const DEFAULTS = {
@@ -208,9 +213,12 @@ export class EndpointGrouper {
     if (nowMs >= this.windowEndMs) this.startWindow(nowMs);
     let state = this.services.get(service);
     if (state === undefined) {
-      if (this.services.size >= this.maxServices) this.forgetLeastRecentlyUsedService();
-      state = { service, known: new Map(), namesByMethod: new Map(), overflowedCalls: 0, lastUsedTick: 0 };
+      if (this.services.size >= this.maxServices) this.forgetAServiceNotUsedLately();
+      // Queued as of its first use: only a later use earns it a second chance.
+      const tick = ++this.tick;
+      state = { service, known: new Map(), namesByMethod: new Map(), overflowedCalls: 0, lastUsedTick: tick, queuedTick: tick };
       this.services.set(service, state);
+      return state;
     }
     state.lastUsedTick = ++this.tick;
     return state;
@@ -222,15 +230,23 @@ export class EndpointGrouper {
     this.atCapGauge.set(0);
   }
 
-  /** A linear scan, but it only runs when a new service arrives with the table full, which is rare. */
-  private forgetLeastRecentlyUsedService(): void {
-    let oldest: ServiceEndpoints | undefined;
+  /**
+   * Walks the services oldest queued first: one used since it was queued goes to the back of the queue,
+   * the first one not used since is forgotten. Every requeue stands for a use, so a flood of new services
+   * costs a constant amount per service, not a scan of all of them (a full scan per new service made the
+   * grouper the hot spot of entity floods).
+   */
+  private forgetAServiceNotUsedLately(): void {
     for (const state of this.services.values()) {
-      if (oldest === undefined || state.lastUsedTick < oldest.lastUsedTick) oldest = state;
+      this.services.delete(state.service);
+      if (state.lastUsedTick > state.queuedTick) {
+        state.queuedTick = this.tick;
+        this.services.set(state.service, state);
+        continue;
+      }
+      if (state.known.size >= this.maxEndpointsPerService) this.atCapGauge.dec();
+      return;
     }
-    if (oldest === undefined) return;
-    if (oldest.known.size >= this.maxEndpointsPerService) this.atCapGauge.dec();
-    this.services.delete(oldest.service);
   }
 }
 

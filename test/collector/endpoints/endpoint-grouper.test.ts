@@ -113,6 +113,22 @@ void test("the cap resets each window, and the number of tracked services is bou
   assert.equal(g.stats().services, 3);
 });
 
+void test("a service in use keeps its endpoints while new services come and go beyond the bound", () => {
+  const { grouper: g } = grouper({ maxEndpointsPerService: 2, maxServices: 3 });
+  g.nameEndpoint("busy", "GET", "/one", "http");
+  g.nameEndpoint("busy", "GET", "/two", "http");
+  for (let index = 0; index < 1000; index++) {
+    g.nameEndpoint(`passing-${index}`, "GET", "/x", "http");
+    // Still at its cap: a forgotten service would admit this path as a new endpoint.
+    assert.equal(g.nameEndpoint("busy", "GET", `/new-${String.fromCharCode(97 + (index % 26))}`, "http"), OVERFLOW_ENDPOINT, `after ${index + 1} new services`);
+  }
+  assert.equal(g.stats().services, 3);
+  assert.deepEqual(
+    g.servicesAtCap().map((atCap) => atCap.service),
+    ["busy"],
+  );
+});
+
 void test("bad options fail at construction", () => {
   assert.throws(() => grouper({ maxEndpointsPerService: 0 }), /maxEndpointsPerService/);
   assert.throws(() => grouper({ rules: [{ pattern: "no-slash" }] }), /must start with/);
