@@ -277,7 +277,7 @@ describe("custom format strings", () => {
   it("takes the literals of a format as text, whatever code they look like", () => {
     // The parser is built as one function with the format's literals in its source: quotes, backslashes,
     // template and comment syntax, newlines and line separators must stay separators and never run.
-    const literals = ['"', "\\", "`${globalThis.hijacked = 1}`", "*/ throw 1; /*", '\"); throw 1; ("', "\u2028", "\r\n\t"];
+    const literals = ['"', "\\", "`${globalThis.hijacked = 1}`", "*/ throw 1; /*", '\\"); throw 1; ("', "\u2028", "\r\n\t"];
     for (const literal of literals) {
       const entry = parsed(`custom:%REQ(:METHOD)%${literal}%RESPONSE_CODE%${literal}%DURATION%`, `GET${literal}200${literal}7`);
       assert.equal(entry.method, "GET", JSON.stringify(literal));
