@@ -6,6 +6,7 @@ const MAX_SEGMENTS = 32;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const SLASH = 47;
+const OPEN_BRACE = 123;
 
 interface RememberedShape {
   /** The grouped path (`/details/{id}`) the name was made from: what a lookup is verified against. */
@@ -124,7 +125,11 @@ export class GroupedShapeMemo {
   }
 }
 
-/** Whether `grouped` is `path`'s grouped form: each segment of `path`, or its placeholder, equals `grouped`'s segment. */
+/**
+ * Whether `grouped` is `path`'s grouped form, segment by segment. A path segment equal to the grouped one
+ * is its own grouped form (a kept segment, or a placeholder's text itself, which is kept as such), so it is
+ * compared before it is classified: only a segment facing a placeholder is classified at all.
+ */
 function hasGroupedForm(path: string, grouped: string): boolean {
   let pathAt = 0;
   let groupedAt = 0;
@@ -133,18 +138,22 @@ function hasGroupedForm(path: string, grouped: string): boolean {
     if (pathEnd === -1) pathEnd = path.length;
     let groupedEnd = grouped.indexOf("/", groupedAt);
     if (groupedEnd === -1) groupedEnd = grouped.length;
-    const placeholder = placeholderForRange(path, pathAt, pathEnd);
-    const expected = placeholder ?? path;
-    const expectedAt = placeholder === null ? pathAt : 0;
-    const expectedLength = placeholder === null ? pathEnd - pathAt : placeholder.length;
-    if (expectedLength !== groupedEnd - groupedAt) return false;
-    for (let i = 0; i < expectedLength; i++) {
-      if (expected.charCodeAt(expectedAt + i) !== grouped.charCodeAt(groupedAt + i)) return false;
+    if (!equalRanges(path, pathAt, pathEnd, grouped, groupedAt, groupedEnd)) {
+      const placeholder = grouped.charCodeAt(groupedAt) === OPEN_BRACE ? placeholderForRange(path, pathAt, pathEnd) : null;
+      if (placeholder === null || !equalRanges(placeholder, 0, placeholder.length, grouped, groupedAt, groupedEnd)) return false;
     }
     if (pathEnd === path.length || groupedEnd === grouped.length) return pathEnd === path.length && groupedEnd === grouped.length;
     pathAt = pathEnd + 1;
     groupedAt = groupedEnd + 1;
   }
+}
+
+function equalRanges(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = 0; i < aEnd - aStart; i++) {
+    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  }
+  return true;
 }
 
 /** 32-bit FNV-1a over UTF-16 code units. */
