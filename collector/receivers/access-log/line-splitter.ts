@@ -12,6 +12,8 @@ export interface LineSink {
 }
 
 const NEWLINE = 10;
+/** Bytes of lines decoded into one string at most (unless one line is longer). */
+const BLOCK_BYTES = 64 * 1024;
 const CARRIAGE_RETURN = 13;
 const SPACE = 32;
 const TAB = 9;
@@ -63,7 +65,7 @@ export class LineSplitter {
       const region = chunk.subarray(position, lastNewline);
       const decoding = isAscii(region) ? Decoding.Ascii : isUtf8(region) ? Decoding.Utf8 : Decoding.CheckEachLine;
       if (decoding === Decoding.Ascii) {
-        this.emitAsciiRegion(chunk.toString("latin1", position, lastNewline + 1), sink);
+        this.emitAsciiLines(chunk, position, lastNewline, sink);
         position = lastNewline + 1;
       }
       while (position <= lastNewline) {
@@ -110,6 +112,25 @@ export class LineSplitter {
     }
     const rest = chunk.subarray(from);
     this.carry = this.carry === null ? Buffer.from(rest) : Buffer.concat([this.carry, rest]);
+  }
+
+  /**
+   * The complete lines of `chunk[from, lastNewline]`, decoded in blocks of about BLOCK_BYTES that end at a
+   * line end: a tailer's 1 MiB read is not one string, so a value copied too late would keep 64 KiB alive,
+   * not the whole read.
+   */
+  private emitAsciiLines(chunk: Buffer, from: number, lastNewline: number, sink: LineSink): void {
+    let position = from;
+    while (position <= lastNewline) {
+      let blockEnd = lastNewline;
+      if (lastNewline - position >= BLOCK_BYTES) {
+        const newline = chunk.lastIndexOf(NEWLINE, position + BLOCK_BYTES - 1);
+        // A line longer than a block makes a block of its own (the length cap then rejects it or not).
+        blockEnd = newline >= position ? newline : chunk.indexOf(NEWLINE, position + BLOCK_BYTES);
+      }
+      this.emitAsciiRegion(chunk.toString("latin1", position, blockEnd + 1), sink);
+      position = blockEnd + 1;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { AccessLogEntry } from "../../../../core/model/access-log.ts";
 import { createLineParser } from "../../../../collector/receivers/access-log/formats.ts";
 import { AccessLogLineDecoder } from "../../../../collector/receivers/access-log/line-decoder.ts";
+import { LineSplitter } from "../../../../collector/receivers/access-log/line-splitter.ts";
 import { istioLine, rejectCounter } from "./support.ts";
 
 function decodeAll(chunks: readonly Buffer[], maxLineBytes = 64 * 1024): { decoder: AccessLogLineDecoder; entries: AccessLogEntry[] } {
@@ -72,5 +73,32 @@ describe("hostile input", () => {
     const { entries, decoder } = decodeAll([line.subarray(0, cut), Buffer.concat([line.subarray(cut), Buffer.from("\n")])]);
     assert.equal(decoder.tally.total, 0);
     assert.equal(entries[0]?.userAgent, "клиент/1.0 ✓");
+  });
+});
+
+describe("lines decoded a block at a time", () => {
+  it("hands over every line of a large read once and in order, blocks of ~64 KiB, one longer line as a block of its own", () => {
+    const lines = Array.from({ length: 3000 }, (_, index) => (index === 1500 ? "x".repeat(90_000) : `line ${index} ${"y".repeat(index % 300)}`));
+    const seen: string[] = [];
+    let longestText = 0;
+    const splitter = new LineSplitter(100_000);
+    splitter.push(Buffer.from(`${lines.join("\r\n")}\r\n`), {
+      line: (text, start, end) => {
+        seen.push(text.slice(start, end));
+        longestText = Math.max(longestText, text.length);
+      },
+      reject: (reason) => assert.fail(reason),
+    });
+    assert.deepEqual(seen, lines);
+    assert.ok(longestText <= 90_000 + 64 * 1024, `${longestText} characters decoded at once`);
+  });
+
+  it("rejects a line over the cap inside a block and keeps its neighbours", () => {
+    const { decoder, entries } = decodeAll([Buffer.from(`${istioLine(1)}\n${"z".repeat(2000)}\n   \n${istioLine(2)}\n`)], 1000);
+    assert.deepEqual(
+      entries.map((entry) => entry.requestId),
+      ["req-1", "req-2"],
+    );
+    assert.deepEqual(decoder.tally.byReason(), { line_too_long: 1 });
   });
 });
