@@ -116,10 +116,10 @@ export class GroupedShapeMemo {
         position += placeholder.length;
         continue;
       }
-      const end = this.segmentEnds[index] as number;
-      for (let i = this.segmentStarts[index] as number; i < end; i++, position++) {
-        if (grouped.charCodeAt(position) !== path.charCodeAt(i)) return false;
-      }
+      const start = this.segmentStarts[index] as number;
+      const length = (this.segmentEnds[index] as number) - start;
+      if (!equalRanges(path, start, start + length, grouped, position, position + length)) return false;
+      position += length;
     }
     return position === grouped.length;
   }

@@ -161,10 +161,8 @@ export class LineSplitter {
       sink.reject("line_too_long");
       return;
     }
-    if (decoding === Decoding.Ascii) {
-      const text = buffer.toString("latin1", start, end);
-      sink.line(text, 0, text.length);
-    } else if (decoding === Decoding.Utf8 || isUtf8(buffer.subarray(start, end))) {
+    // ASCII regions never come here (emitAsciiLines): a line here is UTF-8 as a whole region, or is checked.
+    if (decoding === Decoding.Utf8 || isUtf8(buffer.subarray(start, end))) {
       const text = buffer.toString("utf8", start, end);
       sink.line(text, 0, text.length);
     } else {
